@@ -1,0 +1,66 @@
+// Named errors that say what went wrong and what to do. Library code throws them; the host shows
+// them once. Each has a stable `code` so they survive the worker boundary (structured clone drops
+// the prototype).
+
+export type EngineErrorCode =
+  | 'ModelFileMissing'
+  | 'ModelFileCorrupt'
+  | 'ModelFormatUnsupported'
+  | 'ModelManifestInvalid'
+  | 'EngineDisposed'
+  | 'EngineCrashed';
+
+export class EngineError extends Error {
+  constructor(readonly code: EngineErrorCode, message: string) {
+    super(message);
+    this.name = `${code}Error`;
+  }
+}
+
+export class ModelFileMissingError extends EngineError {
+  constructor(file: string, modelDir: string) {
+    super('ModelFileMissing', `${file} is missing from the model directory ${modelDir} — reinstall Flashcode or point flashcode.engine.modelPath at a complete model directory.`);
+  }
+}
+
+export class ModelFileCorruptError extends EngineError {
+  constructor(file: string, what: string) {
+    super('ModelFileCorrupt', `${file} is corrupt (${what}) — reinstall Flashcode or re-export the model.`);
+  }
+}
+
+export class ModelFormatUnsupportedError extends EngineError {
+  constructor(file: string, found: number | string, supported: number) {
+    super('ModelFormatUnsupported', `${file} has format version ${found}; this Flashcode reads version ${supported} — update Flashcode or re-export the model.`);
+  }
+}
+
+export class ModelManifestInvalidError extends EngineError {
+  constructor(field: string, what: string) {
+    super('ModelManifestInvalid', `manifest.json: ${field} ${what} — re-export the model with models/pipeline.`);
+  }
+}
+
+export class EngineDisposedError extends EngineError {
+  constructor() {
+    super('EngineDisposed', 'the engine was disposed — load the model again.');
+  }
+}
+
+export class EngineCrashedError extends EngineError {
+  constructor(detail: string) {
+    super('EngineCrashed', `the inference worker stopped unexpectedly (${detail}) — completions restart with the next request.`);
+  }
+}
+
+/** The error an aborted generation rejects with; callers treat it as "no result", never as a failure. */
+export class AbortedError extends Error {
+  constructor() {
+    super('aborted');
+    this.name = 'AbortError';
+  }
+}
+
+export function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}

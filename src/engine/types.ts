@@ -1,0 +1,71 @@
+// The engine's public contract: plain data in, plain data out. Two implementations share it:
+// InProcessEngine (tests, CLI, bench) and WorkerEngine (the extension host; a worker_threads proxy).
+
+/** What a prompt is made of. The engine renders it with the model's own template and fits it to
+ *  the context window at token level (keeps the end of the prefix and the start of the suffix). */
+export type PromptParts =
+  | { kind: 'fim'; prefix: string; suffix: string }
+  | { kind: 'text'; text: string };
+
+export interface GenerateRequest {
+  prompt: PromptParts;
+  /** Upper bound on generated tokens. */
+  maxNewTokens: number;
+  /** 0 = greedy (argmax). */
+  temperature: number;
+  /** Nucleus sampling mass, (0, 1]; ignored when temperature is 0. */
+  topP: number;
+  /** Seed for the sampler's PRNG; the same seed and prompt give the same tokens. */
+  seed: number;
+  /** Wall-clock budget for the whole call (prefill + decode); decoding stops when it is spent. */
+  timeBudgetMs: number;
+  /** Extra stop strings on top of the model's stop tokens; the stop string is not returned. */
+  stopStrings?: string[];
+}
+
+export type StopReason = 'stop-token' | 'stop-string' | 'max-tokens' | 'time-budget' | 'context-full' | 'aborted';
+
+export interface GenerateResult {
+  text: string;
+  tokenIds: number[];
+  promptTokens: number;
+  generatedTokens: number;
+  /** Time from the call to the first streamed text (ms); equals totalMs when nothing streamed. */
+  ttfsMs: number;
+  totalMs: number;
+  stopReason: StopReason;
+}
+
+export interface GenerateCallbacks {
+  signal?: AbortSignal;
+  /** Called with each new piece of decoded text, in order. */
+  onText?: (delta: string) => void;
+}
+
+/** What the rest of the product needs to know about the loaded model. */
+export interface ModelInfo {
+  id: string;
+  displayName: string;
+  contextTokens: number;
+  vocabSize: number;
+  layers: number;
+  /** Bytes of weights (graphs + ffn.bin). */
+  weightBytes: number;
+}
+
+export interface Engine {
+  readonly info: ModelInfo;
+  /** One generation at a time; a call made while another runs waits for it (single flight). */
+  generate(request: GenerateRequest, callbacks?: GenerateCallbacks): Promise<GenerateResult>;
+  /** Frees sessions and buffers; later calls reject with EngineDisposedError. */
+  dispose(): Promise<void>;
+}
+
+export interface EngineOptions {
+  /** Directory holding manifest.json and the files it lists. */
+  modelDir: string;
+  /** ONNX Runtime wasm threads (1 decodes fastest on 2-core laptops). */
+  threads?: number;
+  /** Directory holding ort-wasm-simd-threaded.{mjs,wasm} when running from a bundle. */
+  ortWasmDir?: string;
+}
