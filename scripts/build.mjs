@@ -1,0 +1,48 @@
+// Bundles the extension, the inference worker and the CLI into dist/, and copies what they load at
+// run time (ONNX Runtime's wasm, the default model) next to them. `node scripts/build.mjs [--watch]`.
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const dist = path.join(root, 'dist');
+
+// The model shipped as the default until the trained model lands (issue: the bundled code model).
+export const DEFAULT_MODEL_DIR = 'test/fixtures/tiny-model';
+
+const ORT_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+
+function copyRuntimeFiles() {
+  fs.mkdirSync(path.join(dist, 'ort'), { recursive: true });
+  for (const f of ORT_FILES) {
+    fs.copyFileSync(path.join(root, 'node_modules/onnxruntime-web/dist', f), path.join(dist, 'ort', f));
+  }
+  const modelOut = path.join(dist, 'models', 'default');
+  fs.rmSync(modelOut, { recursive: true, force: true });
+  fs.cpSync(path.join(root, DEFAULT_MODEL_DIR), modelOut, { recursive: true });
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  // onnxruntime-web loads its wasm glue (.mjs) with a dynamic import we point at dist/ort.
+  external: ['vscode'],
+};
+
+const entries = [
+  { entryPoints: [path.join(root, 'src/extension.ts')], outfile: path.join(dist, 'extension.js') },
+  { entryPoints: [path.join(root, 'src/engine/worker/main.ts')], outfile: path.join(dist, 'engineWorker.js') },
+  { entryPoints: [path.join(root, 'src/cli.ts')], outfile: path.join(dist, 'cli.js') },
+];
+
+fs.mkdirSync(dist, { recursive: true });
+copyRuntimeFiles();
+if (process.argv.includes('--watch')) {
+  for (const e of entries) await (await esbuild.context({ ...common, ...e })).watch();
+} else {
+  await Promise.all(entries.map((e) => esbuild.build({ ...common, ...e })));
+}

@@ -1,0 +1,83 @@
+// The decode loop: prefill the prompt, then one token at a time until a stop token, a stop string,
+// the token limit, the context end, the time budget or an abort. Text streams as it becomes final.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { AbortedError } from './errors';
+import type { Model } from './model';
+import { sampleToken, seededRandom } from './sampling';
+import type { TextTokenizer } from './tokenizer';
+import type { GenerateCallbacks, GenerateRequest, GenerateResult, StopReason } from './types';
+
+export interface GenerateInput {
+  model: Model;
+  tokenizer: TextTokenizer;
+  promptIds: number[];
+  stopIds: ReadonlySet<number>;
+  contextTokens: number;
+}
+
+export async function generateTokens(input: GenerateInput, request: GenerateRequest, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
+  const started = performance.now();
+  const elapsedMs = () => performance.now() - started;
+  const { model, tokenizer, promptIds, stopIds } = input;
+  const { signal, onText } = callbacks;
+  const stopStrings = (request.stopStrings ?? []).filter((s) => s !== '');
+  const random = seededRandom(request.seed);
+  const checkAbort = () => { if (signal?.aborted) throw new AbortedError(); };
+
+  checkAbort();
+  const kv = model.newCache();
+  let logits = await model.forward(promptIds, kv);
+  const ids: number[] = [];
+  let text = '';
+  let streamed = 0; // chars of `text` already passed to onText
+  let ttfsMs: number | undefined;
+  let stopReason: StopReason;
+
+  for (;;) {
+    await yieldToEventLoop(); // lets an abort message in between tokens
+    checkAbort();
+    const next = sampleToken(logits, { temperature: request.temperature, topP: request.topP, random });
+    if (stopIds.has(next)) { stopReason = 'stop-token'; break; }
+    ids.push(next);
+    text = tokenizer.decode(ids);
+    const stopAt = firstStop(text, stopStrings);
+    if (stopAt >= 0) { text = text.slice(0, stopAt); stopReason = 'stop-string'; break; }
+    const final = finalLength(text, stopStrings);
+    if (final > streamed) {
+      onText?.(text.slice(streamed, final));
+      streamed = final;
+      ttfsMs ??= elapsedMs();
+    }
+    if (ids.length >= request.maxNewTokens) { stopReason = 'max-tokens'; break; }
+    if (kv.length >= input.contextTokens) { stopReason = 'context-full'; break; }
+    if (elapsedMs() >= request.timeBudgetMs) { stopReason = 'time-budget'; break; }
+    logits = await model.forward([next], kv);
+  }
+  if (text.length > streamed) {
+    onText?.(text.slice(streamed));
+    ttfsMs ??= elapsedMs();
+  }
+  const totalMs = elapsedMs();
+  return { text, tokenIds: ids, promptTokens: promptIds.length, generatedTokens: ids.length, ttfsMs: ttfsMs ?? totalMs, totalMs, stopReason };
+}
+
+function firstStop(text: string, stops: readonly string[]): number {
+  let at = -1;
+  for (const s of stops) {
+    const i = text.indexOf(s);
+    if (i >= 0 && (at < 0 || i < at)) at = i;
+  }
+  return at;
+}
+
+/** How much of `text` can no longer change: not an unfinished UTF-8 sequence (U+FFFD at the end)
+ *  and not a possible start of a stop string. */
+function finalLength(text: string, stops: readonly string[]): number {
+  let end = text.endsWith('\uFFFD') ? text.length - 1 : text.length;
+  for (const s of stops) {
+    for (let k = Math.min(s.length - 1, end); k > 0; k--) {
+      if (text.slice(end - k, end) === s.slice(0, k)) { end -= k; break; }
+    }
+  }
+  return end;
+}

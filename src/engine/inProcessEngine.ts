@@ -1,0 +1,84 @@
+// The engine in the calling thread: load the model directory, then serve one generation at a time.
+import fs from 'node:fs';
+import { EngineDisposedError } from './errors';
+import { generateTokens } from './generate';
+import type { Manifest } from './manifest';
+import { Model } from './model';
+import { openModelDir } from './modelDir';
+import { renderPromptIds } from './prompt';
+import { TextTokenizer } from './tokenizer';
+import type { Engine, EngineOptions, GenerateCallbacks, GenerateRequest, GenerateResult, ModelInfo } from './types';
+
+const MIN_PROMPT_TOKENS = 16;
+
+export class InProcessEngine implements Engine {
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  /** Generations running right now; never above 1 (tests check it). */
+  running = 0;
+  peakRunning = 0;
+
+  private constructor(
+    readonly info: ModelInfo,
+    private readonly manifest: Manifest,
+    private readonly model: Model,
+    private readonly tokenizer: TextTokenizer,
+    private readonly stopIds: ReadonlySet<number>,
+  ) {}
+
+  static async load(options: EngineOptions): Promise<InProcessEngine> {
+    const dir = await openModelDir(options.modelDir);
+    const { manifest } = dir;
+    const tokenizer = await TextTokenizer.load(dir.file('tokenizer.json'));
+    const stopIds = new Set(manifest.stopTokens.map((t) => tokenizer.specialId(t)));
+    const model = await Model.load(dir, options.threads ?? 1, options.ortWasmDir);
+    const weightBytes = Object.keys(manifest.files)
+      .filter((f) => f !== 'tokenizer.json')
+      .reduce((n, f) => n + fs.statSync(dir.file(f)).size, 0);
+    const info: ModelInfo = {
+      id: manifest.id,
+      displayName: manifest.displayName,
+      contextTokens: manifest.contextTokens,
+      vocabSize: manifest.architecture.vocabSize,
+      layers: manifest.architecture.layers,
+      weightBytes,
+    };
+    return new InProcessEngine(info, manifest, model, tokenizer, stopIds);
+  }
+
+  generate(request: GenerateRequest, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
+    const run = this.queue.then(() => this.runOne(request, callbacks));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Token ids of a string, for tests and benchmarks that need exact prompt lengths. */
+  encode(text: string): number[] {
+    return this.tokenizer.encode(text);
+  }
+
+  private async runOne(request: GenerateRequest, callbacks: GenerateCallbacks): Promise<GenerateResult> {
+    if (this.disposed) throw new EngineDisposedError();
+    this.running++;
+    this.peakRunning = Math.max(this.peakRunning, this.running);
+    try {
+      // The prompt leaves room for the answer; a tiny context still gets a few prompt tokens.
+      const budget = Math.max(MIN_PROMPT_TOKENS, this.manifest.contextTokens - request.maxNewTokens);
+      const promptIds = renderPromptIds(request.prompt, this.tokenizer, this.manifest, budget);
+      return await generateTokens(
+        { model: this.model, tokenizer: this.tokenizer, promptIds, stopIds: this.stopIds, contextTokens: this.manifest.contextTokens },
+        request,
+        callbacks,
+      );
+    } finally {
+      this.running--;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.queue;
+    await this.model.dispose();
+  }
+}

@@ -1,0 +1,140 @@
+// manifest.json (models/FORMAT.md §1): parsed and checked field by field, so that a bad model
+// directory fails at load with a message naming the field, not later with NaNs.
+import { ModelFormatUnsupportedError, ModelManifestInvalidError } from './errors';
+
+export const MANIFEST_FORMAT_VERSION = 1;
+
+export interface Architecture {
+  family: 'llama';
+  layers: number;
+  dModel: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  ffnSize: number;
+  ffnActivation: 'relu' | 'squared_relu';
+  ffnGated: boolean;
+  ropeTheta: number;
+  normEps: number;
+  vocabSize: number;
+  tiedEmbeddings: boolean;
+}
+
+export interface Manifest {
+  format: 'flashcode-model';
+  formatVersion: number;
+  id: string;
+  displayName: string;
+  architecture: Architecture;
+  contextTokens: number;
+  fim: { order: 'psm'; prefixToken: string; suffixToken: string; middleToken: string; endOfTextToken: string; fileSeparatorToken: string };
+  stopTokens: string[];
+  graphs: { embed: string; attention: string[]; ffn: string; head: string };
+  ffn: { file: string };
+  files: Record<string, { bytes: number; sha256: string }>;
+  sparsity?: { meanActivationSparsity: number; perLayer: number[]; measuredOn?: string };
+}
+
+type Json = Record<string, unknown>;
+
+function obj(v: unknown, field: string): Json {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ModelManifestInvalidError(field, 'must be an object');
+  return v as Json;
+}
+function int(o: Json, key: string, field: string): number {
+  const v = o[key];
+  if (!Number.isInteger(v) || (v as number) <= 0) throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a positive integer');
+  return v as number;
+}
+function num(o: Json, key: string, field: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a number');
+  return v;
+}
+function str(o: Json, key: string, field: string): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v === '') throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a non-empty string');
+  return v;
+}
+function oneOf<T extends string>(o: Json, key: string, field: string, allowed: readonly T[]): T {
+  const v = o[key];
+  if (!allowed.includes(v as T)) throw new ModelManifestInvalidError(`${field}.${key}`, `must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
+function bool(o: Json, key: string, field: string): boolean {
+  if (typeof o[key] !== 'boolean') throw new ModelManifestInvalidError(`${field}.${key}`, 'must be true or false');
+  return o[key] as boolean;
+}
+function strings(o: Json, key: string, field: string): string[] {
+  const v = o[key];
+  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a list of strings');
+  return v as string[];
+}
+
+export function parseManifest(text: string): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ModelManifestInvalidError('(file)', `is not valid JSON (${(e as Error).message})`);
+  }
+  const m = obj(raw, 'manifest');
+  if (m.format !== 'flashcode-model') throw new ModelManifestInvalidError('format', 'must be "flashcode-model"');
+  if (m.formatVersion !== MANIFEST_FORMAT_VERSION) {
+    throw new ModelFormatUnsupportedError('manifest.json', String(m.formatVersion), MANIFEST_FORMAT_VERSION);
+  }
+  const a = obj(m.architecture, 'architecture');
+  const architecture: Architecture = {
+    family: oneOf(a, 'family', 'architecture', ['llama'] as const),
+    layers: int(a, 'layers', 'architecture'),
+    dModel: int(a, 'dModel', 'architecture'),
+    heads: int(a, 'heads', 'architecture'),
+    kvHeads: int(a, 'kvHeads', 'architecture'),
+    headDim: int(a, 'headDim', 'architecture'),
+    ffnSize: int(a, 'ffnSize', 'architecture'),
+    ffnActivation: oneOf(a, 'ffnActivation', 'architecture', ['relu', 'squared_relu'] as const),
+    ffnGated: bool(a, 'ffnGated', 'architecture'),
+    ropeTheta: num(a, 'ropeTheta', 'architecture'),
+    normEps: num(a, 'normEps', 'architecture'),
+    vocabSize: int(a, 'vocabSize', 'architecture'),
+    tiedEmbeddings: bool(a, 'tiedEmbeddings', 'architecture'),
+  };
+  if (architecture.heads % architecture.kvHeads !== 0) throw new ModelManifestInvalidError('architecture.heads', 'must be a multiple of kvHeads');
+  const f = obj(m.fim, 'fim');
+  const g = obj(m.graphs, 'graphs');
+  const attention = strings(g, 'attention', 'graphs');
+  if (attention.length !== architecture.layers) throw new ModelManifestInvalidError('graphs.attention', `must list ${architecture.layers} files, one per layer`);
+  const files = obj(m.files, 'files');
+  const checkedFiles: Manifest['files'] = {};
+  for (const [name, entry] of Object.entries(files)) {
+    const e = obj(entry, `files.${name}`);
+    const sha256 = str(e, 'sha256', `files.${name}`);
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ModelManifestInvalidError(`files.${name}.sha256`, 'must be 64 lowercase hex digits');
+    checkedFiles[name] = { bytes: int(e, 'bytes', `files.${name}`), sha256 };
+  }
+  const manifest: Manifest = {
+    format: 'flashcode-model',
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    id: str(m, 'id', 'manifest'),
+    displayName: str(m, 'displayName', 'manifest'),
+    architecture,
+    contextTokens: int(m, 'contextTokens', 'manifest'),
+    fim: {
+      order: oneOf(f, 'order', 'fim', ['psm'] as const),
+      prefixToken: str(f, 'prefixToken', 'fim'),
+      suffixToken: str(f, 'suffixToken', 'fim'),
+      middleToken: str(f, 'middleToken', 'fim'),
+      endOfTextToken: str(f, 'endOfTextToken', 'fim'),
+      fileSeparatorToken: str(f, 'fileSeparatorToken', 'fim'),
+    },
+    stopTokens: strings(m, 'stopTokens', 'manifest'),
+    graphs: { embed: str(g, 'embed', 'graphs'), attention, ffn: str(g, 'ffn', 'graphs'), head: str(g, 'head', 'graphs') },
+    ffn: { file: str(obj(m.ffn, 'ffn'), 'file', 'ffn') },
+    files: checkedFiles,
+    sparsity: m.sparsity as Manifest['sparsity'],
+  };
+  for (const name of [manifest.graphs.embed, ...attention, manifest.graphs.ffn, manifest.graphs.head, manifest.ffn.file, 'tokenizer.json']) {
+    if (!checkedFiles[name]) throw new ModelManifestInvalidError('files', `does not list ${name}`);
+  }
+  return manifest;
+}

@@ -1,0 +1,92 @@
+// One forward pass, in the order the data flows: embed → per layer (attention graph → FFN step →
+// residual) → head. Prefill and decode are the same call with T tokens or 1.
+import fs from 'node:fs/promises';
+import { loadGraph, type Graph } from './backend/ort';
+import { DenseFfn, type FfnStep } from './ffn/ffnStep';
+import { KvCache } from './kvCache';
+import type { Architecture } from './manifest';
+import type { ModelDir } from './modelDir';
+import { ModelFileCorruptError } from './errors';
+import { readFfnHeader, readFfnLayer, type FfnHeader } from './weights/ffnFile';
+
+export class Model {
+  private constructor(
+    readonly arch: Architecture,
+    private readonly embed: Graph,
+    private readonly attention: Graph[],
+    private readonly ffn: FfnStep,
+    private readonly head: Graph,
+    private readonly graphs: Graph[],
+  ) {}
+
+  static async load(dir: ModelDir, threads: number, ortWasmDir?: string): Promise<Model> {
+    const { manifest } = dir;
+    const arch = manifest.architecture;
+    const graph = async (name: string) => {
+      try {
+        return await loadGraph(await fs.readFile(dir.file(name)), threads, ortWasmDir);
+      } catch (e) {
+        throw new ModelFileCorruptError(name, `ONNX Runtime cannot load it: ${(e as Error).message}`);
+      }
+    };
+    const embed = await graph(manifest.graphs.embed);
+    const attention = [];
+    for (const name of manifest.graphs.attention) attention.push(await graph(name));
+    const ffnGraph = await graph(manifest.graphs.ffn);
+    const head = await graph(manifest.graphs.head);
+
+    const file = await fs.open(dir.file(manifest.ffn.file), 'r');
+    try {
+      const header = await readFfnHeader(file, manifest.ffn.file);
+      checkFfnMatches(header, arch, manifest.ffn.file);
+      const layers = [];
+      for (let l = 0; l < arch.layers; l++) layers.push(await readFfnLayer(file, header, l));
+      const ffn = new DenseFfn(ffnGraph, layers, arch.dModel, arch.ffnSize);
+      return new Model(arch, embed, attention, ffn, head, [embed, ...attention, ffnGraph, head]);
+    } finally {
+      await file.close();
+    }
+  }
+
+  newCache(): KvCache {
+    return new KvCache(this.arch.layers, this.arch.kvHeads, this.arch.headDim);
+  }
+
+  /** Runs `ids` after what `kv` holds and returns the logits of the last position: [vocab] f32
+   *  (all positions, [T][vocab], when `allPositions`). */
+  async forward(ids: readonly number[], kv: KvCache, allPositions = false): Promise<Float32Array> {
+    const T = ids.length;
+    const d = this.arch.dModel;
+    const inputIds = BigInt64Array.from(ids, (i) => BigInt(i));
+    const positions = BigInt64Array.from({ length: T }, (_, i) => BigInt(kv.length + i));
+    let hidden = (await this.embed.run({ input_ids: { type: 'int64', data: inputIds, dims: [1, T] } })).hidden.data; // [1][T][d]
+
+    for (let l = 0; l < this.arch.layers; l++) {
+      const out = await this.attention[l].run({
+        hidden: { type: 'float32', data: hidden, dims: [1, T, d] },
+        position_ids: { type: 'int64', data: positions, dims: [1, T] },
+        past_key: { type: 'float32', data: kv.keys[l], dims: kv.dims() },
+        past_value: { type: 'float32', data: kv.values[l], dims: kv.dims() },
+      });
+      kv.set(l, out.present_key.data, out.present_value.data);
+      const y = await this.ffn.forward(l, out.ffn_input.data, T); // [T][d]
+      hidden = out.hidden_out.data;
+      for (let i = 0; i < hidden.length; i++) hidden[i] += y[i];
+    }
+    kv.length += T;
+
+    const last = allPositions ? hidden : hidden.slice((T - 1) * d); // [1][T or 1][d]
+    const rows = allPositions ? T : 1;
+    return (await this.head.run({ hidden: { type: 'float32', data: last, dims: [1, rows, d] } })).logits.data;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.graphs.map((g) => g.release()));
+  }
+}
+
+function checkFfnMatches(h: FfnHeader, a: Architecture, name: string): void {
+  if (h.layers !== a.layers || h.dModel !== a.dModel || h.ffnSize !== a.ffnSize || h.gated !== a.ffnGated) {
+    throw new ModelFileCorruptError(name, `shape ${h.layers}×${h.ffnSize}×${h.dModel} does not match the manifest's architecture`);
+  }
+}
