@@ -1,0 +1,56 @@
+// A damaged model directory fails at load with a named error that says which file and what to do.
+import assert from 'node:assert/strict';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { loadInProcessEngine } from '../../src/engine';
+import { copyFixtureModel } from '../helpers/fixture';
+
+type Damage = (dir: string) => Promise<void>;
+const cases: [string, Damage, RegExp, RegExp][] = [
+  ['a missing file', (d) => fsp.rm(path.join(d, 'ffn.bin')), /ModelFileMissingError/, /ffn\.bin is missing.*reinstall/],
+  ['a missing manifest', (d) => fsp.rm(path.join(d, 'manifest.json')), /ModelFileMissingError/, /manifest\.json is missing/],
+  ['a bad checksum', async (d) => {
+    const f = path.join(d, 'tokenizer.json');
+    const b = await fsp.readFile(f);
+    b[b.length - 2] ^= 0x01;
+    await fsp.writeFile(f, b);
+  }, /ModelFileCorruptError/, /tokenizer\.json is corrupt \(checksum mismatch\)/],
+  ['a truncated ffn.bin', async (d) => {
+    const f = path.join(d, 'ffn.bin');
+    await fsp.truncate(f, (await fsp.stat(f)).size - 4096);
+  }, /ModelFileCorruptError/, /ffn\.bin is corrupt \(truncated/],
+  ['an unknown format version', async (d) => {
+    const f = path.join(d, 'manifest.json');
+    const m = JSON.parse(await fsp.readFile(f, 'utf8'));
+    m.formatVersion = 2;
+    await fsp.writeFile(f, JSON.stringify(m));
+  }, /ModelFormatUnsupportedError/, /version 2.*update Flashcode/],
+  ['a manifest that is not JSON', (d) => fsp.writeFile(path.join(d, 'manifest.json'), '{"format": '), /ModelManifestInvalidError/, /not valid JSON/],
+  ['a graph that is not ONNX (checksum updated to match)', async (d) => {
+    const f = path.join(d, 'manifest.json');
+    const m = JSON.parse(await fsp.readFile(f, 'utf8'));
+    const junk = Buffer.from('not an onnx model');
+    await fsp.writeFile(path.join(d, m.graphs.head), junk);
+    const { createHash } = await import('node:crypto');
+    m.files[m.graphs.head] = { bytes: junk.length, sha256: createHash('sha256').update(junk).digest('hex') };
+    await fsp.writeFile(f, JSON.stringify(m));
+  }, /ModelFileCorruptError/, /head\.onnx is corrupt \(ONNX Runtime cannot load it/],
+];
+
+describe('loading a damaged model directory', () => {
+  for (const [what, damage, name, message] of cases) {
+    it(`names ${what}`, async () => {
+      const dir = await copyFixtureModel();
+      try {
+        await damage(dir);
+        await assert.rejects(loadInProcessEngine({ modelDir: dir }), (e: Error) => {
+          assert.match(e.name, name);
+          assert.match(e.message, message);
+          return true;
+        });
+      } finally {
+        await fsp.rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});

@@ -1,0 +1,74 @@
+// The engine behind the worker_threads protocol (the bundled dist/engineWorker.js, as the extension
+// host runs it): same results as in-process, errors keep their names, cancellation storms stay bounded.
+import assert from 'node:assert/strict';
+import { isAbort, loadInProcessEngine, startWorkerEngine, type Engine, type GenerateRequest } from '../../src/engine';
+import type { WorkerEngine } from '../../src/engine/worker/proxy';
+import { copyFixtureModel, fixtureModelDir, requireBuiltWorker } from '../helpers/fixture';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+
+const request = (prefix: string, maxNewTokens = 8): GenerateRequest => ({
+  prompt: { kind: 'fim', prefix, suffix: '\n' }, maxNewTokens, temperature: 0, topP: 1, seed: 0, timeBudgetMs: 30_000,
+});
+
+describe('worker engine', () => {
+  let worker: Engine;
+  before(async () => {
+    worker = await startWorkerEngine({ modelDir: fixtureModelDir, workerScript: requireBuiltWorker() });
+  });
+  after(() => worker.dispose());
+
+  it('gives the same tokens as the in-process engine', async () => {
+    const local = await loadInProcessEngine({ modelDir: fixtureModelDir });
+    try {
+      const [a, b] = [await local.generate(request('function add(a, b) {\n  return ')), await worker.generate(request('function add(a, b) {\n  return '))];
+      assert.deepEqual(b.tokenIds, a.tokenIds);
+      assert.equal(b.text, a.text);
+    } finally {
+      await local.dispose();
+    }
+  });
+
+  it('survives a storm of 300 requests where each new one cancels the last', async () => {
+    global.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let controller = new AbortController();
+    const runs: Promise<unknown>[] = [];
+    for (let i = 0; i < 300; i++) {
+      controller.abort();
+      controller = new AbortController();
+      runs.push(worker.generate(request(`const v${i} = `, 16), { signal: controller.signal }));
+    }
+    const settled = await Promise.allSettled(runs);
+    const rejected = settled.filter((s) => s.status === 'rejected');
+    assert.ok(rejected.every((s) => isAbort((s as PromiseRejectedResult).reason)), 'only aborts may fail');
+    assert.equal(settled[299].status, 'fulfilled', 'the latest request wins');
+    assert.ok(rejected.length >= 290, `${rejected.length} of 299 older requests were cancelled`);
+    assert.equal((worker as WorkerEngine).pendingCount, 0);
+    global.gc?.();
+    const grownMB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+    assert.ok(grownMB < 20, `heap grew ${grownMB.toFixed(1)} MB`);
+    const after = await worker.generate(request('x = '));
+    assert.ok(after.generatedTokens > 0, 'the worker still answers after the storm');
+  });
+
+  it('passes a named load error across the thread boundary', async () => {
+    const dir = await copyFixtureModel();
+    try {
+      await fsp.rm(path.join(dir, 'tokenizer.json'));
+      await assert.rejects(startWorkerEngine({ modelDir: dir, workerScript: requireBuiltWorker() }), (e: Error) => {
+        assert.equal(e.name, 'ModelFileMissingError');
+        assert.match(e.message, /tokenizer\.json is missing/);
+        return true;
+      });
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects later calls with EngineDisposedError after dispose', async () => {
+    const w = await startWorkerEngine({ modelDir: fixtureModelDir, workerScript: requireBuiltWorker() });
+    await w.dispose();
+    await assert.rejects(w.generate(request('x')), { name: 'EngineDisposedError' });
+  });
+});
