@@ -1,0 +1,80 @@
+// Owns the loaded model: starts the inference worker, swaps it when the model settings change,
+// and publishes its state. A load error leaves the extension up with completions off.
+
+import * as vscode from 'vscode';
+import { describeError } from '../common/describeError';
+import { CompletionPipeline } from '../completion/pipeline';
+import { startWorkerEngine, type Engine } from '../engine';
+import type { EngineState } from './engineState';
+import type { OutputLog } from './output';
+
+export interface LoadOptions {
+  modelDir: string;
+  threads: number;
+  workerScript: string;
+  ortWasmDir: string;
+}
+
+export class EngineHost implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<EngineState>();
+  readonly onDidChange = this.changed.event;
+  private current: EngineState = { kind: 'loading', modelDir: '' };
+  private engine: Engine | undefined;
+  private loaded: CompletionPipeline | undefined;
+  /** Bumped by every load and by dispose; a load that finishes after a newer one is thrown away. */
+  private generation = 0;
+
+  constructor(private readonly log: OutputLog) {}
+
+  get state(): EngineState {
+    return this.current;
+  }
+
+  /** The pipeline over the loaded model; undefined unless the state is ready. */
+  get pipeline(): CompletionPipeline | undefined {
+    return this.loaded;
+  }
+
+  /** Loads the model, replacing the one loaded before. Never rejects: failures become the error state. */
+  async load(options: LoadOptions): Promise<void> {
+    const generation = ++this.generation;
+    this.unload();
+    this.setState({ kind: 'loading', modelDir: options.modelDir });
+    this.log.info(`loading the model from ${options.modelDir} (${options.threads} thread(s))`);
+    const startMs = performance.now();
+    try {
+      const engine = await startWorkerEngine(options);
+      if (generation !== this.generation) {
+        await engine.dispose();
+        return;
+      }
+      this.engine = engine;
+      this.loaded = new CompletionPipeline(engine);
+      this.log.info(`loaded ${engine.info.displayName} (${engine.info.id}) in ${Math.round(performance.now() - startMs)} ms`);
+      this.setState({ kind: 'ready', modelDir: options.modelDir, info: engine.info });
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.setState({ kind: 'error', modelDir: options.modelDir, message: describeError(error) });
+      this.log.error(error, `loading the model from ${options.modelDir}`);
+    }
+  }
+
+  dispose(): void {
+    this.generation++;
+    this.unload();
+    this.changed.dispose();
+  }
+
+  private unload(): void {
+    this.loaded?.cancel();
+    this.loaded = undefined;
+    const engine = this.engine;
+    this.engine = undefined;
+    engine?.dispose().catch((error: unknown) => this.log.error(error, 'stopping the inference worker'));
+  }
+
+  private setState(state: EngineState): void {
+    this.current = state;
+    this.changed.fire(state);
+  }
+}

@@ -1,0 +1,7 @@
+import type { ModelInfo } from '../engine';
+
+/** Where the model stands, as the status bar and the inline provider see it. */
+export type EngineState =
+  | { kind: 'loading'; modelDir: string }
+  | { kind: 'ready'; modelDir: string; info: ModelInfo }
+  | { kind: 'error'; modelDir: string; message: string };

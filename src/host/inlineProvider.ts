@@ -1,0 +1,52 @@
+// The thin adapter between VS Code and the completion pipeline: document, position and
+// cancellation token in; one ghost-text item at the cursor out.
+
+import * as vscode from 'vscode';
+import type { CompletionResult, TextSource } from '../completion/types';
+import type { EngineHost } from './engineHost';
+import type { OutputLog } from './output';
+import { readSettings } from './settings';
+
+export class InlineProvider implements vscode.InlineCompletionItemProvider {
+  constructor(
+    private readonly engineHost: EngineHost,
+    private readonly log: OutputLog,
+    private readonly onCompleted: (result: CompletionResult) => void,
+  ) {}
+
+  async provideInlineCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    _context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const settings = readSettings().completion;
+    const pipeline = this.engineHost.pipeline;
+    if (!settings.enabled || !pipeline || token.isCancellationRequested) return undefined;
+
+    const controller = new AbortController();
+    const cancellation = token.onCancellationRequested(() => controller.abort());
+    try {
+      const request = { document: documentSource(document), offset: document.offsetAt(position), languageId: document.languageId, fileName: document.fileName };
+      const result = await pipeline.complete(request, { maxNewTokens: settings.maxTokens, timeBudgetMs: settings.timeBudgetMs }, controller.signal);
+      if (!result) return undefined;
+      this.onCompleted(result);
+      if (result.text === '') return undefined;
+      return [new vscode.InlineCompletionItem(result.text, new vscode.Range(position, position))];
+    } catch (error) {
+      this.log.error(error, `completing in ${document.fileName}`);
+      return undefined;
+    } finally {
+      cancellation.dispose();
+    }
+  }
+}
+
+/** Reads only the requested ranges, so a multi-MB document is never copied whole per keystroke. */
+function documentSource(document: vscode.TextDocument): TextSource {
+  const length = document.offsetAt(document.lineAt(document.lineCount - 1).range.end);
+  return {
+    length,
+    slice: (start, end) => document.getText(new vscode.Range(document.positionAt(start), document.positionAt(end))),
+  };
+}

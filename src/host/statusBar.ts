@@ -1,0 +1,41 @@
+// The status bar item: model state, last completion latency; a click toggles completions.
+
+import * as vscode from 'vscode';
+import type { EngineHost } from './engineHost';
+import { describeStatus } from './statusText';
+
+export const TOGGLE_COMMAND = 'flashcode.toggleCompletions';
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('flashcode.status', vscode.StatusBarAlignment.Right, 100);
+  private readonly subscription: vscode.Disposable;
+  private lastLatencyMs: number | undefined;
+
+  constructor(private readonly engineHost: EngineHost, private readonly isEnabled: () => boolean) {
+    this.item.name = 'Flashcode';
+    this.item.command = TOGGLE_COMMAND;
+    this.subscription = engineHost.onDidChange(() => {
+      this.lastLatencyMs = undefined;
+      this.update();
+    });
+    this.update();
+    this.item.show();
+  }
+
+  showLatency(latencyMs: number): void {
+    this.lastLatencyMs = latencyMs;
+    this.update();
+  }
+
+  update(): void {
+    const view = describeStatus(this.engineHost.state, this.isEnabled(), this.lastLatencyMs);
+    this.item.text = view.text;
+    this.item.tooltip = view.tooltip;
+    this.item.backgroundColor = view.isError ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}
