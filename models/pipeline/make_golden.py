@@ -1,0 +1,77 @@
+"""Writes the cross-language ffn.bin goldens: test/golden/ffn-f32.bin, ffn-f16.bin, ffn-golden.json.
+
+Values come from a closed-form formula (test/golden/README.md) chosen to be exact in f16 and f32,
+so the JSON can list them as plain numbers and a reader compares with ===.
+
+    /usr/bin/python3 models/pipeline/make_golden.py [--out test/golden]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import jsonfmt
+from pathlib import Path
+
+import numpy as np
+
+from flashcode_format import DTYPE_F16, DTYPE_F32, FfnLayer, encode_ffn_bin, layer_records, parse_ffn_header
+
+REPO = Path(__file__).resolve().parents[2]
+
+# (file name, layers, dModel, ffnSize, gated, dtype code)
+GOLDEN_FILES = [
+    ("ffn-f32.bin", 2, 8, 3, True, DTYPE_F32),
+    ("ffn-f16.bin", 1, 4, 2, False, DTYPE_F16),
+]
+
+
+def golden_value(l: int, j: int, k: int) -> float:
+    """(l + 1) + j/8 + k/256: at most 10 significant bits for l < 4, j < 8, k < 64, so f16-exact."""
+    return (l + 1) + j / 8 + k / 256
+
+
+def golden_layers(layers: int, d_model: int, ffn_size: int, gated: bool) -> list[FfnLayer]:
+    """W_gate[l][j][k] = v, W_up[l][j][k] = -v, W_down[l][k][j] = v/2 with v = golden_value(l, j, k)."""
+    out = []
+    for l in range(layers):
+        v = np.array([[golden_value(l, j, k) for k in range(d_model)] for j in range(ffn_size)])  # [ffnSize, d]
+        out.append(FfnLayer(w_gate=v.copy() if gated else None, w_up=-v, w_down=(v / 2).T.copy()))
+    return out
+
+
+def golden_entry(name: str, data: bytes, layers: list[FfnLayer]) -> dict:
+    h = parse_ffn_header(data)
+    return {
+        "file": name,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "header": {
+            "magic": "FCFF", "version": h.version, "headerBytes": h.header_bytes, "layers": h.layers,
+            "dModel": h.d_model, "ffnSize": h.ffn_size, "dtype": h.dtype, "flags": int(h.gated),
+            "gated": h.gated, "recordBytes": h.record_bytes, "alignment": h.alignment,
+            "fileBytes": h.file_bytes,
+            "layerTable": [{"dataOffset": o, "dataBytes": b} for o, b in h.layer_table],
+        },
+        # records[l][j]: the record of neuron j of layer l, in file order (gate | up | down column).
+        "records": [[[float(x) for x in row] for row in layer_records(layer)] for layer in layers],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=REPO / "test" / "golden")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    entries = []
+    for name, n_layers, d_model, ffn_size, gated, dtype in GOLDEN_FILES:
+        layers = golden_layers(n_layers, d_model, ffn_size, gated)
+        data = encode_ffn_bin(layers, dtype)
+        (args.out / name).write_bytes(data)
+        entries.append(golden_entry(name, data, layers))
+    (args.out / "ffn-golden.json").write_text(jsonfmt.dumps({"files": entries}) + "\n", encoding="utf-8")
+    print(f"wrote {', '.join(e['file'] for e in entries)} and ffn-golden.json to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
