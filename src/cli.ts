@@ -1,0 +1,141 @@
+// Plain-Node entry point: `node dist/cli.js complete --file F --offset N [...]` runs the completion
+// pipeline of the extension on the in-process engine and prints what the extension would show.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeError } from './common/describeError';
+import { boundedInteger, SETTINGS, type NumberSetting } from './common/settingsSchema';
+import { CompletionPipeline } from './completion/pipeline';
+import { EngineError, loadInProcessEngine } from './engine';
+
+const USAGE = `Usage: node dist/cli.js complete --file FILE --offset N [options]
+
+Prints the inline completion Flashcode would show in FILE with the cursor at offset N.
+
+Options:
+  --file FILE           the document (read as UTF-8; a leading byte-order mark is dropped, as VS Code does)
+  --offset N            cursor position in UTF-16 code units from the start of the text (what
+                        JavaScript's string indices and VS Code's document.offsetAt count), 0 … length
+  --model DIR           model directory (default: the bundled model, dist/models/default)
+  --max-tokens N        most tokens to generate (default ${SETTINGS.maxTokens.default}, ${SETTINGS.maxTokens.minimum}–${SETTINGS.maxTokens.maximum})
+  --time-budget-ms N    wall-clock budget for the generation (default ${SETTINGS.timeBudgetMs.default})
+  --threads N           ONNX Runtime threads (default ${SETTINGS.threads.default})
+  --json                print {"completion", "ttfsMs", "totalMs", "promptTokens", "generatedTokens"}
+  -h, --help            show this help
+
+Exit codes: 0 success (an empty completion included), 1 the model could not be loaded or run,
+2 bad arguments.`;
+
+class UsageError extends Error {}
+
+interface CompleteArgs {
+  file: string;
+  text: string;
+  offset: number;
+  modelDir: string;
+  maxNewTokens: number;
+  timeBudgetMs: number;
+  threads: number;
+  json: boolean;
+}
+
+function parseCompleteArgs(argv: string[]): CompleteArgs | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      file: { type: 'string' }, offset: { type: 'string' }, model: { type: 'string' },
+      'max-tokens': { type: 'string' }, 'time-budget-ms': { type: 'string' }, threads: { type: 'string' },
+      json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals[0] !== 'complete' || positionals.length > 1) throw new UsageError('expected the command `complete`');
+  if (values.file === undefined) throw new UsageError('--file is required');
+  if (values.offset === undefined) throw new UsageError('--offset is required');
+  const text = readText(values.file);
+  const offset = integerArg('--offset', values.offset, { key: '', default: 0, minimum: 0, maximum: text.length });
+  return {
+    file: values.file,
+    text,
+    offset,
+    modelDir: values.model ?? path.join(__dirname, 'models', 'default'),
+    maxNewTokens: integerArg('--max-tokens', values['max-tokens'], SETTINGS.maxTokens),
+    timeBudgetMs: integerArg('--time-budget-ms', values['time-budget-ms'], SETTINGS.timeBudgetMs),
+    threads: integerArg('--threads', values.threads, SETTINGS.threads),
+    json: values.json,
+  };
+}
+
+function integerArg(name: string, raw: string | undefined, bounds: NumberSetting): number {
+  if (raw === undefined) return bounds.default;
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (boundedInteger(value, bounds) !== value) {
+    throw new UsageError(`${name} must be an integer from ${bounds.minimum} to ${bounds.maximum}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  } catch (error) {
+    throw new UsageError(`cannot read --file ${file}: ${describeError(error)}`);
+  }
+}
+
+async function complete(args: CompleteArgs): Promise<void> {
+  const engine = await loadInProcessEngine({ modelDir: args.modelDir, threads: args.threads, ortWasmDir: path.join(__dirname, 'ort') });
+  try {
+    const startMs = performance.now();
+    const request = { document: args.text, offset: args.offset, languageId: '', fileName: path.resolve(args.file) };
+    const result = await new CompletionPipeline(engine).complete(request, { maxNewTokens: args.maxNewTokens, timeBudgetMs: args.timeBudgetMs });
+    const completion = result?.text ?? '';
+    if (args.json) {
+      const totalMs = result?.latencyMs ?? performance.now() - startMs;
+      process.stdout.write(`${JSON.stringify({
+        completion,
+        ttfsMs: round(result?.ttfsMs ?? totalMs),
+        totalMs: round(totalMs),
+        promptTokens: result?.promptTokens ?? 0,
+        generatedTokens: result?.generatedTokens ?? 0,
+      })}\n`);
+    } else if (completion !== '') {
+      process.stdout.write(`${completion}\n`);
+    }
+  } finally {
+    await engine.dispose();
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: CompleteArgs | 'help';
+  try {
+    args = parseCompleteArgs(argv);
+  } catch (error) {
+    // Everything that fails here is the caller's input: parseArgs' own errors included.
+    process.stderr.write(`flashcode: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (args === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    await complete(args);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`flashcode: ${describeError(error)}\n`);
+    if (!(error instanceof EngineError) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return 1;
+  }
+}
+
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
