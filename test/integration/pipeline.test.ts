@@ -1,0 +1,135 @@
+// The completion pipeline on the real in-process engine and the committed fixture model.
+import assert from 'node:assert/strict';
+import { CompletionPipeline } from '../../src/completion/pipeline';
+import type { CompletionRequest, CompletionResult } from '../../src/completion/types';
+import { loadInProcessEngine, type Engine } from '../../src/engine';
+import type { InProcessEngine } from '../../src/engine/inProcessEngine';
+import { fixtureModelDir } from '../helpers/fixture';
+
+const settings = { maxNewTokens: 16, timeBudgetMs: 30_000 };
+
+function at(text: string, cursor = '❚'): CompletionRequest {
+  const offset = text.indexOf(cursor);
+  assert.ok(offset >= 0, 'the document marks the cursor');
+  return { document: text.slice(0, offset) + text.slice(offset + cursor.length), offset, languageId: '', fileName: 'untitled' };
+}
+
+/** The real engine, with a count of calls that have not settled yet (to show the queue stays bounded). */
+function counted(engine: Engine) {
+  const stats = { calls: 0, outstanding: 0, peakOutstanding: 0 };
+  const wrapped: Engine = {
+    info: engine.info,
+    generate(request, callbacks) {
+      stats.calls++;
+      stats.peakOutstanding = Math.max(stats.peakOutstanding, ++stats.outstanding);
+      return engine.generate(request, callbacks).finally(() => stats.outstanding--);
+    },
+    dispose: () => engine.dispose(),
+  };
+  return { engine: wrapped, stats };
+}
+
+function assertPrintable(text: string) {
+  assert.ok(!/[\u0000-\u0008\u000b\u000e-\u001f\u007f\ufffd]/.test(text), `printable: ${JSON.stringify(text)}`);
+}
+
+describe('completion pipeline on the fixture model', function () {
+  let engine: InProcessEngine;
+  before(async () => {
+    engine = await loadInProcessEngine({ modelDir: fixtureModelDir });
+  });
+  after(() => engine?.dispose());
+
+  const prompts = {
+    typescript: 'export function add(a: number, b: number): number {\n  return ❚\n}\n',
+    python: 'def greet(name):\n    message = ❚\n    return message\n',
+  };
+  for (const [language, doc] of Object.entries(prompts)) {
+    it(`completes a ${language} prompt with printable text, the same every time`, async () => {
+      const pipeline = new CompletionPipeline(engine);
+      const first = await pipeline.complete(at(doc), settings);
+      const second = await pipeline.complete(at(doc), settings);
+      assert.ok(first && second, 'a result');
+      assert.ok(first.generatedTokens > 0 && first.promptTokens > 0);
+      assert.notEqual(first.text, '', 'some text survives post-processing');
+      assertPrintable(first.text);
+      assert.equal(first.text.trimEnd(), first.text);
+      assert.equal(second.text, first.text);
+      assert.ok(first.latencyMs >= first.ttfsMs);
+    });
+  }
+
+  it('keeps the prompt bounded on a several-MB document', async () => {
+    const line = 'const value = compute(alpha, beta); // ordinary code\n';
+    const doc = line.repeat(Math.ceil(5_000_000 / line.length));
+    const pipeline = new CompletionPipeline(engine);
+    for (const offset of [0, Math.floor(doc.length / 2), doc.length]) {
+      const result = await pipeline.complete({ document: doc, offset, languageId: 'typescript', fileName: 'big.ts' }, settings);
+      assert.ok(result, `a result at offset ${offset}`);
+      assert.ok(result.promptTokens <= engine.info.contextTokens, `${result.promptTokens} prompt tokens`);
+      assertPrintable(result.text);
+    }
+  });
+
+  it('handles an empty document and the cursor at either end', async () => {
+    const pipeline = new CompletionPipeline(engine);
+    const doc = 'x = 1\ny = 2\n';
+    for (const request of [at('❚'), { ...at(doc + '❚'), offset: 0 }, at(doc + '❚')]) {
+      const result = await pipeline.complete(request, settings);
+      assert.ok(result, 'a result (its text may be empty)');
+      assertPrintable(result.text);
+    }
+  });
+
+  it('skips binary-looking text without calling the engine', async () => {
+    const { engine: spied, stats } = counted(engine);
+    const pipeline = new CompletionPipeline(spied);
+    const binary = '\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0\x01\0\0\0'.repeat(200);
+    assert.equal(await pipeline.complete({ document: binary, offset: 1_000, languageId: '', fileName: 'a.out' }, settings), undefined);
+    assert.equal(stats.calls, 0);
+  });
+
+  it('resolves to undefined, not an error, when the caller cancels', async () => {
+    const pipeline = new CompletionPipeline(engine);
+    const controller = new AbortController();
+    const pending = pipeline.complete(at(prompts.typescript), { ...settings, maxNewTokens: 64 }, controller.signal);
+    controller.abort();
+    assert.equal(await pending, undefined);
+  });
+
+  /** Fires 300 requests (with `pause` between them, if given) and checks the latest-wins contract. */
+  async function storm(pause?: () => Promise<void>) {
+    const { engine: spied, stats } = counted(engine);
+    const pipeline = new CompletionPipeline(spied);
+    engine.peakRunning = 0;
+    global.gc?.();
+    const heapBeforeBytes = process.memoryUsage().heapUsed;
+
+    const runs: Promise<CompletionResult | undefined>[] = [];
+    for (let i = 0; i < 300; i++) {
+      runs.push(pipeline.complete(at(`const v${i} = ❚;\n`), settings));
+      if (pause) await pause();
+    }
+    const results = await Promise.all(runs);
+
+    assert.deepEqual(results.slice(0, -1).filter((r) => r !== undefined), [], 'every superseded request resolves to undefined');
+    assert.ok(results[299], 'the latest request resolves to a result');
+    assert.equal(engine.peakRunning, 1, 'the engine never runs two generations at once');
+    assert.equal(stats.peakOutstanding, 1, 'the pipeline never queues a second engine call');
+    assert.equal(stats.outstanding, 0);
+    global.gc?.();
+    const grownMB = (process.memoryUsage().heapUsed - heapBeforeBytes) / 2 ** 20;
+    assert.ok(grownMB < 20, `heap grew ${grownMB.toFixed(1)} MB`);
+    return stats.calls;
+  }
+
+  it('latest request wins: 300 requests fired without awaiting reach the engine at most twice', async () => {
+    const calls = await storm();
+    assert.ok(calls <= 2, `${calls} engine calls`);
+  });
+
+  it('latest request wins while typing: requests arriving during a generation never queue up in the engine', async () => {
+    const calls = await storm(() => new Promise((resolve) => setImmediate(resolve)));
+    assert.ok(calls > 2, `${calls} engine calls: the requests overlapped running generations`);
+  });
+});
