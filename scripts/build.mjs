@@ -29,8 +29,10 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
-  // onnxruntime-web loads its wasm glue (.mjs) with a dynamic import we point at dist/ort.
   external: ['vscode'],
+  // ESM dependencies (onnxruntime-web's Node build) read import.meta.url, which a CJS bundle lacks.
+  define: { 'import.meta.url': '__importMetaUrl' },
+  banner: { js: "const __importMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
 const entries = [

@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { describeError } from './common/describeError';
 import { boundedInteger, SETTINGS, type NumberSetting } from './common/settingsSchema';
 import { CompletionPipeline } from './completion/pipeline';
-import { EngineError, loadInProcessEngine } from './engine';
+import { EngineError } from './engine';
+import { loadInProcessEngine } from './engine/local';
 
 const USAGE = `Usage: node dist/cli.js complete --file FILE --offset N [options]
 

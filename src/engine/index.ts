@@ -1,14 +1,11 @@
-// The engine's public surface. Callers above engine/ import from here only.
-import { InProcessEngine } from './inProcessEngine';
+// The engine's public surface for the extension host: the contract, the named errors and the
+// worker-backed engine. The in-process engine (which pulls ONNX Runtime into the bundle that
+// imports it) is in ./local, for the worker itself, the CLI, tests and benchmarks.
 import type { Engine, EngineOptions } from './types';
 import { WorkerEngine } from './worker/proxy';
 
 export * from './types';
 export * from './errors';
-
-export function loadInProcessEngine(options: EngineOptions): Promise<InProcessEngine> {
-  return InProcessEngine.load(options);
-}
 
 /** `workerScript`: the bundled dist/engineWorker.js. */
 export function startWorkerEngine(options: EngineOptions & { workerScript: string }): Promise<Engine> {

@@ -1,9 +1,10 @@
 // The real engine (ONNX Runtime Web, wasm) on the committed fixture model, checked against the
 // NumPy reference's logits and greedy ids in test/golden/tiny-model-reference.json.
 import assert from 'node:assert/strict';
-import { loadInProcessEngine, type GenerateRequest } from '../../src/engine';
-import type { InProcessEngine } from '../../src/engine/inProcessEngine';
+import type { GenerateRequest } from '../../src/engine';
+import { loadInProcessEngine, type InProcessEngine } from '../../src/engine/local';
 import { Model } from '../../src/engine/model';
+import { argmax } from '../../src/engine/sampling';
 import { openModelDir } from '../../src/engine/modelDir';
 import { TextTokenizer } from '../../src/engine/tokenizer';
 import { fixtureModelDir, readGolden } from '../helpers/fixture';
@@ -12,7 +13,8 @@ interface Reference {
   promptText: string;
   promptIds: number[];
   prefillLastLogits: number[];
-  decode: { tokenId: number; logits?: number[] }[];
+  /** Step k feeds inputId at `position` and expects `logits` (null past the first few steps). */
+  decode: { steps: { position: number; inputId: number; nextId: number; logits: number[] | null }[] };
   greedyIds: number[];
   fim: { prefix: string; suffix: string; promptIds: number[]; greedyIds: number[] };
 }
@@ -56,17 +58,24 @@ describe('engine on the fixture model', () => {
     const kv = model.newCache();
     let logits = await model.forward(ref.promptIds, kv);
     assert.ok(maxAbsDiff(logits, ref.prefillLastLogits) < TOLERANCE, `prefill max |Δ| ${maxAbsDiff(logits, ref.prefillLastLogits)}`);
-    for (const [step, { tokenId, logits: expected }] of ref.decode.entries()) {
-      if (expected) assert.ok(maxAbsDiff(logits, expected) < TOLERANCE, `step ${step} max |Δ| ${maxAbsDiff(logits, expected)}`);
-      logits = await model.forward([tokenId], kv);
+    let checked = 0;
+    for (const { position, inputId, nextId, logits: expected } of ref.decode.steps) {
+      assert.equal(kv.length, position);
+      logits = await model.forward([inputId], kv);
+      if (expected) {
+        assert.ok(maxAbsDiff(logits, expected) < TOLERANCE, `position ${position}: max |Δ| ${maxAbsDiff(logits, expected)}`);
+        checked++;
+      }
+      assert.equal(argmax(logits), nextId, `position ${position}`);
     }
+    assert.ok(checked >= 3);
   });
 
   it('prefill of all tokens at once equals token-by-token decoding (KV cache)', async () => {
     const ids = ref.promptIds.slice(0, 12);
     const whole = await model.forward(ids, model.newCache());
     const kv = model.newCache();
-    let last = new Float32Array();
+    let last: Float32Array = new Float32Array();
     for (const id of ids) last = await model.forward([id], kv);
     assert.ok(maxAbsDiff(whole, last) < TOLERANCE);
   });

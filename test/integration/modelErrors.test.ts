@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { loadInProcessEngine } from '../../src/engine';
+import { loadInProcessEngine } from '../../src/engine/local';
 import { copyFixtureModel } from '../helpers/fixture';
 
 type Damage = (dir: string) => Promise<void>;

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { CompletionPipeline } from '../../src/completion/pipeline';
 import type { CompletionRequest, CompletionResult } from '../../src/completion/types';
-import { loadInProcessEngine, type Engine } from '../../src/engine';
+import type { Engine } from '../../src/engine';
+import { loadInProcessEngine } from '../../src/engine/local';
 import type { InProcessEngine } from '../../src/engine/inProcessEngine';
 import { fixtureModelDir } from '../helpers/fixture';
 

@@ -1,7 +1,8 @@
 // The engine behind the worker_threads protocol (the bundled dist/engineWorker.js, as the extension
 // host runs it): same results as in-process, errors keep their names, cancellation storms stay bounded.
 import assert from 'node:assert/strict';
-import { isAbort, loadInProcessEngine, startWorkerEngine, type Engine, type GenerateRequest } from '../../src/engine';
+import { isAbort, startWorkerEngine, type Engine, type GenerateRequest } from '../../src/engine';
+import { loadInProcessEngine } from '../../src/engine/local';
 import type { WorkerEngine } from '../../src/engine/worker/proxy';
 import { copyFixtureModel, fixtureModelDir, requireBuiltWorker } from '../helpers/fixture';
 import fsp from 'node:fs/promises';

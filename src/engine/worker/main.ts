@@ -1,6 +1,7 @@
 // Entry of the inference worker (bundled to dist/engineWorker.js): an InProcessEngine driven by
 // messages. Inference never runs on the extension host's thread.
 import { parentPort } from 'node:worker_threads';
+import path from 'node:path';
 import { InProcessEngine } from '../inProcessEngine';
 import type { FromWorker, ToWorker } from './protocol';
 import { toWire } from './wireError';
@@ -16,7 +17,8 @@ port.on('message', async (m: ToWorker) => {
   switch (m.type) {
     case 'load':
       try {
-        engine = await InProcessEngine.load(m.options);
+        // The worker always runs from the bundle; ONNX Runtime's wasm files sit beside it in ort/.
+        engine = await InProcessEngine.load({ ortWasmDir: path.join(__dirname, 'ort'), ...m.options });
         post({ type: 'loaded', info: engine.info });
       } catch (e) {
         post({ type: 'load-failed', error: toWire(e) });
