@@ -23,6 +23,7 @@ export class EngineHost implements vscode.Disposable {
   private loaded: CompletionPipeline | undefined;
   /** Bumped by every load and by dispose; a load that finishes after a newer one is thrown away. */
   private generation = 0;
+  private lastOptions: LoadOptions | undefined;
 
   constructor(private readonly log: OutputLog) {}
 
@@ -38,6 +39,7 @@ export class EngineHost implements vscode.Disposable {
   /** Loads the model, replacing the one loaded before. Never rejects: failures become the error state. */
   async load(options: LoadOptions): Promise<void> {
     const generation = ++this.generation;
+    this.lastOptions = options;
     this.unload();
     this.setState({ kind: 'loading', modelDir: options.modelDir });
     this.log.info(`loading the model from ${options.modelDir} (${options.threads} thread(s))`);
@@ -57,6 +59,13 @@ export class EngineHost implements vscode.Disposable {
       this.setState({ kind: 'error', modelDir: options.modelDir, message: describeError(error) });
       this.log.error(error, `loading the model from ${options.modelDir}`);
     }
+  }
+
+  /** After the inference worker died (EngineCrashedError), starts a fresh one with the same model. */
+  restartAfterCrash(error: unknown): void {
+    if (!(error instanceof Error) || error.name !== 'EngineCrashedError' || !this.lastOptions) return;
+    this.log.info('the inference worker stopped; starting it again');
+    void this.load(this.lastOptions);
   }
 
   dispose(): void {

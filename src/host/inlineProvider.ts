@@ -35,6 +35,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
       return [new vscode.InlineCompletionItem(result.text, new vscode.Range(position, position))];
     } catch (error) {
       this.log.error(error, `completing in ${document.fileName}`);
+      this.engineHost.restartAfterCrash(error);
       return undefined;
     } finally {
       cancellation.dispose();
