@@ -6,6 +6,7 @@ import { loadInProcessEngine } from '../../src/engine/local';
 import type { WorkerEngine } from '../../src/engine/worker/proxy';
 import { copyFixtureModel, fixtureModelDir, requireBuiltWorker } from '../helpers/fixture';
 import fsp from 'node:fs/promises';
+import type { Worker } from 'node:worker_threads';
 import path from 'node:path';
 
 const request = (prefix: string, maxNewTokens = 8): GenerateRequest => ({
@@ -65,6 +66,14 @@ describe('worker engine', () => {
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('rejects the generation in flight with EngineCrashedError when the worker dies', async () => {
+    const w = await startWorkerEngine({ modelDir: fixtureModelDir, workerScript: requireBuiltWorker() });
+    const run = w.generate(request('let crash = ', 200));
+    await (w as unknown as { worker: Worker }).worker.terminate();
+    await assert.rejects(run, { name: 'EngineCrashedError' });
+    await assert.rejects(w.generate(request('x')), { name: 'EngineCrashedError' });
   });
 
   it('rejects later calls with EngineDisposedError after dispose', async () => {
