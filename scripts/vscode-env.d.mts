@@ -11,7 +11,8 @@ export type VscodeEnv =
   | { ok: true; codeServerBin: string; node24BinDir: string; chromiumPath: string; codeServerVersion: string }
   | { ok: false; reason: string };
 
-export function ensureVscodeEnv(options?: { log?: (message: string) => void; cacheDir?: string }): Promise<VscodeEnv>;
+/** `browser: false` skips Chromium (then `chromiumPath` is empty). */
+export function ensureVscodeEnv(options?: { log?: (message: string) => void; cacheDir?: string; browser?: boolean }): Promise<VscodeEnv>;
 
 export const BASE_USER_SETTINGS: Readonly<Record<string, unknown>>;
 

@@ -65,21 +65,29 @@ export function codeServerServeArgs({ port }) {
   ];
 }
 
-export async function ensureVscodeEnv({ log = () => {}, cacheDir = CACHE_DIR } = {}) {
+/**
+ * `browser: false` (for `npm start`, where the user brings the browser) leaves Chromium out.
+ * System packages come from apt only when something needs them: Chromium, or the build tools
+ * and headers of a code-server that still has to be installed.
+ */
+export async function ensureVscodeEnv({ log = () => {}, cacheDir = CACHE_DIR, browser = true } = {}) {
   fs.mkdirSync(path.join(cacheDir, 'logs'), { recursive: true });
   const release = await acquireLock(path.join(cacheDir, 'install.lock'), log);
   try {
-    const chromium = await ensureChromium({ log, cacheDir });
-    if (!chromium.ok) return chromium;
     const node24 = await ensureNode24({ log, cacheDir });
     if (!node24.ok) return node24;
-    const codeServer = await ensureCodeServer({ log, cacheDir, node24BinDir: node24.node24BinDir });
+    const installed = installedCodeServer({ cacheDir, node24BinDir: node24.node24BinDir });
+    if (!installed.ok && installed.reason) log(`code-server install looks broken (${installed.reason}); reinstalling`);
+    const chromiumPath = process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM;
+    const system = await ensureSystemPackages({ log, cacheDir, chromiumPath: browser ? chromiumPath : undefined, buildTools: !installed.ok });
+    if (!system.ok) return system;
+    const codeServer = installed.ok ? installed : await installCodeServer({ log, cacheDir, node24BinDir: node24.node24BinDir });
     if (!codeServer.ok) return codeServer;
     return {
       ok: true,
       codeServerBin: codeServer.codeServerBin,
       node24BinDir: node24.node24BinDir,
-      chromiumPath: chromium.chromiumPath,
+      chromiumPath: browser ? chromiumPath : '',
       codeServerVersion: codeServer.version,
     };
   } catch (err) {
@@ -89,20 +97,19 @@ export async function ensureVscodeEnv({ log = () => {}, cacheDir = CACHE_DIR } =
   }
 }
 
-// ── Chromium (+ the system packages code-server's native builds need) ──────────────────────────
+// ── System packages: Chromium, and what code-server's native builds need ─────────────────────────
 
-async function ensureChromium({ log, cacheDir }) {
-  const chromiumPath = process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM;
-  const missing = missingSystemPackages(chromiumPath);
-  if (missing.length === 0) return { ok: true, chromiumPath };
+async function ensureSystemPackages({ log, cacheDir, chromiumPath, buildTools }) {
+  const missing = missingSystemPackages({ chromiumPath, buildTools });
+  if (missing.length === 0) return { ok: true };
 
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !onPath('apt-get')) {
     return {
       ok: false,
-      reason: `missing system packages: ${missing.join(', ')} (chromium is expected at ${chromiumPath}); ` +
+      reason: `missing system packages: ${missing.join(', ')}${chromiumPath ? ` (Chromium is expected at ${chromiumPath})` : ''}; ` +
         `cannot install them here (${isRoot ? 'no apt-get' : 'not root'}). ` +
-        `Run as root: apt-get install -y ${missing.join(' ')}`,
+        `As root: apt-get install -y ${missing.join(' ')}`,
     };
   }
   log(`installing system packages with apt-get: ${missing.join(' ')}`);
@@ -113,19 +120,21 @@ async function ensureChromium({ log, cacheDir }) {
   const install = await runLogged('apt-get', ['install', '-y', '-o', 'DPkg::Lock::Timeout=900', ...missing], { env: aptEnv, logFile });
   if (install.code !== 0) return { ok: false, reason: `apt-get install failed (see ${logFile}):\n${install.tail}` };
 
-  const still = missingSystemPackages(chromiumPath);
+  const still = missingSystemPackages({ chromiumPath, buildTools });
   if (still.length > 0) return { ok: false, reason: `still missing after apt-get install: ${still.join(', ')}` };
-  return { ok: true, chromiumPath };
+  return { ok: true };
 }
 
 /** Debian package names for what is missing; checked by the files we need, not by dpkg. */
-function missingSystemPackages(chromiumPath) {
+function missingSystemPackages({ chromiumPath, buildTools }) {
   const missing = [];
-  if (!isExecutable(chromiumPath)) missing.push('chromium');
-  // code-server's kerberos module builds from source (its prebuilt download needs github).
-  if (!fs.existsSync('/usr/include/gssapi/gssapi.h') || !onPath('krb5-config')) missing.push('libkrb5-dev');
-  if (!onPath('g++') || !onPath('make')) missing.push('build-essential');
-  if (!onPath('python3')) missing.push('python3');
+  if (chromiumPath && !isExecutable(chromiumPath)) missing.push('chromium');
+  if (buildTools) {
+    // code-server's kerberos module builds from source (its prebuilt download needs github).
+    if (!fs.existsSync('/usr/include/gssapi/gssapi.h') || !onPath('krb5-config')) missing.push('libkrb5-dev');
+    if (!onPath('g++') || !onPath('make')) missing.push('build-essential');
+    if (!onPath('python3')) missing.push('python3');
+  }
   return missing;
 }
 
@@ -157,18 +166,27 @@ async function ensureNode24({ log, cacheDir }) {
 
 // ── code-server (VS Code 1.139 in a browser) ──────────────────────────────────────────────────
 
-async function ensureCodeServer({ log, cacheDir, node24BinDir }) {
+function codeServerPaths({ cacheDir, node24BinDir }) {
   const dir = path.join(cacheDir, 'code-server');
-  const codeServerBin = path.join(dir, 'node_modules', '.bin', 'code-server');
-  const env = node24Env(node24BinDir);
-  const stamp = path.join(cacheDir, 'stamps', 'code-server.json');
-  const want = { version: CODE_SERVER_VERSION, node: NODE24_VERSION };
-  if (stampMatches(stamp, want)) {
-    const v = verifyCodeServer(codeServerBin, dir, env);
-    if (v.ok) return { ok: true, codeServerBin, version: v.version };
-    log(`code-server install looks broken (${v.reason}); reinstalling`);
-  }
+  return {
+    dir,
+    codeServerBin: path.join(dir, 'node_modules', '.bin', 'code-server'),
+    env: node24Env(node24BinDir),
+    stamp: path.join(cacheDir, 'stamps', 'code-server.json'),
+    want: { version: CODE_SERVER_VERSION, node: NODE24_VERSION },
+  };
+}
 
+/** The installed code-server if its stamp is current and it runs; `reason` says why not when it was stamped. */
+function installedCodeServer({ cacheDir, node24BinDir }) {
+  const { dir, codeServerBin, env, stamp, want } = codeServerPaths({ cacheDir, node24BinDir });
+  if (!stampMatches(stamp, want)) return { ok: false };
+  const v = verifyCodeServer(codeServerBin, dir, env);
+  return v.ok ? { ok: true, codeServerBin, version: v.version } : { ok: false, reason: v.reason };
+}
+
+async function installCodeServer({ log, cacheDir, node24BinDir }) {
+  const { dir, codeServerBin, env, stamp, want } = codeServerPaths({ cacheDir, node24BinDir });
   log(`installing code-server ${CODE_SERVER_VERSION} into ${path.relative(REPO_ROOT, dir)} (one time, a few minutes: native builds)`);
   fs.rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true });
   fs.rmSync(stamp, { force: true });
