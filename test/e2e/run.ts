@@ -126,6 +126,7 @@ function expandTabs(text: string, tabSize = TAB_SIZE): string {
 async function ghostTextCase(c: Case, run: RunDir, details: Record<string, unknown>): Promise<void> {
   const s = session!;
   const file = path.join(run.workspace, c.file);
+  await s.page.keyboard.press('Escape'); // whatever an earlier failed case left open
   await s.openFile(c.file);
   let t = Date.now();
   await s.type(c.keys);
