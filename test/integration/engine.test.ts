@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import type { GenerateRequest } from '../../src/engine';
 import { loadInProcessEngine, type InProcessEngine } from '../../src/engine/local';
+import { generateTokens } from '../../src/engine/generate';
 import { Model } from '../../src/engine/model';
 import { argmax } from '../../src/engine/sampling';
 import { openModelDir } from '../../src/engine/modelDir';
@@ -118,6 +119,17 @@ describe('engine on the fixture model', () => {
     const rushed = await engine.generate(greedy({ maxNewTokens: 16, timeBudgetMs: 0 }));
     assert.equal(rushed.stopReason, 'time-budget');
     assert.equal(rushed.generatedTokens, 1);
+  });
+
+  it('stops at a stop token and does not return it', async () => {
+    // The fixture's head never picks a special token, so a token it does pick serves as the stop.
+    const stop = ref.greedyIds[5];
+    const r = await generateTokens(
+      { model, tokenizer, promptIds: ref.promptIds, stopIds: new Set([stop]), contextTokens: 2048 },
+      { ...greedy(), prompt: { kind: 'text', text: '' }, maxNewTokens: ref.greedyIds.length },
+    );
+    assert.equal(r.stopReason, 'stop-token');
+    assert.deepEqual(r.tokenIds, ref.greedyIds.slice(0, ref.greedyIds.indexOf(stop)));
   });
 
   it('rejects with an AbortError when aborted before or during a generation', async () => {
