@@ -153,13 +153,16 @@ async function ghostTextCase(c: Case, run: RunDir, details: Record<string, unkno
   const onDisk = await waitForFileContent(file, want);
   details.acceptSaveMs = Date.now() - t;
   details.fileOnDisk = onDisk;
+  const notes: string[] = [];
+  if (ghost.trigger !== 'automatic') notes.push('ghost text only appeared after "Trigger Inline Suggestion"');
+  if (notes.length > 0) details.notes = notes;
   if (onDisk !== want) {
     if (expandTabs(onDisk) !== want) {
       throw new Error(`file on disk is ${JSON.stringify(onDisk)}, expected text before cursor + ghost text ${JSON.stringify(want)}`);
     }
-    details.note = 'matched after expanding tabs (the DOM shows tabs as spaces)';
+    notes.push('matched after expanding tabs (the DOM shows tabs as spaces)');
+    details.notes = notes;
   }
-  if (ghost.trigger !== 'automatic') details.note = 'ghost text only appeared after "Trigger Inline Suggestion"';
 }
 
 function extensionLogTails(run: RunDir): string {
