@@ -25,8 +25,11 @@ export const CACHE_DIR = path.join(REPO_ROOT, '.cache', 'vscode');
 
 /** Environment for running code-server (or npm installing it): Node 24 first on PATH. */
 export function node24Env(node24BinDir, base = process.env) {
+  // Under `npm test` the outer npm (on Node 20) leaves npm_* and NODE variables that an inner npm's
+  // lifecycle scripts follow back to Node 20: code-server's postinstall then refuses to run.
+  const inherited = Object.fromEntries(Object.entries(base).filter(([k]) => !/^(npm_|NODE$)/i.test(k)));
   return {
-    ...base,
+    ...inherited,
     PATH: `${node24BinDir}${path.delimiter}${base.PATH ?? ''}`,
     // ~/.npmrc may point node-gyp at the machine's Node 20 headers: native modules would get the wrong ABI.
     npm_config_nodedir: path.dirname(node24BinDir),
