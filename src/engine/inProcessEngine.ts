@@ -52,6 +52,11 @@ export class InProcessEngine implements Engine {
     return run;
   }
 
+  async countTokens(text: string): Promise<number> {
+    if (this.disposed) throw new EngineDisposedError();
+    return this.tokenizer.encode(text).length;
+  }
+
   /** Token ids of a string, for tests and benchmarks that need exact prompt lengths. */
   encode(text: string): number[] {
     return this.tokenizer.encode(text);

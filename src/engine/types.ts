@@ -57,6 +57,8 @@ export interface Engine {
   readonly info: ModelInfo;
   /** One generation at a time; a call made while another runs waits for it (single flight). */
   generate(request: GenerateRequest, callbacks?: GenerateCallbacks): Promise<GenerateResult>;
+  /** Tokens `text` takes in this model's tokenizer (no special tokens added). */
+  countTokens(text: string): Promise<number>;
   /** Frees sessions and buffers; later calls reject with EngineDisposedError. */
   dispose(): Promise<void>;
 }

@@ -25,6 +25,7 @@ function counted(engine: Engine) {
       stats.peakOutstanding = Math.max(stats.peakOutstanding, ++stats.outstanding);
       return engine.generate(request, callbacks).finally(() => stats.outstanding--);
     },
+    countTokens: (text) => engine.countTokens(text),
     dispose: () => engine.dispose(),
   };
   return { engine: wrapped, stats };

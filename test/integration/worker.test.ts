@@ -31,6 +31,17 @@ describe('worker engine', () => {
     }
   });
 
+  it('counts tokens like the in-process engine', async () => {
+    const local = await loadInProcessEngine({ modelDir: fixtureModelDir });
+    try {
+      const text = 'def fibonacci(n):\n    return n if n < 2 else fibonacci(n - 1)\n';
+      assert.equal(await worker.countTokens(text), local.encode(text).length);
+      assert.equal(await worker.countTokens(''), 0);
+    } finally {
+      await local.dispose();
+    }
+  });
+
   it('survives a storm of 300 requests where each new one cancels the last', async () => {
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;

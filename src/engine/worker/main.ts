@@ -41,6 +41,14 @@ port.on('message', async (m: ToWorker) => {
       }
       return;
     }
+    case 'count':
+      try {
+        if (!engine) throw new Error('count before load');
+        post({ type: 'counted', id: m.id, tokens: await engine.countTokens(m.text) });
+      } catch (e) {
+        post({ type: 'failed', id: m.id, error: toWire(e) });
+      }
+      return;
     case 'abort':
       inFlight.get(m.id)?.abort();
       return;

@@ -6,6 +6,7 @@ export type ToWorker =
   | { type: 'load'; options: EngineOptions }
   | { type: 'generate'; id: number; request: GenerateRequest }
   | { type: 'abort'; id: number }
+  | { type: 'count'; id: number; text: string }
   | { type: 'dispose' };
 
 /** Errors cross the boundary as plain data (structured clone drops prototypes). */
@@ -21,4 +22,5 @@ export type FromWorker =
   | { type: 'text'; id: number; delta: string }
   | { type: 'done'; id: number; result: GenerateResult }
   | { type: 'failed'; id: number; error: WireError }
+  | { type: 'counted'; id: number; tokens: number }
   | { type: 'disposed' };

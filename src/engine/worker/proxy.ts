@@ -6,7 +6,7 @@ import type { FromWorker, ToWorker } from './protocol';
 import { fromWire } from './wireError';
 
 interface Pending {
-  resolve(r: GenerateResult): void;
+  resolve(r: GenerateResult | number): void;
   reject(e: Error): void;
   onText?: (delta: string) => void;
   unlisten(): void;
@@ -54,23 +54,33 @@ export class WorkerEngine implements Engine {
     if (this.closed) return Promise.reject(this.closed);
     if (signal?.aborted) return Promise.reject(new AbortedError());
     const id = this.nextId++;
-    return new Promise<GenerateResult>((resolve, reject) => {
+    return new Promise<GenerateResult | number>((resolve, reject) => {
       const onAbort = () => this.worker.postMessage({ type: 'abort', id } satisfies ToWorker);
       signal?.addEventListener('abort', onAbort, { once: true });
       const unlisten = () => signal?.removeEventListener('abort', onAbort);
       this.pending.set(id, { resolve, reject, onText, unlisten });
       this.worker.postMessage({ type: 'generate', id, request } satisfies ToWorker);
-    });
+    }) as Promise<GenerateResult>;
+  }
+
+  countTokens(text: string): Promise<number> {
+    if (this.closed) return Promise.reject(this.closed);
+    const id = this.nextId++;
+    return new Promise<GenerateResult | number>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, unlisten: () => {} });
+      this.worker.postMessage({ type: 'count', id, text } satisfies ToWorker);
+    }) as Promise<number>;
   }
 
   private onMessage(m: FromWorker): void {
     if (m.type === 'text') return this.pending.get(m.id)?.onText?.(m.delta);
-    if (m.type !== 'done' && m.type !== 'failed') return;
+    if (m.type !== 'done' && m.type !== 'failed' && m.type !== 'counted') return;
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
     p.unlisten();
     if (m.type === 'done') p.resolve(m.result);
+    else if (m.type === 'counted') p.resolve(m.tokens);
     else p.reject(fromWire(m.error));
   }
 
