@@ -1,0 +1,74 @@
+// Explain / Refactor as plain data: what the host hands over, what comes back. No vscode here.
+
+export type TaskKind = 'explain' | 'refactor';
+
+/** The code a task is about: the selection, else the enclosing function/class. */
+export interface CodeTarget {
+  code: string;
+  languageId: string;
+  /** Workspace-relative path when there is one; shown to the user and in the consent preview. */
+  fileName: string;
+  /** UTF-16 offsets of `code` in its document. */
+  start: number;
+  end: number;
+}
+
+/** Extra text that may help the model (the rest of the file, imports, other open files). */
+export interface ContextChunk {
+  label: string;
+  fileName: string;
+  text: string;
+}
+
+export interface TaskInput {
+  kind: TaskKind;
+  target: CodeTarget;
+  /** Refactor only: what to change ("simplify", "add types", free text…). */
+  instruction?: string;
+  context: ContextChunk[];
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export type AnsweredBy = { kind: 'local'; model: string } | { kind: 'cloud'; model: string; host: string };
+
+export interface TaskResult {
+  /** Explain: Markdown. Refactor: the replacement code only (fences and chatter removed). */
+  text: string;
+  answeredBy: AnsweredBy;
+  totalMs: number;
+  /** What the user should be told: context left out, a cloud failure that fell back to local… */
+  notices: string[];
+}
+
+/** What a task needs from outside; the host fills it from settings, SecretStorage and UI. */
+export interface TaskDeps {
+  engine: import('../engine').Engine;
+  cloud: {
+    enabled: boolean;
+    baseUrl: string;
+    model: string;
+    /** From SecretStorage only; never logged, never in an error message. */
+    apiKey: string | undefined;
+    maxContextTokens: number;
+    timeoutMs: number;
+  };
+  /** flashcode.router.localMaxTokens */
+  localMaxTokens: number;
+  /** flashcode.cloud.exclude, matched against CodeTarget/ContextChunk fileName. */
+  excludePatterns: readonly string[];
+  consent: import('../router/types').CloudConsent;
+  /** Shows exactly what would be sent; resolves true when the user agrees. Called at most once per task. */
+  askConsent(preview: { host: string; model: string; messages: ChatMessage[] }): Promise<boolean>;
+}
+
+export interface TaskCallbacks {
+  signal?: AbortSignal;
+  /** Streamed answer text, in order (for Refactor: raw model text before code extraction). */
+  onText?: (delta: string) => void;
+  /** Called once the route is known (and again if a cloud failure falls back to local). */
+  onRoute?: (route: import('../router/types').Route) => void;
+}

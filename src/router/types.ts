@@ -1,0 +1,26 @@
+// Where a task runs. Pure data: the decision is a function of these numbers and flags only.
+
+export type CloudConsent = 'granted' | 'denied' | 'unasked';
+
+export interface RouteInput {
+  /** Tokens of the whole prompt (instruction + code + context) in the local model's tokenizer. */
+  promptTokens: number;
+  /** Tokens reserved for the answer. */
+  answerTokens: number;
+  /** min(local model context, flashcode.router.localMaxTokens). */
+  localWindowTokens: number;
+  cloud: {
+    enabled: boolean;
+    /** Base URL and model set, and an API key in SecretStorage (or a keyless local endpoint). */
+    configured: boolean;
+    consent: CloudConsent;
+    maxContextTokens: number;
+  };
+}
+
+export type Route =
+  | { target: 'local' }
+  /** askConsent: the host must ask first (and show the preview); a "no" re-routes with consent 'denied'. */
+  | { target: 'cloud'; askConsent: boolean }
+  /** The prompt is cut to `promptBudgetTokens`; `reason` tells the user why the cloud was not used. */
+  | { target: 'local-cut'; promptBudgetTokens: number; reason: string };
