@@ -9,6 +9,8 @@ export interface RouteInput {
   answerTokens: number;
   /** min(local model context, flashcode.router.localMaxTokens). */
   localWindowTokens: number;
+  /** The target's file matches flashcode.cloud.exclude: it may be answered locally, never in the cloud. */
+  targetExcluded?: boolean;
   cloud: {
     enabled: boolean;
     /** Base URL and model set, and an API key in SecretStorage (or a keyless local endpoint). */
