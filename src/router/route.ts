@@ -1,5 +1,6 @@
 // Local when the prompt and its answer fit the local window; else the cloud when the user allows
 // it; else local with the prompt cut, saying why the cloud was not used.
+import { formatTokens } from '../common/formatTokens';
 import type { Route, RouteInput } from './types';
 
 export function route(input: RouteInput): Route {
@@ -8,7 +9,7 @@ export function route(input: RouteInput): Route {
   const cut = (reason: string): Route => ({
     target: 'local-cut',
     promptBudgetTokens: Math.max(0, localWindowTokens - answerTokens),
-    reason: `too long for the local model (${fmt(promptTokens)} tokens of prompt) and ${reason}`,
+    reason: `too long for the local model (a prompt of ${formatTokens(promptTokens)}) and ${reason}`,
   });
   if (input.targetExcluded) return cut('the file matches flashcode.cloud.exclude, so it never goes to the cloud');
   if (!cloud.enabled) return cut('the cloud model is off — turn on flashcode.cloud.enabled to send long tasks to it');
@@ -17,12 +18,8 @@ export function route(input: RouteInput): Route {
   }
   if (cloud.consent === 'denied') return cut('you declined sending code to the cloud model for this workspace');
   if (promptTokens + answerTokens > cloud.maxContextTokens) {
-    return cut(`too long even for the cloud model (flashcode.cloud.maxContextTokens is ${fmt(cloud.maxContextTokens)})`);
+    return cut(`too long even for the cloud model (flashcode.cloud.maxContextTokens is ${cloud.maxContextTokens.toLocaleString('en-US')})`);
   }
   return { target: 'cloud', askConsent: cloud.consent === 'unasked' };
 }
 
-/** 1,240 rather than 1240: notices are read by people. */
-export function fmt(tokens: number): string {
-  return tokens.toLocaleString('en-US');
-}

@@ -31,7 +31,7 @@ const cases: Case[] = [
   { name: 'long, excluded file: cut even with consent', over: { promptTokens: 5000, targetExcluded: true }, want: cut(/flashcode\.cloud\.exclude/) },
   { name: 'too long even for the cloud: cut', over: { promptTokens: 200_000 }, want: cut(/even for the cloud.*128,000/) },
   { name: 'cloud limit counts the answer too', over: { promptTokens: 127_800, cloud: { consent: 'unasked' } }, want: cut(/even for the cloud/) },
-  { name: 'the reason names the prompt size', over: { promptTokens: 12_345, cloud: { enabled: false } }, want: cut(/12,345 tokens/) },
+  { name: 'the reason names the prompt size', over: { promptTokens: 12_345, cloud: { enabled: false } }, want: cut(/prompt of 12,345 tokens/) },
   { name: 'budget never negative', over: { promptTokens: 5000, localWindowTokens: 100, cloud: { enabled: false } }, want: { target: 'local-cut', promptBudgetTokens: 0, reason: /off/ } },
 ];
 
