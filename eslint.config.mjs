@@ -18,14 +18,15 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
-    // onnxruntime-web has exactly one user.
+    // onnxruntime-web and web-tree-sitter each have exactly one user.
     files: ['src/**/*.ts'],
-    ignores: ['src/engine/backend/ort.ts'],
+    ignores: ['src/engine/backend/ort.ts', 'src/context/syntax.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [
           { name: 'vscode', message: "Only src/extension.ts and src/host/ may import 'vscode'." },
           { name: 'onnxruntime-web', message: 'Only src/engine/backend/ort.ts may import onnxruntime-web.' },
+          { name: 'web-tree-sitter', message: 'Only src/context/syntax.ts may import web-tree-sitter.' },
         ],
       }],
     },
@@ -34,7 +35,22 @@ export default tseslint.config(
     files: ['src/extension.ts', 'src/host/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: 'onnxruntime-web', message: 'Only src/engine/backend/ort.ts may import onnxruntime-web.' }],
+        paths: [
+          { name: 'onnxruntime-web', message: 'Only src/engine/backend/ort.ts may import onnxruntime-web.' },
+          { name: 'web-tree-sitter', message: 'Only src/context/syntax.ts may import web-tree-sitter.' },
+        ],
+      }],
+    },
+  },
+  {
+    // web-tree-sitter has exactly one user (and it imports no vscode).
+    files: ['src/context/syntax.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          { name: 'vscode', message: "Only src/extension.ts and src/host/ may import 'vscode'." },
+          { name: 'onnxruntime-web', message: 'Only src/engine/backend/ort.ts may import onnxruntime-web.' },
+        ],
       }],
     },
   },

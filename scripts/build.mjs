@@ -1,5 +1,5 @@
 // Bundles the extension, the inference worker and the CLI into dist/, and copies what they load at
-// run time (ONNX Runtime's wasm, the default model) next to them. `node scripts/build.mjs [--watch]`.
+// run time (ONNX Runtime's wasm, tree-sitter's runtime and grammars, the default model) next to them. `node scripts/build.mjs [--watch]`.
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,11 +11,25 @@ const dist = path.join(root, 'dist');
 export const DEFAULT_MODEL_DIR = 'test/fixtures/tiny-model';
 
 const ORT_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+// Exactly the grammars src/context/languages.ts names (a unit test holds the two lists together).
+// Not all of @vscode/tree-sitter-wasm: C# alone is 5 MB.
+const GRAMMAR_FILES = [
+  'tree-sitter-cpp.wasm', 'tree-sitter-go.wasm', 'tree-sitter-java.wasm', 'tree-sitter-javascript.wasm',
+  'tree-sitter-python.wasm', 'tree-sitter-ruby.wasm', 'tree-sitter-rust.wasm', 'tree-sitter-tsx.wasm',
+  'tree-sitter-typescript.wasm',
+];
 
 function copyRuntimeFiles() {
   fs.mkdirSync(path.join(dist, 'ort'), { recursive: true });
   for (const f of ORT_FILES) {
     fs.copyFileSync(path.join(root, 'node_modules/onnxruntime-web/dist', f), path.join(dist, 'ort', f));
+  }
+  const syntaxes = path.join(dist, 'syntaxes');
+  fs.rmSync(syntaxes, { recursive: true, force: true });
+  fs.mkdirSync(syntaxes, { recursive: true });
+  fs.copyFileSync(path.join(root, 'node_modules/web-tree-sitter/web-tree-sitter.wasm'), path.join(syntaxes, 'web-tree-sitter.wasm'));
+  for (const f of GRAMMAR_FILES) {
+    fs.copyFileSync(path.join(root, 'node_modules/@vscode/tree-sitter-wasm/wasm', f), path.join(syntaxes, f));
   }
   const modelOut = path.join(dist, 'models', 'default');
   fs.rmSync(modelOut, { recursive: true, force: true });
