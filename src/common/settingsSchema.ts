@@ -2,6 +2,8 @@
 // contributes.configuration declares the same (a unit test holds them together); the host reads
 // them through src/host/settings.ts and the CLI takes its defaults from here.
 
+import { DEFAULT_EXCLUDE_PATTERNS } from '../privacy/exclude';
+
 export interface NumberSetting {
   key: string;
   default: number;
@@ -15,6 +17,13 @@ export const SETTINGS = {
   timeBudgetMs: { key: 'flashcode.completion.timeBudgetMs', default: 1500, minimum: 100, maximum: 10_000 },
   modelPath: { key: 'flashcode.engine.modelPath', default: '' },
   threads: { key: 'flashcode.engine.threads', default: 1, minimum: 1, maximum: 8 },
+  cloudEnabled: { key: 'flashcode.cloud.enabled', default: false },
+  cloudBaseUrl: { key: 'flashcode.cloud.baseUrl', default: 'https://api.openai.com/v1' },
+  cloudModel: { key: 'flashcode.cloud.model', default: 'gpt-4o-mini' },
+  cloudMaxContextTokens: { key: 'flashcode.cloud.maxContextTokens', default: 128_000, minimum: 4096, maximum: 10_000_000 },
+  cloudTimeoutMs: { key: 'flashcode.cloud.timeoutMs', default: 30_000, minimum: 1000, maximum: 600_000 },
+  cloudExclude: { key: 'flashcode.cloud.exclude', default: DEFAULT_EXCLUDE_PATTERNS },
+  localMaxTokens: { key: 'flashcode.router.localMaxTokens', default: 2048, minimum: 256, maximum: 1_000_000 },
 } as const satisfies Record<string, { key: string; default: unknown; minimum?: number; maximum?: number }>;
 
 /** An integer within the setting's bounds; the default for anything that is not a finite number

@@ -6,6 +6,18 @@ import { boundedInteger, SETTINGS } from '../common/settingsSchema';
 export interface Settings {
   completion: { enabled: boolean; maxTokens: number; timeBudgetMs: number };
   engine: { modelPath: string; threads: number };
+  cloud: CloudSettings;
+  router: { localMaxTokens: number };
+}
+
+export interface CloudSettings {
+  enabled: boolean;
+  baseUrl: string;
+  model: string;
+  maxContextTokens: number;
+  timeoutMs: number;
+  /** Patterns of files never sent: the user's (or the default) plus any a workspace adds. */
+  exclude: string[];
 }
 
 export function readSettings(): Settings {
@@ -22,7 +34,35 @@ export function readSettings(): Settings {
       modelPath: typeof modelPath === 'string' ? modelPath : SETTINGS.modelPath.default,
       threads: boundedInteger(config.get<unknown>(SETTINGS.threads.key), SETTINGS.threads),
     },
+    cloud: readCloudSettings(config),
+    router: { localMaxTokens: boundedInteger(config.get<unknown>(SETTINGS.localMaxTokens.key), SETTINGS.localMaxTokens) },
   };
+}
+
+function readCloudSettings(config: vscode.WorkspaceConfiguration): CloudSettings {
+  // Whether code leaves the machine, and where to, is the user's call: workspace values are ignored
+  // even if a workspace sets them (package.json also scopes them to the application).
+  const userValue = (key: string) => config.inspect<unknown>(key)?.globalValue;
+  const enabled = userValue(SETTINGS.cloudEnabled.key);
+  const baseUrl = userValue(SETTINGS.cloudBaseUrl.key);
+  const model = config.get<unknown>(SETTINGS.cloudModel.key);
+  const exclude = config.inspect<unknown>(SETTINGS.cloudExclude.key);
+  return {
+    enabled: typeof enabled === 'boolean' ? enabled : SETTINGS.cloudEnabled.default,
+    baseUrl: typeof baseUrl === 'string' && baseUrl.trim() !== '' ? baseUrl.trim() : SETTINGS.cloudBaseUrl.default,
+    model: typeof model === 'string' && model.trim() !== '' ? model.trim() : SETTINGS.cloudModel.default,
+    maxContextTokens: boundedInteger(config.get<unknown>(SETTINGS.cloudMaxContextTokens.key), SETTINGS.cloudMaxContextTokens),
+    timeoutMs: boundedInteger(config.get<unknown>(SETTINGS.cloudTimeoutMs.key), SETTINGS.cloudTimeoutMs),
+    exclude: [...new Set([
+      ...strings(exclude?.globalValue ?? SETTINGS.cloudExclude.default),
+      ...strings(exclude?.workspaceValue),
+      ...strings(exclude?.workspaceFolderValue),
+    ])],
+  };
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : [];
 }
 
 /** Whether the change needs the model loaded again. */

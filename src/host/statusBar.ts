@@ -1,10 +1,11 @@
 // The status bar item: model state, last completion latency; a click toggles completions.
 
 import * as vscode from 'vscode';
+import { COMMANDS } from './commandIds';
 import type { EngineHost } from './engineHost';
 import { describeStatus } from './statusText';
 
-export const TOGGLE_COMMAND = 'flashcode.toggleCompletions';
+export const TOGGLE_COMMAND = COMMANDS.toggleCompletions;
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('flashcode.status', vscode.StatusBarAlignment.Right, 100);

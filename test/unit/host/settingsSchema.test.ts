@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { boundedInteger, SETTINGS } from '../../../src/common/settingsSchema';
+import { COMMANDS } from '../../../src/host/commandIds';
+import { DEFAULT_EXCLUDE_PATTERNS } from '../../../src/privacy/exclude';
 
 interface SchemaEntry {
   type: string;
@@ -25,14 +27,25 @@ describe('settings', () => {
     it(`${setting.key}: package.json schema matches the reader's default and bounds`, () => {
       const entry = properties[setting.key];
       assert.ok(entry, 'declared');
-      assert.equal(entry.default, setting.default);
+      assert.deepEqual(entry.default, setting.default);
       assert.equal(entry.minimum, 'minimum' in setting ? setting.minimum : undefined);
       assert.equal(entry.maximum, 'maximum' in setting ? setting.maximum : undefined);
-      assert.equal(entry.type, typeof setting.default === 'number' ? 'integer' : typeof setting.default);
+      const type = Array.isArray(setting.default) ? 'array' : typeof setting.default === 'number' ? 'integer' : typeof setting.default;
+      assert.equal(entry.type, type);
       assert.ok(entry.scope, 'has a scope');
       assert.ok((entry.markdownDescription ?? entry.description ?? '').length > 20, 'is described');
     });
   }
+
+  it('flashcode.cloud.exclude defaults to the privacy module\'s patterns, in package.json too', () => {
+    assert.deepEqual(properties[SETTINGS.cloudExclude.key]?.default, [...DEFAULT_EXCLUDE_PATTERNS]);
+    assert.equal(SETTINGS.cloudExclude.default, DEFAULT_EXCLUDE_PATTERNS);
+  });
+
+  it('a workspace can neither turn the cloud on nor point it elsewhere', () => {
+    assert.equal(properties[SETTINGS.cloudEnabled.key]?.scope, 'application');
+    assert.equal(properties[SETTINGS.cloudBaseUrl.key]?.scope, 'application');
+  });
 
   it('reads numbers within bounds, and the default for anything else', () => {
     const spec = SETTINGS.maxTokens;
@@ -47,6 +60,13 @@ describe('settings', () => {
 
   it('package.json contributes the commands the extension registers', () => {
     const commands = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
-    assert.deepEqual(commands, ['flashcode.showLog', 'flashcode.toggleCompletions']);
+    assert.deepEqual(commands, Object.values(COMMANDS).sort());
+  });
+
+  it('menus name only contributed commands', () => {
+    const known = new Set<string>(Object.values(COMMANDS));
+    for (const [menu, items] of Object.entries(manifest.contributes.menus as Record<string, { command: string }[]>)) {
+      for (const item of items) assert.ok(known.has(item.command), `${menu}: ${item.command}`);
+    }
   });
 });

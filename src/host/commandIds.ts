@@ -1,0 +1,20 @@
+// Every command Flashcode contributes (package.json declares the same; a unit test holds them
+// together) and the context keys its menus read.
+
+export const COMMANDS = {
+  toggleCompletions: 'flashcode.toggleCompletions',
+  showLog: 'flashcode.showLog',
+  explain: 'flashcode.explain',
+  refactor: 'flashcode.refactor',
+  cancelTask: 'flashcode.cancelTask',
+  applyRefactor: 'flashcode.applyRefactor',
+  discardRefactor: 'flashcode.discardRefactor',
+  setCloudApiKey: 'flashcode.setCloudApiKey',
+  clearCloudApiKey: 'flashcode.clearCloudApiKey',
+  resetCloudConsent: 'flashcode.resetCloudConsent',
+} as const;
+
+export const CONTEXT_KEYS = {
+  taskRunning: 'flashcode.taskRunning',
+  refactorPending: 'flashcode.refactorPending',
+} as const;
