@@ -56,7 +56,7 @@ function snapForward(text: string, at: number): number {
   return nl >= 0 && nl - at <= (text.length - at) / 2 ? nl + 1 : at;
 }
 
-function lineCount(text: string): number {
+export function lineCount(text: string): number {
   if (text === '') return 0;
   return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 }

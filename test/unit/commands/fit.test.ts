@@ -24,7 +24,7 @@ const full = tokensOf(buildLocalPrompt(task()));
 describe('fitPrompt', () => {
   const cases: { name: string; budget: number; input?: TaskInput; context: string[]; notices: RegExp[]; codeCut: boolean }[] = [
     { name: 'within budget: untouched, no notices', budget: full, context: ['the rest of a.ts', 'open file b.ts'], notices: [], codeCut: false },
-    { name: 'a little over: cuts the end of the last chunk', budget: full - 50, context: ['the rest of a.ts', 'open file b.ts'], notices: [/^left out: part of open file b\.ts \(\d+ tokens\)$/], codeCut: false },
+    { name: 'a little over: cuts the middle of the last chunk', budget: full - 50, context: ['the rest of a.ts', 'open file b.ts'], notices: [/^left out: part of open file b\.ts \(\d+ tokens\)$/], codeCut: false },
     { name: 'over by about the last chunk: drops it whole', budget: full - 130, context: ['the rest of a.ts'], notices: [/^left out: open file b\.ts \(140 tokens\)$/], codeCut: false },
     {
       name: 'over by more: drops the last, cuts the first',
@@ -68,6 +68,11 @@ describe('fitPrompt', () => {
     });
   }
 
+  it('keeps both ends of a cut chunk: the imports at the top and the lines next to the code', async () => {
+    const fitted = await fitPrompt(task(), full - 50, buildLocalPrompt, count);
+    assert.match(fitted.input.context[1].text, /^open line 000\n[^]*… \(\d+ lines left out\) …\n[^]*open line 039\n$/);
+  });
+
   it('lands within every budget from generous to tiny, and uses most of it', async () => {
     for (let budget = full; budget >= 100; budget -= 17) {
       const fitted = await fitPrompt(task(), budget, buildLocalPrompt, count);
@@ -80,6 +85,7 @@ describe('fitPrompt', () => {
     const fitted = await fitPrompt(task(), 5, buildLocalPrompt, count);
     assert.equal(fitted.input.target.code, '');
     assert.ok(fitted.tokens > 5);
+    assert.equal(fitted.notices.at(-1), 'left out: 40 lines from the middle of the code (140 tokens)');
   });
 });
 
