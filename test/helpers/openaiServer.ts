@@ -55,6 +55,8 @@ export class OpenAiTestServer {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
+  private port = 0;
+
   private constructor(private readonly server: http.Server) {}
 
   /** Listens on 127.0.0.1, on `port` or a free one. */
@@ -70,12 +72,14 @@ export class OpenAiTestServer {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', resolve);
     });
+    self.port = (server.address() as AddressInfo).port;
     return self;
   }
 
-  /** The value for flashcode.cloud.baseUrl (the OpenAI client appends /chat/completions). */
+  /** The value for flashcode.cloud.baseUrl (the OpenAI client appends /chat/completions); kept
+   *  after close(), for tests of an endpoint that went away. */
   get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    return `http://127.0.0.1:${this.port}/v1`;
   }
 
   /** Replies for the next requests, in order; replaces what was left of an earlier script. */
