@@ -5,6 +5,7 @@
 import OpenAI from 'openai';
 import type { ChatMessage } from '../commands/types';
 import { AbortedError } from '../engine/errors';
+import { cloudHost } from './config';
 import { badBaseUrl, noEvents, stalled, toCloudError, type ErrorContext } from './errors';
 
 export interface CloudConfig {
@@ -105,13 +106,6 @@ export async function streamChat(config: CloudConfig, request: ChatRequest): Pro
     request.signal?.removeEventListener('abort', cancel);
     controller.abort(); // closes a stream left half-read
   }
-}
-
-/** "api.openai.com" for a usable http(s) base URL, else undefined. Never the user info part. */
-export function cloudHost(baseUrl: string): string | undefined {
-  if (!URL.canParse(baseUrl)) return undefined;
-  const url = new URL(baseUrl);
-  return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : undefined;
 }
 
 function packageLogger(log: ((line: string) => void) | undefined) {
