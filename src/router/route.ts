@@ -6,20 +6,31 @@ import type { Route, RouteInput } from './types';
 export function route(input: RouteInput): Route {
   const { promptTokens, answerTokens, localWindowTokens, cloud } = input;
   if (promptTokens + answerTokens <= localWindowTokens) return { target: 'local' };
-  const cut = (reason: string): Route => ({
-    target: 'local-cut',
-    promptBudgetTokens: Math.max(0, localWindowTokens - answerTokens),
-    reason: `too long for the local model (a prompt of ${formatTokens(promptTokens)}) and ${reason}`,
-  });
-  if (input.targetExcluded) return cut('the file matches flashcode.cloud.exclude, so it never goes to the cloud');
-  if (!cloud.enabled) return cut('the cloud model is off — turn on flashcode.cloud.enabled to send long tasks to it');
+  if (input.targetExcluded) return localCut(input, 'the file matches flashcode.cloud.exclude, so it never goes to the cloud');
+  if (!cloud.enabled) return localCut(input, 'the cloud model is off — turn on flashcode.cloud.enabled to send long tasks to it');
   if (!cloud.configured) {
-    return cut("the cloud model is not set up — set flashcode.cloud.baseUrl and flashcode.cloud.model, and run 'Flashcode: Set Cloud API Key'");
+    return localCut(input, "the cloud model is not set up — set flashcode.cloud.baseUrl and flashcode.cloud.model, and run 'Flashcode: Set Cloud API Key'");
   }
-  if (cloud.consent === 'denied') return cut('you declined sending code to the cloud model for this workspace');
+  if (cloud.consent === 'denied') return declined(input);
   if (promptTokens + answerTokens > cloud.maxContextTokens) {
-    return cut(`too long even for the cloud model (flashcode.cloud.maxContextTokens is ${cloud.maxContextTokens.toLocaleString('en-US')})`);
+    return localCut(input, `it is too long even for the cloud model (flashcode.cloud.maxContextTokens is ${cloud.maxContextTokens.toLocaleString('en-US')})`);
   }
   return { target: 'cloud', askConsent: cloud.consent === 'unasked' };
 }
 
+export type LocalRoute = Exclude<Route, { target: 'cloud' }>;
+
+/** The route once the user said no to sending this task to the cloud. */
+export function declined(input: RouteInput): LocalRoute {
+  return localCut(input, 'you declined sending code to the cloud model for this workspace');
+}
+
+/** Local with the prompt cut to leave room for the answer; `why` the cloud is not used. Also the
+ *  route after a cloud failure. */
+export function localCut(input: RouteInput, why: string): LocalRoute {
+  return {
+    target: 'local-cut',
+    promptBudgetTokens: Math.max(0, input.localWindowTokens - input.answerTokens),
+    reason: `too long for the local model (a prompt of ${formatTokens(input.promptTokens)}) and ${why}`,
+  };
+}
