@@ -54,14 +54,18 @@ export interface TaskDeps {
     /** From SecretStorage only; never logged, never in an error message. */
     apiKey: string | undefined;
     maxContextTokens: number;
+    /** Longest silence tolerated from the endpoint: before the answer starts and between chunks. */
     timeoutMs: number;
+    /** Optional: one line per cloud request and failure, for the output channel (never the key). */
+    log?: (line: string) => void;
   };
   /** flashcode.router.localMaxTokens */
   localMaxTokens: number;
   /** flashcode.cloud.exclude, matched against CodeTarget/ContextChunk fileName. */
   excludePatterns: readonly string[];
   consent: import('../router/types').CloudConsent;
-  /** Shows exactly what would be sent; resolves true when the user agrees. Called at most once per task. */
+  /** Shows exactly what would be sent; resolves true when the user agrees. Called at most once per
+   *  task, only when `consent` is 'unasked'; the host remembers the answer for the workspace. */
   askConsent(preview: { host: string; model: string; messages: ChatMessage[] }): Promise<boolean>;
 }
 
@@ -69,6 +73,7 @@ export interface TaskCallbacks {
   signal?: AbortSignal;
   /** Streamed answer text, in order (for Refactor: raw model text before code extraction). */
   onText?: (delta: string) => void;
-  /** Called once the route is known (and again if a cloud failure falls back to local). */
+  /** Called once the route is known (and again if a cloud failure falls back to local: a second
+   *  call voids the text streamed so far, and the local answer streams from its start). */
   onRoute?: (route: import('../router/types').Route) => void;
 }

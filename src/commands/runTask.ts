@@ -1,0 +1,81 @@
+// Explain / Refactor end to end: screen out excluded files → count the prompt → route → (ask
+// consent) → cloud or local model, streaming → a cloud failure falls back to local → the answer.
+import { streamChat } from '../cloud/client';
+import { cloudHost, isCloudConfigured } from '../cloud/config';
+import { badBaseUrl, CloudError } from '../cloud/errors';
+import { AbortedError } from '../engine/errors';
+import { declined, localCut, route, type LocalRoute } from '../router/route';
+import type { RouteInput } from '../router/types';
+import { answerLocally, LOCAL_ANSWER_TOKENS } from './answerLocally';
+import { buildLocalPrompt, buildMessages } from './prompts';
+import { extractRefactorCode } from './refactorOutput';
+import { screenExcluded } from './screen';
+import type { AnsweredBy, ChatMessage, TaskCallbacks, TaskDeps, TaskInput, TaskResult } from './types';
+
+/** Most answer tokens asked of the cloud model; a rewrite repeats the code, so it gets more. */
+const CLOUD_ANSWER_TOKENS = { explain: 1024, refactor: 4096 } as const;
+
+export async function runTask(input: TaskInput, deps: TaskDeps, callbacks: TaskCallbacks = {}): Promise<TaskResult> {
+  const started = performance.now();
+  const { signal, onText, onRoute } = callbacks;
+  const screened = screenExcluded(input, deps.excludePatterns);
+  const notices = [...screened.notices];
+  const routeInput: RouteInput = {
+    promptTokens: await deps.engine.countTokens(buildLocalPrompt(screened.input)),
+    answerTokens: LOCAL_ANSWER_TOKENS,
+    localWindowTokens: Math.min(deps.engine.info.contextTokens, deps.localMaxTokens),
+    targetExcluded: screened.targetExcluded,
+    cloud: { enabled: deps.cloud.enabled, configured: isCloudConfigured(deps.cloud), consent: deps.consent, maxContextTokens: deps.cloud.maxContextTokens },
+  };
+  throwIfAborted(signal);
+  const decision = route(routeInput);
+
+  let localRoute: LocalRoute;
+  if (decision.target === 'cloud') {
+    const messages = buildMessages(screened.input);
+    try {
+      if (decision.askConsent && !(await consented(deps, messages, signal))) {
+        localRoute = declined(routeInput);
+      } else {
+        onRoute?.(decision);
+        const maxTokens = cloudAnswerTokens(input, deps.cloud.maxContextTokens - routeInput.promptTokens);
+        const answer = await streamChat(deps.cloud, { messages, maxTokens, signal, onText });
+        return finish(answer.text, { kind: 'cloud', model: answer.model, host: answer.host });
+      }
+    } catch (error) {
+      if (!(error instanceof CloudError)) throw error; // an abort is not a failure to fall back from
+      localRoute = localCut(routeInput, `the cloud model failed: ${error.message}`);
+    }
+  } else {
+    localRoute = decision;
+  }
+
+  onRoute?.(localRoute);
+  if (localRoute.target === 'local-cut') notices.unshift(localRoute.reason);
+  const answer = await answerLocally(screened.input, localRoute, deps.engine, callbacks);
+  notices.push(...answer.notices);
+  return finish(answer.text, { kind: 'local', model: deps.engine.info.displayName });
+
+  function finish(text: string, answeredBy: AnsweredBy): TaskResult {
+    const answer = input.kind === 'refactor' ? extractRefactorCode(text, input.target.code) : text;
+    return { text: answer, answeredBy, totalMs: performance.now() - started, notices };
+  }
+}
+
+/** Shows the user exactly what would be sent; a malformed base URL fails before anyone is asked. */
+async function consented(deps: TaskDeps, messages: ChatMessage[], signal: AbortSignal | undefined): Promise<boolean> {
+  const host = cloudHost(deps.cloud.baseUrl);
+  if (host === undefined) throw badBaseUrl();
+  const agreed = await deps.askConsent({ host, model: deps.cloud.model, messages });
+  throwIfAborted(signal);
+  return agreed;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError();
+}
+
+/** What is left of the cloud window after the prompt (as the local tokenizer counts it), capped. */
+function cloudAnswerTokens(input: TaskInput, roomTokens: number): number {
+  return Math.max(LOCAL_ANSWER_TOKENS, Math.min(CLOUD_ANSWER_TOKENS[input.kind], roomTokens));
+}
