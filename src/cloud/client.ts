@@ -51,10 +51,11 @@ export async function streamChat(config: CloudConfig, request: ChatRequest): Pro
   const cancel = () => controller.abort();
   request.signal?.addEventListener('abort', cancel, { once: true });
   let silent = false;
-  let timer = setTimeout(() => { silent = true; controller.abort(); }, config.timeoutMs);
+  const onSilence = () => { silent = true; controller.abort(); };
+  let timer = setTimeout(onSilence, config.timeoutMs);
   const heard = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { silent = true; controller.abort(); }, config.timeoutMs);
+    timer = setTimeout(onSilence, config.timeoutMs);
   };
 
   const client = new OpenAI({
