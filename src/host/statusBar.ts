@@ -11,6 +11,8 @@ export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('flashcode.status', vscode.StatusBarAlignment.Right, 100);
   private readonly subscription: vscode.Disposable;
   private lastLatencyMs: number | undefined;
+  /** Set while a request is on its way to the cloud. */
+  private cloudHost: string | undefined;
 
   constructor(private readonly engineHost: EngineHost, private readonly isEnabled: () => boolean) {
     this.item.name = 'Flashcode';
@@ -28,7 +30,18 @@ export class StatusBar implements vscode.Disposable {
     this.update();
   }
 
+  showCloudRequest(host: string | undefined): void {
+    this.cloudHost = host;
+    this.update();
+  }
+
   update(): void {
+    if (this.cloudHost !== undefined) {
+      this.item.text = '$(cloud-upload) Flashcode: cloud…';
+      this.item.tooltip = `Flashcode is sending a task to ${this.cloudHost}.`;
+      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      return;
+    }
     const view = describeStatus(this.engineHost.state, this.isEnabled(), this.lastLatencyMs);
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
