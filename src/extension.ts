@@ -2,12 +2,20 @@
 // model: it loads in the background and completions stay off until it is ready.
 
 import * as vscode from 'vscode';
+import { SyntaxService } from './context/syntax';
+import { COMMANDS } from './host/commandIds';
+import { CloudConsentUi } from './host/consent';
 import { EngineHost } from './host/engineHost';
+import { ExplainPanel } from './host/explainPanel';
 import { InlineProvider } from './host/inlineProvider';
 import { OutputLog } from './host/output';
 import { bundlePaths, resolveModelDir } from './host/paths';
+import { ReadOnlyDocs } from './host/readOnlyDocs';
+import { RefactorReview } from './host/refactorReview';
+import { CloudKey } from './host/secrets';
 import { affectsCompletionEnabled, affectsEngine, readSettings, setCompletionsEnabled } from './host/settings';
-import { StatusBar, TOGGLE_COMMAND } from './host/statusBar';
+import { StatusBar } from './host/statusBar';
+import { TaskCommands } from './host/tasks';
 
 export function activate(context: vscode.ExtensionContext): void {
   const paths = bundlePaths(context.extensionPath);
@@ -22,13 +30,41 @@ export function activate(context: vscode.ExtensionContext): void {
     void engineHost.load({ modelDir, threads, workerScript: paths.workerScript, ortWasmDir: paths.ortWasmDir });
   };
 
+  // Tree-sitter loads on the first Explain / Refactor; without it the target is the selection or a small file.
+  let syntax: Promise<SyntaxService | undefined> | undefined;
+  const loadSyntax = () => syntax ??= SyntaxService.load(paths.syntaxDir, { log: (m) => log.info(m) }).catch((error: unknown) => {
+    log.error(error, 'loading tree-sitter');
+    return undefined;
+  });
+
+  const refactorDocs = new ReadOnlyDocs('flashcode-refactor');
+  const previewDocs = new ReadOnlyDocs('flashcode-preview');
+  const key = new CloudKey(context.secrets);
+  const consent = new CloudConsentUi(context.workspaceState, previewDocs);
+  const panel = new ExplainPanel();
+  const review = new RefactorReview(refactorDocs);
+  const tasks = new TaskCommands({ engineHost, syntax: loadSyntax, key, consent, log, panel, review, statusBar });
+
   context.subscriptions.push(
     log,
     engineHost,
     statusBar,
+    refactorDocs,
+    previewDocs,
+    panel,
+    review,
+    { dispose: () => void syntax?.then((s) => s?.dispose()) },
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
-    vscode.commands.registerCommand(TOGGLE_COMMAND, () => setCompletionsEnabled(!readSettings().completion.enabled)),
-    vscode.commands.registerCommand('flashcode.showLog', () => log.show()),
+    vscode.commands.registerCommand(COMMANDS.toggleCompletions, () => setCompletionsEnabled(!readSettings().completion.enabled)),
+    vscode.commands.registerCommand(COMMANDS.showLog, () => log.show()),
+    vscode.commands.registerCommand(COMMANDS.explain, () => tasks.explain()),
+    vscode.commands.registerCommand(COMMANDS.refactor, () => tasks.refactor()),
+    vscode.commands.registerCommand(COMMANDS.cancelTask, () => tasks.cancel()),
+    vscode.commands.registerCommand(COMMANDS.applyRefactor, () => review.apply()),
+    vscode.commands.registerCommand(COMMANDS.discardRefactor, () => review.discard()),
+    vscode.commands.registerCommand(COMMANDS.setCloudApiKey, () => key.promptAndStore(readSettings().cloud.baseUrl)),
+    vscode.commands.registerCommand(COMMANDS.clearCloudApiKey, () => key.clear()),
+    vscode.commands.registerCommand(COMMANDS.resetCloudConsent, () => consent.reset()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsEngine(event)) loadModel();
       if (affectsCompletionEnabled(event)) statusBar.update();

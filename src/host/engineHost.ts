@@ -36,6 +36,11 @@ export class EngineHost implements vscode.Disposable {
     return this.loaded;
   }
 
+  /** The loaded engine (Explain / Refactor use it directly); undefined unless the state is ready. */
+  get readyEngine(): Engine | undefined {
+    return this.current.kind === 'ready' ? this.engine : undefined;
+  }
+
   /** Loads the model, replacing the one loaded before. Never rejects: failures become the error state. */
   async load(options: LoadOptions): Promise<void> {
     const generation = ++this.generation;

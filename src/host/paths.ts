@@ -6,6 +6,8 @@ import path from 'node:path';
 export interface BundlePaths {
   workerScript: string;
   ortWasmDir: string;
+  /** web-tree-sitter's runtime and the grammars. */
+  syntaxDir: string;
   defaultModelDir: string;
 }
 
@@ -14,6 +16,7 @@ export function bundlePaths(extensionPath: string): BundlePaths {
   return {
     workerScript: path.join(dist, 'engineWorker.js'),
     ortWasmDir: path.join(dist, 'ort'),
+    syntaxDir: path.join(dist, 'syntaxes'),
     defaultModelDir: path.join(dist, 'models', 'default'),
   };
 }

@@ -6,10 +6,11 @@ import { bundlePaths, resolveModelDir } from '../../../src/host/paths';
 describe('paths', () => {
   const ext = path.join(path.sep, 'ext', 'flashcode');
 
-  it('finds the worker, ORT wasm and bundled model under dist/, where scripts/build.mjs puts them', () => {
+  it('finds the worker, ORT wasm, tree-sitter files and bundled model under dist/, where scripts/build.mjs puts them', () => {
     assert.deepEqual(bundlePaths(ext), {
       workerScript: path.join(ext, 'dist', 'engineWorker.js'),
       ortWasmDir: path.join(ext, 'dist', 'ort'),
+      syntaxDir: path.join(ext, 'dist', 'syntaxes'),
       defaultModelDir: path.join(ext, 'dist', 'models', 'default'),
     });
   });

@@ -1,0 +1,127 @@
+// Explain and Refactor: from the active editor to runTask and back to the Explain view or the
+// refactor diff. The task itself (routing, consent, cloud, fallback) is src/commands/runTask.
+
+import crypto from 'node:crypto';
+import * as vscode from 'vscode';
+import { runTask } from '../commands/runTask';
+import { describeError } from '../common/describeError';
+import type { SyntaxService } from '../context/syntax';
+import { isAbort, type Engine } from '../engine';
+import type { Route } from '../router/types';
+import { CONTEXT_KEYS } from './commandIds';
+import type { EngineHost } from './engineHost';
+import type { ExplainPanel } from './explainPanel';
+import { pickInstruction } from './instructionPick';
+import type { RefactorReview } from './refactorReview';
+import type { StatusBar } from './statusBar';
+import { describeTarget } from './taskInput';
+import { describeRoute, prepareTask, taskDeps, type DepsSources } from './taskSetup';
+
+export interface TaskHost extends DepsSources {
+  engineHost: EngineHost;
+  syntax: () => Promise<SyntaxService | undefined>;
+  panel: ExplainPanel;
+  review: RefactorReview;
+  statusBar: StatusBar;
+}
+
+export class TaskCommands {
+  private refactorRun: AbortController | undefined;
+  private running = 0;
+
+  constructor(private readonly h: TaskHost) {}
+
+  async explain(): Promise<void> {
+    const ready = await prepareTask(this.h.engineHost, await this.h.syntax());
+    if (!ready) return;
+    const { editor, engine, task } = ready;
+    const run = this.h.panel.start(describeTarget(editor.document, task.target), 'Measuring the task…');
+    let routes = 0;
+    await this.whileRunning(async () => {
+      try {
+        const deps = await taskDeps(engine, this.h, () => run.status('Waiting for your consent to send this to the cloud…'));
+        const result = await runTask({ kind: 'explain', target: task.target, context: task.context }, deps, {
+          signal: run.signal,
+          onText: run.append,
+          // A second route is the local fallback after a cloud failure: it answers from the start.
+          onRoute: (route) => (routes++ === 0 ? run.status : run.restart)(this.routed(route, engine)),
+        });
+        run.finish(result);
+      } catch (error) {
+        run.fail(describeError(error));
+        this.failed(error, 'Explain');
+      }
+    });
+  }
+
+  async refactor(): Promise<void> {
+    const ready = await prepareTask(this.h.engineHost, await this.h.syntax());
+    if (!ready) return;
+    const { editor, engine, task } = ready;
+    const instruction = await pickInstruction();
+    if (!instruction) return;
+    this.refactorRun?.abort();
+    const controller = new AbortController();
+    this.refactorRun = controller;
+    const where = describeTarget(editor.document, task.target);
+    const title = `Flashcode: ${instruction.label} — ${where}`;
+    await this.whileRunning(() => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      token.onCancellationRequested(() => controller.abort());
+      try {
+        const deps = await taskDeps(engine, this.h, () => progress.report({ message: 'waiting for your consent…' }));
+        const result = await runTask({ kind: 'refactor', target: task.target, context: task.context, instruction: instruction.text }, deps,
+          { signal: controller.signal, onRoute: (route) => progress.report({ message: this.routed(route, engine) }) });
+        this.h.statusBar.showCloudRequest(undefined);
+        if (result.text.trim() === '' || result.text === task.target.code) {
+          void vscode.window.showInformationMessage(`Flashcode: the model proposed no change to ${where}. ${result.notices.join(' ')}`.trim());
+          return;
+        }
+        this.h.log.info(`refactor of ${where} proposed: ${result.text.length} characters, sha256 ${sha256(result.text)}`);
+        void this.h.review.show({
+          document: editor.document, start: task.target.start, end: task.target.end, original: task.target.code,
+          proposed: result.text, instruction: instruction.label, notices: result.notices,
+        });
+      } catch (error) {
+        if (isAbort(error)) void vscode.window.showInformationMessage('Flashcode: Refactor cancelled.');
+        else this.failed(error, `Refactor of ${where}`, true);
+      }
+    }));
+  }
+
+  /** Cancels the running Explain and Refactor, if any. */
+  cancel(): void {
+    this.h.panel.cancel();
+    this.refactorRun?.abort();
+  }
+
+  /** Shows a cloud request in the status bar while it runs; returns the progress line. */
+  private routed(route: Route, engine: Engine): string {
+    const { cloudHost, line } = describeRoute(route, engine);
+    this.h.statusBar.showCloudRequest(cloudHost);
+    this.h.log.info(`task route: ${route.target}${cloudHost ? ` (${cloudHost})` : ''}`);
+    return line;
+  }
+
+  private failed(error: unknown, what: string, show = false): void {
+    if (isAbort(error)) return;
+    this.h.engineHost.restartAfterCrash(error);
+    if (show) this.h.log.error(error, what);
+    else this.h.log.info(`${what} failed: ${describeError(error)}`);
+  }
+
+  /** The "a task runs" context key (for the Cancel command) stays true while any task runs. */
+  private async whileRunning(work: () => Thenable<void> | Promise<void>): Promise<void> {
+    if (this.running++ === 0) void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.taskRunning, true);
+    try {
+      await work();
+    } finally {
+      this.h.statusBar.showCloudRequest(undefined);
+      if (--this.running === 0) void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.taskRunning, false);
+    }
+  }
+}
+
+/** Identifies a proposal in the log without writing its code there (the e2e test checks the applied text by it). */
+function sha256(text: string): string {
+  return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+}
