@@ -1,6 +1,7 @@
 // End to end in a real VS Code: package the extension, install it into code-server, type in a
 // TypeScript and a Python file, wait for ghost text, accept it with Tab, save, and check the file
-// on disk holds exactly what was shown.
+// on disk holds exactly what was shown. Then Explain and Refactor (./tasks.ts): on the local model,
+// and on a loopback OpenAI-compatible server after the consent dialog. One VS Code for all.
 //
 //   npm run test:e2e
 //
@@ -11,6 +12,7 @@
 //   E2E_STATUS_READY=regex   when that item counts as ready (default ": ready")
 //   E2E_READY_TIMEOUT_MS     wait for ready at most this long (default 120000)
 //   E2E_GHOST_TIMEOUT_MS     wait for ghost text at most this long per file (default 45000)
+//   E2E_TASKS=0              skip the Explain / Refactor cases (e.g. for a toy extension)
 //   E2E_KEEP=1               keep the temp run folder even when everything passed
 //   CI=true                  a missing VS Code environment fails instead of skipping
 
@@ -18,10 +20,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureVscodeEnv } from '../../scripts/vscode-env.mjs';
+import { OpenAiTestServer } from '../helpers/openaiServer';
 import {
   REPO_ROOT, RESULTS_DIR, VscodeSession, createRunDir, installVsix, installedExtensionIds, sleep, tailOfFile, waitForFileContent,
-  writeUserSettings, type RunDir,
+  TEST_USER_SETTINGS, writeUserSettings, type RunDir,
 } from './harness';
+import { CLOUD_MODEL, explainCloudCase, explainLocalCase, prepareTaskFiles, refactorLocalCase, setCloudKeyCase } from './tasks';
 
 interface Case {
   name: string;
@@ -46,6 +50,7 @@ const options = {
   statusReady: new RegExp(process.env.E2E_STATUS_READY ?? ': ready'),
   readyTimeoutMs: Number(process.env.E2E_READY_TIMEOUT_MS ?? 120_000),
   ghostTimeoutMs: Number(process.env.E2E_GHOST_TIMEOUT_MS ?? 45_000),
+  tasks: process.env.E2E_TASKS !== '0',
   keep: process.env.E2E_KEEP === '1',
   ci: process.env.CI === 'true',
 };
@@ -62,6 +67,7 @@ const started = Date.now();
 const steps: Record<string, number> = {};
 const results: TestResult[] = [];
 let session: VscodeSession | undefined;
+let cloudServer: OpenAiTestServer | undefined;
 
 function log(message: string): void {
   console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
@@ -112,6 +118,7 @@ function buildVsix(): Promise<string> {
 function prepareWorkspace(run: RunDir): void {
   if (fs.existsSync(FIXTURE_WORKSPACE)) fs.cpSync(FIXTURE_WORKSPACE, run.workspace, { recursive: true });
   for (const c of CASES) fs.writeFileSync(path.join(run.workspace, c.file), '');
+  prepareTaskFiles(run.workspace);
 }
 
 /** The DOM shows a tab as spaces up to the next tab stop; compare disk text the same way. */
@@ -225,7 +232,14 @@ async function main(): Promise<void> {
     const vsix = options.vsix ?? await step('package', buildVsix);
     details.vsix = path.relative(REPO_ROOT, vsix) || vsix;
     run = createRunDir();
-    writeUserSettings(run.userDataDir);
+    cloudServer = await OpenAiTestServer.start();
+    // The cloud is on from the start; short tasks still stay local (they fit its window).
+    writeUserSettings(run.userDataDir, {
+      ...TEST_USER_SETTINGS,
+      'flashcode.cloud.enabled': true,
+      'flashcode.cloud.baseUrl': cloudServer.baseUrl,
+      'flashcode.cloud.model': CLOUD_MODEL,
+    });
     prepareWorkspace(run);
     details.installed = await step('installVsix', () => installVsix(env, run!, vsix));
     const ids = installedExtensionIds(run);
@@ -251,6 +265,21 @@ async function main(): Promise<void> {
     await step(`case:${c.file}`, () => test(c.name, (details) => ghostTextCase(c, run!, details)));
   }
 
+  const TASK_CASES: [string, string, (details: Record<string, unknown>) => Promise<void>][] = [
+    ['explain-local', 'explain: a selection answered by the local model shows in the Explain view', (d) => explainLocalCase(session!, d)],
+    ['refactor-local', 'refactor: the diff of the enclosing function is applied and saved', (d) => refactorLocalCase(session!, run!, d)],
+    ['set-key', 'cloud: the API key is set through "Set Cloud API Key"', () => setCloudKeyCase(session!)],
+    ['explain-cloud', 'cloud: a long selection goes to the cloud model after consent, without excluded files', (d) => explainCloudCase(session!, cloudServer!, d)],
+  ];
+  for (const [id, name, fn] of options.tasks ? TASK_CASES : []) {
+    if (!ready) {
+      results.push({ name, ok: false, ms: 0, error: 'not run: VS Code did not get ready' });
+      continue;
+    }
+    await step(`case:${id}`, () => test(name, fn));
+  }
+
+  await cloudServer?.close();
   if (session) {
     await session.screenshot('e2e-final.png').catch(() => {});
     await session.stop();
@@ -260,7 +289,7 @@ async function main(): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void (session?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    void Promise.all([session?.stop(), cloudServer?.close()]).finally(() => process.exit(130));
   });
 }
 

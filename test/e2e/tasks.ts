@@ -1,0 +1,225 @@
+// End-to-end cases for Explain and Refactor: the local model answers a small selection in the
+// Explain view; a Refactor's diff is applied and saved; a long selection goes to a loopback
+// OpenAI-compatible server after the consent dialog, with the key from "Set Cloud API Key".
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Frame } from 'playwright-core';
+import type { OpenAiTestServer } from '../helpers/openaiServer';
+import { sleep, type RunDir, type VscodeSession } from './harness';
+
+export const TASK_FILE = 'geometry.ts';
+export const LONG_FILE = 'long.ts';
+export const SECRET_FILE = '.env';
+export const SECRET_TEXT = 'FLASHCODE_E2E_SECRET=never-leaves-this-machine';
+export const CLOUD_MODEL = 'e2e-cloud-model';
+export const CLOUD_KEY = 'sk-e2e-0123456789abcdef';
+export const CLOUD_ANSWER = '## From the cloud\n\nThis explanation came from the **loopback cloud** model.';
+
+const TASK_TEXT = `export function area(width: number, height: number): number {
+  const w = Math.max(0, width);
+  const h = Math.max(0, height);
+  return w * h;
+}
+
+export function perimeter(width: number, height: number): number {
+  return 2 * (width + height);
+}
+`;
+const REFACTOR_TARGET = 'export function perimeter(width: number, height: number): number {\n  return 2 * (width + height);\n}';
+
+/** ~20 KB of TypeScript: far more than the local model's 2,048-token window. */
+function longText(): string {
+  return Array.from({ length: 200 }, (_, i) =>
+    `export function step${i}(value: number): number {\n  return value * ${i + 1} + ${i % 7};\n}\n`).join('\n');
+}
+
+export function prepareTaskFiles(workspace: string): void {
+  fs.writeFileSync(path.join(workspace, TASK_FILE), TASK_TEXT);
+  fs.writeFileSync(path.join(workspace, LONG_FILE), longText());
+  fs.writeFileSync(path.join(workspace, SECRET_FILE), `${SECRET_TEXT}\n`);
+}
+
+interface ViewState {
+  title: string;
+  status: string;
+  error: string;
+  answer: string;
+  footer: string;
+  notices: string;
+  running: string;
+}
+
+const READ_VIEW = `(() => {
+  const t = (id) => (document.getElementById(id)?.textContent ?? '').trim();
+  return { title: t('title'), status: t('status'), error: t('error'), answer: t('answer'), footer: t('footer'),
+    notices: t('notices'), running: document.body.dataset.running ?? '' };
+})()`;
+
+/** The Explain view's inner frame (webviews nest an iframe in an iframe). */
+async function explainFrame(s: VscodeSession, timeoutMs: number): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of s.page.frames()) {
+      if (await frame.evaluate('!!document.getElementById("answer") && !!document.getElementById("footer")').catch(() => false)) return frame;
+    }
+    await sleep(200);
+  }
+  throw new Error(`no Explain view within ${timeoutMs} ms`);
+}
+
+/** Waits until the view has finished a run that `done` accepts; returns what it shows. */
+async function waitForView(s: VscodeSession, done: (v: ViewState) => boolean, timeoutMs = 90_000): Promise<ViewState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ViewState | undefined;
+  while (Date.now() < deadline) {
+    const frame = await explainFrame(s, deadline - Date.now());
+    last = await frame.evaluate(READ_VIEW).catch(() => undefined) as ViewState | undefined;
+    if (last && last.running === 'false' && done(last)) return last;
+    await sleep(200);
+  }
+  throw new Error(`the Explain view did not finish as expected within ${timeoutMs} ms; it shows ${JSON.stringify(last)}`);
+}
+
+/** Selects lines [from, to) (1-based) of the open editor with the keyboard. */
+async function selectLines(s: VscodeSession, from: number, count: number): Promise<void> {
+  await s.page.keyboard.press('Control+Home');
+  for (let i = 1; i < from; i++) await s.page.keyboard.press('ArrowDown');
+  for (let i = 0; i < count; i++) await s.page.keyboard.press('Shift+ArrowDown');
+}
+
+export async function explainLocalCase(s: VscodeSession, details: Record<string, unknown>): Promise<void> {
+  await s.page.keyboard.press('Escape');
+  await s.openFile(TASK_FILE);
+  await selectLines(s, 1, 5);
+  const t = Date.now();
+  await s.runCommand('Flashcode: Explain');
+  const view = await waitForView(s, (v) => v.footer !== '' || v.error !== '');
+  details.viewMs = Date.now() - t;
+  details.view = view;
+  await s.screenshot('e2e-explain-local.png');
+  if (view.error) throw new Error(`the view shows an error: ${view.error}`);
+  if (view.answer === '') throw new Error('the answer is empty');
+  if (!/^Answered by the local model .+ in [\d,]+ ms$/.test(view.footer)) throw new Error(`footer: ${JSON.stringify(view.footer)}`);
+  if (!view.title.startsWith(`${TASK_FILE}:1`)) throw new Error(`title: ${JSON.stringify(view.title)}`);
+}
+
+/** The Flashcode output channel's log file (LogOutputChannel writes one under the logs folder). */
+function flashcodeLog(run: RunDir): string {
+  const logsDir = path.join(run.userDataDir, 'logs');
+  const files = (fs.readdirSync(logsDir, { recursive: true }) as string[]).filter((f) => /Flashcode\.log$/.test(f));
+  return files.map((f) => fs.readFileSync(path.join(logsDir, f), 'utf8')).join('\n');
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(200);
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms`);
+}
+
+export async function refactorLocalCase(s: VscodeSession, run: RunDir, details: Record<string, unknown>): Promise<void> {
+  const file = path.join(run.workspace, TASK_FILE);
+  const before = fs.readFileSync(file, 'utf8');
+  const start = before.indexOf(REFACTOR_TARGET);
+  if (start < 0) throw new Error(`${TASK_FILE} does not hold the function to refactor`);
+  await s.page.keyboard.press('Escape');
+  await s.openFile(TASK_FILE);
+  // No selection: the cursor inside perimeter() makes tree-sitter pick the whole exported function.
+  await s.page.keyboard.press('Control+Home');
+  for (let i = 0; i < 7; i++) await s.page.keyboard.press('ArrowDown');
+  await s.page.keyboard.press('End');
+  const t = Date.now();
+  await s.runCommand('Flashcode: Refactor…');
+  await s.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add error handling' }).first().waitFor({ timeout: 10_000 });
+  await s.page.keyboard.type('Simplify');
+  await s.page.keyboard.press('Enter');
+  const diff = s.page.locator('.part.editor .monaco-diff-editor').first();
+  await diff.waitFor({ timeout: 90_000 });
+  details.diffMs = Date.now() - t;
+  await sleep(500);
+  await s.screenshot('e2e-refactor-diff.png');
+  const proposal = await waitFor('the proposal in the log', () => {
+    const m = /refactor of (\S+) proposed: (\d+) characters, sha256 ([0-9a-f]{64})/.exec(flashcodeLog(run));
+    return m ? { where: m[1], chars: Number(m[2]), sha256: m[3] } : undefined;
+  }, 10_000);
+  details.proposal = proposal;
+
+  await s.runCommand('Flashcode: Apply Refactor');
+  // Apply closes the diff (whose tab title also names the file) and shows the file itself.
+  await s.page.locator('.part.editor .tab', { hasText: 'Flashcode proposal' }).first().waitFor({ state: 'detached', timeout: 10_000 });
+  await s.page.locator('.part.editor .tab.active', { hasText: TASK_FILE }).filter({ hasNotText: 'proposal' }).first().waitFor({ timeout: 10_000 });
+  await s.page.keyboard.press('Control+s');
+  const after = await waitFor('the refactor saved to disk', () => {
+    const text = fs.readFileSync(file, 'utf8');
+    return text !== before ? text : undefined;
+  }, 10_000);
+  details.fileOnDisk = after;
+  await s.screenshot('e2e-refactor-applied.png');
+  const prefix = before.slice(0, start);
+  const suffix = before.slice(start + REFACTOR_TARGET.length);
+  if (!after.startsWith(prefix) || !after.endsWith(suffix)) throw new Error('the file changed outside the refactored function');
+  const replaced = after.slice(prefix.length, after.length - suffix.length);
+  if (replaced.length !== proposal.chars || crypto.createHash('sha256').update(replaced).digest('hex') !== proposal.sha256) {
+    throw new Error(`the file holds ${JSON.stringify(replaced)} in place of the function, not the proposal (${proposal.chars} characters)`);
+  }
+}
+
+export async function setCloudKeyCase(s: VscodeSession): Promise<void> {
+  await s.page.keyboard.press('Escape');
+  await s.runCommand('Flashcode: Set Cloud API Key');
+  const input = s.page.locator('.quick-input-widget input[type="password"]');
+  await input.waitFor({ timeout: 10_000 });
+  await s.page.keyboard.type(CLOUD_KEY);
+  await s.page.keyboard.press('Enter');
+  await s.page.locator('.notification-toast', { hasText: 'API key is saved' }).first().waitFor({ timeout: 10_000 });
+}
+
+export async function explainCloudCase(s: VscodeSession, server: OpenAiTestServer, details: Record<string, unknown>): Promise<void> {
+  // A visible editor on an excluded file: its text must never reach the server.
+  await s.page.keyboard.press('Escape');
+  await s.openFile(SECRET_FILE);
+  await s.runCommand('View: Split Editor Right');
+  await s.openFile(LONG_FILE);
+  await s.page.keyboard.press('Control+a');
+  server.script({ kind: 'stream', chunks: CLOUD_ANSWER.match(/[\s\S]{1,12}/g) ?? [], delayMs: 150 });
+  const requestsBefore = server.requests.length;
+  const t = Date.now();
+  await s.runCommand('Flashcode: Explain');
+
+  const dialog = s.page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ timeout: 60_000 });
+  details.dialog = (await dialog.locator('.dialog-message-text').textContent())?.trim();
+  const host = new URL(server.baseUrl).host;
+  if (details.dialog !== `Send this to ${host}?`) throw new Error(`the consent dialog says ${JSON.stringify(details.dialog)}`);
+  await s.screenshot('e2e-cloud-consent.png');
+  await dialog.locator('.monaco-button', { hasText: /^Send$/ }).click();
+
+  // The status bar says a request is on its way while the answer streams in.
+  details.statusDuringRequest = await waitFor('the cloud status in the status bar', async () => {
+    const text = await s.statusBarText('Flashcode');
+    return text && /cloud/.test(text) ? text : undefined;
+  }, 15_000).catch((err: Error) => `not seen: ${err.message}`);
+  const view = await waitForView(s, (v) => v.footer !== '' || v.error !== '');
+  details.viewMs = Date.now() - t;
+  details.view = view;
+  await s.screenshot('e2e-explain-cloud.png');
+  if (view.error) throw new Error(`the view shows an error: ${view.error}`);
+  if (!view.answer.includes('This explanation came from the loopback cloud model.')) throw new Error(`answer: ${JSON.stringify(view.answer)}`);
+  if (!view.footer.startsWith(`Answered by the cloud model ${CLOUD_MODEL} @ ${host} in`)) throw new Error(`footer: ${JSON.stringify(view.footer)}`);
+  if (typeof details.statusDuringRequest !== 'string' || details.statusDuringRequest.startsWith('not seen')) throw new Error(String(details.statusDuringRequest));
+
+  const sent = server.requests.slice(requestsBefore);
+  details.requests = sent.map((r) => ({ path: r.path, model: r.body?.model, messages: r.body?.messages.length, bodyChars: JSON.stringify(r.body).length }));
+  if (sent.length !== 1) throw new Error(`the server got ${sent.length} requests, expected 1`);
+  const [request] = sent;
+  if (request!.headers.authorization !== `Bearer ${CLOUD_KEY}`) throw new Error('the request did not carry the API key as a Bearer token');
+  const body = JSON.stringify(request!.body);
+  if (!body.includes('export function step199(value: number)')) throw new Error('the request does not hold the selected code');
+  if (body.includes('never-leaves-this-machine')) throw new Error(`the request holds text of the excluded ${SECRET_FILE}`);
+  if (request!.body?.model !== CLOUD_MODEL) throw new Error(`model ${request!.body?.model}`);
+}
