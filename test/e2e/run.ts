@@ -25,7 +25,9 @@ import {
   REPO_ROOT, RESULTS_DIR, VscodeSession, createRunDir, installVsix, installedExtensionIds, sleep, tailOfFile, waitForFileContent,
   TEST_USER_SETTINGS, writeUserSettings, type RunDir,
 } from './harness';
-import { CLOUD_MODEL, explainCloudCase, explainLocalCase, prepareTaskFiles, refactorLocalCase, setCloudKeyCase } from './tasks';
+import {
+  CLOUD_MODEL, cloudCancelCase, cloudFallbackCase, explainCloudCase, explainLocalCase, prepareTaskFiles, refactorLocalCase, refactorRefusedCase, setCloudKeyCase,
+} from './tasks';
 
 interface Case {
   name: string;
@@ -268,8 +270,11 @@ async function main(): Promise<void> {
   const TASK_CASES: [string, string, (details: Record<string, unknown>) => Promise<void>][] = [
     ['explain-local', 'explain: a selection answered by the local model shows in the Explain view', (d) => explainLocalCase(session!, d)],
     ['refactor-local', 'refactor: the diff of the enclosing function is applied and saved', (d) => refactorLocalCase(session!, run!, d)],
+    ['refactor-refused', 'refactor: Apply refuses when the code changed meanwhile, and changes nothing', (d) => refactorRefusedCase(session!, run!, d)],
     ['set-key', 'cloud: the API key is set through "Set Cloud API Key"', () => setCloudKeyCase(session!)],
     ['explain-cloud', 'cloud: a long selection goes to the cloud model after consent, without excluded files', (d) => explainCloudCase(session!, cloudServer!, d)],
+    ['cloud-cancel', 'cloud: Cancel in the Explain view stops the streaming request', (d) => cloudCancelCase(session!, cloudServer!, d)],
+    ['cloud-fallback', 'cloud: a failing endpoint falls back to the local model with a notice', (d) => cloudFallbackCase(session!, cloudServer!, d)],
   ];
   for (const [id, name, fn] of options.tasks ? TASK_CASES : []) {
     if (!ready) {

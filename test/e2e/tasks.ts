@@ -6,11 +6,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Frame } from 'playwright-core';
-import type { OpenAiTestServer } from '../helpers/openaiServer';
+import { status, type OpenAiTestServer } from '../helpers/openaiServer';
 import { sleep, type RunDir, type VscodeSession } from './harness';
 
 export const TASK_FILE = 'geometry.ts';
 export const LONG_FILE = 'long.ts';
+export const GUARDED_FILE = 'guarded.py';
 export const SECRET_FILE = '.env';
 export const SECRET_TEXT = 'FLASHCODE_E2E_SECRET=never-leaves-this-machine';
 export const CLOUD_MODEL = 'e2e-cloud-model';
@@ -35,8 +36,11 @@ function longText(): string {
     `export function step${i}(value: number): number {\n  return value * ${i + 1} + ${i % 7};\n}\n`).join('\n');
 }
 
+const GUARDED_TEXT = 'def mean(xs):\n    total = sum(xs)\n    return total / len(xs)\n';
+
 export function prepareTaskFiles(workspace: string): void {
   fs.writeFileSync(path.join(workspace, TASK_FILE), TASK_TEXT);
+  fs.writeFileSync(path.join(workspace, GUARDED_FILE), GUARDED_TEXT);
   fs.writeFileSync(path.join(workspace, LONG_FILE), longText());
   fs.writeFileSync(path.join(workspace, SECRET_FILE), `${SECRET_TEXT}\n`);
 }
@@ -60,13 +64,24 @@ const READ_VIEW = `(() => {
 /** The Explain view's inner frame (webviews nest an iframe in an iframe). */
 async function explainFrame(s: VscodeSession, timeoutMs: number): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  for (let first = true; first || Date.now() < deadline; first = false) {
     for (const frame of s.page.frames()) {
       if (await frame.evaluate('!!document.getElementById("answer") && !!document.getElementById("footer")').catch(() => false)) return frame;
     }
     await sleep(200);
   }
   throw new Error(`no Explain view within ${timeoutMs} ms`);
+}
+
+/** What the view shows now, if it is open. */
+async function currentView(s: VscodeSession): Promise<ViewState | undefined> {
+  const frame = await explainFrame(s, 0).catch(() => undefined);
+  return frame && await frame.evaluate(READ_VIEW).catch(() => undefined) as ViewState | undefined;
+}
+
+/** Waits until the view shows a finished run other than `previous`; returns what it shows. */
+async function waitForNewAnswer(s: VscodeSession, previous: ViewState | undefined): Promise<ViewState> {
+  return waitForView(s, (v) => (v.footer !== '' || v.error !== '') && (v.footer !== previous?.footer || v.error !== previous?.error));
 }
 
 /** Waits until the view has finished a run that `done` accepts; returns what it shows. */
@@ -94,8 +109,9 @@ export async function explainLocalCase(s: VscodeSession, details: Record<string,
   await s.openFile(TASK_FILE);
   await selectLines(s, 1, 5);
   const t = Date.now();
+  const previous = await currentView(s);
   await s.runCommand('Flashcode: Explain');
-  const view = await waitForView(s, (v) => v.footer !== '' || v.error !== '');
+  const view = await waitForNewAnswer(s, previous);
   details.viewMs = Date.now() - t;
   details.view = view;
   await s.screenshot('e2e-explain-local.png');
@@ -122,6 +138,13 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
   throw new Error(`${what}: not within ${timeoutMs} ms`);
 }
 
+/** Types a preset's name into Refactor's pick and presses Enter. */
+async function choosePreset(s: VscodeSession, label: string): Promise<void> {
+  await s.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add error handling' }).first().waitFor({ timeout: 10_000 });
+  await s.page.keyboard.type(label);
+  await s.page.keyboard.press('Enter');
+}
+
 export async function refactorLocalCase(s: VscodeSession, run: RunDir, details: Record<string, unknown>): Promise<void> {
   const file = path.join(run.workspace, TASK_FILE);
   const before = fs.readFileSync(file, 'utf8');
@@ -135,12 +158,12 @@ export async function refactorLocalCase(s: VscodeSession, run: RunDir, details: 
   await s.page.keyboard.press('End');
   const t = Date.now();
   await s.runCommand('Flashcode: Refactor…');
-  await s.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add error handling' }).first().waitFor({ timeout: 10_000 });
-  await s.page.keyboard.type('Simplify');
-  await s.page.keyboard.press('Enter');
+  await choosePreset(s, 'Simplify');
   const diff = s.page.locator('.part.editor .monaco-diff-editor').first();
   await diff.waitFor({ timeout: 90_000 });
   details.diffMs = Date.now() - t;
+  details.diffTitle = (await s.page.locator('.part.editor .tab', { hasText: 'Flashcode proposal' }).first().textContent())?.trim();
+  if (!String(details.diffTitle).includes('Simplify')) throw new Error(`the diff is titled ${JSON.stringify(details.diffTitle)}`);
   await sleep(500);
   await s.screenshot('e2e-refactor-diff.png');
   const proposal = await waitFor('the proposal in the log', () => {
@@ -169,6 +192,41 @@ export async function refactorLocalCase(s: VscodeSession, run: RunDir, details: 
   }
 }
 
+/** Refactor, then edit the code in the original file: Apply must refuse and change nothing. */
+export async function refactorRefusedCase(s: VscodeSession, run: RunDir, details: Record<string, unknown>): Promise<void> {
+  const file = path.join(run.workspace, GUARDED_FILE);
+  await s.page.keyboard.press('Escape');
+  await s.openFile(GUARDED_FILE);
+  await s.page.keyboard.press('Control+Home');
+  await s.page.keyboard.press('ArrowDown');
+  await s.runCommand('Flashcode: Refactor…');
+  await choosePreset(s, 'Add documentation');
+  const diffTab = s.page.locator('.part.editor .tab', { hasText: 'Flashcode proposal' }).first();
+  await diffTab.waitFor({ timeout: 90_000 });
+  details.diffTitle = (await diffTab.textContent())?.trim();
+  if (!String(details.diffTitle).includes('Add documentation')) throw new Error(`the diff is titled ${JSON.stringify(details.diffTitle)}`);
+  // Edit inside the function in the file itself (its tab, not the diff's).
+  await s.page.locator('.part.editor .tab', { hasText: GUARDED_FILE }).filter({ hasNotText: 'proposal' }).first().click();
+  await s.editor().locator('.view-lines').click();
+  await s.page.keyboard.press('Control+Home');
+  await s.page.keyboard.press('ArrowDown');
+  await s.page.keyboard.press('End');
+  await s.type(' # edited meanwhile', 10);
+  await s.runCommand('Flashcode: Apply Refactor');
+  const warning = s.page.locator('.notification-toast', { hasText: 'changed where the refactor would go' }).first();
+  await warning.waitFor({ timeout: 10_000 });
+  details.warning = (await warning.textContent())?.trim();
+  await s.screenshot('e2e-refactor-refused.png');
+  await s.page.locator('.part.editor .tab', { hasText: GUARDED_FILE }).filter({ hasNotText: 'proposal' }).first().click();
+  await s.page.keyboard.press('Control+s');
+  const want = GUARDED_TEXT.replace('sum(xs)\n', 'sum(xs) # edited meanwhile\n');
+  const onDisk = await waitFor('the edited file on disk', () => {
+    const text = fs.readFileSync(file, 'utf8');
+    return text === want ? text : undefined;
+  }, 10_000).catch(() => fs.readFileSync(file, 'utf8'));
+  if (onDisk !== want) throw new Error(`the file holds ${JSON.stringify(onDisk)}, expected only the user's edit ${JSON.stringify(want)}`);
+}
+
 export async function setCloudKeyCase(s: VscodeSession): Promise<void> {
   await s.page.keyboard.press('Escape');
   await s.runCommand('Flashcode: Set Cloud API Key');
@@ -189,6 +247,7 @@ export async function explainCloudCase(s: VscodeSession, server: OpenAiTestServe
   server.script({ kind: 'stream', chunks: CLOUD_ANSWER.match(/[\s\S]{1,12}/g) ?? [], delayMs: 150 });
   const requestsBefore = server.requests.length;
   const t = Date.now();
+  const previous = await currentView(s);
   await s.runCommand('Flashcode: Explain');
 
   const dialog = s.page.locator('.monaco-dialog-box');
@@ -204,7 +263,7 @@ export async function explainCloudCase(s: VscodeSession, server: OpenAiTestServe
     const text = await s.statusBarText('Flashcode');
     return text && /cloud/.test(text) ? text : undefined;
   }, 15_000).catch((err: Error) => `not seen: ${err.message}`);
-  const view = await waitForView(s, (v) => v.footer !== '' || v.error !== '');
+  const view = await waitForNewAnswer(s, previous);
   details.viewMs = Date.now() - t;
   details.view = view;
   await s.screenshot('e2e-explain-cloud.png');
@@ -222,4 +281,52 @@ export async function explainCloudCase(s: VscodeSession, server: OpenAiTestServe
   if (!body.includes('export function step199(value: number)')) throw new Error('the request does not hold the selected code');
   if (body.includes('never-leaves-this-machine')) throw new Error(`the request holds text of the excluded ${SECRET_FILE}`);
   if (request!.body?.model !== CLOUD_MODEL) throw new Error(`model ${request!.body?.model}`);
+}
+
+/** With consent given, a failing endpoint (500 on every retry) falls back to the local model with a notice. */
+export async function cloudFallbackCase(s: VscodeSession, server: OpenAiTestServer, details: Record<string, unknown>): Promise<void> {
+  await s.page.keyboard.press('Escape');
+  await s.openFile(LONG_FILE);
+  await s.page.keyboard.press('Control+a');
+  server.script(status(500), status(500), status(500), status(500));
+  const before = server.requests.length;
+  const t = Date.now();
+  const previous = await currentView(s);
+  await s.runCommand('Flashcode: Explain');
+  const view = await waitForNewAnswer(s, previous);
+  details.viewMs = Date.now() - t;
+  details.view = view;
+  details.requests = server.requests.length - before;
+  await s.screenshot('e2e-cloud-fallback.png');
+  if ((await s.page.locator('.monaco-dialog-box').count()) > 0) throw new Error('consent was asked again');
+  if (!view.footer.startsWith('Answered by the local model')) throw new Error(`footer: ${JSON.stringify(view.footer)}`);
+  if (!/cloud model failed/.test(view.notices)) throw new Error(`notices: ${JSON.stringify(view.notices)}`);
+  if (view.answer === '') throw new Error('the local answer is empty');
+}
+
+/** Cancel in the Explain view stops a streaming cloud answer: the server sees the client hang up. */
+export async function cloudCancelCase(s: VscodeSession, server: OpenAiTestServer, details: Record<string, unknown>): Promise<void> {
+  await s.page.keyboard.press('Escape');
+  await s.openFile(LONG_FILE);
+  await s.page.keyboard.press('Control+a');
+  server.script({ kind: 'stream', chunks: Array.from({ length: 100 }, (_, i) => `word${i} `), delayMs: 200 });
+  const before = server.requests.length;
+  await s.runCommand('Flashcode: Explain');
+  const frame = await explainFrame(s, 30_000);
+  await waitFor('streamed text in the view', async () => {
+    const v = await frame.evaluate(READ_VIEW) as ViewState;
+    return v.running === 'true' && v.answer.includes('word2') ? v : undefined;
+  }, 30_000);
+  await frame.click('#cancel');
+  const view = await waitForView(s, (v) => v.status === 'Cancelled.', 10_000);
+  details.view = view;
+  await s.screenshot('e2e-cloud-cancelled.png');
+  const request = server.requests[before];
+  if (!request) throw new Error('no request reached the server');
+  const ended = await Promise.race([request.ended, sleep(5000).then(() => 'still streaming')]);
+  details.serverSaw = ended;
+  if (ended !== 'client-closed') throw new Error(`the server's stream ${ended}`);
+  if (view.answer.includes('word99') || view.footer !== '') throw new Error('the answer ran to the end');
+  const status = await s.statusBarText('Flashcode');
+  if (status && /cloud/.test(status)) throw new Error(`the status bar still says ${status}`);
 }
