@@ -5,6 +5,9 @@ import type { Scope } from './syntax';
 
 /** A file up to this size is a target as a whole when the cursor is in no function or class. */
 export const WHOLE_FILE_MAX_CHARS = 6000;
+/** Larger targets are refused: even the cloud model would see only a sliver of them, and merely
+ *  measuring one takes seconds (~1 s per 300 KB with the fixture tokenizer). */
+export const TARGET_MAX_CHARS = 1_000_000;
 
 export interface TargetQuery {
   /** The whole document. */
@@ -21,6 +24,15 @@ export type TargetPick =
   | { start?: undefined; message: string };
 
 export function pickTarget(q: TargetQuery): TargetPick {
+  const pick = pickRange(q);
+  if (pick.start !== undefined && pick.end - pick.start > TARGET_MAX_CHARS) {
+    const mb = ((pick.end - pick.start) / 1e6).toFixed(1);
+    return { message: `The code to work on is ${mb} MB; select at most ${TARGET_MAX_CHARS / 1e6} MB (a function, a class, a few screens).` };
+  }
+  return pick;
+}
+
+function pickRange(q: TargetQuery): TargetPick {
   if (q.text.slice(q.selectionStart, q.selectionEnd).trim() !== '') {
     return { start: q.selectionStart, end: q.selectionEnd, source: 'selection' };
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { pickTarget, WHOLE_FILE_MAX_CHARS } from '../../../src/context/target';
+import { pickTarget, TARGET_MAX_CHARS, WHOLE_FILE_MAX_CHARS } from '../../../src/context/target';
 
 /** Text with ❚ for the cursor, or «…» around the selection. */
 function query(marked: string, scope?: [number, number]) {
@@ -25,6 +25,7 @@ describe('target: selection, else scope, else a small file', () => {
     ['❚', 'message: The file is empty: there is no code to work on.'],
     ['  \n❚\n', 'message: The file is empty: there is no code to work on.'],
     [`${'x'.repeat(WHOLE_FILE_MAX_CHARS + 1)}❚`, 'message: Select the code first, or put the cursor inside a function or class.'],
+    [`«${'x'.repeat(TARGET_MAX_CHARS + 1)}»`, 'message: The code to work on is 1.0 MB; select at most 1 MB (a function, a class, a few screens).'],
   ];
   for (const [marked, want, scope] of table) {
     it(`${JSON.stringify(marked.slice(0, 30))}${scope ? ' with a scope' : ''} → ${want.split('\n')[0]}`, () => {
