@@ -5,8 +5,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Frame } from 'playwright-core';
 import { status, type OpenAiTestServer } from '../helpers/openaiServer';
+import { currentView, explainFrame, flashcodeLog, READ_VIEW, waitFor, waitForNewAnswer, waitForView, type ViewState } from './explainView';
 import { sleep, type RunDir, type VscodeSession } from './harness';
 
 export const TASK_FILE = 'geometry.ts';
@@ -45,58 +45,6 @@ export function prepareTaskFiles(workspace: string): void {
   fs.writeFileSync(path.join(workspace, SECRET_FILE), `${SECRET_TEXT}\n`);
 }
 
-interface ViewState {
-  title: string;
-  status: string;
-  error: string;
-  answer: string;
-  footer: string;
-  notices: string;
-  running: string;
-}
-
-const READ_VIEW = `(() => {
-  const t = (id) => (document.getElementById(id)?.textContent ?? '').trim();
-  return { title: t('title'), status: t('status'), error: t('error'), answer: t('answer'), footer: t('footer'),
-    notices: t('notices'), running: document.body.dataset.running ?? '' };
-})()`;
-
-/** The Explain view's inner frame (webviews nest an iframe in an iframe). */
-async function explainFrame(s: VscodeSession, timeoutMs: number): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  for (let first = true; first || Date.now() < deadline; first = false) {
-    for (const frame of s.page.frames()) {
-      if (await frame.evaluate('!!document.getElementById("answer") && !!document.getElementById("footer")').catch(() => false)) return frame;
-    }
-    await sleep(200);
-  }
-  throw new Error(`no Explain view within ${timeoutMs} ms`);
-}
-
-/** What the view shows now, if it is open. */
-async function currentView(s: VscodeSession): Promise<ViewState | undefined> {
-  const frame = await explainFrame(s, 0).catch(() => undefined);
-  return frame && await frame.evaluate(READ_VIEW).catch(() => undefined) as ViewState | undefined;
-}
-
-/** Waits until the view shows a finished run other than `previous`; returns what it shows. */
-async function waitForNewAnswer(s: VscodeSession, previous: ViewState | undefined): Promise<ViewState> {
-  return waitForView(s, (v) => (v.footer !== '' || v.error !== '') && (v.footer !== previous?.footer || v.error !== previous?.error));
-}
-
-/** Waits until the view has finished a run that `done` accepts; returns what it shows. */
-async function waitForView(s: VscodeSession, done: (v: ViewState) => boolean, timeoutMs = 90_000): Promise<ViewState> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ViewState | undefined;
-  while (Date.now() < deadline) {
-    const frame = await explainFrame(s, deadline - Date.now());
-    last = await frame.evaluate(READ_VIEW).catch(() => undefined) as ViewState | undefined;
-    if (last && last.running === 'false' && done(last)) return last;
-    await sleep(200);
-  }
-  throw new Error(`the Explain view did not finish as expected within ${timeoutMs} ms; it shows ${JSON.stringify(last)}`);
-}
-
 /** Selects lines [from, to) (1-based) of the open editor with the keyboard. */
 async function selectLines(s: VscodeSession, from: number, count: number): Promise<void> {
   await s.page.keyboard.press('Control+Home');
@@ -119,23 +67,6 @@ export async function explainLocalCase(s: VscodeSession, details: Record<string,
   if (view.answer === '') throw new Error('the answer is empty');
   if (!/^Answered by the local model .+ in [\d,]+ ms$/.test(view.footer)) throw new Error(`footer: ${JSON.stringify(view.footer)}`);
   if (!view.title.startsWith(`${TASK_FILE}:1`)) throw new Error(`title: ${JSON.stringify(view.title)}`);
-}
-
-/** The Flashcode output channel's log file (LogOutputChannel writes one under the logs folder). */
-function flashcodeLog(run: RunDir): string {
-  const logsDir = path.join(run.userDataDir, 'logs');
-  const files = (fs.readdirSync(logsDir, { recursive: true }) as string[]).filter((f) => /Flashcode\.log$/.test(f));
-  return files.map((f) => fs.readFileSync(path.join(logsDir, f), 'utf8')).join('\n');
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(200);
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
 }
 
 /** Types a preset's name into Refactor's pick and presses Enter. */
