@@ -24,6 +24,8 @@ export const TEST_USER_SETTINGS: Readonly<Record<string, unknown>> = {
   'editor.renderWhitespace': 'none',
   'editor.wordWrap': 'off',
   'files.autoSave': 'off',
+  // 1.139 opens some editors (settings.json) in a modal overlay; tests want plain tabs.
+  'workbench.editor.useModal': 'off',
 };
 
 /** The little of the browser DOM the page functions use (the project's tsconfig has no DOM lib). */
@@ -313,6 +315,33 @@ export class VscodeSession {
     await this.page.keyboard.type(title);
     await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
     await this.page.keyboard.press('Enter');
+  }
+
+  /**
+   * Replaces the user settings through VS Code's own settings.json editor (code-server does not
+   * notice a settings file rewritten behind its back), saves, and waits for the file on disk.
+   */
+  async replaceUserSettings(settings: Readonly<Record<string, unknown>>): Promise<void> {
+    // One line: typed text with line breaks gets auto-indented.
+    const text = JSON.stringify(settings);
+    await this.page.keyboard.press('Escape');
+    await this.runCommand('Preferences: Open User Settings (JSON)');
+    // The command leaves the cursor in the editor (a click could land on a neighbouring group).
+    await this.page.locator('.part.editor .tab.active', { hasText: 'settings.json' }).first().waitFor();
+    await this.page.locator('.part.editor .editor-group-container.active .monaco-editor.focused').first().waitFor({ timeout: 5000 }).catch(() => {});
+    await this.page.keyboard.press('Control+a');
+    await this.page.keyboard.press('Delete');
+    await this.page.keyboard.insertText(text);
+    await this.page.keyboard.press('Control+s');
+    const file = path.join(this.run.userDataDir, 'User', 'settings.json');
+    const deadline = Date.now() + 10_000;
+    let saved = '';
+    while ((saved = fs.readFileSync(file, 'utf8')).trim() !== text && Date.now() < deadline) await sleep(100);
+    const tab = this.page.locator('.part.editor .tab', { hasText: 'settings.json' }).first();
+    await tab.hover();
+    await tab.locator('.tab-actions .action-label').first().click();
+    await tab.waitFor({ state: 'detached', timeout: 10_000 });
+    if (saved.trim() !== text) throw new Error(`settings.json was not saved as typed:\n${saved}`);
   }
 
   /** The editor's visible lines with ghost text left out (small files only: the DOM is virtualized). */

@@ -13,6 +13,8 @@
 //   E2E_READY_TIMEOUT_MS     wait for ready at most this long (default 120000)
 //   E2E_GHOST_TIMEOUT_MS     wait for ghost text at most this long per file (default 45000)
 //   E2E_TASKS=0              skip the Explain / Refactor cases (e.g. for a toy extension)
+//   E2E_BAD_CLOUD=1          also switch the cloud settings through a stalled endpoint, a malformed URL,
+//                            an endpoint that is down and no key (~30 s more; edits settings.json in the UI)
 //   E2E_KEEP=1               keep the temp run folder even when everything passed
 //   CI=true                  a missing VS Code environment fails instead of skipping
 
@@ -28,6 +30,7 @@ import {
 import {
   CLOUD_MODEL, cloudCancelCase, cloudFallbackCase, explainCloudCase, explainLocalCase, prepareTaskFiles, refactorLocalCase, refactorRefusedCase, setCloudKeyCase,
 } from './tasks';
+import { brokenCloudCase, excludedFileCase, hugeSelectionCase, prepareBadInputFiles, type BadInputContext } from './badInputs';
 
 interface Case {
   name: string;
@@ -53,6 +56,7 @@ const options = {
   readyTimeoutMs: Number(process.env.E2E_READY_TIMEOUT_MS ?? 120_000),
   ghostTimeoutMs: Number(process.env.E2E_GHOST_TIMEOUT_MS ?? 45_000),
   tasks: process.env.E2E_TASKS !== '0',
+  badCloud: process.env.E2E_BAD_CLOUD === '1',
   keep: process.env.E2E_KEEP === '1',
   ci: process.env.CI === 'true',
 };
@@ -121,6 +125,18 @@ function prepareWorkspace(run: RunDir): void {
   if (fs.existsSync(FIXTURE_WORKSPACE)) fs.cpSync(FIXTURE_WORKSPACE, run.workspace, { recursive: true });
   for (const c of CASES) fs.writeFileSync(path.join(run.workspace, c.file), '');
   prepareTaskFiles(run.workspace);
+  prepareBadInputFiles(run.workspace);
+}
+
+/** User settings with the cloud on and pointed at the loopback server (short tasks still stay local). */
+function cloudSettings(server: OpenAiTestServer, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ...TEST_USER_SETTINGS,
+    'flashcode.cloud.enabled': true,
+    'flashcode.cloud.baseUrl': server.baseUrl,
+    'flashcode.cloud.model': CLOUD_MODEL,
+    ...overrides,
+  };
 }
 
 /** The DOM shows a tab as spaces up to the next tab stop; compare disk text the same way. */
@@ -235,13 +251,7 @@ async function main(): Promise<void> {
     details.vsix = path.relative(REPO_ROOT, vsix) || vsix;
     run = createRunDir();
     cloudServer = await OpenAiTestServer.start();
-    // The cloud is on from the start; short tasks still stay local (they fit its window).
-    writeUserSettings(run.userDataDir, {
-      ...TEST_USER_SETTINGS,
-      'flashcode.cloud.enabled': true,
-      'flashcode.cloud.baseUrl': cloudServer.baseUrl,
-      'flashcode.cloud.model': CLOUD_MODEL,
-    });
+    writeUserSettings(run.userDataDir, cloudSettings(cloudServer));
     prepareWorkspace(run);
     details.installed = await step('installVsix', () => installVsix(env, run!, vsix));
     const ids = installedExtensionIds(run);
@@ -267,7 +277,10 @@ async function main(): Promise<void> {
     await step(`case:${c.file}`, () => test(c.name, (details) => ghostTextCase(c, run!, details)));
   }
 
-  const TASK_CASES: [string, string, (details: Record<string, unknown>) => Promise<void>][] = [
+  const bad = (): BadInputContext => ({
+    session: session!, server: cloudServer!, cloudSettings: (overrides) => session!.replaceUserSettings(cloudSettings(cloudServer!, overrides)),
+  });
+  const TASK_CASES = ([
     ['explain-local', 'explain: a selection answered by the local model shows in the Explain view', (d) => explainLocalCase(session!, d)],
     ['refactor-local', 'refactor: the diff of the enclosing function is applied and saved', (d) => refactorLocalCase(session!, run!, d)],
     ['refactor-refused', 'refactor: Apply refuses when the code changed meanwhile, and changes nothing', (d) => refactorRefusedCase(session!, run!, d)],
@@ -275,7 +288,10 @@ async function main(): Promise<void> {
     ['explain-cloud', 'cloud: a long selection goes to the cloud model after consent, without excluded files', (d) => explainCloudCase(session!, cloudServer!, d)],
     ['cloud-cancel', 'cloud: Cancel in the Explain view stops the streaming request', (d) => cloudCancelCase(session!, cloudServer!, d)],
     ['cloud-fallback', 'cloud: a failing endpoint falls back to the local model with a notice', (d) => cloudFallbackCase(session!, cloudServer!, d)],
-  ];
+    ['bad-excluded', 'bad input: a long file matching flashcode.cloud.exclude is answered locally, never sent', (d) => excludedFileCase(bad(), d)],
+    ['bad-huge', 'bad input: a selection over 1 MB is refused with a message', (d) => hugeSelectionCase(bad(), d)],
+    ['bad-cloud', 'bad input: stalled endpoint, malformed URL, endpoint down, no key: local answers with a notice', (d) => brokenCloudCase(bad(), d)],
+  ] satisfies [string, string, (details: Record<string, unknown>) => Promise<void>][]).filter(([id]) => id !== 'bad-cloud' || options.badCloud);
   for (const [id, name, fn] of options.tasks ? TASK_CASES : []) {
     if (!ready) {
       results.push({ name, ok: false, ms: 0, error: 'not run: VS Code did not get ready' });
