@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { OpenAiTestServer } from '../helpers/openaiServer';
-import { currentView, waitForNewAnswer, type ViewState } from './explainView';
+import { runExplain, type ViewState } from './explainView';
 import type { VscodeSession } from './harness';
 
 export const EXCLUDED_LONG_FILE = '.env.production';
@@ -30,9 +30,7 @@ async function explainAll(s: VscodeSession, file: string): Promise<ViewState> {
   await s.page.keyboard.press('Escape');
   await s.openFile(file);
   await s.page.keyboard.press('Control+a');
-  const previous = await currentView(s);
-  await s.runCommand('Flashcode: Explain');
-  return waitForNewAnswer(s, previous);
+  return runExplain(s);
 }
 
 function expectLocal(view: ViewState, notice: RegExp): void {

@@ -40,6 +40,13 @@ export async function currentView(s: VscodeSession): Promise<ViewState | undefin
 }
 
 /** Waits until the view shows a finished run other than `previous`; returns what it shows. */
+/** Runs Explain on what the editor has selected and waits for the view's new, finished answer. */
+export async function runExplain(s: VscodeSession): Promise<ViewState> {
+  const previous = await currentView(s);
+  await s.runCommand('Flashcode: Explain');
+  return waitForNewAnswer(s, previous);
+}
+
 export async function waitForNewAnswer(s: VscodeSession, previous: ViewState | undefined): Promise<ViewState> {
   return waitForView(s, (v) => (v.footer !== '' || v.error !== '') && (v.footer !== previous?.footer || v.error !== previous?.error));
 }

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { status, type OpenAiTestServer } from '../helpers/openaiServer';
-import { currentView, explainFrame, flashcodeLog, READ_VIEW, waitFor, waitForNewAnswer, waitForView, type ViewState } from './explainView';
+import { currentView, explainFrame, runExplain, flashcodeLog, READ_VIEW, waitFor, waitForNewAnswer, waitForView, type ViewState } from './explainView';
 import { sleep, type RunDir, type VscodeSession } from './harness';
 
 export const TASK_FILE = 'geometry.ts';
@@ -57,9 +57,7 @@ export async function explainLocalCase(s: VscodeSession, details: Record<string,
   await s.openFile(TASK_FILE);
   await selectLines(s, 1, 5);
   const t = Date.now();
-  const previous = await currentView(s);
-  await s.runCommand('Flashcode: Explain');
-  const view = await waitForNewAnswer(s, previous);
+  const view = await runExplain(s);
   details.viewMs = Date.now() - t;
   details.view = view;
   await s.screenshot('e2e-explain-local.png');
@@ -222,9 +220,7 @@ export async function cloudFallbackCase(s: VscodeSession, server: OpenAiTestServ
   server.script(status(500), status(500), status(500), status(500));
   const before = server.requests.length;
   const t = Date.now();
-  const previous = await currentView(s);
-  await s.runCommand('Flashcode: Explain');
-  const view = await waitForNewAnswer(s, previous);
+  const view = await runExplain(s);
   details.viewMs = Date.now() - t;
   details.view = view;
   details.requests = server.requests.length - before;
