@@ -1,5 +1,4 @@
 // The engine in the calling thread: load the model directory, then serve one generation at a time.
-import fs from 'node:fs';
 import { EngineDisposedError } from './errors';
 import { generateTokens } from './generate';
 import type { Manifest } from './manifest';
@@ -32,9 +31,10 @@ export class InProcessEngine implements Engine {
     const tokenizer = await TextTokenizer.load(dir.file('tokenizer.json'));
     const stopIds = new Set(manifest.stopTokens.map((t) => tokenizer.specialId(t)));
     const model = await Model.load(dir, options.threads ?? 1, options.ortWasmDir);
-    const weightBytes = Object.keys(manifest.files)
-      .filter((f) => f !== 'tokenizer.json')
-      .reduce((n, f) => n + fs.statSync(dir.file(f)).size, 0);
+    // openModelDir has checked every size against the manifest.
+    const weightBytes = Object.entries(manifest.files)
+      .filter(([name]) => name !== 'tokenizer.json')
+      .reduce((n, [, { bytes }]) => n + bytes, 0);
     const info: ModelInfo = {
       id: manifest.id,
       displayName: manifest.displayName,
