@@ -19,8 +19,4 @@ export class KvCache {
     this.keys[layer] = keys;
     this.values[layer] = values;
   }
-
-  bytes(): number {
-    return this.keys.reduce((n, k, l) => n + k.byteLength + this.values[l].byteLength, 0);
-  }
 }

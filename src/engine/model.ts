@@ -52,9 +52,8 @@ export class Model {
     return new KvCache(this.arch.layers, this.arch.kvHeads, this.arch.headDim);
   }
 
-  /** Runs `ids` after what `kv` holds and returns the logits of the last position: [vocab] f32
-   *  (all positions, [T][vocab], when `allPositions`). */
-  async forward(ids: readonly number[], kv: KvCache, allPositions = false): Promise<Float32Array> {
+  /** Runs `ids` after what `kv` holds and returns the logits of the last position: [vocab] f32. */
+  async forward(ids: readonly number[], kv: KvCache): Promise<Float32Array> {
     const T = ids.length;
     const d = this.arch.dModel;
     const inputIds = BigInt64Array.from(ids, (i) => BigInt(i));
@@ -75,9 +74,8 @@ export class Model {
     }
     kv.length += T;
 
-    const last = allPositions ? hidden : hidden.slice((T - 1) * d); // [1][T or 1][d]
-    const rows = allPositions ? T : 1;
-    return (await this.head.run({ hidden: { type: 'float32', data: last, dims: [1, rows, d] } })).logits.data;
+    const last = hidden.slice((T - 1) * d); // [1][1][d]
+    return (await this.head.run({ hidden: { type: 'float32', data: last, dims: [1, 1, d] } })).logits.data;
   }
 
   async dispose(): Promise<void> {
