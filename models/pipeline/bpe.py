@@ -131,6 +131,7 @@ class ByteLevelBpe:
         # Longest first: at each position the longest special token wins, as in the JS splitter.
         alternatives = sorted(special, key=len, reverse=True)
         self._special_re = re.compile("|".join(re.escape(s) for s in alternatives)) if special else None
+        self._word_ids: dict[str, list[int]] = {}  # memo for encode_ordinary
 
     @classmethod
     def from_tokenizer_json(cls, doc: dict) -> "ByteLevelBpe":
@@ -166,6 +167,20 @@ class ByteLevelBpe:
                 continue
             for word in pretokenize(piece):
                 ids.extend(self.vocab[t] for t in self.bpe(word))
+        return ids
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Encodes text with special-token strings treated as plain text (corpus files may contain
+        them literally); memoized per pre-token, for encoding a corpus."""
+        ids: list[int] = []
+        table = bytes_to_unicode()
+        memo = self._word_ids
+        for piece in pretokenize_regex().findall(text):
+            word_ids = memo.get(piece)
+            if word_ids is None:
+                word = "".join(table[b] for b in piece.encode("utf-8"))
+                word_ids = memo[piece] = [self.vocab[t] for t in self.bpe(word)]
+            ids.extend(word_ids)
         return ids
 
     def token_bytes(self, token_id: int) -> bytes:
