@@ -1,5 +1,6 @@
 // Plain-Node entry point: `node dist/cli.js complete --file F --offset N [...]` runs the completion
-// pipeline of the extension on the in-process engine and prints what the extension would show.
+// pipeline of the extension on the in-process engine and prints what the extension would show;
+// `node dist/cli.js eval [...]` scores that pipeline on fill-in-the-middle tasks (src/eval/).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,8 +10,11 @@ import { boundedInteger, SETTINGS, type NumberSetting } from './common/settingsS
 import { CompletionPipeline } from './completion/pipeline';
 import { EngineError } from './engine';
 import { loadInProcessEngine } from './engine/local';
+import { evaluate, type EvalOptions } from './eval/command';
+import { formatTable } from './eval/report';
+import { parseTasks, TaskFileError } from './eval/tasks';
 
-const USAGE = `Usage: node dist/cli.js complete --file FILE --offset N [options]
+const COMPLETE_USAGE = `Usage: node dist/cli.js complete --file FILE --offset N [options]
 
 Prints the inline completion Flashcode would show in FILE with the cursor at offset N.
 
@@ -27,6 +31,32 @@ Options:
 
 Exit codes: 0 success (an empty completion included), 1 the model could not be loaded or run,
 2 bad arguments.`;
+
+const DEFAULT_TASKS = path.join(__dirname, '..', 'models', 'eval', 'heldout-fim.jsonl');
+
+const EVAL_USAGE = `Usage: node dist/cli.js eval [options]
+
+Runs fill-in-the-middle tasks through the completion pipeline (greedy) and prints exact match and
+edit similarity. A single-line task compares the completion's first line, a multi-line task all of
+it; whitespace at the ends is ignored.
+
+Options:
+  --tasks FILE          JSONL, one task a line: {"language", "prefix", "suffix", "expected"} and
+                        optionally "kind" ("single-line" | "multi-line") and "id"
+                        (default: models/eval/heldout-fim.jsonl)
+  --limit N             only the first N tasks
+  --model DIR           model directory (default: the bundled model, dist/models/default)
+  --max-tokens N        most tokens to generate (default ${SETTINGS.maxTokens.default})
+  --time-budget-ms N    wall-clock budget of one completion (default ${SETTINGS.timeBudgetMs.default})
+  --threads N           ONNX Runtime threads (default ${SETTINGS.threads.default})
+  --out FILE            write each task's result as JSONL (id, expected, got, exact, editSimilarity, …)
+  --json                print one JSON object: {"tasks", "exactMatch", "editSimilarity", "byLanguage", …}
+  -h, --help            show this help
+
+Progress goes to stderr. Exit codes: 0 success, 1 the model could not be loaded or run, 2 bad
+arguments or a bad task file.`;
+
+const USAGE = `${COMPLETE_USAGE}\n\n${EVAL_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -52,10 +82,10 @@ function parseCompleteArgs(argv: string[]): CompleteArgs | 'help' {
     },
   });
   if (values.help) return 'help';
-  if (positionals[0] !== 'complete' || positionals.length > 1) throw new UsageError('expected the command `complete`');
+  if (positionals[0] !== 'complete' || positionals.length > 1) throw new UsageError('expected the command `complete` or `eval`');
   if (values.file === undefined) throw new UsageError('--file is required');
   if (values.offset === undefined) throw new UsageError('--offset is required');
-  const text = readText(values.file);
+  const text = readText('--file', values.file);
   const offset = integerArg('--offset', values.offset, { key: '', default: 0, minimum: 0, maximum: text.length });
   return {
     file: values.file,
@@ -69,6 +99,40 @@ function parseCompleteArgs(argv: string[]): CompleteArgs | 'help' {
   };
 }
 
+interface EvalArgs extends EvalOptions {
+  json: boolean;
+}
+
+function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      tasks: { type: 'string' }, limit: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' },
+      'max-tokens': { type: 'string' }, 'time-budget-ms': { type: 'string' }, threads: { type: 'string' },
+      json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new UsageError(`eval takes no arguments besides options, got ${JSON.stringify(positionals[0])}`);
+  const tasksFile = values.tasks ?? DEFAULT_TASKS;
+  const tasks = parseTasks(readText('--tasks', tasksFile), tasksFile);
+  const limit = integerArg('--limit', values.limit, { key: '', default: tasks.length, minimum: 1, maximum: 1_000_000 });
+  if (values.out !== undefined && !fs.existsSync(path.dirname(path.resolve(values.out)))) {
+    throw new UsageError(`cannot write --out ${values.out}: its folder does not exist`);
+  }
+  return {
+    tasks: tasks.slice(0, limit),
+    modelDir: values.model ?? path.join(__dirname, 'models', 'default'),
+    ortWasmDir: path.join(__dirname, 'ort'),
+    threads: integerArg('--threads', values.threads, SETTINGS.threads),
+    maxNewTokens: integerArg('--max-tokens', values['max-tokens'], SETTINGS.maxTokens),
+    timeBudgetMs: integerArg('--time-budget-ms', values['time-budget-ms'], SETTINGS.timeBudgetMs),
+    out: values.out,
+    json: values.json,
+  };
+}
+
 function integerArg(name: string, raw: string | undefined, bounds: NumberSetting): number {
   if (raw === undefined) return bounds.default;
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
@@ -78,11 +142,11 @@ function integerArg(name: string, raw: string | undefined, bounds: NumberSetting
   return value;
 }
 
-function readText(file: string): string {
+function readText(option: string, file: string): string {
   try {
     return fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (error) {
-    throw new UsageError(`cannot read --file ${file}: ${describeError(error)}`);
+    throw new UsageError(`cannot read ${option} ${file}: ${describeError(error)}`);
   }
 }
 
@@ -110,25 +174,39 @@ async function complete(args: CompleteArgs): Promise<void> {
   }
 }
 
+async function runEvalCommand(args: EvalArgs): Promise<void> {
+  const report = await evaluate(args, (line) => process.stderr.write(`${line}\n`));
+  process.stdout.write(`${args.json ? JSON.stringify(report) : formatTable(report)}\n`);
+}
+
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
 async function main(argv: string[]): Promise<number> {
-  let args: CompleteArgs | 'help';
+  const isEval = argv[0] === 'eval';
+  const usage = isEval ? EVAL_USAGE : USAGE;
+  let run: (() => Promise<void>) | 'help';
   try {
-    args = parseCompleteArgs(argv);
+    if (isEval) {
+      const args = parseEvalArgs(argv.slice(1));
+      run = args === 'help' ? args : () => runEvalCommand(args);
+    } else {
+      const args = parseCompleteArgs(argv);
+      run = args === 'help' ? args : () => complete(args);
+    }
   } catch (error) {
     // Everything that fails here is the caller's input: parseArgs' own errors included.
-    process.stderr.write(`flashcode: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    if (error instanceof TaskFileError) process.stderr.write(`flashcode: ${describeError(error)}\n`);
+    else process.stderr.write(`flashcode: ${error instanceof Error ? error.message : String(error)}\n\n${usage}\n`);
     return 2;
   }
-  if (args === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  if (run === 'help') {
+    process.stdout.write(`${usage}\n`);
     return 0;
   }
   try {
-    await complete(args);
+    await run();
     return 0;
   } catch (error) {
     process.stderr.write(`flashcode: ${describeError(error)}\n`);
