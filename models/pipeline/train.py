@@ -94,14 +94,11 @@ def save_checkpoint(path: Path, model, opt, step: int, ident: dict, config: dict
     os.replace(tmp, path)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, default=None)
-    parser.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) after this step; for tests")
-    args = parser.parse_args()
-    config = read_config(args.config)
+def train(config: dict, out: Path, stop_after: int | None = None) -> int:
+    """Trains the run in `out` (tokenizer.json, train.u16, heldout.u16; ckpt.pt and loss.jsonl are
+    written there) as `config` says, resuming from out/ckpt.pt when it exists; returns the last step.
+    stop_after: stop (with a checkpoint) after this step."""
     t = config["train"]
-    out = run_dir(config)
     torch.set_num_threads(t["threads"])
     torch.manual_seed(t["seed"])
 
@@ -128,7 +125,7 @@ def main() -> None:
         print(f"resuming from step {step}", flush=True)
 
     stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    previous_sigterm = signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     log = open(out / "loss.jsonl", "a")
     counts = model.parameter_count()
     print(json.dumps({"parameters": counts, "trainRows": len(order), "heldoutTokens": len(heldout_tokens)}), flush=True)
@@ -155,15 +152,28 @@ def main() -> None:
                 log.write(json.dumps(entry) + "\n")
                 log.flush()
                 print(json.dumps(entry), flush=True)
-            if step % t["checkpointEvery"] == 0 or step == t["steps"] or step == args.stop_after:
+            if step % t["checkpointEvery"] == 0 or step == t["steps"] or step == stop_after:
                 save_checkpoint(ckpt_path, model, opt, step, ident, config)
-            if args.stop_after is not None and step >= args.stop_after:
+            if stop_after is not None and step >= stop_after:
                 break
     except KeyboardInterrupt:
         stop["now"] = True
+    finally:
+        log.close()
     if stop["now"]:
         save_checkpoint(ckpt_path, model, opt, step, ident, config)
         print(f"interrupted: checkpoint at step {step}; rerun to resume", flush=True)
+    signal.signal(signal.SIGTERM, previous_sigterm)  # the caller's handler again (tests call train() in-process)
+    return step
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, default=None)
+    parser.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) after this step; for tests")
+    args = parser.parse_args()
+    config = read_config(args.config)
+    train(config, run_dir(config), args.stop_after)
 
 
 if __name__ == "__main__":
