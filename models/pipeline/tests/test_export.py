@@ -94,9 +94,9 @@ def quiet_export(*args, **kwargs) -> dict:
         return export_model.export(*args, **kwargs)
 
 
-@torch.no_grad()
 def torch_logits(model, ids: list[int], bias: np.ndarray) -> np.ndarray:
-    return model(torch.tensor([ids]))[0][0].numpy() + bias
+    with torch.no_grad():
+        return model(torch.tensor([ids]))[0][0].numpy() + bias
 
 
 @unittest.skipIf(torch is None, "torch is not installed (apt-get install python3-torch)")
