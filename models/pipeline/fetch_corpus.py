@@ -101,7 +101,7 @@ def fetch_npm(pkg: dict, work: Path, dest: Path) -> dict:
     run = subprocess.run(["npm", "pack", "--silent", spec], cwd=work, capture_output=True, text=True)
     tarballs = sorted(work.glob("*.tgz"))
     if run.returncode != 0 or len(tarballs) != 1:
-        raise FetchError(f"npm pack {spec} failed: {run.stderr.strip()[-300:] or 'no tarball'}")
+        raise FetchError(f"npm pack {spec} failed (exit {run.returncode}): {run.stderr.strip()[-300:] or 'no tarball'}")
     safe_extract_tgz(tarballs[0], dest)
     package_json = json.loads((dest / "package.json").read_text(encoding="utf-8"))
     return check_npm_licence(package_json, pkg)
