@@ -10,6 +10,7 @@ uint16 token ids. Writes data-stats.json with token counts per language.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import time
@@ -76,7 +77,9 @@ def main() -> None:
         heldout_docs = list(read_jsonl(CORPUS_DIR / "heldout.jsonl"))
         heldout = write_stream(out / "heldout.u16", [[(d["text"], False), (EOT, True)] for d in heldout_docs],
                                [d["language"] for d in heldout_docs], pool)
-    stats = {"train": train, "heldout": heldout, "seconds": round(time.time() - t0, 1)}
+    stats = {"train": train, "heldout": heldout, "seconds": round(time.time() - t0, 1),
+             "corpusSha256": {name: hashlib.sha256((CORPUS_DIR / name).read_bytes()).hexdigest()
+                              for name in ("train.jsonl", "heldout.jsonl")}}
     (out / "data-stats.json").write_text(json.dumps(stats, indent=1) + "\n")
     print(json.dumps(stats))
 
