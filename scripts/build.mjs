@@ -31,9 +31,17 @@ function copyRuntimeFiles() {
   for (const f of GRAMMAR_FILES) {
     fs.copyFileSync(path.join(root, 'node_modules/@vscode/tree-sitter-wasm/wasm', f), path.join(syntaxes, f));
   }
-  const modelOut = path.join(dist, 'models', 'default');
-  fs.rmSync(modelOut, { recursive: true, force: true });
-  fs.cpSync(path.join(root, DEFAULT_MODEL_DIR), modelOut, { recursive: true });
+  copyModelDir(path.join(root, DEFAULT_MODEL_DIR), path.join(dist, 'models', 'default'));
+}
+
+/** manifest.json and the files it lists — not the model card or loss plot beside them. */
+function copyModelDir(from, to) {
+  fs.rmSync(to, { recursive: true, force: true });
+  fs.mkdirSync(to, { recursive: true });
+  const manifest = JSON.parse(fs.readFileSync(path.join(from, 'manifest.json'), 'utf8'));
+  for (const name of ['manifest.json', ...Object.keys(manifest.files)]) {
+    fs.copyFileSync(path.join(from, name), path.join(to, name));
+  }
 }
 
 const common = {
