@@ -7,23 +7,33 @@ import type { PromptParts } from './types';
 /** Share of the prompt budget the suffix may take when both sides are long. */
 const SUFFIX_SHARE = 0.25;
 
+/** A too-long prefix loses a multiple of this many tokens from its front, so its first kept token
+ *  stays put while the user types at its end and the engine can reuse the cached keys and values
+ *  of the whole window. Up to one chunk of the budget goes unused by the prefix. */
+const DROP_CHUNK_TOKENS = 64;
+
 export function renderPromptIds(parts: PromptParts, tok: TextTokenizer, manifest: Manifest, budgetTokens: number): number[] {
-  if (parts.kind === 'text') {
-    const ids = tok.encode(parts.text);
-    return ids.slice(Math.max(0, ids.length - budgetTokens));
-  }
+  if (parts.kind === 'text') return keepEnd(tok.encode(parts.text), budgetTokens);
   const { fim } = manifest;
   const room = Math.max(0, budgetTokens - 3); // three FIM control tokens
   let prefix = tok.encode(parts.prefix);
   let suffix = tok.encode(parts.suffix);
   if (prefix.length + suffix.length > room) {
     const suffixRoom = Math.min(suffix.length, Math.max(Math.floor(room * SUFFIX_SHARE), room - prefix.length));
-    prefix = prefix.slice(Math.max(0, prefix.length - (room - suffixRoom)));
-    suffix = suffix.slice(0, suffixRoom);
+    prefix = keepEnd(prefix, room - suffixRoom);
+    suffix = suffix.slice(0, room - prefix.length); // the suffix may use what the prefix's cut left over
   }
   return [
     tok.specialId(fim.prefixToken), ...prefix,
     tok.specialId(fim.suffixToken), ...suffix,
     tok.specialId(fim.middleToken),
   ];
+}
+
+/** At most `keep` tokens from the end of `ids`, dropping whole chunks from the front. The chunk is
+ *  at most a quarter of `keep`, so a small budget still keeps three quarters of it. */
+function keepEnd(ids: number[], keep: number): number[] {
+  if (ids.length <= keep) return ids;
+  const chunk = Math.max(1, Math.min(DROP_CHUNK_TOKENS, Math.floor(keep / 4)));
+  return ids.slice(Math.ceil((ids.length - keep) / chunk) * chunk);
 }

@@ -1,0 +1,84 @@
+// Prompt rendering with the fixture model's tokenizer and FIM tokens: the prompt fits its budget, and
+// a prefix cut to fit keeps its first token while the user types at its end (for KV-prefix reuse).
+import assert from 'node:assert/strict';
+import type { Manifest } from '../../../src/engine/manifest';
+import { openModelDir } from '../../../src/engine/modelDir';
+import { renderPromptIds } from '../../../src/engine/prompt';
+import { TextTokenizer } from '../../../src/engine/tokenizer';
+import type { PromptParts } from '../../../src/engine/types';
+import { fixtureModelDir } from '../../helpers/fixture';
+
+const code = 'def scale(values, factor):\n    return [v * factor for v in values]\n\n';
+
+describe('renderPromptIds', () => {
+  let tok: TextTokenizer;
+  let manifest: Manifest;
+  let pre: number, suf: number, mid: number;
+  before(async () => {
+    const dir = await openModelDir(fixtureModelDir);
+    manifest = dir.manifest;
+    tok = await TextTokenizer.load(dir.file('tokenizer.json'));
+    [pre, suf, mid] = [manifest.fim.prefixToken, manifest.fim.suffixToken, manifest.fim.middleToken].map((t) => tok.specialId(t));
+  });
+
+  const render = (parts: PromptParts, budget: number) => renderPromptIds(parts, tok, manifest, budget);
+  /** How many tokens of the prefix's encoding the rendered prompt left out at the front. */
+  function prefixStart(prefix: string, suffix: string, budget: number): number {
+    const ids = render({ kind: 'fim', prefix, suffix }, budget);
+    return tok.encode(prefix).length - (ids.indexOf(suf) - 1);
+  }
+
+  it('renders a prompt that fits as <pre> prefix <suf> suffix <mid>, uncut', () => {
+    const ids = render({ kind: 'fim', prefix: 'x = ', suffix: '\nprint(x)\n' }, 2000);
+    assert.deepEqual(ids, [pre, ...tok.encode('x = '), suf, ...tok.encode('\nprint(x)\n'), mid]);
+  });
+
+  it('keeps every prompt within its budget, and the prefix most of its room', () => {
+    for (const budget of [16, 40, 100, 500, 2000]) {
+      for (const [p, s] of [[50, 0], [50, 50], [0, 50], [3, 50], [50, 3]]) {
+        const prefix = code.repeat(p);
+        const suffix = code.repeat(s);
+        const ids = render({ kind: 'fim', prefix, suffix }, budget);
+        const prefixTokens = ids.indexOf(suf) - 1;
+        const suffixTokens = ids.length - prefixTokens - 3;
+        assert.ok(ids.length <= budget, `budget ${budget}, ${p}/${s}: ${ids.length} tokens`);
+        const room = budget - 3;
+        if (tok.encode(prefix).length + tok.encode(suffix).length <= room) continue;
+        assert.equal(suffixTokens, Math.min(tok.encode(suffix).length, room - prefixTokens), 'the suffix takes what the prefix left');
+        assert.ok(prefixTokens >= Math.min(tok.encode(prefix).length, Math.floor(room * 0.75) - Math.min(64, Math.floor(room / 4))),
+          `budget ${budget}, ${p}/${s}: prefix kept ${prefixTokens}`);
+      }
+    }
+    const text = render({ kind: 'text', text: code.repeat(50) }, 300);
+    assert.ok(text.length <= 300 && text.length >= 300 - 64);
+    assert.deepEqual(text, tok.encode(code.repeat(50)).slice(-text.length));
+  });
+
+  it('starts a cut prefix at the same token when prefixes differ by a few trailing characters', () => {
+    const long = code.repeat(60);
+    const budget = 1000;
+    assert.ok(tok.encode(long).length > budget, 'the prefix must be cut');
+    const start = prefixStart(long, '\n', budget);
+    assert.ok(start > 0);
+    for (const typed of ['d', 'de', 'def', 'def ', 'def sc']) assert.equal(prefixStart(long + typed, '\n', budget), start, `after typing ${JSON.stringify(typed)}`);
+    const a = render({ kind: 'fim', prefix: long, suffix: '\n' }, budget);
+    const b = render({ kind: 'fim', prefix: long + 'def', suffix: '\n' }, budget);
+    let common = 0;
+    while (a[common] === b[common]) common++;
+    assert.ok(common >= a.indexOf(suf) - 1, `${common} common tokens of ${a.length}: only the tail of the prefix differs`);
+  });
+
+  it('moves the window start by whole chunks, rarely, as the prefix grows', () => {
+    const budget = 500;
+    const base = code.repeat(30);
+    const starts = new Set<number>();
+    let typed = '';
+    for (const ch of code.repeat(3)) {
+      typed += ch;
+      starts.add(prefixStart(base + typed, '', budget));
+    }
+    const grownTokens = tok.encode(base + typed).length - tok.encode(base).length;
+    assert.ok(starts.size <= Math.ceil(grownTokens / 64) + 1, `${starts.size} window starts over ${grownTokens} tokens typed`);
+    for (const s of starts) assert.equal(s % 64, 0, `start ${s} is a whole number of chunks`);
+  });
+});
