@@ -1,7 +1,9 @@
-// The decode loop: prefill the prompt, then one token at a time until a stop token, a stop string,
-// the token limit, the context end, the time budget or an abort. Text streams as it becomes final.
+// The decode loop: prefill the prompt (only the part the KV cache does not already hold), then one
+// token at a time until a stop token, a stop string, the token limit, the context end, the time
+// budget or an abort. Text streams as it becomes final.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AbortedError } from './errors';
+import type { KvCache } from './kvCache';
 import type { Model } from './model';
 import { sampleToken, seededRandom } from './sampling';
 import type { TextTokenizer } from './tokenizer';
@@ -13,6 +15,9 @@ export interface GenerateInput {
   promptIds: number[];
   stopIds: ReadonlySet<number>;
   contextTokens: number;
+  /** The cache left by the previous generation, whose longest common prefix with `promptIds` is
+   *  reused; it ends holding the prompt and the generated tokens that were run. Absent: a fresh one. */
+  kv?: KvCache;
 }
 
 export async function generateTokens(input: GenerateInput, request: GenerateRequest, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
@@ -25,8 +30,9 @@ export async function generateTokens(input: GenerateInput, request: GenerateRequ
   const checkAbort = () => { if (signal?.aborted) throw new AbortedError(); };
 
   checkAbort();
-  const kv = model.newCache();
-  let logits = await model.forward(promptIds, kv);
+  const kv = input.kv ?? model.newCache();
+  const reusedPromptTokens = kv.keepCommonPrefix(promptIds);
+  let logits = await model.forward(promptIds.slice(reusedPromptTokens), kv);
   const ids: number[] = [];
   let text = '';
   let streamed = 0; // chars of `text` already passed to onText
@@ -58,7 +64,10 @@ export async function generateTokens(input: GenerateInput, request: GenerateRequ
     ttfsMs ??= elapsedMs();
   }
   const totalMs = elapsedMs();
-  return { text, tokenIds: ids, promptTokens: promptIds.length, generatedTokens: ids.length, ttfsMs: ttfsMs ?? totalMs, totalMs, stopReason };
+  return {
+    text, tokenIds: ids, promptTokens: promptIds.length, generatedTokens: ids.length, ttfsMs: ttfsMs ?? totalMs, totalMs, stopReason,
+    reusedPromptTokens, prefilledPromptTokens: promptIds.length - reusedPromptTokens,
+  };
 }
 
 function firstStop(text: string, stops: readonly string[]): number {

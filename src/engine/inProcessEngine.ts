@@ -1,6 +1,8 @@
 // The engine in the calling thread: load the model directory, then serve one generation at a time.
-import { EngineDisposedError } from './errors';
+// The KV cache outlives a generation, so the next prompt prefills only what differs from the last.
+import { EngineDisposedError, isAbort } from './errors';
 import { generateTokens } from './generate';
+import type { KvCache } from './kvCache';
 import type { Manifest } from './manifest';
 import { Model } from './model';
 import { openModelDir } from './modelDir';
@@ -16,6 +18,8 @@ export class InProcessEngine implements Engine {
   /** Generations running right now; never above 1 (tests check it). */
   running = 0;
   peakRunning = 0;
+  /** Keys and values of the last generation's prompt and the generated tokens that were run. */
+  private readonly kv: KvCache;
 
   private constructor(
     readonly info: ModelInfo,
@@ -23,7 +27,10 @@ export class InProcessEngine implements Engine {
     private readonly model: Model,
     private readonly tokenizer: TextTokenizer,
     private readonly stopIds: ReadonlySet<number>,
-  ) {}
+    private readonly maxCachedKvBytes: number,
+  ) {
+    this.kv = model.newCache();
+  }
 
   static async load(options: EngineOptions): Promise<InProcessEngine> {
     const dir = await openModelDir(options.modelDir);
@@ -43,7 +50,7 @@ export class InProcessEngine implements Engine {
       layers: manifest.architecture.layers,
       weightBytes,
     };
-    return new InProcessEngine(info, manifest, model, tokenizer, stopIds);
+    return new InProcessEngine(info, manifest, model, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity);
   }
 
   generate(request: GenerateRequest, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
@@ -55,6 +62,11 @@ export class InProcessEngine implements Engine {
   async countTokens(text: string): Promise<number> {
     if (this.disposed) throw new EngineDisposedError();
     return this.tokenizer.encode(text).length;
+  }
+
+  /** Tokens whose keys and values are kept for the next generation (tests and benchmarks). */
+  get cachedKvTokens(): number {
+    return this.kv.length;
   }
 
   /** Token ids of a string, for tests and benchmarks that need exact prompt lengths. */
@@ -71,11 +83,17 @@ export class InProcessEngine implements Engine {
       const budget = Math.max(MIN_PROMPT_TOKENS, this.manifest.contextTokens - request.maxNewTokens);
       const promptIds = renderPromptIds(request.prompt, this.tokenizer, this.manifest, budget);
       return await generateTokens(
-        { model: this.model, tokenizer: this.tokenizer, promptIds, stopIds: this.stopIds, contextTokens: this.manifest.contextTokens },
+        { model: this.model, tokenizer: this.tokenizer, promptIds, stopIds: this.stopIds, contextTokens: this.manifest.contextTokens, kv: this.kv },
         request,
         callbacks,
       );
+    } catch (e) {
+      // An abort leaves the cache as it was after the last token that ran; after a failure nothing
+      // says it is, so it goes.
+      if (!isAbort(e)) this.kv.clear();
+      throw e;
     } finally {
+      if (this.kv.bytes > this.maxCachedKvBytes) this.kv.clear();
       this.running--;
     }
   }
@@ -84,6 +102,7 @@ export class InProcessEngine implements Engine {
     if (this.disposed) return;
     this.disposed = true;
     await this.queue;
+    this.kv.clear();
     await this.model.dispose();
   }
 }

@@ -52,12 +52,22 @@ export class Model {
     return new KvCache(this.arch.layers, this.arch.kvHeads, this.arch.headDim);
   }
 
-  /** Runs `ids` after what `kv` holds and returns the logits of the last position: [vocab] f32. */
+  /** Runs `ids` after what `kv` holds and returns the logits of the last position: [vocab] f32.
+   *  On success `kv` holds `ids` too; on failure it is cleared, so its ids and keys never disagree. */
   async forward(ids: readonly number[], kv: KvCache): Promise<Float32Array> {
+    try {
+      return await this.run(ids, kv);
+    } catch (e) {
+      kv.clear();
+      throw e;
+    }
+  }
+
+  private async run(ids: readonly number[], kv: KvCache): Promise<Float32Array> {
     const T = ids.length;
     const d = this.arch.dModel;
     const inputIds = BigInt64Array.from(ids, (i) => BigInt(i));
-    const positions = BigInt64Array.from({ length: T }, (_, i) => BigInt(kv.length + i));
+    const positions = BigInt64Array.from({ length: T }, (_, i) => BigInt(kv.length + i)); // continue after the cached positions
     let hidden = (await this.embed.run({ input_ids: { type: 'int64', data: inputIds, dims: [1, T] } })).hidden.data; // [1][T][d]
 
     for (let l = 0; l < this.arch.layers; l++) {
@@ -72,7 +82,7 @@ export class Model {
       hidden = out.hidden_out.data;
       for (let i = 0; i < hidden.length; i++) hidden[i] += y[i];
     }
-    kv.length += T;
+    kv.advance(ids);
 
     const last = hidden.slice((T - 1) * d); // [1][1][d]
     return (await this.head.run({ hidden: { type: 'float32', data: last, dims: [1, 1, d] } })).logits.data;

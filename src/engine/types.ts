@@ -34,6 +34,11 @@ export interface GenerateResult {
   ttfsMs: number;
   totalMs: number;
   stopReason: StopReason;
+  /** Prompt tokens whose keys and values came from the previous generation's KV cache (the longest
+   *  common token prefix, at most promptTokens - 1). */
+  reusedPromptTokens: number;
+  /** Prompt tokens run through the model for this call: promptTokens - reusedPromptTokens (≥ 1). */
+  prefilledPromptTokens: number;
 }
 
 export interface GenerateCallbacks {
@@ -70,4 +75,9 @@ export interface EngineOptions {
   threads?: number;
   /** Directory holding ort-wasm-simd-threaded.{mjs,wasm} when running from a bundle. */
   ortWasmDir?: string;
+  /** Most bytes of keys and values kept between generations for KV-prefix reuse; a generation that
+   *  ends with a larger cache drops it. Default: no limit beyond the context window, i.e. at most
+   *  contextTokens × layers × 2 × kvHeads × headDim × 4 bytes (the fixture model: 2048 tokens ×
+   *  512 B = 1 MiB). 0 keeps nothing: every generation prefills its whole prompt. */
+  maxCachedKvBytes?: number;
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { CompletionPipeline } from '../../src/completion/pipeline';
 import type { CompletionRequest, CompletionResult } from '../../src/completion/types';
-import type { Engine } from '../../src/engine';
+import type { Engine, GenerateResult } from '../../src/engine';
 import { loadInProcessEngine } from '../../src/engine/local';
 import type { InProcessEngine } from '../../src/engine/inProcessEngine';
 import { fixtureModelDir } from '../helpers/fixture';
@@ -60,6 +60,37 @@ describe('completion pipeline on the fixture model', function () {
       assert.ok(first.latencyMs >= first.ttfsMs);
     });
   }
+
+  it('typing at the cursor prefills only the tokens around the edit, with the same results as a cold engine', async () => {
+    const results: GenerateResult[] = [];
+    const recording: Engine = {
+      info: engine.info,
+      generate: async (request, callbacks) => {
+        const result = await engine.generate(request, callbacks);
+        results.push(result);
+        return result;
+      },
+      countTokens: (text) => engine.countTokens(text),
+      dispose: () => engine.dispose(),
+    };
+    const cold = await loadInProcessEngine({ modelDir: fixtureModelDir, maxCachedKvBytes: 0 });
+    try {
+      const typing = new CompletionPipeline(recording);
+      const reference = new CompletionPipeline(cold);
+      const doc = 'def total(items):\n    s = 0\n    for item in items:\n        s += item.price❚\n    return s\n';
+      const [before, after] = doc.split('❚');
+      for (const typed of ['', ' ', ' *', ' * ', ' * i']) {
+        const request = at(`${before}${typed}❚${after}`);
+        const [got, want] = [await typing.complete(request, settings), await reference.complete(request, settings)];
+        assert.equal(got?.text, want?.text, `after typing ${JSON.stringify(typed)}`);
+      }
+      for (const r of results.slice(1)) {
+        assert.ok(r.prefilledPromptTokens <= r.promptTokens - 20, `${r.prefilledPromptTokens} of ${r.promptTokens} prompt tokens prefilled`);
+      }
+    } finally {
+      await cold.dispose();
+    }
+  });
 
   it('keeps the prompt bounded on a several-MB document', async () => {
     const line = 'const value = compute(alpha, beta); // ordinary code\n';

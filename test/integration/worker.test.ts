@@ -31,6 +31,16 @@ describe('worker engine', () => {
     }
   });
 
+  it('passes the prefix-reuse counts across the thread boundary', async () => {
+    const prompt = request('def reuse(x):\n    return ');
+    const first = await worker.generate(prompt);
+    const again = await worker.generate(prompt);
+    assert.equal(first.reusedPromptTokens + first.prefilledPromptTokens, first.promptTokens);
+    assert.equal(again.reusedPromptTokens, again.promptTokens - 1);
+    assert.equal(again.prefilledPromptTokens, 1);
+    assert.deepEqual(again.tokenIds, first.tokenIds);
+  });
+
   it('counts tokens like the in-process engine', async () => {
     const local = await loadInProcessEngine({ modelDir: fixtureModelDir });
     try {
