@@ -1,5 +1,6 @@
-// Which tree-sitter grammar parses a VS Code language id, and which node types count as a scope
-// (a function, method or class that Explain / Refactor can take as its target). Data only.
+// Which tree-sitter grammar parses a VS Code language id, which node types count as a scope
+// (a function, method or class that Explain / Refactor can take as its target), and which are
+// indented blocks (completions stop where the block they are in ends). Data only.
 
 export interface LanguageSpec {
   /** Grammar file name in the syntaxes directory (from @vscode/tree-sitter-wasm). */
@@ -8,6 +9,8 @@ export interface LanguageSpec {
   scopes: readonly string[];
   /** Parents that belong to the scope they wrap: `export`, decorators, `const f = () => …`. */
   wrappers: readonly string[];
+  /** Blocks without brackets or `end` (an indented body), for syntax-aware truncation. */
+  blocks?: readonly string[];
 }
 
 const JS_SCOPES = [
@@ -25,7 +28,7 @@ export const LANGUAGES: Readonly<Record<string, LanguageSpec>> = {
   typescriptreact: { grammar: 'tree-sitter-tsx.wasm', scopes: JS_SCOPES, wrappers: JS_WRAPPERS },
   javascript: { grammar: 'tree-sitter-javascript.wasm', scopes: JS_SCOPES, wrappers: JS_WRAPPERS },
   javascriptreact: { grammar: 'tree-sitter-javascript.wasm', scopes: JS_SCOPES, wrappers: JS_WRAPPERS },
-  python: { grammar: 'tree-sitter-python.wasm', scopes: ['function_definition', 'class_definition', 'lambda'], wrappers: ['decorated_definition'] },
+  python: { grammar: 'tree-sitter-python.wasm', scopes: ['function_definition', 'class_definition', 'lambda'], wrappers: ['decorated_definition'], blocks: ['block'] },
   go: { grammar: 'tree-sitter-go.wasm', scopes: ['function_declaration', 'method_declaration', 'func_literal', 'type_declaration'], wrappers: [] },
   rust: { grammar: 'tree-sitter-rust.wasm', scopes: ['function_item', 'impl_item', 'trait_item', 'struct_item', 'enum_item', 'closure_expression'], wrappers: [] },
   java: {

@@ -1,8 +1,9 @@
 // The one module that talks to web-tree-sitter: loads its runtime and the grammars from a
-// directory (dist/syntaxes/ in the bundle) and answers "which function or class is this offset in".
+// directory (dist/syntaxes/ in the bundle) and answers "which function or class is this offset in"
+// and, synchronously for completions, "which block is this offset in".
 
 import path from 'node:path';
-import { Language, Parser, type Node } from 'web-tree-sitter';
+import { Language, Parser, type Node, type Tree } from 'web-tree-sitter';
 import { LANGUAGES, type LanguageSpec } from './languages';
 
 /** A scope in UTF-16 offsets of the parsed text (web-tree-sitter parses JS strings as UTF-16). */
@@ -12,6 +13,18 @@ export interface Scope {
   /** The tree-sitter node type, e.g. `function_declaration`. */
   kind: string;
 }
+
+/** A block in UTF-16 offsets of the parsed text: brackets with their contents, a body that ends at
+ *  `end`, or an indented body (Python's `block`, which ends with its last statement). */
+export interface Block {
+  start: number;
+  end: number;
+  /** Where the first syntax error or missing token inside the block is; absent when it has none. */
+  firstErrorAt?: number;
+}
+
+/** The longest a synchronous parse may block the caller's thread. */
+export const DEFAULT_PARSE_BUDGET_MS = 10;
 
 export interface LoadOptions {
   runtimeDir?: string;
@@ -25,6 +38,8 @@ let runtime: Promise<void> | undefined;
 export class SyntaxService {
   /** One parser per language id, created on first use; a failed load is remembered as undefined. */
   private readonly parsers = new Map<string, Promise<Parser | undefined>>();
+  /** The same parsers once settled, for synchronous callers. */
+  private readonly ready = new Map<string, Parser | undefined>();
 
   private constructor(private readonly dir: string, private readonly log: (message: string) => void) {}
 
@@ -63,9 +78,51 @@ export class SyntaxService {
     }
   }
 
+  /**
+   * The innermost block that starts at or before `offset` and ends after it (the whole text when no
+   * block does), from a parse of `text` that takes at most `budgetMs`. Synchronous, and never
+   * throws: undefined when the language has no grammar, its grammar is still loading (this starts
+   * the load), or the parse fails or runs out of time.
+   */
+  blockAt(text: string, offset: number, languageId: string, budgetMs = DEFAULT_PARSE_BUDGET_MS): Block | undefined {
+    const spec = LANGUAGES[languageId];
+    if (!spec) return undefined;
+    const parser = this.ready.get(languageId);
+    if (!parser) {
+      void this.parser(languageId, spec);
+      return undefined;
+    }
+    const deadline = performance.now() + budgetMs;
+    let tree: Tree | null = null;
+    try {
+      // The callback's true cancels the parse (web-tree-sitter types it as returning void).
+      tree = parser.parse(text, null, { progressCallback: () => performance.now() > deadline });
+      if (!tree) return undefined;
+      const root = tree.rootNode;
+      let node: Node | null = root.descendantForIndex(offset);
+      while (node && !(isBlock(node, spec) && node.startIndex <= offset && offset < node.endIndex)) node = node.parent;
+      if (!node || node.equals(root)) return { start: 0, end: text.length, firstErrorAt: firstErrorAt(root) };
+      return { start: node.startIndex, end: node.endIndex, firstErrorAt: firstErrorAt(node) };
+    } catch (error) {
+      this.log(`tree-sitter failed to parse ${languageId}: ${String(error)}`);
+      return undefined;
+    } finally {
+      if (tree) tree.delete();
+      else parser.reset();
+    }
+  }
+
+  /** Loads the grammar of `languageId` now, so that `blockAt` can answer; settles when it is loaded
+   *  or has failed to. */
+  async warm(languageId: string): Promise<void> {
+    const spec = LANGUAGES[languageId];
+    if (spec) await this.parser(languageId, spec);
+  }
+
   dispose(): void {
     for (const parser of this.parsers.values()) void parser.then((p) => p?.delete());
     this.parsers.clear();
+    this.ready.clear();
   }
 
   private parser(languageId: string, spec: LanguageSpec): Promise<Parser | undefined> {
@@ -78,6 +135,10 @@ export class SyntaxService {
           return undefined;
         },
       );
+      const loading = parser;
+      void loading.then((p) => {
+        if (this.parsers.get(languageId) === loading) this.ready.set(languageId, p);
+      });
       this.parsers.set(languageId, parser);
     }
     return parser;
@@ -98,4 +159,26 @@ function wrapsOnly(outer: Node, inner: Node): boolean {
   if (outer.type === 'variable_declarator') return outer.childForFieldName('value')?.equals(inner) ?? false;
   const main = outer.namedChildren.filter((c) => c.type !== 'decorator' && c.type !== 'comment');
   return main.length === 1 && main[0]!.equals(inner);
+}
+
+const CLOSING: Readonly<Record<string, string>> = { '{': '}', '(': ')', '[': ']' };
+
+/** Brackets around their contents, `… end` (Ruby), or a node type the language indents (Python). */
+function isBlock(node: Node, spec: LanguageSpec): boolean {
+  if (spec.blocks?.includes(node.type)) return true;
+  if (node.childCount < 2) return false;
+  const first = node.firstChild!.type;
+  const last = node.lastChild!.type;
+  return CLOSING[first] === last || last === 'end';
+}
+
+/** The start of the first ERROR or MISSING node in `node`, in text order. */
+function firstErrorAt(node: Node): number | undefined {
+  if (!node.hasError) return undefined;
+  if (node.isError || node.isMissing) return node.startIndex;
+  for (const child of node.children) {
+    const at = firstErrorAt(child);
+    if (at !== undefined) return at;
+  }
+  return node.startIndex;
 }

@@ -71,6 +71,55 @@ describe('syntax: enclosing scope (tree-sitter)', () => {
   });
 });
 
+describe('syntax: block at an offset (synchronous)', () => {
+  let syntax: SyntaxService;
+  before(async () => {
+    syntax = await SyntaxService.load(GRAMMARS, { runtimeDir: RUNTIME });
+    for (const languageId of ['typescript', 'python', 'ruby', 'go']) await syntax.warm(languageId);
+  });
+  after(() => syntax.dispose());
+
+  /** Source with ❚ at the offset asked about; the block's text, or 'whole text'; the error offset. */
+  const table: [string, string, string, string, number?][] = [
+    ['ts: a function body', 'typescript', 'function f() {\n  ❚return 1;\n}\n', '{\n  return 1;\n}'],
+    ['ts: innermost is the call\'s arguments', 'typescript', 'f(a, ❚b);\n', '(a, b)'],
+    ['ts: a block that starts at the offset', 'typescript', 'function f() ❚{ return 1; }\n', '{ return 1; }'],
+    ['ts: top level is the whole text', 'typescript', 'const a = 1;\n❚a;\n', 'whole text'],
+    ['ts: a missing } is an error at the end', 'typescript', 'function f() {\n  ❚return 1;\n', '{\n  return 1;', 26],
+    ['py: an indented body, up to its last statement', 'python', 'def f():\n    ❚a = 1\n    return a\n\nprint(1)\n', 'a = 1\n    return a'],
+    ['ruby: a method up to its end', 'ruby', 'def f\n  ❚1\nend\n', 'def f\n  1\nend'],
+    ['go: a function body', 'go', 'package m\n\nfunc f() int {\n\t❚return 1\n}\n', '{\n\treturn 1\n}'],
+  ];
+  for (const [name, languageId, marked, want, errorAt] of table) {
+    it(name, () => {
+      const offset = marked.indexOf(CURSOR);
+      const text = marked.replace(CURSOR, '');
+      const block = syntax.blockAt(text, offset, languageId, 1_000);
+      assert.ok(block);
+      assert.equal(block.start === 0 && block.end === text.length ? 'whole text' : text.slice(block.start, block.end), want);
+      assert.equal(block.firstErrorAt, errorAt);
+    });
+  }
+
+  it('has no answer for a language without a grammar', () => {
+    assert.equal(syntax.blockAt('x = 1', 0, 'plaintext'), undefined);
+  });
+
+  it('has no answer until the grammar has loaded, and starts loading it', async () => {
+    const fresh = await SyntaxService.load(GRAMMARS, { runtimeDir: RUNTIME });
+    assert.equal(fresh.blockAt('fn main() {}', 11, 'rust'), undefined);
+    await fresh.warm('rust');
+    assert.deepEqual(fresh.blockAt('fn main() {}', 11, 'rust', 1_000), { start: 10, end: 12, firstErrorAt: undefined });
+    fresh.dispose();
+  });
+
+  it('gives up on a parse out of time, and the next parse starts afresh', () => {
+    const big = 'function f() {\n  return [1, 2, 3].map((n) => n * 2);\n}\n'.repeat(200);
+    assert.equal(syntax.blockAt(big, 20, 'typescript', 0), undefined);
+    assert.deepEqual(syntax.blockAt('f(a);', 2, 'typescript', 1_000), { start: 1, end: 4, firstErrorAt: undefined });
+  });
+});
+
 describe('syntax: grammar files', () => {
   it('the build copies exactly the grammars the language table names', () => {
     const build = fs.readFileSync(path.join(repoRoot, 'scripts/build.mjs'), 'utf8');
