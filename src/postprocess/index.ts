@@ -1,16 +1,24 @@
-// The post-processing chain applied to every raw model output, in order. Each step may drop the
-// suggestion; the chain stops at the first that does.
+// The post-processing chain applied to every raw model output, in order: small filters, each of
+// which may change the suggestion or drop it; the chain stops at the first that drops it.
 
+import { dedupeClosers } from './closers';
+import { matchIndentation } from './indentation';
 import { cutAtSuffixEcho, dropSuffixEcho } from './suffixEcho';
+import { truncateToBlock } from './truncate';
 import type { PostProcessor, SuggestionContext } from './types';
 import { dropBlank, trimTrailingWhitespace } from './whitespace';
 
-export type { PostProcessor, SuggestionContext } from './types';
+export type { BlockFinder, PostProcessor, SuggestionContext } from './types';
 
 export const DEFAULT_POSTPROCESSORS: readonly PostProcessor[] = [
+  trimTrailingWhitespace,
+  dropBlank,
+  matchIndentation,
+  // Cut at the block's end first: the echo filters then see the closing line the suggestion ends with.
+  truncateToBlock,
   cutAtSuffixEcho,
   dropSuffixEcho,
-  trimTrailingWhitespace,
+  dedupeClosers,
   dropBlank,
 ];
 
