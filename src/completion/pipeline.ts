@@ -1,87 +1,177 @@
 // One completion request, top to bottom: clip the document around the cursor → skip pointless
-// requests → wait for the engine to be free → generate a fill-in-the-middle → post-process.
-// Latest request wins: each call aborts the one before it, and an aborted call resolves to
-// undefined rather than throwing. At most one engine call is outstanding at a time, so however
-// fast the user types, the engine's queue holds no more than one run.
+// requests → serve it from the typed-ahead cache, or from the engine call already running when the
+// user typed what it streamed, or else wait out the debounce and make a new engine call (which
+// post-processes its output) → remember where accepting the suggestion would leave the cursor and
+// prefetch the suggestion after it.
+// Latest request wins: each call supersedes the one before it, and a superseded or cancelled call
+// resolves to undefined rather than throwing. The engine holds at most one call of ours at a time;
+// a request that cannot use the running call aborts it before making its own.
 
-import { isAbort, type Engine, type GenerateRequest } from '../engine';
-import { postprocess } from '../postprocess';
+import { delay, unlessAborted } from '../common/abortable';
+import type { Engine } from '../engine';
 import { clipAroundCursor, DEFAULT_CLIP_LIMITS, type ClipLimits } from './clip';
+import { requestTiming, startDelayMs } from './debounce';
+import { EngineJob, type JobKind } from './engineJob';
+import { acceptedContext, PrefetchScheduler } from './prefetch';
 import { skipReason } from './prefilter';
-import type { CompletionRequest, CompletionResult, CompletionSettings, CursorContext } from './types';
+import { continuation, cursorKey, DEFAULT_CACHE_ENTRIES, sameCursor, TypedAheadCache, type CursorKey, type Suggestion } from './typedAheadCache';
+import type { CompletionRequest, CompletionResult, CompletionSettings, CompletionSource, CursorContext, PipelineStats } from './types';
+
+export interface PipelineOptions {
+  clipLimits?: ClipLimits;
+  cacheEntries?: number;
+  /** How long an engine call keeps running after the last request waiting on it left, for the
+   *  next keystroke's request to take over (ms). 0: aborted at once. */
+  abandonedJobGraceMs?: number;
+}
+
+/** VS Code asks again ~50 ms after a keystroke (its own debounce), and a typist's keystrokes come
+ *  100–200 ms apart. */
+const DEFAULT_ABANDONED_JOB_GRACE_MS = 250;
+
+type Served = Omit<CompletionResult, 'latencyMs'>;
 
 export class CompletionPipeline {
+  readonly stats: PipelineStats = { requests: 0, cacheHits: 0, inflightJoins: 0, prefetches: 0, prefetchHits: 0 };
+  private readonly clipLimits: ClipLimits;
+  private readonly graceMs: number;
+  private readonly cache: TypedAheadCache;
+  private readonly prefetches = new PrefetchScheduler();
   private latest: AbortController | undefined;
-  /** Settles when the engine call made last has settled, however it ended. */
-  private engineFree: Promise<void> = Promise.resolve();
+  /** The engine call made last (running or not). */
+  private job: EngineJob | undefined;
+  /** Where the cursor would be had the suggestion served last been accepted. */
+  private accepted: CursorKey | undefined;
 
-  constructor(
-    private readonly engine: Engine,
-    private readonly clipLimits: ClipLimits = DEFAULT_CLIP_LIMITS,
-  ) {}
+  constructor(private readonly engine: Engine, options: PipelineOptions = {}) {
+    this.clipLimits = options.clipLimits ?? DEFAULT_CLIP_LIMITS;
+    this.graceMs = options.abandonedJobGraceMs ?? DEFAULT_ABANDONED_JOB_GRACE_MS;
+    this.cache = new TypedAheadCache(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES);
+  }
 
   /** The suggestion for `request` (its text '' when post-processing dropped it), or undefined when
    *  the request was skipped, superseded or cancelled through `signal`. Rejects only on engine
    *  failures. */
   async complete(request: CompletionRequest, settings: CompletionSettings, signal?: AbortSignal): Promise<CompletionResult | undefined> {
     const startMs = performance.now();
+    this.stats.requests++;
+    this.prefetches.cancel();
     this.latest?.abort();
-    const controller = new AbortController();
-    this.latest = controller;
-    const cancel = () => controller.abort();
+    const turn = new AbortController();
+    this.latest = turn;
+    const cancel = () => turn.abort();
     signal?.addEventListener('abort', cancel);
     try {
       if (signal?.aborted) return undefined;
       const context = clipAroundCursor(request.document, request.offset, this.clipLimits);
       if (skipReason(context) !== undefined) return undefined;
 
-      await this.engineFree;
-      if (controller.signal.aborted) return undefined;
-      const run = this.engine.generate(generateRequest(context, settings), { signal: controller.signal });
-      this.engineFree = run.then(noop, noop);
-      const result = await run;
-      if (controller.signal.aborted) return undefined;
+      const served = this.fromCache(context)
+        ?? await this.fromRunningJob(context, turn.signal)
+        ?? await this.fromNewJob(context, settings, turn.signal);
+      if (!served || turn.signal.aborted) return undefined;
 
-      return {
-        text: postprocess(result.text, context) ?? '',
-        latencyMs: performance.now() - startMs,
-        ttfsMs: result.ttfsMs,
-        promptTokens: result.promptTokens,
-        generatedTokens: result.generatedTokens,
-        stopReason: result.stopReason,
-      };
+      this.afterShown(context, served.text, settings);
+      return { ...served, latencyMs: performance.now() - startMs };
     } catch (error) {
-      if (isAbort(error) || controller.signal.aborted) return undefined;
+      if (turn.signal.aborted) return undefined;
       throw error;
     } finally {
       signal?.removeEventListener('abort', cancel);
-      if (this.latest === controller) this.latest = undefined;
+      if (this.latest === turn) this.latest = undefined;
     }
   }
 
-  /** Cancels the request in flight, if any. */
+  /** Cancels the request in flight and any engine work, prefetch included. */
   cancel(): void {
+    this.prefetches.cancel();
     this.latest?.abort();
+    this.job?.abort();
+  }
+
+  /** Settles when no engine call of this pipeline runs or is about to (a scheduled prefetch
+   *  included); for tests and benchmarks. */
+  async idle(): Promise<void> {
+    await this.prefetches.decided();
+    await this.job?.settled;
+  }
+
+  private fromCache(context: CursorContext): Served | undefined {
+    const hit = this.cache.lookup(context);
+    if (!hit) return undefined;
+    this.stats.cacheHits++;
+    return this.serve(hit.suggestion, hit.text, 'cache');
+  }
+
+  private async fromRunningJob(context: CursorContext, signal: AbortSignal): Promise<Served | undefined> {
+    const job = this.job;
+    const typed = job?.typedBy(context);
+    if (!job || typed === undefined) return undefined;
+    const suggestion = await this.waitFor(job, signal);
+    const text = suggestion ? continuation(suggestion.text, typed) : undefined;
+    if (!suggestion || text === undefined) return undefined;
+    this.stats.inflightJoins++;
+    return this.serve(suggestion, text, 'inflight');
+  }
+
+  private async fromNewJob(context: CursorContext, settings: CompletionSettings, signal: AbortSignal): Promise<Served | undefined> {
+    this.job?.abort();
+    const timing = requestTiming(context.prefix, this.accepted !== undefined && sameCursor(this.accepted, cursorKey(context)));
+    if (!(await delay(startDelayMs(timing, settings.debounceMs ?? 0), signal))) return undefined;
+    const suggestion = await this.waitFor(this.startJob(context, settings, 'request'), signal);
+    return suggestion && this.serve(suggestion, suggestion.text, 'engine');
+  }
+
+  private afterShown(context: CursorContext, text: string, settings: CompletionSettings): void {
+    if (text === '') {
+      this.accepted = undefined;
+      return;
+    }
+    const next = acceptedContext(context, text, this.clipLimits);
+    this.accepted = cursorKey(next);
+    if (!settings.prefetch) return;
+    this.prefetches.schedule(
+      () => !this.latest && !this.job?.running && !this.cache.has(next),
+      () => {
+        this.stats.prefetches++;
+        this.startJob(next, settings, 'prefetch');
+      },
+    );
+  }
+
+  private startJob(context: CursorContext, settings: CompletionSettings, kind: JobKind): EngineJob {
+    const job = new EngineJob(this.engine, context, kind, settings, this.job?.settled ?? Promise.resolve(), this.graceMs);
+    this.job = job;
+    job.suggestion.then((s) => { if (s && worthCaching(s)) this.cache.put(context, s); }, noop);
+    return job;
+  }
+
+  private async waitFor(job: EngineJob, signal: AbortSignal): Promise<Suggestion | undefined> {
+    job.attach();
+    try {
+      return await unlessAborted(job.suggestion, signal);
+    } finally {
+      job.detach();
+    }
+  }
+
+  private serve(suggestion: Suggestion, text: string, source: CompletionSource): Served {
+    if (suggestion.fromPrefetch) this.stats.prefetchHits++;
+    const fromEngine = source !== 'cache';
+    return {
+      text,
+      source,
+      ttfsMs: fromEngine ? suggestion.ttfsMs : 0,
+      promptTokens: fromEngine ? suggestion.promptTokens : 0,
+      generatedTokens: fromEngine ? suggestion.generatedTokens : 0,
+      stopReason: suggestion.stopReason,
+    };
   }
 }
 
-function generateRequest(context: CursorContext, settings: CompletionSettings): GenerateRequest {
-  return {
-    prompt: { kind: 'fim', prefix: context.prefix, suffix: context.suffix },
-    maxNewTokens: settings.maxNewTokens,
-    temperature: 0,
-    topP: 1,
-    seed: 0,
-    timeBudgetMs: settings.timeBudgetMs,
-    stopStrings: stopStrings(context),
-  };
-}
-
-/** In the middle of a line only the rest of that line is wanted; at its end, a block may follow. */
-function stopStrings(context: CursorContext): string[] | undefined {
-  const newline = context.suffix.indexOf('\n');
-  const restOfLine = newline < 0 ? context.suffix : context.suffix.slice(0, newline);
-  return restOfLine.trim() === '' ? undefined : ['\n'];
+/** An empty suggestion cut short by the time budget says nothing about the cursor: ask again. */
+function worthCaching(suggestion: Suggestion): boolean {
+  return suggestion.text !== '' || suggestion.stopReason !== 'time-budget';
 }
 
 function noop(): void {}

@@ -18,21 +18,46 @@ export interface CompletionRequest {
   fileName: string;
 }
 
+/** How a result was served: a new engine call; the typed-ahead cache (no engine work for this
+ *  request); or an engine call already running when the request came, which it continued. */
+export type CompletionSource = 'engine' | 'cache' | 'inflight';
+
 export interface CompletionResult {
   /** Text to insert at the cursor; '' when post-processing dropped the model's output. */
   text: string;
+  source: CompletionSource;
   /** From the pipeline call to the post-processed result. */
   latencyMs: number;
-  /** From the engine call to its first streamed text. */
+  /** From the engine call to its first streamed text; 0 from the cache. */
   ttfsMs: number;
+  /** Of the engine call that produced the text; 0 from the cache. */
   promptTokens: number;
   generatedTokens: number;
+  /** Why the engine call that produced the text stopped. */
   stopReason: StopReason;
 }
 
 export interface CompletionSettings {
   maxNewTokens: number;
   timeBudgetMs: number;
+  /** How long a request typed mid-word waits before it may start an engine call (ms). Default 0. */
+  debounceMs?: number;
+  /** Compute the next suggestion, as if this one were accepted, while the user reads it. Default
+   *  off: one-off callers (CLI, eval) would only waste the work. */
+  prefetch?: boolean;
+}
+
+/** Running totals of one pipeline, for benchmarks. */
+export interface PipelineStats {
+  /** Calls to complete(). */
+  requests: number;
+  cacheHits: number;
+  /** Requests served by an engine call that was already running for an earlier cursor. */
+  inflightJoins: number;
+  /** Speculative engine calls started. */
+  prefetches: number;
+  /** Requests served (from the cache or by joining) with text a prefetch computed. */
+  prefetchHits: number;
 }
 
 /** The document around the cursor that the prompt is built from. */

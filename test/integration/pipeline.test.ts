@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { CompletionPipeline } from '../../src/completion/pipeline';
 import type { CompletionRequest, CompletionResult } from '../../src/completion/types';
-import type { Engine, GenerateResult } from '../../src/engine';
+import { isAbort, type Engine, type GenerateResult } from '../../src/engine';
 import { loadInProcessEngine } from '../../src/engine/local';
 import type { InProcessEngine } from '../../src/engine/inProcessEngine';
 import { fixtureModelDir } from '../helpers/fixture';
@@ -15,20 +15,50 @@ function at(text: string, cursor = '❚'): CompletionRequest {
   return { document: text.slice(0, offset) + text.slice(offset + cursor.length), offset, languageId: '', fileName: 'untitled' };
 }
 
-/** The real engine, with a count of calls that have not settled yet (to show the queue stays bounded). */
+interface ObservedCall {
+  streamed: string;
+  /** Text deltas the engine produced after the call's signal had fired (one per token here). */
+  deltasAfterAbort: number;
+  outcome: 'running' | 'done' | 'aborted' | 'failed';
+}
+
+/** The real engine, with a count of calls that have not settled yet (to show the queue stays
+ *  bounded) and what each call streamed and how it ended. */
 function counted(engine: Engine) {
   const stats = { calls: 0, outstanding: 0, peakOutstanding: 0 };
+  const calls: ObservedCall[] = [];
+  const listeners = new Set<() => void>();
   const wrapped: Engine = {
     info: engine.info,
-    generate(request, callbacks) {
+    generate(request, { signal, onText } = {}) {
       stats.calls++;
       stats.peakOutstanding = Math.max(stats.peakOutstanding, ++stats.outstanding);
-      return engine.generate(request, callbacks).finally(() => stats.outstanding--);
+      const call: ObservedCall = { streamed: '', deltasAfterAbort: 0, outcome: 'running' };
+      calls.push(call);
+      const observe = (delta: string) => {
+        call.streamed += delta;
+        if (signal?.aborted) call.deltasAfterAbort++;
+        onText?.(delta);
+        for (const listener of [...listeners]) listener();
+      };
+      return engine.generate(request, { signal, onText: observe })
+        .then((result) => { call.outcome = 'done'; return result; }, (error: unknown) => { call.outcome = isAbort(error) ? 'aborted' : 'failed'; throw error; })
+        .finally(() => stats.outstanding--);
     },
     countTokens: (text) => engine.countTokens(text),
     dispose: () => engine.dispose(),
   };
-  return { engine: wrapped, stats };
+  /** Settles once call number `index` has streamed at least `chars` characters. */
+  const streamedAtLeast = (index: number, chars: number) => new Promise<void>((resolve) => {
+    const check = () => {
+      if ((calls[index]?.streamed.length ?? -1) < chars) return;
+      listeners.delete(check);
+      resolve();
+    };
+    listeners.add(check);
+    check();
+  });
+  return { engine: wrapped, stats, calls, streamedAtLeast };
 }
 
 function assertPrintable(text: string) {
@@ -128,6 +158,70 @@ describe('completion pipeline on the fixture model', function () {
     const pending = pipeline.complete(at(prompts.typescript), { ...settings, maxNewTokens: 64 }, controller.signal);
     controller.abort();
     assert.equal(await pending, undefined);
+  });
+
+  it('a cancelled request resolves to undefined and its engine call stops within one token', async () => {
+    const observed = counted(engine);
+    const pipeline = new CompletionPipeline(observed.engine, { abandonedJobGraceMs: 0 });
+    const controller = new AbortController();
+    const pending = pipeline.complete(at(prompts.typescript), { ...settings, maxNewTokens: 256 }, controller.signal);
+    await observed.streamedAtLeast(0, 3);
+    controller.abort();
+    assert.equal(await pending, undefined);
+    await pipeline.idle();
+    const [call] = observed.calls;
+    assert.equal(call.outcome, 'aborted');
+    assert.ok(call.deltasAfterAbort <= 1, `${call.deltasAfterAbort} tokens after the abort`);
+  });
+
+  it('a request typed into the running generation gets the rest of the text that generation gives when left alone', async () => {
+    const whole = await new CompletionPipeline(engine).complete(at(prompts.typescript), settings);
+    assert.ok(whole && whole.text.length > 3, 'a suggestion long enough to type into');
+    const typed = whole.text.slice(0, 2);
+
+    const observed = counted(engine);
+    const pipeline = new CompletionPipeline(observed.engine);
+    const first = pipeline.complete(at(prompts.typescript), settings);
+    await observed.streamedAtLeast(0, typed.length);
+    const second = pipeline.complete(at(prompts.typescript.replace('❚', `${typed}❚`)), settings);
+    assert.equal(await first, undefined, 'the superseded request gets nothing');
+    const joined = await second;
+    assert.deepEqual({ text: joined?.text, source: joined?.source }, { text: whole.text.slice(typed.length), source: 'inflight' });
+    assert.equal(observed.stats.calls, 1);
+    assert.deepEqual(pipeline.stats, { requests: 2, cacheHits: 0, inflightJoins: 1, prefetches: 0, prefetchHits: 0 });
+  });
+
+  it('prefetches the suggestion after the shown one into the cache: the text a request there gets', async () => {
+    const withPrefetch = { ...settings, prefetch: true };
+    const observed = counted(engine);
+    const pipeline = new CompletionPipeline(observed.engine);
+    const shown = await pipeline.complete(at(prompts.python), withPrefetch);
+    assert.ok(shown && shown.text !== '');
+    await pipeline.idle();
+    assert.equal(observed.stats.calls, 2, 'the request and its prefetch');
+
+    const accepted = prompts.python.replace('❚', `${shown.text}❚`);
+    const next = await pipeline.complete(at(accepted), withPrefetch);
+    pipeline.cancel(); // before it prefetches the suggestion after that one
+    assert.equal(next?.source, 'cache');
+    assert.equal(observed.stats.calls, 2);
+    assert.deepEqual(pipeline.stats, { requests: 2, cacheHits: 1, inflightJoins: 0, prefetches: 1, prefetchHits: 1 });
+    const fresh = await new CompletionPipeline(engine).complete(at(accepted), settings);
+    assert.equal(next?.text, fresh?.text);
+  });
+
+  it('aborts a running prefetch the moment a real request elsewhere arrives', async () => {
+    const observed = counted(engine);
+    const pipeline = new CompletionPipeline(observed.engine);
+    await pipeline.complete(at(prompts.python), { ...settings, maxNewTokens: 256, prefetch: true });
+    await observed.streamedAtLeast(1, 1);
+    const real = await pipeline.complete(at(prompts.typescript), settings);
+    assert.equal(real?.source, 'engine');
+    const [, prefetch] = observed.calls;
+    assert.equal(prefetch.outcome, 'aborted');
+    assert.ok(prefetch.deltasAfterAbort <= 1, `${prefetch.deltasAfterAbort} prefetch tokens after the abort`);
+    assert.equal(observed.stats.peakOutstanding, 1, 'the real request never queued behind the prefetch');
+    assert.equal(real?.text, (await new CompletionPipeline(engine).complete(at(prompts.typescript), settings))?.text);
   });
 
   /** Fires 300 requests (with `pause` between them, if given) and checks the latest-wins contract. */
