@@ -15,6 +15,8 @@ export const SETTINGS = {
   completionEnabled: { key: 'flashcode.completion.enabled', default: true },
   maxTokens: { key: 'flashcode.completion.maxTokens', default: 32, minimum: 1, maximum: 256 },
   timeBudgetMs: { key: 'flashcode.completion.timeBudgetMs', default: 1500, minimum: 100, maximum: 10_000 },
+  debounceMs: { key: 'flashcode.completion.debounceMs', default: 75, minimum: 0, maximum: 1000 },
+  prefetch: { key: 'flashcode.completion.prefetch', default: true },
   modelPath: { key: 'flashcode.engine.modelPath', default: '' },
   threads: { key: 'flashcode.engine.threads', default: 1, minimum: 1, maximum: 8 },
   cloudEnabled: { key: 'flashcode.cloud.enabled', default: false },

@@ -28,7 +28,12 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
     const cancellation = token.onCancellationRequested(() => controller.abort());
     try {
       const request = { document: documentSource(document), offset: document.offsetAt(position), languageId: document.languageId, fileName: document.fileName };
-      const result = await pipeline.complete(request, { maxNewTokens: settings.maxTokens, timeBudgetMs: settings.timeBudgetMs }, controller.signal);
+      const result = await pipeline.complete(request, {
+        maxNewTokens: settings.maxTokens,
+        timeBudgetMs: settings.timeBudgetMs,
+        debounceMs: settings.debounceMs,
+        prefetch: settings.prefetch,
+      }, controller.signal);
       if (!result) return undefined;
       this.onCompleted(result);
       if (result.text === '') return undefined;

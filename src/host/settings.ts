@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { boundedInteger, SETTINGS } from '../common/settingsSchema';
 
 export interface Settings {
-  completion: { enabled: boolean; maxTokens: number; timeBudgetMs: number };
+  completion: { enabled: boolean; maxTokens: number; timeBudgetMs: number; debounceMs: number; prefetch: boolean };
   engine: { modelPath: string; threads: number };
   cloud: CloudSettings;
   router: { localMaxTokens: number };
@@ -23,12 +23,15 @@ export interface CloudSettings {
 export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration();
   const enabled = config.get<unknown>(SETTINGS.completionEnabled.key);
+  const prefetch = config.get<unknown>(SETTINGS.prefetch.key);
   const modelPath = config.get<unknown>(SETTINGS.modelPath.key);
   return {
     completion: {
       enabled: typeof enabled === 'boolean' ? enabled : SETTINGS.completionEnabled.default,
       maxTokens: boundedInteger(config.get<unknown>(SETTINGS.maxTokens.key), SETTINGS.maxTokens),
       timeBudgetMs: boundedInteger(config.get<unknown>(SETTINGS.timeBudgetMs.key), SETTINGS.timeBudgetMs),
+      debounceMs: boundedInteger(config.get<unknown>(SETTINGS.debounceMs.key), SETTINGS.debounceMs),
+      prefetch: typeof prefetch === 'boolean' ? prefetch : SETTINGS.prefetch.default,
     },
     engine: {
       modelPath: typeof modelPath === 'string' ? modelPath : SETTINGS.modelPath.default,
