@@ -2,18 +2,21 @@
 // model: it loads in the background and completions stay off until it is ready.
 
 import * as vscode from 'vscode';
+import { completionGate } from './common/completionGate';
 import { SyntaxService } from './context/syntax';
 import { COMMANDS } from './host/commandIds';
 import { CloudConsentUi } from './host/consent';
 import { EngineHost } from './host/engineHost';
 import { ExplainPanel } from './host/explainPanel';
 import { InlineProvider } from './host/inlineProvider';
+import { toggleLanguageCompletions } from './host/languageToggle';
 import { OutputLog } from './host/output';
 import { bundlePaths, resolveModelDir } from './host/paths';
+import { PowerWatch } from './host/power';
 import { ReadOnlyDocs } from './host/readOnlyDocs';
 import { RefactorReview } from './host/refactorReview';
 import { CloudKey } from './host/secrets';
-import { affectsCompletionEnabled, affectsEngine, readSettings, setCompletionsEnabled } from './host/settings';
+import { affectsCompletionGate, affectsEngine, readSettings, setCompletionsEnabled } from './host/settings';
 import { StatusBar } from './host/statusBar';
 import { TaskCommands } from './host/tasks';
 
@@ -21,8 +24,16 @@ export function activate(context: vscode.ExtensionContext): void {
   const paths = bundlePaths(context.extensionPath);
   const log = new OutputLog();
   const engineHost = new EngineHost(log);
-  const statusBar = new StatusBar(engineHost, () => readSettings().completion.enabled);
-  const provider = new InlineProvider(engineHost, log, (result) => statusBar.showLatency(result.latencyMs));
+  const power = new PowerWatch(log);
+  power.follow(readSettings().completion.pauseOnBattery);
+  const statusBar = new StatusBar(engineHost, () => completionGate({
+    ...readSettings().completion,
+    languageId: vscode.window.activeTextEditor?.document.languageId,
+    onBattery: power.onBattery,
+    explicit: false,
+  }));
+  const provider = new InlineProvider(engineHost, log, (result) => statusBar.showCompletion(result), power);
+  const isActiveDocument = (document: vscode.TextDocument) => document.uri.toString() === vscode.window.activeTextEditor?.document.uri.toString();
 
   const loadModel = () => {
     const { modelPath, threads } = readSettings().engine;
@@ -48,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     log,
     engineHost,
+    power,
     statusBar,
     refactorDocs,
     previewDocs,
@@ -56,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): void {
     { dispose: () => void syntax?.then((s) => s?.dispose()) },
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
     vscode.commands.registerCommand(COMMANDS.toggleCompletions, () => setCompletionsEnabled(!readSettings().completion.enabled)),
+    vscode.commands.registerCommand(COMMANDS.toggleLanguageCompletions, () => toggleLanguageCompletions()),
     vscode.commands.registerCommand(COMMANDS.showLog, () => log.show()),
     vscode.commands.registerCommand(COMMANDS.explain, () => tasks.explain()),
     vscode.commands.registerCommand(COMMANDS.refactor, () => tasks.refactor()),
@@ -67,8 +80,14 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.resetCloudConsent, () => consent.reset()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsEngine(event)) loadModel();
-      if (affectsCompletionEnabled(event)) statusBar.update();
+      if (!affectsCompletionGate(event)) return;
+      power.follow(readSettings().completion.pauseOnBattery);
+      statusBar.update();
     }),
+    power.onDidChange(() => statusBar.update()),
+    vscode.window.onDidChangeActiveTextEditor(() => statusBar.update()),
+    // A language change (Change Language Mode) reopens the document.
+    vscode.workspace.onDidOpenTextDocument((document) => { if (isActiveDocument(document)) statusBar.update(); }),
   );
   loadModel();
 }

@@ -3,6 +3,7 @@
 // them through src/host/settings.ts and the CLI takes its defaults from here.
 
 import { DEFAULT_EXCLUDE_PATTERNS } from '../privacy/exclude';
+import { DEFAULT_LANGUAGES } from './completionGate';
 
 export interface NumberSetting {
   key: string;
@@ -13,6 +14,8 @@ export interface NumberSetting {
 
 export const SETTINGS = {
   completionEnabled: { key: 'flashcode.completion.enabled', default: true },
+  completionLanguages: { key: 'flashcode.completion.languages', default: DEFAULT_LANGUAGES },
+  pauseOnBattery: { key: 'flashcode.completion.pauseOnBattery', default: true },
   maxTokens: { key: 'flashcode.completion.maxTokens', default: 32, minimum: 1, maximum: 256 },
   timeBudgetMs: { key: 'flashcode.completion.timeBudgetMs', default: 1500, minimum: 100, maximum: 10_000 },
   debounceMs: { key: 'flashcode.completion.debounceMs', default: 75, minimum: 0, maximum: 1000 },

@@ -3,6 +3,7 @@
 
 export const COMMANDS = {
   toggleCompletions: 'flashcode.toggleCompletions',
+  toggleLanguageCompletions: 'flashcode.toggleLanguageCompletions',
   showLog: 'flashcode.showLog',
   explain: 'flashcode.explain',
   refactor: 'flashcode.refactor',

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { describeError } from '../common/describeError';
 import { CompletionPipeline } from '../completion/pipeline';
-import { startWorkerEngine, type Engine } from '../engine';
+import { startWorkerEngine, type Engine, type GenerateResult } from '../engine';
 import type { EngineState } from './engineState';
 import type { OutputLog } from './output';
 
@@ -24,6 +24,7 @@ export class EngineHost implements vscode.Disposable {
   /** Bumped by every load and by dispose; a load that finishes after a newer one is thrown away. */
   private generation = 0;
   private lastOptions: LoadOptions | undefined;
+  private lastGenerated: GenerateResult | undefined;
 
   constructor(private readonly log: OutputLog) {}
 
@@ -34,6 +35,12 @@ export class EngineHost implements vscode.Disposable {
   /** The pipeline over the loaded model; undefined unless the state is ready. */
   get pipeline(): CompletionPipeline | undefined {
     return this.loaded;
+  }
+
+  /** The last engine call of the completion pipeline that finished (a prefetch included), since the
+   *  model loaded: its timings give the decode rate. */
+  get lastGeneration(): GenerateResult | undefined {
+    return this.lastGenerated;
   }
 
   /** The loaded engine (Explain / Refactor use it directly); undefined unless the state is ready. */
@@ -56,9 +63,11 @@ export class EngineHost implements vscode.Disposable {
         return;
       }
       this.engine = engine;
-      this.loaded = new CompletionPipeline(engine);
+      this.loaded = new CompletionPipeline(recordingGenerations(engine, (result) => {
+        if (generation === this.generation) this.lastGenerated = result;
+      }));
       this.log.info(`loaded ${engine.info.displayName} (${engine.info.id}) in ${Math.round(performance.now() - startMs)} ms`);
-      this.setState({ kind: 'ready', modelDir: options.modelDir, info: engine.info });
+      this.setState({ kind: 'ready', modelDir: options.modelDir, info: engine.info, threads: options.threads });
     } catch (error) {
       if (generation !== this.generation) return;
       this.setState({ kind: 'error', modelDir: options.modelDir, message: describeError(error) });
@@ -82,6 +91,7 @@ export class EngineHost implements vscode.Disposable {
   private unload(): void {
     this.loaded?.cancel();
     this.loaded = undefined;
+    this.lastGenerated = undefined;
     const engine = this.engine;
     this.engine = undefined;
     engine?.dispose().catch((error: unknown) => this.log.error(error, 'stopping the inference worker'));
@@ -91,4 +101,18 @@ export class EngineHost implements vscode.Disposable {
     this.current = state;
     this.changed.fire(state);
   }
+}
+
+/** `engine`, telling `record` about every generation that finishes (not one that throws). */
+function recordingGenerations(engine: Engine, record: (result: GenerateResult) => void): Engine {
+  return {
+    get info() { return engine.info; },
+    generate: async (request, callbacks) => {
+      const result = await engine.generate(request, callbacks);
+      record(result);
+      return result;
+    },
+    countTokens: (text) => engine.countTokens(text),
+    dispose: () => engine.dispose(),
+  };
 }

@@ -1,7 +1,9 @@
 // The thin adapter between VS Code and the completion pipeline: document, position and
-// cancellation token in; one ghost-text item at the cursor out.
+// cancellation token in; one ghost-text item at the cursor out. Whether to complete at all (off,
+// off for the language, paused on battery) is decided first, before any work.
 
 import * as vscode from 'vscode';
+import { completionGate } from '../common/completionGate';
 import type { CompletionResult, TextSource } from '../completion/types';
 import type { EngineHost } from './engineHost';
 import type { OutputLog } from './output';
@@ -12,17 +14,24 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
     private readonly engineHost: EngineHost,
     private readonly log: OutputLog,
     private readonly onCompleted: (result: CompletionResult) => void,
+    private readonly power: { readonly onBattery: boolean },
   ) {}
 
   async provideInlineCompletionItems(
     document: vscode.TextDocument,
     position: vscode.Position,
-    _context: vscode.InlineCompletionContext,
+    context: vscode.InlineCompletionContext,
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
     const settings = readSettings().completion;
+    const gate = completionGate({
+      ...settings,
+      languageId: document.languageId,
+      onBattery: this.power.onBattery,
+      explicit: context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke,
+    });
     const pipeline = this.engineHost.pipeline;
-    if (!settings.enabled || !pipeline || token.isCancellationRequested) return undefined;
+    if (gate.kind !== 'on' || !pipeline || token.isCancellationRequested) return undefined;
 
     const controller = new AbortController();
     const cancellation = token.onCancellationRequested(() => controller.abort());
@@ -32,11 +41,13 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
         maxNewTokens: settings.maxTokens,
         timeBudgetMs: settings.timeBudgetMs,
         debounceMs: settings.debounceMs,
-        prefetch: settings.prefetch,
+        prefetch: settings.prefetch && !gate.batterySaving,
       }, controller.signal);
       if (!result) return undefined;
       this.onCompleted(result);
       if (result.text === '') return undefined;
+      // Plain text (no snippet) over an empty range at the cursor: what VS Code's partial accept
+      // (Accept Next Word / Line) splits, leaving the rest shown.
       return [new vscode.InlineCompletionItem(result.text, new vscode.Range(position, position))];
     } catch (error) {
       this.log.error(error, `completing in ${document.fileName}`);

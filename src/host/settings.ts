@@ -1,13 +1,25 @@
 // The one reader of Flashcode's settings: typed values, bounds applied.
 
 import * as vscode from 'vscode';
+import { languageMap, ownEntries, type LanguageMap } from '../common/completionGate';
 import { boundedInteger, SETTINGS } from '../common/settingsSchema';
 
 export interface Settings {
-  completion: { enabled: boolean; maxTokens: number; timeBudgetMs: number; debounceMs: number; prefetch: boolean };
+  completion: CompletionSettings;
   engine: { modelPath: string; threads: number };
   cloud: CloudSettings;
   router: { localMaxTokens: number };
+}
+
+export interface CompletionSettings {
+  enabled: boolean;
+  /** Merged by VS Code: the defaults, then the user's entries, then a workspace's. */
+  languages: LanguageMap;
+  pauseOnBattery: boolean;
+  maxTokens: number;
+  timeBudgetMs: number;
+  debounceMs: number;
+  prefetch: boolean;
 }
 
 export interface CloudSettings {
@@ -23,11 +35,14 @@ export interface CloudSettings {
 export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration();
   const enabled = config.get<unknown>(SETTINGS.completionEnabled.key);
+  const pauseOnBattery = config.get<unknown>(SETTINGS.pauseOnBattery.key);
   const prefetch = config.get<unknown>(SETTINGS.prefetch.key);
   const modelPath = config.get<unknown>(SETTINGS.modelPath.key);
   return {
     completion: {
       enabled: typeof enabled === 'boolean' ? enabled : SETTINGS.completionEnabled.default,
+      languages: languageMap(config.get<unknown>(SETTINGS.completionLanguages.key)),
+      pauseOnBattery: typeof pauseOnBattery === 'boolean' ? pauseOnBattery : SETTINGS.pauseOnBattery.default,
       maxTokens: boundedInteger(config.get<unknown>(SETTINGS.maxTokens.key), SETTINGS.maxTokens),
       timeBudgetMs: boundedInteger(config.get<unknown>(SETTINGS.timeBudgetMs.key), SETTINGS.timeBudgetMs),
       debounceMs: boundedInteger(config.get<unknown>(SETTINGS.debounceMs.key), SETTINGS.debounceMs),
@@ -73,8 +88,9 @@ export function affectsEngine(event: vscode.ConfigurationChangeEvent): boolean {
   return event.affectsConfiguration(SETTINGS.modelPath.key) || event.affectsConfiguration(SETTINGS.threads.key);
 }
 
-export function affectsCompletionEnabled(event: vscode.ConfigurationChangeEvent): boolean {
-  return event.affectsConfiguration(SETTINGS.completionEnabled.key);
+/** Whether the change can turn completions on or off (globally, per language, on battery). */
+export function affectsCompletionGate(event: vscode.ConfigurationChangeEvent): boolean {
+  return [SETTINGS.completionEnabled, SETTINGS.completionLanguages, SETTINGS.pauseOnBattery].some((s) => event.affectsConfiguration(s.key));
 }
 
 /** Writes `flashcode.completion.enabled` where it is currently decided (workspace folder, workspace
@@ -86,4 +102,16 @@ export async function setCompletionsEnabled(enabled: boolean): Promise<void> {
     : inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace
       : vscode.ConfigurationTarget.Global;
   await config.update(SETTINGS.completionEnabled.key, enabled, target);
+}
+
+/** Sets `languageId`'s entry of `flashcode.completion.languages` in the user settings, keeping the
+ *  user's other entries (VS Code merges them over the defaults). False when a workspace setting
+ *  names the language too and still decides otherwise. */
+export async function setLanguageEnabled(languageId: string, enabled: boolean): Promise<boolean> {
+  const config = vscode.workspace.getConfiguration();
+  const key = SETTINGS.completionLanguages.key;
+  const inspected = config.inspect<unknown>(key);
+  await config.update(key, { ...ownEntries(inspected?.globalValue), [languageId]: enabled }, vscode.ConfigurationTarget.Global);
+  const workspace = { ...ownEntries(inspected?.workspaceValue), ...ownEntries(inspected?.workspaceFolderValue) };
+  return !Object.hasOwn(workspace, languageId) || workspace[languageId] === enabled;
 }

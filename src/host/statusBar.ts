@@ -1,32 +1,36 @@
-// The status bar item: model state, last completion latency; a click toggles completions.
+// The status bar item: model state, whether completions run for the active editor, the last
+// completion's latency and decode rate; a click toggles completions.
 
 import * as vscode from 'vscode';
+import type { Gate } from '../common/completionGate';
+import type { CompletionResult } from '../completion/types';
 import { COMMANDS } from './commandIds';
 import type { EngineHost } from './engineHost';
-import { describeStatus } from './statusText';
+import { describeStatus, lastCompletion, type LastCompletion } from './statusText';
 
 export const TOGGLE_COMMAND = COMMANDS.toggleCompletions;
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('flashcode.status', vscode.StatusBarAlignment.Right, 100);
   private readonly subscription: vscode.Disposable;
-  private lastLatencyMs: number | undefined;
+  private last: LastCompletion | undefined;
   /** Set while a request is on its way to the cloud. */
   private cloudHost: string | undefined;
 
-  constructor(private readonly engineHost: EngineHost, private readonly isEnabled: () => boolean) {
+  /** `gate`: whether an automatic request in the active editor would run. */
+  constructor(private readonly engineHost: EngineHost, private readonly gate: () => Gate) {
     this.item.name = 'Flashcode';
     this.item.command = TOGGLE_COMMAND;
     this.subscription = engineHost.onDidChange(() => {
-      this.lastLatencyMs = undefined;
+      this.last = undefined;
       this.update();
     });
     this.update();
     this.item.show();
   }
 
-  showLatency(latencyMs: number): void {
-    this.lastLatencyMs = latencyMs;
+  showCompletion(result: CompletionResult): void {
+    this.last = lastCompletion(result, this.engineHost.lastGeneration);
     this.update();
   }
 
@@ -42,7 +46,7 @@ export class StatusBar implements vscode.Disposable {
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
       return;
     }
-    const view = describeStatus(this.engineHost.state, this.isEnabled(), this.lastLatencyMs);
+    const view = describeStatus({ state: this.engineHost.state, gate: this.gate(), last: this.last });
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
     this.item.backgroundColor = view.isError ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;

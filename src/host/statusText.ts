@@ -1,5 +1,9 @@
-// What the status bar item says, as a pure function of the state (vscode-free, unit-tested).
+// What the status bar item says, as a pure function of the state (vscode-free, unit-tested): a short
+// text ("Flashcode 42 ms · 180 tok/s"), the details in the tooltip.
 
+import type { Gate } from '../common/completionGate';
+import type { CompletionResult } from '../completion/types';
+import type { GenerateResult } from '../engine';
 import type { EngineState } from './engineState';
 
 export interface StatusView {
@@ -8,9 +12,26 @@ export interface StatusView {
   isError: boolean;
 }
 
+/** The last suggestion shown, as the status bar reports it. */
+export interface LastCompletion {
+  latencyMs: number;
+  source: CompletionResult['source'];
+  /** Of the engine call that produced it; 0 from the cache. */
+  promptTokens: number;
+  /** Decode rate of that engine call; undefined from the cache or when too short to measure. */
+  tokensPerSecond: number | undefined;
+}
+
+export interface StatusInput {
+  state: EngineState;
+  /** For the active editor's language, as an automatic request there would see it. */
+  gate: Gate;
+  last: LastCompletion | undefined;
+}
+
 const LABEL = '$(sparkle) Flashcode';
 
-export function describeStatus(state: EngineState, enabled: boolean, lastLatencyMs: number | undefined): StatusView {
+export function describeStatus({ state, gate, last }: StatusInput): StatusView {
   if (state.kind === 'error') {
     return {
       text: `${LABEL}: error`,
@@ -18,20 +39,83 @@ export function describeStatus(state: EngineState, enabled: boolean, lastLatency
       isError: true,
     };
   }
-  if (!enabled) {
+  if (gate.kind === 'off') {
     return { text: `${LABEL}: off`, tooltip: 'Flashcode inline completions are off. Click to turn them on.', isError: false };
+  }
+  if (gate.kind === 'off-language') {
+    return {
+      text: `${LABEL}: off for ${gate.languageId}`,
+      tooltip: [
+        `Flashcode inline completions are off for ${gate.languageId} files (setting flashcode.completion.languages).`,
+        'Run "Flashcode: Toggle Completions for This Language" to turn them on.',
+        'Click to turn inline completions off everywhere.',
+      ].join('\n'),
+      isError: false,
+    };
   }
   if (state.kind === 'loading') {
     return { text: `${LABEL}: loading…`, tooltip: `Flashcode is loading the model from ${state.modelDir}.`, isError: false };
   }
-  const latency = lastLatencyMs === undefined ? undefined : `${Math.round(lastLatencyMs)} ms`;
+  const details = [
+    `Model: ${state.info.displayName} (${state.info.id})`,
+    `Backend: ONNX Runtime Web, WebAssembly, ${state.threads} thread${state.threads === 1 ? '' : 's'}, in a worker thread`,
+    `Last completion: ${describeLast(last)}`,
+  ];
+  if (gate.kind === 'paused') {
+    return {
+      text: `${LABEL}: paused (battery)`,
+      tooltip: [
+        'Flashcode pauses automatic suggestions while this computer runs on battery power (setting flashcode.completion.pauseOnBattery).',
+        '"Trigger Inline Suggestion" (Alt+\\) still asks the model.',
+        ...details,
+        'Click to turn inline completions off.',
+      ].join('\n'),
+      isError: false,
+    };
+  }
   return {
-    text: latency ? `${LABEL}: ready · ${latency}` : `${LABEL}: ready`,
-    tooltip: [
-      `Flashcode — model: ${state.info.displayName} (${state.info.id})`,
-      `Last completion: ${latency ?? 'none yet'}`,
-      'Click to turn inline completions off.',
-    ].join('\n'),
+    text: last ? `${LABEL} ${shortLast(last)}` : `${LABEL}: ready`,
+    tooltip: ['Flashcode is ready.', ...details, 'Click to turn inline completions off.'].join('\n'),
     isError: false,
   };
+}
+
+/** The status bar's view of a suggestion and of the engine call that finished last. */
+export function lastCompletion(
+  result: Pick<CompletionResult, 'latencyMs' | 'source' | 'promptTokens'>,
+  generation: Pick<GenerateResult, 'generatedTokens' | 'ttfsMs' | 'totalMs'> | undefined,
+): LastCompletion {
+  const fromEngine = result.source !== 'cache';
+  return {
+    latencyMs: result.latencyMs,
+    source: result.source,
+    promptTokens: result.promptTokens,
+    tokensPerSecond: fromEngine && generation ? decodeTokensPerSecond(generation) : undefined,
+  };
+}
+
+/** Tokens after the first over the time after the first streamed text: the decode rate, prompt
+ *  processing left out. Undefined below two tokens or without time to divide by. */
+export function decodeTokensPerSecond(g: Pick<GenerateResult, 'generatedTokens' | 'ttfsMs' | 'totalMs'>): number | undefined {
+  const decodeMs = g.totalMs - g.ttfsMs;
+  return g.generatedTokens >= 2 && decodeMs > 0 ? ((g.generatedTokens - 1) * 1000) / decodeMs : undefined;
+}
+
+function shortLast(last: LastCompletion): string {
+  const rate = last.source === 'cache' ? 'cached'
+    : last.tokensPerSecond === undefined ? undefined
+      : `${Math.round(last.tokensPerSecond)} tok/s`;
+  return [`${Math.round(last.latencyMs)} ms`, rate].filter((part) => part !== undefined).join(' · ');
+}
+
+function describeLast(last: LastCompletion | undefined): string {
+  if (!last) return 'none yet';
+  const latency = `${Math.round(last.latencyMs)} ms`;
+  if (last.source === 'cache') return `${latency}, from the cache (what you typed matched an earlier suggestion)`;
+  return [
+    latency,
+    last.tokensPerSecond === undefined ? undefined : `${Math.round(last.tokensPerSecond)} tokens/s decoding`,
+    `${last.promptTokens} prompt tokens`,
+    last.source === 'inflight' ? 'continuing a model call already running' : undefined,
+  ].filter((part) => part !== undefined).join(', ');
 }

@@ -24,6 +24,8 @@ export const TEST_USER_SETTINGS: Readonly<Record<string, unknown>> = {
   'editor.renderWhitespace': 'none',
   'editor.wordWrap': 'off',
   'files.autoSave': 'off',
+  // A laptop on battery would pause the automatic suggestions the tests wait for.
+  'flashcode.completion.pauseOnBattery': false,
   // 1.139 opens some editors (settings.json) in a modal overlay; tests want plain tabs.
   'workbench.editor.useModal': 'off',
 };

@@ -1,0 +1,66 @@
+// The little of the `vscode` module that host code under unit test touches, served in its place:
+// import this before any src/host module. Settings come from `fakeVscode.settings` (absent keys read
+// as undefined, so the host's reader falls back to the schema defaults).
+import Module from 'node:module';
+
+export class Position {
+  constructor(readonly line: number, readonly character: number) {}
+}
+
+export class Range {
+  constructor(readonly start: Position, readonly end: Position) {}
+}
+
+export class InlineCompletionItem {
+  constructor(readonly insertText: unknown, readonly range?: Range) {}
+}
+
+export class SnippetString {
+  constructor(readonly value: string) {}
+}
+
+const settings = new Map<string, unknown>();
+
+export const fakeVscode = {
+  settings,
+  Position,
+  Range,
+  InlineCompletionItem,
+  SnippetString,
+  InlineCompletionTriggerKind: { Invoke: 0, Automatic: 1 },
+  ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+  workspace: {
+    getConfiguration: () => ({
+      get: (key: string) => settings.get(key),
+      inspect: (key: string) => ({ key, globalValue: settings.get(key) }),
+      update: async (key: string, value: unknown) => { settings.set(key, value); },
+    }),
+  },
+};
+
+type Load = (request: string, ...rest: unknown[]) => unknown;
+const loader = Module as unknown as { _load: Load };
+const load = loader._load;
+loader._load = function (this: unknown, request: string, ...rest: unknown[]) {
+  return request === 'vscode' ? fakeVscode : load.call(this, request, ...rest);
+};
+
+/** A text document over `text`, enough for the inline provider. */
+export function fakeDocument(text: string, languageId: string, fileName = `/work/file.${languageId}`) {
+  const lines = text.split('\n');
+  const offsetAt = (p: Position) => lines.slice(0, p.line).reduce((n, line) => n + line.length + 1, 0) + p.character;
+  const positionAt = (offset: number) => {
+    let line = 0;
+    while (line < lines.length - 1 && offset > lines[line]!.length) offset -= lines[line++]!.length + 1;
+    return new Position(line, offset);
+  };
+  return {
+    languageId,
+    fileName,
+    lineCount: lines.length,
+    lineAt: (line: number) => ({ range: new Range(new Position(line, 0), new Position(line, lines[line]!.length)) }),
+    offsetAt,
+    positionAt,
+    getText: (range: Range) => text.slice(offsetAt(range.start), offsetAt(range.end)),
+  };
+}
