@@ -15,7 +15,7 @@ import { EngineJob, type JobKind } from './engineJob';
 import { acceptedContext, PrefetchScheduler } from './prefetch';
 import { skipReason } from './prefilter';
 import { continuation, cursorKey, DEFAULT_CACHE_ENTRIES, sameCursor, TypedAheadCache, type CursorKey, type Suggestion } from './typedAheadCache';
-import type { CompletionRequest, CompletionResult, CompletionSettings, CompletionSource, CursorContext, PipelineStats } from './types';
+import type { ClippedContext, CompletionRequest, CompletionResult, CompletionSettings, CompletionSource, CursorContext, PipelineStats } from './types';
 
 export interface PipelineOptions {
   clipLimits?: ClipLimits;
@@ -122,7 +122,7 @@ export class CompletionPipeline {
     return suggestion && this.serve(suggestion, suggestion.text, 'engine');
   }
 
-  private afterShown(context: CursorContext, text: string, settings: CompletionSettings): void {
+  private afterShown(context: ClippedContext, text: string, settings: CompletionSettings): void {
     if (text === '') {
       this.accepted = undefined;
       return;

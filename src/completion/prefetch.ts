@@ -4,13 +4,13 @@
 // engine, and any real request that cannot use it aborts it (one that can, joins it).
 
 import { clipAroundCursor, type ClipLimits } from './clip';
-import type { CursorContext } from './types';
+import type { ClippedContext } from './types';
 
 /** The cursor context right after `text` is inserted at `context`'s cursor, clipped as a request
  *  there would clip it. */
-export function acceptedContext(context: CursorContext, text: string, limits: ClipLimits): CursorContext {
+export function acceptedContext(context: ClippedContext, text: string, limits: ClipLimits): ClippedContext {
   const prefix = context.prefix + text;
-  return clipAroundCursor(prefix + context.suffix, prefix.length, limits);
+  return clipAroundCursor(prefix + context.suffix, prefix.length, limits, context.prefixStart);
 }
 
 /** One pending prefetch at a time: the latest scheduled replaces any earlier one not yet started. */

@@ -65,3 +65,9 @@ export interface CursorContext {
   prefix: string;
   suffix: string;
 }
+
+/** A CursorContext cut from a document, and where in it the prefix starts. */
+export interface ClippedContext extends CursorContext {
+  /** Document offset (UTF-16) of the prefix's first character. */
+  prefixStart: number;
+}
