@@ -7,6 +7,7 @@ import type { Manifest } from './manifest';
 import { Model } from './model';
 import { openModelDir } from './modelDir';
 import { renderPromptIds } from './prompt';
+import { lookupDrafts } from './speculate';
 import { TextTokenizer } from './tokenizer';
 import type { Engine, EngineOptions, GenerateCallbacks, GenerateRequest, GenerateResult, ModelInfo } from './types';
 
@@ -28,6 +29,7 @@ export class InProcessEngine implements Engine {
     private readonly tokenizer: TextTokenizer,
     private readonly stopIds: ReadonlySet<number>,
     private readonly maxCachedKvBytes: number,
+    private readonly speculative: boolean,
   ) {
     this.kv = model.newCache();
   }
@@ -50,7 +52,7 @@ export class InProcessEngine implements Engine {
       layers: manifest.architecture.layers,
       weightBytes,
     };
-    return new InProcessEngine(info, manifest, model, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity);
+    return new InProcessEngine(info, manifest, model, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? false);
   }
 
   generate(request: GenerateRequest, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
@@ -83,7 +85,8 @@ export class InProcessEngine implements Engine {
       const budget = Math.max(MIN_PROMPT_TOKENS, this.manifest.contextTokens - request.maxNewTokens);
       const promptIds = renderPromptIds(request.prompt, this.tokenizer, this.manifest, budget);
       return await generateTokens(
-        { model: this.model, tokenizer: this.tokenizer, promptIds, stopIds: this.stopIds, contextTokens: this.manifest.contextTokens, kv: this.kv },
+        { model: this.model, tokenizer: this.tokenizer, promptIds, stopIds: this.stopIds, contextTokens: this.manifest.contextTokens, kv: this.kv,
+          drafter: this.speculative ? lookupDrafts : undefined },
         request,
         callbacks,
       );

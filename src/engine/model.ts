@@ -55,15 +55,25 @@ export class Model {
   /** Runs `ids` after what `kv` holds and returns the logits of the last position: [vocab] f32.
    *  On success `kv` holds `ids` too; on failure it is cleared, so its ids and keys never disagree. */
   async forward(ids: readonly number[], kv: KvCache): Promise<Float32Array> {
+    return this.guarded(ids, kv, false);
+  }
+
+  /** Like forward, but returns the logits of every position: [T][vocab] f32, row i predicting the
+   *  token after ids[i] (verifying speculative drafts in one pass). */
+  async forwardAll(ids: readonly number[], kv: KvCache): Promise<Float32Array> {
+    return this.guarded(ids, kv, true);
+  }
+
+  private async guarded(ids: readonly number[], kv: KvCache, allPositions: boolean): Promise<Float32Array> {
     try {
-      return await this.run(ids, kv);
+      return await this.run(ids, kv, allPositions);
     } catch (e) {
       kv.clear();
       throw e;
     }
   }
 
-  private async run(ids: readonly number[], kv: KvCache): Promise<Float32Array> {
+  private async run(ids: readonly number[], kv: KvCache, allPositions: boolean): Promise<Float32Array> {
     const T = ids.length;
     const d = this.arch.dModel;
     const inputIds = BigInt64Array.from(ids, (i) => BigInt(i));
@@ -84,8 +94,9 @@ export class Model {
     }
     kv.advance(ids);
 
-    const last = hidden.slice((T - 1) * d); // [1][1][d]
-    return (await this.head.run({ hidden: { type: 'float32', data: last, dims: [1, 1, d] } })).logits.data;
+    const rows = allPositions ? T : 1;
+    const last = hidden.slice((T - rows) * d); // [1][rows][d]
+    return (await this.head.run({ hidden: { type: 'float32', data: last, dims: [1, rows, d] } })).logits.data; // [1][rows][vocab]
   }
 
   async dispose(): Promise<void> {

@@ -39,6 +39,11 @@ export interface GenerateResult {
   reusedPromptTokens: number;
   /** Prompt tokens run through the model for this call: promptTokens - reusedPromptTokens (≥ 1). */
   prefilledPromptTokens: number;
+  /** Tokens drafted by prompt lookup and run to be verified (speculative decoding; 0 without it). */
+  draftTokens?: number;
+  /** Of those, the ones greedy decoding agreed with; acceptedDraftTokens / draftTokens is the
+   *  acceptance rate. */
+  acceptedDraftTokens?: number;
 }
 
 export interface GenerateCallbacks {
@@ -80,4 +85,8 @@ export interface EngineOptions {
    *  contextTokens × layers × 2 × kvHeads × headDim × 4 bytes (the fixture model: 2048 tokens ×
    *  512 B = 1 MiB). 0 keeps nothing: every generation prefills its whole prompt. */
   maxCachedKvBytes?: number;
+  /** Speculative decoding by prompt lookup for greedy requests (temperature 0): tokens drafted from
+   *  earlier text in the prompt and the output are verified in one forward pass each. The output is
+   *  the same as without it. Default: off. */
+  speculativeLookup?: boolean;
 }
