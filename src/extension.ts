@@ -8,6 +8,7 @@ import { COMMANDS } from './host/commandIds';
 import { CloudConsentUi } from './host/consent';
 import { EngineHost } from './host/engineHost';
 import { ExplainPanel } from './host/explainPanel';
+import { TypingHeartbeat } from './host/heartbeat';
 import { InlineProvider } from './host/inlineProvider';
 import { toggleLanguageCompletions } from './host/languageToggle';
 import { OutputLog } from './host/output';
@@ -59,6 +60,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     log,
     engineHost,
+    new TypingHeartbeat(log, () => engineHost.pipeline?.stats),
     power,
     statusBar,
     refactorDocs,

@@ -1,0 +1,100 @@
+// How long this thread's event loop goes without turning, from a timer that should fire every
+// 10 ms. Each beat records how late it came (wall clock) and, where the runtime can tell, how much
+// CPU this thread spent since the beat before. Late with as much CPU: code on this thread ran that
+// long without yielding (a block). Late with little CPU: the thread waited for a core on a busy
+// machine, which no code on it caused.
+
+export const BEAT_INTERVAL_MS = 10;
+/** Beats later than this count as late (ms): the extension host's block budget. */
+export const LATE_BEAT_MS = 20;
+/** Lateness histogram: 1 ms buckets, the last one holding everything from it up. */
+const HISTOGRAM_MS = 1000;
+
+export interface HeartbeatSummary {
+  windowMs: number;
+  beats: number;
+  /** Most CPU this thread spent between two beats (ms); undefined where the runtime has no
+   *  per-thread CPU clock (Node < 22.19 / 23.9). */
+  maxBusyMs: number | undefined;
+  /** Most a beat came late (ms). */
+  maxLateMs: number;
+  /** 99th percentile of lateness (ms), to 1 ms. */
+  p99LateMs: number;
+  /** Beats later than LATE_BEAT_MS. */
+  lateBeats: number;
+}
+
+/** CPU time of the calling thread (ms), or undefined where Node cannot tell. */
+export function threadCpuMs(): number | undefined {
+  const usage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.();
+  return usage && (usage.user + usage.system) / 1000;
+}
+
+export class Heartbeat {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private startMs = 0;
+  private lastMs = 0;
+  private lastCpuMs: number | undefined;
+  private beats = 0;
+  private maxBusyMs: number | undefined;
+  private maxLateMs = 0;
+  private lateBeats = 0;
+  private readonly lateHistogram = new Uint32Array(HISTOGRAM_MS + 1); // [lateness in whole ms] count
+
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /** Starts a fresh window; does nothing while one runs. */
+  start(): void {
+    if (this.timer) return;
+    this.startMs = this.lastMs = performance.now();
+    this.lastCpuMs = threadCpuMs();
+    this.beats = this.lateBeats = this.maxLateMs = 0;
+    this.maxBusyMs = undefined;
+    this.lateHistogram.fill(0);
+    this.timer = setInterval(() => this.beat(), BEAT_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Ends the window; undefined when none ran. */
+  stop(): HeartbeatSummary | undefined {
+    if (!this.timer) return undefined;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    return {
+      windowMs: round(performance.now() - this.startMs),
+      beats: this.beats,
+      maxBusyMs: this.maxBusyMs === undefined ? undefined : round(this.maxBusyMs),
+      maxLateMs: round(this.maxLateMs),
+      p99LateMs: this.percentileMs(0.99),
+      lateBeats: this.lateBeats,
+    };
+  }
+
+  private beat(): void {
+    const nowMs = performance.now();
+    const cpuMs = threadCpuMs();
+    const lateMs = Math.max(0, nowMs - this.lastMs - BEAT_INTERVAL_MS);
+    if (cpuMs !== undefined && this.lastCpuMs !== undefined) this.maxBusyMs = Math.max(this.maxBusyMs ?? 0, cpuMs - this.lastCpuMs);
+    this.lastMs = nowMs;
+    this.lastCpuMs = cpuMs;
+    this.beats++;
+    this.maxLateMs = Math.max(this.maxLateMs, lateMs);
+    if (lateMs > LATE_BEAT_MS) this.lateBeats++;
+    this.lateHistogram[Math.min(HISTOGRAM_MS, Math.floor(lateMs))]++;
+  }
+
+  private percentileMs(p: number): number {
+    let seen = 0;
+    for (let ms = 0; ms <= HISTOGRAM_MS; ms++) {
+      seen += this.lateHistogram[ms];
+      if (seen >= p * this.beats) return ms;
+    }
+    return 0;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
