@@ -1,10 +1,12 @@
 // The one module that talks to web-tree-sitter: loads its runtime and the grammars from a
 // directory (dist/syntaxes/ in the bundle) and answers "which function or class is this offset in"
-// and, synchronously for completions, "which block is this offset in".
+// and, synchronously for completions, "which block is this offset in" and "what does this document
+// import and define" (re-parsing only what changed since the document's last version).
 
 import path from 'node:path';
-import { Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
 import { LANGUAGES, type LanguageSpec } from './languages';
+import { textEdit } from './textEdit';
 
 /** A scope in UTF-16 offsets of the parsed text (web-tree-sitter parses JS strings as UTF-16). */
 export interface Scope {
@@ -26,6 +28,32 @@ export interface Block {
 /** The longest a synchronous parse may block the caller's thread. */
 export const DEFAULT_PARSE_BUDGET_MS = 10;
 
+/** A function, method or class: from its start (with `export`, decorators or `const f =`) to its
+ *  end, and where its own line starts and its body begins (the body's `{`, or the first statement
+ *  of an indented body; the end of the line when it has no body). UTF-16 offsets. */
+export interface Definition {
+  start: number;
+  /** Start of the line with the definition's keyword or name (after any decorators). */
+  headerStart: number;
+  bodyStart: number;
+  end: number;
+}
+
+/** What a completion may want to know about a document outside the text around the cursor. */
+export interface Outline {
+  /** Top-level import statements (and Go's package clause, C's includes), in document order. */
+  imports: Array<{ start: number; end: number }>;
+  /** Definitions at the top level and in the bodies of those (methods), in document order. */
+  definitions: Definition[];
+  /** The scopes containing the cursor, outermost first (callbacks included). */
+  enclosing: Definition[];
+}
+
+/** Documents whose last parse is kept for the next one to re-parse incrementally. */
+const KEPT_DOCUMENT_TREES = 4;
+/** How deep definitions nest in an outline: top level, members, members' members. */
+const OUTLINE_DEPTH = 3;
+
 export interface LoadOptions {
   runtimeDir?: string;
   /** Told when a grammar fails to load (its language then has no scopes). */
@@ -40,6 +68,9 @@ export class SyntaxService {
   private readonly parsers = new Map<string, Promise<Parser | undefined>>();
   /** The same parsers once settled, for synchronous callers. */
   private readonly ready = new Map<string, Parser | undefined>();
+  /** Separate parsers for outlines: their parses carry over from one document version to the next. */
+  private readonly outlineParsers = new Map<string, Parser>();
+  private readonly documents = new DocumentTrees();
 
   private constructor(private readonly dir: string, private readonly log: (message: string) => void) {}
 
@@ -112,6 +143,26 @@ export class SyntaxService {
     }
   }
 
+  /**
+   * Imports, definitions and the scopes around `cursor` of `text`, the current version of the
+   * document `key` (a file name). Parses incrementally from the version seen last when there is one
+   * (a few ms), else in full; undefined when the parse takes longer than `budgetMs`, the language
+   * has no grammar or it is still loading (this starts the load). Synchronous, never throws.
+   */
+  outline(key: string, text: string, cursor: number, languageId: string, budgetMs = DEFAULT_PARSE_BUDGET_MS): Outline | undefined {
+    const spec = LANGUAGES[languageId];
+    const parser = spec && this.outlineParser(languageId, spec);
+    if (!spec || !parser) return undefined;
+    try {
+      const tree = this.documents.parse(key, languageId, text, parser, budgetMs);
+      return tree && outlineOf(tree.rootNode, text, Math.min(Math.max(0, cursor), text.length), spec);
+    } catch (error) {
+      this.log(`tree-sitter failed to outline ${languageId}: ${String(error)}`);
+      this.documents.forget(key);
+      return undefined;
+    }
+  }
+
   /** Loads the grammar of `languageId` now, so that `blockAt` can answer; settles when it is loaded
    *  or has failed to. */
   async warm(languageId: string): Promise<void> {
@@ -121,8 +172,22 @@ export class SyntaxService {
 
   dispose(): void {
     for (const parser of this.parsers.values()) void parser.then((p) => p?.delete());
+    for (const parser of this.outlineParsers.values()) parser.delete();
+    this.documents.clear();
     this.parsers.clear();
     this.ready.clear();
+    this.outlineParsers.clear();
+  }
+
+  private outlineParser(languageId: string, spec: LanguageSpec): Parser | undefined {
+    let parser = this.outlineParsers.get(languageId);
+    const language = this.ready.get(languageId)?.language;
+    if (!parser && language) {
+      parser = new Parser().setLanguage(language);
+      this.outlineParsers.set(languageId, parser);
+    }
+    if (!language) void this.parser(languageId, spec);
+    return parser;
   }
 
   private parser(languageId: string, spec: LanguageSpec): Promise<Parser | undefined> {
@@ -143,6 +208,122 @@ export class SyntaxService {
     }
     return parser;
   }
+}
+
+/** The last parse of a few documents, each with the text it parsed. */
+class DocumentTrees {
+  /** By key; Map order is use order, least recent first. */
+  private readonly entries = new Map<string, { languageId: string; text: string; tree: Tree }>();
+
+  parse(key: string, languageId: string, text: string, parser: Parser, budgetMs: number): Tree | undefined {
+    const last = this.entries.get(key);
+    this.entries.delete(key);
+    let previous: Tree | null = null;
+    if (last && last.languageId === languageId) {
+      if (last.text === text) {
+        this.entries.set(key, last);
+        return last.tree;
+      }
+      last.tree.edit(new Edit(textEdit(last.text, text)));
+      previous = last.tree;
+    } else {
+      last?.tree.delete();
+    }
+    const deadline = performance.now() + budgetMs;
+    // The callback's true cancels the parse (web-tree-sitter types it as returning void).
+    const tree = parser.parse(text, previous, { progressCallback: () => performance.now() > deadline });
+    previous?.delete();
+    if (!tree) {
+      parser.reset();
+      return undefined;
+    }
+    this.entries.set(key, { languageId, text, tree });
+    for (const [oldKey, entry] of this.entries) {
+      if (this.entries.size <= KEPT_DOCUMENT_TREES) break;
+      entry.tree.delete();
+      this.entries.delete(oldKey);
+    }
+    return tree;
+  }
+
+  forget(key: string): void {
+    this.entries.get(key)?.tree.delete();
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    for (const entry of this.entries.values()) entry.tree.delete();
+    this.entries.clear();
+  }
+}
+
+function outlineOf(root: Node, text: string, cursor: number, spec: LanguageSpec): Outline {
+  const imports = root.namedChildren
+    .filter((node) => spec.imports.includes(node.type) || (spec.importText?.test(node.text) ?? false))
+    .map((node) => ({ start: node.startIndex, end: node.endIndex }));
+  const definitions: Definition[] = [];
+  const collect = (container: Node, depth: number) => {
+    for (const child of container.namedChildren) {
+      const inner = definedBy(child, spec);
+      if (!inner) continue;
+      definitions.push(definition(text, child, inner));
+      const body = inner.childForFieldName('body');
+      if (body && depth + 1 < OUTLINE_DEPTH) collect(body, depth + 1);
+    }
+  };
+  collect(root, 0);
+  const enclosing: Definition[] = [];
+  // The smallest node around the character before the cursor and the cursor: the cursor at the end
+  // of a function's last statement (Python) is in that function.
+  let node: Node | null = root.descendantForIndex(Math.max(0, cursor - 1), cursor);
+  while (node) {
+    if (!spec.scopes.includes(node.type)) {
+      node = node.parent;
+      continue;
+    }
+    const outer: Node = scopeAround(node, spec) ?? node;
+    if (node.startIndex < cursor && (cursor < outer.endIndex || (cursor === outer.endIndex && !closesAt(text, cursor)))) {
+      enclosing.unshift(definition(text, outer, node));
+    }
+    node = outer.parent;
+  }
+  return { imports, definitions, enclosing };
+}
+
+/** The scope a top-level (or member) statement defines: itself, or the one it wraps
+ *  (`export class …`, `@decorator def …`, `const f = () => …`). */
+function definedBy(node: Node, spec: LanguageSpec): Node | undefined {
+  if (spec.scopes.includes(node.type)) return node;
+  if (!spec.wrappers.includes(node.type)) return undefined;
+  for (const child of node.namedChildren) {
+    const inner = child.type === 'variable_declarator' ? child.childForFieldName('value') : child;
+    const scope = inner && definedBy(inner, spec);
+    if (scope && wrappedBy(scope, node, spec)) return scope;
+  }
+  return undefined;
+}
+
+/** Whether every node from `scope` up to `outer` only wraps the one below it. */
+function wrappedBy(scope: Node, outer: Node, spec: LanguageSpec): boolean {
+  for (let node = scope; !node.equals(outer); ) {
+    const up = node.parent;
+    if (!up || !spec.wrappers.includes(up.type) || !wrapsOnly(up, node)) return false;
+    node = up;
+  }
+  return true;
+}
+
+function definition(text: string, outer: Node, scope: Node): Definition {
+  const body = scope.childForFieldName('body');
+  const lineEnd = text.indexOf('\n', scope.startIndex);
+  const bodyStart = body ? body.startIndex : lineEnd < 0 ? scope.endIndex : Math.min(lineEnd, scope.endIndex);
+  return { start: outer.startIndex, headerStart: text.lastIndexOf('\n', scope.startIndex - 1) + 1, bodyStart, end: outer.endIndex };
+}
+
+/** A scope that ends right before the cursor with `}` or `end` is closed: typing after it starts new
+ *  code. One that ends with its last statement (Python's) is still being written. */
+function closesAt(text: string, cursor: number): boolean {
+  return /(\}|\bend)$/.test(text.slice(Math.max(0, cursor - 4), cursor));
 }
 
 function scopeAround(node: Node, spec: LanguageSpec): Node | undefined {
