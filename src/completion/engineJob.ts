@@ -5,11 +5,30 @@
 // changes, before it asks about the new cursor.
 
 import { isAbort, type Engine, type GenerateRequest } from '../engine';
-import { postprocess } from '../postprocess';
+import { postprocess, type BlockFinder } from '../postprocess';
+import { isMultiLine } from './lineMode';
 import { cursorKey, typedSince, type CursorKey, type Suggestion } from './typedAheadCache';
 import type { CompletionSettings, CursorContext } from './types';
 
 export type JobKind = 'request' | 'prefetch';
+
+/** What one engine call completes. */
+export interface JobInput {
+  context: CursorContext;
+  /** VS Code language id of the document ('' when unknown). */
+  languageId: string;
+  /** Code that goes before the prefix in the prompt (src/context/extraContext.ts); '' for none. */
+  extraContext: string;
+}
+
+/** What every job of a pipeline shares. */
+export interface JobRuntime {
+  engine: Engine;
+  /** Syntax-aware truncation of the output; without it, truncation follows indentation. */
+  syntax?: BlockFinder;
+  /** How long the call keeps running once no request waits on it (ms). */
+  graceMs: number;
+}
 
 export class EngineJob {
   readonly key: CursorKey;
@@ -26,15 +45,14 @@ export class EngineJob {
 
   /** Starts once `engineFree` settles, so the engine never holds more than one call of ours. */
   constructor(
-    engine: Engine,
-    readonly context: CursorContext,
+    private readonly runtime: JobRuntime,
+    readonly input: JobInput,
     readonly kind: JobKind,
     settings: CompletionSettings,
     engineFree: Promise<void>,
-    private readonly graceMs: number,
   ) {
-    this.key = cursorKey(context);
-    this.suggestion = this.run(engine, generateRequest(context, settings), engineFree);
+    this.key = cursorKey(input.context);
+    this.suggestion = this.run(generateRequest(input, settings), engineFree);
     this.settled = this.suggestion.then(noop, noop);
   }
 
@@ -52,8 +70,8 @@ export class EngineJob {
 
   detach(): void {
     if (--this.waiters > 0 || !this.running) return;
-    if (this.graceMs <= 0) this.abort();
-    else this.graceTimer = setTimeout(() => this.abort(), this.graceMs);
+    if (this.runtime.graceMs <= 0) this.abort();
+    else this.graceTimer = setTimeout(() => this.abort(), this.runtime.graceMs);
   }
 
   abort(): void {
@@ -61,14 +79,15 @@ export class EngineJob {
     this.controller.abort();
   }
 
-  private async run(engine: Engine, request: GenerateRequest, engineFree: Promise<void>): Promise<Suggestion | undefined> {
+  private async run(request: GenerateRequest, engineFree: Promise<void>): Promise<Suggestion | undefined> {
     await engineFree;
     const { signal } = this.controller;
     try {
       if (signal.aborted) return undefined;
-      const result = await engine.generate(request, { signal, onText: (delta) => { this.streamed += delta; } });
+      const result = await this.runtime.engine.generate(request, { signal, onText: (delta) => { this.streamed += delta; } });
+      const { context, languageId } = this.input;
       return {
-        text: postprocess(result.text, this.context) ?? '',
+        text: postprocess(result.text, { prefix: context.prefix, suffix: context.suffix, languageId, syntax: this.runtime.syntax }) ?? '',
         stopReason: result.stopReason,
         ttfsMs: result.ttfsMs,
         promptTokens: result.promptTokens,
@@ -85,23 +104,16 @@ export class EngineJob {
   }
 }
 
-function generateRequest(context: CursorContext, settings: CompletionSettings): GenerateRequest {
+function generateRequest({ context, extraContext }: JobInput, settings: CompletionSettings): GenerateRequest {
   return {
-    prompt: { kind: 'fim', prefix: context.prefix, suffix: context.suffix },
+    prompt: { kind: 'fim', prefix: extraContext + context.prefix, suffix: context.suffix },
     maxNewTokens: settings.maxNewTokens,
     temperature: 0,
     topP: 1,
     seed: 0,
     timeBudgetMs: settings.timeBudgetMs,
-    stopStrings: stopStrings(context),
+    stopStrings: isMultiLine(context, settings.mode ?? 'auto') ? undefined : ['\n'],
   };
-}
-
-/** In the middle of a line only the rest of that line is wanted; at its end, a block may follow. */
-function stopStrings(context: CursorContext): string[] | undefined {
-  const newline = context.suffix.indexOf('\n');
-  const restOfLine = newline < 0 ? context.suffix : context.suffix.slice(0, newline);
-  return restOfLine.trim() === '' ? undefined : ['\n'];
 }
 
 function noop(): void {}

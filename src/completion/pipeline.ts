@@ -1,6 +1,7 @@
-// One completion request, top to bottom: clip the document around the cursor → skip pointless
-// requests → serve it from the typed-ahead cache, or from the engine call already running when the
-// user typed what it streamed, or else wait out the debounce and make a new engine call (which
+// One completion request, top to bottom: share the model's context window out (prefix, suffix,
+// extra context) → clip the document around the cursor to it → skip pointless requests → serve it
+// from the typed-ahead cache, or from the engine call already running when the user typed what it
+// streamed, or else wait out the debounce, gather extra context and make a new engine call (which
 // post-processes its output) → remember where accepting the suggestion would leave the cursor and
 // prefetch the suggestion after it.
 // Latest request wins: each call supersedes the one before it, and a superseded or cancelled call
@@ -9,20 +10,37 @@
 
 import { delay, unlessAborted } from '../common/abortable';
 import type { Engine } from '../engine';
+import type { BlockFinder } from '../postprocess';
+import { promptBudget, type PromptBudget } from './budget';
 import { clipAroundCursor, DEFAULT_CLIP_LIMITS, type ClipLimits } from './clip';
 import { requestTiming, startDelayMs } from './debounce';
-import { EngineJob, type JobKind } from './engineJob';
+import { EngineJob, type JobInput, type JobKind, type JobRuntime } from './engineJob';
 import { acceptedContext, PrefetchScheduler } from './prefetch';
 import { skipReason } from './prefilter';
+import { TokenRatios } from './tokenRatio';
 import { continuation, cursorKey, DEFAULT_CACHE_ENTRIES, sameCursor, TypedAheadCache, type CursorKey, type Suggestion } from './typedAheadCache';
-import type { ClippedContext, CompletionRequest, CompletionResult, CompletionSettings, CompletionSource, CursorContext, PipelineStats } from './types';
+import type {
+  ClippedContext, CompletionRequest, CompletionResult, CompletionSettings, CompletionSource, CursorContext, ExtraContextSource, PipelineStats,
+} from './types';
 
 export interface PipelineOptions {
+  /** Upper bounds on the window; the model's context window usually bounds it more tightly. */
   clipLimits?: ClipLimits;
   cacheEntries?: number;
   /** How long an engine call keeps running after the last request waiting on it left, for the
    *  next keystroke's request to take over (ms). 0: aborted at once. */
   abandonedJobGraceMs?: number;
+  /** Syntax-aware truncation of suggestions; without it, truncation follows indentation. */
+  syntax?: BlockFinder;
+  /** Code from outside the window for the prompt, when settings.extraContext asks for it. */
+  extraContext?: ExtraContextSource;
+}
+
+/** One request's cursor, cut to the prompt's budget. */
+interface Window {
+  request: CompletionRequest;
+  context: ClippedContext;
+  budget: PromptBudget;
 }
 
 /** VS Code asks again ~50 ms after a keystroke (its own debounce), and a typist's keystrokes come
@@ -34,7 +52,9 @@ type Served = Omit<CompletionResult, 'latencyMs'>;
 export class CompletionPipeline {
   readonly stats: PipelineStats = { requests: 0, cacheHits: 0, inflightJoins: 0, prefetches: 0, prefetchHits: 0 };
   private readonly clipLimits: ClipLimits;
-  private readonly graceMs: number;
+  private readonly runtime: JobRuntime;
+  private readonly extra: ExtraContextSource | undefined;
+  private readonly ratios: TokenRatios;
   private readonly cache: TypedAheadCache;
   private readonly prefetches = new PrefetchScheduler();
   private latest: AbortController | undefined;
@@ -45,7 +65,9 @@ export class CompletionPipeline {
 
   constructor(private readonly engine: Engine, options: PipelineOptions = {}) {
     this.clipLimits = options.clipLimits ?? DEFAULT_CLIP_LIMITS;
-    this.graceMs = options.abandonedJobGraceMs ?? DEFAULT_ABANDONED_JOB_GRACE_MS;
+    this.runtime = { engine, syntax: options.syntax, graceMs: options.abandonedJobGraceMs ?? DEFAULT_ABANDONED_JOB_GRACE_MS };
+    this.extra = options.extraContext;
+    this.ratios = new TokenRatios((text) => engine.countTokens(text));
     this.cache = new TypedAheadCache(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES);
   }
 
@@ -63,15 +85,17 @@ export class CompletionPipeline {
     signal?.addEventListener('abort', cancel);
     try {
       if (signal?.aborted) return undefined;
-      const context = clipAroundCursor(request.document, request.offset, this.clipLimits);
-      if (skipReason(context) !== undefined) return undefined;
+      const budget = await this.budgetFor(request, settings);
+      const context = clipAroundCursor(request.document, request.offset, budget.clip);
+      if (turn.signal.aborted || skipReason(context) !== undefined) return undefined;
+      const window: Window = { request, context, budget };
 
       const served = this.fromCache(context)
         ?? await this.fromRunningJob(context, turn.signal)
-        ?? await this.fromNewJob(context, settings, turn.signal);
+        ?? await this.fromNewJob(window, settings, turn.signal);
       if (!served || turn.signal.aborted) return undefined;
 
-      this.afterShown(context, served.text, settings);
+      this.afterShown(window, served.text, settings);
       return { ...served, latencyMs: performance.now() - startMs };
     } catch (error) {
       if (turn.signal.aborted) return undefined;
@@ -96,6 +120,22 @@ export class CompletionPipeline {
     await this.job?.settled;
   }
 
+  private async budgetFor({ document, offset, languageId }: CompletionRequest, settings: CompletionSettings): Promise<PromptBudget> {
+    const cursor = Math.min(Math.max(0, offset), document.length);
+    const charsPerToken = await this.ratios.of(languageId, () => document.slice(Math.max(0, cursor - 3_000), Math.min(document.length, cursor + 1_000)));
+    return promptBudget({
+      contextTokens: this.engine.info.contextTokens,
+      maxNewTokens: settings.maxNewTokens,
+      charsPerToken,
+      charsAfterCursor: document.length - cursor,
+      extraContext: this.extraContextOn(settings),
+    }, this.clipLimits);
+  }
+
+  private extraContextOn(settings: CompletionSettings): boolean {
+    return this.extra !== undefined && settings.extraContext === true;
+  }
+
   private fromCache(context: CursorContext): Served | undefined {
     const hit = this.cache.lookup(context);
     if (!hit) return undefined;
@@ -114,35 +154,43 @@ export class CompletionPipeline {
     return this.serve(suggestion, text, 'inflight');
   }
 
-  private async fromNewJob(context: CursorContext, settings: CompletionSettings, signal: AbortSignal): Promise<Served | undefined> {
+  private async fromNewJob(window: Window, settings: CompletionSettings, signal: AbortSignal): Promise<Served | undefined> {
     this.job?.abort();
+    const { context } = window;
     const timing = requestTiming(context.prefix, this.accepted !== undefined && sameCursor(this.accepted, cursorKey(context)));
     if (!(await delay(startDelayMs(timing, settings.debounceMs ?? 0), signal))) return undefined;
-    const suggestion = await this.waitFor(this.startJob(context, settings, 'request'), signal);
+    const suggestion = await this.waitFor(this.startJob(this.jobInput(window, context, settings), settings, 'request'), signal);
     return suggestion && this.serve(suggestion, suggestion.text, 'engine');
   }
 
-  private afterShown(context: ClippedContext, text: string, settings: CompletionSettings): void {
+  private afterShown(window: Window, text: string, settings: CompletionSettings): void {
     if (text === '') {
       this.accepted = undefined;
       return;
     }
-    const next = acceptedContext(context, text, this.clipLimits);
+    const next = acceptedContext(window.context, text, window.budget.clip);
     this.accepted = cursorKey(next);
     if (!settings.prefetch) return;
     this.prefetches.schedule(
       () => !this.latest && !this.job?.running && !this.cache.has(next),
       () => {
         this.stats.prefetches++;
-        this.startJob(next, settings, 'prefetch');
+        this.startJob(this.jobInput(window, next, settings), settings, 'prefetch');
       },
     );
   }
 
-  private startJob(context: CursorContext, settings: CompletionSettings, kind: JobKind): EngineJob {
-    const job = new EngineJob(this.engine, context, kind, settings, this.job?.settled ?? Promise.resolve(), this.graceMs);
+  /** What an engine call for `context` (the window's own, or where accepting its suggestion leads)
+   *  completes: extra context from the document as it is now, before the window's start. */
+  private jobInput({ request, budget }: Window, context: ClippedContext, settings: CompletionSettings): JobInput {
+    const extraContext = this.extraContextOn(settings) ? this.extra!.gather(request, context.prefixStart, budget.extraChars) : '';
+    return { context, languageId: request.languageId, extraContext };
+  }
+
+  private startJob(input: JobInput, settings: CompletionSettings, kind: JobKind): EngineJob {
+    const job = new EngineJob(this.runtime, input, kind, settings, this.job?.settled ?? Promise.resolve());
     this.job = job;
-    job.suggestion.then((s) => { if (s && worthCaching(s)) this.cache.put(context, s); }, noop);
+    job.suggestion.then((s) => { if (s && worthCaching(s)) this.cache.put(input.context, s); }, noop);
     return job;
   }
 

@@ -2,6 +2,7 @@
 // the host turns a TextDocument into a TextSource and a CancellationToken into an AbortSignal.
 
 import type { StopReason } from '../engine';
+import type { CompletionMode } from './lineMode';
 
 /** Read access to a document by UTF-16 offsets. A plain string satisfies it, and so does a thin
  *  adapter over an editor document, so a multi-MB document is never copied whole. */
@@ -45,6 +46,20 @@ export interface CompletionSettings {
   /** Compute the next suggestion, as if this one were accepted, while the user reads it. Default
    *  off: one-off callers (CLI, eval) would only waste the work. */
   prefetch?: boolean;
+  /** Whether a suggestion may run over several lines (./lineMode). Default auto. */
+  mode?: CompletionMode;
+  /** Put code from outside the window (imports, enclosing signatures, other files) before the
+   *  prefix, when the pipeline has a source for it. Default off. */
+  extraContext?: boolean;
+}
+
+/** Code from outside the window for the prompt (src/context/extraContext.ts). */
+export interface ExtraContextSource {
+  /** Code to put before the prefix of a prompt whose window starts at document offset
+   *  `windowStart`, at most `maxChars` long ('' for none). It must change only when what it is made
+   *  of changes — not on every keystroke — so the engine can reuse the prompt's cached keys and
+   *  values. Synchronous and quick: it runs before every new engine call. */
+  gather(request: CompletionRequest, windowStart: number, maxChars: number): string;
 }
 
 /** Running totals of one pipeline, for benchmarks. */

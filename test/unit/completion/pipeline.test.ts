@@ -2,8 +2,11 @@
 // debounce, prefetch and cancellation. test/integration/pipeline.test.ts runs it on the real model.
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import type { CompletionMode } from '../../../src/completion/lineMode';
 import { CompletionPipeline } from '../../../src/completion/pipeline';
-import type { CompletionRequest, CompletionSettings } from '../../../src/completion/types';
+import type { CompletionRequest, CompletionSettings, ExtraContextSource } from '../../../src/completion/types';
+import type { GenerateRequest } from '../../../src/engine';
+import type { BlockFinder } from '../../../src/postprocess';
 import { FakeEngine } from '../../helpers/fakeEngine';
 
 /** A request on a document with ❚ at the cursor. */
@@ -264,5 +267,76 @@ describe('completion pipeline: cancellation and failures', () => {
     engine.generate = () => Promise.reject(new Error('the worker died'));
     const pipeline = new CompletionPipeline(engine);
     await assert.rejects(pipeline.complete(at(RETURN), settings), /the worker died/);
+  });
+});
+
+describe('completion pipeline: what each engine call is asked', () => {
+  /** `engine`, recording every request it gets. */
+  function recording(engine: FakeEngine) {
+    const requests: GenerateRequest[] = [];
+    const generate = engine.generate.bind(engine);
+    engine.generate = (request, callbacks) => {
+      requests.push(request);
+      return generate(request, callbacks);
+    };
+    return requests;
+  }
+
+  it('post-processes with the document\'s language and the syntax finder, prefetches included', async () => {
+    const asked: string[] = [];
+    const syntax: BlockFinder = { blockAt: (_text, _offset, languageId) => { asked.push(languageId); return undefined; } };
+    const engine = new FakeEngine(() => 'if (x) {\n    y();\n  }');
+    const pipeline = new CompletionPipeline(engine, { syntax });
+    const result = await pipeline.complete(at('function f() {\n  ❚\n}\n'), { ...settings, prefetch: true });
+    assert.equal(result?.text, 'if (x) {\n    y();\n  }');
+    await pipeline.idle();
+    assert.equal(engine.calls.length, 2, 'the request and its prefetch');
+    assert.deepEqual(asked, ['typescript', 'typescript']);
+  });
+
+  const modes: Array<{ doc: string; mode?: CompletionMode; stop: string[] | undefined }> = [
+    { doc: 'const a = ❚', stop: ['\n'] },
+    { doc: 'f(❚);\n', stop: ['\n'] },
+    { doc: 'function f() {\n  ❚\n}\n', stop: undefined },
+    { doc: 'function f() {\n  ❚\n}\n', mode: 'singleLine', stop: ['\n'] },
+    { doc: 'const a = ❚', mode: 'multiLine', stop: undefined },
+  ];
+  for (const c of modes) {
+    it(`stops at a newline or not: ${JSON.stringify(c.doc)} (${c.mode ?? 'auto'})`, async () => {
+      const engine = new FakeEngine(() => 'x');
+      const requests = recording(engine);
+      await new CompletionPipeline(engine).complete(at(c.doc), { ...settings, mode: c.mode });
+      assert.deepEqual(requests[0]?.stopStrings, c.stop);
+    });
+  }
+
+  it('puts extra context before the prefix when the settings ask for it, within its budget', async () => {
+    const gathered: Array<{ windowStart: number; maxChars: number }> = [];
+    const extraContext: ExtraContextSource = {
+      gather: (_request, windowStart, maxChars) => {
+        gathered.push({ windowStart, maxChars });
+        return 'import { x } from "x";\n';
+      },
+    };
+    const engine = new FakeEngine(() => 'x');
+    const pipeline = new CompletionPipeline(engine, { extraContext });
+    await pipeline.complete(at(RETURN), settings);
+    assert.equal(engine.calls[0].prefix, 'function f() {\n  return ');
+    assert.equal(gathered.length, 0, 'off unless asked for');
+
+    await pipeline.complete(at(typedAtReturn('a')), { ...settings, extraContext: true });
+    assert.equal(engine.calls[1].prefix, 'import { x } from "x";\nfunction f() {\n  return a');
+    assert.equal(gathered[0].windowStart, 0);
+    assert.ok(gathered[0].maxChars > 0);
+  });
+
+  it('cuts a long document to the model\'s context window at the pipeline, not the engine', async () => {
+    const engine = new FakeEngine(() => 'x'); // one token a character, 2,048 tokens of context
+    const doc = `${'const a = 1;\n'.repeat(2_000)}❚${'const b = 2;\n'.repeat(2_000)}`;
+    await new CompletionPipeline(engine).complete(at(doc), settings);
+    const { prefix } = engine.calls[0];
+    // The engine keeps a prefix whole when it leaves the suffix a quarter of the room (engine/prompt.ts).
+    const room = engine.info.contextTokens - settings.maxNewTokens - 3;
+    assert.ok(prefix.length <= room - Math.floor(room / 4) && prefix.length > room / 2, String(prefix.length));
   });
 });

@@ -1,0 +1,50 @@
+// How the model's context window is shared between the prefix (extra context at its front), the
+// suffix and the tokens to generate. The pipeline cuts the document to these sizes itself, at
+// stable places (./clip), so that the engine never has to cut the prefix's front — which would drop
+// the extra context first and move the window start. Sizes are in characters, converted from
+// tokens with the language's measured characters per token (./tokenRatio). Pure.
+
+import type { ClipLimits } from './clip';
+
+export interface BudgetInput {
+  contextTokens: number;
+  maxNewTokens: number;
+  charsPerToken: number;
+  /** Characters after the cursor in the document: all of them may not need the suffix's share. */
+  charsAfterCursor: number;
+  /** Whether to keep room for extra context. */
+  extraContext: boolean;
+}
+
+export interface PromptBudget {
+  clip: ClipLimits;
+  /** Most characters of extra context before the prefix (0 without it). */
+  extraChars: number;
+}
+
+/** The engine's floor on prompt tokens, and the FIM control tokens it adds (src/engine/prompt.ts). */
+const MIN_PROMPT_TOKENS = 16;
+const FIM_TOKENS = 3;
+/** Token counts are estimates: what a window really takes varies by some 10% around the ratio. */
+const ESTIMATE_SAFETY = 0.9;
+/** The suffix takes what the prefix leaves, at least this share of the room when it is long (as the
+ *  engine gives it: the engine then cuts nothing from the prefix). */
+const SUFFIX_SHARE = 0.25;
+/** Share of the prefix's side that extra context may take. */
+const EXTRA_SHARE = 0.25;
+
+export function promptBudget(input: BudgetInput, caps: ClipLimits): PromptBudget {
+  const ratio = Math.max(0.5, input.charsPerToken);
+  const room = Math.max(MIN_PROMPT_TOKENS, input.contextTokens - input.maxNewTokens) - FIM_TOKENS;
+  const usable = Math.floor(room * ESTIMATE_SAFETY);
+  const suffixTokens = Math.min(Math.ceil(input.charsAfterCursor / ratio), Math.floor(usable * SUFFIX_SHARE));
+  const prefixSide = Math.max(0, usable - suffixTokens);
+  const extraTokens = input.extraContext ? Math.floor(prefixSide * EXTRA_SHARE) : 0;
+  return {
+    clip: {
+      maxPrefixChars: Math.min(caps.maxPrefixChars, Math.floor((prefixSide - extraTokens) * ratio)),
+      maxSuffixChars: caps.maxSuffixChars,
+    },
+    extraChars: Math.floor(extraTokens * ratio),
+  };
+}
