@@ -273,18 +273,17 @@ function outlineOf(root: Node, text: string, cursor: number, spec: LanguageSpec)
   };
   collect(root, 0);
   const enclosing: Definition[] = [];
-  // The smallest node around the character before the cursor and the cursor: the cursor at the end
-  // of a function's last statement (Python) is in that function.
-  let node: Node | null = root.descendantForIndex(Math.max(0, cursor - 1), cursor);
+  // From the last character with code before the cursor: a cursor on a blank line after a
+  // function's last statement is still in the function when it is indented deeper (Python).
+  const anchor = text.slice(0, cursor).trimEnd().length;
+  let node: Node | null = root.descendantForIndex(Math.max(0, anchor - 1), anchor);
   while (node) {
     if (!spec.scopes.includes(node.type)) {
       node = node.parent;
       continue;
     }
     const outer: Node = scopeAround(node, spec) ?? node;
-    if (node.startIndex < cursor && (cursor < outer.endIndex || (cursor === outer.endIndex && !closesAt(text, cursor)))) {
-      enclosing.unshift(definition(text, outer, node));
-    }
+    if (node.startIndex < cursor && stillIn(text, outer, cursor)) enclosing.unshift(definition(text, outer, node));
     node = outer.parent;
   }
   return { imports, definitions, enclosing };
@@ -320,10 +319,17 @@ function definition(text: string, outer: Node, scope: Node): Definition {
   return { start: outer.startIndex, headerStart: text.lastIndexOf('\n', scope.startIndex - 1) + 1, bodyStart, end: outer.endIndex };
 }
 
-/** A scope that ends right before the cursor with `}` or `end` is closed: typing after it starts new
- *  code. One that ends with its last statement (Python's) is still being written. */
-function closesAt(text: string, cursor: number): boolean {
-  return /(\}|\bend)$/.test(text.slice(Math.max(0, cursor - 4), cursor));
+/** Whether the cursor is in `scope`: before its end; or right after it, or on blank space after it
+ *  indented deeper than its first line, unless it ends with `}` or `end` (typing after those starts
+ *  new code; a scope that ends with its last statement, like Python's, is still being written). */
+function stillIn(text: string, scope: Node, cursor: number): boolean {
+  const end = scope.endIndex;
+  if (cursor < end) return true;
+  if (/(\}|\bend)$/.test(text.slice(Math.max(0, end - 4), end)) || text.slice(end, cursor).trim() !== '') return false;
+  if (cursor === end) return true;
+  const cursorLine = text.slice(text.lastIndexOf('\n', cursor - 1) + 1, cursor);
+  const headerStart = text.lastIndexOf('\n', scope.startIndex - 1) + 1;
+  return cursorLine.trim() === '' && cursorLine.length > /^[ \t]*/.exec(text.slice(headerStart))![0].length;
 }
 
 function scopeAround(node: Node, spec: LanguageSpec): Node | undefined {
