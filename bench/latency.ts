@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { threadCpuMs } from '../src/common/heartbeat';
 import { SETTINGS } from '../src/common/settingsSchema';
 import { CompletionPipeline } from '../src/completion/pipeline';
 import type { CompletionSettings, CompletionSource, PipelineStats } from '../src/completion/types';
@@ -80,19 +81,6 @@ function observed(engine: Engine, calls: { results: GenerateResult[]; aborted: n
   };
 }
 
-/** CPU time of this thread (ms): Node's clock where it has one, else Linux's /proc (10 ms ticks);
- *  undefined elsewhere. */
-function mainThreadCpuMs(): number | undefined {
-  const usage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.();
-  if (usage) return (usage.user + usage.system) / 1000;
-  try {
-    const stat = fs.readFileSync('/proc/thread-self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 1/100 s ticks
-  } catch {
-    return undefined;
-  }
-}
 const processCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 interface RunResult {
@@ -108,9 +96,9 @@ async function run(engine: Engine, files: SessionFile[]): Promise<RunResult> {
   const cpu = { mainMs: 0 as number | undefined, totalMs: 0, keystrokes: 0 };
   const sessions: RunResult['sessions'] = [];
   for (const file of files) {
-    const [main0, total0] = [mainThreadCpuMs(), processCpuMs()];
+    const [main0, total0] = [threadCpuMs({ coarse: true }), processCpuMs()];
     const session = await typeSession(pipeline, file, settings, keyIntervals(1234));
-    const main1 = mainThreadCpuMs();
+    const main1 = threadCpuMs({ coarse: true });
     cpu.mainMs = main0 === undefined || main1 === undefined || cpu.mainMs === undefined ? undefined : cpu.mainMs + main1 - main0;
     cpu.totalMs += processCpuMs() - total0;
     cpu.keystrokes += session.keystrokes;

@@ -4,6 +4,8 @@
 // long without yielding (a block). Late with little CPU: the thread waited for a core on a busy
 // machine, which no code on it caused.
 
+import fs from 'node:fs';
+
 export const BEAT_INTERVAL_MS = 10;
 /** Beats later than this count as late (ms): the extension host's block budget. */
 export const LATE_BEAT_MS = 20;
@@ -13,8 +15,8 @@ const HISTOGRAM_MS = 1000;
 export interface HeartbeatSummary {
   windowMs: number;
   beats: number;
-  /** Most CPU this thread spent between two beats (ms); undefined where the runtime has no
-   *  per-thread CPU clock (Node < 22.19 / 23.9). */
+  /** Most CPU this thread spent between two beats (ms); undefined where Node has no per-thread
+   *  CPU clock (before 23.9). */
   maxBusyMs: number | undefined;
   /** Most a beat came late (ms). */
   maxLateMs: number;
@@ -24,10 +26,19 @@ export interface HeartbeatSummary {
   lateBeats: number;
 }
 
-/** CPU time of the calling thread (ms), or undefined where Node cannot tell. */
-export function threadCpuMs(): number | undefined {
+/** CPU time of the calling thread (ms): Node's clock (process.threadCpuUsage, Node ≥ 23.9), else,
+ *  with `coarse`, Linux's /proc/thread-self/stat (10 ms ticks); undefined where neither exists. */
+export function threadCpuMs({ coarse = false } = {}): number | undefined {
   const usage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.();
-  return usage && (usage.user + usage.system) / 1000;
+  if (usage) return (usage.user + usage.system) / 1000;
+  if (!coarse) return undefined;
+  try {
+    const stat = fs.readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 1/100 s ticks
+  } catch {
+    return undefined;
+  }
 }
 
 export class Heartbeat {

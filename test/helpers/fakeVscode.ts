@@ -19,6 +19,22 @@ export class SnippetString {
   constructor(readonly value: string) {}
 }
 
+export class EventEmitter<T> {
+  private readonly listeners = new Set<(event: T) => void>();
+  readonly event = (listener: (event: T) => void) => {
+    this.listeners.add(listener);
+    return { dispose: () => { this.listeners.delete(listener); } };
+  };
+
+  fire(event: T): void {
+    for (const listener of [...this.listeners]) listener(event);
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
 const settings = new Map<string, unknown>();
 
 export const fakeVscode = {
@@ -27,6 +43,7 @@ export const fakeVscode = {
   Range,
   InlineCompletionItem,
   SnippetString,
+  EventEmitter,
   InlineCompletionTriggerKind: { Invoke: 0, Automatic: 1 },
   ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
   workspace: {
