@@ -9,6 +9,10 @@ import fs from 'node:fs';
 export const BEAT_INTERVAL_MS = 10;
 /** Beats later than this count as late (ms): the extension host's block budget. */
 export const LATE_BEAT_MS = 20;
+/** The extension host's heartbeat while typing (src/host/heartbeat.ts) ends its window after this
+ *  long without an edit (ms): a request's time budget (1.5 s by default) plus a prefetch after it. */
+export const TYPING_QUIET_MS = 3000;
+const HEARTBEAT_LOG_PREFIX = 'host heartbeat while typing:';
 /** Lateness histogram: 1 ms buckets, the last one holding everything from it up. */
 const HISTOGRAM_MS = 1000;
 
@@ -25,6 +29,12 @@ export interface HeartbeatSummary {
   /** Beats later than LATE_BEAT_MS. */
   lateBeats: number;
 }
+
+/** One typing window of the extension host, as logged. */
+export type TypingWindow = HeartbeatSummary & {
+  /** Completion requests the pipeline got in the window. */
+  requests: number;
+};
 
 /** CPU time of the calling thread (ms): Node's clock (process.threadCpuUsage, Node ≥ 23.9), else,
  *  with `coarse`, Linux's /proc/thread-self/stat (10 ms ticks); undefined where neither exists. */
@@ -104,6 +114,22 @@ export class Heartbeat {
     }
     return 0;
   }
+}
+
+/** The log line of a typing window: words, then the same as JSON (the end-to-end test reads it). */
+export function heartbeatLogLine(w: TypingWindow): string {
+  const block = w.maxBusyMs === undefined ? 'unknown (no per-thread CPU clock)' : `${w.maxBusyMs} ms`;
+  const words = `longest block ${block}, latest beat ${w.maxLateMs} ms late (${w.lateBeats} of ${w.beats} over ${LATE_BEAT_MS} ms), `
+    + `${w.requests} completion requests in ${(w.windowMs / 1000).toFixed(1)} s`;
+  return `${HEARTBEAT_LOG_PREFIX} ${words} ${JSON.stringify(w)}`;
+}
+
+/** The typing window a log line holds (a line from the log file may start with a timestamp and
+ *  level), or undefined for any other line. */
+export function parseHeartbeatLine(line: string): TypingWindow | undefined {
+  const at = line.indexOf(HEARTBEAT_LOG_PREFIX);
+  if (at < 0) return undefined;
+  return JSON.parse(line.slice(line.indexOf('{', at))) as TypingWindow;
 }
 
 function round(ms: number): number {

@@ -6,15 +6,9 @@
 // ends in one log line, which the end-to-end test reads.
 
 import * as vscode from 'vscode';
-import { Heartbeat, LATE_BEAT_MS, type HeartbeatSummary } from '../common/heartbeat';
+import { Heartbeat, heartbeatLogLine, TYPING_QUIET_MS } from '../common/heartbeat';
 import type { PipelineStats } from '../completion/types';
 import type { OutputLog } from './output';
-
-/** A pause in typing this long ends the window (ms): a request's time budget (1.5 s by default)
- *  plus a prefetch after it. */
-const QUIET_MS = 3000;
-
-export const HEARTBEAT_LOG_PREFIX = 'host heartbeat while typing:';
 
 export class TypingHeartbeat implements vscode.Disposable {
   private readonly heartbeat = new Heartbeat();
@@ -23,7 +17,11 @@ export class TypingHeartbeat implements vscode.Disposable {
   private requestsAtStart = 0;
 
   /** `stats`: the loaded pipeline's running totals, undefined while no model is loaded. */
-  constructor(private readonly log: OutputLog, private readonly stats: () => PipelineStats | undefined) {
+  constructor(
+    private readonly log: Pick<OutputLog, 'info'>,
+    private readonly stats: () => PipelineStats | undefined,
+    private readonly quietMs = TYPING_QUIET_MS,
+  ) {
     this.listener = vscode.workspace.onDidChangeTextDocument((event) => {
       if (event.contentChanges.length > 0 && event.document === vscode.window.activeTextEditor?.document) this.typed();
     });
@@ -41,19 +39,13 @@ export class TypingHeartbeat implements vscode.Disposable {
       this.heartbeat.start();
     }
     clearTimeout(this.quietTimer);
-    this.quietTimer = setTimeout(() => this.windowEnded(), QUIET_MS);
+    this.quietTimer = setTimeout(() => this.windowEnded(), this.quietMs);
   }
 
   private windowEnded(): void {
     const summary = this.heartbeat.stop();
     // A model loaded during the window brings a pipeline whose totals start again at 0.
     const requests = Math.max(0, (this.stats()?.requests ?? 0) - this.requestsAtStart);
-    if (summary && requests > 0) this.log.info(describe(summary, requests));
+    if (summary && requests > 0) this.log.info(heartbeatLogLine({ ...summary, requests }));
   }
-}
-
-function describe(s: HeartbeatSummary, requests: number): string {
-  const block = s.maxBusyMs === undefined ? 'unknown (no per-thread CPU clock)' : `${s.maxBusyMs} ms`;
-  const words = `longest block ${block}, latest beat ${s.maxLateMs} ms late (${s.lateBeats} of ${s.beats} over ${LATE_BEAT_MS} ms), ${requests} completion requests in ${(s.windowMs / 1000).toFixed(1)} s`;
-  return `${HEARTBEAT_LOG_PREFIX} ${words} ${JSON.stringify({ ...s, requests })}`;
 }

@@ -13,6 +13,9 @@
 //   E2E_READY_TIMEOUT_MS     wait for ready at most this long (default 120000)
 //   E2E_GHOST_TIMEOUT_MS     wait for ghost text at most this long per file (default 45000)
 //   E2E_TASKS=0              skip the Explain / Refactor cases (e.g. for a toy extension)
+//   E2E_HOST_BLOCK=0         skip typing while completions run to measure the longest block of the
+//                            extension host (./hostBlock.ts; needs Flashcode's heartbeat log line)
+//   E2E_MAX_BLOCK_MS=20      fail the host-block case above this many ms
 //   E2E_BAD_CLOUD=1          also switch the cloud settings through a stalled endpoint, a malformed URL,
 //                            an endpoint that is down and no key (~30 s more; edits settings.json in the UI)
 //   E2E_KEEP=1               keep the temp run folder even when everything passed
@@ -31,6 +34,7 @@ import {
   CLOUD_MODEL, cloudCancelCase, cloudFallbackCase, explainCloudCase, explainLocalCase, prepareTaskFiles, refactorLocalCase, refactorRefusedCase, setCloudKeyCase,
 } from './tasks';
 import { brokenCloudCase, excludedFileCase, hugeSelectionCase, prepareBadInputFiles, type BadInputContext } from './badInputs';
+import { hostBlockCase, MAX_BLOCK_MS, prepareHostBlockFiles } from './hostBlock';
 
 interface Case {
   name: string;
@@ -56,6 +60,7 @@ const options = {
   readyTimeoutMs: Number(process.env.E2E_READY_TIMEOUT_MS ?? 120_000),
   ghostTimeoutMs: Number(process.env.E2E_GHOST_TIMEOUT_MS ?? 45_000),
   tasks: process.env.E2E_TASKS !== '0',
+  hostBlock: process.env.E2E_HOST_BLOCK !== '0',
   badCloud: process.env.E2E_BAD_CLOUD === '1',
   keep: process.env.E2E_KEEP === '1',
   ci: process.env.CI === 'true',
@@ -126,6 +131,7 @@ function prepareWorkspace(run: RunDir): void {
   for (const c of CASES) fs.writeFileSync(path.join(run.workspace, c.file), '');
   prepareTaskFiles(run.workspace);
   prepareBadInputFiles(run.workspace);
+  prepareHostBlockFiles(run.workspace);
 }
 
 /** User settings with the cloud on and pointed at the loopback server (short tasks still stay local). */
@@ -277,6 +283,12 @@ async function main(): Promise<void> {
     await step(`case:${c.file}`, () => test(c.name, (details) => ghostTextCase(c, run!, details)));
   }
 
+  const HOST_BLOCK_CASE = `responsiveness: typing while completions run holds the extension host at most ${MAX_BLOCK_MS} ms`;
+  if (options.hostBlock) {
+    if (ready) await step('case:host-block', () => test(HOST_BLOCK_CASE, (details) => hostBlockCase(session!, run!, details)));
+    else results.push({ name: HOST_BLOCK_CASE, ok: false, ms: 0, error: 'not run: VS Code did not get ready' });
+  }
+
   const bad = (): BadInputContext => ({
     session: session!, server: cloudServer!, cloudSettings: (overrides) => session!.replaceUserSettings(cloudSettings(cloudServer!, overrides)),
   });
@@ -305,7 +317,7 @@ async function main(): Promise<void> {
     await session.screenshot('e2e-final.png').catch(() => {});
     await session.stop();
   }
-  finish(run, { codeServerVersion: env.codeServerVersion });
+  finish(run, { codeServerVersion: env.codeServerVersion, hostBlock: results.find((r) => r.name === HOST_BLOCK_CASE)?.details });
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

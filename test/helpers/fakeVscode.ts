@@ -36,6 +36,8 @@ export class EventEmitter<T> {
 }
 
 const settings = new Map<string, unknown>();
+/** Fire to make the host see an edit: `{ document, contentChanges }`. */
+const documentChanges = new EventEmitter<unknown>();
 
 export const fakeVscode = {
   settings,
@@ -46,7 +48,10 @@ export const fakeVscode = {
   EventEmitter,
   InlineCompletionTriggerKind: { Invoke: 0, Automatic: 1 },
   ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+  documentChanges,
+  window: { activeTextEditor: undefined as { document: unknown } | undefined },
   workspace: {
+    onDidChangeTextDocument: documentChanges.event,
     getConfiguration: () => ({
       get: (key: string) => settings.get(key),
       inspect: (key: string) => ({ key, globalValue: settings.get(key) }),
