@@ -6,13 +6,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeError } from './common/describeError';
+import { languageIdForFile, languageIdForName } from './common/languageIds';
 import { boundedInteger, SETTINGS, type NumberSetting } from './common/settingsSchema';
+import type { CompletionMode } from './completion/lineMode';
 import { CompletionPipeline } from './completion/pipeline';
+import { ExtraContext } from './context/extraContext';
+import { SyntaxService } from './context/syntax';
 import { EngineError } from './engine';
 import { loadInProcessEngine } from './engine/local';
 import { evaluate, type EvalOptions } from './eval/command';
 import { formatTable } from './eval/report';
 import { parseTasks, TaskFileError } from './eval/tasks';
+
+const SHARED_OPTIONS = `  --mode MODE           ${SETTINGS.completionMode.values.join(' | ')}: how much a suggestion may cover (default ${SETTINGS.completionMode.default})
+  --extra-context on|off  imports and enclosing signatures from outside the window (default ${SETTINGS.extraContext.default ? 'on' : 'off'})`;
 
 const COMPLETE_USAGE = `Usage: node dist/cli.js complete --file FILE --offset N [options]
 
@@ -22,10 +29,12 @@ Options:
   --file FILE           the document (read as UTF-8; a leading byte-order mark is dropped, as VS Code does)
   --offset N            cursor position in UTF-16 code units from the start of the text (what
                         JavaScript's string indices and VS Code's document.offsetAt count), 0 … length
+  --language ID         VS Code language id (or a name like "ts", "py"; default: from the file's extension)
   --model DIR           model directory (default: the bundled model, dist/models/default)
   --max-tokens N        most tokens to generate (default ${SETTINGS.maxTokens.default}, ${SETTINGS.maxTokens.minimum}–${SETTINGS.maxTokens.maximum})
   --time-budget-ms N    wall-clock budget for the generation (default ${SETTINGS.timeBudgetMs.default})
   --threads N           ONNX Runtime threads (default ${SETTINGS.threads.default})
+${SHARED_OPTIONS}
   --json                print {"completion", "ttfsMs", "totalMs", "promptTokens", "generatedTokens"}
   -h, --help            show this help
 
@@ -33,6 +42,8 @@ Exit codes: 0 success (an empty completion included), 1 the model could not be l
 2 bad arguments.`;
 
 const DEFAULT_TASKS = path.join(__dirname, '..', 'models', 'eval', 'heldout-fim.jsonl');
+/** tree-sitter's runtime and grammars, next to the bundle (scripts/build.mjs). */
+const SYNTAX_DIR = path.join(__dirname, 'syntaxes');
 
 const EVAL_USAGE = `Usage: node dist/cli.js eval [options]
 
@@ -49,6 +60,7 @@ Options:
   --max-tokens N        most tokens to generate (default ${SETTINGS.maxTokens.default})
   --time-budget-ms N    wall-clock budget of one completion (default ${SETTINGS.timeBudgetMs.default})
   --threads N           ONNX Runtime threads (default ${SETTINGS.threads.default})
+${SHARED_OPTIONS}
   --out FILE            write each task's result as JSONL (id, expected, got, exact, editSimilarity, …)
   --json                print one JSON object: {"tasks", "exactMatch", "editSimilarity", "byLanguage", …}
   -h, --help            show this help
@@ -64,6 +76,9 @@ interface CompleteArgs {
   file: string;
   text: string;
   offset: number;
+  languageId: string;
+  mode: CompletionMode;
+  extraContext: boolean;
   modelDir: string;
   maxNewTokens: number;
   timeBudgetMs: number;
@@ -76,8 +91,9 @@ function parseCompleteArgs(argv: string[]): CompleteArgs | 'help' {
     args: argv,
     allowPositionals: true,
     options: {
-      file: { type: 'string' }, offset: { type: 'string' }, model: { type: 'string' },
+      file: { type: 'string' }, offset: { type: 'string' }, model: { type: 'string' }, language: { type: 'string' },
       'max-tokens': { type: 'string' }, 'time-budget-ms': { type: 'string' }, threads: { type: 'string' },
+      mode: { type: 'string' }, 'extra-context': { type: 'string' },
       json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -91,6 +107,9 @@ function parseCompleteArgs(argv: string[]): CompleteArgs | 'help' {
     file: values.file,
     text,
     offset,
+    languageId: values.language === undefined ? languageIdForFile(values.file) : languageIdForName(values.language),
+    mode: modeArg(values.mode),
+    extraContext: onOffArg('--extra-context', values['extra-context'], SETTINGS.extraContext.default),
     modelDir: values.model ?? path.join(__dirname, 'models', 'default'),
     maxNewTokens: integerArg('--max-tokens', values['max-tokens'], SETTINGS.maxTokens),
     timeBudgetMs: integerArg('--time-budget-ms', values['time-budget-ms'], SETTINGS.timeBudgetMs),
@@ -110,6 +129,7 @@ function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
     options: {
       tasks: { type: 'string' }, limit: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' },
       'max-tokens': { type: 'string' }, 'time-budget-ms': { type: 'string' }, threads: { type: 'string' },
+      mode: { type: 'string' }, 'extra-context': { type: 'string' },
       json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -128,9 +148,25 @@ function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
     threads: integerArg('--threads', values.threads, SETTINGS.threads),
     maxNewTokens: integerArg('--max-tokens', values['max-tokens'], SETTINGS.maxTokens),
     timeBudgetMs: integerArg('--time-budget-ms', values['time-budget-ms'], SETTINGS.timeBudgetMs),
+    mode: modeArg(values.mode),
+    extraContext: onOffArg('--extra-context', values['extra-context'], SETTINGS.extraContext.default),
+    syntaxDir: SYNTAX_DIR,
     out: values.out,
     json: values.json,
   };
+}
+
+function modeArg(raw: string | undefined): CompletionMode {
+  if (raw === undefined) return SETTINGS.completionMode.default;
+  const mode = SETTINGS.completionMode.values.find((m) => m === raw);
+  if (!mode) throw new UsageError(`--mode must be one of ${SETTINGS.completionMode.values.join(', ')}, got ${JSON.stringify(raw)}`);
+  return mode;
+}
+
+function onOffArg(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  if (raw !== 'on' && raw !== 'off') throw new UsageError(`${name} must be on or off, got ${JSON.stringify(raw)}`);
+  return raw === 'on';
 }
 
 function integerArg(name: string, raw: string | undefined, bounds: NumberSetting): number {
@@ -152,10 +188,13 @@ function readText(option: string, file: string): string {
 
 async function complete(args: CompleteArgs): Promise<void> {
   const engine = await loadInProcessEngine({ modelDir: args.modelDir, threads: args.threads, ortWasmDir: path.join(__dirname, 'ort') });
+  const syntax = await loadSyntax(args.languageId);
   try {
     const startMs = performance.now();
-    const request = { document: args.text, offset: args.offset, languageId: '', fileName: path.resolve(args.file) };
-    const result = await new CompletionPipeline(engine).complete(request, { maxNewTokens: args.maxNewTokens, timeBudgetMs: args.timeBudgetMs });
+    const request = { document: args.text, offset: args.offset, languageId: args.languageId, fileName: path.resolve(args.file) };
+    const pipeline = new CompletionPipeline(engine, syntax ? { syntax, extraContext: new ExtraContext({ outlines: syntax }) } : {});
+    const settings = { maxNewTokens: args.maxNewTokens, timeBudgetMs: args.timeBudgetMs, mode: args.mode, extraContext: args.extraContext };
+    const result = await pipeline.complete(request, settings);
     const completion = result?.text ?? '';
     if (args.json) {
       const totalMs = result?.latencyMs ?? performance.now() - startMs;
@@ -170,7 +209,21 @@ async function complete(args: CompleteArgs): Promise<void> {
       process.stdout.write(`${completion}\n`);
     }
   } finally {
+    syntax?.dispose();
     await engine.dispose();
+  }
+}
+
+/** tree-sitter with `languageId`'s grammar loaded; undefined when it cannot load (the completion is
+ *  then truncated by indentation). */
+async function loadSyntax(languageId: string): Promise<SyntaxService | undefined> {
+  try {
+    const syntax = await SyntaxService.load(SYNTAX_DIR);
+    await syntax.warm(languageId);
+    return syntax;
+  } catch (error) {
+    process.stderr.write(`flashcode: tree-sitter did not load from ${SYNTAX_DIR} (${describeError(error)})\n`);
+    return undefined;
   }
 }
 

@@ -2,6 +2,7 @@
 // contributes.configuration declares the same (a unit test holds them together); the host reads
 // them through src/host/settings.ts and the CLI takes its defaults from here.
 
+import { COMPLETION_MODES, type CompletionMode } from '../completion/lineMode';
 import { DEFAULT_EXCLUDE_PATTERNS } from '../privacy/exclude';
 import { DEFAULT_LANGUAGES } from './completionGate';
 
@@ -20,6 +21,8 @@ export const SETTINGS = {
   timeBudgetMs: { key: 'flashcode.completion.timeBudgetMs', default: 1500, minimum: 100, maximum: 10_000 },
   debounceMs: { key: 'flashcode.completion.debounceMs', default: 75, minimum: 0, maximum: 1000 },
   prefetch: { key: 'flashcode.completion.prefetch', default: true },
+  completionMode: { key: 'flashcode.completion.mode', default: 'auto' as CompletionMode, values: COMPLETION_MODES },
+  extraContext: { key: 'flashcode.completion.extraContext', default: true },
   modelPath: { key: 'flashcode.engine.modelPath', default: '' },
   threads: { key: 'flashcode.engine.threads', default: 1, minimum: 1, maximum: 8 },
   cloudEnabled: { key: 'flashcode.cloud.enabled', default: false },
@@ -29,7 +32,7 @@ export const SETTINGS = {
   cloudTimeoutMs: { key: 'flashcode.cloud.timeoutMs', default: 30_000, minimum: 1000, maximum: 600_000 },
   cloudExclude: { key: 'flashcode.cloud.exclude', default: DEFAULT_EXCLUDE_PATTERNS },
   localMaxTokens: { key: 'flashcode.router.localMaxTokens', default: 2048, minimum: 256, maximum: 1_000_000 },
-} as const satisfies Record<string, { key: string; default: unknown; minimum?: number; maximum?: number }>;
+} as const satisfies Record<string, { key: string; default: unknown; minimum?: number; maximum?: number; values?: readonly unknown[] }>;
 
 /** An integer within the setting's bounds; the default for anything that is not a finite number
  *  (VS Code does not enforce a schema on what it hands back). */

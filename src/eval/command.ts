@@ -1,8 +1,14 @@
-// `node dist/cli.js eval`: load the model, run the tasks (see ./run), write each task's result as
-// it comes (--out), report progress about every tenth of the way, and return the report to print.
+// `node dist/cli.js eval`: load the model and tree-sitter, run the tasks (see ./run), write each
+// task's result as it comes (--out), report progress about every tenth of the way, and return the
+// report to print.
 
 import fs from 'node:fs';
 import { describeError } from '../common/describeError';
+import { languageIdForName } from '../common/languageIds';
+import type { CompletionMode } from '../completion/lineMode';
+import type { PipelineOptions } from '../completion/pipeline';
+import { ExtraContext } from '../context/extraContext';
+import { SyntaxService } from '../context/syntax';
 import { loadInProcessEngine } from '../engine/local';
 import { buildReport, type EvalReport } from './report';
 import { runEval, type TaskResult } from './run';
@@ -16,6 +22,11 @@ export interface EvalOptions {
   threads: number;
   maxNewTokens: number;
   timeBudgetMs: number;
+  mode: CompletionMode;
+  extraContext: boolean;
+  /** tree-sitter's runtime and grammars (dist/syntaxes); without it, no syntax-aware truncation
+   *  and no header from the file. */
+  syntaxDir?: string;
   /** JSONL file for per-task results. */
   out?: string;
 }
@@ -25,6 +36,7 @@ export async function evaluate(options: EvalOptions, progress: (line: string) =>
   const out = options.out === undefined ? undefined : openOut(options.out);
   try {
     const engine = await loadInProcessEngine({ modelDir: options.modelDir, threads: options.threads, ortWasmDir: options.ortWasmDir });
+    const syntax = options.syntaxDir === undefined ? undefined : await loadSyntax(options.syntaxDir, options.tasks, progress);
     try {
       const total = options.tasks.length;
       const every = Math.max(1, Math.ceil(total / 10));
@@ -38,21 +50,38 @@ export async function evaluate(options: EvalOptions, progress: (line: string) =>
           progress(`eval: ${done}/${total} tasks, ${(elapsedMs / 1000).toFixed(1)} s, exact match so far ${(exact / done).toFixed(3)}`);
         }
       };
-      const settings = { maxNewTokens: options.maxNewTokens, timeBudgetMs: options.timeBudgetMs };
-      const results = await runEval(engine, options.tasks, settings, onResult);
+      const { maxNewTokens, timeBudgetMs, mode, extraContext } = options;
+      const pipelineOptions: PipelineOptions = syntax ? { syntax, extraContext: new ExtraContext({ outlines: syntax }) } : {};
+      const results = await runEval(engine, options.tasks, { maxNewTokens, timeBudgetMs, mode, extraContext }, onResult, pipelineOptions);
       return buildReport(results, {
         model: engine.info.id,
         modelDir: options.modelDir,
         threads: options.threads,
-        maxTokens: options.maxNewTokens,
-        timeBudgetMs: options.timeBudgetMs,
+        maxTokens: maxNewTokens,
+        timeBudgetMs,
+        mode,
+        extraContext,
         totalMs: results.reduce((sum, r) => sum + r.ms, 0),
       });
     } finally {
+      syntax?.dispose();
       await engine.dispose();
     }
   } finally {
     if (out !== undefined) fs.closeSync(out);
+  }
+}
+
+/** tree-sitter with the grammars of the tasks' languages loaded; undefined (and a line on stderr)
+ *  when it cannot load: the tasks still run, truncated by indentation. */
+async function loadSyntax(dir: string, tasks: readonly EvalTask[], progress: (line: string) => void): Promise<SyntaxService | undefined> {
+  try {
+    const syntax = await SyntaxService.load(dir, { log: progress });
+    for (const languageId of new Set(tasks.map((t) => languageIdForName(t.language)))) await syntax.warm(languageId);
+    return syntax;
+  } catch (error) {
+    progress(`eval: tree-sitter did not load from ${dir} (${describeError(error)}); truncating by indentation`);
+    return undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 // Task results → the numbers `npm run eval` prints: means overall, per language and per kind,
 // time per task, and why generation stopped (time-budget stops make a score depend on the machine).
 
+import type { CompletionMode } from '../completion/lineMode';
 import type { TaskResult } from './run';
 
 export interface Scores {
@@ -17,6 +18,9 @@ export interface RunInfo {
   threads: number;
   maxTokens: number;
   timeBudgetMs: number;
+  /** flashcode.completion.mode and .extraContext as the run had them. */
+  mode: CompletionMode;
+  extraContext: boolean;
   /** Wall-clock time of all scored tasks (not the model load or the warm-up). */
   totalMs: number;
 }
@@ -45,7 +49,7 @@ export function formatTable(report: EvalReport): string {
   const row = (name: string, s: Scores) =>
     `${name.padEnd(16)} ${String(s.tasks).padStart(6)} ${s.exactMatch.toFixed(3).padStart(11)} ${s.editSimilarity.toFixed(3).padStart(15)}`;
   return [
-    `model ${report.model} (${report.modelDir}), ${report.threads} thread(s), max ${report.maxTokens} tokens, budget ${report.timeBudgetMs} ms`,
+    `model ${report.model} (${report.modelDir}), ${report.threads} thread(s), max ${report.maxTokens} tokens, budget ${report.timeBudgetMs} ms, mode ${report.mode}, extra context ${report.extraContext ? 'on' : 'off'}`,
     '',
     `${'group'.padEnd(16)} ${'tasks'.padStart(6)} ${'exact match'.padStart(11)} ${'edit similarity'.padStart(15)}`,
     row('all', report),

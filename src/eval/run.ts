@@ -1,8 +1,10 @@
 // One evaluation, top to bottom: for each task the document is prefix + suffix with the cursor
-// between them → the completion pipeline the extension runs (clipping, prompt fitting, greedy
-// generation, post-processing) → the score against the expected text. Tasks run one at a time.
+// between them → the completion pipeline the extension runs (clipping, extra context, prompt
+// fitting, greedy generation, post-processing) → the score against the expected text. Tasks run one
+// at a time.
 
-import { CompletionPipeline } from '../completion/pipeline';
+import { languageIdForName } from '../common/languageIds';
+import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
 import type { CompletionRequest, CompletionSettings } from '../completion/types';
 import type { Engine, StopReason } from '../engine';
 import { scoreCompletion, type Score } from './score';
@@ -27,8 +29,9 @@ export async function runEval(
   tasks: readonly EvalTask[],
   settings: CompletionSettings,
   onResult?: (result: TaskResult, done: number) => void,
+  pipelineOptions: PipelineOptions = {},
 ): Promise<TaskResult[]> {
-  const pipeline = new CompletionPipeline(engine);
+  const pipeline = new CompletionPipeline(engine, pipelineOptions);
   // Unscored warm-up, so the first task's time budget is not spent on first-run allocations.
   if (tasks.length > 0) await pipeline.complete(requestFor(tasks[0]), settings);
 
@@ -58,7 +61,7 @@ export function requestFor(task: EvalTask): CompletionRequest {
   return {
     document: task.prefix + task.suffix,
     offset: task.prefix.length,
-    languageId: task.language,
+    languageId: languageIdForName(task.language),
     fileName: `eval-task-${task.line}`,
   };
 }

@@ -42,6 +42,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
         timeBudgetMs: settings.timeBudgetMs,
         debounceMs: settings.debounceMs,
         prefetch: settings.prefetch && !gate.batterySaving,
+        mode: settings.mode,
+        extraContext: settings.extraContext,
       }, controller.signal);
       if (!result) return undefined;
       this.onCompleted(result);

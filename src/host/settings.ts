@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { languageMap, ownEntries, type LanguageMap } from '../common/completionGate';
 import { boundedInteger, SETTINGS } from '../common/settingsSchema';
+import type { CompletionMode } from '../completion/lineMode';
 
 export interface Settings {
   completion: CompletionSettings;
@@ -20,6 +21,8 @@ export interface CompletionSettings {
   timeBudgetMs: number;
   debounceMs: number;
   prefetch: boolean;
+  mode: CompletionMode;
+  extraContext: boolean;
 }
 
 export interface CloudSettings {
@@ -37,6 +40,8 @@ export function readSettings(): Settings {
   const enabled = config.get<unknown>(SETTINGS.completionEnabled.key);
   const pauseOnBattery = config.get<unknown>(SETTINGS.pauseOnBattery.key);
   const prefetch = config.get<unknown>(SETTINGS.prefetch.key);
+  const mode = config.get<unknown>(SETTINGS.completionMode.key);
+  const extraContext = config.get<unknown>(SETTINGS.extraContext.key);
   const modelPath = config.get<unknown>(SETTINGS.modelPath.key);
   return {
     completion: {
@@ -47,6 +52,8 @@ export function readSettings(): Settings {
       timeBudgetMs: boundedInteger(config.get<unknown>(SETTINGS.timeBudgetMs.key), SETTINGS.timeBudgetMs),
       debounceMs: boundedInteger(config.get<unknown>(SETTINGS.debounceMs.key), SETTINGS.debounceMs),
       prefetch: typeof prefetch === 'boolean' ? prefetch : SETTINGS.prefetch.default,
+      mode: SETTINGS.completionMode.values.find((m) => m === mode) ?? SETTINGS.completionMode.default,
+      extraContext: typeof extraContext === 'boolean' ? extraContext : SETTINGS.extraContext.default,
     },
     engine: {
       modelPath: typeof modelPath === 'string' ? modelPath : SETTINGS.modelPath.default,

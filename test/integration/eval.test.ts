@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SETTINGS } from '../../src/common/settingsSchema';
 import { CompletionPipeline } from '../../src/completion/pipeline';
 import type { InProcessEngine } from '../../src/engine/inProcessEngine';
 import { loadInProcessEngine } from '../../src/engine/local';
@@ -33,7 +34,9 @@ describe('eval on the fixture model', () => {
 
   it('scores every task of the fixture file, per language and per kind', async () => {
     const results = await runEval(engine, tasks, settings);
-    const report = buildReport(results, { model: engine.info.id, modelDir: fixtureModelDir, threads: 1, maxTokens: 16, timeBudgetMs: 30_000, totalMs: 0 });
+    const report = buildReport(results, {
+      model: engine.info.id, modelDir: fixtureModelDir, threads: 1, maxTokens: 16, timeBudgetMs: 30_000, mode: 'auto', extraContext: false, totalMs: 0,
+    });
     assert.equal(report.tasks, tasks.length);
     for (const s of [report, ...Object.values(report.byLanguage), ...Object.values(report.byKind)]) {
       inUnit(s.exactMatch);
@@ -91,7 +94,7 @@ describe('cli: eval', () => {
     const report = JSON.parse(result.stdout);
     assert.deepEqual(Object.keys(report), [
       'tasks', 'exactMatch', 'editSimilarity', 'byLanguage', 'byKind', 'model', 'modelDir', 'threads', 'maxTokens',
-      'timeBudgetMs', 'totalMs', 'msPerTask', 'stopReasons',
+      'timeBudgetMs', 'mode', 'extraContext', 'totalMs', 'msPerTask', 'stopReasons',
     ]);
     assert.equal(report.tasks, 6);
     assert.deepEqual(Object.keys(report.byLanguage), ['javascript', 'python', 'typescript']);
@@ -107,6 +110,16 @@ describe('cli: eval', () => {
       for (const key of ['id', 'language', 'expected', 'got', 'exact', 'editSimilarity']) assert.ok(key in l, key);
     }
     assert.equal(report.exactMatch, Math.round((lines.reduce((sum, l) => sum + l.exact, 0) / 6) * 10_000) / 10_000);
+  });
+
+  it('reports the mode and extra context it ran with, the settings\' defaults unless given', () => {
+    const defaults = JSON.parse(run('--json', '--tasks', tasksFile, '--model', fixtureModelDir, '--limit', '1', '--max-tokens', '2').stdout);
+    assert.deepEqual([defaults.mode, defaults.extraContext], [SETTINGS.completionMode.default, SETTINGS.extraContext.default]);
+    const given = JSON.parse(run('--json', '--tasks', tasksFile, '--model', fixtureModelDir, '--limit', '1', '--max-tokens', '2', '--mode', 'singleLine', '--extra-context', 'off').stdout);
+    assert.deepEqual([given.mode, given.extraContext], ['singleLine', false]);
+    const bad = run('--tasks', tasksFile, '--mode', 'lines');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--mode must be one of auto, singleLine, multiLine/);
   });
 
   it('prints a table without --json and honours --limit', () => {

@@ -37,6 +37,12 @@ describe('settings', () => {
     });
   }
 
+  it('package.json offers exactly the values the reader accepts', () => {
+    for (const setting of Object.values(SETTINGS)) {
+      if ('values' in setting) assert.deepEqual((properties[setting.key] as { enum?: unknown }).enum, [...setting.values], setting.key);
+    }
+  });
+
   it('flashcode.cloud.exclude defaults to the privacy module\'s patterns, in package.json too', () => {
     assert.deepEqual(properties[SETTINGS.cloudExclude.key]?.default, [...DEFAULT_EXCLUDE_PATTERNS]);
     assert.equal(SETTINGS.cloudExclude.default, DEFAULT_EXCLUDE_PATTERNS);
