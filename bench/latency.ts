@@ -36,10 +36,12 @@ const FILES: { path: string; languageId: string }[] = [
 ];
 const LARGE_FILE = '/usr/lib/python3.11/difflib.py';
 
-/** What the inline provider passes with the default settings. */
+/** What the inline provider (src/host/inlineProvider.ts) passes with the default settings. The
+ *  pipeline is built below as EngineHost builds it: keep the two alike. */
 const settings: CompletionSettings = {
   maxNewTokens: SETTINGS.maxTokens.default, timeBudgetMs: SETTINGS.timeBudgetMs.default,
   debounceMs: SETTINGS.debounceMs.default, prefetch: SETTINGS.prefetch.default,
+  mode: SETTINGS.completionMode.default, extraContext: SETTINGS.extraContext.default,
 };
 
 const TARGETS = { incrementalP50Ms: 100, incrementalP95Ms: 250, firstRequestLargeFileP50Ms: 1000 };
