@@ -8,7 +8,7 @@ import { AbortedError } from './errors';
 import type { KvCache } from './kvCache';
 import type { Model } from './model';
 import { sampleToken, seededRandom } from './sampling';
-import { MAX_DRAFT_TOKENS, verifyDrafts, type Drafter } from './speculate';
+import { MAX_DRAFT_TOKENS, nextDraftLength, verifyDrafts, type Drafter } from './speculate';
 import type { TextTokenizer } from './tokenizer';
 import type { GenerateCallbacks, GenerateRequest, GenerateResult, StopReason } from './types';
 
@@ -44,6 +44,7 @@ export async function generateTokens(input: GenerateInput, request: GenerateRequ
   const ids: number[] = [];
   /** Accepted drafts not yet taken: already run (the cache holds them), `logits` follows the last. */
   const drafted: number[] = [];
+  let draftLength = MAX_DRAFT_TOKENS;
   let draftTokens = 0;
   let acceptedDraftTokens = 0;
   let text = '';
@@ -75,7 +76,7 @@ export async function generateTokens(input: GenerateInput, request: GenerateRequ
     if (elapsedMs() >= request.timeBudgetMs) { stopReason = 'time-budget'; break; }
     if (alreadyRun) continue;
     // Drafts never reach past the token limit (the pass itself gives one more token) or the context.
-    const room = Math.min(MAX_DRAFT_TOKENS, request.maxNewTokens - ids.length - 1, input.contextTokens - kv.length - 1);
+    const room = Math.min(draftLength, request.maxNewTokens - ids.length - 1, input.contextTokens - kv.length - 1);
     const drafts = drafter && room > 0 ? drafter(context, room).slice(0, room) : [];
     if (drafts.length === 0) {
       logits = await model.forward([next], kv);
@@ -84,6 +85,7 @@ export async function generateTokens(input: GenerateInput, request: GenerateRequ
     const verified = await verifyDrafts(model, kv, next, drafts);
     draftTokens += drafts.length;
     acceptedDraftTokens += verified.accepted.length;
+    draftLength = nextDraftLength(drafts.length, verified.accepted.length);
     drafted.push(...verified.accepted);
     logits = verified.logits;
   }

@@ -37,6 +37,13 @@ export const lookupDrafts: Drafter = (context, maxDrafts) => {
   return [];
 };
 
+/** Drafts to ask for after a pass that verified `drafted` and kept `accepted` of them: twice as many
+ *  after it kept all, one more than it kept otherwise, so runs of rejected drafts cost little more
+ *  than plain decoding (one draft per pass) while a repeating stretch soon gets the full length. */
+export function nextDraftLength(drafted: number, accepted: number): number {
+  return accepted === drafted ? Math.min(MAX_DRAFT_TOKENS, 2 * Math.max(1, drafted)) : accepted + 1;
+}
+
 export interface Verified {
   /** The leading drafts greedy decoding would have produced; their keys and values stay in the cache. */
   accepted: number[];

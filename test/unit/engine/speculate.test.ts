@@ -1,6 +1,7 @@
-// Prompt lookup: which earlier tokens are proposed as drafts for the context's continuation.
+// Prompt lookup: which earlier tokens are proposed as drafts for the context's continuation, and how
+// many the next pass asks for.
 import assert from 'node:assert/strict';
-import { lookupDrafts, MAX_DRAFT_TOKENS } from '../../../src/engine/speculate';
+import { lookupDrafts, MAX_DRAFT_TOKENS, nextDraftLength } from '../../../src/engine/speculate';
 
 describe('lookupDrafts', () => {
   const cases: { name: string; context: number[]; max: number; drafts: number[] }[] = [
@@ -26,4 +27,14 @@ describe('lookupDrafts', () => {
     const line = Array.from({ length: 20 }, (_, i) => i);
     assert.deepEqual(lookupDrafts([...line, ...line.slice(0, 3)], MAX_DRAFT_TOKENS), line.slice(3, 3 + MAX_DRAFT_TOKENS));
   });
+});
+
+describe('nextDraftLength', () => {
+  const cases: [drafted: number, accepted: number, next: number][] = [
+    [8, 8, MAX_DRAFT_TOKENS], [1, 1, 2], [2, 2, 4], [3, 3, 6], [4, 4, 8], [6, 6, MAX_DRAFT_TOKENS],
+    [8, 0, 1], [8, 3, 4], [1, 0, 1], [4, 2, 3],
+  ];
+  for (const [drafted, accepted, next] of cases) {
+    it(`${accepted} of ${drafted} kept → ${next}`, () => assert.equal(nextDraftLength(drafted, accepted), next));
+  }
 });
