@@ -10,11 +10,10 @@ import { languageIdForFile, languageIdForName } from './common/languageIds';
 import { boundedInteger, SETTINGS, type NumberSetting } from './common/settingsSchema';
 import type { CompletionMode } from './completion/lineMode';
 import { CompletionPipeline } from './completion/pipeline';
-import { ExtraContext } from './context/extraContext';
 import { SyntaxService } from './context/syntax';
 import { EngineError } from './engine';
 import { loadInProcessEngine } from './engine/local';
-import { evaluate, type EvalOptions } from './eval/command';
+import { evaluate, unhurriedSyntax, type EvalOptions } from './eval/command';
 import { formatTable } from './eval/report';
 import { parseTasks, TaskFileError } from './eval/tasks';
 
@@ -192,7 +191,7 @@ async function complete(args: CompleteArgs): Promise<void> {
   try {
     const startMs = performance.now();
     const request = { document: args.text, offset: args.offset, languageId: args.languageId, fileName: path.resolve(args.file) };
-    const pipeline = new CompletionPipeline(engine, syntax ? { syntax, extraContext: new ExtraContext({ outlines: syntax }) } : {});
+    const pipeline = new CompletionPipeline(engine, syntax ? unhurriedSyntax(syntax) : {});
     const settings = { maxNewTokens: args.maxNewTokens, timeBudgetMs: args.timeBudgetMs, mode: args.mode, extraContext: args.extraContext };
     const result = await pipeline.complete(request, settings);
     const completion = result?.text ?? '';

@@ -7,7 +7,7 @@
 import type { CompletionRequest, ExtraContextSource } from '../completion/types';
 import { fileHeader } from './fileHeader';
 import type { CodeChunk, RecentChunks } from './recentChunks';
-import type { Outline } from './syntax';
+import type { Outline } from './outline';
 
 /** What the header needs of src/context/syntax.ts's SyntaxService. */
 export interface OutlineFinder {
@@ -19,18 +19,20 @@ export interface ExtraContextOptions {
   recent?: RecentChunks;
   /** Between chunks of other files, and between them and the header. */
   separator?: string;
+  /** The most one call's outline may block (ms); tests on a loaded machine give more. */
+  outlineBudgetMs?: number;
 }
 
-/** Documents longer than this get no header: their first parse would block for too long. */
-export const MAX_OUTLINE_CHARS = 100_000;
-/** A first parse of a ~2,500-line file takes about this long; later ones re-parse only the edit. */
-const OUTLINE_BUDGET_MS = 20;
+/** Documents longer than this get no header: reading and comparing their text per engine call
+ *  would cost more than the header is worth. */
+export const MAX_OUTLINE_CHARS = 200_000;
+/** The most an engine call's outline may block the extension host. Re-parsing an edit takes a
+ *  millisecond or two; a first parse of a long file (~25 ms for 2,000 lines) goes on over several
+ *  calls, which get no header until it is done. */
+const DEFAULT_OUTLINE_BUDGET_MS = 8;
 const DEFAULT_SEPARATOR = '\n';
 
 export class ExtraContext implements ExtraContextSource {
-  /** Length of a file's text whose outline ran out of time: not tried again unless it shrinks. */
-  private readonly tooSlow = new Map<string, number>();
-
   constructor(private readonly options: ExtraContextOptions) {}
 
   gather(request: CompletionRequest, windowStart: number, maxChars: number): string {
@@ -45,16 +47,9 @@ export class ExtraContext implements ExtraContextSource {
   private header({ document, offset, fileName, languageId }: CompletionRequest, windowStart: number, maxChars: number): string {
     const outlines = this.options.outlines;
     if (!outlines || windowStart <= 0 || maxChars <= 0 || document.length > MAX_OUTLINE_CHARS) return '';
-    if ((this.tooSlow.get(fileName) ?? Infinity) <= document.length) return '';
     const text = document.slice(0, document.length);
-    const startMs = performance.now();
-    const outline = outlines.outline(fileName, text, offset, languageId, OUTLINE_BUDGET_MS);
-    if (!outline) {
-      if (performance.now() - startMs >= OUTLINE_BUDGET_MS) this.tooSlow.set(fileName, Math.floor(text.length * 0.8));
-      return '';
-    }
-    this.tooSlow.delete(fileName);
-    return fileHeader(text, outline, windowStart, maxChars);
+    const outline = outlines.outline(fileName, text, offset, languageId, this.options.outlineBudgetMs ?? DEFAULT_OUTLINE_BUDGET_MS);
+    return outline ? fileHeader(text, outline, windowStart, maxChars) : '';
   }
 }
 

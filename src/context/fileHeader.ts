@@ -13,7 +13,7 @@
 // It depends only on the text above the window and on which scopes the cursor is in, so it stays
 // the same while the user types. Pure.
 
-import type { Definition, Outline } from './syntax';
+import type { Definition, Outline } from './outline';
 
 interface Item {
   /** Document offset, for file order. */

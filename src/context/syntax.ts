@@ -6,7 +6,10 @@
 import path from 'node:path';
 import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
 import { LANGUAGES, type LanguageSpec } from './languages';
+import { outlineOf, scopeAround, type Outline } from './outline';
 import { textEdit } from './textEdit';
+
+export type { Definition, Outline } from './outline';
 
 /** A scope in UTF-16 offsets of the parsed text (web-tree-sitter parses JS strings as UTF-16). */
 export interface Scope {
@@ -28,31 +31,8 @@ export interface Block {
 /** The longest a synchronous parse may block the caller's thread. */
 export const DEFAULT_PARSE_BUDGET_MS = 10;
 
-/** A function, method or class: from its start (with `export`, decorators or `const f =`) to its
- *  end, and where its own line starts and its body begins (the body's `{`, or the first statement
- *  of an indented body; the end of the line when it has no body). UTF-16 offsets. */
-export interface Definition {
-  start: number;
-  /** Start of the line with the definition's keyword or name (after any decorators). */
-  headerStart: number;
-  bodyStart: number;
-  end: number;
-}
-
-/** What a completion may want to know about a document outside the text around the cursor. */
-export interface Outline {
-  /** Top-level import statements (and Go's package clause, C's includes), in document order. */
-  imports: Array<{ start: number; end: number }>;
-  /** Definitions at the top level and in the bodies of those (methods), in document order. */
-  definitions: Definition[];
-  /** The scopes containing the cursor, outermost first (callbacks included). */
-  enclosing: Definition[];
-}
-
 /** Documents whose last parse is kept for the next one to re-parse incrementally. */
 const KEPT_DOCUMENT_TREES = 4;
-/** How deep definitions nest in an outline: top level, members, members' members. */
-const OUTLINE_DEPTH = 3;
 
 export interface LoadOptions {
   runtimeDir?: string;
@@ -68,8 +48,6 @@ export class SyntaxService {
   private readonly parsers = new Map<string, Promise<Parser | undefined>>();
   /** The same parsers once settled, for synchronous callers. */
   private readonly ready = new Map<string, Parser | undefined>();
-  /** Separate parsers for outlines: their parses carry over from one document version to the next. */
-  private readonly outlineParsers = new Map<string, Parser>();
   private readonly documents = new DocumentTrees();
 
   private constructor(private readonly dir: string, private readonly log: (message: string) => void) {}
@@ -145,16 +123,22 @@ export class SyntaxService {
 
   /**
    * Imports, definitions and the scopes around `cursor` of `text`, the current version of the
-   * document `key` (a file name). Parses incrementally from the version seen last when there is one
-   * (a few ms), else in full; undefined when the parse takes longer than `budgetMs`, the language
-   * has no grammar or it is still loading (this starts the load). Synchronous, never throws.
+   * document `key` (a file name). Parses incrementally from the version seen last (a few ms). A first
+   * parse that takes longer than `budgetMs` goes on where it stopped at the next call, so a large
+   * file is parsed over several calls without blocking any of them for long. Undefined until then,
+   * or when the language has no grammar or it is still loading (this starts the load). Synchronous,
+   * never throws.
    */
   outline(key: string, text: string, cursor: number, languageId: string, budgetMs = DEFAULT_PARSE_BUDGET_MS): Outline | undefined {
     const spec = LANGUAGES[languageId];
-    const parser = spec && this.outlineParser(languageId, spec);
-    if (!spec || !parser) return undefined;
+    if (!spec) return undefined;
+    const language = this.ready.get(languageId)?.language;
+    if (!language) {
+      void this.parser(languageId, spec);
+      return undefined;
+    }
     try {
-      const tree = this.documents.parse(key, languageId, text, parser, budgetMs);
+      const tree = this.documents.parse(key, language, text, budgetMs);
       return tree && outlineOf(tree.rootNode, text, Math.min(Math.max(0, cursor), text.length), spec);
     } catch (error) {
       this.log(`tree-sitter failed to outline ${languageId}: ${String(error)}`);
@@ -172,22 +156,9 @@ export class SyntaxService {
 
   dispose(): void {
     for (const parser of this.parsers.values()) void parser.then((p) => p?.delete());
-    for (const parser of this.outlineParsers.values()) parser.delete();
     this.documents.clear();
     this.parsers.clear();
     this.ready.clear();
-    this.outlineParsers.clear();
-  }
-
-  private outlineParser(languageId: string, spec: LanguageSpec): Parser | undefined {
-    let parser = this.outlineParsers.get(languageId);
-    const language = this.ready.get(languageId)?.language;
-    if (!parser && language) {
-      parser = new Parser().setLanguage(language);
-      this.outlineParsers.set(languageId, parser);
-    }
-    if (!language) void this.parser(languageId, spec);
-    return parser;
   }
 
   private parser(languageId: string, spec: LanguageSpec): Promise<Parser | undefined> {
@@ -210,142 +181,81 @@ export class SyntaxService {
   }
 }
 
-/** The last parse of a few documents, each with the text it parsed. */
+/** The last parse of a few documents, each with its own parser: a first parse cut short by its
+ *  budget resumes where it stopped (tree-sitter keeps a parser's state until it is reset). */
 class DocumentTrees {
   /** By key; Map order is use order, least recent first. */
-  private readonly entries = new Map<string, { languageId: string; text: string; tree: Tree }>();
+  private readonly entries = new Map<string, DocumentTree>();
 
-  parse(key: string, languageId: string, text: string, parser: Parser, budgetMs: number): Tree | undefined {
-    const last = this.entries.get(key);
+  parse(key: string, language: Language, text: string, budgetMs: number): Tree | undefined {
+    let entry = this.entries.get(key);
     this.entries.delete(key);
-    let previous: Tree | null = null;
-    if (last && last.languageId === languageId) {
-      if (last.text === text) {
-        this.entries.set(key, last);
-        return last.tree;
-      }
-      last.tree.edit(new Edit(textEdit(last.text, text)));
-      previous = last.tree;
-    } else {
-      last?.tree.delete();
+    if (entry && entry.parser.language !== language) {
+      dispose(entry);
+      entry = undefined;
     }
+    entry ??= { text, parser: new Parser().setLanguage(language), tree: undefined, stale: false };
+    this.keep(key, entry);
     const deadline = performance.now() + budgetMs;
     // The callback's true cancels the parse (web-tree-sitter types it as returning void).
-    const tree = parser.parse(text, previous, { progressCallback: () => performance.now() > deadline });
-    previous?.delete();
-    if (!tree) {
-      parser.reset();
-      return undefined;
+    const inTime = { progressCallback: () => performance.now() > deadline };
+    if (!entry.tree) {
+      // The first parse, of the text it started on.
+      entry.tree = entry.parser.parse(entry.text, null, inTime) ?? undefined;
+      if (!entry.tree) return undefined;
     }
-    this.entries.set(key, { languageId, text, tree });
-    for (const [oldKey, entry] of this.entries) {
-      if (this.entries.size <= KEPT_DOCUMENT_TREES) break;
+    if (entry.text !== text) {
+      entry.tree.edit(new Edit(textEdit(entry.text, text)));
+      entry.text = text;
+      entry.stale = true;
+    }
+    if (entry.stale) {
+      const tree = entry.parser.parse(text, entry.tree, inTime);
+      if (!tree) {
+        entry.parser.reset(); // the edited tree stays, for the next call to start from
+        return undefined;
+      }
       entry.tree.delete();
-      this.entries.delete(oldKey);
+      entry.tree = tree;
+      entry.stale = false;
     }
-    return tree;
+    return entry.tree;
   }
 
   forget(key: string): void {
-    this.entries.get(key)?.tree.delete();
+    const entry = this.entries.get(key);
+    if (entry) dispose(entry);
     this.entries.delete(key);
   }
 
   clear(): void {
-    for (const entry of this.entries.values()) entry.tree.delete();
+    for (const entry of this.entries.values()) dispose(entry);
     this.entries.clear();
   }
-}
 
-function outlineOf(root: Node, text: string, cursor: number, spec: LanguageSpec): Outline {
-  const imports = root.namedChildren
-    .filter((node) => spec.imports.includes(node.type) || (spec.importText?.test(node.text) ?? false))
-    .map((node) => ({ start: node.startIndex, end: node.endIndex }));
-  const definitions: Definition[] = [];
-  const collect = (container: Node, depth: number) => {
-    for (const child of container.namedChildren) {
-      const inner = definedBy(child, spec);
-      if (!inner) continue;
-      definitions.push(definition(text, child, inner));
-      const body = inner.childForFieldName('body');
-      if (body && depth + 1 < OUTLINE_DEPTH) collect(body, depth + 1);
+  private keep(key: string, entry: DocumentTree): void {
+    this.entries.set(key, entry);
+    for (const [oldKey, old] of this.entries) {
+      if (this.entries.size <= KEPT_DOCUMENT_TREES) break;
+      dispose(old);
+      this.entries.delete(oldKey);
     }
-  };
-  collect(root, 0);
-  const enclosing: Definition[] = [];
-  // From the last character with code before the cursor: a cursor on a blank line after a
-  // function's last statement is still in the function when it is indented deeper (Python).
-  const anchor = text.slice(0, cursor).trimEnd().length;
-  let node: Node | null = root.descendantForIndex(Math.max(0, anchor - 1), anchor);
-  while (node) {
-    if (!spec.scopes.includes(node.type)) {
-      node = node.parent;
-      continue;
-    }
-    const outer: Node = scopeAround(node, spec) ?? node;
-    if (node.startIndex < cursor && stillIn(text, outer, cursor)) enclosing.unshift(definition(text, outer, node));
-    node = outer.parent;
   }
-  return { imports, definitions, enclosing };
 }
 
-/** The scope a top-level (or member) statement defines: itself, or the one it wraps
- *  (`export class …`, `@decorator def …`, `const f = () => …`). */
-function definedBy(node: Node, spec: LanguageSpec): Node | undefined {
-  if (spec.scopes.includes(node.type)) return node;
-  if (!spec.wrappers.includes(node.type)) return undefined;
-  for (const child of node.namedChildren) {
-    const inner = child.type === 'variable_declarator' ? child.childForFieldName('value') : child;
-    const scope = inner && definedBy(inner, spec);
-    if (scope && wrappedBy(scope, node, spec)) return scope;
-  }
-  return undefined;
+interface DocumentTree {
+  /** What `tree` is of (edited to, when `stale`), or what its first parse is under way on. */
+  text: string;
+  parser: Parser;
+  /** Undefined until the first parse is complete. */
+  tree: Tree | undefined;
+  /** Edited to `text` but not re-parsed yet. */
+  stale: boolean;
 }
 
-/** Whether every node from `scope` up to `outer` only wraps the one below it. */
-function wrappedBy(scope: Node, outer: Node, spec: LanguageSpec): boolean {
-  for (let node = scope; !node.equals(outer); ) {
-    const up = node.parent;
-    if (!up || !spec.wrappers.includes(up.type) || !wrapsOnly(up, node)) return false;
-    node = up;
-  }
-  return true;
-}
-
-function definition(text: string, outer: Node, scope: Node): Definition {
-  const body = scope.childForFieldName('body');
-  const lineEnd = text.indexOf('\n', scope.startIndex);
-  const bodyStart = body ? body.startIndex : lineEnd < 0 ? scope.endIndex : Math.min(lineEnd, scope.endIndex);
-  return { start: outer.startIndex, headerStart: text.lastIndexOf('\n', scope.startIndex - 1) + 1, bodyStart, end: outer.endIndex };
-}
-
-/** Whether the cursor is in `scope`: before its end; or right after it, or on blank space after it
- *  indented deeper than its first line, unless it ends with `}` or `end` (typing after those starts
- *  new code; a scope that ends with its last statement, like Python's, is still being written). */
-function stillIn(text: string, scope: Node, cursor: number): boolean {
-  const end = scope.endIndex;
-  if (cursor < end) return true;
-  if (/(\}|\bend)$/.test(text.slice(Math.max(0, end - 4), end)) || text.slice(end, cursor).trim() !== '') return false;
-  if (cursor === end) return true;
-  const cursorLine = text.slice(text.lastIndexOf('\n', cursor - 1) + 1, cursor);
-  const headerStart = text.lastIndexOf('\n', scope.startIndex - 1) + 1;
-  return cursorLine.trim() === '' && cursorLine.length > /^[ \t]*/.exec(text.slice(headerStart))![0].length;
-}
-
-function scopeAround(node: Node, spec: LanguageSpec): Node | undefined {
-  let scope: Node | null = node;
-  while (scope && !spec.scopes.includes(scope.type)) scope = scope.parent;
-  if (!scope) return undefined;
-  for (let up = scope.parent; up && spec.wrappers.includes(up.type) && wrapsOnly(up, scope); up = up.parent) scope = up;
-  return scope;
-}
-
-/** Whether `outer` is `inner` plus syntax around it: `export …`, `@decorator …`, `f = …`,
- *  `const f = …` with one declarator (`const a = 1, f = () => …` stays narrow). */
-function wrapsOnly(outer: Node, inner: Node): boolean {
-  if (outer.type === 'variable_declarator') return outer.childForFieldName('value')?.equals(inner) ?? false;
-  const main = outer.namedChildren.filter((c) => c.type !== 'decorator' && c.type !== 'comment');
-  return main.length === 1 && main[0]!.equals(inner);
+function dispose(entry: DocumentTree): void {
+  entry.tree?.delete();
+  entry.parser.delete();
 }
 
 const CLOSING: Readonly<Record<string, string>> = { '{': '}', '(': ')', '[': ']' };

@@ -51,7 +51,7 @@ export async function evaluate(options: EvalOptions, progress: (line: string) =>
         }
       };
       const { maxNewTokens, timeBudgetMs, mode, extraContext } = options;
-      const pipelineOptions: PipelineOptions = syntax ? { syntax, extraContext: new ExtraContext({ outlines: syntax }) } : {};
+      const pipelineOptions = syntax ? unhurriedSyntax(syntax) : {};
       const results = await runEval(engine, options.tasks, { maxNewTokens, timeBudgetMs, mode, extraContext }, onResult, pipelineOptions);
       return buildReport(results, {
         model: engine.info.id,
@@ -71,6 +71,17 @@ export async function evaluate(options: EvalOptions, progress: (line: string) =>
     if (out !== undefined) fs.closeSync(out);
   }
 }
+
+/** Parses as the extension makes them, without its time budgets: a score must not depend on how
+ *  busy the machine is. */
+export function unhurriedSyntax(syntax: SyntaxService): PipelineOptions {
+  return {
+    syntax: { blockAt: (text, offset, languageId) => syntax.blockAt(text, offset, languageId, UNHURRIED_PARSE_MS) },
+    extraContext: new ExtraContext({ outlines: syntax, outlineBudgetMs: UNHURRIED_PARSE_MS }),
+  };
+}
+
+const UNHURRIED_PARSE_MS = 10_000;
 
 /** tree-sitter with the grammars of the tasks' languages loaded; undefined (and a line on stderr)
  *  when it cannot load: the tasks still run, truncated by indentation. */

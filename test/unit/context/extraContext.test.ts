@@ -175,7 +175,7 @@ describe('extra context', () => {
     it('puts other files\' chunks before the header, within the budget', () => {
       const recent = new RecentChunks(() => false);
       recent.add('/w/util.ts', 'export function twice(n: number) {\n  return n * 2;\n}\n');
-      const extra = new ExtraContext({ outlines: syntax, recent });
+      const extra = new ExtraContext({ outlines: syntax, recent, outlineBudgetMs: 1_000 });
       const { request: r, windowStart } = request(TS, 'typescript', '/w/queue.ts');
       const all = extra.gather(r, windowStart, 10_000);
       assert.ok(all.startsWith('export function twice(n: number) {\n  return n * 2;\n}\n\nimport { Base }'), all);
@@ -186,7 +186,7 @@ describe('extra context', () => {
     it('gives nothing without sources, or for a window at the top of the file', () => {
       const { request: r, windowStart } = request(TS, 'typescript', '/w/q.ts');
       assert.equal(new ExtraContext({}).gather(r, windowStart, 1_000), '');
-      assert.equal(new ExtraContext({ outlines: syntax }).gather(r, 0, 1_000), '');
+      assert.equal(new ExtraContext({ outlines: syntax, outlineBudgetMs: 1_000 }).gather(r, 0, 1_000), '');
     });
   });
 });
