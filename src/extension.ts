@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { completionGate } from './common/completionGate';
 import { SyntaxService } from './context/syntax';
 import { COMMANDS } from './host/commandIds';
+import { CompletionContext } from './host/completionContext';
 import { CloudConsentUi } from './host/consent';
 import { EngineHost } from './host/engineHost';
 import { ExplainPanel } from './host/explainPanel';
@@ -24,7 +25,14 @@ import { TaskCommands } from './host/tasks';
 export function activate(context: vscode.ExtensionContext): void {
   const paths = bundlePaths(context.extensionPath);
   const log = new OutputLog();
-  const engineHost = new EngineHost(log);
+  // Tree-sitter loads right after activation, for completions and for Explain / Refactor.
+  let syntax: Promise<SyntaxService | undefined> | undefined;
+  const loadSyntax = () => syntax ??= SyntaxService.load(paths.syntaxDir, { log: (m) => log.info(m) }).catch((error: unknown) => {
+    log.error(error, 'loading tree-sitter');
+    return undefined;
+  });
+  const completionContext = new CompletionContext(loadSyntax);
+  const engineHost = new EngineHost(log, completionContext.pipelineOptions);
   const power = new PowerWatch(log);
   power.follow(readSettings().completion.pauseOnBattery);
   const statusBar = new StatusBar(engineHost, () => completionGate({
@@ -41,13 +49,6 @@ export function activate(context: vscode.ExtensionContext): void {
     const modelDir = resolveModelDir(modelPath, paths.defaultModelDir);
     void engineHost.load({ modelDir, threads, workerScript: paths.workerScript, ortWasmDir: paths.ortWasmDir });
   };
-
-  // Tree-sitter loads on the first Explain / Refactor; without it the target is the selection or a small file.
-  let syntax: Promise<SyntaxService | undefined> | undefined;
-  const loadSyntax = () => syntax ??= SyntaxService.load(paths.syntaxDir, { log: (m) => log.info(m) }).catch((error: unknown) => {
-    log.error(error, 'loading tree-sitter');
-    return undefined;
-  });
 
   const refactorDocs = new ReadOnlyDocs('flashcode-refactor');
   const previewDocs = new ReadOnlyDocs('flashcode-preview');
@@ -67,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): void {
     previewDocs,
     panel,
     review,
+    completionContext,
     { dispose: () => void syntax?.then((s) => s?.dispose()) },
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
     vscode.commands.registerCommand(COMMANDS.toggleCompletions, () => setCompletionsEnabled(!readSettings().completion.enabled)),

@@ -43,9 +43,14 @@ export class RecentChunks {
     if (this.chunks.length > this.capacity) this.chunks.splice(0, this.chunks.length - this.capacity);
   }
 
-  /** Drops what is held of `fileName` (closed, deleted, or newly excluded). */
+  /** Drops what is held of `fileName` (closed or deleted). */
   forget(fileName: string): void {
     this.chunks = this.chunks.filter((chunk) => chunk.fileName !== fileName);
+  }
+
+  /** Drops the chunks of files excluded now (after the patterns changed). */
+  prune(): void {
+    this.chunks = this.chunks.filter((chunk) => !this.excluded(chunk.fileName));
   }
 
   /** The chunks of files other than `fileName`, most recent first. */

@@ -3,7 +3,7 @@
 
 import * as vscode from 'vscode';
 import { describeError } from '../common/describeError';
-import { CompletionPipeline } from '../completion/pipeline';
+import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
 import { startWorkerEngine, type Engine, type GenerateResult } from '../engine';
 import type { EngineState } from './engineState';
 import type { OutputLog } from './output';
@@ -26,7 +26,8 @@ export class EngineHost implements vscode.Disposable {
   private lastOptions: LoadOptions | undefined;
   private lastGenerated: GenerateResult | undefined;
 
-  constructor(private readonly log: OutputLog) {}
+  /** `pipelineOptions`: what every completion pipeline gets (tree-sitter, extra context). */
+  constructor(private readonly log: OutputLog, private readonly pipelineOptions: PipelineOptions = {}) {}
 
   get state(): EngineState {
     return this.current;
@@ -65,7 +66,7 @@ export class EngineHost implements vscode.Disposable {
       this.engine = engine;
       this.loaded = new CompletionPipeline(recordingGenerations(engine, (result) => {
         if (generation === this.generation) this.lastGenerated = result;
-      }));
+      }), this.pipelineOptions);
       this.log.info(`loaded ${engine.info.displayName} (${engine.info.id}) in ${Math.round(performance.now() - startMs)} ms`);
       this.setState({ kind: 'ready', modelDir: options.modelDir, info: engine.info, threads: options.threads });
     } catch (error) {

@@ -155,6 +155,18 @@ describe('extra context', () => {
       assert.deepEqual(ring.from('').map((c) => c.fileName), ['/w/e.ts', '/w/d.ts', '/w/c.ts']);
     });
 
+    it('drops the chunks of files the patterns exclude once they change', () => {
+      const patterns = ['.env*'];
+      const ring = new RecentChunks((fileName) => isExcluded(fileName, patterns));
+      ring.add('/w/a.ts', code('a'));
+      ring.add('/w/keys/b.ts', code('b'));
+      patterns.push('**/keys/**');
+      ring.prune();
+      assert.deepEqual(ring.from('').map((c) => c.fileName), ['/w/a.ts']);
+      ring.forget('/w/a.ts');
+      assert.equal(ring.size, 0);
+    });
+
     it('replaces a near-duplicate (the same place edited again) and ignores chunks with little code', () => {
       const ring = new RecentChunks(() => false);
       ring.add('/w/a.ts', code('a', 6));
