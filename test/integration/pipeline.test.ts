@@ -1,11 +1,14 @@
 // The completion pipeline on the real in-process engine and the committed fixture model.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { CompletionPipeline } from '../../src/completion/pipeline';
 import type { CompletionRequest, CompletionResult } from '../../src/completion/types';
-import { isAbort, type Engine, type GenerateResult } from '../../src/engine';
+import { ExtraContext } from '../../src/context/extraContext';
+import { SyntaxService } from '../../src/context/syntax';
+import { isAbort, type Engine, type GenerateRequest, type GenerateResult } from '../../src/engine';
 import { loadInProcessEngine } from '../../src/engine/local';
 import type { InProcessEngine } from '../../src/engine/inProcessEngine';
-import { fixtureModelDir } from '../helpers/fixture';
+import { fixtureModelDir, repoRoot } from '../helpers/fixture';
 
 const settings = { maxNewTokens: 16, timeBudgetMs: 30_000 };
 
@@ -119,6 +122,44 @@ describe('completion pipeline on the fixture model', function () {
       }
     } finally {
       await cold.dispose();
+    }
+  });
+
+  it('with extra context, puts the file header first and still prefills only the tokens around the edit while typing', async () => {
+    const syntax = await SyntaxService.load(path.join(repoRoot, 'node_modules/@vscode/tree-sitter-wasm/wasm'), { runtimeDir: path.join(repoRoot, 'node_modules/web-tree-sitter') });
+    await syntax.warm('typescript');
+    try {
+      const requests: GenerateRequest[] = [];
+      const results: GenerateResult[] = [];
+      const recording: Engine = {
+        info: engine.info,
+        generate: async (request, callbacks) => {
+          requests.push(request);
+          const result = await engine.generate(request, callbacks);
+          results.push(result);
+          return result;
+        },
+        countTokens: (text) => engine.countTokens(text),
+        dispose: () => engine.dispose(),
+      };
+      const pipeline = new CompletionPipeline(recording, {
+        syntax: { blockAt: (text, offset, languageId) => syntax.blockAt(text, offset, languageId, 1_000) },
+        extraContext: new ExtraContext({ outlines: syntax, outlineBudgetMs: 1_000 }),
+      });
+      const methods = Array.from({ length: 60 }, (_, i) => `  method${i}(value: number): number {\n    return value * ${i};\n  }\n`).join('\n');
+      const doc = `import { Base } from './base';\n\nexport class Shapes extends Base {\n${methods}\n  area(width: number, height: number): number {\n    const w = width;\n    ❚\n  }\n}\n`;
+      const [before, after] = doc.split('❚');
+      for (const typed of ['', 'c', 'co', 'const', 'const a = w;', 'const a = w;\n    r', 'const a = w;\n    return']) {
+        await pipeline.complete({ ...at(`${before}${typed}❚${after}`), languageId: 'typescript', fileName: 'shapes.ts' }, { ...settings, extraContext: true });
+      }
+      const prompt = requests[0]!.prompt;
+      assert.ok(prompt.kind === 'fim' && prompt.prefix.startsWith("import { Base } from './base';\nexport class Shapes extends Base {\n"), 'the header comes first');
+      assert.ok(prompt.kind === 'fim' && prompt.prefix.includes('  area(width: number, height: number): number {\n'), 'the signature around the cursor');
+      for (const [i, r] of results.entries()) {
+        if (i > 0) assert.ok(r.prefilledPromptTokens <= r.promptTokens - 300, `call ${i}: ${r.prefilledPromptTokens} of ${r.promptTokens} prompt tokens prefilled`);
+      }
+    } finally {
+      syntax.dispose();
     }
   });
 
