@@ -1,9 +1,11 @@
 // Time to a suggestion while typing real code, through the whole completion pipeline on the worker
-// engine, as the extension runs them (its default settings: debounce, prefetch, typed-ahead cache).
-// Per file: open it at a cursor in the middle (the first request), then re-type the file's next
-// lines at 60–120 ms a key, Tab when the suggestion shown is what comes next (./typingSession.ts).
-// The whole session runs N times, files in turn (A B C D A B C D …), each run on a fresh pipeline
-// (an empty typed-ahead cache) over the same worker; medians over runs.
+// engine, as the extension runs them: its default settings (debounce, prefetch, typed-ahead cache,
+// extra context), tree-sitter for truncation and the file header, and the ring of code recently
+// edited in other files, fed as each file is left. Per file: open it at a cursor in the middle (the
+// first request), then re-type the file's next lines at 60–120 ms a key, Tab when the suggestion
+// shown is what comes next (./typingSession.ts). The whole session runs N times, files in turn
+// (A B C D A B C D …), each run on a fresh pipeline and ring over the same worker and tree-sitter;
+// medians over runs.
 // `npm run bench:latency -- --json [--model DIR] [--runs 3] [--threads 1] [--lines 3]`
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,9 +13,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { threadCpuMs } from '../src/common/heartbeat';
 import { SETTINGS } from '../src/common/settingsSchema';
-import { CompletionPipeline } from '../src/completion/pipeline';
+import { CompletionPipeline, type PipelineOptions } from '../src/completion/pipeline';
 import type { CompletionSettings, CompletionSource, PipelineStats } from '../src/completion/types';
+import { ExtraContext } from '../src/context/extraContext';
+import { CHUNK_LINES, RecentChunks } from '../src/context/recentChunks';
+import { SyntaxService } from '../src/context/syntax';
 import { isAbort, startWorkerEngine, type Engine, type GenerateResult } from '../src/engine';
+import { isExcluded } from '../src/privacy/exclude';
 import { keyIntervals, sessionCursor, typeSession, type SessionFile, type SessionResult } from './typingSession';
 
 const root = path.resolve(__dirname, '..');
@@ -92,9 +98,24 @@ interface RunResult {
   cpu: { mainMs: number | undefined; totalMs: number; keystrokes: number };
 }
 
-async function run(engine: Engine, files: SessionFile[]): Promise<RunResult> {
+/** As src/host/completionContext.ts builds them for EngineHost. */
+function pipelineOptions(syntax: SyntaxService, recent: RecentChunks): PipelineOptions {
+  return { syntax, extraContext: new ExtraContext({ outlines: syntax, recent }) };
+}
+
+/** What src/host/recentCode.ts puts in the ring when the user leaves a file: the lines around the
+ *  one last edited (here, the last line typed). */
+function leave(recent: RecentChunks, file: SessionFile): void {
+  const lines = file.text.split('\n');
+  const edited = file.text.slice(0, file.end).split('\n').length - 1;
+  const start = Math.max(0, edited - CHUNK_LINES / 2);
+  recent.add(file.path, lines.slice(start, start + CHUNK_LINES).map((line) => `${line}\n`).join(''));
+}
+
+async function run(engine: Engine, syntax: SyntaxService, files: SessionFile[]): Promise<RunResult> {
   const calls = { results: [] as GenerateResult[], aborted: 0 };
-  const pipeline = new CompletionPipeline(observed(engine, calls));
+  const recent = new RecentChunks((fileName) => isExcluded(fileName, SETTINGS.cloudExclude.default));
+  const pipeline = new CompletionPipeline(observed(engine, calls), pipelineOptions(syntax, recent));
   const cpu = { mainMs: 0 as number | undefined, totalMs: 0, keystrokes: 0 };
   const sessions: RunResult['sessions'] = [];
   for (const file of files) {
@@ -105,6 +126,7 @@ async function run(engine: Engine, files: SessionFile[]): Promise<RunResult> {
     cpu.totalMs += processCpuMs() - total0;
     cpu.keystrokes += session.keystrokes;
     sessions.push({ ...session, file: file.path });
+    leave(recent, file);
   }
   return { sessions, stats: { ...pipeline.stats }, calls, cpu };
 }
@@ -129,12 +151,16 @@ async function main() {
   const engine = await startWorkerEngine({
     modelDir: path.resolve(values.model), threads, workerScript: path.join(root, 'dist/engineWorker.js'), ortWasmDir: path.join(root, 'dist/ort'),
   });
+  // The extension loads tree-sitter at activation and a grammar when an editor of its language opens.
+  const syntax = await SyntaxService.load(path.join(root, 'dist/syntaxes'));
+  await Promise.all([...new Set(files.map((f) => f.languageId))].map((languageId) => syntax.warm(languageId)));
   // Warm-up on other text: wasm compilation and first allocations are not a file's first request.
   await new CompletionPipeline(engine).complete({ document: 'def warm_up(x):\n    return ', offset: 27, languageId: 'python', fileName: 'warm.py' }, settings);
 
   const results: RunResult[] = [];
-  for (let i = 0; i < runs; i++) results.push(await run(engine, files));
+  for (let i = 0; i < runs; i++) results.push(await run(engine, syntax, files));
   await engine.dispose();
+  syntax.dispose();
 
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const firsts = (r: RunResult, file?: string) => ({
