@@ -52,7 +52,7 @@ export class InProcessEngine implements Engine {
       layers: manifest.architecture.layers,
       weightBytes,
     };
-    return new InProcessEngine(info, manifest, model, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? false);
+    return new InProcessEngine(info, manifest, model, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? true);
   }
 
   generate(request: GenerateRequest, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {

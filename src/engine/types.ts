@@ -85,8 +85,9 @@ export interface EngineOptions {
    *  contextTokens × layers × 2 × kvHeads × headDim × 4 bytes (the fixture model: 2048 tokens ×
    *  512 B = 1 MiB). 0 keeps nothing: every generation prefills its whole prompt. */
   maxCachedKvBytes?: number;
-  /** Speculative decoding by prompt lookup for greedy requests (temperature 0): tokens drafted from
-   *  earlier text in the prompt and the output are verified in one forward pass each. The output is
-   *  the same as without it. Default: off. */
+  /** Speculative decoding by prompt lookup for greedy requests (temperature 0): tokens copied from
+   *  earlier text in the prompt and the output are verified several at a time, in one forward pass.
+   *  The tokens are those of plain greedy decoding. Default: on (code-v1: ~1.6× multi-line and ~1.2×
+   *  single-line decode speed on the held-out tasks; bench/speculative.ts). */
   speculativeLookup?: boolean;
 }

@@ -75,8 +75,8 @@ describe('speculative decoding on the fixture model', () => {
     manifest = dir.manifest;
     model = await Model.load(dir, 1);
     tokenizer = await TextTokenizer.load(dir.file('tokenizer.json'));
-    plain = await loadInProcessEngine({ modelDir: fixtureModelDir });
-    speculative = await loadInProcessEngine({ modelDir: fixtureModelDir, speculativeLookup: true });
+    plain = await loadInProcessEngine({ modelDir: fixtureModelDir, speculativeLookup: false });
+    speculative = await loadInProcessEngine({ modelDir: fixtureModelDir });
   });
   after(async () => {
     await model?.dispose();
@@ -255,7 +255,7 @@ describe('speculative decoding on the fixture model', () => {
     assert.equal(actual.draftTokens, 0);
   });
 
-  it('the engine option: prompt lookup gives plain greedy output over several prompts, and some drafts hold', async () => {
+  it('the engine (on by default): prompt lookup gives plain greedy output over several prompts, and some drafts hold', async () => {
     let accepted = 0;
     for (const p of prompts) {
       for (const maxNewTokens of [64, 128]) {
@@ -272,7 +272,7 @@ describe('speculative decoding on the fixture model', () => {
     assert.ok(accepted > 0, 'no draft was ever accepted');
   });
 
-  it('the engine option: stop strings, sampling, and the golden greedy ids', async () => {
+  it('the engine (on by default): stop strings, sampling, and the golden greedy ids', async () => {
     const r = request(switchCode, '\n  }\n}\n', { maxNewTokens: 96 });
     const full = await plain.generate(r);
     for (const at of [5, 40, 100]) {
