@@ -7,8 +7,8 @@ import type { Model } from './model';
 import { argmax } from './sampling';
 
 /** Longest and shortest n-gram looked up, and most drafts per pass. */
-export const LOOKUP_MAX_NGRAM = 3;
-export const LOOKUP_MIN_NGRAM = 1;
+const LOOKUP_MAX_NGRAM = 3;
+const LOOKUP_MIN_NGRAM = 1;
 export const MAX_DRAFT_TOKENS = 8;
 
 /** Proposes up to `maxDrafts` tokens to follow `context` (the prompt, then the generated ids). */
