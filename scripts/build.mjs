@@ -7,8 +7,8 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dist = path.join(root, 'dist');
 
-// The model shipped as the default until the trained model lands (issue: the bundled code model).
-export const DEFAULT_MODEL_DIR = 'test/fixtures/tiny-model';
+// The bundled model: trained by models/pipeline (see its MODEL_CARD.md).
+export const DEFAULT_MODEL_DIR = 'models/flashcode-code-v1';
 
 const ORT_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
 // Exactly the grammars src/context/languages.ts names (a unit test holds the two lists together).
