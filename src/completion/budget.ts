@@ -17,9 +17,12 @@ export interface BudgetInput {
 }
 
 export interface PromptBudget {
+  /** The window, with room kept for extra context. */
   clip: ClipLimits;
   /** Most characters of extra context before the prefix (0 without it). */
   extraChars: number;
+  /** The window when there turns out to be no extra context: the prefix takes its room. */
+  clipWithoutExtra: ClipLimits;
 }
 
 /** The engine's floor on prompt tokens, and the FIM control tokens it adds (src/engine/prompt.ts). */
@@ -40,11 +43,6 @@ export function promptBudget(input: BudgetInput, caps: ClipLimits): PromptBudget
   const suffixTokens = Math.min(Math.ceil(input.charsAfterCursor / ratio), Math.floor(usable * SUFFIX_SHARE));
   const prefixSide = Math.max(0, usable - suffixTokens);
   const extraTokens = input.extraContext ? Math.floor(prefixSide * EXTRA_SHARE) : 0;
-  return {
-    clip: {
-      maxPrefixChars: Math.min(caps.maxPrefixChars, Math.floor((prefixSide - extraTokens) * ratio)),
-      maxSuffixChars: caps.maxSuffixChars,
-    },
-    extraChars: Math.floor(extraTokens * ratio),
-  };
+  const clip = (prefixTokens: number) => ({ maxPrefixChars: Math.min(caps.maxPrefixChars, Math.floor(prefixTokens * ratio)), maxSuffixChars: caps.maxSuffixChars });
+  return { clip: clip(prefixSide - extraTokens), extraChars: Math.floor(extraTokens * ratio), clipWithoutExtra: clip(prefixSide) };
 }

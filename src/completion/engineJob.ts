@@ -14,11 +14,14 @@ export type JobKind = 'request' | 'prefetch';
 
 /** What one engine call completes. */
 export interface JobInput {
+  /** The cursor as requests see it: what identifies the call and its cache entry, and what its
+   *  output is post-processed against. */
   context: CursorContext;
   /** VS Code language id of the document ('' when unknown). */
   languageId: string;
-  /** Code that goes before the prefix in the prompt (src/context/extraContext.ts); '' for none. */
-  extraContext: string;
+  /** What the prompt shows the model: extra context (src/context/extraContext.ts) and the text
+   *  before the cursor, and the text after it. */
+  prompt: { prefix: string; suffix: string };
 }
 
 /** What every job of a pipeline shares. */
@@ -104,9 +107,9 @@ export class EngineJob {
   }
 }
 
-function generateRequest({ context, extraContext }: JobInput, settings: CompletionSettings): GenerateRequest {
+function generateRequest({ context, prompt }: JobInput, settings: CompletionSettings): GenerateRequest {
   return {
-    prompt: { kind: 'fim', prefix: extraContext + context.prefix, suffix: context.suffix },
+    prompt: { kind: 'fim', prefix: prompt.prefix, suffix: prompt.suffix },
     maxNewTokens: settings.maxNewTokens,
     temperature: 0,
     topP: 1,

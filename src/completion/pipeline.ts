@@ -121,7 +121,7 @@ export class CompletionPipeline {
   }
 
   private async budgetFor({ document, offset, languageId }: CompletionRequest, settings: CompletionSettings): Promise<PromptBudget> {
-    const cursor = Math.min(Math.max(0, offset), document.length);
+    const cursor = Math.min(Math.max(0, Math.trunc(offset) || 0), document.length);
     const charsPerToken = await this.ratios.of(languageId, () => document.slice(Math.max(0, cursor - 3_000), Math.min(document.length, cursor + 1_000)));
     return promptBudget({
       contextTokens: this.engine.info.contextTokens,
@@ -159,7 +159,7 @@ export class CompletionPipeline {
     const { context } = window;
     const timing = requestTiming(context.prefix, this.accepted !== undefined && sameCursor(this.accepted, cursorKey(context)));
     if (!(await delay(startDelayMs(timing, settings.debounceMs ?? 0), signal))) return undefined;
-    const suggestion = await this.waitFor(this.startJob(this.jobInput(window, context, settings), settings, 'request'), signal);
+    const suggestion = await this.waitFor(this.startJob(this.jobInput(window, settings), settings, 'request'), signal);
     return suggestion && this.serve(suggestion, suggestion.text, 'engine');
   }
 
@@ -175,16 +175,22 @@ export class CompletionPipeline {
       () => !this.latest && !this.job?.running && !this.cache.has(next),
       () => {
         this.stats.prefetches++;
-        this.startJob(this.jobInput(window, next, settings), settings, 'prefetch');
+        this.startJob(this.jobInput(window, settings, text), settings, 'prefetch');
       },
     );
   }
 
-  /** What an engine call for `context` (the window's own, or where accepting its suggestion leads)
-   *  completes: extra context from the document as it is now, before the window's start. */
-  private jobInput({ request, budget }: Window, context: ClippedContext, settings: CompletionSettings): JobInput {
-    const extraContext = this.extraContextOn(settings) ? this.extra!.gather(request, context.prefixStart, budget.extraChars) : '';
-    return { context, languageId: request.languageId, extraContext };
+  /** The engine call for the window's cursor, or for where accepting `accepted` there leads: extra
+   *  context from the document as it is now, before the window's start; when there is none, the
+   *  window takes the room kept for it. */
+  private jobInput({ request, context: shown, budget }: Window, settings: CompletionSettings, accepted = ''): JobInput {
+    const at = (context: ClippedContext, limits: ClipLimits) => (accepted === '' ? context : acceptedContext(context, accepted, limits));
+    const context = at(shown, budget.clip);
+    const extra = this.extraContextOn(settings) ? this.extra!.gather(request, context.prefixStart, budget.extraChars) : '';
+    const window = extra === '' && budget.extraChars > 0
+      ? at(clipAroundCursor(request.document, request.offset, budget.clipWithoutExtra), budget.clipWithoutExtra)
+      : context;
+    return { context, languageId: request.languageId, prompt: { prefix: extra + window.prefix, suffix: window.suffix } };
   }
 
   private startJob(input: JobInput, settings: CompletionSettings, kind: JobKind): EngineJob {

@@ -9,7 +9,8 @@ const codeV1 = { contextTokens: 512, maxNewTokens: 32, charsPerToken: 3, charsAf
 describe('prompt budget', () => {
   it('gives the prefix what the suffix\'s quarter and a safety margin leave', () => {
     // 477 tokens of room (3 FIM tokens), 429 usable, the suffix's quarter 107: 322 tokens × 3.
-    assert.deepEqual(promptBudget(codeV1, caps), { clip: { maxPrefixChars: 966, maxSuffixChars: 2_000 }, extraChars: 0 });
+    const clip = { maxPrefixChars: 966, maxSuffixChars: 2_000 };
+    assert.deepEqual(promptBudget(codeV1, caps), { clip, extraChars: 0, clipWithoutExtra: clip });
   });
 
   it('gives the prefix the room a short suffix leaves', () => {
@@ -18,9 +19,9 @@ describe('prompt budget', () => {
     assert.equal(promptBudget({ ...codeV1, charsAfterCursor: 0 }, caps).clip.maxPrefixChars, 429 * 3);
   });
 
-  it('keeps a quarter of the prefix\'s side for extra context', () => {
-    const { clip, extraChars } = promptBudget({ ...codeV1, extraContext: true }, caps);
-    assert.deepEqual([clip.maxPrefixChars, extraChars], [(322 - 80) * 3, 80 * 3]);
+  it('keeps a quarter of the prefix\'s side for extra context, which the prefix takes when there is none', () => {
+    const { clip, extraChars, clipWithoutExtra } = promptBudget({ ...codeV1, extraContext: true }, caps);
+    assert.deepEqual([clip.maxPrefixChars, extraChars, clipWithoutExtra.maxPrefixChars], [(322 - 80) * 3, 80 * 3, 322 * 3]);
   });
 
   it('never exceeds the caps, and survives a context smaller than the generation', () => {

@@ -330,6 +330,24 @@ describe('completion pipeline: what each engine call is asked', () => {
     assert.ok(gathered[0].maxChars > 0);
   });
 
+  it('gives the prefix the room kept for extra context when there is none, the same for the same cursor', async () => {
+    let extra = '';
+    const extraContext: ExtraContextSource = { gather: () => extra };
+    const engine = new FakeEngine(() => 'x');
+    const pipeline = new CompletionPipeline(engine, { extraContext });
+    const doc = `${'const a = 1;\n'.repeat(2_000)}return ❚;\n`;
+    const on = { ...settings, extraContext: true };
+    await pipeline.complete(at(doc), on);
+    extra = 'import { x } from "x";\n';
+    await pipeline.complete(at(doc.replace('❚', 'a❚')), on);
+    const [without, withExtra] = engine.calls;
+    assert.ok(without.prefix.length > withExtra.prefix.length + 200, `${without.prefix.length} vs ${withExtra.prefix.length}`);
+    assert.ok(withExtra.prefix.startsWith(extra));
+    const off = new FakeEngine(() => 'x');
+    await new CompletionPipeline(off).complete(at(doc), settings);
+    assert.equal(without.prefix, off.calls[0].prefix, 'no extra context: the prompt extra context off gives');
+  });
+
   it('cuts a long document to the model\'s context window at the pipeline, not the engine', async () => {
     const engine = new FakeEngine(() => 'x'); // one token a character, 2,048 tokens of context
     const doc = `${'const a = 1;\n'.repeat(2_000)}❚${'const b = 2;\n'.repeat(2_000)}`;
