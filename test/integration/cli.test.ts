@@ -41,7 +41,7 @@ describe('cli: complete', () => {
   });
 
   it('prints the bare completion without --json, honouring --model and --max-tokens', () => {
-    const json = JSON.parse(run('complete', '--file', file, '--offset', String(offset), '--json', '--max-tokens', '4').stdout);
+    const json = JSON.parse(run('complete', '--file', file, '--offset', String(offset), '--json', '--model', fixtureModelDir, '--max-tokens', '4').stdout);
     assert.ok(json.generatedTokens <= 4);
     const plain = run('complete', '--file', file, '--offset', String(offset), '--model', fixtureModelDir, '--max-tokens', '4');
     assert.equal(plain.code, 0, plain.stderr);
