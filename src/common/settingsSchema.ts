@@ -22,7 +22,8 @@ export const SETTINGS = {
   debounceMs: { key: 'flashcode.completion.debounceMs', default: 75, minimum: 0, maximum: 1000 },
   prefetch: { key: 'flashcode.completion.prefetch', default: true },
   completionMode: { key: 'flashcode.completion.mode', default: 'auto' as CompletionMode, values: COMPLETION_MODES },
-  extraContext: { key: 'flashcode.completion.extraContext', default: true },
+  // Off: code-v1 completes no better with it (src/context/fileHeader.ts, README).
+  extraContext: { key: 'flashcode.completion.extraContext', default: false },
   modelPath: { key: 'flashcode.engine.modelPath', default: '' },
   threads: { key: 'flashcode.engine.threads', default: 1, minimum: 1, maximum: 8 },
   cloudEnabled: { key: 'flashcode.cloud.enabled', default: false },

@@ -77,10 +77,11 @@ describe('extra context', () => {
   });
   after(() => syntax.dispose());
 
-  const headerOf = (doc: string, languageId: string, maxChars = 10_000) => {
+  const ALL = { enclosing: true, imports: true, definitions: true };
+  const headerOf = (doc: string, languageId: string, maxChars = 10_000, parts = ALL) => {
     const { text, cursor, windowStart } = split(doc);
     const outline = syntax.outline(`file.${languageId}`, text, cursor, languageId, 1_000)!;
-    return fileHeader(text, outline, windowStart, maxChars);
+    return fileHeader(text, outline, windowStart, maxChars, parts);
   };
 
   describe('the file\'s own header', () => {
@@ -121,6 +122,17 @@ describe('extra context', () => {
       assert.equal(headerOf(TS, 'typescript', 20), '');
     });
 
+    it('shows only the signatures around the cursor unless asked for more (what helps code-v1)', () => {
+      const { text, cursor, windowStart } = split(TS);
+      assert.equal(fileHeader(text, syntax.outline('parts.ts', text, cursor, 'typescript', 1_000)!, windowStart, 10_000), [
+        'export class Queue<T> extends Base {',
+        '  async drain(limit: number,',
+        '      opts?: Opts): Promise<T[]> {',
+        '',
+      ].join('\n'));
+      assert.equal(headerOf(TS, 'typescript', 10_000, { enclosing: false, imports: true, definitions: false }), "import { Base } from './base';\nimport type { Opts } from './opts';\n");
+    });
+
     it('is empty when the window starts at the top of the file', () => {
       const { text, cursor } = split(TS);
       assert.equal(fileHeader(text, syntax.outline('top.ts', text, cursor, 'typescript', 1_000)!, 0, 10_000), '');
@@ -130,7 +142,7 @@ describe('extra context', () => {
       const { text, cursor, windowStart } = split(TS);
       const headers = new Set(['', 'i', 'it', 'item', 'item.', 'item.id', 'item.id)'].map((typed) => {
         const next = text.slice(0, cursor) + typed + text.slice(cursor);
-        return fileHeader(next, syntax.outline('typing.ts', next, cursor + typed.length, 'typescript', 1_000)!, windowStart, 10_000);
+        return fileHeader(next, syntax.outline('typing.ts', next, cursor + typed.length, 'typescript', 1_000)!, windowStart, 10_000, ALL);
       }));
       assert.equal(headers.size, 1);
     });
@@ -187,7 +199,7 @@ describe('extra context', () => {
     it('puts other files\' chunks before the header, within the budget', () => {
       const recent = new RecentChunks(() => false);
       recent.add('/w/util.ts', 'export function twice(n: number) {\n  return n * 2;\n}\n');
-      const extra = new ExtraContext({ outlines: syntax, recent, outlineBudgetMs: 1_000 });
+      const extra = new ExtraContext({ outlines: syntax, recent, outlineBudgetMs: 1_000, header: ALL });
       const { request: r, windowStart } = request(TS, 'typescript', '/w/queue.ts');
       const all = extra.gather(r, windowStart, 10_000);
       assert.ok(all.startsWith('export function twice(n: number) {\n  return n * 2;\n}\n\nimport { Base }'), all);
