@@ -38,10 +38,13 @@ export interface HeaderParts {
 }
 
 /**
- * What helps code-v1 (held-out FIM tasks, the 125 of 390 whose window leaves something out of view;
- * mean edit similarity with nothing 0.160): the enclosing signatures alone 0.161; imports alone
- * 0.147; definitions alone 0.158; all three 0.148. A model trained on contiguous chunks of files
- * reads imports right before mid-file code as a cue to write more imports.
+ * What code-v1 makes of it (held-out FIM tasks, mean edit similarity). A one-off experiment on the
+ * 125 of 390 tasks whose window leaves something out of view: nothing 0.160, the enclosing
+ * signatures alone 0.161, definitions alone 0.158, imports alone 0.147, all three 0.148 — a model
+ * trained on contiguous chunks of files reads imports before mid-file code as a cue to write more
+ * imports. Through `npm run eval -- --extra-context on` (enclosing signatures only) the 24
+ * completions that change score 0.172 against 0.238 without (0.142 against 0.146 overall), so
+ * flashcode.completion.extraContext is off by default.
  */
 export const DEFAULT_HEADER_PARTS: HeaderParts = { enclosing: true, imports: false, definitions: false };
 

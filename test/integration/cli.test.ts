@@ -56,6 +56,8 @@ describe('cli: complete', () => {
     ['a file that does not exist', ['complete', '--file', '/nonexistent/x.ts', '--offset', '0'], /cannot read --file/],
     ['an unknown option', ['complete', '--file', 'FILE', '--offset', '0', '--frobnicate'], /Unknown option '--frobnicate'/],
     ['--max-tokens 0', ['complete', '--file', 'FILE', '--offset', '0', '--max-tokens', '0'], /--max-tokens must be an integer/],
+    ['an unknown --mode', ['complete', '--file', 'FILE', '--offset', '0', '--mode', 'lines'], /--mode must be one of auto, singleLine, multiLine/],
+    ['--extra-context yes', ['complete', '--file', 'FILE', '--offset', '0', '--extra-context', 'yes'], /--extra-context must be on or off/],
   ];
   for (const [name, args, message] of badArguments) {
     it(`exits 2 with usage on ${name}`, () => {
