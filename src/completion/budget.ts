@@ -4,6 +4,7 @@
 // the extra context first and move the window start. Sizes are in characters, converted from
 // tokens with the language's measured characters per token (./tokenRatio). Pure.
 
+import { FIM_CONTROL_TOKENS, promptBudgetTokens } from '../engine';
 import type { ClipLimits } from './clip';
 
 export interface BudgetInput {
@@ -25,9 +26,6 @@ export interface PromptBudget {
   clipWithoutExtra: ClipLimits;
 }
 
-/** The engine's floor on prompt tokens, and the FIM control tokens it adds (src/engine/prompt.ts). */
-const MIN_PROMPT_TOKENS = 16;
-const FIM_TOKENS = 3;
 /** Token counts are estimates: what a window really takes varies by some 10% around the ratio. */
 const ESTIMATE_SAFETY = 0.9;
 /** The suffix takes what the prefix leaves, at least this share of the room when it is long (as the
@@ -38,7 +36,7 @@ const EXTRA_SHARE = 0.25;
 
 export function promptBudget(input: BudgetInput, caps: ClipLimits): PromptBudget {
   const ratio = Math.max(0.5, input.charsPerToken);
-  const room = Math.max(MIN_PROMPT_TOKENS, input.contextTokens - input.maxNewTokens) - FIM_TOKENS;
+  const room = promptBudgetTokens(input.contextTokens, input.maxNewTokens) - FIM_CONTROL_TOKENS;
   const usable = Math.floor(room * ESTIMATE_SAFETY);
   const suffixTokens = Math.min(Math.ceil(input.charsAfterCursor / ratio), Math.floor(usable * SUFFIX_SHARE));
   const prefixSide = Math.max(0, usable - suffixTokens);

@@ -6,12 +6,10 @@ import type { KvCache } from './kvCache';
 import type { Manifest } from './manifest';
 import { Model } from './model';
 import { openModelDir } from './modelDir';
-import { renderPromptIds } from './prompt';
+import { promptBudgetTokens, renderPromptIds } from './prompt';
 import { lookupDrafts } from './speculate';
 import { TextTokenizer } from './tokenizer';
 import type { Engine, EngineOptions, GenerateCallbacks, GenerateRequest, GenerateResult, ModelInfo } from './types';
-
-const MIN_PROMPT_TOKENS = 16;
 
 export class InProcessEngine implements Engine {
   private queue: Promise<unknown> = Promise.resolve();
@@ -81,8 +79,7 @@ export class InProcessEngine implements Engine {
     this.running++;
     this.peakRunning = Math.max(this.peakRunning, this.running);
     try {
-      // The prompt leaves room for the answer; a tiny context still gets a few prompt tokens.
-      const budget = Math.max(MIN_PROMPT_TOKENS, this.manifest.contextTokens - request.maxNewTokens);
+      const budget = promptBudgetTokens(this.manifest.contextTokens, request.maxNewTokens);
       const promptIds = renderPromptIds(request.prompt, this.tokenizer, this.manifest, budget);
       return await generateTokens(
         { model: this.model, tokenizer: this.tokenizer, promptIds, stopIds: this.stopIds, contextTokens: this.manifest.contextTokens, kv: this.kv,

@@ -6,6 +6,7 @@ import { WorkerEngine } from './worker/proxy';
 
 export * from './types';
 export * from './errors';
+export { FIM_CONTROL_TOKENS, promptBudgetTokens } from './prompt';
 
 /** `workerScript`: the bundled dist/engineWorker.js. */
 export function startWorkerEngine(options: EngineOptions & { workerScript: string }): Promise<Engine> {

@@ -4,6 +4,16 @@ import type { Manifest } from './manifest';
 import type { TextTokenizer } from './tokenizer';
 import type { PromptParts } from './types';
 
+/** The FIM control tokens a fill-in-the-middle prompt adds around prefix and suffix. */
+export const FIM_CONTROL_TOKENS = 3;
+/** A tiny context still gets this many prompt tokens. */
+const MIN_PROMPT_TOKENS = 16;
+
+/** Tokens a prompt may take: the context less room for the answer, never below a small floor. */
+export function promptBudgetTokens(contextTokens: number, maxNewTokens: number): number {
+  return Math.max(MIN_PROMPT_TOKENS, contextTokens - maxNewTokens);
+}
+
 /** Share of the prompt budget the suffix may take when both sides are long. */
 const SUFFIX_SHARE = 0.25;
 
@@ -15,7 +25,7 @@ const DROP_CHUNK_TOKENS = 64;
 export function renderPromptIds(parts: PromptParts, tok: TextTokenizer, manifest: Manifest, budgetTokens: number): number[] {
   if (parts.kind === 'text') return keepEnd(tok.encode(parts.text), budgetTokens);
   const { fim } = manifest;
-  const room = Math.max(0, budgetTokens - 3); // three FIM control tokens
+  const room = Math.max(0, budgetTokens - FIM_CONTROL_TOKENS);
   let prefix = tok.encode(parts.prefix);
   let suffix = tok.encode(parts.suffix);
   if (prefix.length + suffix.length > room) {
