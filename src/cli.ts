@@ -85,15 +85,19 @@ interface CompleteArgs {
   json: boolean;
 }
 
+/** Options both commands take: the model and how it generates, the output form, help. */
+const GENERATION_OPTIONS = {
+  model: { type: 'string' }, 'max-tokens': { type: 'string' }, 'time-budget-ms': { type: 'string' },
+  threads: { type: 'string' }, mode: { type: 'string' }, 'extra-context': { type: 'string' },
+  json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 function parseCompleteArgs(argv: string[]): CompleteArgs | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
-      file: { type: 'string' }, offset: { type: 'string' }, model: { type: 'string' }, language: { type: 'string' },
-      'max-tokens': { type: 'string' }, 'time-budget-ms': { type: 'string' }, threads: { type: 'string' },
-      mode: { type: 'string' }, 'extra-context': { type: 'string' },
-      json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+      ...GENERATION_OPTIONS, file: { type: 'string' }, offset: { type: 'string' }, language: { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -126,10 +130,7 @@ function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
     args: argv,
     allowPositionals: true,
     options: {
-      tasks: { type: 'string' }, limit: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' },
-      'max-tokens': { type: 'string' }, 'time-budget-ms': { type: 'string' }, threads: { type: 'string' },
-      mode: { type: 'string' }, 'extra-context': { type: 'string' },
-      json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+      ...GENERATION_OPTIONS, tasks: { type: 'string' }, limit: { type: 'string' }, out: { type: 'string' },
     },
   });
   if (values.help) return 'help';
