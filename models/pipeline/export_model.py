@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-import onnx
 import torch
 import torch.nn.functional as F
 
@@ -49,7 +48,7 @@ import bpe
 import make_fixture
 from fim import EOT, FILE_SEP, MID, PRE, SUF
 from flashcode_format import DTYPE_F16, DTYPE_F32, DTYPES, FfnLayer, write_ffn_bin, write_manifest
-from graphs import Dims, attention_graph, embed_graph, ffn_graph, head_graph
+from graphs import Dims, save_graphs
 from lm import CodeLm, ModelConfig, rope_inv_freq
 from paths import CORPUS_DIR, DEFAULT_CONFIG, REPO, read_config, run_dir
 from train import CheckpointMismatchError, batch, check_identity, identity, rows_of
@@ -191,11 +190,7 @@ def read_tokenizer(path: Path, mc: ModelConfig, manifest: dict) -> bpe.ByteLevel
 
 def write_files(model_dir: Path, dims: Dims, weights, tokenizer_path: Path, ffn_dtype: int) -> None:
     embed, attn, ffn, head = weights
-    onnx.save(embed_graph(dims, embed["embed.weight"]), str(model_dir / "embed.onnx"))
-    for l, w in enumerate(attn):
-        onnx.save(attention_graph(dims, w), str(model_dir / f"attn.{l}.onnx"))
-    onnx.save(ffn_graph(dims), str(model_dir / "ffn.onnx"))
-    onnx.save(head_graph(dims, head), str(model_dir / "head.onnx"))
+    save_graphs(model_dir, dims, embed["embed.weight"], attn, head)
     write_ffn_bin(model_dir / "ffn.bin", ffn, ffn_dtype)
     shutil.copyfile(tokenizer_path, model_dir / "tokenizer.json")
 

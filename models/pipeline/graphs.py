@@ -190,3 +190,13 @@ def head_graph(dims: Dims, w: dict[str, np.ndarray]) -> onnx.ModelProto:
     b.op("Add", [b.op("MatMul", [x, "lm_head_t"]), "logit_bias"], name="logits")
     return b.model("head", [_f32("hidden", [1, "T", dims.d_model])], [_f32("logits", [1, "T", dims.vocab])],
                    "logits = RMSNorm_final(hidden) · lm_head_t + logit_bias")
+
+
+def save_graphs(model_dir, dims: Dims, embed_weight: np.ndarray, attn: list[dict[str, np.ndarray]],
+                head: dict[str, np.ndarray]) -> None:
+    """Writes embed.onnx, attn.<l>.onnx per layer, ffn.onnx and head.onnx into model_dir."""
+    onnx.save(embed_graph(dims, embed_weight), str(model_dir / "embed.onnx"))
+    for l, weights in enumerate(attn):
+        onnx.save(attention_graph(dims, weights), str(model_dir / f"attn.{l}.onnx"))
+    onnx.save(ffn_graph(dims), str(model_dir / "ffn.onnx"))
+    onnx.save(head_graph(dims, head), str(model_dir / "head.onnx"))

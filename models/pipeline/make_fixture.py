@@ -15,12 +15,11 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
-import onnx
 
 import bpe
 import corpus
 from flashcode_format import DTYPE_F32, FfnLayer, write_ffn_bin, write_manifest
-from graphs import Dims, attention_graph, embed_graph, ffn_graph, head_graph
+from graphs import Dims, save_graphs
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "test" / "fixtures" / "tiny-model"
@@ -147,11 +146,7 @@ def write_fixture(out: Path) -> dict:
     (out / "tokenizer.json").write_text(tok_json, encoding="utf-8")
 
     embed, attn, ffn, head = init_weights(np.random.default_rng(SEED), tokenizer)
-    onnx.save(embed_graph(DIMS, embed["embed.weight"]), str(out / "embed.onnx"))
-    for l, weights in enumerate(attn):
-        onnx.save(attention_graph(DIMS, weights), str(out / f"attn.{l}.onnx"))
-    onnx.save(ffn_graph(DIMS), str(out / "ffn.onnx"))
-    onnx.save(head_graph(DIMS, head), str(out / "head.onnx"))
+    save_graphs(out, DIMS, embed["embed.weight"], attn, head)
     write_ffn_bin(out / "ffn.bin", ffn, DTYPE_F32)
 
     manifest = base_manifest(int(np.count_nonzero(head["logit_bias"])))
