@@ -37,7 +37,9 @@ describe('TypingHeartbeat', () => {
     assert.ok(window);
     assert.equal(window.requests, 5);
     assert.ok(window.beats >= 1, `${window.beats} beats`);
-    assert.ok(window.windowMs >= 30 + QUIET_MS);
+    // Node's timers run on the event loop's millisecond clock and may fire up to 1 ms early against
+    // performance.now(): two of them (the sleep and the quiet timer) lie between the window's ends.
+    assert.ok(window.windowMs >= 30 + QUIET_MS - 2, `${window.windowMs} ms`);
     assert.equal(parseHeartbeatLine('2026-11-22 16:00:00.000 [info] loaded the model'), undefined);
   });
 
