@@ -1,12 +1,14 @@
-"""Model directory format v1 (models/FORMAT.md): the ffn.bin writer and reader, and manifest files.
+"""Model directory format v1 (models/FORMAT.md): the ffn.bin and predictors.bin writers and readers,
+and manifest files.
 
-The TypeScript reader in src/engine/weights/ implements the same spec; test/golden/ffn-*.bin,
-written by this module, holds the two together.
+The TypeScript readers in src/engine/weights/ implement the same spec; test/golden/ffn-*.bin and
+predictors-*.bin, written by this module, hold the two together.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,11 @@ DTYPE_F16 = 1
 DTYPES: dict[int, np.dtype] = {DTYPE_F32: np.dtype("<f4"), DTYPE_F16: np.dtype("<f2")}
 
 FLAG_GATED = 1
+
+PREDICTORS_MAGIC = b"FCPR"
+PREDICTORS_VERSION = 1
+PREDICTORS_ALIGNMENT = 64
+PREDICTORS_LAYER_ENTRY_BYTES = 32
 
 MANIFEST_FORMAT = "flashcode-model"
 MANIFEST_FORMAT_VERSION = 1
@@ -175,6 +182,153 @@ def read_ffn_bin(path: Path) -> tuple[FfnHeader, list[FfnLayer]]:
         w_up, w_down_cols = parts
         layers.append(FfnLayer(w_gate=w_gate, w_up=w_up, w_down=np.ascontiguousarray(w_down_cols.T)))
     return header, layers
+
+
+@dataclass(frozen=True)
+class PredictorLayer:
+    """One layer's active-neuron predictor (FORMAT.md §4): j is active ⇔ ((x · a) · b + bias)[j] > threshold."""
+    a: np.ndarray     # [d, r]
+    b: np.ndarray     # [r, ffnSize]
+    bias: np.ndarray  # [ffnSize]
+    threshold: float  # stored as f32
+
+    @property
+    def rank(self) -> int:
+        return self.a.shape[1]
+
+
+@dataclass(frozen=True)
+class PredictorsHeader:
+    version: int
+    header_bytes: int
+    layers: int
+    d_model: int
+    ffn_size: int
+    dtype: int
+    file_bytes: int
+    layer_table: tuple[tuple[int, int, int, float], ...]  # per layer (dataOffset, dataBytes, rank, threshold)
+
+
+def _predictor_values(d_model: int, rank: int, ffn_size: int) -> int:
+    """Values in one section: A [d, r], B [r, ffnSize], bias [ffnSize]."""
+    return d_model * rank + rank * ffn_size + ffn_size
+
+
+def encode_predictors_bin(layers: Sequence[PredictorLayer], dtype: int) -> bytes:
+    """The bytes of a predictors.bin holding `layers` in `dtype` (DTYPE_F32 or DTYPE_F16)."""
+    if dtype not in DTYPES:
+        raise ModelFormatUnsupportedError(f"predictors.bin dtype code {dtype} is not written by format v1")
+    if not layers:
+        raise ValueError("predictors.bin needs at least one layer")
+    d_model, ffn_size = layers[0].a.shape[0], layers[0].bias.shape[0]
+    for l, layer in enumerate(layers):
+        r = layer.a.shape[1] if layer.a.ndim == 2 else 0
+        if layer.a.shape != (d_model, r) or r < 1:
+            raise ValueError(f"layer {l}: a must be [{d_model}, rank ≥ 1], got {layer.a.shape}")
+        if layer.b.shape != (r, ffn_size):
+            raise ValueError(f"layer {l}: b must be [{r}, {ffn_size}], got {layer.b.shape}")
+        if layer.bias.shape != (ffn_size,):
+            raise ValueError(f"layer {l}: bias must be [{ffn_size}], got {layer.bias.shape}")
+        if not math.isfinite(float(np.float32(layer.threshold))):
+            raise ValueError(f"layer {l}: threshold {layer.threshold} is not a finite f32")
+
+    np_dtype = DTYPES[dtype]
+    header_bytes = HEADER_FIXED_BYTES + PREDICTORS_LAYER_ENTRY_BYTES * len(layers)
+    sections = []
+    cursor = _align(header_bytes, PREDICTORS_ALIGNMENT)
+    for layer in layers:
+        data_bytes = _predictor_values(d_model, layer.rank, ffn_size) * np_dtype.itemsize
+        sections.append((cursor, data_bytes))
+        cursor = _align(cursor + data_bytes, PREDICTORS_ALIGNMENT)
+    file_bytes = cursor
+
+    out = bytearray(file_bytes)  # zero padding and reserved fields everywhere nothing is written
+    struct.pack_into("<4sIIIIIIIQ24x", out, 0, PREDICTORS_MAGIC, PREDICTORS_VERSION, header_bytes, len(layers),
+                     d_model, ffn_size, dtype, 0, file_bytes)
+    for l, ((offset, data_bytes), layer) in enumerate(zip(sections, layers)):
+        struct.pack_into("<QQIf8x", out, HEADER_FIXED_BYTES + PREDICTORS_LAYER_ENTRY_BYTES * l,
+                         offset, data_bytes, layer.rank, layer.threshold)
+        values = np.concatenate([np.asarray(m, dtype=np.float32).ravel() for m in (layer.a, layer.b, layer.bias)])
+        out[offset:offset + data_bytes] = values.astype(np_dtype).tobytes()
+    return bytes(out)
+
+
+def write_predictors_bin(path: Path, layers: Sequence[PredictorLayer], dtype: int) -> PredictorsHeader:
+    data = encode_predictors_bin(layers, dtype)
+    Path(path).write_bytes(data)
+    return parse_predictors_header(data)
+
+
+def parse_predictors_header(data: bytes) -> PredictorsHeader:
+    """Validates the header and layer table against the whole file `data`, as FORMAT.md §4 says."""
+    if len(data) < HEADER_FIXED_BYTES or data[:4] != PREDICTORS_MAGIC:
+        raise ModelFileCorruptError("predictors.bin: wrong magic")
+    (version,) = struct.unpack_from("<I", data, 4)
+    if version != PREDICTORS_VERSION:
+        raise ModelFormatUnsupportedError(
+            f"predictors.bin: version {version}, this reader reads {PREDICTORS_VERSION}")
+    header_bytes, layers, d_model, ffn_size, dtype, flags, file_bytes = struct.unpack_from("<IIIIIIQ", data, 8)
+    if dtype not in DTYPES:
+        raise ModelFormatUnsupportedError(f"predictors.bin: unknown dtype code {dtype}")
+    if flags != 0:
+        raise ModelFormatUnsupportedError(f"predictors.bin: unknown flags 0x{flags:x}")
+    if len(data) < file_bytes:
+        raise ModelFileCorruptError(f"predictors.bin: truncated ({len(data)} of {file_bytes} bytes)")
+    if header_bytes != HEADER_FIXED_BYTES + PREDICTORS_LAYER_ENTRY_BYTES * layers or header_bytes > file_bytes:
+        raise ModelFileCorruptError(f"predictors.bin: headerBytes {header_bytes} does not match {layers} layers")
+    item = DTYPES[dtype].itemsize
+    table = []
+    for l in range(layers):
+        offset, size, rank, threshold = struct.unpack_from(
+            "<QQIf", data, HEADER_FIXED_BYTES + PREDICTORS_LAYER_ENTRY_BYTES * l)
+        if rank == 0:
+            raise ModelFileCorruptError(f"predictors.bin: layer {l} has rank 0")
+        if offset + size > file_bytes:
+            raise ModelFileCorruptError(f"predictors.bin: truncated (layer {l} ends past fileBytes)")
+        if (offset % PREDICTORS_ALIGNMENT != 0 or offset < header_bytes
+                or size != _predictor_values(d_model, rank, ffn_size) * item):
+            raise ModelFileCorruptError(f"predictors.bin: layer {l} table entry is inconsistent")
+        if not math.isfinite(threshold):
+            raise ModelFileCorruptError(f"predictors.bin: layer {l} threshold is {threshold}")
+        table.append((offset, size, rank, threshold))
+    return PredictorsHeader(version, header_bytes, layers, d_model, ffn_size, dtype, file_bytes, tuple(table))
+
+
+def decode_predictors_bin(data: bytes) -> tuple[PredictorsHeader, list[PredictorLayer]]:
+    """Every layer's predictor, f32 (f16 files widen to f32); raises the errors parse_predictors_header does."""
+    header = parse_predictors_header(data)
+    np_dtype = DTYPES[header.dtype]
+    d, k = header.d_model, header.ffn_size
+    layers = []
+    for offset, size, rank, threshold in header.layer_table:
+        values = np.frombuffer(data, dtype=np_dtype, count=size // np_dtype.itemsize, offset=offset).astype(np.float32)
+        a, b, bias = np.split(values, [d * rank, d * rank + rank * k])
+        layers.append(PredictorLayer(a=a.reshape(d, rank), b=b.reshape(rank, k), bias=bias, threshold=threshold))
+    return header, layers
+
+
+def predictors_manifest_entry(layers: Sequence[PredictorLayer], recall: Sequence[float],
+                              precision: Sequence[float], predicted_active_fraction: Sequence[float],
+                              measured_on: str, file: str = "predictors.bin") -> dict:
+    """The manifest's `predictors` block (FORMAT.md §1) for `layers` as written and what was measured.
+
+    rank, threshold (as the file stores it, f32) and macsPerToken come from the layers; the three
+    measured figures per layer are rounded to 4 decimals, like `sparsity`.
+    """
+    if not len(layers) == len(recall) == len(precision) == len(predicted_active_fraction):
+        raise ValueError("one recall, precision and predictedActiveFraction per layer")
+    per_layer = []
+    for layer, r, p, f in zip(layers, recall, precision, predicted_active_fraction):
+        d, rank = layer.a.shape
+        per_layer.append({
+            "rank": int(rank),
+            "threshold": float(np.float32(layer.threshold)),
+            "recall": round(float(r), 4),
+            "precision": round(float(p), 4),
+            "predictedActiveFraction": round(float(f), 4),
+            "macsPerToken": int(d * rank + rank * layer.bias.shape[0]),
+        })
+    return {"file": file, "perLayer": per_layer, "measuredOn": measured_on}
 
 
 def file_entry(path: Path) -> dict:

@@ -1,4 +1,5 @@
-"""Writes the cross-language ffn.bin goldens: test/golden/ffn-f32.bin, ffn-f16.bin, ffn-golden.json.
+"""Writes the cross-language format goldens: test/golden/ffn-f32.bin, ffn-f16.bin, ffn-golden.json
+and predictors-f32.bin, predictors-f16.bin, predictors-golden.json.
 
 Values come from a closed-form formula (test/golden/README.md) chosen to be exact in f16 and f32,
 so the JSON can list them as plain numbers and a reader compares with ===.
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from flashcode_format import DTYPE_F16, DTYPE_F32, FfnLayer, encode_ffn_bin, layer_records, parse_ffn_header
+from flashcode_format import (DTYPE_F16, DTYPE_F32, FfnLayer, PredictorLayer, encode_ffn_bin, encode_predictors_bin,
+                              layer_records, parse_ffn_header, parse_predictors_header)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,6 +25,16 @@ GOLDEN_FILES = [
     ("ffn-f32.bin", 2, 8, 3, True, DTYPE_F32),
     ("ffn-f16.bin", 1, 4, 2, False, DTYPE_F16),
 ]
+
+# (file name, dtype code); both hold the same predictors: dModel 4, ffnSize 6, ranks 2 and 3.
+GOLDEN_PREDICTOR_FILES = [
+    ("predictors-f32.bin", DTYPE_F32),
+    ("predictors-f16.bin", DTYPE_F16),
+]
+PREDICTOR_D_MODEL = 4
+PREDICTOR_FFN_SIZE = 6
+PREDICTOR_RANKS = (2, 3)
+PREDICTOR_THRESHOLDS = (0.5, -1.25)
 
 
 def golden_value(l: int, j: int, k: int) -> float:
@@ -36,6 +48,18 @@ def golden_layers(layers: int, d_model: int, ffn_size: int, gated: bool) -> list
     for l in range(layers):
         v = np.array([[golden_value(l, j, k) for k in range(d_model)] for j in range(ffn_size)])  # [ffnSize, d]
         out.append(FfnLayer(w_gate=v.copy() if gated else None, w_up=-v, w_down=(v / 2).T.copy()))
+    return out
+
+
+def golden_predictor_layers() -> list[PredictorLayer]:
+    """A[l][i][k] = v(l, i, k), B[l][k][j] = -v(l, k, j)/2, bias[l][j] = (j - 3)/4 - l/8; per-layer thresholds."""
+    d, k = PREDICTOR_D_MODEL, PREDICTOR_FFN_SIZE
+    out = []
+    for l, (rank, threshold) in enumerate(zip(PREDICTOR_RANKS, PREDICTOR_THRESHOLDS)):
+        a = np.array([[golden_value(l, i, c) for c in range(rank)] for i in range(d)])        # [d, r]
+        b = np.array([[-golden_value(l, c, j) / 2 for j in range(k)] for c in range(rank)])  # [r, ffnSize]
+        bias = np.array([(j - 3) / 4 - l / 8 for j in range(k)])                            # [ffnSize]
+        out.append(PredictorLayer(a=a, b=b, bias=bias, threshold=threshold))
     return out
 
 
@@ -57,6 +81,24 @@ def golden_entry(name: str, data: bytes, layers: list[FfnLayer]) -> dict:
     }
 
 
+def predictors_golden_entry(name: str, data: bytes, layers: list[PredictorLayer]) -> dict:
+    h = parse_predictors_header(data)
+    return {
+        "file": name,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "header": {
+            "magic": "FCPR", "version": h.version, "headerBytes": h.header_bytes, "layers": h.layers,
+            "dModel": h.d_model, "ffnSize": h.ffn_size, "dtype": h.dtype, "flags": 0, "fileBytes": h.file_bytes,
+            "layerTable": [{"dataOffset": o, "dataBytes": b, "rank": r, "threshold": t} for o, b, r, t in h.layer_table],
+        },
+        # layers[l]: a [dModel][rank], b [rank][ffnSize], bias [ffnSize], as stored.
+        "layers": [{"a": [[float(x) for x in row] for row in layer.a],
+                    "b": [[float(x) for x in row] for row in layer.b],
+                    "bias": [float(x) for x in layer.bias]} for layer in layers],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "test" / "golden")
@@ -70,7 +112,17 @@ def main() -> None:
         (args.out / name).write_bytes(data)
         entries.append(golden_entry(name, data, layers))
     (args.out / "ffn-golden.json").write_text(jsonfmt.dumps({"files": entries}) + "\n", encoding="utf-8")
-    print(f"wrote {', '.join(e['file'] for e in entries)} and ffn-golden.json to {args.out}")
+
+    predictor_entries = []
+    for name, dtype in GOLDEN_PREDICTOR_FILES:
+        layers = golden_predictor_layers()
+        data = encode_predictors_bin(layers, dtype)
+        (args.out / name).write_bytes(data)
+        predictor_entries.append(predictors_golden_entry(name, data, layers))
+    (args.out / "predictors-golden.json").write_text(jsonfmt.dumps({"files": predictor_entries}) + "\n",
+                                                      encoding="utf-8")
+    names = [e["file"] for e in entries + predictor_entries] + ["ffn-golden.json", "predictors-golden.json"]
+    print(f"wrote {', '.join(names)} to {args.out}")
 
 
 if __name__ == "__main__":

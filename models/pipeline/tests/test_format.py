@@ -1,4 +1,4 @@
-"""ffn.bin writer/reader (FORMAT.md §3) and the committed cross-language goldens."""
+"""ffn.bin and predictors.bin writers/readers (FORMAT.md §3, §4) and the committed cross-language goldens."""
 from __future__ import annotations
 
 import json
@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from flashcode_format import (DTYPE_F16, DTYPE_F32, FfnLayer, ModelFileCorruptError, ModelFormatUnsupportedError,
-                              encode_ffn_bin, layer_records, parse_ffn_header, read_ffn_bin, verify_manifest_files,
+                              PREDICTORS_MAGIC, PREDICTORS_VERSION, PredictorLayer, decode_predictors_bin,
+                              encode_ffn_bin, encode_predictors_bin, layer_records, parse_ffn_header,
+                              parse_predictors_header, predictors_manifest_entry, read_ffn_bin, verify_manifest_files,
                               write_ffn_bin, write_manifest)
-from make_golden import GOLDEN_FILES, golden_layers
+from make_golden import GOLDEN_FILES, GOLDEN_PREDICTOR_FILES, golden_layers, golden_predictor_layers
 
 GOLDEN = Path(__file__).resolve().parents[3] / "test" / "golden"
 
@@ -140,6 +142,194 @@ class RejectionTest(unittest.TestCase):
     def test_writer_refuses_int8(self):
         with self.assertRaises(ModelFormatUnsupportedError):
             encode_ffn_bin(golden_layers(1, 4, 2, False), 2)
+
+
+def random_predictors(rng: np.random.Generator, d: int, k: int, ranks: list[int]) -> list[PredictorLayer]:
+    return [PredictorLayer(a=rng.standard_normal((d, r)).astype(np.float32),
+                           b=rng.standard_normal((r, k)).astype(np.float32),
+                           bias=rng.standard_normal(k).astype(np.float32),
+                           threshold=float(rng.standard_normal())) for r in ranks]
+
+
+def assert_predictors_equal(test: unittest.TestCase, got: list[PredictorLayer], want: list[PredictorLayer]) -> None:
+    test.assertEqual(len(got), len(want))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.a, w.a)
+        np.testing.assert_array_equal(g.b, w.b)
+        np.testing.assert_array_equal(g.bias, w.bias)
+        test.assertEqual(g.threshold, float(np.float32(w.threshold)))
+
+
+class PredictorsGoldenTest(unittest.TestCase):
+    def test_writer_reproduces_committed_golden_bytes(self):
+        for name, dtype in GOLDEN_PREDICTOR_FILES:
+            with self.subTest(name):
+                self.assertEqual(encode_predictors_bin(golden_predictor_layers(), dtype), (GOLDEN / name).read_bytes())
+
+    def test_golden_json_describes_the_files(self):
+        doc = json.loads((GOLDEN / "predictors-golden.json").read_text(encoding="utf-8"))
+        self.assertEqual([e["file"] for e in doc["files"]], [g[0] for g in GOLDEN_PREDICTOR_FILES])
+        for entry in doc["files"]:
+            with self.subTest(entry["file"]):
+                data = (GOLDEN / entry["file"]).read_bytes()
+                h, layers = decode_predictors_bin(data)
+                want = entry["header"]
+                self.assertEqual(len(data), entry["bytes"])
+                self.assertEqual((h.version, h.header_bytes, h.layers, h.d_model, h.ffn_size, h.dtype, h.file_bytes),
+                                 (want["version"], want["headerBytes"], want["layers"], want["dModel"],
+                                  want["ffnSize"], want["dtype"], want["fileBytes"]))
+                self.assertEqual([list(t) for t in h.layer_table],
+                                 [[t["dataOffset"], t["dataBytes"], t["rank"], t["threshold"]] for t in want["layerTable"]])
+                for layer, described in zip(layers, entry["layers"]):
+                    # Exact: the formula's values are representable in f16 and f32.
+                    self.assertEqual(layer.a.tolist(), described["a"])
+                    self.assertEqual(layer.b.tolist(), described["b"])
+                    self.assertEqual(layer.bias.tolist(), described["bias"])
+
+    def test_golden_has_different_ranks_per_layer(self):
+        h = parse_predictors_header((GOLDEN / "predictors-f32.bin").read_bytes())
+        self.assertEqual([t[2] for t in h.layer_table], [2, 3])
+
+    def test_golden_values_follow_the_documented_formula(self):
+        _, layers = decode_predictors_bin((GOLDEN / "predictors-f16.bin").read_bytes())
+        self.assertEqual(layers[1].a[3, 2], 2 + 3 / 8 + 2 / 256)
+        self.assertEqual(layers[1].b[2, 5], -(2 + 2 / 8 + 5 / 256) / 2)
+        self.assertEqual(layers[1].bias[0], -3 / 4 - 1 / 8)
+        self.assertEqual([layer.threshold for layer in layers], [0.5, -1.25])
+
+
+class PredictorsRoundTripTest(unittest.TestCase):
+    def test_f32_round_trips_exactly(self):
+        layers = random_predictors(np.random.default_rng(5), 16, 40, [1, 7, 3])
+        header, back = decode_predictors_bin(encode_predictors_bin(layers, DTYPE_F32))
+        self.assertEqual((header.version, header.layers, header.d_model, header.ffn_size, header.dtype),
+                         (PREDICTORS_VERSION, 3, 16, 40, DTYPE_F32))
+        assert_predictors_equal(self, back, layers)
+
+    def test_f16_round_trips_to_f16_precision(self):
+        layers = random_predictors(np.random.default_rng(6), 8, 12, [2, 4])
+        _, back = decode_predictors_bin(encode_predictors_bin(layers, DTYPE_F16))
+        half = lambda m: m.astype(np.float16).astype(np.float32)
+        rounded = [PredictorLayer(a=half(p.a), b=half(p.b), bias=half(p.bias), threshold=p.threshold) for p in layers]
+        assert_predictors_equal(self, back, rounded)  # the threshold stays f32
+
+    def test_layout_is_aligned_and_padding_is_zero(self):
+        data = encode_predictors_bin(random_predictors(np.random.default_rng(7), 5, 9, [3, 1]), DTYPE_F32)
+        h = parse_predictors_header(data)
+        self.assertEqual(data[:4], PREDICTORS_MAGIC)
+        self.assertEqual(len(data) % 64, 0)
+        self.assertEqual(h.file_bytes, len(data))
+        self.assertEqual(h.header_bytes, 64 + 32 * 2)
+        self.assertEqual(data[28:32], bytes(4))   # flags
+        self.assertEqual(data[40:64], bytes(24))  # reserved
+        for l in range(2):
+            self.assertEqual(data[64 + 32 * l + 24:64 + 32 * l + 32], bytes(8))
+        cursor = h.header_bytes
+        for offset, size, rank, _ in h.layer_table:
+            self.assertEqual(offset % 64, 0)
+            self.assertEqual(size, (5 * rank + rank * 9 + 9) * 4)
+            self.assertEqual(data[cursor:offset], bytes(offset - cursor))
+            cursor = offset + size
+        self.assertEqual(data[cursor:], bytes(len(data) - cursor))
+
+    def test_section_holds_a_then_b_then_bias_row_major(self):
+        layer = random_predictors(np.random.default_rng(8), 3, 4, [2])[0]
+        data = encode_predictors_bin([layer], DTYPE_F32)
+        offset = parse_predictors_header(data).layer_table[0][0]
+        values = np.frombuffer(data, dtype="<f4", count=3 * 2 + 2 * 4 + 4, offset=offset)
+        np.testing.assert_array_equal(values, np.concatenate([layer.a.ravel(), layer.b.ravel(), layer.bias]))
+        self.assertEqual(values[1], layer.a[0, 1])
+
+    def test_writer_refuses_bad_shapes_and_dtypes(self):
+        good = golden_predictor_layers()
+        with self.assertRaises(ModelFormatUnsupportedError):
+            encode_predictors_bin(good, 2)
+        bad = [
+            [PredictorLayer(a=np.zeros((4, 0)), b=np.zeros((0, 6)), bias=np.zeros(6), threshold=0.0)],
+            [good[0], PredictorLayer(a=np.zeros((5, 2)), b=np.zeros((2, 6)), bias=np.zeros(6), threshold=0.0)],
+            [PredictorLayer(a=np.zeros((4, 2)), b=np.zeros((3, 6)), bias=np.zeros(6), threshold=0.0)],
+            [PredictorLayer(a=np.zeros((4, 2)), b=np.zeros((2, 6)), bias=np.zeros(6), threshold=float("nan"))],
+            [],
+        ]
+        for layers in bad:
+            with self.subTest(len(layers)), self.assertRaises(ValueError):
+                encode_predictors_bin(layers, DTYPE_F32)
+
+
+class PredictorsRejectionTest(unittest.TestCase):
+    def setUp(self):
+        self.data = bytearray((GOLDEN / "predictors-f32.bin").read_bytes())
+
+    def patch(self, fmt: str, offset: int, value) -> bytes:
+        struct.pack_into(fmt, self.data, offset, value)
+        return bytes(self.data)
+
+    def test_wrong_magic(self):
+        self.data[0:4] = b"FCFF"
+        with self.assertRaisesRegex(ModelFileCorruptError, "magic"):
+            decode_predictors_bin(bytes(self.data))
+
+    def test_other_version(self):
+        with self.assertRaisesRegex(ModelFormatUnsupportedError, "version 2"):
+            decode_predictors_bin(self.patch("<I", 4, 2))
+
+    def test_truncated(self):
+        for cut in (1, 100, len(self.data) - 10):
+            with self.subTest(cut), self.assertRaisesRegex(ModelFileCorruptError, "truncated|magic"):
+                decode_predictors_bin(bytes(self.data[:-cut]))
+
+    def test_table_entry_past_end(self):
+        with self.assertRaisesRegex(ModelFileCorruptError, "truncated"):
+            decode_predictors_bin(self.patch("<Q", 64 + 32, 1 << 20))
+
+    def test_misaligned_or_inconsistent_section(self):
+        for offset, value in ((64, 130), (72, 100), (64, 0)):
+            with self.subTest(offset=offset, value=value):
+                data = bytearray((GOLDEN / "predictors-f32.bin").read_bytes())
+                struct.pack_into("<Q", data, offset, value)
+                with self.assertRaisesRegex(ModelFileCorruptError, "inconsistent"):
+                    decode_predictors_bin(bytes(data))
+
+    def test_header_bytes_not_matching_layers(self):
+        with self.assertRaisesRegex(ModelFileCorruptError, "headerBytes"):
+            decode_predictors_bin(self.patch("<I", 12, 3))
+
+    def test_rank_zero(self):
+        with self.assertRaisesRegex(ModelFileCorruptError, "rank 0"):
+            decode_predictors_bin(self.patch("<I", 64 + 32 + 16, 0))
+
+    def test_non_finite_threshold(self):
+        with self.assertRaisesRegex(ModelFileCorruptError, "threshold"):
+            decode_predictors_bin(self.patch("<f", 64 + 20, float("inf")))
+
+    def test_unknown_dtype(self):
+        with self.assertRaisesRegex(ModelFormatUnsupportedError, "dtype"):
+            decode_predictors_bin(self.patch("<I", 24, 2))
+
+    def test_unknown_flags(self):
+        with self.assertRaisesRegex(ModelFormatUnsupportedError, "flags"):
+            decode_predictors_bin(self.patch("<I", 28, 1))
+
+
+class PredictorsManifestEntryTest(unittest.TestCase):
+    def test_entry_takes_shape_and_threshold_from_the_layers(self):
+        layers = [PredictorLayer(a=np.zeros((4, 2)), b=np.zeros((2, 6)), bias=np.zeros(6), threshold=0.1),
+                  PredictorLayer(a=np.zeros((4, 3)), b=np.zeros((3, 6)), bias=np.zeros(6), threshold=-1.0)]
+        entry = predictors_manifest_entry(layers, recall=[0.991234, 1.0], precision=[0.5, 0.25],
+                                          predicted_active_fraction=[0.4, 0.3], measured_on="held-out rows")
+        self.assertEqual(entry, {"file": "predictors.bin", "measuredOn": "held-out rows", "perLayer": [
+            {"rank": 2, "threshold": float(np.float32(0.1)), "recall": 0.9912, "precision": 0.5,
+             "predictedActiveFraction": 0.4, "macsPerToken": 4 * 2 + 2 * 6},
+            {"rank": 3, "threshold": -1.0, "recall": 1.0, "precision": 0.25,
+             "predictedActiveFraction": 0.3, "macsPerToken": 4 * 3 + 3 * 6},
+        ]})
+        # The manifest's threshold is the one the file stores.
+        _, back = decode_predictors_bin(encode_predictors_bin(layers, DTYPE_F32))
+        self.assertEqual([p["threshold"] for p in entry["perLayer"]], [p.threshold for p in back])
+
+    def test_one_figure_per_layer(self):
+        with self.assertRaises(ValueError):
+            predictors_manifest_entry(golden_predictor_layers(), [1.0], [1.0], [0.5], "x")
 
 
 class ManifestTest(unittest.TestCase):
