@@ -33,6 +33,23 @@ export interface Manifest {
   ffn: { file: string };
   files: Record<string, { bytes: number; sha256: string }>;
   sparsity?: { meanActivationSparsity: number; perLayer: number[]; measuredOn?: string };
+  predictors?: Predictors;
+}
+
+/** The optional `predictors` block: predictors.bin (FORMAT.md §4) and what the pipeline measured per layer. */
+export interface Predictors {
+  file: string;
+  perLayer: PredictorStats[];
+  measuredOn?: string;
+}
+
+export interface PredictorStats {
+  rank: number;
+  threshold: number;
+  recall: number; //                  0–1, share of truly active neurons predicted active
+  precision: number; //               0–1, share of predicted neurons truly active
+  predictedActiveFraction: number; // 0–1, mean share of neurons predicted active per token
+  macsPerToken: number; //            dModel·rank + rank·ffnSize
 }
 
 type Json = Record<string, unknown>;
@@ -56,6 +73,11 @@ function str(o: Json, key: string, field: string): string {
   if (typeof v !== 'string' || v === '') throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a non-empty string');
   return v;
 }
+function fraction(o: Json, key: string, field: string): number {
+  const v = num(o, key, field);
+  if (v < 0 || v > 1) throw new ModelManifestInvalidError(`${field}.${key}`, 'must be between 0 and 1');
+  return v;
+}
 function oneOf<T extends string>(o: Json, key: string, field: string, allowed: readonly T[]): T {
   const v = o[key];
   if (!allowed.includes(v as T)) throw new ModelManifestInvalidError(`${field}.${key}`, `must be one of ${allowed.join(', ')}`);
@@ -69,6 +91,34 @@ function strings(o: Json, key: string, field: string): string[] {
   const v = o[key];
   if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a list of strings');
   return v as string[];
+}
+
+function parsePredictors(v: unknown, a: Architecture, files: Manifest['files']): Predictors {
+  const p = obj(v, 'predictors');
+  const file = str(p, 'file', 'predictors');
+  if (!files[file]) throw new ModelManifestInvalidError('predictors.file', `names ${file}, which files does not list`);
+  const perLayer = p.perLayer;
+  if (!Array.isArray(perLayer) || perLayer.length !== a.layers) {
+    throw new ModelManifestInvalidError('predictors.perLayer', `must list ${a.layers} entries, one per layer`);
+  }
+  const stats = perLayer.map((entry, l): PredictorStats => {
+    const field = `predictors.perLayer[${l}]`;
+    const e = obj(entry, field);
+    const rank = int(e, 'rank', field);
+    const macsPerToken = int(e, 'macsPerToken', field);
+    const macs = a.dModel * rank + rank * a.ffnSize;
+    if (macsPerToken !== macs) throw new ModelManifestInvalidError(`${field}.macsPerToken`, `must be dModel·rank + rank·ffnSize = ${macs}`);
+    return {
+      rank,
+      threshold: num(e, 'threshold', field),
+      recall: fraction(e, 'recall', field),
+      precision: fraction(e, 'precision', field),
+      predictedActiveFraction: fraction(e, 'predictedActiveFraction', field),
+      macsPerToken,
+    };
+  });
+  if (p.measuredOn === undefined) return { file, perLayer: stats };
+  return { file, perLayer: stats, measuredOn: str(p, 'measuredOn', 'predictors') };
 }
 
 export function parseManifest(text: string): Manifest {
@@ -133,6 +183,7 @@ export function parseManifest(text: string): Manifest {
     files: checkedFiles,
     sparsity: m.sparsity as Manifest['sparsity'],
   };
+  if (m.predictors !== undefined) manifest.predictors = parsePredictors(m.predictors, architecture, checkedFiles);
   for (const name of [manifest.graphs.embed, ...attention, manifest.graphs.ffn, manifest.graphs.head, manifest.ffn.file, 'tokenizer.json']) {
     if (!checkedFiles[name]) throw new ModelManifestInvalidError('files', `does not list ${name}`);
   }
