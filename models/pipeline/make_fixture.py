@@ -4,6 +4,8 @@ Everything follows from SEED and the pinned tokenizer corpus (corpus.py), so a r
 bytes. Random weights, so it completes nonsense — but printable, varied nonsense: head.onnx adds a
 logit bias of SUPPRESSED_LOGIT_BIAS to special tokens and to tokens that are not printable on their
 own (control bytes, partial UTF-8), so greedy decoding never stops early or emits garbage bytes.
+Its predictors.bin is exact by construction (A = I, B = W_gateᵀ, bias 0, threshold 0: the score is
+the gate itself), so the sparse FFN path predicts exactly the neurons the ReLU leaves non-zero.
 
     /usr/bin/python3 models/pipeline/make_fixture.py [--out DIR]
 """
@@ -18,7 +20,8 @@ import numpy as np
 
 import bpe
 import corpus
-from flashcode_format import DTYPE_F32, FfnLayer, write_ffn_bin, write_manifest
+from flashcode_format import (DTYPE_F32, FfnLayer, PredictorLayer, decode_predictors_bin, predictors_manifest_entry,
+                              write_ffn_bin, write_manifest, write_predictors_bin)
 from graphs import Dims, save_graphs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -137,6 +140,47 @@ def measure_sparsity(model_dir: Path) -> dict:
     }
 
 
+def exact_predictors(ffn: list[FfnLayer]) -> list[PredictorLayer]:
+    """Per layer A = I [d, d], B = W_gateᵀ [d, ffnSize] (f32, as ffn.bin stores it), bias 0, threshold 0:
+    score = W_gate·x, so neuron j is predicted active exactly when ReLU(W_gate·x)[j] > 0."""
+    d = DIMS.d_model
+    return [PredictorLayer(a=np.eye(d, dtype=np.float32), b=np.ascontiguousarray(layer.w_gate.T, dtype=np.float32),
+                           bias=np.zeros(DIMS.ffn_size, dtype=np.float32), threshold=0.0) for layer in ffn]
+
+
+def measure_predictors(model_dir: Path) -> dict:
+    """The manifest's `predictors` block: predictors.bin scored against the reference's true activations
+    (non-zero FFN neurons) over the same run as measure_sparsity."""
+    from reference import ReferenceModel  # reads manifest.json, so only after it exists
+
+    class Recording(ReferenceModel):
+        """Keeps each layer's FFN input x [T, d] and activations h [T, ffnSize]."""
+        def ffn_activations(self, l: int, x: np.ndarray) -> np.ndarray:
+            h = super().ffn_activations(l, x)
+            seen[l].append((x, h))
+            return h
+
+    model = Recording(model_dir)
+    seen: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(model.layers)]
+    prompt = model.tokenizer.encode(SPARSITY_PROMPT)
+    model.greedy(prompt, SPARSITY_STEPS)
+    _, predictors = decode_predictors_bin((Path(model_dir) / "predictors.bin").read_bytes())
+    recall, precision, fraction = [], [], []
+    for p, pairs in zip(predictors, seen):
+        x = np.concatenate([x for x, _ in pairs])                       # [tokens, d]
+        active = np.concatenate([h for _, h in pairs]) != 0             # [tokens, ffnSize]
+        predicted = (x @ p.a) @ p.b + p.bias > np.float32(p.threshold)  # [tokens, ffnSize]
+        hits = np.count_nonzero(predicted & active)
+        recall.append(hits / np.count_nonzero(active))
+        precision.append(hits / np.count_nonzero(predicted))
+        fraction.append(float(np.mean(predicted)))
+    return predictors_manifest_entry(
+        predictors, recall, precision, fraction,
+        measured_on=("exact by construction: A = I, B = W_gate^T, bias 0, threshold 0; recall, precision and "
+                     "predictedActiveFraction from the reference forward pass (models/pipeline/reference.py) over "
+                     f"a {len(prompt)}-token Python prompt and {SPARSITY_STEPS} greedy decode steps"))
+
+
 def write_fixture(out: Path) -> dict:
     out = Path(out)
     if out.exists():
@@ -148,10 +192,12 @@ def write_fixture(out: Path) -> dict:
     embed, attn, ffn, head = init_weights(np.random.default_rng(SEED), tokenizer)
     save_graphs(out, DIMS, embed["embed.weight"], attn, head)
     write_ffn_bin(out / "ffn.bin", ffn, DTYPE_F32)
+    write_predictors_bin(out / "predictors.bin", exact_predictors(ffn), DTYPE_F32)
 
     manifest = base_manifest(int(np.count_nonzero(head["logit_bias"])))
     write_manifest(out, manifest)  # files first, so the reference can verify them
     manifest["sparsity"] = measure_sparsity(out)
+    manifest["predictors"] = measure_predictors(out)
     return write_manifest(out, manifest)
 
 
@@ -161,7 +207,9 @@ def main() -> None:
     args = parser.parse_args()
     manifest = write_fixture(args.out)
     total = sum(f["bytes"] for f in manifest["files"].values())
-    print(f"wrote {args.out}: {len(manifest['files'])} files, {total} bytes; sparsity {manifest['sparsity']['perLayer']}")
+    recall = [p["recall"] for p in manifest["predictors"]["perLayer"]]
+    print(f"wrote {args.out}: {len(manifest['files'])} files, {total} bytes; sparsity {manifest['sparsity']['perLayer']}; "
+          f"predictor recall {recall}")
 
 
 if __name__ == "__main__":

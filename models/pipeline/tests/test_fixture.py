@@ -12,7 +12,7 @@ import onnx
 import corpus
 import make_fixture
 import make_reference_golden
-from flashcode_format import parse_ffn_header, verify_manifest_files
+from flashcode_format import DTYPE_F32, decode_predictors_bin, parse_ffn_header, read_ffn_bin, verify_manifest_files
 from graphs import Dims, ffn_graph
 from reference import DEFAULT_MODEL_DIR as FIXTURE, REPO, ReferenceModel
 
@@ -94,6 +94,21 @@ class ManifestAndGraphsTest(unittest.TestCase):
         h = parse_ffn_header((FIXTURE / "ffn.bin").read_bytes())
         a = self.arch
         self.assertEqual((h.layers, h.d_model, h.ffn_size, h.gated), (a["layers"], a["dModel"], a["ffnSize"], a["ffnGated"]))
+
+    def test_predictors_are_exact_by_construction(self):
+        p, a = self.manifest["predictors"], self.arch
+        self.assertEqual(p["file"], "predictors.bin")
+        h, predictors = decode_predictors_bin((FIXTURE / p["file"]).read_bytes())
+        self.assertEqual((h.layers, h.d_model, h.ffn_size, h.dtype), (a["layers"], a["dModel"], a["ffnSize"], DTYPE_F32))
+        _, ffn = read_ffn_bin(FIXTURE / "ffn.bin")
+        for l, (pred, layer) in enumerate(zip(predictors, ffn)):
+            with self.subTest(layer=l):
+                np.testing.assert_array_equal(pred.a, np.eye(a["dModel"], dtype=np.float32))
+                np.testing.assert_array_equal(pred.b, layer.w_gate.T)
+                np.testing.assert_array_equal(pred.bias, np.zeros(a["ffnSize"], dtype=np.float32))
+                self.assertEqual(pred.threshold, 0.0)
+                self.assertEqual({k: p["perLayer"][l][k] for k in ("rank", "threshold", "recall", "precision")},
+                                 {"rank": a["dModel"], "threshold": 0.0, "recall": 1.0, "precision": 1.0})
 
 
 class TokenizerTest(unittest.TestCase):
@@ -184,6 +199,14 @@ class ReferenceTest(unittest.TestCase):
 
     def test_manifest_sparsity_is_what_the_reference_measures(self):
         self.assertEqual(make_fixture.measure_sparsity(FIXTURE), self.model.manifest["sparsity"])
+
+    def test_manifest_predictors_are_what_the_reference_measures(self):
+        measured = make_fixture.measure_predictors(FIXTURE)
+        self.assertEqual(measured, self.model.manifest["predictors"])
+        # Exact predictors predict exactly the neurons that are not zero.
+        sparsity = self.model.manifest["sparsity"]["perLayer"]
+        for entry, zeros in zip(measured["perLayer"], sparsity):
+            self.assertAlmostEqual(entry["predictedActiveFraction"], 1 - zeros, places=4)
 
 
 class DeterminismTest(unittest.TestCase):

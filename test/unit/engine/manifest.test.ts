@@ -28,6 +28,12 @@ describe('manifest.json predictors block', () => {
     assert.equal(parseManifest(JSON.stringify(m)).predictors, undefined);
   });
 
+  it('is parsed from the fixture model, whose predictors are exact', () => {
+    const p = parseManifest(fixtureManifest).predictors;
+    assert.equal(p?.file, 'predictors.bin');
+    assert.deepEqual(p?.perLayer.map((l) => [l.rank, l.threshold, l.recall, l.precision]), [[64, 0, 1, 1], [64, 0, 1, 1]]);
+  });
+
   it('is parsed field by field', () => {
     assert.deepEqual(parseManifest(withPredictors(() => {})).predictors, {
       file: 'predictors.bin',

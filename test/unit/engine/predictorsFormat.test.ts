@@ -2,7 +2,10 @@
 // this reader must read back exactly the values listed in predictors-golden.json.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { parseManifest } from '../../../src/engine/manifest';
+import { readFfnHeader, readFfnLayer } from '../../../src/engine/weights/ffnFile';
 import { parsePredictors, readPredictors } from '../../../src/engine/weights/predictorsFile';
 
 const goldenDir = path.join(__dirname, '../../golden');
@@ -13,6 +16,7 @@ interface GoldenFile {
 }
 const golden: { files: GoldenFile[] } = JSON.parse(fs.readFileSync(path.join(goldenDir, 'predictors-golden.json'), 'utf8'));
 const expect = { layers: 2, dModel: 4, ffnSize: 6 };
+const fixtureDir = path.join(__dirname, '../../fixtures/tiny-model');
 
 describe('predictors.bin format v1 (golden files written by the Python writer)', () => {
   for (const g of golden.files) {
@@ -71,6 +75,27 @@ describe('predictors.bin format v1 (golden files written by the Python writer)',
       });
     });
   }
+
+  it('reads the fixture model\'s exact predictors: A = I, B = W_gate transposed, bias 0, threshold 0', async () => {
+    const manifest = parseManifest(fs.readFileSync(path.join(fixtureDir, 'manifest.json'), 'utf8'));
+    const { layers, dModel, ffnSize } = manifest.architecture;
+    assert.ok(manifest.predictors);
+    const read = await readPredictors(path.join(fixtureDir, manifest.predictors.file), { layers, dModel, ffnSize });
+    const ffn = await fsp.open(path.join(fixtureDir, manifest.ffn.file), 'r');
+    try {
+      const header = await readFfnHeader(ffn);
+      for (let l = 0; l < layers; l++) {
+        const p = read[l];
+        const gate = (await readFfnLayer(ffn, header, l)).gate!; // [ffnSize][dModel]
+        assert.deepEqual({ rank: p.rank, threshold: p.threshold }, { rank: manifest.predictors.perLayer[l].rank, threshold: 0 });
+        assert.ok(p.a.every((v, i) => v === (Math.floor(i / dModel) === i % dModel ? 1 : 0)), `layer ${l} A = I`);
+        assert.ok(p.b.every((v, i) => v === gate[(i % ffnSize) * dModel + Math.floor(i / ffnSize)]), `layer ${l} B = W_gateᵀ`);
+        assert.ok(p.bias.every((v) => v === 0), `layer ${l} bias = 0`);
+      }
+    } finally {
+      await ffn.close();
+    }
+  });
 
   it('names the file it was given', () => {
     assert.throws(() => parsePredictors(new Uint8Array(8), expect, 'model/predictors.bin'), /^ModelFileCorruptError: model\/predictors\.bin is corrupt/);
