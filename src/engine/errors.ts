@@ -8,7 +8,8 @@ export type EngineErrorCode =
   | 'ModelFormatUnsupported'
   | 'ModelManifestInvalid'
   | 'EngineDisposed'
-  | 'EngineCrashed';
+  | 'EngineCrashed'
+  | 'FlashBudgetTooSmall';
 
 export class EngineError extends Error {
   constructor(readonly code: EngineErrorCode, message: string) {
@@ -63,4 +64,10 @@ export class AbortedError extends Error {
 
 export function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
+}
+
+export class FlashBudgetTooSmallError extends EngineError {
+  constructor(budgetMB: number, minimumMB: number) {
+    super('FlashBudgetTooSmall', `flashcode.engine.memoryBudgetMB is ${+budgetMB.toFixed(1)} MB, too small for this model: it needs at least ${minimumMB} MB (its graphs, predictors, KV cache and the fewest neurons a token needs) — raise the setting to ${minimumMB} or more.`);
+  }
 }

@@ -37,7 +37,7 @@ export class InProcessEngine implements Engine {
     const { manifest } = dir;
     const tokenizer = await TextTokenizer.load(dir.file('tokenizer.json'));
     const stopIds = new Set(manifest.stopTokens.map((t) => tokenizer.specialId(t)));
-    const model = await Model.load(dir, options.threads ?? 1, options.ortWasmDir);
+    const model = await Model.load(dir, options.threads ?? 1, options.ortWasmDir, options.flash);
     // openModelDir has checked every size against the manifest.
     const weightBytes = Object.entries(manifest.files)
       .filter(([name]) => name !== 'tokenizer.json')
@@ -49,6 +49,9 @@ export class InProcessEngine implements Engine {
       vocabSize: manifest.architecture.vocabSize,
       layers: manifest.architecture.layers,
       weightBytes,
+      ffn: model.flash
+        ? { mode: 'sparse', fullyResident: model.flash.plan.fullyResident, residentNeuronsPerLayer: model.flash.plan.residentNeuronsPerLayer }
+        : { mode: 'dense', notice: model.flashNotice },
     };
     return new InProcessEngine(info, manifest, model, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? true);
   }

@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import { loadGraph, type Graph } from './backend/ort';
 import { DenseFfn, type FfnStep } from './ffn/ffnStep';
+import { loadFlashFfn, type FlashFfn, type FlashOptions } from './ffn/loadFlash';
 import { KvCache } from './kvCache';
 import type { Architecture } from './manifest';
 import type { ModelDir } from './modelDir';
@@ -17,9 +18,16 @@ export class Model {
     private readonly ffn: FfnStep,
     private readonly head: Graph,
     private readonly graphs: Graph[],
+    /** The sparse path when it runs; undefined when the FFN is dense (asked for, or fallen back). */
+    readonly flash: FlashFfn | undefined,
+    /** Why the sparse path was asked for and does not run (shown once), if it does not. */
+    readonly flashNotice: string | undefined,
+    private readonly closeFiles: () => Promise<void>,
   ) {}
 
-  static async load(dir: ModelDir, threads: number, ortWasmDir?: string): Promise<Model> {
+  /** flash: the sparse FFN path (predictors + neuron cache) and its memory budget; without it, or
+   *  when the model has no usable predictors, the FFN is dense. */
+  static async load(dir: ModelDir, threads: number, ortWasmDir?: string, flash?: FlashOptions): Promise<Model> {
     const { manifest } = dir;
     const arch = manifest.architecture;
     const graph = async (name: string) => {
@@ -35,16 +43,26 @@ export class Model {
     const ffnGraph = await graph(manifest.graphs.ffn);
     const head = await graph(manifest.graphs.head);
 
+    const graphs = [embed, ...attention, ffnGraph, head];
     const file = await fs.open(dir.file(manifest.ffn.file), 'r');
     try {
       const header = await readFfnHeader(file, manifest.ffn.file);
       checkFfnMatches(header, arch, manifest.ffn.file);
-      const layers = [];
-      for (let l = 0; l < arch.layers; l++) layers.push(await readFfnLayer(file, header, l));
-      const ffn = new DenseFfn(ffnGraph, layers, arch.dModel, arch.ffnSize);
-      return new Model(arch, embed, attention, ffn, head, [embed, ...attention, ffnGraph, head]);
-    } finally {
+      if (flash?.mode === 'sparse') {
+        const sparse = await loadFlashFfn(dir, file, header, ffnGraph, flash);
+        if (sparse.ok) {
+          return new Model(arch, embed, attention, sparse.flash.step, head, graphs, sparse.flash, undefined, () => file.close());
+        }
+        const ffn = await denseFfn(file, header, ffnGraph, arch);
+        await file.close();
+        return new Model(arch, embed, attention, ffn, head, graphs, undefined, sparse.notice, async () => undefined);
+      }
+      const ffn = await denseFfn(file, header, ffnGraph, arch);
       await file.close();
+      return new Model(arch, embed, attention, ffn, head, graphs, undefined, undefined, async () => undefined);
+    } catch (e) {
+      await file.close();
+      throw e;
     }
   }
 
@@ -101,7 +119,14 @@ export class Model {
 
   async dispose(): Promise<void> {
     await Promise.all(this.graphs.map((g) => g.release()));
+    await this.closeFiles();
   }
+}
+
+async function denseFfn(file: fs.FileHandle, header: FfnHeader, graph: Graph, arch: Architecture): Promise<DenseFfn> {
+  const layers = [];
+  for (let l = 0; l < arch.layers; l++) layers.push(await readFfnLayer(file, header, l));
+  return new DenseFfn(graph, layers, arch.dModel, arch.ffnSize);
 }
 
 function checkFfnMatches(h: FfnHeader, a: Architecture, name: string): void {

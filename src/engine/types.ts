@@ -1,3 +1,5 @@
+import type { FlashOptions } from './ffn/loadFlash';
+
 // The engine's public contract: plain data in, plain data out. Two implementations share it:
 // InProcessEngine (tests, CLI, bench) and WorkerEngine (the extension host; a worker_threads proxy).
 
@@ -61,6 +63,9 @@ export interface ModelInfo {
   layers: number;
   /** Bytes of weights (graphs + ffn.bin). */
   weightBytes: number;
+  /** How the FFN runs: 'sparse' (predictors + neuron cache, flashcode.engine.sparseFfn) or 'dense';
+   *  `notice` says why sparse was asked for and is not running. */
+  ffn: { mode: 'dense' | 'sparse'; notice?: string; fullyResident?: boolean; residentNeuronsPerLayer?: number };
 }
 
 export interface Engine {
@@ -90,4 +95,6 @@ export interface EngineOptions {
    *  The tokens are those of plain greedy decoding. Default: on (code-v1: ~1.6× multi-line and ~1.2×
    *  single-line decode speed on the held-out tasks; bench/speculative.ts). */
   speculativeLookup?: boolean;
+  /** The flash FFN path and its memory budget (engine/ffn/loadFlash.ts). Default: dense. */
+  flash?: FlashOptions;
 }

@@ -1,0 +1,196 @@
+// Dense vs sparse (flash) FFN on the same model, prompts, threads and greedy decoding, in one
+// process, interleaved (dense, sparse, sparse at the small budget, … per prompt), medians of N runs.
+// `npm run bench -- --json [--model DIR] [--runs 5] [--prompts 8] [--tokens 64] [--threads 1]
+//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel js|ort]`
+//
+// Prompts: the prefixes of held-out FIM tasks (models/eval/heldout-fim.jsonl, code the model never
+// trained on), as plain text. Each prompt is prefilled (dense), then `--tokens` tokens are decoded one
+// at a time. The sparse engines are fed the dense engine's tokens (teacher forcing), so each step
+// compares top-1 on the same context: top1Agreement = steps where sparse's argmax equals dense's.
+// Resident memory is measured, not only accounted: each configuration also runs in a child process
+// that reports its RSS after loading and decoding minus its RSS with ONNX Runtime initialised alone.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadGraph } from '../src/engine/backend/ort';
+import { denseResidentBytes } from '../src/engine/ffn/flashPlan';
+import type { FlashOptions } from '../src/engine/ffn/loadFlash';
+import { Model } from '../src/engine/model';
+import { openModelDir } from '../src/engine/modelDir';
+import { TextTokenizer } from '../src/engine/tokenizer';
+
+const root = path.resolve(__dirname, '..');
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: path.join(root, 'models/flashcode-code-v1') },
+    runs: { type: 'string', default: '5' }, prompts: { type: 'string', default: '8' },
+    tokens: { type: 'string', default: '64' }, threads: { type: 'string', default: '1' },
+    'budget-mb': { type: 'string', default: '256' }, 'small-budget': { type: 'string', default: '0.4' },
+    window: { type: 'string', default: '5' }, kernel: { type: 'string', default: 'js' },
+    'prompt-tokens': { type: 'string', default: '200' },
+    child: { type: 'string' }, json: { type: 'boolean', default: false },
+  },
+});
+const modelDir = path.resolve(values.model);
+const threads = Number(values.threads);
+const decodeTokens = Number(values.tokens);
+const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
+const round = (x: number, digits = 3) => +x.toFixed(digits);
+const argmax = (a: Float32Array) => { let best = 0; for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i; return best; };
+
+interface Config { name: string; flash: FlashOptions | undefined }
+
+async function promptIds(count: number, maxTokens: number): Promise<number[][]> {
+  const tokenizer = await TextTokenizer.load(path.join(modelDir, 'tokenizer.json'));
+  const lines = fs.readFileSync(path.join(root, 'models/eval/heldout-fim.jsonl'), 'utf8').trim().split('\n');
+  const tasks = lines.map((l) => JSON.parse(l) as { prefix: string }).filter((t) => t.prefix.length > 400);
+  const step = Math.max(1, Math.floor(tasks.length / count));
+  return Array.from({ length: count }, (_, i) => tokenizer.encode(tasks[(i * step) % tasks.length].prefix).slice(-maxTokens));
+}
+
+/** Child mode: RSS of one configuration, after ONNX Runtime alone and after load + one decode. */
+async function child(config: Config, ids: number[]): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  const fixture = path.join(root, 'test/fixtures/tiny-model/head.onnx');
+  await loadGraph(fs.readFileSync(fixture), threads); // ONNX Runtime's wasm module, initialised
+  gc();
+  const base = process.memoryUsage().rss;
+  const model = await Model.load(await openModelDir(modelDir), threads, undefined, config.flash);
+  const kv = model.newCache();
+  let logits = await model.forward(ids, kv);
+  for (let i = 0; i < decodeTokens; i++) logits = await model.forward([argmax(logits)], kv);
+  gc();
+  process.stdout.write(JSON.stringify({ rssBytes: process.memoryUsage().rss - base }));
+}
+
+function measureRss(config: Config, runs: number): number {
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', __filename, '--child', JSON.stringify(config), '--model', modelDir,
+      '--tokens', String(decodeTokens), '--threads', String(threads), '--prompt-tokens', values['prompt-tokens']!], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`memory child for ${config.name} failed: ${r.stderr}`);
+    samples.push(JSON.parse(r.stdout.trim().split('\n').pop()!).rssBytes as number);
+  }
+  return median(samples);
+}
+
+interface Run { config: Config; model: Model; msPerToken: number[]; ttftMs: number[]; agree: number; steps: number; bytesSteady: number; steadyTokens: number }
+
+async function main() {
+  const prompts = await promptIds(Number(values.prompts), Number(values['prompt-tokens']));
+  if (values.child) return child(JSON.parse(values.child) as Config, prompts[0]);
+
+  const dir = await openModelDir(modelDir);
+  const dense = denseResidentBytes(dir.manifest);
+  const smallBudgetMB = (dense * Number(values['small-budget'])) / 2 ** 20;
+  const sparse = (memoryBudgetMB: number): FlashOptions => ({ mode: 'sparse', memoryBudgetMB, windowTokens: Number(values.window), kernel: values.kernel as 'js' | 'ort' });
+  const configs: Config[] = [
+    { name: 'dense', flash: undefined },
+    { name: 'sparse', flash: sparse(Number(values['budget-mb'])) },
+    { name: 'sparseSmallBudget', flash: sparse(smallBudgetMB) },
+  ];
+  const runs: Run[] = [];
+  const refused: Record<string, string> = {};
+  for (const config of configs) {
+    try {
+      const model = await Model.load(dir, threads, undefined, config.flash);
+      if (config.flash && !model.flash) throw new Error(model.flashNotice);
+      runs.push({ config, model, msPerToken: [], ttftMs: [], agree: 0, steps: 0, bytesSteady: 0, steadyTokens: 0 });
+    } catch (e) {
+      refused[config.name] = (e as Error).message;
+    }
+  }
+
+  const repetitions = Number(values.runs);
+  for (let rep = -1; rep < repetitions; rep++) { // rep -1 warms up and is not counted
+    for (const ids of prompts) {
+      let forced: number[] = [];
+      for (const run of runs) {
+        const kv = run.model.newCache();
+        const t0 = performance.now();
+        let logits = await run.model.forward(ids, kv);
+        const ttft = performance.now() - t0;
+        const tokens: number[] = [];
+        const t1 = performance.now();
+        for (let i = 0; i < decodeTokens; i++) {
+          const top = argmax(logits);
+          if (run.config.name === 'dense') tokens.push(top);
+          else if (rep >= 0) { run.steps++; if (top === forced[i]) run.agree++; }
+          const stats = run.model.flash?.stats;
+          const before = stats?.bytesRead ?? 0;
+          logits = await run.model.forward([run.config.name === 'dense' ? top : forced[i]], kv);
+          if (rep >= 0 && stats && i >= (run.model.flash?.windowTokens ?? 0)) { run.bytesSteady += stats.bytesRead - before; run.steadyTokens++; }
+        }
+        const ms = (performance.now() - t1) / decodeTokens;
+        if (run.config.name === 'dense') forced = tokens;
+        if (rep >= 0) { run.msPerToken.push(ms); run.ttftMs.push(ttft); }
+      }
+    }
+  }
+
+  // Online recall, on a fresh sparse model that checks every row (not timed).
+  const recall = await Model.load(dir, threads, undefined, { ...sparse(Number(values['budget-mb'])), recallSampleEvery: 1 });
+  for (const ids of prompts) {
+    const kv = recall.newCache();
+    let logits = await recall.forward(ids, kv);
+    for (let i = 0; i < 16; i++) logits = await recall.forward([argmax(logits)], kv);
+  }
+
+  const ffnFileBytes = dir.manifest.files[dir.manifest.ffn.file].bytes;
+  const report = (run: Run) => {
+    const flash = run.model.flash;
+    const s = flash?.stats;
+    const perLayer = s?.layers.map((l, i) => ({
+      layer: i,
+      predictedPerToken: round(l.predicted / Math.max(1, l.tokens), 1),
+      nonZeroPerToken: round(l.nonZero / Math.max(1, l.tokens), 1),
+      hitRate: round(l.hits / Math.max(1, l.hits + l.misses)),
+      overflowCalls: l.overflowCalls,
+      onlineRecall: recall.flash ? round(recall.flash.stats.layers[i].sampledFound / Math.max(1, recall.flash.stats.layers[i].sampledTrueActive), 4) : null,
+    }));
+    const hits = s ? s.layers.reduce((n, l) => n + l.hits, 0) : 0;
+    const misses = s ? s.layers.reduce((n, l) => n + l.misses, 0) : 0;
+    return {
+      decodeMsPerToken: round(median(run.msPerToken)), decodeTokensPerSecond: round(1000 / median(run.msPerToken), 1),
+      prefillMs: round(median(run.ttftMs), 2),
+      memoryBudgetMB: run.config.flash ? round(run.config.flash.memoryBudgetMB, 2) : null,
+      fullyResident: flash?.plan.fullyResident ?? true,
+      residentNeuronsPerLayer: flash?.plan.residentNeuronsPerLayer ?? dir.manifest.architecture.ffnSize,
+      accountedResidentBytes: flash ? flash.plan.bytes : { total: dense },
+      measuredRssBytes: measureRss(run.config, 3),
+      bytesReadPerToken: s ? round(run.bytesSteady / Math.max(1, run.steadyTokens), 0) : 0,
+      cacheHitRate: s ? round(hits / Math.max(1, hits + misses)) : null,
+      top1Agreement: run.config.name === 'dense' ? 1 : round(run.agree / Math.max(1, run.steps), 4),
+      decodedTokens: run.config.name === 'dense' ? prompts.length * decodeTokens * repetitions : run.steps,
+      perLayer,
+    };
+  };
+  const results = Object.fromEntries(runs.map((r) => [r.config.name, report(r)]));
+  const d = results.dense;
+  const ratiosOf = (name: string) => {
+    const r = results[name];
+    if (!r || !d) return null;
+    return {
+      decodeSpeedup: round(d.decodeMsPerToken / r.decodeMsPerToken),
+      residentMemory: round(r.measuredRssBytes / d.measuredRssBytes),
+      residentMemoryAccounted: round(r.accountedResidentBytes.total / dense),
+      bytesReadPerTokenOverFfnBytes: round(r.bytesReadPerToken / ffnFileBytes, 4),
+      top1Agreement: r.top1Agreement,
+    };
+  };
+  const out = {
+    model: dir.manifest.id, threads, runs: repetitions, prompts: prompts.length, decodeTokensPerPrompt: decodeTokens,
+    kernel: values.kernel, windowTokens: Number(values.window), ffnFileBytes, denseResidentBytesAccounted: dense,
+    dense: results.dense, sparse: results.sparse ?? null, sparseSmallBudget: results.sparseSmallBudget ?? null, refused,
+    ratios: ratiosOf('sparse'), ratiosSmallBudget: ratiosOf('sparseSmallBudget'),
+  };
+  console.log(values.json ? JSON.stringify(out, null, 2) : out);
+  for (const r of runs) await r.model.dispose();
+  await recall.dispose();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

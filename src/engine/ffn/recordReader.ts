@@ -1,0 +1,83 @@
+// Reads neuron records from ffn.bin into a neuron cache: ids sorted by offset, adjacent records
+// coalesced into one read, the reads issued in parallel (async positional reads), then decoded into
+// the cache's slots. Nothing enters the cache before its bytes are read, so a failed read leaves the
+// cache as it was.
+import fs from 'node:fs/promises';
+import { ModelFileCorruptError } from '../errors';
+import { decodeFloat16Into, decodeFloat32Into } from '../weights/float16';
+import { FfnDtype, type FfnHeader } from '../weights/ffnFile';
+import type { NeuronCache, NeuronRows } from './neuronCache';
+
+export interface ReadCounters {
+  bytesRead: number;
+  reads: number;
+  neuronsRead: number;
+}
+
+export class RecordReader {
+  /** Staging bytes for one layer's loads: up to `maxRecords` records. */
+  private readonly staging: Buffer;
+
+  constructor(
+    private readonly file: fs.FileHandle,
+    private readonly header: FfnHeader,
+    readonly maxRecords: number,
+    private readonly name: string,
+  ) {
+    this.staging = Buffer.alloc(maxRecords * header.recordBytes);
+  }
+
+  get stagingBytes(): number {
+    return this.staging.length;
+  }
+
+  /** Loads neurons `ids[0…n)` (ascending, none resident, n ≤ maxRecords) of `layer` into `cache`,
+   *  marking them used at `step`. */
+  async load(layer: number, ids: Int32Array, n: number, cache: NeuronCache, step: number, counters: ReadCounters): Promise<void> {
+    const { recordBytes } = this.header;
+    const base = this.header.sections[layer].offset;
+    const reads: Promise<void>[] = [];
+    for (let i = 0; i < n; ) {
+      let j = i + 1;
+      while (j < n && ids[j] === ids[j - 1] + 1) j++; // one run of adjacent records
+      const bytes = (j - i) * recordBytes;
+      const at = i * recordBytes;
+      const position = base + ids[i] * recordBytes;
+      reads.push(this.file.read(this.staging, at, bytes, position).then(({ bytesRead }) => {
+        if (bytesRead !== bytes) throw new ModelFileCorruptError(this.name, `truncated: layer ${layer} neuron ${ids[i]} lies past the end`);
+      }));
+      counters.bytesRead += bytes;
+      counters.reads++;
+      i = j;
+    }
+    await Promise.all(reads);
+    counters.neuronsRead += n;
+    for (let i = 0; i < n; i++) this.decodeRecord(i, cache.append(ids[i], step), cache);
+  }
+
+  /** Reads neurons [first, first + count) of `layer` into `dst` rows 0…count-1 (dense streaming of
+   *  a layer in chunks, for prefill when the layer is not resident). count ≤ maxRecords. */
+  async readRange(layer: number, first: number, count: number, dst: NeuronRows, counters: ReadCounters): Promise<void> {
+    const { recordBytes } = this.header;
+    const bytes = count * recordBytes;
+    const { bytesRead } = await this.file.read(this.staging, 0, bytes, this.header.sections[layer].offset + first * recordBytes);
+    if (bytesRead !== bytes) throw new ModelFileCorruptError(this.name, `truncated: layer ${layer} neurons ${first}+${count}`);
+    counters.bytesRead += bytes;
+    counters.reads++;
+    counters.neuronsRead += count;
+    for (let i = 0; i < count; i++) this.decodeRecord(i, i, dst);
+  }
+
+  /** Staging record i (gate row | up row | down column) → row `slot` of `rows`. */
+  private decodeRecord(i: number, slot: number, rows: NeuronRows): void {
+    const d = this.header.dModel;
+    const valueBytes = this.header.dtype === FfnDtype.F16 ? 2 : 4;
+    const decode = this.header.dtype === FfnDtype.F16 ? decodeFloat16Into : decodeFloat32Into;
+    let at = i * this.header.recordBytes;
+    for (const dst of [rows.gate, rows.up, rows.down]) {
+      if (!dst) continue;
+      decode(this.staging, at, d, dst, slot * d);
+      at += d * valueBytes;
+    }
+  }
+}
