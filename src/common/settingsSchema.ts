@@ -26,6 +26,9 @@ export const SETTINGS = {
   extraContext: { key: 'flashcode.completion.extraContext', default: false },
   modelPath: { key: 'flashcode.engine.modelPath', default: '' },
   threads: { key: 'flashcode.engine.threads', default: 1, minimum: 1, maximum: 8 },
+  sparseFfn: { key: 'flashcode.engine.sparseFfn', default: true },
+  memoryBudgetMB: { key: 'flashcode.engine.memoryBudgetMB', default: 256, minimum: 16, maximum: 4096 },
+  neuronWindowTokens: { key: 'flashcode.engine.neuronWindowTokens', default: 5, minimum: 1, maximum: 64 },
   cloudEnabled: { key: 'flashcode.cloud.enabled', default: false },
   cloudBaseUrl: { key: 'flashcode.cloud.baseUrl', default: 'https://api.openai.com/v1' },
   cloudModel: { key: 'flashcode.cloud.model', default: 'gpt-4o-mini' },
@@ -34,6 +37,9 @@ export const SETTINGS = {
   cloudExclude: { key: 'flashcode.cloud.exclude', default: DEFAULT_EXCLUDE_PATTERNS },
   localMaxTokens: { key: 'flashcode.router.localMaxTokens', default: 2048, minimum: 256, maximum: 1_000_000 },
 } as const satisfies Record<string, { key: string; default: unknown; minimum?: number; maximum?: number; values?: readonly unknown[] }>;
+
+/** The settings a change of which loads the model again. */
+export const ENGINE_SETTINGS = [SETTINGS.modelPath, SETTINGS.threads, SETTINGS.sparseFfn, SETTINGS.memoryBudgetMB, SETTINGS.neuronWindowTokens];
 
 /** An integer within the setting's bounds; the default for anything that is not a finite number
  *  (VS Code does not enforce a schema on what it hands back). */

@@ -2,12 +2,12 @@
 
 import * as vscode from 'vscode';
 import { languageMap, ownEntries, type LanguageMap } from '../common/completionGate';
-import { boundedInteger, SETTINGS } from '../common/settingsSchema';
+import { boundedInteger, ENGINE_SETTINGS, SETTINGS } from '../common/settingsSchema';
 import type { CompletionMode } from '../completion/lineMode';
 
 export interface Settings {
   completion: CompletionSettings;
-  engine: { modelPath: string; threads: number };
+  engine: EngineSettings;
   cloud: CloudSettings;
   router: { localMaxTokens: number };
 }
@@ -23,6 +23,17 @@ export interface CompletionSettings {
   prefetch: boolean;
   mode: CompletionMode;
   extraContext: boolean;
+}
+
+export interface EngineSettings {
+  modelPath: string;
+  threads: number;
+  /** Sparse feed-forward layers (predictors + neuron cache); dense when off. */
+  sparseFfn: boolean;
+  /** Bound on the model's resident memory while sparse (the engine's FlashOptions.memoryBudgetMB). */
+  memoryBudgetMB: number;
+  /** Neurons used in the last this many tokens stay cached when the model does not fit the budget. */
+  neuronWindowTokens: number;
 }
 
 export interface CloudSettings {
@@ -43,6 +54,7 @@ export function readSettings(): Settings {
   const mode = config.get<unknown>(SETTINGS.completionMode.key);
   const extraContext = config.get<unknown>(SETTINGS.extraContext.key);
   const modelPath = config.get<unknown>(SETTINGS.modelPath.key);
+  const sparseFfn = config.get<unknown>(SETTINGS.sparseFfn.key);
   return {
     completion: {
       enabled: typeof enabled === 'boolean' ? enabled : SETTINGS.completionEnabled.default,
@@ -58,6 +70,9 @@ export function readSettings(): Settings {
     engine: {
       modelPath: typeof modelPath === 'string' ? modelPath : SETTINGS.modelPath.default,
       threads: boundedInteger(config.get<unknown>(SETTINGS.threads.key), SETTINGS.threads),
+      sparseFfn: typeof sparseFfn === 'boolean' ? sparseFfn : SETTINGS.sparseFfn.default,
+      memoryBudgetMB: boundedInteger(config.get<unknown>(SETTINGS.memoryBudgetMB.key), SETTINGS.memoryBudgetMB),
+      neuronWindowTokens: boundedInteger(config.get<unknown>(SETTINGS.neuronWindowTokens.key), SETTINGS.neuronWindowTokens),
     },
     cloud: readCloudSettings(config),
     router: { localMaxTokens: boundedInteger(config.get<unknown>(SETTINGS.localMaxTokens.key), SETTINGS.localMaxTokens) },
@@ -92,7 +107,7 @@ function strings(value: unknown): string[] {
 
 /** Whether the change needs the model loaded again. */
 export function affectsEngine(event: vscode.ConfigurationChangeEvent): boolean {
-  return event.affectsConfiguration(SETTINGS.modelPath.key) || event.affectsConfiguration(SETTINGS.threads.key);
+  return ENGINE_SETTINGS.some((s) => event.affectsConfiguration(s.key));
 }
 
 /** Whether the change can turn completions on or off (globally, per language, on battery). */

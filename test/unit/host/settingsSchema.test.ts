@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { boundedInteger, SETTINGS } from '../../../src/common/settingsSchema';
+import { boundedInteger, ENGINE_SETTINGS, SETTINGS } from '../../../src/common/settingsSchema';
 import { COMMANDS } from '../../../src/host/commandIds';
 import { DEFAULT_EXCLUDE_PATTERNS } from '../../../src/privacy/exclude';
 
@@ -51,6 +51,11 @@ describe('settings', () => {
   it('a workspace can neither turn the cloud on nor point it elsewhere', () => {
     assert.equal(properties[SETTINGS.cloudEnabled.key]?.scope, 'application');
     assert.equal(properties[SETTINGS.cloudBaseUrl.key]?.scope, 'application');
+  });
+
+  it('every flashcode.engine.* setting reloads the model when it changes', () => {
+    const engineKeys = Object.values(SETTINGS).map((s) => s.key).filter((key) => key.startsWith('flashcode.engine.'));
+    assert.deepEqual(ENGINE_SETTINGS.map((s) => s.key).sort(), engineKeys.sort());
   });
 
   it('reads numbers within bounds, and the default for anything else', () => {

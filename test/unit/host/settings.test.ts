@@ -1,0 +1,45 @@
+import { fakeVscode } from '../../helpers/fakeVscode';
+import assert from 'node:assert/strict';
+import { affectsEngine, readSettings } from '../../../src/host/settings';
+
+const changed = (...keys: string[]) => ({
+  affectsConfiguration: (section: string) => keys.some((key) => key === section || key.startsWith(`${section}.`)),
+}) as Parameters<typeof affectsEngine>[0];
+
+describe('readSettings: engine', () => {
+  afterEach(() => fakeVscode.settings.clear());
+
+  it('defaults: sparse FFN within 256 MB, a 5-token neuron window', () => {
+    assert.deepEqual(readSettings().engine, { modelPath: '', threads: 1, sparseFfn: true, memoryBudgetMB: 256, neuronWindowTokens: 5 });
+  });
+
+  it('reads the user\'s values, numbers within their bounds', () => {
+    fakeVscode.settings.set('flashcode.engine.sparseFfn', false);
+    fakeVscode.settings.set('flashcode.engine.memoryBudgetMB', 8);
+    fakeVscode.settings.set('flashcode.engine.neuronWindowTokens', 1000);
+    const { sparseFfn, memoryBudgetMB, neuronWindowTokens } = readSettings().engine;
+    assert.deepEqual({ sparseFfn, memoryBudgetMB, neuronWindowTokens }, { sparseFfn: false, memoryBudgetMB: 16, neuronWindowTokens: 64 });
+  });
+
+  it('falls back to the defaults for values of the wrong type', () => {
+    fakeVscode.settings.set('flashcode.engine.sparseFfn', 'no');
+    fakeVscode.settings.set('flashcode.engine.memoryBudgetMB', '512');
+    const { sparseFfn, memoryBudgetMB } = readSettings().engine;
+    assert.deepEqual({ sparseFfn, memoryBudgetMB }, { sparseFfn: true, memoryBudgetMB: 256 });
+  });
+});
+
+describe('affectsEngine', () => {
+  const cases: Array<[keys: string[], reloads: boolean]> = [
+    [['flashcode.engine.modelPath'], true],
+    [['flashcode.engine.threads'], true],
+    [['flashcode.engine.sparseFfn'], true],
+    [['flashcode.engine.memoryBudgetMB'], true],
+    [['flashcode.engine.neuronWindowTokens'], true],
+    [['flashcode.completion.maxTokens'], false],
+    [['editor.fontSize'], false],
+  ];
+  for (const [keys, reloads] of cases) {
+    it(`${keys.join(', ')}: ${reloads ? 'reloads' : 'keeps'} the model`, () => assert.equal(affectsEngine(changed(...keys)), reloads));
+  }
+});
