@@ -6,6 +6,7 @@ import { WorkerEngine } from './worker/proxy';
 
 export * from './types';
 export * from './errors';
+export type { FlashOptions } from './ffn/loadFlash';
 export { FIM_CONTROL_TOKENS, promptBudgetTokens } from './prompt';
 
 /** `workerScript`: the bundled dist/engineWorker.js. */

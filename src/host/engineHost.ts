@@ -4,15 +4,19 @@
 import * as vscode from 'vscode';
 import { describeError } from '../common/describeError';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
-import { startWorkerEngine, type Engine, type GenerateResult } from '../engine';
+import { startWorkerEngine, type Engine, type FlashOptions, type GenerateResult } from '../engine';
 import type { EngineState } from './engineState';
+import { FfnNotices, ffnNoticeText } from './ffnNotice';
 import type { OutputLog } from './output';
+import { describeFfn } from './statusText';
 
 export interface LoadOptions {
   modelDir: string;
   threads: number;
   workerScript: string;
   ortWasmDir: string;
+  /** Sparse or dense FFN, and the memory budget (flashcode.engine.sparseFfn and the settings after it). */
+  flash: FlashOptions;
 }
 
 export class EngineHost implements vscode.Disposable {
@@ -25,6 +29,7 @@ export class EngineHost implements vscode.Disposable {
   private generation = 0;
   private lastOptions: LoadOptions | undefined;
   private lastGenerated: GenerateResult | undefined;
+  private readonly ffnNotices = new FfnNotices();
 
   /** `pipelineOptions`: what every completion pipeline gets (tree-sitter, extra context). */
   constructor(private readonly log: OutputLog, private readonly pipelineOptions: PipelineOptions = {}) {}
@@ -55,7 +60,8 @@ export class EngineHost implements vscode.Disposable {
     this.lastOptions = options;
     this.unload();
     this.setState({ kind: 'loading', modelDir: options.modelDir });
-    this.log.info(`loading the model from ${options.modelDir} (${options.threads} thread(s))`);
+    const ffn = options.flash.mode === 'sparse' ? `sparse FFN within ${options.flash.memoryBudgetMB} MB` : 'dense FFN';
+    this.log.info(`loading the model from ${options.modelDir} (${options.threads} thread(s), ${ffn})`);
     const startMs = performance.now();
     try {
       const engine = await startWorkerEngine(options);
@@ -67,7 +73,10 @@ export class EngineHost implements vscode.Disposable {
       this.loaded = new CompletionPipeline(recordingGenerations(engine, (result) => {
         if (generation === this.generation) this.lastGenerated = result;
       }), this.pipelineOptions);
-      this.log.info(`loaded ${engine.info.displayName} (${engine.info.id}) in ${Math.round(performance.now() - startMs)} ms`);
+      this.log.info(`loaded ${engine.info.displayName} (${engine.info.id}) in ${Math.round(performance.now() - startMs)} ms; FFN: ${describeFfn(engine.info.ffn)}`);
+      if (engine.info.ffn.notice !== undefined) this.log.warn(ffnNoticeText(engine.info.ffn.notice));
+      const news = this.ffnNotices.afterLoad(options.modelDir, engine.info.ffn.notice);
+      if (news !== undefined) void vscode.window.showWarningMessage(`Flashcode: ${ffnNoticeText(news)}`);
       this.setState({ kind: 'ready', modelDir: options.modelDir, info: engine.info, threads: options.threads });
     } catch (error) {
       if (generation !== this.generation) return;

@@ -16,6 +16,10 @@ export class OutputLog implements vscode.Disposable {
     this.channel.info(message);
   }
 
+  warn(message: string): void {
+    this.channel.warn(message);
+  }
+
   /** Logs `error` (what was being done, then the error) and shows its message once. */
   error(error: unknown, doing: string): void {
     if (isAbort(error)) return;

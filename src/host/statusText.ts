@@ -3,8 +3,9 @@
 
 import type { Gate } from '../common/completionGate';
 import type { CompletionResult } from '../completion/types';
-import type { GenerateResult } from '../engine';
+import type { GenerateResult, ModelInfo } from '../engine';
 import type { EngineState } from './engineState';
+import { ffnNoticeText } from './ffnNotice';
 
 export interface StatusView {
   text: string;
@@ -59,6 +60,7 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
   const details = [
     `Model: ${state.info.displayName} (${state.info.id})`,
     `Backend: ONNX Runtime Web, WebAssembly, ${state.threads} thread${state.threads === 1 ? '' : 's'}, in a worker thread`,
+    `FFN: ${describeFfn(state.info.ffn)}${state.info.ffn.notice === undefined ? '' : ` — ${ffnNoticeText(state.info.ffn.notice)}`}`,
     `Last completion: ${describeLast(last)}`,
   ];
   if (gate.kind === 'paused') {
@@ -78,6 +80,15 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
     tooltip: ['Flashcode is ready.', ...details, 'Click to turn inline completions off.'].join('\n'),
     isError: false,
   };
+}
+
+/** How the feed-forward layers run: "sparse (all neurons in memory)", "sparse, 412 neurons per layer
+ *  cached (…)" or "dense". */
+export function describeFfn(ffn: ModelInfo['ffn']): string {
+  if (ffn.mode === 'dense') return 'dense';
+  if (ffn.fullyResident) return 'sparse (all neurons in memory)';
+  if (ffn.residentNeuronsPerLayer === undefined) return 'sparse';
+  return `sparse, ${ffn.residentNeuronsPerLayer} neurons per layer cached (the others read from disk when needed)`;
 }
 
 /** The status bar's view of a suggestion and of the engine call that finished last. */

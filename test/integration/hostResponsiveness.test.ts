@@ -97,8 +97,11 @@ const EXIT_WITHIN_MS = 60_000;
 
 describe('host responsiveness: the inference worker ends with its engine host', function () {
   this.timeout(180_000);
-  const options = (): LoadOptions => ({ modelDir: fixtureModelDir, threads: 1, workerScript: requireBuiltWorker(), ortWasmDir: path.join(distDir, 'ort') });
-  const log = { info: () => {}, error: () => {} } as unknown as OutputLog;
+  const options = (): LoadOptions => ({
+    modelDir: fixtureModelDir, threads: 1, workerScript: requireBuiltWorker(), ortWasmDir: path.join(distDir, 'ort'),
+    flash: { mode: 'sparse', memoryBudgetMB: 256, windowTokens: 5 },
+  });
+  const log = { info: () => {}, warn: () => {}, error: () => {} } as unknown as OutputLog;
 
   /** The loaded host's worker thread, and a promise that settles once the engine streams text. */
   async function loadedHost() {

@@ -1,7 +1,7 @@
 // The engine behind the worker_threads protocol (the bundled dist/engineWorker.js, as the extension
 // host runs it): same results as in-process, errors keep their names, cancellation storms stay bounded.
 import assert from 'node:assert/strict';
-import { isAbort, startWorkerEngine, type Engine, type GenerateRequest } from '../../src/engine';
+import { isAbort, startWorkerEngine, type Engine, type EngineError, type GenerateRequest } from '../../src/engine';
 import { loadInProcessEngine } from '../../src/engine/local';
 import type { WorkerEngine } from '../../src/engine/worker/proxy';
 import { copyFixtureModel, fixtureModelDir, requireBuiltWorker } from '../helpers/fixture';
@@ -87,6 +87,39 @@ describe('worker engine', () => {
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }
+  });
+
+  // The setting flashcode.engine.sparseFfn, as the extension passes it: 256 MB holds the whole fixture
+  // model; 180 of each layer's 256 neurons makes the worker read the others from ffn.bin.
+  for (const [name, cached] of [['all neurons in memory', undefined], ['180 neurons per layer cached', 180]] as const) {
+    it(`runs the FFN sparsely when asked (${name}), with dense's greedy text`, async () => {
+      const sparse = await startWorkerEngine({
+        modelDir: fixtureModelDir, workerScript: requireBuiltWorker(),
+        flash: { mode: 'sparse', memoryBudgetMB: 256, windowTokens: 5, residentNeuronsPerLayer: cached },
+      });
+      try {
+        assert.equal(worker.info.ffn.mode, 'dense');
+        assert.equal(sparse.info.ffn.mode, 'sparse');
+        assert.equal(sparse.info.ffn.notice, undefined);
+        assert.equal(sparse.info.ffn.fullyResident, cached === undefined);
+        const prompt = request('function add(a, b) {\n  return ', 16);
+        const [dense, got] = [await worker.generate(prompt), await sparse.generate(prompt)];
+        assert.ok(dense.generatedTokens > 0);
+        assert.deepEqual(got.tokenIds, dense.tokenIds);
+        assert.equal(got.text, dense.text);
+      } finally {
+        await sparse.dispose();
+      }
+    });
+  }
+
+  it('passes a too-small memory budget across the thread boundary, naming the minimum', async () => {
+    await assert.rejects(startWorkerEngine({ modelDir: fixtureModelDir, workerScript: requireBuiltWorker(), flash: { mode: 'sparse', memoryBudgetMB: 0.5 } }), (e: Error) => {
+      assert.equal(e.name, 'FlashBudgetTooSmallError');
+      assert.equal((e as EngineError).code, 'FlashBudgetTooSmall');
+      assert.match(e.message, /at least \d+ MB/);
+      return true;
+    });
   });
 
   it('rejects the generation in flight with EngineCrashedError when the worker dies', async () => {

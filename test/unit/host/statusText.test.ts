@@ -7,17 +7,22 @@ import { decodeTokensPerSecond, describeStatus, lastCompletion, type LastComplet
 const info: ModelInfo = { id: 'tiny-fim', displayName: 'Tiny FIM', contextTokens: 512, vocabSize: 512, layers: 2, weightBytes: 1, ffn: { mode: 'dense' } };
 const modelDir = '/models/tiny';
 const ready: EngineState = { kind: 'ready', modelDir, info, threads: 1 };
+const withFfn = (ffn: ModelInfo['ffn']): EngineState => ({ ...ready, info: { ...info, ffn } });
 const on: Gate = { kind: 'on', batterySaving: false };
 const fromEngine: LastCompletion = { latencyMs: 41.6, source: 'engine', promptTokens: 312, tokensPerSecond: 180.4 };
 
 describe('describeStatus', () => {
   const cases: Array<{ name: string; state: EngineState; gate?: Gate; last?: LastCompletion; text: string; tooltip: RegExp; isError: boolean }> = [
     { name: 'loading', state: { kind: 'loading', modelDir }, text: '$(sparkle) Flashcode: loading…', tooltip: /loading the model from \/models\/tiny/, isError: false },
-    { name: 'ready before any completion', state: ready, text: '$(sparkle) Flashcode: ready', tooltip: /Model: Tiny FIM \(tiny-fim\)\nBackend: ONNX Runtime Web, WebAssembly, 1 thread, in a worker thread\nLast completion: none yet/, isError: false },
+    { name: 'ready before any completion', state: ready, text: '$(sparkle) Flashcode: ready', tooltip: /Model: Tiny FIM \(tiny-fim\)\nBackend: ONNX Runtime Web, WebAssembly, 1 thread, in a worker thread\nFFN: dense\nLast completion: none yet/, isError: false },
     { name: 'latency and decode rate', state: ready, last: fromEngine, text: '$(sparkle) Flashcode 42 ms · 180 tok/s', tooltip: /Last completion: 42 ms, 180 tokens\/s decoding, 312 prompt tokens\n/, isError: false },
     { name: 'from the cache', state: ready, last: { latencyMs: 2.2, source: 'cache', promptTokens: 0, tokensPerSecond: undefined }, text: '$(sparkle) Flashcode 2 ms · cached', tooltip: /Last completion: 2 ms, from the cache/, isError: false },
     { name: 'joined a running call', state: ready, last: { ...fromEngine, source: 'inflight' }, text: '$(sparkle) Flashcode 42 ms · 180 tok/s', tooltip: /312 prompt tokens, continuing a model call already running/, isError: false },
     { name: 'too short for a rate', state: ready, last: { ...fromEngine, tokensPerSecond: undefined }, text: '$(sparkle) Flashcode 42 ms', tooltip: /Last completion: 42 ms, 312 prompt tokens/, isError: false },
+    { name: 'sparse FFN, all in memory', state: withFfn({ mode: 'sparse', fullyResident: true, residentNeuronsPerLayer: 256 }), text: '$(sparkle) Flashcode: ready', tooltip: /\nFFN: sparse \(all neurons in memory\)\n/, isError: false },
+    { name: 'sparse FFN, partly cached', state: withFfn({ mode: 'sparse', fullyResident: false, residentNeuronsPerLayer: 412 }), text: '$(sparkle) Flashcode: ready', tooltip: /\nFFN: sparse, 412 neurons per layer cached \(the others read from disk when needed\)\n/, isError: false },
+    { name: 'sparse asked for, dense running', state: withFfn({ mode: 'dense', notice: 'this model has no predictors.bin, so the FFN runs densely (correct, slower).' }), text: '$(sparkle) Flashcode: ready', tooltip: /\nFFN: dense — flashcode\.engine\.sparseFfn is on, but this model has no predictors\.bin, so the FFN runs densely \(correct, slower\)\.\n/, isError: false },
+    { name: 'FFN line while paused', state: withFfn({ mode: 'sparse', fullyResident: true }), gate: { kind: 'paused', reason: 'battery' }, text: '$(sparkle) Flashcode: paused (battery)', tooltip: /\nFFN: sparse \(all neurons in memory\)\n/, isError: false },
     { name: 'threads in the backend line', state: { ...ready, threads: 4 }, text: '$(sparkle) Flashcode: ready', tooltip: /WebAssembly, 4 threads,/, isError: false },
     { name: 'off', state: ready, gate: { kind: 'off' }, last: fromEngine, text: '$(sparkle) Flashcode: off', tooltip: /Click to turn them on/, isError: false },
     { name: 'off for the language', state: ready, gate: { kind: 'off-language', languageId: 'markdown' }, last: fromEngine, text: '$(sparkle) Flashcode: off for markdown', tooltip: /off for markdown files \(setting flashcode\.completion\.languages\)[^]*Toggle Completions for This Language/, isError: false },
