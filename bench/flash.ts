@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadGraph } from '../src/engine/backend/ort';
+import { FlashBudgetTooSmallError } from '../src/engine/errors';
 import { denseResidentBytes } from '../src/engine/ffn/flashPlan';
 import type { FlashOptions } from '../src/engine/ffn/loadFlash';
 import { Model } from '../src/engine/model';
@@ -90,15 +91,23 @@ async function main() {
     { name: 'sparse', flash: sparse(Number(values['budget-mb'])) },
     { name: 'sparseSmallBudget', flash: sparse(smallBudgetMB) },
   ];
+  const start = async (config: Config): Promise<Run> => {
+    const model = await Model.load(dir, threads, undefined, config.flash);
+    if (config.flash && !model.flash) throw new Error(model.flashNotice);
+    return { config, model, msPerToken: [], ttftMs: [], agree: 0, steps: 0, bytesSteady: 0, steadyTokens: 0 };
+  };
   const runs: Run[] = [];
   const refused: Record<string, string> = {};
   for (const config of configs) {
     try {
-      const model = await Model.load(dir, threads, undefined, config.flash);
-      if (config.flash && !model.flash) throw new Error(model.flashNotice);
-      runs.push({ config, model, msPerToken: [], ttftMs: [], agree: 0, steps: 0, bytesSteady: 0, steadyTokens: 0 });
+      runs.push(await start(config));
     } catch (e) {
       refused[config.name] = (e as Error).message;
+      // A budget below the model's minimum: measure at the minimum instead, and say so.
+      if (e instanceof FlashBudgetTooSmallError && config.flash) {
+        const atMinimum = { name: `${config.name}AtMinimum`, flash: { ...config.flash, memoryBudgetMB: e.minimumMB } };
+        runs.push(await start(atMinimum));
+      }
     }
   }
 
@@ -182,8 +191,10 @@ async function main() {
   const out = {
     model: dir.manifest.id, threads, runs: repetitions, prompts: prompts.length, decodeTokensPerPrompt: decodeTokens,
     kernel: values.kernel, windowTokens: Number(values.window), ffnFileBytes, denseResidentBytesAccounted: dense,
-    dense: results.dense, sparse: results.sparse ?? null, sparseSmallBudget: results.sparseSmallBudget ?? null, refused,
-    ratios: ratiosOf('sparse'), ratiosSmallBudget: ratiosOf('sparseSmallBudget'),
+    smallBudgetFraction: Number(values['small-budget']), refused,
+    ...results,
+    ratios: ratiosOf('sparse'),
+    ...Object.fromEntries(Object.keys(results).filter((n) => n.startsWith('sparseSmallBudget')).map((n) => [`ratios${n.slice('sparse'.length)}`, ratiosOf(n)])),
   };
   console.log(values.json ? JSON.stringify(out, null, 2) : out);
   for (const r of runs) await r.model.dispose();

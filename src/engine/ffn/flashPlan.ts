@@ -62,7 +62,7 @@ export function planFlash(
   // One reader stages the reads of one layer at a time: one record's bytes per resident neuron.
   const perLayer = Math.min(a.ffnSize - 1, Math.floor((budgetBytes - partialFixed) / (a.layers * slabPerNeuron + fileRecordBytes)));
   if (perLayer < minNeurons) {
-    const minimum = partialFixed + minNeurons * (a.layers * slabPerNeuron + fileRecordBytes);
+    const minimum = Math.min(fixed + full, partialFixed + minNeurons * (a.layers * slabPerNeuron + fileRecordBytes));
     throw new FlashBudgetTooSmallError(budgetBytes / MIB, Math.ceil(minimum / MIB));
   }
   return plan(perLayer, false, chunk, Math.max(perLayer, chunk) * fileRecordBytes);
