@@ -13,11 +13,14 @@ import { CompletionPipeline } from './completion/pipeline';
 import { SyntaxService } from './context/syntax';
 import { EngineError } from './engine';
 import { loadInProcessEngine } from './engine/local';
+import type { FlashOptions } from './engine/ffn/loadFlash';
 import { evaluate, unhurriedSyntax, type EvalOptions } from './eval/command';
 import { formatTable } from './eval/report';
 import { parseTasks, TaskFileError } from './eval/tasks';
 
-const SHARED_OPTIONS = `  --mode MODE           ${SETTINGS.completionMode.values.join(' | ')}: how much a suggestion may cover (default ${SETTINGS.completionMode.default})
+const SHARED_OPTIONS = `  --ffn sparse|dense    the FFN path: sparse (predicted neurons, the extension's default when on: ${SETTINGS.sparseFfn.default ? 'on' : 'off'}) or dense
+  --memory-budget-mb N  the sparse path's memory budget (default ${SETTINGS.memoryBudgetMB.default}, ${SETTINGS.memoryBudgetMB.minimum}–${SETTINGS.memoryBudgetMB.maximum})
+  --mode MODE           ${SETTINGS.completionMode.values.join(' | ')}: how much a suggestion may cover (default ${SETTINGS.completionMode.default})
   --extra-context on|off  imports and enclosing signatures from outside the window (default ${SETTINGS.extraContext.default ? 'on' : 'off'})`;
 
 const COMPLETE_USAGE = `Usage: node dist/cli.js complete --file FILE --offset N [options]
@@ -82,6 +85,7 @@ interface CompleteArgs {
   maxNewTokens: number;
   timeBudgetMs: number;
   threads: number;
+  flash: FlashOptions;
   json: boolean;
 }
 
@@ -89,6 +93,7 @@ interface CompleteArgs {
 const GENERATION_OPTIONS = {
   model: { type: 'string' }, 'max-tokens': { type: 'string' }, 'time-budget-ms': { type: 'string' },
   threads: { type: 'string' }, mode: { type: 'string' }, 'extra-context': { type: 'string' },
+  ffn: { type: 'string' }, 'memory-budget-mb': { type: 'string' },
   json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -117,6 +122,7 @@ function parseCompleteArgs(argv: string[]): CompleteArgs | 'help' {
     maxNewTokens: integerArg('--max-tokens', values['max-tokens'], SETTINGS.maxTokens),
     timeBudgetMs: integerArg('--time-budget-ms', values['time-budget-ms'], SETTINGS.timeBudgetMs),
     threads: integerArg('--threads', values.threads, SETTINGS.threads),
+    flash: flashArgs(values.ffn, values['memory-budget-mb']),
     json: values.json,
   };
 }
@@ -146,6 +152,7 @@ function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
     modelDir: values.model ?? path.join(__dirname, 'models', 'default'),
     ortWasmDir: path.join(__dirname, 'ort'),
     threads: integerArg('--threads', values.threads, SETTINGS.threads),
+    flash: flashArgs(values.ffn, values['memory-budget-mb']),
     maxNewTokens: integerArg('--max-tokens', values['max-tokens'], SETTINGS.maxTokens),
     timeBudgetMs: integerArg('--time-budget-ms', values['time-budget-ms'], SETTINGS.timeBudgetMs),
     mode: modeArg(values.mode),
@@ -154,6 +161,12 @@ function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
     out: values.out,
     json: values.json,
   };
+}
+
+function flashArgs(ffn: string | undefined, budget: string | undefined): FlashOptions {
+  if (ffn !== undefined && ffn !== 'sparse' && ffn !== 'dense') throw new UsageError(`--ffn must be sparse or dense, got ${JSON.stringify(ffn)}`);
+  const mode = ffn ?? (SETTINGS.sparseFfn.default ? 'sparse' : 'dense');
+  return { mode, memoryBudgetMB: integerArg('--memory-budget-mb', budget, SETTINGS.memoryBudgetMB), windowTokens: SETTINGS.neuronWindowTokens.default };
 }
 
 function modeArg(raw: string | undefined): CompletionMode {
@@ -187,7 +200,8 @@ function readText(option: string, file: string): string {
 }
 
 async function complete(args: CompleteArgs): Promise<void> {
-  const engine = await loadInProcessEngine({ modelDir: args.modelDir, threads: args.threads, ortWasmDir: path.join(__dirname, 'ort') });
+  const engine = await loadInProcessEngine({ modelDir: args.modelDir, threads: args.threads, ortWasmDir: path.join(__dirname, 'ort'), flash: args.flash });
+  if (engine.info.ffn.notice) process.stderr.write(`flashcode: ${engine.info.ffn.notice}\n`);
   const syntax = await loadSyntax(args.languageId);
   try {
     const startMs = performance.now();

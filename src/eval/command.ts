@@ -9,6 +9,7 @@ import type { CompletionMode } from '../completion/lineMode';
 import type { PipelineOptions } from '../completion/pipeline';
 import { ExtraContext } from '../context/extraContext';
 import { SyntaxService } from '../context/syntax';
+import type { FlashOptions } from '../engine/ffn/loadFlash';
 import { loadInProcessEngine } from '../engine/local';
 import { buildReport, type EvalReport } from './report';
 import { runEval, type TaskResult } from './run';
@@ -20,6 +21,8 @@ export interface EvalOptions {
   /** Where ONNX Runtime's wasm lies when running from the bundle. */
   ortWasmDir?: string;
   threads: number;
+  /** The FFN path (sparse or dense) and its memory budget. */
+  flash: FlashOptions;
   maxNewTokens: number;
   timeBudgetMs: number;
   mode: CompletionMode;
@@ -35,7 +38,8 @@ export interface EvalOptions {
 export async function evaluate(options: EvalOptions, progress: (line: string) => void): Promise<EvalReport> {
   const out = options.out === undefined ? undefined : openOut(options.out);
   try {
-    const engine = await loadInProcessEngine({ modelDir: options.modelDir, threads: options.threads, ortWasmDir: options.ortWasmDir });
+    const engine = await loadInProcessEngine({ modelDir: options.modelDir, threads: options.threads, ortWasmDir: options.ortWasmDir, flash: options.flash });
+    if (engine.info.ffn.notice) progress(`eval: ${engine.info.ffn.notice}`);
     const syntax = options.syntaxDir === undefined ? undefined : await loadSyntax(options.syntaxDir, options.tasks, progress);
     try {
       const total = options.tasks.length;
@@ -57,6 +61,7 @@ export async function evaluate(options: EvalOptions, progress: (line: string) =>
         model: engine.info.id,
         modelDir: options.modelDir,
         threads: options.threads,
+        ffn: engine.info.ffn.mode,
         maxTokens: maxNewTokens,
         timeBudgetMs,
         mode,

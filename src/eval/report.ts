@@ -16,6 +16,8 @@ export interface RunInfo {
   model: string;
   modelDir: string;
   threads: number;
+  /** The FFN path the engine ran: sparse (flash) or dense. */
+  ffn: 'sparse' | 'dense';
   maxTokens: number;
   timeBudgetMs: number;
   /** flashcode.completion.mode and .extraContext as the run had them. */
@@ -49,7 +51,7 @@ export function formatTable(report: EvalReport): string {
   const row = (name: string, s: Scores) =>
     `${name.padEnd(16)} ${String(s.tasks).padStart(6)} ${s.exactMatch.toFixed(3).padStart(11)} ${s.editSimilarity.toFixed(3).padStart(15)}`;
   return [
-    `model ${report.model} (${report.modelDir}), ${report.threads} thread(s), max ${report.maxTokens} tokens, budget ${report.timeBudgetMs} ms, mode ${report.mode}, extra context ${report.extraContext ? 'on' : 'off'}`,
+    `model ${report.model} (${report.modelDir}), ${report.threads} thread(s), ${report.ffn} FFN, max ${report.maxTokens} tokens, budget ${report.timeBudgetMs} ms, mode ${report.mode}, extra context ${report.extraContext ? 'on' : 'off'}`,
     '',
     `${'group'.padEnd(16)} ${'tasks'.padStart(6)} ${'exact match'.padStart(11)} ${'edit similarity'.padStart(15)}`,
     row('all', report),

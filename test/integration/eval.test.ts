@@ -35,7 +35,7 @@ describe('eval on the fixture model', () => {
   it('scores every task of the fixture file, per language and per kind', async () => {
     const results = await runEval(engine, tasks, settings);
     const report = buildReport(results, {
-      model: engine.info.id, modelDir: fixtureModelDir, threads: 1, maxTokens: 16, timeBudgetMs: 30_000, mode: 'auto', extraContext: false, totalMs: 0,
+      model: engine.info.id, modelDir: fixtureModelDir, threads: 1, ffn: 'dense' as const, maxTokens: 16, timeBudgetMs: 30_000, mode: 'auto', extraContext: false, totalMs: 0,
     });
     assert.equal(report.tasks, tasks.length);
     for (const s of [report, ...Object.values(report.byLanguage), ...Object.values(report.byKind)]) {

@@ -6,7 +6,7 @@ function result(language: string, exact: 0 | 1, editSimilarity: number, ms: numb
   return { id: 'x', language, kind, expected: 'e', got: 'g', completion: 'g', exact, editSimilarity, ms, generatedTokens: 1, stopReason: 'max-tokens' };
 }
 
-const run = { model: 'm', modelDir: '/m', threads: 1, maxTokens: 32, timeBudgetMs: 1500, mode: 'auto' as const, extraContext: true, totalMs: 1234.56 };
+const run = { model: 'm', modelDir: '/m', threads: 1, ffn: 'dense' as const, maxTokens: 32, timeBudgetMs: 1500, mode: 'auto' as const, extraContext: true, totalMs: 1234.56 };
 
 describe('eval report', () => {
   it('averages overall, per language and per kind, with time percentiles and stop reasons', () => {
