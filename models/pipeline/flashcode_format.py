@@ -1,5 +1,5 @@
-"""Model directory format v1 (models/FORMAT.md): the ffn.bin and predictors.bin writers and readers,
-and manifest files.
+"""Model directory format v1 (models/FORMAT.md): the ffn.bin (versions 1 and 2) and predictors.bin
+writers and readers, and manifest files.
 
 The TypeScript readers in src/engine/weights/ implement the same spec; test/golden/ffn-*.bin and
 predictors-*.bin, written by this module, hold the two together.
@@ -17,15 +17,21 @@ from typing import Optional, Sequence
 import numpy as np
 
 FFN_MAGIC = b"FCFF"
-FFN_VERSION = 1
+FFN_VERSION = 1       # what float32 and float16 files are written as, so they stay readable by v1 readers
+FFN_VERSION_INT8 = 2  # int8 records need version 2
+FFN_VERSIONS = (FFN_VERSION, FFN_VERSION_INT8)
 FFN_ALIGNMENT = 4096
 HEADER_FIXED_BYTES = 64
 LAYER_ENTRY_BYTES = 16
 
 DTYPE_F32 = 0
 DTYPE_F16 = 1
-# Code 2 (int8 with a per-record scale) is reserved; v1 readers reject it like any unknown code.
+DTYPE_I8 = 2  # ffn.bin only: int8 with one f32 scale per record part (FORMAT.md §3)
+# The float codes, shared by ffn.bin and predictors.bin.
 DTYPES: dict[int, np.dtype] = {DTYPE_F32: np.dtype("<f4"), DTYPE_F16: np.dtype("<f2")}
+FFN_DTYPES = (DTYPE_F32, DTYPE_F16, DTYPE_I8)
+DTYPE_NAMES = {DTYPE_F32: "float32", DTYPE_F16: "float16", DTYPE_I8: "int8"}
+INT8_MAX = 127
 
 FLAG_GATED = 1
 
@@ -81,10 +87,43 @@ def layer_records(layer: FfnLayer) -> np.ndarray:
     return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts], axis=1)
 
 
+def ffn_record_bytes(d_model: int, gated: bool, dtype: int) -> int:
+    """One neuron record: parts × d values, plus one f32 scale per part for int8 (FORMAT.md §3)."""
+    parts = 3 if gated else 2
+    if dtype == DTYPE_I8:
+        return parts * 4 + parts * d_model
+    return parts * d_model * DTYPES[dtype].itemsize
+
+
+def quantize_int8(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-row int8 (FORMAT.md §3), in f32 arithmetic: rows [n, d] → q [n, d] int8 and
+    scale [n] f32 with scale = max|row| / 127 (0 for a zero row), q = round(row / scale), ties to even."""
+    rows = np.asarray(rows, dtype=np.float32)
+    if not np.isfinite(rows).all():
+        raise ValueError("int8 quantisation needs finite weights")
+    scale = np.max(np.abs(rows), axis=1, initial=np.float32(0)) / np.float32(INT8_MAX)  # [n] f32
+    divisor = np.where(scale > 0, scale, np.float32(1))[:, None]
+    q = np.clip(np.rint(rows / divisor), -INT8_MAX, INT8_MAX).astype(np.int8)
+    return q, scale.astype(np.float32)
+
+
+def dequantize_int8(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """value = q × scale in f32, row by row: q [n, d] int8, scale [n] f32 → [n, d] f32."""
+    return q.astype(np.float32) * np.asarray(scale, dtype=np.float32)[:, None]
+
+
+def _int8_record_dtype(d_model: int, gated: bool) -> np.dtype:
+    """A packed int8 record: the scales of its parts, then the parts' int8 values."""
+    parts = 3 if gated else 2
+    return np.dtype([("scale", "<f4", (parts,)), ("q", "i1", (parts * d_model,))])
+
+
 def encode_ffn_bin(layers: Sequence[FfnLayer], dtype: int) -> bytes:
-    """The bytes of an ffn.bin holding `layers` in `dtype` (DTYPE_F32 or DTYPE_F16)."""
-    if dtype not in DTYPES:
-        raise ModelFormatUnsupportedError(f"ffn.bin dtype code {dtype} is not written by format v1")
+    """The bytes of an ffn.bin holding `layers` in `dtype` (DTYPE_F32, DTYPE_F16 or DTYPE_I8).
+
+    Float files are written as version 1, int8 files as version 2."""
+    if dtype not in FFN_DTYPES:
+        raise ModelFormatUnsupportedError(f"ffn.bin dtype code {dtype} is not written by this writer")
     if not layers:
         raise ValueError("ffn.bin needs at least one layer")
     gated = layers[0].w_gate is not None
@@ -98,8 +137,8 @@ def encode_ffn_bin(layers: Sequence[FfnLayer], dtype: int) -> bytes:
         if layer.w_down.shape != (d_model, ffn_size):
             raise ValueError(f"down must be [{d_model}, {ffn_size}], got {layer.w_down.shape}")
 
-    np_dtype = DTYPES[dtype]
-    record_bytes = (3 if gated else 2) * d_model * np_dtype.itemsize
+    version = FFN_VERSION_INT8 if dtype == DTYPE_I8 else FFN_VERSION
+    record_bytes = ffn_record_bytes(d_model, gated, dtype)
     data_bytes = ffn_size * record_bytes
     header_bytes = HEADER_FIXED_BYTES + LAYER_ENTRY_BYTES * len(layers)
 
@@ -113,14 +152,25 @@ def encode_ffn_bin(layers: Sequence[FfnLayer], dtype: int) -> bytes:
     out = bytearray(file_bytes)  # zero padding everywhere nothing is written
     struct.pack_into(
         "<4sIIIIIIIIIQ16x", out, 0,
-        FFN_MAGIC, FFN_VERSION, header_bytes, len(layers), d_model, ffn_size, dtype,
+        FFN_MAGIC, version, header_bytes, len(layers), d_model, ffn_size, dtype,
         FLAG_GATED if gated else 0, record_bytes, FFN_ALIGNMENT, file_bytes,
     )
     for l, offset in enumerate(offsets):
         struct.pack_into("<QQ", out, HEADER_FIXED_BYTES + LAYER_ENTRY_BYTES * l, offset, data_bytes)
-        records = layer_records(layers[l]).astype(np_dtype)  # [ffnSize, record values]
-        out[offset:offset + data_bytes] = records.tobytes()
+        out[offset:offset + data_bytes] = _encode_records(layer_records(layers[l]), d_model, gated, dtype)
     return bytes(out)
+
+
+def _encode_records(records: np.ndarray, d_model: int, gated: bool, dtype: int) -> bytes:
+    """records [ffnSize, parts * d] f32 → the section's bytes in `dtype`."""
+    if dtype != DTYPE_I8:
+        return records.astype(DTYPES[dtype]).tobytes()
+    ffn_size = records.shape[0]
+    q, scale = quantize_int8(records.reshape(-1, d_model))  # one row per part: [ffnSize * parts, d]
+    packed = np.zeros(ffn_size, dtype=_int8_record_dtype(d_model, gated))
+    packed["scale"] = scale.reshape(ffn_size, -1)
+    packed["q"] = q.reshape(ffn_size, -1)
+    return packed.tobytes()
 
 
 def write_ffn_bin(path: Path, layers: Sequence[FfnLayer], dtype: int) -> FfnHeader:
@@ -134,12 +184,14 @@ def parse_ffn_header(data: bytes) -> FfnHeader:
     if len(data) < HEADER_FIXED_BYTES or data[:4] != FFN_MAGIC:
         raise ModelFileCorruptError("ffn.bin: wrong magic")
     (version,) = struct.unpack_from("<I", data, 4)
-    if version != FFN_VERSION:
-        raise ModelFormatUnsupportedError(f"ffn.bin: version {version}, this reader reads {FFN_VERSION}")
+    if version not in FFN_VERSIONS:
+        raise ModelFormatUnsupportedError(f"ffn.bin: version {version}, this reader reads {FFN_VERSIONS}")
     (header_bytes, layers, d_model, ffn_size, dtype, flags, record_bytes, alignment,
      file_bytes) = struct.unpack_from("<IIIIIIIIQ", data, 8)
-    if dtype not in DTYPES:
+    if dtype not in FFN_DTYPES:
         raise ModelFormatUnsupportedError(f"ffn.bin: unknown dtype code {dtype}")
+    if dtype == DTYPE_I8 and version < FFN_VERSION_INT8:
+        raise ModelFormatUnsupportedError(f"ffn.bin: dtype {dtype} (int8) in a version {version} file")
     if flags & ~FLAG_GATED:
         raise ModelFormatUnsupportedError(f"ffn.bin: unknown flags 0x{flags:x}")
     gated = bool(flags & FLAG_GATED)
@@ -147,7 +199,7 @@ def parse_ffn_header(data: bytes) -> FfnHeader:
         raise ModelFileCorruptError(f"ffn.bin: truncated ({len(data)} of {file_bytes} bytes)")
     if header_bytes != HEADER_FIXED_BYTES + LAYER_ENTRY_BYTES * layers or header_bytes > file_bytes:
         raise ModelFileCorruptError(f"ffn.bin: headerBytes {header_bytes} does not match {layers} layers")
-    if record_bytes != (3 if gated else 2) * d_model * DTYPES[dtype].itemsize:
+    if record_bytes != ffn_record_bytes(d_model, gated, dtype):
         raise ModelFileCorruptError(f"ffn.bin: recordBytes {record_bytes} does not match the header")
     table = []
     for l in range(layers):
@@ -161,17 +213,31 @@ def parse_ffn_header(data: bytes) -> FfnHeader:
                      alignment, file_bytes, tuple(table))
 
 
+def read_ffn_int8(data: bytes, header: FfnHeader, layer: int) -> tuple[np.ndarray, np.ndarray]:
+    """An int8 file's layer as stored: scales [ffnSize, parts] f32 and q [ffnSize, parts * d] int8."""
+    if header.dtype != DTYPE_I8:
+        raise ValueError(f"ffn.bin holds dtype {header.dtype}, not int8")
+    offset, _ = header.layer_table[layer]
+    packed = np.frombuffer(data, dtype=_int8_record_dtype(header.d_model, header.gated), count=header.ffn_size,
+                           offset=offset)
+    return packed["scale"].copy(), packed["q"].copy()
+
+
 def read_ffn_records(data: bytes, header: FfnHeader, layer: int) -> np.ndarray:
-    """[ffnSize, record values] f32 of one layer, as stored (gate | up | down column per row)."""
+    """[ffnSize, record values] f32 of one layer (gate | up | down column per row): float values as
+    stored, int8 values dequantised (q × scale)."""
+    if header.dtype == DTYPE_I8:
+        scale, q = read_ffn_int8(data, header, layer)
+        rows = dequantize_int8(q.reshape(-1, header.d_model), scale.reshape(-1))  # [ffnSize * parts, d]
+        return rows.reshape(header.ffn_size, -1)
     offset, size = header.layer_table[layer]
     values = np.frombuffer(data, dtype=DTYPES[header.dtype], count=size // DTYPES[header.dtype].itemsize,
                            offset=offset)
     return values.reshape(header.ffn_size, -1).astype(np.float32)
 
 
-def read_ffn_bin(path: Path) -> tuple[FfnHeader, list[FfnLayer]]:
-    """Reads every layer back into the model's orientation (f16 files widen to f32)."""
-    data = Path(path).read_bytes()
+def decode_ffn_bin(data: bytes) -> tuple[FfnHeader, list[FfnLayer]]:
+    """Every layer back in the model's orientation, f32 (f16 widens, int8 dequantises)."""
     header = parse_ffn_header(data)
     d = header.d_model
     layers = []
@@ -182,6 +248,10 @@ def read_ffn_bin(path: Path) -> tuple[FfnHeader, list[FfnLayer]]:
         w_up, w_down_cols = parts
         layers.append(FfnLayer(w_gate=w_gate, w_up=w_up, w_down=np.ascontiguousarray(w_down_cols.T)))
     return header, layers
+
+
+def read_ffn_bin(path: Path) -> tuple[FfnHeader, list[FfnLayer]]:
+    return decode_ffn_bin(Path(path).read_bytes())
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""Writes the cross-language format goldens: test/golden/ffn-f32.bin, ffn-f16.bin, ffn-golden.json
-and predictors-f32.bin, predictors-f16.bin, predictors-golden.json.
+"""Writes the cross-language format goldens: test/golden/ffn-f32.bin, ffn-f16.bin, ffn-int8.bin,
+ffn-golden.json and predictors-f32.bin, predictors-f16.bin, predictors-golden.json.
 
-Values come from a closed-form formula (test/golden/README.md) chosen to be exact in f16 and f32,
-so the JSON can list them as plain numbers and a reader compares with ===.
+Values come from closed-form formulas (test/golden/README.md) chosen to be exact in f16 and f32, and
+for int8 to quantise exactly (a power-of-two scale, ±127 in every part), so the JSON can list them
+as plain numbers and a reader compares with ===.
 
     /usr/bin/python3 models/pipeline/make_golden.py [--out test/golden]
 """
@@ -15,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from flashcode_format import (DTYPE_F16, DTYPE_F32, FfnLayer, PredictorLayer, encode_ffn_bin, encode_predictors_bin,
-                              layer_records, parse_ffn_header, parse_predictors_header)
+from flashcode_format import (DTYPE_F16, DTYPE_F32, DTYPE_I8, FfnLayer, PredictorLayer, encode_ffn_bin,
+                              encode_predictors_bin, layer_records, parse_ffn_header, parse_predictors_header,
+                              read_ffn_int8)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,6 +27,14 @@ GOLDEN_FILES = [
     ("ffn-f32.bin", 2, 8, 3, True, DTYPE_F32),
     ("ffn-f16.bin", 1, 4, 2, False, DTYPE_F16),
 ]
+
+# (file name, layers, dModel, ffnSize, gated), dtype int8; values from golden_int8_layers. dModel 6
+# makes recordBytes 30, so most records (and their scales) start off a 4-byte boundary.
+GOLDEN_INT8_FILES = [
+    ("ffn-int8.bin", 2, 6, 3, True),
+]
+# (layer, part, neuron) of the one all-zero part (part 0 gate, 1 up, 2 down): its scale is 0.
+GOLDEN_INT8_ZERO_PART = (1, 1, 1)
 
 # (file name, dtype code); both hold the same predictors: dModel 4, ffnSize 6, ranks 2 and 3.
 GOLDEN_PREDICTOR_FILES = [
@@ -51,6 +61,33 @@ def golden_layers(layers: int, d_model: int, ffn_size: int, gated: bool) -> list
     return out
 
 
+def golden_int8_q(l: int, p: int, j: int, k: int, d_model: int) -> int:
+    """The int8 value of part p of neuron j at input k: ±127 (sign (−1)^(l+p+j)) at k = (l + p + j) mod d,
+    else (−1)^p · (16k + 8j + l − 40); 0 everywhere in GOLDEN_INT8_ZERO_PART."""
+    if (l, p, j) == GOLDEN_INT8_ZERO_PART:
+        return 0
+    if k == (l + p + j) % d_model:
+        return 127 * (-1) ** (l + p + j)
+    return (-1) ** p * (16 * k + 8 * j + l - 40)
+
+
+def golden_int8_scale(l: int, p: int, j: int) -> float:
+    """2^−(l + p + j + 1): with ±127 in the part, max|part| / 127 is exactly this (0 for the zero part)."""
+    return 0.0 if (l, p, j) == GOLDEN_INT8_ZERO_PART else 2.0 ** -(l + p + j + 1)
+
+
+def golden_int8_layers(layers: int, d_model: int, ffn_size: int, gated: bool) -> list[FfnLayer]:
+    """Part p of neuron j (gate row, up row, down column) = golden_int8_q · golden_int8_scale, exact in
+    f32, so the writer's quantisation gives back exactly those q and scales."""
+    out = []
+    parts = (0, 1, 2) if gated else (1, 2)
+    for l in range(layers):
+        w = {p: np.array([[golden_int8_q(l, p, j, k, d_model) * golden_int8_scale(l, p, j) for k in range(d_model)]
+                          for j in range(ffn_size)]) for p in parts}  # [ffnSize, d] per part
+        out.append(FfnLayer(w_gate=w[0] if gated else None, w_up=w[1], w_down=w[2].T.copy()))
+    return out
+
+
 def golden_predictor_layers() -> list[PredictorLayer]:
     """A[l][i][k] = v(l, i, k), B[l][k][j] = -v(l, k, j)/2, bias[l][j] = (j - 3)/4 - l/8; per-layer thresholds."""
     d, k = PREDICTOR_D_MODEL, PREDICTOR_FFN_SIZE
@@ -65,7 +102,7 @@ def golden_predictor_layers() -> list[PredictorLayer]:
 
 def golden_entry(name: str, data: bytes, layers: list[FfnLayer]) -> dict:
     h = parse_ffn_header(data)
-    return {
+    entry = {
         "file": name,
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
@@ -79,6 +116,12 @@ def golden_entry(name: str, data: bytes, layers: list[FfnLayer]) -> dict:
         # records[l][j]: the record of neuron j of layer l, in file order (gate | up | down column).
         "records": [[[float(x) for x in row] for row in layer_records(layer)] for layer in layers],
     }
+    if h.dtype == DTYPE_I8:
+        # As stored: scales[l][j] one per part, int8[l][j] the parts' values; records = int8 × scale.
+        stored = [read_ffn_int8(data, h, l) for l in range(h.layers)]
+        entry["scales"] = [[[float(x) for x in row] for row in scale] for scale, _ in stored]
+        entry["int8"] = [[[int(x) for x in row] for row in q] for _, q in stored]
+    return entry
 
 
 def predictors_golden_entry(name: str, data: bytes, layers: list[PredictorLayer]) -> dict:
@@ -106,8 +149,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     entries = []
-    for name, n_layers, d_model, ffn_size, gated, dtype in GOLDEN_FILES:
-        layers = golden_layers(n_layers, d_model, ffn_size, gated)
+    ffn_files = [(name, golden_layers(*shape), dtype) for name, *shape, dtype in GOLDEN_FILES]
+    ffn_files += [(name, golden_int8_layers(*shape), DTYPE_I8) for name, *shape in GOLDEN_INT8_FILES]
+    for name, layers, dtype in ffn_files:
         data = encode_ffn_bin(layers, dtype)
         (args.out / name).write_bytes(data)
         entries.append(golden_entry(name, data, layers))

@@ -31,7 +31,7 @@ export class ModelFileCorruptError extends EngineError {
 }
 
 export class ModelFormatUnsupportedError extends EngineError {
-  constructor(file: string, found: number | string, supported: number) {
+  constructor(file: string, found: number | string, supported: number | string) {
     super('ModelFormatUnsupported', `${file} has format version ${found}; this Flashcode reads version ${supported} — update Flashcode or re-export the model.`);
   }
 }

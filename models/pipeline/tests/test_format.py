@@ -9,12 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from flashcode_format import (DTYPE_F16, DTYPE_F32, FfnLayer, ModelFileCorruptError, ModelFormatUnsupportedError,
-                              PREDICTORS_MAGIC, PREDICTORS_VERSION, PredictorLayer, decode_predictors_bin,
-                              encode_ffn_bin, encode_predictors_bin, layer_records, parse_ffn_header,
-                              parse_predictors_header, predictors_manifest_entry, read_ffn_bin, verify_manifest_files,
-                              write_ffn_bin, write_manifest)
-from make_golden import GOLDEN_FILES, GOLDEN_PREDICTOR_FILES, golden_layers, golden_predictor_layers
+from flashcode_format import (DTYPE_F16, DTYPE_F32, DTYPE_I8, FFN_VERSION, FFN_VERSION_INT8, FfnLayer,
+                              ModelFileCorruptError, ModelFormatUnsupportedError, PREDICTORS_MAGIC, PREDICTORS_VERSION,
+                              PredictorLayer, decode_ffn_bin, decode_predictors_bin, dequantize_int8, encode_ffn_bin,
+                              encode_predictors_bin, layer_records, parse_ffn_header, parse_predictors_header,
+                              predictors_manifest_entry, quantize_int8, read_ffn_bin, read_ffn_int8,
+                              verify_manifest_files, write_ffn_bin, write_manifest)
+from make_golden import (GOLDEN_FILES, GOLDEN_INT8_FILES, GOLDEN_INT8_ZERO_PART, GOLDEN_PREDICTOR_FILES,
+                         golden_int8_layers, golden_int8_q, golden_int8_scale, golden_layers, golden_predictor_layers)
 
 GOLDEN = Path(__file__).resolve().parents[3] / "test" / "golden"
 
@@ -30,10 +32,14 @@ class GoldenFilesTest(unittest.TestCase):
         for name, layers, d, k, gated, dtype in GOLDEN_FILES:
             with self.subTest(name):
                 self.assertEqual(encode_ffn_bin(golden_layers(layers, d, k, gated), dtype), (GOLDEN / name).read_bytes())
+        for name, layers, d, k, gated in GOLDEN_INT8_FILES:
+            with self.subTest(name):
+                self.assertEqual(encode_ffn_bin(golden_int8_layers(layers, d, k, gated), DTYPE_I8),
+                                 (GOLDEN / name).read_bytes())
 
     def test_golden_json_describes_the_files(self):
         doc = json.loads((GOLDEN / "ffn-golden.json").read_text(encoding="utf-8"))
-        self.assertEqual([e["file"] for e in doc["files"]], [g[0] for g in GOLDEN_FILES])
+        self.assertEqual([e["file"] for e in doc["files"]], [g[0] for g in GOLDEN_FILES + GOLDEN_INT8_FILES])
         for entry in doc["files"]:
             with self.subTest(entry["file"]):
                 data = (GOLDEN / entry["file"]).read_bytes()
@@ -48,14 +54,39 @@ class GoldenFilesTest(unittest.TestCase):
                                  [[t["dataOffset"], t["dataBytes"]] for t in want["layerTable"]])
                 _, layers = read_ffn_bin(GOLDEN / entry["file"])
                 for l, layer in enumerate(layers):
-                    # Exact: the formula's values are representable in f16 and f32.
+                    # Exact: the formula's values are representable in f16 and f32 (and int8 × scale).
                     self.assertEqual(layer_records(layer).tolist(), entry["records"][l])
+                self.assertEqual("int8" in entry, h.dtype == DTYPE_I8)
+                if h.dtype == DTYPE_I8:
+                    for l in range(h.layers):
+                        scale, q = read_ffn_int8(data, h, l)
+                        self.assertEqual(scale.tolist(), entry["scales"][l])
+                        self.assertEqual(q.tolist(), entry["int8"][l])
 
     def test_golden_values_follow_the_documented_formula(self):
         _, layers = read_ffn_bin(GOLDEN / "ffn-f32.bin")
         self.assertEqual(layers[1].w_gate[2, 7], 2 + 2 / 8 + 7 / 256)
         self.assertEqual(layers[1].w_up[2, 7], -(2 + 2 / 8 + 7 / 256))
         self.assertEqual(layers[1].w_down[7, 2], (2 + 2 / 8 + 7 / 256) / 2)
+
+    def test_int8_golden_stores_the_documented_q_and_scales(self):
+        name, n_layers, d, k, gated = GOLDEN_INT8_FILES[0]
+        data = (GOLDEN / name).read_bytes()
+        h = parse_ffn_header(data)
+        self.assertEqual((h.version, h.dtype, h.record_bytes), (2, DTYPE_I8, 3 * 4 + 3 * d))
+        for l in range(n_layers):
+            scale, q = read_ffn_int8(data, h, l)  # [ffnSize, 3], [ffnSize, 3 * d]
+            for j in range(k):
+                for p in range(3):
+                    self.assertEqual(scale[j, p], golden_int8_scale(l, p, j))
+                    self.assertEqual(q[j, p * d:(p + 1) * d].tolist(), [golden_int8_q(l, p, j, c, d) for c in range(d)])
+        zl, zp, zj = GOLDEN_INT8_ZERO_PART
+        self.assertEqual(read_ffn_int8(data, h, zl)[0][zj, zp], 0.0)
+        self.assertEqual(read_ffn_int8(data, h, 0)[1][0, 0], 127)  # layer 0, gate of neuron 0: +127 at k = 0
+        # Exact quantisation: decoding gives back the weights that were written.
+        _, back = decode_ffn_bin(data)
+        for a, b in zip(golden_int8_layers(n_layers, d, k, gated), back):
+            self.assertEqual(layer_records(a).tolist(), layer_records(b).tolist())
 
 
 class RoundTripTest(unittest.TestCase):
@@ -79,17 +110,78 @@ class RoundTripTest(unittest.TestCase):
         np.testing.assert_array_equal(back[0].w_down, layers[0].w_down.astype(np.float16).astype(np.float32))
 
     def test_layout_is_aligned_and_padding_is_zero(self):
-        data = encode_ffn_bin(random_layers(np.random.default_rng(3), 2, 8, 3, gated=True), DTYPE_F32)
-        h = parse_ffn_header(data)
-        self.assertEqual(len(data) % 4096, 0)
-        self.assertEqual(h.header_bytes, 64 + 16 * 2)
-        self.assertEqual(data[48:64], bytes(16))
-        cursor = h.header_bytes
-        for offset, size in h.layer_table:
-            self.assertEqual(offset % 4096, 0)
-            self.assertEqual(data[cursor:offset], bytes(offset - cursor))
-            cursor = offset + size
-        self.assertEqual(data[cursor:], bytes(len(data) - cursor))
+        for dtype in (DTYPE_F32, DTYPE_I8):
+            with self.subTest(dtype=dtype):
+                data = encode_ffn_bin(random_layers(np.random.default_rng(3), 2, 8, 3, gated=True), dtype)
+                h = parse_ffn_header(data)
+                self.assertEqual(len(data) % 4096, 0)
+                self.assertEqual(h.header_bytes, 64 + 16 * 2)
+                self.assertEqual(data[48:64], bytes(16))
+                cursor = h.header_bytes
+                for offset, size in h.layer_table:
+                    self.assertEqual(offset % 4096, 0)
+                    self.assertEqual(data[cursor:offset], bytes(offset - cursor))
+                    cursor = offset + size
+                self.assertEqual(data[cursor:], bytes(len(data) - cursor))
+
+    def test_float_files_are_version_1_and_int8_files_version_2(self):
+        layers = random_layers(np.random.default_rng(9), 1, 8, 3, gated=True)
+        versions = {dtype: parse_ffn_header(encode_ffn_bin(layers, dtype)).version
+                    for dtype in (DTYPE_F32, DTYPE_F16, DTYPE_I8)}
+        self.assertEqual(versions, {DTYPE_F32: FFN_VERSION, DTYPE_F16: FFN_VERSION, DTYPE_I8: FFN_VERSION_INT8})
+        self.assertEqual((FFN_VERSION, FFN_VERSION_INT8), (1, 2))
+
+    def test_int8_header_fields(self):
+        for gated, parts in ((True, 3), (False, 2)):
+            with self.subTest(gated=gated):
+                data = encode_ffn_bin(random_layers(np.random.default_rng(10), 3, 10, 7, gated), DTYPE_I8)
+                h = parse_ffn_header(data)
+                self.assertEqual((h.version, h.layers, h.d_model, h.ffn_size, h.dtype, h.gated, h.record_bytes),
+                                 (2, 3, 10, 7, DTYPE_I8, gated, parts * 4 + parts * 10))
+                self.assertEqual([size for _, size in h.layer_table], [7 * h.record_bytes] * 3)
+                self.assertEqual(struct.unpack_from("<I", data, 4)[0], 2)
+
+    def test_int8_round_trips_within_half_a_step(self):
+        for gated in (True, False):
+            with self.subTest(gated=gated):
+                layers = random_layers(np.random.default_rng(11), 2, 32, 9, gated)
+                header, back = decode_ffn_bin(encode_ffn_bin(layers, DTYPE_I8))
+                self.assertEqual(header.gated, gated)
+                for a, b in zip(layers, back):
+                    rows, decoded = layer_records(a).reshape(-1, 32), layer_records(b).reshape(-1, 32)  # a row per part
+                    step = np.abs(rows).max(axis=1, keepdims=True) / 127
+                    error = np.abs(rows - decoded)
+                    self.assertTrue((error <= step / 2 * (1 + 1e-6)).all(), float((error / step).max()))
+                    self.assertTrue((error > 0).any())  # random weights are not all exact
+
+    def test_int8_record_holds_scales_then_int8_parts(self):
+        layer = random_layers(np.random.default_rng(12), 1, 8, 3, gated=True)[0]
+        data = encode_ffn_bin([layer], DTYPE_I8)
+        offset, _ = parse_ffn_header(data).layer_table[0]
+        at = offset + 1 * (3 * 4 + 3 * 8)  # record 1
+        scales = np.frombuffer(data, dtype="<f4", count=3, offset=at)
+        q = np.frombuffer(data, dtype="i1", count=3 * 8, offset=at + 12).reshape(3, 8)
+        want_q, want_scale = quantize_int8(np.stack([layer.w_gate[1], layer.w_up[1], layer.w_down[:, 1]]))
+        np.testing.assert_array_equal(scales, want_scale)
+        np.testing.assert_array_equal(q, want_q)
+        self.assertEqual(np.abs(q).max(axis=1).tolist(), [127, 127, 127])
+
+    def test_quantize_int8_rounds_ties_to_even_and_handles_zero_rows(self):
+        rows = np.array([[127.0, 0.5, 1.5, -2.5, -127.0], [0.0] * 5, [-1.0, 0.25, 0.0, 0.0, 0.0]], dtype=np.float32)
+        q, scale = quantize_int8(rows)
+        self.assertEqual(scale.tolist(), [1.0, 0.0, float(np.float32(1) / np.float32(127))])
+        self.assertEqual(q[0].tolist(), [127, 0, 2, -2, -127])
+        self.assertEqual(q[1].tolist(), [0] * 5)
+        self.assertEqual(q[2].tolist(), [-127, 32, 0, 0, 0])  # 0.25 × 127 = 31.75
+        np.testing.assert_array_equal(dequantize_int8(q, scale)[0], [127, 0, 2, -2, -127])
+        self.assertEqual(q.dtype, np.int8)
+        self.assertEqual(scale.dtype, np.float32)
+
+    def test_int8_refuses_non_finite_weights(self):
+        layers = random_layers(np.random.default_rng(13), 1, 4, 2, gated=False)
+        layers[0].w_up[1, 2] = np.inf
+        with self.assertRaisesRegex(ValueError, "finite"):
+            encode_ffn_bin(layers, DTYPE_I8)
 
     def test_record_bundles_gate_row_up_row_and_down_column(self):
         layer = random_layers(np.random.default_rng(4), 1, 8, 3, gated=True)[0]
@@ -119,8 +211,16 @@ class RejectionTest(unittest.TestCase):
             parse_ffn_header(bytes(self.data))
 
     def test_other_version(self):
-        with self.assertRaises(ModelFormatUnsupportedError):
-            parse_ffn_header(self.patch_u32(4, 2))
+        for version in (0, 3):
+            with self.subTest(version=version), self.assertRaisesRegex(ModelFormatUnsupportedError, "version"):
+                parse_ffn_header(self.patch_u32(4, version))
+
+    def test_version_2_reads_float_files_too(self):
+        _, want = decode_ffn_bin(bytes(self.data))
+        header, back = decode_ffn_bin(self.patch_u32(4, 2))
+        self.assertEqual(header.version, 2)
+        for a, b in zip(want, back):
+            self.assertEqual(layer_records(a).tolist(), layer_records(b).tolist())
 
     def test_truncated(self):
         with self.assertRaisesRegex(ModelFileCorruptError, "truncated"):
@@ -131,17 +231,31 @@ class RejectionTest(unittest.TestCase):
         with self.assertRaisesRegex(ModelFileCorruptError, "truncated"):
             parse_ffn_header(bytes(self.data))
 
-    def test_reserved_int8_dtype(self):
-        with self.assertRaises(ModelFormatUnsupportedError):
-            parse_ffn_header(self.patch_u32(24, 2))
+    def test_int8_in_a_version_1_file(self):
+        with self.assertRaisesRegex(ModelFormatUnsupportedError, "int8"):
+            parse_ffn_header(self.patch_u32(24, 2))  # an f32 file's header saying int8
+        int8 = bytearray((GOLDEN / "ffn-int8.bin").read_bytes())
+        struct.pack_into("<I", int8, 4, 1)
+        with self.assertRaisesRegex(ModelFormatUnsupportedError, "int8"):
+            parse_ffn_header(bytes(int8))
+
+    def test_unknown_dtype(self):
+        with self.assertRaisesRegex(ModelFormatUnsupportedError, "dtype"):
+            parse_ffn_header(self.patch_u32(24, 3))
+
+    def test_int8_record_bytes_must_match(self):
+        int8 = bytearray((GOLDEN / "ffn-int8.bin").read_bytes())
+        struct.pack_into("<I", int8, 32, 3 * 6)  # the parts without their scales
+        with self.assertRaisesRegex(ModelFileCorruptError, "recordBytes"):
+            parse_ffn_header(bytes(int8))
 
     def test_unknown_flag(self):
         with self.assertRaises(ModelFormatUnsupportedError):
             parse_ffn_header(self.patch_u32(28, 3))
 
-    def test_writer_refuses_int8(self):
+    def test_writer_refuses_unknown_dtypes(self):
         with self.assertRaises(ModelFormatUnsupportedError):
-            encode_ffn_bin(golden_layers(1, 4, 2, False), 2)
+            encode_ffn_bin(golden_layers(1, 4, 2, False), 3)
 
 
 def random_predictors(rng: np.random.Generator, d: int, k: int, ranks: list[int]) -> list[PredictorLayer]:

@@ -4,8 +4,7 @@
 // cache as it was.
 import fs from 'node:fs/promises';
 import { ModelFileCorruptError } from '../errors';
-import { decodeFloat16Into, decodeFloat32Into } from '../weights/float16';
-import { FfnDtype, type FfnHeader } from '../weights/ffnFile';
+import { decodeFfnRecord, type FfnHeader } from '../weights/ffnFile';
 import type { NeuronCache, NeuronRows } from './neuronCache';
 
 export interface ReadCounters {
@@ -68,16 +67,8 @@ export class RecordReader {
     for (let i = 0; i < count; i++) this.decodeRecord(i, i, dst);
   }
 
-  /** Staging record i (gate row | up row | down column) → row `slot` of `rows`. */
+  /** Staging record i (gate row | up row | down column; int8 with its scales) → row `slot` of `rows`. */
   private decodeRecord(i: number, slot: number, rows: NeuronRows): void {
-    const d = this.header.dModel;
-    const valueBytes = this.header.dtype === FfnDtype.F16 ? 2 : 4;
-    const decode = this.header.dtype === FfnDtype.F16 ? decodeFloat16Into : decodeFloat32Into;
-    let at = i * this.header.recordBytes;
-    for (const dst of [rows.gate, rows.up, rows.down]) {
-      if (!dst) continue;
-      decode(this.staging, at, d, dst, slot * d);
-      at += d * valueBytes;
-    }
+    decodeFfnRecord(this.header, this.staging, i * this.header.recordBytes, rows, slot);
   }
 }

@@ -1,15 +1,26 @@
-// Reader for ffn.bin (models/FORMAT.md §3): header, layer table, neuron-major bundled records.
+// Reader for ffn.bin (models/FORMAT.md §3): header, layer table, neuron-major bundled records in
+// float32, float16 or (version 2) int8 with one f32 scale per part.
 import fs from 'node:fs/promises';
 import { ModelFileCorruptError, ModelFormatUnsupportedError } from '../errors';
-import { float16ToFloat32 } from './float16';
+import { decodeFloat16Into, decodeFloat32Into } from './float16';
+import { decodeInt8Into, readFloat32LE } from './int8';
 
 export const FFN_MAGIC = 'FCFF';
-export const FFN_VERSION = 1;
+/** Version 2 is version 1 plus the int8 dtype; float files are still written as version 1. */
+export const FFN_VERSIONS: readonly number[] = [1, 2];
+const FFN_VERSION_INT8 = 2;
+const SUPPORTED = '1 or 2';
 const FIXED_HEADER_BYTES = 64;
 const LAYER_ENTRY_BYTES = 16;
 
-export enum FfnDtype { F32 = 0, F16 = 1 }
-const DTYPE_BYTES: Record<FfnDtype, number> = { [FfnDtype.F32]: 4, [FfnDtype.F16]: 2 };
+export enum FfnDtype { F32 = 0, F16 = 1, I8 = 2 }
+const VALUE_BYTES: Record<FfnDtype, number> = { [FfnDtype.F32]: 4, [FfnDtype.F16]: 2, [FfnDtype.I8]: 1 };
+
+/** One neuron record: parts × dModel values, plus one f32 scale per part for int8. */
+export function ffnRecordBytes(dtype: FfnDtype, dModel: number, gated: boolean): number {
+  const parts = gated ? 3 : 2;
+  return parts * dModel * VALUE_BYTES[dtype] + (dtype === FfnDtype.I8 ? parts * 4 : 0);
+}
 
 export interface FfnHeader {
   version: number;
@@ -37,7 +48,7 @@ export function parseFfnHeader(buf: Uint8Array, actualFileBytes: number, name = 
   const magic = String.fromCharCode(buf[0], buf[1], buf[2], buf[3]);
   if (magic !== FFN_MAGIC) throw new ModelFileCorruptError(name, `bad magic "${magic}"`);
   const version = view.getUint32(4, true);
-  if (version !== FFN_VERSION) throw new ModelFormatUnsupportedError(name, version, FFN_VERSION);
+  if (!FFN_VERSIONS.includes(version)) throw new ModelFormatUnsupportedError(name, version, SUPPORTED);
   const headerBytes = view.getUint32(8, true);
   const layers = view.getUint32(12, true);
   const dModel = view.getUint32(16, true);
@@ -47,13 +58,16 @@ export function parseFfnHeader(buf: Uint8Array, actualFileBytes: number, name = 
   const recordBytes = view.getUint32(32, true);
   const alignment = view.getUint32(36, true);
   const fileBytes = Number(view.getBigUint64(40, true));
-  if (!(dtype in DTYPE_BYTES)) throw new ModelFormatUnsupportedError(name, `dtype ${dtype}`, FFN_VERSION);
-  if (flags & ~1) throw new ModelFormatUnsupportedError(name, `flags 0x${flags.toString(16)}`, FFN_VERSION);
+  if (!(dtype in VALUE_BYTES)) throw new ModelFormatUnsupportedError(name, `${version} with dtype ${dtype}`, SUPPORTED);
+  if (dtype === FfnDtype.I8 && version < FFN_VERSION_INT8) {
+    throw new ModelFormatUnsupportedError(name, `${version} with dtype 2 (int8 needs version 2)`, SUPPORTED);
+  }
+  if (flags & ~1) throw new ModelFormatUnsupportedError(name, `${version} with flags 0x${flags.toString(16)}`, SUPPORTED);
   const gated = (flags & 1) === 1;
   if (headerBytes !== FIXED_HEADER_BYTES + LAYER_ENTRY_BYTES * layers || buf.length < headerBytes) {
     throw new ModelFileCorruptError(name, `header size ${headerBytes} does not match ${layers} layers`);
   }
-  if (recordBytes !== (gated ? 3 : 2) * dModel * DTYPE_BYTES[dtype as FfnDtype]) {
+  if (recordBytes !== ffnRecordBytes(dtype as FfnDtype, dModel, gated)) {
     throw new ModelFileCorruptError(name, `record size ${recordBytes} does not match dModel ${dModel}`);
   }
   if (actualFileBytes < fileBytes) throw new ModelFileCorruptError(name, `truncated: ${actualFileBytes} of ${fileBytes} bytes`);
@@ -80,30 +94,40 @@ export async function readFfnHeader(file: fs.FileHandle, name = 'ffn.bin'): Prom
   return parseFfnHeader(full, size, name);
 }
 
-/** Reads one layer section and splits its records into gate / up / down matrices. */
+/** Reads one layer section and splits its records into gate / up / down matrices (f32). */
 export async function readFfnLayer(file: fs.FileHandle, header: FfnHeader, layer: number): Promise<FfnLayerWeights> {
   const { offset, bytes } = header.sections[layer];
-  const raw = Buffer.alloc(bytes);
+  const raw = Buffer.alloc(bytes); // [ffnSize] records of recordBytes
   const { bytesRead } = await file.read(raw, 0, bytes, offset);
   if (bytesRead !== bytes) throw new ModelFileCorruptError('ffn.bin', `truncated: layer ${layer}`);
-  const values = decode(raw, header.dtype); // [ffnSize][parts][dModel]
   const { ffnSize, dModel, gated } = header;
-  const parts = gated ? 3 : 2;
-  const gate = gated ? new Float32Array(ffnSize * dModel) : undefined;
-  const up = new Float32Array(ffnSize * dModel);
-  const down = new Float32Array(ffnSize * dModel);
-  for (let j = 0; j < ffnSize; j++) {
-    let at = j * parts * dModel;
-    if (gate) { gate.set(values.subarray(at, at + dModel), j * dModel); at += dModel; }
-    up.set(values.subarray(at, at + dModel), j * dModel); at += dModel;
-    down.set(values.subarray(at, at + dModel), j * dModel);
-  }
-  return { gate, up, down };
+  const weights = {
+    gate: gated ? new Float32Array(ffnSize * dModel) : undefined,
+    up: new Float32Array(ffnSize * dModel),
+    down: new Float32Array(ffnSize * dModel),
+  };
+  for (let j = 0; j < ffnSize; j++) decodeFfnRecord(header, raw, j * header.recordBytes, weights, j);
+  return weights;
 }
 
-function decode(raw: Buffer, dtype: FfnDtype): Float32Array {
-  // Typed-array views need an aligned byte offset; Buffer.alloc gives one, a copy is the fallback.
-  const bytes = raw.byteOffset % 4 === 0 ? raw : Uint8Array.from(raw);
-  if (dtype === FfnDtype.F32) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
-  return float16ToFloat32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2));
+/** Decodes the record at `src[at…at+recordBytes)` into row `row` of `dst`'s gate, up and down
+ *  ([rows][dModel] f32 each; gate present exactly when the file is gated): float values widened,
+ *  int8 values times their part's scale. The flash engine calls it per record it loads. */
+export function decodeFfnRecord(header: FfnHeader, src: Uint8Array, at: number, dst: FfnLayerWeights, row: number): void {
+  const d = header.dModel;
+  const out = row * d;
+  if (header.dtype === FfnDtype.I8) {
+    const parts = header.gated ? 3 : 2;
+    const q = at + 4 * parts; // the parts' scales come first, then their values
+    let p = 0;
+    if (dst.gate) { decodeInt8Into(src, q, d, readFloat32LE(src, at), dst.gate, out); p++; }
+    decodeInt8Into(src, q + p * d, d, readFloat32LE(src, at + 4 * p), dst.up, out); p++;
+    decodeInt8Into(src, q + p * d, d, readFloat32LE(src, at + 4 * p), dst.down, out);
+    return;
+  }
+  const decode = header.dtype === FfnDtype.F16 ? decodeFloat16Into : decodeFloat32Into;
+  const partBytes = d * VALUE_BYTES[header.dtype];
+  if (dst.gate) { decode(src, at, d, dst.gate, out); at += partBytes; }
+  decode(src, at, d, dst.up, out);
+  decode(src, at + partBytes, d, dst.down, out);
 }

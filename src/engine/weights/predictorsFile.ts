@@ -10,7 +10,8 @@ export const PREDICTORS_VERSION = 1;
 const FIXED_HEADER_BYTES = 64;
 const LAYER_ENTRY_BYTES = 32;
 const SECTION_ALIGNMENT = 64;
-const DTYPE_BYTES: Record<FfnDtype, number> = { [FfnDtype.F32]: 4, [FfnDtype.F16]: 2 }; // ffn.bin's codes
+type FloatDtype = FfnDtype.F32 | FfnDtype.F16; // ffn.bin's float codes; int8 is ffn.bin's only
+const DTYPE_BYTES: Record<FloatDtype, number> = { [FfnDtype.F32]: 4, [FfnDtype.F16]: 2 };
 
 /** One layer's predictor; a, b and bias are views into one copy of the layer's section. */
 export interface PredictorLayer {
@@ -50,7 +51,7 @@ export function parsePredictors(buf: Uint8Array, expect: PredictorsExpectation, 
     if (found[key] !== expect[key]) throw new ModelFileCorruptError(name, `${key} ${found[key]} does not match the manifest's ${expect[key]}`);
   }
 
-  const dtypeBytes = DTYPE_BYTES[dtype as FfnDtype];
+  const dtypeBytes = DTYPE_BYTES[dtype as FloatDtype];
   const out: PredictorLayer[] = [];
   for (let l = 0; l < layers; l++) {
     const at = FIXED_HEADER_BYTES + LAYER_ENTRY_BYTES * l;
@@ -65,7 +66,7 @@ export function parsePredictors(buf: Uint8Array, expect: PredictorsExpectation, 
       throw new ModelFileCorruptError(name, `layer ${l} table entry (offset ${offset}, ${bytes} bytes, rank ${rank}) is inconsistent`);
     }
     if (!Number.isFinite(threshold)) throw new ModelFileCorruptError(name, `layer ${l} threshold is ${threshold}`);
-    const all = decode(buf.subarray(offset, offset + bytes), dtype as FfnDtype); // [A | B | bias]
+    const all = decode(buf.subarray(offset, offset + bytes), dtype as FloatDtype); // [A | B | bias]
     const aEnd = dModel * rank;
     const bEnd = aEnd + rank * ffnSize;
     out.push({ rank, threshold, a: all.subarray(0, aEnd), b: all.subarray(aEnd, bEnd), bias: all.subarray(bEnd) });
@@ -77,7 +78,7 @@ export async function readPredictors(file: string, expect: PredictorsExpectation
   return parsePredictors(await fs.readFile(file), expect, name);
 }
 
-function decode(raw: Uint8Array, dtype: FfnDtype): Float32Array {
+function decode(raw: Uint8Array, dtype: FloatDtype): Float32Array {
   // A copy (not raw.slice(): on a Buffer that is a view): typed-array views need an aligned byte
   // offset, and the layers must not alias the file's buffer.
   const bytes = new Uint8Array(raw);
