@@ -1,7 +1,7 @@
 // Dense vs sparse (flash) FFN on the same model, prompts, threads and greedy decoding, in one
 // process, interleaved (dense, sparse, sparse at the small budget, … per prompt), medians of N runs.
 // `npm run bench -- --json [--model DIR] [--runs 5] [--prompts 8] [--tokens 64] [--threads 1]
-//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel js|ort]`
+//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort]`
 //
 // Prompts: the prefixes of held-out FIM tasks (models/eval/heldout-fim.jsonl, code the model never
 // trained on), as plain text. Each prompt is prefilled (dense), then `--tokens` tokens are decoded one
@@ -17,6 +17,7 @@ import { loadGraph } from '../src/engine/backend/ort';
 import { FlashBudgetTooSmallError } from '../src/engine/errors';
 import { denseResidentBytes } from '../src/engine/ffn/flashPlan';
 import type { FlashOptions } from '../src/engine/ffn/loadFlash';
+import type { SparseKernel } from '../src/engine/ffn/sparseFfn';
 import { Model } from '../src/engine/model';
 import { openModelDir } from '../src/engine/modelDir';
 import { TextTokenizer } from '../src/engine/tokenizer';
@@ -28,7 +29,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' }, prompts: { type: 'string', default: '8' },
     tokens: { type: 'string', default: '64' }, threads: { type: 'string', default: '1' },
     'budget-mb': { type: 'string', default: '256' }, 'small-budget': { type: 'string', default: '0.4' },
-    window: { type: 'string', default: '5' }, kernel: { type: 'string', default: 'js' },
+    window: { type: 'string', default: '5' }, kernel: { type: 'string' },
     'prompt-tokens': { type: 'string', default: '200' },
     child: { type: 'string' }, json: { type: 'boolean', default: false },
   },
@@ -85,7 +86,7 @@ async function main() {
   const dir = await openModelDir(modelDir);
   const dense = denseResidentBytes(dir.manifest);
   const smallBudgetMB = (dense * Number(values['small-budget'])) / 2 ** 20;
-  const sparse = (memoryBudgetMB: number): FlashOptions => ({ mode: 'sparse', memoryBudgetMB, windowTokens: Number(values.window), kernel: values.kernel as 'js' | 'ort' });
+  const sparse = (memoryBudgetMB: number): FlashOptions => ({ mode: 'sparse', memoryBudgetMB, windowTokens: Number(values.window), kernel: values.kernel as SparseKernel | undefined });
   const configs: Config[] = [
     { name: 'dense', flash: undefined },
     { name: 'sparse', flash: sparse(Number(values['budget-mb'])) },
@@ -190,7 +191,7 @@ async function main() {
   };
   const out = {
     model: dir.manifest.id, threads, runs: repetitions, prompts: prompts.length, decodeTokensPerPrompt: decodeTokens,
-    kernel: values.kernel, windowTokens: Number(values.window), ffnFileBytes, denseResidentBytesAccounted: dense,
+    kernel: runs.find((r) => r.model.flash)?.model.flash?.kernel ?? null, windowTokens: Number(values.window), ffnFileBytes, denseResidentBytesAccounted: dense,
     smallBudgetFraction: Number(values['small-budget']), refused,
     ...results,
     ratios: ratiosOf('sparse'),

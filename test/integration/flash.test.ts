@@ -91,7 +91,7 @@ describe('flash FFN path on the fixture model', () => {
   });
 
   it('through a partial neuron cache: reads only missing neurons, evicts outside the window, equals dense', async () => {
-    for (const kernel of ['js', 'ort'] as const) {
+    for (const kernel of ['wasm', 'js', 'ort'] as const) {
       const sparse = await load({ ...partial, windowTokens: 3, kernel });
       try {
         const flash = sparse.flash!;

@@ -13,7 +13,8 @@ import { emptyFlashStats, type FlashStats } from './flashStats';
 import { NeuronCache } from './neuronCache';
 import { Predictor } from './predictor';
 import { RecordReader } from './recordReader';
-import { SparseFfn, type SparseFfnOptions } from './sparseFfn';
+import { SparseFfn, type SparseFfnOptions, type SparseKernel } from './sparseFfn';
+import { KernelArena, wasmKernelsAvailable } from './wasmKernels';
 
 export interface FlashOptions {
   /** 'sparse': predicted neurons only, through the neuron cache; 'dense': every neuron, resident. */
@@ -30,8 +31,9 @@ export interface FlashOptions {
   recallSampleEvery?: number;
   /** Tests and benchmarks: hold this many neurons per layer, whatever the budget says. */
   residentNeuronsPerLayer?: number;
-  /** Sparse kernel: 'js' reads the cache in place (default, faster by `npm run bench`), 'ort' feeds the gathered rows to the FFN graph. */
-  kernel?: 'js' | 'ort';
+  /** Sparse kernel (sparseFfn.ts): 'wasm' (default where the shapes allow: sizes multiples of 4,
+   *  WebAssembly SIMD present; else 'js'), 'js' or 'ort'. */
+  kernel?: SparseKernel;
 }
 
 export interface FlashFfn {
@@ -39,6 +41,7 @@ export interface FlashFfn {
   readonly plan: FlashPlan;
   readonly stats: FlashStats;
   readonly windowTokens: number;
+  readonly kernel: SparseKernel;
   /** Resident bytes by category, with the KV cache as it is now. */
   residentBytes(kvCacheBytes: number): FlashPlan['bytes'];
 }
@@ -54,13 +57,21 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     if (!loaded.ok) return loaded;
     predictorLayers = loaded.layers;
   }
-  const predictors = predictorLayers.map((p) => new Predictor(p, a.dModel, a.ffnSize));
-  const predictorBytes = predictors.reduce((n, p) => n + p.bytes, 0);
+  const maxSparseTokens = options.maxSparseTokens ?? 16;
+  const kernel = chooseKernel(options.kernel, a.dModel, a.ffnSize, predictorLayers);
   const fractions = manifest.predictors?.perLayer.map((l) => l.predictedActiveFraction) ?? [];
   const maxFraction = options.forceAllActive ? 1 : Math.max(0, ...fractions);
+  const predictorBytes = predictorLayers.reduce((n, p) => n + Predictor.arenaBytes(p, a.dModel, a.ffnSize), 0);
   const plan = planFlash(manifest, options.memoryBudgetMB * 2 ** 20, predictorBytes, header.recordBytes, maxFraction, options.residentNeuronsPerLayer);
 
-  const caches = Array.from({ length: a.layers }, () => new NeuronCache(plan.residentNeuronsPerLayer, a.ffnSize, a.dModel, a.ffnGated));
+  // The kernels' memory holds the neuron caches, the predictors and the sparse rows of x and y.
+  const parts = a.ffnGated ? 3 : 2;
+  const arena = kernel === 'wasm'
+    ? new KernelArena(a.layers * parts * KernelArena.bytesFor(plan.residentNeuronsPerLayer * a.dModel) + predictorBytes
+      + 2 * KernelArena.bytesFor(maxSparseTokens * a.dModel) + KernelArena.bytesFor(a.ffnSize))
+    : undefined;
+  const predictors = predictorLayers.map((p) => new Predictor(p, a.dModel, a.ffnSize, arena));
+  const caches = Array.from({ length: a.layers }, () => new NeuronCache(plan.residentNeuronsPerLayer, a.ffnSize, a.dModel, a.ffnGated, arena));
   const stats = emptyFlashStats(a.layers);
   if (plan.fullyResident) {
     const all = Int32Array.from({ length: a.ffnSize }, (_, j) => j);
@@ -72,23 +83,30 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
   const windowTokens = options.windowTokens ?? 5;
   const sparseOptions: SparseFfnOptions = {
     windowTokens,
-    maxSparseTokens: options.maxSparseTokens ?? 16,
+    maxSparseTokens,
     forceAllActive: options.forceAllActive ?? false,
     recallSampleEvery: options.recallSampleEvery ?? 0,
     prefillChunkNeurons: plan.prefillChunkNeurons,
-    kernel: options.kernel ?? 'js',
+    kernel,
   };
-  const step = new SparseFfn(a, graph, caches, predictors, reader, sparseOptions, stats);
+  const step = new SparseFfn(a, graph, caches, predictors, reader, sparseOptions, stats, arena);
   return {
     ok: true,
     flash: {
-      step, plan, stats, windowTokens,
+      step, plan, stats, windowTokens, kernel,
       residentBytes: (kvCacheBytes) => {
         const b = { ...plan.bytes, kvCache: kvCacheBytes };
         return { ...b, total: b.graphs + b.predictors + b.kvCache + b.neuronCache + b.staging };
       },
     },
   };
+}
+
+/** The asked-for kernel, or the fastest that fits the shapes: the SIMD kernels work in 4-float steps. */
+function chooseKernel(asked: SparseKernel | undefined, dModel: number, ffnSize: number, predictors: readonly PredictorLayer[]): SparseKernel {
+  const simdFits = wasmKernelsAvailable() && [dModel, ffnSize, ...predictors.map((p) => p.rank)].every((n) => n % 4 === 0);
+  if (asked === 'js' || asked === 'ort') return asked;
+  return simdFits ? 'wasm' : 'js';
 }
 
 async function loadPredictors(dir: ModelDir): Promise<{ ok: true; layers: PredictorLayer[] } | { ok: false; notice: string }> {

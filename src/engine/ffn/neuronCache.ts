@@ -1,3 +1,5 @@
+import type { KernelArena } from './wasmKernels';
+
 // One layer's resident FFN neurons ("LLM in a flash" windowing): a preallocated slab of neuron
 // records, an id→slot map and, per slot, the last token step that used it. Slots 0…count-1 are
 // occupied: eviction swap-deletes (the last slot moves into the hole) and loading appends, so nothing
@@ -19,6 +21,9 @@ export function allocateRows(rows: number, dModel: number, gated: boolean): Neur
   };
 }
 
+/** Where rows live in a kernel arena (byte offsets; gate 0 when the FFN is not gated). */
+export interface RowAddresses { gate: number; up: number; down: number }
+
 export class NeuronCache implements NeuronRows {
   /** [capacity][dModel] f32 each; slot s holds neuron idOf[s]. gate is undefined for plain FFNs. */
   readonly gate: Float32Array | undefined;
@@ -30,8 +35,20 @@ export class NeuronCache implements NeuronRows {
   private readonly lastUsed: Int32Array;
   count = 0;
 
-  constructor(readonly capacity: number, readonly ffnSize: number, readonly dModel: number, gated: boolean) {
-    ({ gate: this.gate, up: this.up, down: this.down } = allocateRows(capacity, dModel, gated));
+  /** Set when the rows live in the WebAssembly kernels' memory. */
+  readonly addresses: RowAddresses | undefined;
+
+  constructor(readonly capacity: number, readonly ffnSize: number, readonly dModel: number, gated: boolean, arena?: KernelArena) {
+    if (arena) {
+      const part = () => arena.floats(capacity * dModel);
+      const gate = gated ? part() : undefined;
+      const up = part();
+      const down = part();
+      ({ gate: this.gate, up: this.up, down: this.down } = { gate: gate?.view, up: up.view, down: down.view });
+      this.addresses = { gate: gate?.ptr ?? 0, up: up.ptr, down: down.ptr };
+    } else {
+      ({ gate: this.gate, up: this.up, down: this.down } = allocateRows(capacity, dModel, gated));
+    }
     this.slotOf = new Int32Array(ffnSize).fill(-1);
     this.idOf = new Int32Array(capacity);
     this.lastUsed = new Int32Array(capacity);

@@ -10,6 +10,9 @@ import { allocateRows, type NeuronCache, type NeuronRows } from './neuronCache';
 import type { Predictor } from './predictor';
 import type { RecordReader } from './recordReader';
 import { sparseFfnRow } from './sparseKernel';
+import type { KernelArena } from './wasmKernels';
+
+export type SparseKernel = 'wasm' | 'js' | 'ort';
 
 export interface SparseFfnOptions {
   /** Neurons used in the last `windowTokens` tokens stay resident (partial residency only). */
@@ -22,9 +25,10 @@ export interface SparseFfnOptions {
   recallSampleEvery: number;
   /** Rows of one dense prefill chunk when a layer is not resident. */
   prefillChunkNeurons: number;
-  /** 'js': the kernel reads the cache's rows in place; 'ort': the predicted rows are gathered and fed
-   *  to the FFN graph (ONNX Runtime copies them into its heap each run). Chosen by `npm run bench`. */
-  kernel: 'js' | 'ort';
+  /** 'wasm': WebAssembly SIMD reads the cache's rows in place (kernels.wat); 'js': the same in
+   *  JavaScript; 'ort': the predicted rows are gathered and fed to the FFN graph (ONNX Runtime
+   *  copies them into its heap each run). Compared by `npm run bench -- --kernel …`. */
+  kernel: SparseKernel;
 }
 
 export class SparseFfn implements FfnStep {
@@ -33,10 +37,13 @@ export class SparseFfn implements FfnStep {
   private readonly mark: Uint8Array; //   [ffnSize] 1 = needed this call
   private readonly ids: Int32Array; //    [ffnSize] needed neuron ids, ascending
   private readonly missing: Int32Array; // [ffnSize]
-  private readonly slots: Int32Array; //  [ffnSize]
+  private readonly slots: Int32Array; //  [ffnSize] (in the kernel arena for 'wasm')
+  /** 'wasm': the rows of x and y in the kernel arena, [maxSparseTokens][dModel] each, and their addresses. */
+  private readonly wasm: { arena: KernelArena; x: Float32Array; y: Float32Array; at: { x: number; y: number; slots: number } } | undefined;
   private readonly chunk: NeuronRows | undefined; // [prefillChunkNeurons][dModel] when not resident
   private readonly truth: Uint8Array; //  [ffnSize] recall sampling
-  private gathered: NeuronRows | undefined; // [ffnSize][dModel], the 'ort' kernel's feed
+  private gathered: NeuronRows | undefined;
+  private currentLayer = 0; // [ffnSize][dModel], the 'ort' kernel's feed
 
   constructor(
     private readonly arch: Architecture,
@@ -46,13 +53,23 @@ export class SparseFfn implements FfnStep {
     private readonly reader: RecordReader,
     private readonly options: SparseFfnOptions,
     readonly stats: FlashStats,
+    arena?: KernelArena,
   ) {
     const n = arch.ffnSize;
     this.mark = new Uint8Array(n);
     this.truth = new Uint8Array(n);
     this.ids = new Int32Array(n);
     this.missing = new Int32Array(n);
-    this.slots = new Int32Array(n);
+    if (options.kernel === 'wasm') {
+      if (!arena) throw new Error('the wasm kernel needs a kernel arena');
+      const rows = options.maxSparseTokens * arch.dModel;
+      const x = arena.floats(rows), y = arena.floats(rows), slots = arena.ints(n);
+      this.slots = slots.view;
+      this.wasm = { arena, x: x.view, y: y.view, at: { x: x.ptr, y: y.ptr, slots: slots.ptr } };
+    } else {
+      this.slots = new Int32Array(n);
+      this.wasm = undefined;
+    }
     this.chunk = caches.every((c) => c.full) ? undefined : allocateRows(options.prefillChunkNeurons, arch.dModel, arch.ffnGated);
     this.sampleCountdown = options.recallSampleEvery;
   }
@@ -63,6 +80,7 @@ export class SparseFfn implements FfnStep {
     const d = this.arch.dModel;
     const cache = this.caches[layer];
     const s = this.stats.layers[layer];
+    this.currentLayer = layer;
     const n = this.needed(layer, x, tokens);
     // Rows whose neurons together outgrow the cache run densely: exact, never a neuron left out.
     if (n > cache.capacity) {
@@ -76,9 +94,16 @@ export class SparseFfn implements FfnStep {
 
     let k = 0;
     for (let i = 0; i < n; i++) if (cache.slotOf[this.ids[i]] >= 0) this.slots[k++] = cache.slotOf[this.ids[i]];
-    const y = this.options.kernel === 'ort' ? await this.gatheredGraph(cache, k, x, tokens) : new Float32Array(tokens * d);
+    let y: Float32Array;
+    if (this.options.kernel === 'ort') {
+      y = await this.gatheredGraph(cache, k, x, tokens);
+    } else if (this.wasm) {
+      y = this.wasmRows(cache, k, x, tokens);
+    } else {
+      y = new Float32Array(tokens * d);
+      for (let t = 0; t < tokens; t++) s.nonZero += sparseFfnRow(cache, this.slots, k, this.arch.ffnActivation, d, x, t * d, y, t * d);
+    }
     for (let t = 0; t < tokens; t++) {
-      if (this.options.kernel === 'js') s.nonZero += sparseFfnRow(cache, this.slots, k, this.arch.ffnActivation, d, x, t * d, y, t * d);
       if (this.options.recallSampleEvery > 0 && --this.sampleCountdown <= 0) {
         this.sampleCountdown = this.options.recallSampleEvery;
         await this.sampleRecall(layer, x, t * d);
@@ -168,6 +193,23 @@ export class SparseFfn implements FfnStep {
       await this.reader.readRange(layer, first, count, rows, counters);
       await each(rows, first, count);
     }
+  }
+
+  /** The 'wasm' kernel: x copied into the arena, each row's FFN over slots[0…k) in SIMD. */
+  private wasmRows(cache: NeuronCache, k: number, x: Float32Array, tokens: number): Float32Array {
+    const { arena, at } = this.wasm!;
+    const d = this.arch.dModel;
+    const rows = cache.addresses!;
+    const squared = this.arch.ffnActivation === 'squared_relu' ? 1 : 0;
+    this.wasm!.x.set(x.subarray(0, tokens * d));
+    this.wasm!.y.fill(0, 0, tokens * d);
+    let nonZero = 0;
+    for (let t = 0; t < tokens; t++) {
+      const off = t * d * 4;
+      nonZero += arena.kernels.ffnRows(rows.gate, rows.up, rows.down, at.slots, k, d, at.x + off, at.y + off, squared);
+    }
+    this.stats.layers[this.currentLayer].nonZero += nonZero;
+    return this.wasm!.y.slice(0, tokens * d);
   }
 
   /** The 'ort' kernel: the rows of slots[0…k) copied together, then the FFN graph over them. */

@@ -1,0 +1,68 @@
+// The WebAssembly SIMD kernels (kernels.wat) and the one linear memory they read: neuron caches,
+// predictors and scratch rows are carved out of it once at load (an arena; it never grows, so the
+// Float32Array views stay valid), and each call passes byte offsets.
+import { KERNELS_WASM_BASE64 } from './kernelsWasm';
+
+interface Exports {
+  ffnRows(gate: number, up: number, down: number, slots: number, k: number, d: number, x: number, y: number, squared: number): number;
+  predict(x: number, a: number, b: number, bias: number, d: number, r: number, n: number, low: number, scores: number): void;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The compiled module, or null where WebAssembly SIMD is missing. */
+function kernelsModule(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
+    compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  }
+  return compiled;
+}
+
+export function wasmKernelsAvailable(): boolean {
+  return kernelsModule() !== null;
+}
+
+const PAGE_BYTES = 65536;
+const ALIGN = 16;
+
+/** A fixed-size arena in the kernels' memory. Plan every allocation's floats first (`bytesFor`). */
+export class KernelArena {
+  readonly kernels: Exports;
+  readonly memory: WebAssembly.Memory;
+  private next = ALIGN; // address 0 stays unused: a 0 address means "none" (a plain FFN's gate)
+
+  constructor(readonly capacityBytes: number) {
+    const module = kernelsModule();
+    if (!module) throw new Error('WebAssembly SIMD is not available');
+    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((capacityBytes + ALIGN) / PAGE_BYTES)) });
+    this.kernels = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as Exports;
+  }
+
+  /** Bytes an allocation of `floats` 4-byte values takes in the arena. */
+  static bytesFor(floats: number): number {
+    return Math.ceil((floats * 4) / ALIGN) * ALIGN;
+  }
+
+  get usedBytes(): number {
+    return this.next;
+  }
+
+  floats(count: number): { ptr: number; view: Float32Array } {
+    const ptr = this.take(count);
+    return { ptr, view: new Float32Array(this.memory.buffer, ptr, count) };
+  }
+
+  ints(count: number): { ptr: number; view: Int32Array } {
+    const ptr = this.take(count);
+    return { ptr, view: new Int32Array(this.memory.buffer, ptr, count) };
+  }
+
+  private take(count: number): number {
+    const ptr = this.next;
+    const bytes = KernelArena.bytesFor(count);
+    if (ptr + bytes > this.memory.buffer.byteLength) throw new Error(`kernel arena full: ${ptr + bytes} > ${this.memory.buffer.byteLength} bytes`);
+    this.next += bytes;
+    return ptr;
+  }
+}

@@ -1,0 +1,67 @@
+// The SIMD kernels: the committed bytes are what kernels.wat compiles to, and the kernels agree with
+// the JavaScript ones on random rows (the sparse FFN row and the predictor's scores).
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { KERNELS_WASM_BASE64 } from '../../../src/engine/ffn/kernelsWasm';
+import { NeuronCache } from '../../../src/engine/ffn/neuronCache';
+import { Predictor } from '../../../src/engine/ffn/predictor';
+import { sparseFfnRow } from '../../../src/engine/ffn/sparseKernel';
+import { KernelArena } from '../../../src/engine/ffn/wasmKernels';
+import { repoRoot } from '../../helpers/fixture';
+
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+}
+
+describe('WebAssembly SIMD kernels', () => {
+  it('kernelsWasm.ts holds exactly what kernels.wat compiles to (npm run build:kernels)', async () => {
+    const script = pathToFileURL(path.join(repoRoot, 'scripts/build-kernels.mjs')).href;
+    const { compileKernels } = (await import(script)) as { compileKernels: () => Promise<Buffer> };
+    assert.equal((await compileKernels()).toString('base64'), KERNELS_WASM_BASE64);
+  });
+
+  for (const [gated, activation] of [[true, 'relu'], [true, 'squared_relu'], [false, 'relu']] as const) {
+    it(`ffnRows equals the JavaScript kernel (${gated ? 'gated' : 'plain'} ${activation})`, () => {
+      const d = 32, n = 64, rnd = random(7);
+      const arena = new KernelArena(3 * n * d * 4 + 4 * d * 4 + n * 4);
+      const wasm = new NeuronCache(n, n, d, gated, arena);
+      const js = new NeuronCache(n, n, d, gated);
+      for (let j = 0; j < n; j++) { wasm.append(j, 0); js.append(j, 0); }
+      for (const key of ['gate', 'up', 'down'] as const) {
+        const a = wasm[key], b = js[key];
+        if (!a || !b) continue;
+        for (let i = 0; i < a.length; i++) a[i] = b[i] = rnd();
+      }
+      const x = arena.floats(d), y = arena.floats(d), slots = arena.ints(n);
+      for (let i = 0; i < d; i++) x.view[i] = rnd();
+      const k = 40;
+      for (let i = 0; i < k; i++) slots.view[i] = (i * 7) % n;
+      const at = wasm.addresses!;
+      const nonZero = arena.kernels.ffnRows(at.gate, at.up, at.down, slots.ptr, k, d, x.ptr, y.ptr, activation === 'squared_relu' ? 1 : 0);
+      const expected = new Float32Array(d);
+      const expectedNonZero = sparseFfnRow(js, slots.view, k, activation, d, x.view, 0, expected, 0);
+      assert.equal(nonZero, expectedNonZero);
+      assert.ok(nonZero > 0 && nonZero < k, 'some neurons are zero, some not');
+      for (let i = 0; i < d; i++) assert.ok(Math.abs(y.view[i] - expected[i]) < 1e-4, `y[${i}] ${y.view[i]} vs ${expected[i]}`);
+    });
+  }
+
+  it('predict marks the same neurons as the JavaScript predictor', () => {
+    const d = 16, r = 8, n = 32, rnd = random(3);
+    const layer = {
+      rank: r, threshold: 0.05,
+      a: Float32Array.from({ length: d * r }, rnd), b: Float32Array.from({ length: r * n }, rnd), bias: Float32Array.from({ length: n }, rnd),
+    };
+    const arena = new KernelArena(4 * Predictor.arenaBytes(layer, d, n)); // one predictor per row below
+    const x = Float32Array.from({ length: 2 * d }, rnd);
+    for (const row of [0, 1]) {
+      const inWasm = new Uint8Array(n), inJs = new Uint8Array(n);
+      new Predictor(layer, d, n, arena).markActive(x, row * d, inWasm);
+      new Predictor(layer, d, n).markActive(x, row * d, inJs);
+      assert.deepEqual([...inWasm], [...inJs]);
+      assert.ok(inJs.some((m) => m) && inJs.some((m) => !m));
+    }
+  });
+});
