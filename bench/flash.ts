@@ -1,7 +1,7 @@
 // Dense vs sparse (flash) FFN on the same model, prompts, threads and greedy decoding, in one
 // process, interleaved (dense, sparse, sparse at the small budget, … per prompt), medians of N runs.
 // `npm run bench -- --json [--model DIR] [--runs 5] [--prompts 8] [--tokens 64] [--threads 1]
-//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort]`
+//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort] [--io async|sync]`
 //
 // Prompts: the prefixes of held-out FIM tasks (models/eval/heldout-fim.jsonl, code the model never
 // trained on), as plain text. Each prompt is prefilled (dense), then `--tokens` tokens are decoded one
@@ -17,6 +17,7 @@ import { loadGraph } from '../src/engine/backend/ort';
 import { FlashBudgetTooSmallError } from '../src/engine/errors';
 import { denseResidentBytes } from '../src/engine/ffn/flashPlan';
 import type { FlashOptions } from '../src/engine/ffn/loadFlash';
+import type { ReadMode } from '../src/engine/ffn/recordReader';
 import type { SparseKernel } from '../src/engine/ffn/sparseFfn';
 import { Model } from '../src/engine/model';
 import { openModelDir } from '../src/engine/modelDir';
@@ -29,7 +30,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' }, prompts: { type: 'string', default: '8' },
     tokens: { type: 'string', default: '64' }, threads: { type: 'string', default: '1' },
     'budget-mb': { type: 'string', default: '256' }, 'small-budget': { type: 'string', default: '0.4' },
-    window: { type: 'string', default: '5' }, kernel: { type: 'string' },
+    window: { type: 'string', default: '5' }, kernel: { type: 'string' }, io: { type: 'string', default: 'async' },
     'prompt-tokens': { type: 'string', default: '200' },
     child: { type: 'string' }, json: { type: 'boolean', default: false },
   },
@@ -86,7 +87,7 @@ async function main() {
   const dir = await openModelDir(modelDir);
   const dense = denseResidentBytes(dir.manifest);
   const smallBudgetMB = (dense * Number(values['small-budget'])) / 2 ** 20;
-  const sparse = (memoryBudgetMB: number): FlashOptions => ({ mode: 'sparse', memoryBudgetMB, windowTokens: Number(values.window), kernel: values.kernel as SparseKernel | undefined });
+  const sparse = (memoryBudgetMB: number): FlashOptions => ({ mode: 'sparse', memoryBudgetMB, windowTokens: Number(values.window), kernel: values.kernel as SparseKernel | undefined, io: values.io as ReadMode });
   const configs: Config[] = [
     { name: 'dense', flash: undefined },
     { name: 'sparse', flash: sparse(Number(values['budget-mb'])) },
@@ -156,7 +157,7 @@ async function main() {
       predictedPerToken: round(l.predicted / Math.max(1, l.tokens), 1),
       nonZeroPerToken: round(l.nonZero / Math.max(1, l.tokens), 1),
       hitRate: round(l.hits / Math.max(1, l.hits + l.misses)),
-      overflowCalls: l.overflowCalls,
+      uncachedPerToken: round(l.uncached / Math.max(1, l.tokens), 1),
       onlineRecall: recall.flash ? round(recall.flash.stats.layers[i].sampledFound / Math.max(1, recall.flash.stats.layers[i].sampledTrueActive), 4) : null,
     }));
     const hits = s ? s.layers.reduce((n, l) => n + l.hits, 0) : 0;
@@ -166,7 +167,7 @@ async function main() {
       prefillMs: round(median(run.ttftMs), 2),
       memoryBudgetMB: run.config.flash ? round(run.config.flash.memoryBudgetMB, 2) : null,
       fullyResident: flash?.plan.fullyResident ?? true,
-      residentNeuronsPerLayer: flash?.plan.residentNeuronsPerLayer ?? dir.manifest.architecture.ffnSize,
+      neuronsPerLayer: flash?.plan.neuronsPerLayer ?? null,
       accountedResidentBytes: flash ? flash.plan.bytes : { total: dense },
       measuredRssBytes: measureRss(run.config, 3),
       bytesReadPerToken: s ? round(run.bytesSteady / Math.max(1, run.steadyTokens), 0) : 0,
@@ -191,7 +192,7 @@ async function main() {
   };
   const out = {
     model: dir.manifest.id, threads, runs: repetitions, prompts: prompts.length, decodeTokensPerPrompt: decodeTokens,
-    kernel: runs.find((r) => r.model.flash)?.model.flash?.kernel ?? null, windowTokens: Number(values.window), ffnFileBytes, denseResidentBytesAccounted: dense,
+    kernel: runs.find((r) => r.model.flash)?.model.flash?.kernel ?? null, windowTokens: Number(values.window), io: values.io, ffnFileBytes, denseResidentBytesAccounted: dense,
     smallBudgetFraction: Number(values['small-budget']), refused,
     ...results,
     ratios: ratiosOf('sparse'),

@@ -50,7 +50,7 @@ export class InProcessEngine implements Engine {
       layers: manifest.architecture.layers,
       weightBytes,
       ffn: model.flash
-        ? { mode: 'sparse', fullyResident: model.flash.plan.fullyResident, residentNeuronsPerLayer: model.flash.plan.residentNeuronsPerLayer }
+        ? { mode: 'sparse', fullyResident: model.flash.plan.fullyResident, residentNeurons: model.flash.plan.neuronsPerLayer.reduce((n, c) => n + c, 0), neurons: manifest.architecture.layers * manifest.architecture.ffnSize }
         : { mode: 'dense', notice: model.flashNotice },
     };
     return new InProcessEngine(info, manifest, model, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? true);

@@ -65,7 +65,7 @@ export interface ModelInfo {
   weightBytes: number;
   /** How the FFN runs: 'sparse' (predictors + neuron cache, flashcode.engine.sparseFfn) or 'dense';
    *  `notice` says why sparse was asked for and is not running. */
-  ffn: { mode: 'dense' | 'sparse'; notice?: string; fullyResident?: boolean; residentNeuronsPerLayer?: number };
+  ffn: { mode: 'dense' | 'sparse'; notice?: string; fullyResident?: boolean; residentNeurons?: number; neurons?: number };
 }
 
 export interface Engine {

@@ -82,13 +82,13 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
   };
 }
 
-/** How the feed-forward layers run: "sparse (all neurons in memory)", "sparse, 412 neurons per layer
- *  cached (…)" or "dense". */
+/** How the feed-forward layers run: "sparse (all neurons in memory)", "sparse, 1,412 of 4,096
+ *  neurons cached (…)" or "dense". */
 export function describeFfn(ffn: ModelInfo['ffn']): string {
   if (ffn.mode === 'dense') return 'dense';
   if (ffn.fullyResident) return 'sparse (all neurons in memory)';
-  if (ffn.residentNeuronsPerLayer === undefined) return 'sparse';
-  return `sparse, ${ffn.residentNeuronsPerLayer} neurons per layer cached (the others read from disk when needed)`;
+  if (ffn.residentNeurons === undefined || ffn.neurons === undefined) return 'sparse';
+  return `sparse, ${ffn.residentNeurons.toLocaleString('en-US')} of ${ffn.neurons.toLocaleString('en-US')} neurons cached (the others read from disk when needed)`;
 }
 
 /** The status bar's view of a suggestion and of the engine call that finished last. */

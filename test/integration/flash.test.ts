@@ -104,10 +104,24 @@ describe('flash FFN path on the fixture model', () => {
         const hits = s.layers.reduce((n, l) => n + l.hits, 0);
         assert.ok(misses > 0 && hits > 0, `${kernel}: hits ${hits}, misses ${misses}`);
         assert.ok(s.layers.every((l) => l.evicted > 0), 'the window evicts');
-        assert.ok(s.layers.every((l) => l.overflowCalls === 0));
+        assert.ok(s.layers.every((l) => l.uncached === 0));
         // Decoding reads exactly the misses; each prefill streams every neuron of every layer once.
         assert.equal(s.neuronsRead, misses + s.denseCalls * 2 * 256);
         assert.ok(s.bytesRead > 0 && s.reads < s.neuronsRead, 'adjacent records are read together');
+      } finally {
+        await sparse.dispose();
+      }
+    }
+  });
+
+  it('a cache smaller than one token\'s neurons computes the rest uncached, and still equals dense', async () => {
+    for (const kernel of ['wasm', 'js', 'ort'] as const) {
+      const sparse = await load({ ...partial, residentNeuronsPerLayer: 40, kernel });
+      try {
+        const { maxDiff, agree } = await compare(dense, sparse, 8);
+        assert.ok(maxDiff < TOLERANCE, `${kernel}: max logit difference ${maxDiff}`);
+        assert.equal(agree, 8);
+        assert.ok(sparse.flash!.stats.layers.every((l) => l.uncached > 0), 'neurons beyond the cache went through the chunk rows');
       } finally {
         await sparse.dispose();
       }

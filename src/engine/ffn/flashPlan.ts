@@ -5,8 +5,8 @@ import { FlashBudgetTooSmallError } from '../errors';
 import type { Manifest } from '../manifest';
 
 export interface FlashPlan {
-  /** Neurons each layer's cache holds (ffnSize when fully resident). */
-  residentNeuronsPerLayer: number;
+  /** Neurons each layer's cache holds (ffnSize when the layer is fully resident). */
+  neuronsPerLayer: number[];
   fullyResident: boolean;
   /** Neurons streamed per chunk when a prefill runs a non-resident layer densely. */
   prefillChunkNeurons: number;
@@ -16,6 +16,9 @@ export interface FlashPlan {
 
 const MIB = 2 ** 20;
 const PREFILL_CHUNK_NEURONS = 128;
+/** The smallest cache: a quarter above a layer's mean predicted share, room for one token's
+ *  neurons and a little of the window. */
+const MIN_SCALE = 1.25;
 
 export function ffnRecordFloats(a: Manifest['architecture']): number {
   return (a.ffnGated ? 3 : 2) * a.dModel;
@@ -39,37 +42,43 @@ export function maxKvBytes(manifest: Manifest): number {
 }
 
 /** predictorBytes: resident bytes of the loaded predictors; fileRecordBytes: one record in ffn.bin;
- *  maxPredictedFraction: the largest share of a layer's neurons one token is predicted to need. */
+ *  predictedFractions: per layer, the mean share of neurons a token is predicted to need (the
+ *  manifest's predictedActiveFraction; 1 for the all-active control). A partial plan splits the
+ *  neurons it can afford between layers in proportion to that share, so a layer that needs few
+ *  neurons does not hold room another needs. */
 export function planFlash(
-  manifest: Manifest, budgetBytes: number, predictorBytes: number, fileRecordBytes: number, maxPredictedFraction: number,
-  forcedNeuronsPerLayer?: number, // tests and benchmarks: this many, whatever the budget
+  manifest: Manifest, budgetBytes: number, predictorBytes: number, fileRecordBytes: number, predictedFractions: readonly number[],
+  forcedNeuronsPerLayer?: number, // tests and benchmarks: this many in every layer, whatever the budget
 ): FlashPlan {
   const a = manifest.architecture;
   const graphs = graphBytes(manifest);
   const kvCache = maxKvBytes(manifest);
   const slabPerNeuron = ffnRecordFloats(a) * 4 + 12; // rows + id/slot/last-use entries
   const chunk = Math.min(PREFILL_CHUNK_NEURONS, a.ffnSize);
-  const fixed = graphs + predictorBytes + kvCache;
-  const full = a.layers * a.ffnSize * slabPerNeuron;
-  // A quarter above the largest predicted share: one token's neurons and some room for the window.
-  const minNeurons = Math.min(a.ffnSize, Math.max(16, Math.ceil(1.25 * maxPredictedFraction * a.ffnSize)));
-  const partialFixed = fixed + chunk * ffnRecordFloats(a) * 4; // + the prefill chunk's rows
-  if (forcedNeuronsPerLayer !== undefined) {
-    const n = Math.min(a.ffnSize, forcedNeuronsPerLayer);
-    return n === a.ffnSize ? plan(n, true, 0, 0) : plan(n, false, chunk, Math.max(n, chunk) * fileRecordBytes);
+  const all = Array<number>(a.layers).fill(a.ffnSize);
+  if (forcedNeuronsPerLayer !== undefined) return plan(Array<number>(a.layers).fill(Math.min(a.ffnSize, forcedNeuronsPerLayer)));
+  const full = plan(all);
+  if (full.bytes.total <= budgetBytes) return full;
+  // `scale` × a layer's predicted share of neurons, at least 16, at most all of them.
+  const sized = (scale: number) => predictedFractions.map((f) => Math.min(a.ffnSize, Math.max(16, Math.ceil(scale * f * a.ffnSize))));
+  const minimum = plan(sized(MIN_SCALE));
+  if (minimum.bytes.total > budgetBytes) {
+    throw new FlashBudgetTooSmallError(budgetBytes / MIB, Math.ceil(Math.min(minimum.bytes.total, full.bytes.total) / MIB));
   }
-  if (fixed + full <= budgetBytes) return plan(a.ffnSize, true, 0, 0);
-  // One reader stages the reads of one layer at a time: one record's bytes per resident neuron.
-  const perLayer = Math.min(a.ffnSize - 1, Math.floor((budgetBytes - partialFixed) / (a.layers * slabPerNeuron + fileRecordBytes)));
-  if (perLayer < minNeurons) {
-    const minimum = Math.min(fixed + full, partialFixed + minNeurons * (a.layers * slabPerNeuron + fileRecordBytes));
-    throw new FlashBudgetTooSmallError(budgetBytes / MIB, Math.ceil(minimum / MIB));
+  let lo = MIN_SCALE, hi = 1 / Math.max(1e-6, Math.min(...predictedFractions.filter((f) => f > 0), 1));
+  for (let i = 0; i < 40; i++) {
+    const mid = (lo + hi) / 2;
+    if (plan(sized(mid)).bytes.total <= budgetBytes) lo = mid; else hi = mid;
   }
-  return plan(perLayer, false, chunk, Math.max(perLayer, chunk) * fileRecordBytes);
+  return plan(sized(lo));
 
-  function plan(neurons: number, fullyResident: boolean, prefillChunkNeurons: number, staging: number): FlashPlan {
-    const neuronCache = a.layers * neurons * slabPerNeuron + prefillChunkNeurons * ffnRecordFloats(a) * 4;
+  function plan(neuronsPerLayer: number[]): FlashPlan {
+    const fullyResident = neuronsPerLayer.every((n) => n === a.ffnSize);
+    const prefillChunkNeurons = fullyResident ? 0 : chunk;
+    // One reader stages one layer's reads at a time: up to its largest cache's records.
+    const staging = fullyResident ? 0 : Math.max(chunk, ...neuronsPerLayer) * fileRecordBytes;
+    const neuronCache = neuronsPerLayer.reduce((n, c) => n + c, 0) * slabPerNeuron + prefillChunkNeurons * ffnRecordFloats(a) * 4;
     const total = graphs + predictorBytes + kvCache + neuronCache + staging;
-    return { residentNeuronsPerLayer: neurons, fullyResident, prefillChunkNeurons, bytes: { graphs, predictors: predictorBytes, kvCache, neuronCache, staging, total } };
+    return { neuronsPerLayer, fullyResident, prefillChunkNeurons, bytes: { graphs, predictors: predictorBytes, kvCache, neuronCache, staging, total } };
   }
 }

@@ -12,8 +12,9 @@ export interface LayerFlashStats {
   hits: number;
   misses: number;
   evicted: number;
-  /** Sparse calls whose predicted neurons outgrew the cache, so they ran densely instead. */
-  overflowCalls: number;
+  /** Of the misses, those read and computed without entering the cache, because the cache was full
+   *  of neurons the same token needs. */
+  uncached: number;
   /** Online recall check on sampled rows: truly active neurons, and those the predictor found. */
   sampledTrueActive: number;
   sampledFound: number;
@@ -36,7 +37,7 @@ export interface FlashStats {
 export function emptyFlashStats(layers: number): FlashStats {
   return {
     layers: Array.from({ length: layers }, () => ({
-      tokens: 0, predicted: 0, nonZero: 0, hits: 0, misses: 0, evicted: 0, overflowCalls: 0, sampledTrueActive: 0, sampledFound: 0,
+      tokens: 0, predicted: 0, nonZero: 0, hits: 0, misses: 0, evicted: 0, uncached: 0, sampledTrueActive: 0, sampledFound: 0,
     })),
     bytesRead: 0, reads: 0, neuronsRead: 0, sampleBytesRead: 0, sparseTokens: 0, denseCalls: 0,
   };

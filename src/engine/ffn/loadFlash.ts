@@ -12,7 +12,7 @@ import { planFlash, type FlashPlan } from './flashPlan';
 import { emptyFlashStats, type FlashStats } from './flashStats';
 import { NeuronCache } from './neuronCache';
 import { Predictor } from './predictor';
-import { RecordReader } from './recordReader';
+import { RecordReader, type ReadMode } from './recordReader';
 import { SparseFfn, type SparseFfnOptions, type SparseKernel } from './sparseFfn';
 import { KernelArena, wasmKernelsAvailable } from './wasmKernels';
 
@@ -21,7 +21,8 @@ export interface FlashOptions {
   mode: 'dense' | 'sparse';
   /** Bound on the engine's resident bytes: graphs, predictors, KV cache and neuron caches. */
   memoryBudgetMB: number;
-  /** Neurons used in the last k tokens stay cached (when not everything fits). Default 5. */
+  /** Neurons used in the last k tokens stay cached (when not everything fits); older ones are
+   *  evicted after each token. 0: none is evicted before its slot is needed (oldest use first). Default 5. */
   windowTokens?: number;
   /** Calls of up to this many tokens run sparse (decode, speculative verification). Default 16. */
   maxSparseTokens?: number;
@@ -29,8 +30,10 @@ export interface FlashOptions {
   forceAllActive?: boolean;
   /** Check the predictor against the true activations on every Nth sparse row. Default 0 (never). */
   recallSampleEvery?: number;
-  /** Tests and benchmarks: hold this many neurons per layer, whatever the budget says. */
+  /** Tests and benchmarks: hold this many neurons in every layer, whatever the budget says. */
   residentNeuronsPerLayer?: number;
+  /** How missing neurons are read (recordReader.ts): 'async' parallel reads (default) or 'sync'. */
+  io?: ReadMode;
   /** Sparse kernel (sparseFfn.ts): 'wasm' (default where the shapes allow: sizes multiples of 4,
    *  WebAssembly SIMD present; else 'js'), 'js' or 'ort'. */
   kernel?: SparseKernel;
@@ -59,19 +62,21 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
   }
   const maxSparseTokens = options.maxSparseTokens ?? 16;
   const kernel = chooseKernel(options.kernel, a.dModel, a.ffnSize, predictorLayers);
-  const fractions = manifest.predictors?.perLayer.map((l) => l.predictedActiveFraction) ?? [];
-  const maxFraction = options.forceAllActive ? 1 : Math.max(0, ...fractions);
+  const fractions = options.forceAllActive || !manifest.predictors
+    ? Array<number>(a.layers).fill(1)
+    : manifest.predictors.perLayer.map((l) => l.predictedActiveFraction);
   const predictorBytes = predictorLayers.reduce((n, p) => n + Predictor.arenaBytes(p, a.dModel, a.ffnSize), 0);
-  const plan = planFlash(manifest, options.memoryBudgetMB * 2 ** 20, predictorBytes, header.recordBytes, maxFraction, options.residentNeuronsPerLayer);
+  const plan = planFlash(manifest, options.memoryBudgetMB * 2 ** 20, predictorBytes, header.recordBytes, fractions, options.residentNeuronsPerLayer);
 
   // The kernels' memory holds the neuron caches, the predictors and the sparse rows of x and y.
   const parts = a.ffnGated ? 3 : 2;
   const arena = kernel === 'wasm'
-    ? new KernelArena(a.layers * parts * KernelArena.bytesFor(plan.residentNeuronsPerLayer * a.dModel) + predictorBytes
-      + 2 * KernelArena.bytesFor(maxSparseTokens * a.dModel) + KernelArena.bytesFor(a.ffnSize))
+    ? new KernelArena(plan.neuronsPerLayer.reduce((n, c) => n + parts * KernelArena.bytesFor(c * a.dModel), 0) + predictorBytes
+      + 2 * KernelArena.bytesFor(maxSparseTokens * a.dModel) + KernelArena.bytesFor(a.ffnSize) // x, y, slots
+      + parts * KernelArena.bytesFor(plan.prefillChunkNeurons * a.dModel) + KernelArena.bytesFor(Math.max(1, plan.prefillChunkNeurons))) // chunk rows, slots
     : undefined;
   const predictors = predictorLayers.map((p) => new Predictor(p, a.dModel, a.ffnSize, arena));
-  const caches = Array.from({ length: a.layers }, () => new NeuronCache(plan.residentNeuronsPerLayer, a.ffnSize, a.dModel, a.ffnGated, arena));
+  const caches = plan.neuronsPerLayer.map((n) => new NeuronCache(n, a.ffnSize, a.dModel, a.ffnGated, arena));
   const stats = emptyFlashStats(a.layers);
   if (plan.fullyResident) {
     const all = Int32Array.from({ length: a.ffnSize }, (_, j) => j);
@@ -79,7 +84,7 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     const counters = { bytesRead: 0, reads: 0, neuronsRead: 0 };
     for (let l = 0; l < a.layers; l++) await preload.load(l, all, a.ffnSize, caches[l], 0, counters);
   }
-  const reader = new RecordReader(file, header, plan.fullyResident ? 0 : Math.max(plan.residentNeuronsPerLayer, plan.prefillChunkNeurons), manifest.ffn.file);
+  const reader = new RecordReader(file, header, plan.bytes.staging / header.recordBytes, manifest.ffn.file, options.io);
   const windowTokens = options.windowTokens ?? 5;
   const sparseOptions: SparseFfnOptions = {
     windowTokens,

@@ -2,10 +2,13 @@
 // coalesced into one read, the reads issued in parallel (async positional reads), then decoded into
 // the cache's slots. Nothing enters the cache before its bytes are read, so a failed read leaves the
 // cache as it was.
-import fs from 'node:fs/promises';
+import { readSync } from 'node:fs';
+import type fs from 'node:fs/promises';
 import { ModelFileCorruptError } from '../errors';
 import { decodeFfnRecord, type FfnHeader } from '../weights/ffnFile';
 import type { NeuronCache, NeuronRows } from './neuronCache';
+
+export type ReadMode = 'async' | 'sync';
 
 export interface ReadCounters {
   bytesRead: number;
@@ -22,6 +25,10 @@ export class RecordReader {
     private readonly header: FfnHeader,
     readonly maxRecords: number,
     private readonly name: string,
+    /** 'async': the runs' reads issued together through libuv's thread pool (parallel, as flash
+     *  storage wants); 'sync': one positional read after another on this thread (the worker's), which
+     *  costs less per read when the file sits in the page cache. Chosen by `npm run bench -- --io`. */
+    private readonly io: ReadMode = 'async',
   ) {
     this.staging = Buffer.alloc(maxRecords * header.recordBytes);
   }
@@ -33,25 +40,41 @@ export class RecordReader {
   /** Loads neurons `ids[0…n)` (ascending, none resident, n ≤ maxRecords) of `layer` into `cache`,
    *  marking them used at `step`. */
   async load(layer: number, ids: Int32Array, n: number, cache: NeuronCache, step: number, counters: ReadCounters): Promise<void> {
+    await this.stage(layer, ids, 0, n, counters);
+    for (let i = 0; i < n; i++) this.decodeRecord(i, cache.append(ids[i], step), cache);
+  }
+
+  /** Reads neurons `ids[from … from + n)` (ascending, n ≤ maxRecords) of `layer` into rows 0…n-1 of
+   *  `rows`, outside any cache. */
+  async loadRows(layer: number, ids: Int32Array, from: number, n: number, rows: NeuronRows, counters: ReadCounters): Promise<void> {
+    await this.stage(layer, ids, from, n, counters);
+    for (let i = 0; i < n; i++) this.decodeRecord(i, i, rows);
+  }
+
+  /** ids[from … from + n) into staging records 0…n-1: adjacent records in one read, the reads
+   *  issued together ('async') or one after another ('sync'). */
+  private async stage(layer: number, ids: Int32Array, from: number, n: number, counters: ReadCounters): Promise<void> {
     const { recordBytes } = this.header;
     const base = this.header.sections[layer].offset;
     const reads: Promise<void>[] = [];
     for (let i = 0; i < n; ) {
       let j = i + 1;
-      while (j < n && ids[j] === ids[j - 1] + 1) j++; // one run of adjacent records
+      while (j < n && ids[from + j] === ids[from + j - 1] + 1) j++; // one run of adjacent records
       const bytes = (j - i) * recordBytes;
       const at = i * recordBytes;
-      const position = base + ids[i] * recordBytes;
-      reads.push(this.file.read(this.staging, at, bytes, position).then(({ bytesRead }) => {
-        if (bytesRead !== bytes) throw new ModelFileCorruptError(this.name, `truncated: layer ${layer} neuron ${ids[i]} lies past the end`);
-      }));
+      const first = ids[from + i];
+      const position = base + first * recordBytes;
+      const check = (bytesRead: number) => {
+        if (bytesRead !== bytes) throw new ModelFileCorruptError(this.name, `truncated: layer ${layer} neuron ${first} lies past the end`);
+      };
+      if (this.io === 'sync') check(readSync(this.file.fd, this.staging, at, bytes, position));
+      else reads.push(this.file.read(this.staging, at, bytes, position).then(({ bytesRead }) => check(bytesRead)));
       counters.bytesRead += bytes;
       counters.reads++;
       i = j;
     }
     await Promise.all(reads);
     counters.neuronsRead += n;
-    for (let i = 0; i < n; i++) this.decodeRecord(i, cache.append(ids[i], step), cache);
   }
 
   /** Reads neurons [first, first + count) of `layer` into `dst` rows 0…count-1 (dense streaming of

@@ -1,12 +1,13 @@
 // The flash FFN step. A call of a few tokens (decode, speculative verification) is sparse:
 // predictor → neuron cache (window eviction, then a coalesced read of the missing records) → the
-// sparse kernel over the predicted neurons. A longer call (prefill) is dense: over the resident
-// layer, or streamed from ffn.bin in chunks when the layer is not resident.
+// sparse kernel over the predicted neurons. Missing neurons beyond what the cache can hold this
+// token are read into the chunk rows and computed there, uncached. A longer call (prefill) is
+// dense: over the resident layer, or streamed from ffn.bin in chunks when it is not resident.
 import type { Graph, TensorIn } from '../backend/ort';
 import type { Architecture } from '../manifest';
 import type { FlashStats } from './flashStats';
 import type { FfnStep } from './ffnStep';
-import { allocateRows, type NeuronCache, type NeuronRows } from './neuronCache';
+import { allocateRows, NeuronCache, type NeuronRows } from './neuronCache';
 import type { Predictor } from './predictor';
 import type { RecordReader } from './recordReader';
 import { sparseFfnRow } from './sparseKernel';
@@ -14,8 +15,12 @@ import type { KernelArena } from './wasmKernels';
 
 export type SparseKernel = 'wasm' | 'js' | 'ort';
 
+/** Slot numbers, and their address in the kernel arena ('wasm'; 0 otherwise). */
+interface Slots { view: Int32Array; ptr: number }
+
 export interface SparseFfnOptions {
-  /** Neurons used in the last `windowTokens` tokens stay resident (partial residency only). */
+  /** Neurons used in the last `windowTokens` tokens stay resident (partial residency only); 0 keeps
+   *  every neuron until its slot is needed. */
   windowTokens: number;
   /** Calls of more tokens than this run densely. */
   maxSparseTokens: number;
@@ -37,13 +42,14 @@ export class SparseFfn implements FfnStep {
   private readonly mark: Uint8Array; //   [ffnSize] 1 = needed this call
   private readonly ids: Int32Array; //    [ffnSize] needed neuron ids, ascending
   private readonly missing: Int32Array; // [ffnSize]
-  private readonly slots: Int32Array; //  [ffnSize] (in the kernel arena for 'wasm')
+  private readonly slots: Slots; //       [ffnSize] slots of the cache to compute
+  private readonly chunkSlots: Slots; //  [prefillChunkNeurons] 0, 1, 2, … (the chunk rows in order)
   /** 'wasm': the rows of x and y in the kernel arena, [maxSparseTokens][dModel] each, and their addresses. */
-  private readonly wasm: { arena: KernelArena; x: Float32Array; y: Float32Array; at: { x: number; y: number; slots: number } } | undefined;
-  private readonly chunk: NeuronRows | undefined; // [prefillChunkNeurons][dModel] when not resident
+  private readonly wasm: { arena: KernelArena; x: Float32Array; y: Float32Array; at: { x: number; y: number } } | undefined;
+  /** [prefillChunkNeurons] rows: dense streaming and the uncached overflow; undefined when all is resident. */
+  private readonly chunk: NeuronCache | undefined;
   private readonly truth: Uint8Array; //  [ffnSize] recall sampling
-  private gathered: NeuronRows | undefined;
-  private currentLayer = 0; // [ffnSize][dModel], the 'ort' kernel's feed
+  private gathered: NeuronRows | undefined; // [ffnSize][dModel], the 'ort' kernel's feed
 
   constructor(
     private readonly arch: Architecture,
@@ -60,17 +66,24 @@ export class SparseFfn implements FfnStep {
     this.truth = new Uint8Array(n);
     this.ids = new Int32Array(n);
     this.missing = new Int32Array(n);
-    if (options.kernel === 'wasm') {
-      if (!arena) throw new Error('the wasm kernel needs a kernel arena');
+    const chunk = options.prefillChunkNeurons;
+    const wasmArena = options.kernel === 'wasm' ? arena : undefined;
+    if (options.kernel === 'wasm' && !arena) throw new Error('the wasm kernel needs a kernel arena');
+    const ints = (count: number): Slots => {
+      if (!wasmArena) return { view: new Int32Array(count), ptr: 0 };
+      return wasmArena.ints(count);
+    };
+    this.slots = ints(n);
+    this.chunkSlots = ints(Math.max(1, chunk));
+    this.chunkSlots.view.forEach((_, i) => { this.chunkSlots.view[i] = i; });
+    if (wasmArena) {
       const rows = options.maxSparseTokens * arch.dModel;
-      const x = arena.floats(rows), y = arena.floats(rows), slots = arena.ints(n);
-      this.slots = slots.view;
-      this.wasm = { arena, x: x.view, y: y.view, at: { x: x.ptr, y: y.ptr, slots: slots.ptr } };
+      const x = wasmArena.floats(rows), y = wasmArena.floats(rows);
+      this.wasm = { arena: wasmArena, x: x.view, y: y.view, at: { x: x.ptr, y: y.ptr } };
     } else {
-      this.slots = new Int32Array(n);
       this.wasm = undefined;
     }
-    this.chunk = caches.every((c) => c.full) ? undefined : allocateRows(options.prefillChunkNeurons, arch.dModel, arch.ffnGated);
+    this.chunk = caches.every((c) => c.full) ? undefined : new NeuronCache(chunk, n, arch.dModel, arch.ffnGated, wasmArena);
     this.sampleCountdown = options.recallSampleEvery;
   }
 
@@ -80,29 +93,26 @@ export class SparseFfn implements FfnStep {
     const d = this.arch.dModel;
     const cache = this.caches[layer];
     const s = this.stats.layers[layer];
-    this.currentLayer = layer;
     const n = this.needed(layer, x, tokens);
-    // Rows whose neurons together outgrow the cache run densely: exact, never a neuron left out.
-    if (n > cache.capacity) {
-      s.overflowCalls++;
-      return this.dense(layer, x, tokens);
-    }
     s.tokens += tokens;
     s.predicted += n * tokens;
     s.hits += cache.touch(this.ids, n, this.step);
-    if (!cache.full) await this.loadMissing(layer, n);
+    // missing[0…m): not resident; the last `uncached` of them did not fit in the cache.
+    const { m, uncached } = cache.full ? { m: 0, uncached: 0 } : await this.loadMissing(layer, n);
 
     let k = 0;
-    for (let i = 0; i < n; i++) if (cache.slotOf[this.ids[i]] >= 0) this.slots[k++] = cache.slotOf[this.ids[i]];
-    let y: Float32Array;
-    if (this.options.kernel === 'ort') {
-      y = await this.gatheredGraph(cache, k, x, tokens);
-    } else if (this.wasm) {
-      y = this.wasmRows(cache, k, x, tokens);
-    } else {
-      y = new Float32Array(tokens * d);
-      for (let t = 0; t < tokens; t++) s.nonZero += sparseFfnRow(cache, this.slots, k, this.arch.ffnActivation, d, x, t * d, y, t * d);
+    for (let i = 0; i < n; i++) if (cache.slotOf[this.ids[i]] >= 0) this.slots.view[k++] = cache.slotOf[this.ids[i]];
+    const y = new Float32Array(tokens * d);
+    this.wasm?.x.set(x.subarray(0, tokens * d));
+    this.wasm?.y.fill(0, 0, tokens * d);
+    s.nonZero += await this.compute(cache, this.slots, k, x, tokens, y);
+    for (let from = m - uncached; from < m; from += this.options.prefillChunkNeurons) {
+      const count = Math.min(this.options.prefillChunkNeurons, m - from);
+      await this.reader.loadRows(layer, this.missing, from, count, this.chunk!, this.stats);
+      s.nonZero += await this.compute(this.chunk!, this.chunkSlots, count, x, tokens, y);
     }
+    if (this.wasm) y.set(this.wasm.y.subarray(0, tokens * d));
+
     for (let t = 0; t < tokens; t++) {
       if (this.options.recallSampleEvery > 0 && --this.sampleCountdown <= 0) {
         this.sampleCountdown = this.options.recallSampleEvery;
@@ -127,18 +137,21 @@ export class SparseFfn implements FfnStep {
     return n;
   }
 
-  /** Window eviction, then the missing records read in (n ≤ capacity, so they fit once the
-   *  neurons not needed now make room). */
-  private async loadMissing(layer: number, n: number): Promise<void> {
+  /** Window eviction, then the missing records read into the cache, as many as it can hold once
+   *  the neurons not needed now make room; the rest are left in missing[m - uncached … m). */
+  private async loadMissing(layer: number, n: number): Promise<{ m: number; uncached: number }> {
     const cache = this.caches[layer];
     const s = this.stats.layers[layer];
-    s.evicted += cache.evictOutsideWindow(this.step, this.options.windowTokens);
+    if (this.options.windowTokens > 0) s.evicted += cache.evictOutsideWindow(this.step, this.options.windowTokens);
     let m = 0;
     for (let i = 0; i < n; i++) if (cache.slotOf[this.ids[i]] < 0) this.missing[m++] = this.ids[i];
-    if (m === 0) return;
+    if (m === 0) return { m, uncached: 0 };
     s.evicted += cache.makeRoom(m, this.step);
+    const fits = Math.min(m, cache.capacity - cache.count);
     s.misses += m;
-    await this.reader.load(layer, this.missing, m, cache, this.step, this.stats);
+    s.uncached += m - fits;
+    await this.reader.load(layer, this.missing, fits, cache, this.step, this.stats);
+    return { m, uncached: m - fits };
   }
 
   /** The true active set of one row against what the predictor marked (this.mark, or all when forced). */
@@ -195,33 +208,40 @@ export class SparseFfn implements FfnStep {
     }
   }
 
-  /** The 'wasm' kernel: x copied into the arena, each row's FFN over slots[0…k) in SIMD. */
-  private wasmRows(cache: NeuronCache, k: number, x: Float32Array, tokens: number): Float32Array {
-    const { arena, at } = this.wasm!;
+  /** Adds the FFN over rows slots[0…k) of `rows` to y (for 'wasm': to the arena's y, which the
+   *  caller filled with zeros and reads back; x is already in the arena). Returns how many of the
+   *  neurons were non-zero (summed over the rows; 0 for 'ort', which does not say). */
+  private async compute(rows: NeuronCache, slots: Slots, k: number, x: Float32Array, tokens: number, y: Float32Array): Promise<number> {
     const d = this.arch.dModel;
-    const rows = cache.addresses!;
-    const squared = this.arch.ffnActivation === 'squared_relu' ? 1 : 0;
-    this.wasm!.x.set(x.subarray(0, tokens * d));
-    this.wasm!.y.fill(0, 0, tokens * d);
-    let nonZero = 0;
-    for (let t = 0; t < tokens; t++) {
-      const off = t * d * 4;
-      nonZero += arena.kernels.ffnRows(rows.gate, rows.up, rows.down, at.slots, k, d, at.x + off, at.y + off, squared);
+    if (k === 0) return 0;
+    if (this.options.kernel === 'ort') {
+      const part = await this.gatheredGraph(rows, slots.view, k, x, tokens);
+      for (let i = 0; i < tokens * d; i++) y[i] += part[i];
+      return 0;
     }
-    this.stats.layers[this.currentLayer].nonZero += nonZero;
-    return this.wasm!.y.slice(0, tokens * d);
+    let nonZero = 0;
+    if (this.wasm) {
+      const { arena, at } = this.wasm;
+      const r = rows.addresses!;
+      const squared = this.arch.ffnActivation === 'squared_relu' ? 1 : 0;
+      for (let t = 0; t < tokens; t++) {
+        nonZero += arena.kernels.ffnRows(r.gate, r.up, r.down, slots.ptr, k, d, at.x + t * d * 4, at.y + t * d * 4, squared);
+      }
+      return nonZero;
+    }
+    for (let t = 0; t < tokens; t++) nonZero += sparseFfnRow(rows, slots.view, k, this.arch.ffnActivation, d, x, t * d, y, t * d);
+    return nonZero;
   }
 
   /** The 'ort' kernel: the rows of slots[0…k) copied together, then the FFN graph over them. */
-  private async gatheredGraph(cache: NeuronCache, k: number, x: Float32Array, tokens: number): Promise<Float32Array> {
+  private async gatheredGraph(rows: NeuronRows, slots: Int32Array, k: number, x: Float32Array, tokens: number): Promise<Float32Array> {
     const d = this.arch.dModel;
-    if (k === 0) return new Float32Array(tokens * d);
     const g = (this.gathered ??= allocateRows(this.arch.ffnSize, d, this.arch.ffnGated));
     for (let i = 0; i < k; i++) {
-      const from = this.slots[i] * d;
-      g.gate?.set(cache.gate!.subarray(from, from + d), i * d);
-      g.up.set(cache.up.subarray(from, from + d), i * d);
-      g.down.set(cache.down.subarray(from, from + d), i * d);
+      const from = slots[i] * d;
+      g.gate?.set(rows.gate!.subarray(from, from + d), i * d);
+      g.up.set(rows.up.subarray(from, from + d), i * d);
+      g.down.set(rows.down.subarray(from, from + d), i * d);
     }
     return this.runGraph(g, k, x, tokens);
   }
