@@ -1,7 +1,7 @@
 // Dense vs sparse (flash) FFN on the same model, prompts, threads and greedy decoding, in one
 // process, interleaved (dense, sparse, sparse at the small budget, … per prompt), medians of N runs.
 // `npm run bench -- --json [--model DIR] [--runs 5] [--prompts 8] [--tokens 64] [--threads 1]
-//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort] [--io async|sync]`
+//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort] [--io sync|async]`
 //
 // Prompts: the prefixes of held-out FIM tasks (models/eval/heldout-fim.jsonl, code the model never
 // trained on), as plain text. Each prompt is prefilled (dense), then `--tokens` tokens are decoded one
@@ -30,7 +30,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' }, prompts: { type: 'string', default: '8' },
     tokens: { type: 'string', default: '64' }, threads: { type: 'string', default: '1' },
     'budget-mb': { type: 'string', default: '256' }, 'small-budget': { type: 'string', default: '0.4' },
-    window: { type: 'string', default: '5' }, kernel: { type: 'string' }, io: { type: 'string', default: 'async' },
+    window: { type: 'string', default: '5' }, kernel: { type: 'string' }, io: { type: 'string', default: 'sync' },
     'prompt-tokens': { type: 'string', default: '200' },
     child: { type: 'string' }, json: { type: 'boolean', default: false },
   },

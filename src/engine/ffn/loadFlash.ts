@@ -32,7 +32,7 @@ export interface FlashOptions {
   recallSampleEvery?: number;
   /** Tests and benchmarks: hold this many neurons in every layer, whatever the budget says. */
   residentNeuronsPerLayer?: number;
-  /** How missing neurons are read (recordReader.ts): 'async' parallel reads (default) or 'sync'. */
+  /** How missing neurons are read (recordReader.ts): 'sync' (default, faster from the page cache) or 'async' parallel reads. */
   io?: ReadMode;
   /** Sparse kernel (sparseFfn.ts): 'wasm' (default where the shapes allow: sizes multiples of 4,
    *  WebAssembly SIMD present; else 'js'), 'js' or 'ort'. */
