@@ -78,7 +78,7 @@ function measureRss(config: Config, runs: number): number {
   return median(samples);
 }
 
-interface Run { config: Config; model: Model; msPerToken: number[]; ttftMs: number[]; agree: number; steps: number; bytesSteady: number; steadyTokens: number }
+interface Run { config: Config; model: Model; msPerToken: number[]; ffnMsPerToken: number[]; ttftMs: number[]; agree: number; steps: number; bytesSteady: number; steadyTokens: number }
 
 async function main() {
   const prompts = await promptIds(Number(values.prompts), Number(values['prompt-tokens']));
@@ -96,7 +96,7 @@ async function main() {
   const start = async (config: Config): Promise<Run> => {
     const model = await Model.load(dir, threads, undefined, config.flash);
     if (config.flash && !model.flash) throw new Error(model.flashNotice);
-    return { config, model, msPerToken: [], ttftMs: [], agree: 0, steps: 0, bytesSteady: 0, steadyTokens: 0 };
+    return { config, model, msPerToken: [], ffnMsPerToken: [], ttftMs: [], agree: 0, steps: 0, bytesSteady: 0, steadyTokens: 0 };
   };
   const runs: Run[] = [];
   const refused: Record<string, string> = {};
@@ -123,6 +123,7 @@ async function main() {
         let logits = await run.model.forward(ids, kv);
         const ttft = performance.now() - t0;
         const tokens: number[] = [];
+        const ffn0 = run.model.ffnMs;
         const t1 = performance.now();
         for (let i = 0; i < decodeTokens; i++) {
           const top = argmax(logits);
@@ -135,7 +136,7 @@ async function main() {
         }
         const ms = (performance.now() - t1) / decodeTokens;
         if (run.config.name === 'dense') forced = tokens;
-        if (rep >= 0) { run.msPerToken.push(ms); run.ttftMs.push(ttft); }
+        if (rep >= 0) { run.msPerToken.push(ms); run.ffnMsPerToken.push((run.model.ffnMs - ffn0) / decodeTokens); run.ttftMs.push(ttft); }
       }
     }
   }
@@ -164,6 +165,7 @@ async function main() {
     const misses = s ? s.layers.reduce((n, l) => n + l.misses, 0) : 0;
     return {
       decodeMsPerToken: round(median(run.msPerToken)), decodeTokensPerSecond: round(1000 / median(run.msPerToken), 1),
+      ffnMsPerToken: round(median(run.ffnMsPerToken)),
       prefillMs: round(median(run.ttftMs), 2),
       memoryBudgetMB: run.config.flash ? round(run.config.flash.memoryBudgetMB, 2) : null,
       fullyResident: flash?.plan.fullyResident ?? true,
@@ -184,6 +186,7 @@ async function main() {
     if (!r || !d) return null;
     return {
       decodeSpeedup: round(d.decodeMsPerToken / r.decodeMsPerToken),
+      ffnSpeedup: round(d.ffnMsPerToken / r.ffnMsPerToken),
       residentMemory: round(r.measuredRssBytes / d.measuredRssBytes),
       residentMemoryAccounted: round(r.accountedResidentBytes.total / dense),
       bytesReadPerTokenOverFfnBytes: round(r.bytesReadPerToken / ffnFileBytes, 4),

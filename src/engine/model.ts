@@ -11,6 +11,9 @@ import { ModelFileCorruptError } from './errors';
 import { readFfnHeader, readFfnLayer, type FfnHeader } from './weights/ffnFile';
 
 export class Model {
+  /** Milliseconds spent in the FFN step since load (the bench's FFN share of decoding). */
+  ffnMs = 0;
+
   private constructor(
     readonly arch: Architecture,
     private readonly embed: Graph,
@@ -106,7 +109,9 @@ export class Model {
         past_value: { type: 'float32', data: kv.values[l], dims: kv.dims() },
       });
       kv.set(l, out.present_key.data, out.present_value.data);
+      const ffnStart = performance.now();
       const y = await this.ffn.forward(l, out.ffn_input.data, T); // [T][d]
+      this.ffnMs += performance.now() - ffnStart;
       hidden = out.hidden_out.data;
       for (let i = 0; i < hidden.length; i++) hidden[i] += y[i];
     }
