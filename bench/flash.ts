@@ -1,7 +1,7 @@
 // Dense vs sparse (flash) FFN on the same model, prompts, threads and greedy decoding, in one
 // process, interleaved (dense, sparse, sparse at the small budget, … per prompt), medians of N runs.
 // `npm run bench -- --json [--model DIR] [--runs 5] [--prompts 8] [--tokens 64] [--threads 1]
-//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort] [--io sync|async]`
+//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort] [--io sync|async] [--compare DIR]`
 //
 // Prompts: the prefixes of held-out FIM tasks (models/eval/heldout-fim.jsonl, code the model never
 // trained on), as plain text. Each prompt is prefilled (dense), then `--tokens` tokens are decoded one
@@ -31,7 +31,7 @@ const { values } = parseArgs({
     tokens: { type: 'string', default: '64' }, threads: { type: 'string', default: '1' },
     'budget-mb': { type: 'string', default: '256' }, 'small-budget': { type: 'string', default: '0.4' },
     window: { type: 'string', default: '5' }, kernel: { type: 'string' }, io: { type: 'string', default: 'sync' },
-    'prompt-tokens': { type: 'string', default: '200' },
+    'prompt-tokens': { type: 'string', default: '200' }, compare: { type: 'string' },
     child: { type: 'string' }, json: { type: 'boolean', default: false },
   },
 });
@@ -42,7 +42,9 @@ const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math
 const round = (x: number, digits = 3) => +x.toFixed(digits);
 const argmax = (a: Float32Array) => { let best = 0; for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i; return best; };
 
-interface Config { name: string; flash: FlashOptions | undefined }
+/** modelDir: another directory of the same model (e.g. its ffn.bin in int8, by convert_ffn.py) to
+ *  compare with the --model one; its steps are fed the --model dense run's tokens too. */
+interface Config { name: string; flash: FlashOptions | undefined; modelDir?: string }
 
 async function promptIds(count: number, maxTokens: number): Promise<number[][]> {
   const tokenizer = await TextTokenizer.load(path.join(modelDir, 'tokenizer.json'));
@@ -59,7 +61,7 @@ async function child(config: Config, ids: number[]): Promise<void> {
   await loadGraph(fs.readFileSync(fixture), threads); // ONNX Runtime's wasm module, initialised
   gc();
   const base = process.memoryUsage().rss;
-  const model = await Model.load(await openModelDir(modelDir), threads, undefined, config.flash);
+  const model = await Model.load(await openModelDir(config.modelDir ?? modelDir), threads, undefined, config.flash);
   const kv = model.newCache();
   let logits = await model.forward(ids, kv);
   for (let i = 0; i < decodeTokens; i++) logits = await model.forward([argmax(logits)], kv);
@@ -93,8 +95,12 @@ async function main() {
     { name: 'sparse', flash: sparse(Number(values['budget-mb'])) },
     { name: 'sparseSmallBudget', flash: sparse(smallBudgetMB) },
   ];
+  if (values.compare) {
+    const other = path.resolve(values.compare);
+    configs.push({ name: 'compareDense', flash: undefined, modelDir: other }, { name: 'compareSparse', flash: sparse(Number(values['budget-mb'])), modelDir: other });
+  }
   const start = async (config: Config): Promise<Run> => {
-    const model = await Model.load(dir, threads, undefined, config.flash);
+    const model = await Model.load(config.modelDir ? await openModelDir(config.modelDir) : dir, threads, undefined, config.flash);
     if (config.flash && !model.flash) throw new Error(model.flashNotice);
     return { config, model, msPerToken: [], ffnMsPerToken: [], ttftMs: [], agree: 0, steps: 0, bytesSteady: 0, steadyTokens: 0 };
   };
@@ -199,7 +205,8 @@ async function main() {
     smallBudgetFraction: Number(values['small-budget']), refused,
     ...results,
     ratios: ratiosOf('sparse'),
-    ...Object.fromEntries(Object.keys(results).filter((n) => n.startsWith('sparseSmallBudget')).map((n) => [`ratios${n.slice('sparse'.length)}`, ratiosOf(n)])),
+    ...Object.fromEntries(Object.keys(results).filter((n) => n.startsWith('sparseSmallBudget') || n.startsWith('compare')).map((n) => [`ratios${n[0].toUpperCase()}${n.slice(1)}`, ratiosOf(n)])),
+    compareModelDir: values.compare ?? null,
   };
   console.log(values.json ? JSON.stringify(out, null, 2) : out);
   for (const r of runs) await r.model.dispose();
