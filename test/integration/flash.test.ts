@@ -186,23 +186,25 @@ describe('flash FFN path on the fixture model', () => {
   }
 
   it('a read error mid-generation fails that request cleanly; the next request works', async () => {
-    const engine = await loadInProcessEngine({ modelDir: fixtureModelDir, flash: partial, speculativeLookup: false });
+    const dir = await copyFixtureModel();
+    const ffnPath = path.join(dir, 'ffn.bin');
+    const engine = await loadInProcessEngine({ modelDir: dir, flash: partial, speculativeLookup: false });
     const reference = await loadInProcessEngine({ modelDir: fixtureModelDir, speculativeLookup: false });
     try {
-      const request: GenerateRequest = { prompt: { kind: 'text', text: 'function add(a, b) {\n  return' }, maxNewTokens: 12, temperature: 0, topP: 1, seed: 0, timeBudgetMs: 60_000 };
+      const request: GenerateRequest = { prompt: { kind: 'text', text: 'function add(a, b) {\n  return a + b;\n}\n\nfunction sub(a, b) {\n  return' }, maxNewTokens: 12, temperature: 0, topP: 1, seed: 0, timeBudgetMs: 60_000 };
       const expected = await reference.generate(request);
-      // The next positional read of ffn.bin fails, as a disk error would.
-      const internals = engine as unknown as { model: { flash: { step: { reader: { file: { read: (...a: unknown[]) => Promise<unknown> } } } } } };
-      const file = internals.model.flash.step.reader.file;
-      const read = file.read.bind(file);
-      let failures = 1;
-      file.read = (...args: unknown[]) => (failures-- > 0 ? Promise.reject(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })) : read(...args));
-      await assert.rejects(engine.generate(request), /EIO/);
+      // The file shrinks under the loaded engine, as a failing disk or a half-finished update would
+      // leave it: the reads that need neuron records come back short.
+      const original = await fsp.readFile(ffnPath);
+      await fsp.truncate(ffnPath, 4096);
+      await assert.rejects(engine.generate(request), /ffn\.bin is corrupt \(truncated/);
+      await fsp.writeFile(ffnPath, original);
       const after = await engine.generate(request);
       assert.equal(after.text, expected.text);
     } finally {
       await engine.dispose();
       await reference.dispose();
+      await fsp.rm(dir, { recursive: true, force: true });
     }
   });
 });
