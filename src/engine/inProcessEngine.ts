@@ -1,6 +1,7 @@
 // The engine in the calling thread: load the model directory, then serve one generation at a time.
 // The KV cache outlives a generation, so the next prompt prefills only what differs from the last.
 import { EngineDisposedError, isAbort } from './errors';
+import type { FlashStats } from './ffn/flashStats';
 import { generateTokens } from './generate';
 import type { KvCache } from './kvCache';
 import type { Manifest } from './manifest';
@@ -70,6 +71,12 @@ export class InProcessEngine implements Engine {
   /** Tokens whose keys and values are kept for the next generation (tests and benchmarks). */
   get cachedKvTokens(): number {
     return this.kv.length;
+  }
+
+  /** What the flash FFN path did since load (bytes read, cache hits, neurons per layer, online
+   *  recall); undefined when the FFN runs densely. */
+  get flashStats(): FlashStats | undefined {
+    return this.model.flash?.stats;
   }
 
   /** Token ids of a string, for tests and benchmarks that need exact prompt lengths. */
