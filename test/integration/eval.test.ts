@@ -93,10 +93,11 @@ describe('cli: eval', () => {
     assert.equal(result.stdout.trimEnd().split('\n').length, 1, 'one line on stdout');
     const report = JSON.parse(result.stdout);
     assert.deepEqual(Object.keys(report), [
-      'tasks', 'exactMatch', 'editSimilarity', 'byLanguage', 'byKind', 'model', 'modelDir', 'threads', 'maxTokens',
+      'tasks', 'exactMatch', 'editSimilarity', 'byLanguage', 'byKind', 'model', 'modelDir', 'threads', 'ffn', 'maxTokens',
       'timeBudgetMs', 'mode', 'extraContext', 'totalMs', 'msPerTask', 'stopReasons',
     ]);
     assert.equal(report.tasks, 6);
+    assert.equal(report.ffn, 'sparse', 'the fixture has predictors, and sparse is the default as in the extension');
     assert.deepEqual(Object.keys(report.byLanguage), ['javascript', 'python', 'typescript']);
     assert.equal(report.model, engineId());
     assert.deepEqual([report.threads, report.maxTokens, report.timeBudgetMs], [1, 8, 10_000]);
