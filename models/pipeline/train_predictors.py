@@ -280,6 +280,16 @@ def install(model_dir: Path, data: bytes, block: dict) -> dict:
     return updated
 
 
+def stored_as(ckpt_rows: np.ndarray, stored_rows: np.ndarray, dtype: int) -> bool:
+    """Whether stored_rows are ckpt_rows as an ffn.bin of `dtype` holds them: rounded exactly for f32
+    and f16; for int8 (written by convert_ffn.py, possibly from a float16 file), within half a
+    quantisation step of each row plus float16's rounding."""
+    if dtype in DTYPES:
+        return bool(np.array_equal(stored_rows, ckpt_rows.astype(DTYPES[dtype]).astype(np.float32)))
+    step = np.max(np.abs(ckpt_rows), axis=1, keepdims=True) / 127
+    return bool(np.all(np.abs(stored_rows - ckpt_rows) <= 0.5 * step * 1.01 + np.abs(ckpt_rows) * 2.0 ** -10))
+
+
 def load_stored_model(config: dict, run: Path, model_dir: Path) -> CodeLm:
     """The checkpoint's model with the FFN weights read back from model_dir/ffn.bin, after checking
     that they are the checkpoint's, rounded as the file stores them."""
@@ -296,11 +306,14 @@ def load_stored_model(config: dict, run: Path, model_dir: Path) -> CodeLm:
             if block.ffn.gate is not None:
                 pairs.append((block.ffn.gate, stored.w_gate))
             for lin, w in pairs:
-                rounded = lin.weight.numpy().astype(DTYPES[header.dtype]).astype(np.float32)
-                if w is None or w.shape != rounded.shape or not np.array_equal(w, rounded):
+                # A neuron's part is a row of gate/up and a column of down.
+                transposed = lin is block.ffn.down
+                ckpt = lin.weight.numpy()
+                if w is None or w.shape != ckpt.shape or not stored_as(ckpt.T if transposed else ckpt,
+                                                                       w.T if transposed else w, header.dtype):
                     raise StaleModelDirError(f"{model_dir}/ffn.bin layer {l} is not this checkpoint's FFN: "
                                              "export the checkpoint again (export_model.py) first")
-                lin.weight.copy_(torch.from_numpy(w))
+                lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(w)))
     return model
 
 
