@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Model } from '../../src/engine/model';
 import { openModelDir } from '../../src/engine/modelDir';
-import { argmax } from '../../src/engine/sampling';
 import { FfnDtype, readFfnHeader } from '../../src/engine/weights/ffnFile';
+import { compareModels } from '../helpers/compareModels';
 import { fixtureModelDir, repoRoot } from '../helpers/fixture';
 
 const PYTHON = '/usr/bin/python3';
@@ -25,30 +25,7 @@ const MAX_FLIPS = 2;
 const SPARSE_TOLERANCE = 0.05;
 const EXACT = 1e-4;
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-/** Greedy decode on both models, feeding `base`'s token to both: the largest logit difference seen
- *  and how often the argmax agreed. */
-async function compare(base: Model, other: Model): Promise<{ maxDiff: number; agree: number }> {
-  const kb = base.newCache();
-  const ko = other.newCache();
-  let a = await base.forward(PROMPT, kb);
-  let b = await other.forward(PROMPT, ko);
-  let maxDiff = maxAbsDiff(a, b);
-  let agree = 0;
-  for (let i = 0; i < STEPS; i++) {
-    const next = argmax(a);
-    if (argmax(b) === next) agree++;
-    a = await base.forward([next], kb);
-    b = await other.forward([next], ko);
-    maxDiff = Math.max(maxDiff, maxAbsDiff(a, b));
-  }
-  return { maxDiff, agree };
-}
+const compare = (base: Model, other: Model) => compareModels(base, other, PROMPT, STEPS);
 
 /** Why the converter cannot run here, if it cannot (as scripts/test-python.sh decides). */
 function pythonMissing(): string | undefined {

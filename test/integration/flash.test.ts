@@ -10,36 +10,14 @@ import type { FlashOptions } from '../../src/engine/ffn/loadFlash';
 import { loadInProcessEngine } from '../../src/engine/local';
 import { Model } from '../../src/engine/model';
 import { openModelDir } from '../../src/engine/modelDir';
-import { argmax } from '../../src/engine/sampling';
+import { compareModels } from '../helpers/compareModels';
 import { copyFixtureModel, fixtureModelDir } from '../helpers/fixture';
 
 const TOLERANCE = 1e-4;
 const PROMPT = Array.from({ length: 24 }, (_, i) => 20 + ((i * 37) % 300));
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-/** Greedy decode of `steps` tokens on both models, feeding dense's token to both; the largest logit
- *  difference seen and how often the argmax agreed. */
-async function compare(dense: Model, other: Model, steps: number): Promise<{ maxDiff: number; agree: number }> {
-  const kd = dense.newCache();
-  const ko = other.newCache();
-  let a = await dense.forward(PROMPT, kd);
-  let b = await other.forward(PROMPT, ko);
-  let maxDiff = maxAbsDiff(a, b);
-  let agree = 0;
-  for (let i = 0; i < steps; i++) {
-    const next = argmax(a);
-    if (argmax(b) === next) agree++;
-    a = await dense.forward([next], kd);
-    b = await other.forward([next], ko);
-    maxDiff = Math.max(maxDiff, maxAbsDiff(a, b));
-  }
-  return { maxDiff, agree };
-}
+/** Greedy decode of `steps` tokens on both, fed dense's token: the largest logit difference and the argmax agreements. */
+const compare = (dense: Model, other: Model, steps: number) => compareModels(dense, other, PROMPT, steps);
 
 interface ManifestJson { files: Record<string, { sha256: string }>; predictors?: unknown }
 
