@@ -170,6 +170,10 @@ def manifest_for(config: dict, mc: ModelConfig, notes: str) -> dict:
         "tiedEmbeddings": mc.tied_embeddings,
     }
     m["contextTokens"] = mc.context_tokens
+    # The prompt order the engine uses (FORMAT.md §1); the data mixes both (configs' data.spm).
+    m["fim"]["order"] = config.get("export", {}).get("fimOrder", "psm")
+    if m["fim"]["order"] not in ("psm", "spm"):
+        raise ValueError(f"export.fimOrder {m['fim']['order']!r} must be psm or spm")
     m["graphs"]["attention"] = [f"attn.{l}.onnx" for l in range(mc.layers)]
     return m
 

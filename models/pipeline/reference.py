@@ -155,10 +155,13 @@ class ReferenceModel:
         return run
 
     def fim_prompt(self, prefix: str, suffix: str) -> list[int]:
-        """PSM order: prefixToken · prefix · suffixToken · suffix · middleToken."""
+        """The manifest's fim.order (FORMAT.md §1): PSM = prefixToken · prefix · suffixToken · suffix ·
+        middleToken; SPM = prefixToken · suffixToken · suffix · middleToken · prefix."""
         enc = self.tokenizer.encode
-        return ([self.fim_ids["prefixToken"]] + enc(prefix) + [self.fim_ids["suffixToken"]] + enc(suffix)
-                + [self.fim_ids["middleToken"]])
+        pre, suf, mid = (self.fim_ids[k] for k in ("prefixToken", "suffixToken", "middleToken"))
+        if self.manifest["fim"]["order"] == "spm":
+            return [pre, suf] + enc(suffix) + [mid] + enc(prefix)
+        return [pre] + enc(prefix) + [suf] + enc(suffix) + [mid]
 
 
 @dataclass

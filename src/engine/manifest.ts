@@ -27,7 +27,7 @@ export interface Manifest {
   displayName: string;
   architecture: Architecture;
   contextTokens: number;
-  fim: { order: 'psm'; prefixToken: string; suffixToken: string; middleToken: string; endOfTextToken: string; fileSeparatorToken: string };
+  fim: { order: 'psm' | 'spm'; prefixToken: string; suffixToken: string; middleToken: string; endOfTextToken: string; fileSeparatorToken: string };
   stopTokens: string[];
   graphs: { embed: string; attention: string[]; ffn: string; head: string };
   ffn: { file: string };
@@ -170,7 +170,7 @@ export function parseManifest(text: string): Manifest {
     architecture,
     contextTokens: int(m, 'contextTokens', 'manifest'),
     fim: {
-      order: oneOf(f, 'order', 'fim', ['psm'] as const),
+      order: oneOf(f, 'order', 'fim', ['psm', 'spm'] as const),
       prefixToken: str(f, 'prefixToken', 'fim'),
       suffixToken: str(f, 'suffixToken', 'fim'),
       middleToken: str(f, 'middleToken', 'fim'),

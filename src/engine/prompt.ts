@@ -28,16 +28,23 @@ export function renderPromptIds(parts: PromptParts, tok: TextTokenizer, manifest
   const room = Math.max(0, budgetTokens - FIM_CONTROL_TOKENS);
   let prefix = tok.encode(parts.prefix);
   let suffix = tok.encode(parts.suffix);
+  const [pre, suf, mid] = [tok.specialId(fim.prefixToken), tok.specialId(fim.suffixToken), tok.specialId(fim.middleToken)];
+  if (fim.order === 'spm') {
+    // Suffix first: typing at the cursor changes only the end of the prompt, so the next keystroke
+    // reuses the cached keys and values of everything before it. The suffix's cut therefore must
+    // not move as the prefix grows: when both do not fit, it keeps exactly its share.
+    if (prefix.length + suffix.length > room) {
+      suffix = suffix.slice(0, Math.min(suffix.length, Math.floor(room * SUFFIX_SHARE)));
+      prefix = keepEnd(prefix, room - suffix.length);
+    }
+    return [pre, suf, ...suffix, mid, ...prefix];
+  }
   if (prefix.length + suffix.length > room) {
     const suffixRoom = Math.min(suffix.length, Math.max(Math.floor(room * SUFFIX_SHARE), room - prefix.length));
     prefix = keepEnd(prefix, room - suffixRoom);
     suffix = suffix.slice(0, room - prefix.length); // the suffix may use what the prefix's cut left over
   }
-  return [
-    tok.specialId(fim.prefixToken), ...prefix,
-    tok.specialId(fim.suffixToken), ...suffix,
-    tok.specialId(fim.middleToken),
-  ];
+  return [pre, ...prefix, suf, ...suffix, mid];
 }
 
 /** At most `keep` tokens from the end of `ids`, dropping whole chunks from the front. The chunk is

@@ -81,4 +81,41 @@ describe('renderPromptIds', () => {
     assert.ok(starts.size <= Math.ceil(grownTokens / 64) + 1, `${starts.size} window starts over ${grownTokens} tokens typed`);
     for (const s of starts) assert.equal(s % 64, 0, `start ${s} is a whole number of chunks`);
   });
+
+  describe('in suffix-prefix-middle order (fim.order "spm")', () => {
+    const spm = () => ({ ...manifest, fim: { ...manifest.fim, order: 'spm' as const } });
+    const renderSpm = (parts: PromptParts, budget: number) => renderPromptIds(parts, tok, spm(), budget);
+
+    it('renders <pre> <suf> suffix <mid> prefix, so the answer continues the prefix', () => {
+      const ids = renderSpm({ kind: 'fim', prefix: 'x = ', suffix: '\nprint(x)\n' }, 2000);
+      assert.deepEqual(ids, [pre, suf, ...tok.encode('\nprint(x)\n'), mid, ...tok.encode('x = ')]);
+    });
+
+    it('keeps the prompt within its budget, the suffix at its fixed share when both are long', () => {
+      for (const budget of [16, 40, 100, 500, 2000]) {
+        for (const [p, s] of [[50, 0], [50, 50], [0, 50], [3, 50], [50, 3]]) {
+          const prefix = code.repeat(p), suffix = code.repeat(s);
+          const ids = renderSpm({ kind: 'fim', prefix, suffix }, budget);
+          assert.ok(ids.length <= budget, `budget ${budget}, ${p}/${s}: ${ids.length} tokens`);
+          const room = budget - 3;
+          const suffixTokens = ids.indexOf(mid) - 2;
+          if (tok.encode(prefix).length + tok.encode(suffix).length > room) {
+            assert.equal(suffixTokens, Math.min(tok.encode(suffix).length, Math.floor(room * 0.25)));
+          }
+        }
+      }
+    });
+
+    it('changes only the end of the prompt while the user types at the cursor', () => {
+      const prefix = code.repeat(60), suffix = code.repeat(20);
+      const budget = 500;
+      const before = renderSpm({ kind: 'fim', prefix, suffix }, budget);
+      for (const typed of ['d', 'def', 'def sc', 'def scale(']) {
+        const after = renderSpm({ kind: 'fim', prefix: prefix + typed, suffix }, budget);
+        let common = 0;
+        while (before[common] === after[common]) common++;
+        assert.ok(common >= before.length - 2, `after typing ${JSON.stringify(typed)}: ${common} of ${before.length} tokens kept`);
+      }
+    });
+  });
 });
