@@ -150,6 +150,8 @@ async function main() {
   const loadAverage1m = +os.loadavg()[0].toFixed(2);
   const engine = await startWorkerEngine({
     modelDir: path.resolve(values.model), threads, workerScript: path.join(root, 'dist/engineWorker.js'), ortWasmDir: path.join(root, 'dist/ort'),
+    // The FFN path as the extension's defaults load it (src/extension.ts).
+    flash: { mode: SETTINGS.sparseFfn.default ? 'sparse' : 'dense', memoryBudgetMB: SETTINGS.memoryBudgetMB.default, windowTokens: SETTINGS.neuronWindowTokens.default },
   });
   // The extension loads tree-sitter at activation and a grammar when an editor of its language opens.
   const syntax = await SyntaxService.load(path.join(root, 'dist/syntaxes'));
