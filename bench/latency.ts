@@ -28,6 +28,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: path.join(root, 'dist/models/default') },
     runs: { type: 'string', default: '3' }, threads: { type: 'string', default: String(SETTINGS.threads.default) },
     lines: { type: 'string', default: '3' }, json: { type: 'boolean', default: false },
+    'debounce-ms': { type: 'string', default: String(SETTINGS.debounceMs.default) },
   },
 });
 const runs = Number(values.runs);
@@ -46,7 +47,7 @@ const LARGE_FILE = '/usr/lib/python3.11/difflib.py';
  *  pipeline is built below as EngineHost builds it: keep the two alike. */
 const settings: CompletionSettings = {
   maxNewTokens: SETTINGS.maxTokens.default, timeBudgetMs: SETTINGS.timeBudgetMs.default,
-  debounceMs: SETTINGS.debounceMs.default, prefetch: SETTINGS.prefetch.default,
+  debounceMs: Number(values['debounce-ms']), prefetch: SETTINGS.prefetch.default, // --debounce-ms to try others
   mode: SETTINGS.completionMode.default, extraContext: SETTINGS.extraContext.default,
 };
 
