@@ -19,7 +19,7 @@ export const SETTINGS = {
   pauseOnBattery: { key: 'flashcode.completion.pauseOnBattery', default: true },
   maxTokens: { key: 'flashcode.completion.maxTokens', default: 32, minimum: 1, maximum: 256 },
   timeBudgetMs: { key: 'flashcode.completion.timeBudgetMs', default: 1500, minimum: 100, maximum: 10_000 },
-  debounceMs: { key: 'flashcode.completion.debounceMs', default: 75, minimum: 0, maximum: 1000 },
+  debounceMs: { key: 'flashcode.completion.debounceMs', default: 30, minimum: 0, maximum: 1000 },
   prefetch: { key: 'flashcode.completion.prefetch', default: true },
   completionMode: { key: 'flashcode.completion.mode', default: 'auto' as CompletionMode, values: COMPLETION_MODES },
   // Off: code-v1 completes no better with it (src/context/fileHeader.ts, README).
