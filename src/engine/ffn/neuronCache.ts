@@ -54,10 +54,6 @@ export class NeuronCache implements NeuronRows {
     this.lastUsed = new Int32Array(capacity);
   }
 
-  get bytes(): number {
-    return (this.gate ? 3 : 2) * this.capacity * this.dModel * 4 + (this.ffnSize + 2 * this.capacity) * 4;
-  }
-
   get full(): boolean {
     return this.capacity === this.ffnSize && this.count === this.ffnSize;
   }

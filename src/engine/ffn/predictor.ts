@@ -32,10 +32,6 @@ export class Predictor {
     return [p.a.length, p.b.length, p.bias.length, dModel, p.rank, ffnSize].reduce((n, f) => n + KernelArena.bytesFor(f), 0);
   }
 
-  get bytes(): number {
-    return (this.p.a.length + this.p.b.length + this.p.bias.length + this.low.length + this.scores.length) * 4;
-  }
-
   /** Sets mark[j] = 1 for every neuron predicted active for x[xAt … xAt + dModel). */
   markActive(x: Float32Array, xAt: number, mark: Uint8Array): void {
     if (this.wasm) {

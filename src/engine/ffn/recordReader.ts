@@ -34,10 +34,6 @@ export class RecordReader {
     this.staging = Buffer.alloc(maxRecords * header.recordBytes);
   }
 
-  get stagingBytes(): number {
-    return this.staging.length;
-  }
-
   /** Loads neurons `ids[0…n)` (ascending, none resident, n ≤ maxRecords) of `layer` into `cache`,
    *  marking them used at `step`. */
   async load(layer: number, ids: Int32Array, n: number, cache: NeuronCache, step: number, counters: ReadCounters): Promise<void> {

@@ -44,10 +44,6 @@ export class KernelArena {
     return Math.ceil((floats * 4) / ALIGN) * ALIGN;
   }
 
-  get usedBytes(): number {
-    return this.next;
-  }
-
   floats(count: number): { ptr: number; view: Float32Array } {
     const ptr = this.take(count);
     return { ptr, view: new Float32Array(this.memory.buffer, ptr, count) };
