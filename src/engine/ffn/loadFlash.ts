@@ -45,8 +45,6 @@ export interface FlashFfn {
   readonly stats: FlashStats;
   readonly windowTokens: number;
   readonly kernel: SparseKernel;
-  /** Resident bytes by category, with the KV cache as it is now. */
-  residentBytes(kvCacheBytes: number): FlashPlan['bytes'];
 }
 
 export type FlashLoad = { ok: true; flash: FlashFfn } | { ok: false; notice: string };
@@ -99,10 +97,6 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     ok: true,
     flash: {
       step, plan, stats, windowTokens, kernel,
-      residentBytes: (kvCacheBytes) => {
-        const b = { ...plan.bytes, kvCache: kvCacheBytes };
-        return { ...b, total: b.graphs + b.predictors + b.kvCache + b.neuronCache + b.staging };
-      },
     },
   };
 }
