@@ -55,10 +55,21 @@ def check_identity(saved: dict, wanted: dict) -> None:
 
 
 def lr_at(step: int, t: dict) -> float:
-    if step < t["warmupSteps"]:
-        return t["lr"] * (step + 1) / t["warmupSteps"]
-    progress = (step - t["warmupSteps"]) / max(1, t["steps"] - t["warmupSteps"])
-    return t["lr"] * (t["minLrRatio"] + (1 - t["minLrRatio"]) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+    """Linear warm-up, then cosine down to minLrRatio · lr, over each cycle. The first cycle starts at
+    step 0; each entry of the optional `restarts` ([{"at": step, "lrScale": s}], ascending) starts
+    another that warms up from the floor to s · lr and decays to the floor again by its end (the next
+    restart, or `steps`). Without restarts one cycle spans all `steps`, as before restarts existed."""
+    floor = t["lr"] * t["minLrRatio"]
+    starts = [(0, 1.0)] + [(r["at"], r["lrScale"]) for r in t.get("restarts", [])]
+    k = max(i for i, (at, _) in enumerate(starts) if at <= step)
+    start, peak = starts[k][0], t["lr"] * starts[k][1]
+    end = starts[k + 1][0] if k + 1 < len(starts) else t["steps"]
+    local = step - start
+    if local < t["warmupSteps"]:
+        base = 0.0 if k == 0 else floor
+        return base + (peak - base) * (local + 1) / t["warmupSteps"]
+    progress = (local - t["warmupSteps"]) / max(1, end - start - t["warmupSteps"])
+    return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
 def rows_of(tokens: np.ndarray, context: int) -> int:

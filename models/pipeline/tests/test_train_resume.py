@@ -90,5 +90,30 @@ class TrainResumeTest(unittest.TestCase):
                 quiet_train(other, out)
 
 
+@unittest.skipIf(torch is None, "torch is not installed (apt-get install python3-torch)")
+class LearningRateTest(unittest.TestCase):
+    T = {"lr": 0.01, "minLrRatio": 0.1, "warmupSteps": 10, "steps": 100}
+
+    def test_one_cycle_warms_up_then_decays_to_the_floor(self):
+        lrs = [train.lr_at(s, self.T) for s in range(100)]
+        self.assertAlmostEqual(lrs[0], 0.001)
+        self.assertAlmostEqual(lrs[9], 0.01)
+        self.assertAlmostEqual(max(lrs), 0.01)
+        self.assertTrue(all(a >= b for a, b in zip(lrs[10:], lrs[11:])), "decreasing after the warm-up")
+        self.assertAlmostEqual(train.lr_at(100, self.T), 0.001)
+
+    def test_a_restart_leaves_the_steps_before_it_as_they_were(self):
+        # A run trained to step 100 and continued with a restart there reads, for steps < 100, the
+        # learning rates the one-cycle schedule gave it.
+        t = dict(self.T, steps=200, restarts=[{"at": 100, "lrScale": 0.5}])
+        for s in range(100):
+            self.assertEqual(train.lr_at(s, t), train.lr_at(s, self.T))
+        after = [train.lr_at(s, t) for s in range(100, 200)]
+        self.assertGreater(after[0], 0.001)  # warms up from the floor, not from zero
+        self.assertAlmostEqual(after[9], 0.005)
+        self.assertAlmostEqual(max(after), 0.005)
+        self.assertAlmostEqual(train.lr_at(200, t), 0.001)
+
+
 if __name__ == "__main__":
     unittest.main()
