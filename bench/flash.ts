@@ -80,7 +80,9 @@ function measureRss(config: Config, runs: number): number {
   return median(samples);
 }
 
-interface Run { config: Config; model: Model; msPerToken: number[]; ffnMsPerToken: number[]; ttftMs: number[]; agree: number; steps: number; bytesSteady: number; steadyTokens: number }
+type Stage = keyof Model['stageMs'];
+const STAGES: Stage[] = ['embed', 'attention', 'ffn', 'head'];
+interface Run { config: Config; model: Model; msPerToken: number[]; stageMsPerToken: Record<Stage, number[]>; ttftMs: number[]; agree: number; steps: number; bytesSteady: number; steadyTokens: number }
 
 async function main() {
   const prompts = await promptIds(Number(values.prompts), Number(values['prompt-tokens']));
@@ -102,7 +104,7 @@ async function main() {
   const start = async (config: Config): Promise<Run> => {
     const model = await Model.load(config.modelDir ? await openModelDir(config.modelDir) : dir, threads, undefined, config.flash);
     if (config.flash && !model.flash) throw new Error(model.flashNotice);
-    return { config, model, msPerToken: [], ffnMsPerToken: [], ttftMs: [], agree: 0, steps: 0, bytesSteady: 0, steadyTokens: 0 };
+    return { config, model, msPerToken: [], stageMsPerToken: { embed: [], attention: [], ffn: [], head: [] }, ttftMs: [], agree: 0, steps: 0, bytesSteady: 0, steadyTokens: 0 };
   };
   const runs: Run[] = [];
   const refused: Record<string, string> = {};
@@ -129,7 +131,7 @@ async function main() {
         let logits = await run.model.forward(ids, kv);
         const ttft = performance.now() - t0;
         const tokens: number[] = [];
-        const ffn0 = run.model.ffnMs;
+        const stage0 = { ...run.model.stageMs };
         const t1 = performance.now();
         for (let i = 0; i < decodeTokens; i++) {
           const top = argmax(logits);
@@ -142,7 +144,7 @@ async function main() {
         }
         const ms = (performance.now() - t1) / decodeTokens;
         if (run.config.name === 'dense') forced = tokens;
-        if (rep >= 0) { run.msPerToken.push(ms); run.ffnMsPerToken.push((run.model.ffnMs - ffn0) / decodeTokens); run.ttftMs.push(ttft); }
+        if (rep >= 0) { run.msPerToken.push(ms); for (const k of STAGES) run.stageMsPerToken[k].push((run.model.stageMs[k] - stage0[k]) / decodeTokens); run.ttftMs.push(ttft); }
       }
     }
   }
@@ -171,7 +173,9 @@ async function main() {
     const misses = s ? s.layers.reduce((n, l) => n + l.misses, 0) : 0;
     return {
       decodeMsPerToken: round(median(run.msPerToken)), decodeTokensPerSecond: round(1000 / median(run.msPerToken), 1),
-      ffnMsPerToken: round(median(run.ffnMsPerToken)),
+      ffnMsPerToken: round(median(run.stageMsPerToken.ffn)),
+      // Where a decoded token's time goes (ORT graphs: embed, attention with its norms and KV; the FFN step; the head).
+      stageMsPerToken: Object.fromEntries(STAGES.map((k) => [k, round(median(run.stageMsPerToken[k]))])),
       prefillMs: round(median(run.ttftMs), 2),
       memoryBudgetMB: run.config.flash ? round(run.config.flash.memoryBudgetMB, 2) : null,
       fullyResident: flash?.plan.fullyResident ?? true,

@@ -11,8 +11,8 @@ import { ModelFileCorruptError } from './errors';
 import { readFfnHeader, readFfnLayer, type FfnHeader } from './weights/ffnFile';
 
 export class Model {
-  /** Milliseconds spent in the FFN step since load (the bench's FFN share of decoding). */
-  ffnMs = 0;
+  /** Milliseconds spent in each stage of the forward pass since load (the bench's profile of a token). */
+  readonly stageMs = { embed: 0, attention: 0, ffn: 0, head: 0 };
 
   private constructor(
     readonly arch: Architecture,
@@ -99,9 +99,13 @@ export class Model {
     const d = this.arch.dModel;
     const inputIds = BigInt64Array.from(ids, (i) => BigInt(i));
     const positions = BigInt64Array.from({ length: T }, (_, i) => BigInt(kv.length + i)); // continue after the cached positions
+    const ms = this.stageMs;
+    let start = performance.now();
     let hidden = (await this.embed.run({ input_ids: { type: 'int64', data: inputIds, dims: [1, T] } })).hidden.data; // [1][T][d]
+    ms.embed += performance.now() - start;
 
     for (let l = 0; l < this.arch.layers; l++) {
+      start = performance.now();
       const out = await this.attention[l].run({
         hidden: { type: 'float32', data: hidden, dims: [1, T, d] },
         position_ids: { type: 'int64', data: positions, dims: [1, T] },
@@ -110,8 +114,9 @@ export class Model {
       });
       kv.set(l, out.present_key.data, out.present_value.data);
       const ffnStart = performance.now();
+      ms.attention += ffnStart - start;
       const y = await this.ffn.forward(l, out.ffn_input.data, T); // [T][d]
-      this.ffnMs += performance.now() - ffnStart;
+      ms.ffn += performance.now() - ffnStart;
       hidden = out.hidden_out.data;
       for (let i = 0; i < hidden.length; i++) hidden[i] += y[i];
     }
@@ -119,7 +124,10 @@ export class Model {
 
     const rows = allPositions ? T : 1;
     const last = hidden.slice((T - rows) * d); // [1][rows][d]
-    return (await this.head.run({ hidden: { type: 'float32', data: last, dims: [1, rows, d] } })).logits.data; // [1][rows][vocab]
+    start = performance.now();
+    const logits = (await this.head.run({ hidden: { type: 'float32', data: last, dims: [1, rows, d] } })).logits.data; // [1][rows][vocab]
+    ms.head += performance.now() - start;
+    return logits;
   }
 
   async dispose(): Promise<void> {
