@@ -216,6 +216,8 @@ async function main() {
     // A keystroke request that the next keystroke cancelled before its answer counts as slower
     // than every answered one: the percentiles are upper bounds, null when they fall among those.
     incremental: { ...incremental, answeredRate: med((r) => r.answered / r.keystrokes) },
+    // The same keystrokes without the cancelled ones: how long a suggestion takes when it is waited for.
+    incrementalAnswered: latency(results.map((r) => ({ ms: keystrokes(r).ms }))),
     bySource: Object.fromEntries((['engine', 'inflight', 'cache'] as const).map((source) =>
       [source, latency(results.map((r) => keystrokes(r, source)))])),
     // Engine calls that ran to the end (a prefetch included): what one costs.
