@@ -2,6 +2,7 @@
 // float32, float16 or (version 2) int8 with one f32 scale per part.
 import fs from 'node:fs/promises';
 import { ModelFileCorruptError, ModelFormatUnsupportedError } from '../errors';
+import { readCommonHeader } from './binHeader';
 import { decodeFloat16Into, decodeFloat32Into } from './float16';
 import { decodeInt8Into, readFloat32LE } from './int8';
 
@@ -43,18 +44,7 @@ export interface FfnLayerWeights {
 }
 
 export function parseFfnHeader(buf: Uint8Array, actualFileBytes: number, name = 'ffn.bin'): FfnHeader {
-  if (buf.length < FIXED_HEADER_BYTES) throw new ModelFileCorruptError(name, 'truncated header');
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const magic = String.fromCharCode(buf[0], buf[1], buf[2], buf[3]);
-  if (magic !== FFN_MAGIC) throw new ModelFileCorruptError(name, `bad magic "${magic}"`);
-  const version = view.getUint32(4, true);
-  if (!FFN_VERSIONS.includes(version)) throw new ModelFormatUnsupportedError(name, version, SUPPORTED);
-  const headerBytes = view.getUint32(8, true);
-  const layers = view.getUint32(12, true);
-  const dModel = view.getUint32(16, true);
-  const ffnSize = view.getUint32(20, true);
-  const dtype = view.getUint32(24, true);
-  const flags = view.getUint32(28, true);
+  const { view, version, headerBytes, layers, dModel, ffnSize, dtype, flags } = readCommonHeader(buf, name, FFN_MAGIC, FFN_VERSIONS, SUPPORTED, FIXED_HEADER_BYTES);
   const recordBytes = view.getUint32(32, true);
   const alignment = view.getUint32(36, true);
   const fileBytes = Number(view.getBigUint64(40, true));

@@ -2,6 +2,7 @@
 // neurons are active for a token: score = (x · A) · B + bias, neuron j active ⇔ score[j] > threshold.
 import fs from 'node:fs/promises';
 import { ModelFileCorruptError, ModelFormatUnsupportedError } from '../errors';
+import { readCommonHeader } from './binHeader';
 import { FfnDtype } from './ffnFile';
 import { float16ToFloat32 } from './float16';
 
@@ -27,18 +28,7 @@ export interface PredictorsExpectation { layers: number; dModel: number; ffnSize
 
 /** Parses a whole predictors.bin; throws ModelFileCorruptError / ModelFormatUnsupportedError naming what is wrong. */
 export function parsePredictors(buf: Uint8Array, expect: PredictorsExpectation, name = 'predictors.bin'): PredictorLayer[] {
-  if (buf.length < FIXED_HEADER_BYTES) throw new ModelFileCorruptError(name, `truncated: ${buf.length} bytes, shorter than the header`);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const magic = String.fromCharCode(buf[0], buf[1], buf[2], buf[3]);
-  if (magic !== PREDICTORS_MAGIC) throw new ModelFileCorruptError(name, `bad magic "${magic}"`);
-  const version = view.getUint32(4, true);
-  if (version !== PREDICTORS_VERSION) throw new ModelFormatUnsupportedError(name, version, PREDICTORS_VERSION);
-  const headerBytes = view.getUint32(8, true);
-  const layers = view.getUint32(12, true);
-  const dModel = view.getUint32(16, true);
-  const ffnSize = view.getUint32(20, true);
-  const dtype = view.getUint32(24, true);
-  const flags = view.getUint32(28, true);
+  const { view, headerBytes, layers, dModel, ffnSize, dtype, flags } = readCommonHeader(buf, name, PREDICTORS_MAGIC, [PREDICTORS_VERSION], PREDICTORS_VERSION, FIXED_HEADER_BYTES);
   const fileBytes = Number(view.getBigUint64(32, true));
   if (!(dtype in DTYPE_BYTES)) throw new ModelFormatUnsupportedError(name, `dtype ${dtype}`, PREDICTORS_VERSION);
   if (flags !== 0) throw new ModelFormatUnsupportedError(name, `flags 0x${flags.toString(16)}`, PREDICTORS_VERSION);
