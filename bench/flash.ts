@@ -54,30 +54,42 @@ async function promptIds(count: number, maxTokens: number): Promise<number[][]> 
   return Array.from({ length: count }, (_, i) => tokenizer.encode(tasks[(i * step) % tasks.length].prefix).slice(-maxTokens));
 }
 
-/** Child mode: RSS of one configuration, after ONNX Runtime alone and after load + one decode. */
+/** Child mode: RSS of one configuration, after ONNX Runtime alone and after load + one decode, and
+ *  at each stage between (what load, prefill and decode each add; `external` counts wasm memory). */
 async function child(config: Config, ids: number[]): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc!;
   const fixture = path.join(root, 'test/fixtures/tiny-model/head.onnx');
   await loadGraph(fs.readFileSync(fixture), threads); // ONNX Runtime's wasm module, initialised
   gc();
-  const base = process.memoryUsage().rss;
+  const base = process.memoryUsage();
+  const stages: Record<string, { rss: number; external: number; jsHeap: number }> = {};
+  const mark = (stage: string) => {
+    gc();
+    const m = process.memoryUsage();
+    stages[stage] = { rss: m.rss - base.rss, external: m.external - base.external, jsHeap: m.heapUsed - base.heapUsed };
+  };
   const model = await Model.load(await openModelDir(config.modelDir ?? modelDir), threads, undefined, config.flash);
+  mark('afterLoad');
   const kv = model.newCache();
   let logits = await model.forward(ids, kv);
+  mark('afterPrefill');
   for (let i = 0; i < decodeTokens; i++) logits = await model.forward([argmax(logits)], kv);
-  gc();
-  process.stdout.write(JSON.stringify({ rssBytes: process.memoryUsage().rss - base }));
+  mark('afterDecode');
+  process.stdout.write(JSON.stringify({ rssBytes: stages.afterDecode.rss, stages }));
 }
 
-function measureRss(config: Config, runs: number): number {
-  const samples = [];
+interface RssSample { rssBytes: number; stages: Record<string, { rss: number; external: number; jsHeap: number }> }
+
+/** The child run with the median RSS of `runs`. */
+function measureRss(config: Config, runs: number): RssSample {
+  const samples: RssSample[] = [];
   for (let i = 0; i < runs; i++) {
     const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', __filename, '--child', JSON.stringify(config), '--model', modelDir,
       '--tokens', String(decodeTokens), '--threads', String(threads), '--prompt-tokens', values['prompt-tokens']!], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`memory child for ${config.name} failed: ${r.stderr}`);
-    samples.push(JSON.parse(r.stdout.trim().split('\n').pop()!).rssBytes as number);
+    samples.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as RssSample);
   }
-  return median(samples);
+  return samples.sort((a, b) => a.rssBytes - b.rssBytes)[Math.floor(samples.length / 2)];
 }
 
 type Stage = keyof Model['stageMs'];
@@ -181,7 +193,7 @@ async function main() {
       fullyResident: flash?.plan.fullyResident ?? true,
       neuronsPerLayer: flash?.plan.neuronsPerLayer ?? null,
       accountedResidentBytes: flash ? flash.plan.bytes : { total: dense },
-      measuredRssBytes: measureRss(run.config, 3),
+      ...((rss) => ({ measuredRssBytes: rss.rssBytes, measuredRssStages: rss.stages }))(measureRss(run.config, 3)),
       bytesReadPerToken: s ? round(run.bytesSteady / Math.max(1, run.steadyTokens), 0) : 0,
       cacheHitRate: s ? round(hits / Math.max(1, hits + misses)) : null,
       top1Agreement: run.config.name === 'dense' ? 1 : round(run.agree / Math.max(1, run.steps), 4),
