@@ -1,7 +1,8 @@
 // Dense vs sparse (flash) FFN on the same model, prompts, threads and greedy decoding, in one
 // process, interleaved (dense, sparse, sparse at the small budget, … per prompt), medians of N runs.
 // `npm run bench -- --json [--model DIR] [--runs 5] [--prompts 8] [--tokens 64] [--threads 1]
-//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort] [--io sync|async] [--compare DIR]`
+//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort] [--io sync|async] [--compare DIR]
+//   [--prefetch]`
 //
 // Prompts: the prefixes of held-out FIM tasks (models/eval/heldout-fim.jsonl, code the model never
 // trained on), as plain text. Each prompt is prefilled (dense), then `--tokens` tokens are decoded one
@@ -31,7 +32,7 @@ const { values } = parseArgs({
     tokens: { type: 'string', default: '64' }, threads: { type: 'string', default: '1' },
     'budget-mb': { type: 'string', default: '256' }, 'small-budget': { type: 'string', default: '0.4' },
     window: { type: 'string', default: '5' }, kernel: { type: 'string' }, io: { type: 'string', default: 'sync' },
-    'prompt-tokens': { type: 'string', default: '200' }, compare: { type: 'string' },
+    'prompt-tokens': { type: 'string', default: '200' }, compare: { type: 'string' }, prefetch: { type: 'boolean', default: false },
     child: { type: 'string' }, json: { type: 'boolean', default: false },
   },
 });
@@ -120,7 +121,7 @@ async function main() {
   };
   const runs: Run[] = [];
   const refused: Record<string, string> = {};
-  for (const config of configs) {
+  const startOrAtMinimum = async (config: Config) => {
     try {
       runs.push(await start(config));
     } catch (e) {
@@ -131,7 +132,11 @@ async function main() {
         runs.push(await start(atMinimum));
       }
     }
-  }
+  };
+  for (const config of configs) await startOrAtMinimum(config);
+  // --prefetch: the small-budget run again with the next-layer prefetch, at the budget it ran at.
+  const small = runs.find((r) => r.config.name.startsWith('sparseSmallBudget'));
+  if (values.prefetch && small) await startOrAtMinimum({ name: `${small.config.name}Prefetch`, flash: { ...small.config.flash!, prefetchNextLayer: true } });
 
   const repetitions = Number(values.runs);
   for (let rep = -1; rep < repetitions; rep++) { // rep -1 warms up and is not counted
@@ -179,6 +184,7 @@ async function main() {
       nonZeroPerToken: round(l.nonZero / Math.max(1, l.tokens), 1),
       hitRate: round(l.hits / Math.max(1, l.hits + l.misses)),
       uncachedPerToken: round(l.uncached / Math.max(1, l.tokens), 1),
+      ...(l.prefetched ? { prefetchedPerToken: round(l.prefetched / Math.max(1, l.tokens), 1), prefetchUsedShare: round(l.prefetchUsed / l.prefetched) } : {}),
       onlineRecall: recall.flash ? round(recall.flash.stats.layers[i].sampledFound / Math.max(1, recall.flash.stats.layers[i].sampledTrueActive), 4) : null,
     }));
     const hits = s ? s.layers.reduce((n, l) => n + l.hits, 0) : 0;

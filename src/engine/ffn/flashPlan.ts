@@ -49,6 +49,7 @@ export function maxKvBytes(manifest: Manifest): number {
 export function planFlash(
   manifest: Manifest, budgetBytes: number, predictorBytes: number, fileRecordBytes: number, predictedFractions: readonly number[],
   forcedNeuronsPerLayer?: number, // tests and benchmarks: this many in every layer, whatever the budget
+  readers = 1, // record readers, each with its own staging (2 with the next-layer prefetch)
 ): FlashPlan {
   const a = manifest.architecture;
   const graphs = graphBytes(manifest);
@@ -75,8 +76,8 @@ export function planFlash(
   function plan(neuronsPerLayer: number[]): FlashPlan {
     const fullyResident = neuronsPerLayer.every((n) => n === a.ffnSize);
     const prefillChunkNeurons = fullyResident ? 0 : chunk;
-    // One reader stages one layer's reads at a time: up to its largest cache's records.
-    const staging = fullyResident ? 0 : Math.max(chunk, ...neuronsPerLayer) * fileRecordBytes;
+    // A reader stages one layer's reads at a time: up to its largest cache's records.
+    const staging = fullyResident ? 0 : readers * Math.max(chunk, ...neuronsPerLayer) * fileRecordBytes;
     const neuronCache = neuronsPerLayer.reduce((n, c) => n + c, 0) * slabPerNeuron + prefillChunkNeurons * ffnRecordFloats(a) * 4;
     const total = graphs + predictorBytes + kvCache + neuronCache + staging;
     return { neuronsPerLayer, fullyResident, prefillChunkNeurons, bytes: { graphs, predictors: predictorBytes, kvCache, neuronCache, staging, total } };

@@ -34,6 +34,14 @@ export interface FlashOptions {
   residentNeuronsPerLayer?: number;
   /** How missing neurons are read (recordReader.ts): 'sync' (default, faster from the page cache) or 'async' parallel reads. */
   io?: ReadMode;
+  /** Start reading the next layer's predicted neurons (its predictor applied to this layer's FFN
+   *  input) into its free slots, by async reads through a second reader, while this layer
+   *  computes. Default off: on code-v1 at its 18 MB minimum it decoded 3.47 against 3.57 ms/token
+   *  without (noise: its FFN part rose from 1.99 to 2.10 ms, the second staging leaving fewer
+   *  neurons cached, and it found free slots for 0.1–0.2 neurons a token); letting it evict for
+   *  room made the FFN 1.84× slower (layer 1's neurons guessed from layer 0's input: 8 % used).
+   *  `npm run bench -- --prefetch` measures it. */
+  prefetchNextLayer?: boolean;
   /** Sparse kernel (sparseFfn.ts): 'wasm' (default where the shapes allow: sizes multiples of 4,
    *  WebAssembly SIMD present; else 'js'), 'js' or 'ort'. */
   kernel?: SparseKernel;
@@ -64,7 +72,8 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     ? Array<number>(a.layers).fill(1)
     : manifest.predictors.perLayer.map((l) => l.predictedActiveFraction);
   const predictorBytes = predictorLayers.reduce((n, p) => n + Predictor.arenaBytes(p, a.dModel, a.ffnSize), 0);
-  const plan = planFlash(manifest, options.memoryBudgetMB * 2 ** 20, predictorBytes, header.recordBytes, fractions, options.residentNeuronsPerLayer);
+  const readers = options.prefetchNextLayer ? 2 : 1;
+  const plan = planFlash(manifest, options.memoryBudgetMB * 2 ** 20, predictorBytes, header.recordBytes, fractions, options.residentNeuronsPerLayer, readers);
 
   // The kernels' memory holds the neuron caches, the predictors and the sparse rows of x and y.
   const parts = a.ffnGated ? 3 : 2;
@@ -82,7 +91,11 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     const counters = { bytesRead: 0, reads: 0, neuronsRead: 0 };
     for (let l = 0; l < a.layers; l++) await preload.load(l, all, a.ffnSize, caches[l], 0, counters);
   }
-  const reader = new RecordReader(file, header, plan.bytes.staging / header.recordBytes, manifest.ffn.file, options.io);
+  const stagedRecords = plan.bytes.staging / readers / header.recordBytes;
+  const reader = new RecordReader(file, header, stagedRecords, manifest.ffn.file, options.io);
+  const prefetcher = options.prefetchNextLayer && !plan.fullyResident
+    ? new RecordReader(file, header, stagedRecords, manifest.ffn.file, 'async')
+    : undefined;
   const windowTokens = options.windowTokens ?? 5;
   const sparseOptions: SparseFfnOptions = {
     windowTokens,
@@ -92,7 +105,7 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     prefillChunkNeurons: plan.prefillChunkNeurons,
     kernel,
   };
-  const step = new SparseFfn(a, graph, caches, predictors, reader, sparseOptions, stats, arena);
+  const step = new SparseFfn(a, graph, caches, predictors, reader, sparseOptions, stats, arena, prefetcher);
   return {
     ok: true,
     flash: {

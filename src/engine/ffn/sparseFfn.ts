@@ -1,8 +1,10 @@
 // The flash FFN step. A call of a few tokens (decode, speculative verification) is sparse:
 // predictor → neuron cache (window eviction, then a coalesced read of the missing records) → the
 // sparse kernel over the predicted neurons. Missing neurons beyond what the cache can hold this
-// token are read into the chunk rows and computed there, uncached. A longer call (prefill) is
-// dense: over the resident layer, or streamed from ffn.bin in chunks when it is not resident.
+// token are read into the chunk rows and computed there, uncached. With a prefetcher, each layer
+// first starts async reads of the next layer's predicted neurons (that layer's predictor on this
+// layer's FFN input), which run while this layer computes. A longer call (prefill) is dense: over
+// the resident layer, or streamed from ffn.bin in chunks when it is not resident.
 import type { Graph, TensorIn } from '../backend/ort';
 import type { Architecture } from '../manifest';
 import type { FlashStats } from './flashStats';
@@ -50,6 +52,9 @@ export class SparseFfn implements FfnStep {
   private readonly chunk: NeuronCache | undefined;
   private readonly truth: Uint8Array; //  [ffnSize] recall sampling
   private gathered: NeuronRows | undefined; // [ffnSize][dModel], the 'ort' kernel's feed
+  /** The next-layer prefetch in flight: it owns its layer's cache until it settles. */
+  private pending: { layer: number; done: Promise<void> } | undefined;
+  private readonly ahead: { mark: Uint8Array; ids: Int32Array; fetched: Uint8Array } | undefined; // [ffnSize] each
 
   constructor(
     private readonly arch: Architecture,
@@ -60,6 +65,8 @@ export class SparseFfn implements FfnStep {
     private readonly options: SparseFfnOptions,
     readonly stats: FlashStats,
     arena?: KernelArena,
+    /** Reads ahead for the next layer (its own staging; async reads); none: no prefetch. */
+    private readonly prefetcher?: RecordReader,
   ) {
     const n = arch.ffnSize;
     this.mark = new Uint8Array(n);
@@ -85,9 +92,11 @@ export class SparseFfn implements FfnStep {
     }
     this.chunk = caches.every((c) => c.full) ? undefined : new NeuronCache(chunk, n, arch.dModel, arch.ffnGated, wasmArena);
     this.sampleCountdown = options.recallSampleEvery;
+    this.ahead = prefetcher ? { mark: new Uint8Array(n), ids: new Int32Array(n), fetched: new Uint8Array(n) } : undefined;
   }
 
   async forward(layer: number, x: Float32Array, tokens: number): Promise<Float32Array> {
+    await this.settlePrefetch(layer);
     if (tokens > this.options.maxSparseTokens) return this.dense(layer, x, tokens);
     if (layer === 0) this.step++;
     const d = this.arch.dModel;
@@ -96,6 +105,8 @@ export class SparseFfn implements FfnStep {
     const n = this.needed(layer, x, tokens);
     s.tokens += tokens;
     s.predicted += n * tokens;
+    if (this.ahead) s.prefetchUsed += this.countPrefetchedAmong(n);
+    if (this.prefetcher && layer + 1 < this.arch.layers && !this.caches[layer + 1].full) this.startPrefetch(layer + 1, x, tokens);
     s.hits += cache.touch(this.ids, n, this.step);
     // missing[0…m): not resident; the last `uncached` of them did not fit in the cache.
     const { m, uncached } = cache.full ? { m: 0, uncached: 0 } : await this.loadMissing(layer, n);
@@ -121,6 +132,51 @@ export class SparseFfn implements FfnStep {
     }
     this.stats.sparseTokens += layer === 0 ? tokens : 0;
     return y;
+  }
+
+  /** Waits for the prefetch in flight, if any. Its failure fails this call when it read for this
+   *  layer (the request aborts; the cache keeps only what was fully read); one left over from a
+   *  call that failed in between is only waited for. */
+  private async settlePrefetch(layer: number): Promise<void> {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    try {
+      await pending.done;
+    } catch (e) {
+      if (pending.layer === layer) throw e;
+    }
+  }
+
+  /** Predicts `layer`'s neurons from the previous layer's FFN input `x` and starts reading the
+   *  missing ones into its cache's free slots (after window eviction, as the layer's own step does;
+   *  it evicts nothing else). They count as used the step before, so the layer's own step may
+   *  evict the ones its prediction does not ask for when it needs room. */
+  private startPrefetch(layer: number, x: Float32Array, tokens: number): void {
+    const ahead = this.ahead!;
+    const cache = this.caches[layer];
+    const s = this.stats.layers[layer];
+    const mark = ahead.mark.fill(0);
+    ahead.fetched.fill(0);
+    for (let t = 0; t < tokens; t++) this.predictors[layer].markActive(x, t * this.arch.dModel, mark);
+    if (this.options.windowTokens > 0) s.evicted += cache.evictOutsideWindow(this.step, this.options.windowTokens);
+    let m = 0;
+    for (let j = 0; j < this.arch.ffnSize; j++) if (mark[j] && cache.slotOf[j] < 0) ahead.ids[m++] = j;
+    const fits = Math.min(m, cache.capacity - cache.count, this.prefetcher!.maxRecords);
+    if (fits <= 0) return;
+    for (let i = 0; i < fits; i++) ahead.fetched[ahead.ids[i]] = 1;
+    s.prefetched += fits;
+    const done = this.prefetcher!.load(layer, ahead.ids, fits, cache, this.step - 1, this.stats);
+    done.catch(() => undefined); // observed by settlePrefetch; never an unhandled rejection
+    this.pending = { layer, done };
+  }
+
+  /** Of ids[0…n), those the prefetch just read. */
+  private countPrefetchedAmong(n: number): number {
+    let used = 0;
+    for (let i = 0; i < n; i++) used += this.ahead!.fetched[this.ids[i]];
+    this.ahead!.fetched.fill(0);
+    return used;
   }
 
   /** Fills ids[0…n) with the neurons predicted active for any of the call's rows, ascending. */
