@@ -36,10 +36,11 @@ export interface FlashOptions {
   io?: ReadMode;
   /** Start reading the next layer's predicted neurons (its predictor applied to this layer's FFN
    *  input) into its free slots, by async reads through a second reader, while this layer
-   *  computes. Default off: on code-v1 at its 18 MB minimum it decoded 3.47 against 3.57 ms/token
-   *  without (noise: its FFN part rose from 1.99 to 2.10 ms, the second staging leaving fewer
-   *  neurons cached, and it found free slots for 0.1–0.2 neurons a token); letting it evict for
-   *  room made the FFN 1.84× slower (layer 1's neurons guessed from layer 0's input: 8 % used).
+   *  computes. Default off: on code-v1 at its 18 MB minimum, decode was 3.47 against 3.57 ms/token
+   *  without (within noise) while the FFN part itself was slower, 2.10 against 1.99 ms: the second
+   *  staging leaves fewer neurons cached, and a full cache left it free slots for 0.1–0.2 neurons a
+   *  token. Letting it evict for room made the FFN 1.84× slower (layer 1's neurons guessed from
+   *  layer 0's input: 8 % of them used).
    *  `npm run bench -- --prefetch` measures it. */
   prefetchNextLayer?: boolean;
   /** Sparse kernel (sparseFfn.ts): 'wasm' (default where the shapes allow: sizes multiples of 4,
