@@ -46,7 +46,7 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'typescript: ghost text accepted with Tab is saved', file: 'hello.ts', keys: 'function add(a: number, b: number) {\nreturn ', screenshot: 'e2e-ghost-ts.png' },
-  { name: 'python: ghost text accepted with Tab is saved', file: 'hello.py', keys: 'def add(a, b):\nreturn ', screenshot: 'e2e-ghost-py.png' },
+  { name: 'python: ghost text accepted with Tab is saved', file: 'hello.py', keys: 'def add(a, b):\nresult = ', screenshot: 'e2e-ghost-py.png' },
 ];
 
 const FIXTURE_WORKSPACE = path.join(REPO_ROOT, 'test', 'fixtures', 'workspace');
