@@ -39,8 +39,9 @@ export interface FlashOptions {
    *  computes. Default off: on code-v1 at its 18 MB minimum, decode was 3.47 against 3.57 ms/token
    *  without (within noise) while the FFN part itself was slower, 2.10 against 1.99 ms: the second
    *  staging leaves fewer neurons cached, and a full cache left it free slots for 0.1–0.2 neurons a
-   *  token. Letting it evict for room made the FFN 1.84× slower (layer 1's neurons guessed from
-   *  layer 0's input: 8 % of them used).
+   *  token. Letting it evict for room (`cache.makeRoom(Math.min(m, maxRecords), step)` before it
+   *  counts what fits) made the FFN 1.84× slower (layer 1's neurons guessed from layer 0's input:
+   *  8 % of them used).
    *  `npm run bench -- --prefetch` measures it. */
   prefetchNextLayer?: boolean;
   /** Sparse kernel (sparseFfn.ts): 'wasm' (default where the shapes allow: sizes multiples of 4,
