@@ -96,7 +96,7 @@ export class SparseFfn implements FfnStep {
   }
 
   async forward(layer: number, x: Float32Array, tokens: number): Promise<Float32Array> {
-    await this.settlePrefetch(layer);
+    if (this.pending) await this.settlePrefetch(layer, this.pending);
     if (tokens > this.options.maxSparseTokens) return this.dense(layer, x, tokens);
     if (layer === 0) this.step++;
     const d = this.arch.dModel;
@@ -134,12 +134,10 @@ export class SparseFfn implements FfnStep {
     return y;
   }
 
-  /** Waits for the prefetch in flight, if any. Its failure fails this call when it read for this
+  /** Waits for the prefetch in flight. Its failure fails this call when it read for this
    *  layer (the request aborts; the cache keeps only what was fully read); one left over from a
    *  call that failed in between is only waited for. */
-  private async settlePrefetch(layer: number): Promise<void> {
-    const pending = this.pending;
-    if (!pending) return;
+  private async settlePrefetch(layer: number, pending: { layer: number; done: Promise<void> }): Promise<void> {
     this.pending = undefined;
     try {
       await pending.done;
