@@ -1,4 +1,4 @@
-// Compiles src/engine/ffn/kernels.wat (WebAssembly text) into src/engine/ffn/kernelsWasm.ts, the
+// Compiles src/engine/wasm/kernels.wat (WebAssembly text) into src/engine/wasm/kernelsWasm.ts, the
 // module's bytes as base64, so the engine needs no .wasm file beside it and no compiler at run time.
 // `npm run build:kernels`; test/unit/engine/kernels.test.ts checks the two files agree.
 import fs from 'node:fs';
@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import createWabt from 'wabt';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const WAT = path.join(root, 'src/engine/ffn/kernels.wat');
-export const OUT = path.join(root, 'src/engine/ffn/kernelsWasm.ts');
+export const WAT = path.join(root, 'src/engine/wasm/kernels.wat');
+export const OUT = path.join(root, 'src/engine/wasm/kernelsWasm.ts');
 
 export async function compileKernels() {
   const wabt = await createWabt();

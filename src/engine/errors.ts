@@ -9,7 +9,8 @@ export type EngineErrorCode =
   | 'ModelManifestInvalid'
   | 'EngineDisposed'
   | 'EngineCrashed'
-  | 'FlashBudgetTooSmall';
+  | 'FlashBudgetTooSmall'
+  | 'ContextOverflow';
 
 export class EngineError extends Error {
   constructor(readonly code: EngineErrorCode, message: string) {
@@ -68,6 +69,13 @@ export function isAbort(error: unknown): boolean {
 
 export class FlashBudgetTooSmallError extends EngineError {
   constructor(budgetMB: number, readonly minimumMB: number) {
-    super('FlashBudgetTooSmall', `flashcode.engine.memoryBudgetMB is ${+budgetMB.toFixed(1)} MB, too small for this model: it needs at least ${minimumMB} MB (its graphs, predictors, KV cache and the fewest neurons a token needs) — raise the setting to ${minimumMB} or more.`);
+    super('FlashBudgetTooSmall', `flashcode.engine.memoryBudgetMB is ${+budgetMB.toFixed(1)} MB, too small for this model: it needs at least ${minimumMB} MB (its graphs, attention kernel, predictors, KV cache and the fewest neurons a token needs) — raise the setting to ${minimumMB} or more.`);
+  }
+}
+
+/** A forward pass would hold more tokens than the model's context (the KV cache's capacity). */
+export class ContextOverflowError extends EngineError {
+  constructor(tokens: number, contextTokens: number) {
+    super('ContextOverflow', `${tokens} tokens do not fit the model's context of ${contextTokens} — shorten the prompt (the engine's prompt budget keeps completions within it).`);
   }
 }

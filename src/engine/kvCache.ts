@@ -1,15 +1,27 @@
-// Past keys and values of every layer, as the attention graphs return them, and the token ids they
-// were computed from: the next prompt reuses the longest common prefix and prefills only the rest.
+// Past keys and values of every layer, and the token ids they were computed from: the next prompt
+// reuses the longest common prefix and prefills only the rest. Fixed capacity (the model's
+// context), so a decoded token's key and value are written in place and truncating moves nothing.
+import { ContextOverflowError } from './errors';
+
+export type KvKind = 0 | 1; // 0: keys, 1: values
+
 export class KvCache {
-  // per layer: [1][kvHeads][length][headDim] f32; after truncate() a view on the start of a longer buffer
-  readonly keys: Float32Array[];
-  readonly values: Float32Array[];
   /** Token ids whose keys and values are held, in position order; its length is the cache length. */
   readonly ids: number[] = [];
+  private store: Float32Array = new Float32Array(0);
 
-  constructor(readonly layers: number, readonly kvHeads: number, readonly headDim: number) {
-    this.keys = Array.from({ length: layers }, () => new Float32Array(0));
-    this.values = Array.from({ length: layers }, () => new Float32Array(0));
+  constructor(readonly layers: number, readonly kvHeads: number, readonly headDim: number, readonly capacity: number) {}
+
+  /** Floats of the whole layout: [layers][2: keys, values][kvHeads][capacity][headDim] f32. */
+  get floats(): number {
+    return this.layers * 2 * this.kvHeads * this.capacity * this.headDim;
+  }
+
+  /** Where the keys and values live: this cache's own buffer (allocated at first use), or the
+   *  decode attention's memory while this is the cache it works on (`moveTo`). */
+  get data(): Float32Array {
+    if (this.store.length === 0) this.store = new Float32Array(this.floats);
+    return this.store;
   }
 
   get length(): number {
@@ -21,15 +33,35 @@ export class KvCache {
     return 2 * this.layers * this.kvHeads * this.length * this.headDim * Float32Array.BYTES_PER_ELEMENT;
   }
 
-  dims(): number[] {
-    return [1, this.kvHeads, this.length, this.headDim];
+  /** Float offset in `data` of `position` of kv head `head` in layer `layer`'s keys or values. */
+  offset(layer: number, kind: KvKind, head: number, position: number): number {
+    return (((layer * 2 + kind) * this.kvHeads + head) * this.capacity + position) * this.headDim;
   }
 
-  /** Replaces layer l's past with the graph's present; the caller appends the run ids with
-   *  `advance` after the last layer. */
-  set(layer: number, keys: Float32Array, values: Float32Array): void {
-    this.keys[layer] = keys;
-    this.values[layer] = values;
+  /** Throws ContextOverflowError unless `tokens` more fit after what is held. */
+  checkRoom(tokens: number): void {
+    if (this.length + tokens > this.capacity) throw new ContextOverflowError(this.length + tokens, this.capacity);
+  }
+
+  /** Layer `layer`'s keys or values as the attention graph takes its past: [1][kvHeads][length][headDim], a copy. */
+  past(layer: number, kind: KvKind): Float32Array {
+    const rows = this.length * this.headDim;
+    const out = new Float32Array(this.kvHeads * rows);
+    for (let h = 0; h < this.kvHeads; h++) {
+      const at = this.offset(layer, kind, h, 0);
+      out.set(this.data.subarray(at, at + rows), h * rows);
+    }
+    return out;
+  }
+
+  /** Stores the positions after `length` of the graph's present [1][kvHeads][S][headDim]; the
+   *  caller appends the run ids with `advance` after the last layer. */
+  storePresent(layer: number, kind: KvKind, present: Float32Array, S: number): void {
+    const row = this.headDim;
+    for (let h = 0; h < this.kvHeads; h++) {
+      const from = (h * S + this.length) * row;
+      this.data.set(present.subarray(from, (h + 1) * S * row), this.offset(layer, kind, h, this.length));
+    }
   }
 
   advance(ids: readonly number[]): void {
@@ -46,31 +78,32 @@ export class KvCache {
     return common;
   }
 
-  /** Keeps the first `length` positions. In place: each head's rows move down to close the gap, so
-   *  nothing is allocated; the arrays become views on the start of their buffers. */
+  /** Keeps the first `length` positions; the rows after them are written over by the next tokens. */
   truncate(length: number): void {
-    const old = this.length;
-    if (length >= old) return;
-    if (length <= 0) return this.clear();
-    const row = this.headDim;
-    for (const arrays of [this.keys, this.values]) {
-      for (let l = 0; l < this.layers; l++) {
-        const a = arrays[l];
-        // Head h moves from h·old rows to h·length rows; head 0 stays. Moving down in head order
-        // never overwrites a head that has not moved yet.
-        for (let h = 1; h < this.kvHeads; h++) a.copyWithin(h * length * row, h * old * row, (h * old + length) * row);
-        arrays[l] = a.subarray(0, this.kvHeads * length * row);
-      }
-    }
-    this.ids.length = length;
+    if (length < this.length) this.ids.length = Math.max(0, length);
   }
 
-  /** Forgets everything and frees the buffers. */
+  /** Forgets every position (the buffer stays for the next prompt). */
   clear(): void {
-    for (let l = 0; l < this.layers; l++) {
-      this.keys[l] = new Float32Array(0);
-      this.values[l] = new Float32Array(0);
-    }
     this.ids.length = 0;
+  }
+
+  /** Moves what is held into `home` (the same layout) and keeps it there; returns the old buffer. */
+  moveTo(home: Float32Array): Float32Array {
+    if (home.length !== this.floats) throw new Error(`KV home of ${home.length} floats for a layout of ${this.floats}`);
+    const old = this.store;
+    const rows = this.length * this.headDim;
+    if (rows > 0) {
+      for (let l = 0; l < this.layers; l++) {
+        for (const kind of [0, 1] as const) {
+          for (let h = 0; h < this.kvHeads; h++) {
+            const at = this.offset(l, kind, h, 0);
+            home.set(old.subarray(at, at + rows), at);
+          }
+        }
+      }
+    }
+    this.store = home;
+    return old;
   }
 }

@@ -1,6 +1,8 @@
-// One forward pass, in the order the data flows: embed → per layer (attention graph → FFN step →
-// residual) → head. Prefill and decode are the same call with T tokens or 1.
+// One forward pass, in the order the data flows: embed → per layer (attention → FFN step →
+// residual) → head. Prefill and decode are the same call with T tokens or 1; attention runs the
+// ONNX Runtime graph for a prefill and the WebAssembly kernel (decodeAttention.ts) for a few tokens.
 import fs from 'node:fs/promises';
+import { DECODE_ATTENTION_MAX_TOKENS, DecodeAttention } from './attention/decodeAttention';
 import { loadGraph, type Graph } from './backend/ort';
 import { DenseFfn, type FfnStep } from './ffn/ffnStep';
 import { loadFlashFfn, type FlashFfn, type FlashOptions } from './ffn/loadFlash';
@@ -16,6 +18,7 @@ export class Model {
 
   private constructor(
     readonly arch: Architecture,
+    private readonly contextTokens: number,
     private readonly embed: Graph,
     private readonly attention: Graph[],
     private readonly ffn: FfnStep,
@@ -25,52 +28,61 @@ export class Model {
     readonly flash: FlashFfn | undefined,
     /** Why the sparse path was asked for and does not run (shown once), if it does not. */
     readonly flashNotice: string | undefined,
+    /** Attention for calls of a few tokens; undefined: the graphs run every call. */
+    readonly decodeAttention: DecodeAttention | undefined,
     private readonly closeFiles: () => Promise<void>,
   ) {}
 
   /** flash: the sparse FFN path (predictors + neuron cache) and its memory budget; without it, or
-   *  when the model has no usable predictors, the FFN is dense. */
-  static async load(dir: ModelDir, threads: number, ortWasmDir?: string, flash?: FlashOptions): Promise<Model> {
+   *  when the model has no usable predictors, the FFN is dense. attention: 'wasm' (default where
+   *  WebAssembly SIMD runs) computes decode attention in the kernels; 'ort' runs the graphs always
+   *  (the benchmark's comparison). */
+  static async load(dir: ModelDir, threads: number, ortWasmDir?: string, flash?: FlashOptions, attentionMode: AttentionMode = 'wasm'): Promise<Model> {
     const { manifest } = dir;
     const arch = manifest.architecture;
-    const graph = async (name: string) => {
+    const graph = async (name: string, bytes?: Uint8Array) => {
       try {
-        return await loadGraph(await fs.readFile(dir.file(name)), threads, ortWasmDir);
+        return await loadGraph(bytes ?? await fs.readFile(dir.file(name)), threads, ortWasmDir);
       } catch (e) {
         throw new ModelFileCorruptError(name, `ONNX Runtime cannot load it: ${(e as Error).message}`);
       }
     };
     const embed = await graph(manifest.graphs.embed);
-    const attention = [];
-    for (const name of manifest.graphs.attention) attention.push(await graph(name));
+    const attentionBytes = await Promise.all(manifest.graphs.attention.map((name) => fs.readFile(dir.file(name))));
+    const attention: Graph[] = [];
+    for (const [l, name] of manifest.graphs.attention.entries()) attention.push(await graph(name, attentionBytes[l]));
+    const decode = attentionMode === 'ort'
+      ? undefined
+      : DecodeAttention.load(attentionBytes, manifest.graphs.attention, arch, manifest.contextTokens);
     const ffnGraph = await graph(manifest.graphs.ffn);
     const head = await graph(manifest.graphs.head);
 
     const graphs = [embed, ...attention, ffnGraph, head];
+    const model = (ffn: FfnStep, sparse: FlashFfn | undefined, notice: string | undefined, closeFiles: () => Promise<void>) =>
+      new Model(arch, manifest.contextTokens, embed, attention, ffn, head, graphs, sparse, notice, decode, closeFiles);
     const file = await fs.open(dir.file(manifest.ffn.file), 'r');
     try {
       const header = await readFfnHeader(file, manifest.ffn.file);
       checkFfnMatches(header, arch, manifest.ffn.file);
       if (flash?.mode === 'sparse') {
-        const sparse = await loadFlashFfn(dir, file, header, ffnGraph, flash);
-        if (sparse.ok) {
-          return new Model(arch, embed, attention, sparse.flash.step, head, graphs, sparse.flash, undefined, () => file.close());
-        }
+        const sparse = await loadFlashFfn(dir, file, header, ffnGraph, flash, decode?.weightBytes);
+        if (sparse.ok) return model(sparse.flash.step, sparse.flash, undefined, () => file.close());
         const ffn = await denseFfn(file, header, ffnGraph, arch);
         await file.close();
-        return new Model(arch, embed, attention, ffn, head, graphs, undefined, sparse.notice, async () => undefined);
+        return model(ffn, undefined, sparse.notice, async () => undefined);
       }
       const ffn = await denseFfn(file, header, ffnGraph, arch);
       await file.close();
-      return new Model(arch, embed, attention, ffn, head, graphs, undefined, undefined, async () => undefined);
+      return model(ffn, undefined, undefined, async () => undefined);
     } catch (e) {
       await file.close();
       throw e;
     }
   }
 
+  /** A KV cache with room for the model's whole context. */
   newCache(): KvCache {
-    return new KvCache(this.arch.layers, this.arch.kvHeads, this.arch.headDim);
+    return new KvCache(this.arch.layers, this.arch.kvHeads, this.arch.headDim, this.contextTokens);
   }
 
   /** Runs `ids` after what `kv` holds and returns the logits of the last position: [vocab] f32.
@@ -97,6 +109,8 @@ export class Model {
   private async run(ids: readonly number[], kv: KvCache, allPositions: boolean): Promise<Float32Array> {
     const T = ids.length;
     const d = this.arch.dModel;
+    kv.checkRoom(T);
+    const decode = T <= DECODE_ATTENTION_MAX_TOKENS ? this.decodeAttention : undefined;
     const inputIds = BigInt64Array.from(ids, (i) => BigInt(i));
     const positions = BigInt64Array.from({ length: T }, (_, i) => BigInt(kv.length + i)); // continue after the cached positions
     const ms = this.stageMs;
@@ -106,18 +120,12 @@ export class Model {
 
     for (let l = 0; l < this.arch.layers; l++) {
       start = performance.now();
-      const out = await this.attention[l].run({
-        hidden: { type: 'float32', data: hidden, dims: [1, T, d] },
-        position_ids: { type: 'int64', data: positions, dims: [1, T] },
-        past_key: { type: 'float32', data: kv.keys[l], dims: kv.dims() },
-        past_value: { type: 'float32', data: kv.values[l], dims: kv.dims() },
-      });
-      kv.set(l, out.present_key.data, out.present_value.data);
+      const out = decode ? decode.step(l, hidden, T, kv) : await this.attentionGraph(l, hidden, positions, kv);
       const ffnStart = performance.now();
       ms.attention += ffnStart - start;
-      const y = await this.ffn.forward(l, out.ffn_input.data, T); // [T][d]
+      const y = await this.ffn.forward(l, out.ffnInput, T); // [T][d]
       ms.ffn += performance.now() - ffnStart;
-      hidden = out.hidden_out.data;
+      hidden = out.hiddenOut;
       for (let i = 0; i < hidden.length; i++) hidden[i] += y[i];
     }
     kv.advance(ids);
@@ -130,11 +138,29 @@ export class Model {
     return logits;
   }
 
+  /** Layer `layer`'s attention graph over `hidden` [1][T][d]; stores the new keys and values in `kv`. */
+  private async attentionGraph(layer: number, hidden: Float32Array, positions: BigInt64Array, kv: KvCache): Promise<{ hiddenOut: Float32Array; ffnInput: Float32Array }> {
+    const T = positions.length;
+    const pastDims = [1, this.arch.kvHeads, kv.length, this.arch.headDim];
+    this.decodeAttention?.bind(kv);
+    const out = await this.attention[layer].run({
+      hidden: { type: 'float32', data: hidden, dims: [1, T, this.arch.dModel] },
+      position_ids: { type: 'int64', data: positions, dims: [1, T] },
+      past_key: { type: 'float32', data: kv.past(layer, 0), dims: pastDims },
+      past_value: { type: 'float32', data: kv.past(layer, 1), dims: pastDims },
+    });
+    kv.storePresent(layer, 0, out.present_key.data, kv.length + T);
+    kv.storePresent(layer, 1, out.present_value.data, kv.length + T);
+    return { hiddenOut: out.hidden_out.data, ffnInput: out.ffn_input.data };
+  }
+
   async dispose(): Promise<void> {
     await Promise.all(this.graphs.map((g) => g.release()));
     await this.closeFiles();
   }
 }
+
+export type AttentionMode = 'wasm' | 'ort';
 
 async function denseFfn(file: fs.FileHandle, header: FfnHeader, graph: Graph, arch: Architecture): Promise<DenseFfn> {
   const layers = [];

@@ -96,12 +96,14 @@ describe('speculative decoding on the fixture model', () => {
     assert.equal(actual.generatedTokens, expected.generatedTokens, what);
   }
 
+  /** Within float tolerance: a pass of more than DECODE_ATTENTION_MAX_TOKENS tokens runs the
+   *  attention graph, plain decoding the WebAssembly kernel, which sum in different orders. */
   function assertSameCache(actual: KvCache, expected: KvCache): void {
     assert.deepEqual(actual.ids, expected.ids);
-    assert.deepEqual(actual.dims(), expected.dims());
+    assert.equal(actual.length, expected.length);
     for (let l = 0; l < model.arch.layers; l++) {
-      assert.ok(maxAbsDiff(actual.keys[l], expected.keys[l]) < 1e-5, `keys of layer ${l}`);
-      assert.ok(maxAbsDiff(actual.values[l], expected.values[l]) < 1e-5, `values of layer ${l}`);
+      assert.ok(maxAbsDiff(actual.past(l, 0), expected.past(l, 0)) < TOLERANCE, `keys of layer ${l}`);
+      assert.ok(maxAbsDiff(actual.past(l, 1), expected.past(l, 1)) < TOLERANCE, `values of layer ${l}`);
     }
   }
 

@@ -1,5 +1,6 @@
 // How a memory budget is spent (models/FORMAT.md, flashcode.engine.memoryBudgetMB): the resident
-// graphs, the predictors and the largest KV cache come first; what is left holds neuron records.
+// graphs, the decode attention kernel's weights, the predictors and the largest KV cache come
+// first; what is left holds neuron records.
 // When every neuron fits, the FFN stays resident and only compute is sparse.
 import { FlashBudgetTooSmallError } from '../errors';
 import type { Manifest } from '../manifest';
@@ -11,7 +12,7 @@ export interface FlashPlan {
   /** Neurons streamed per chunk when a prefill runs a non-resident layer densely. */
   prefillChunkNeurons: number;
   /** Accounted bytes by category; total ≤ the budget. */
-  bytes: { graphs: number; predictors: number; kvCache: number; neuronCache: number; staging: number; total: number };
+  bytes: { graphs: number; attentionKernel: number; predictors: number; kvCache: number; neuronCache: number; staging: number; total: number };
 }
 
 const MIB = 2 ** 20;
@@ -24,11 +25,21 @@ export function ffnRecordFloats(a: Manifest['architecture']): number {
   return (a.ffnGated ? 3 : 2) * a.dModel;
 }
 
-/** Bytes the dense path keeps resident for the same model: graphs, every FFN weight as f32, and the
- *  largest KV cache. The bench's "dense footprint". */
-export function denseResidentBytes(manifest: Manifest): number {
+/** Bytes the dense path keeps resident for the same model: graphs, the decode attention kernel's
+ *  weights (0 without it), every FFN weight as f32, and the largest KV cache. The bench's "dense footprint". */
+export function denseResidentBytes(manifest: Manifest, attentionKernelBytes = 0): number {
   const a = manifest.architecture;
-  return graphBytes(manifest) + a.layers * a.ffnSize * ffnRecordFloats(a) * 4 + maxKvBytes(manifest);
+  return graphBytes(manifest) + attentionKernelBytes + a.layers * a.ffnSize * ffnRecordFloats(a) * 4 + maxKvBytes(manifest);
+}
+
+export interface PlanOptions {
+  /** Tests and benchmarks: this many neurons in every layer, whatever the budget. */
+  forcedNeuronsPerLayer?: number;
+  /** Record readers, each with its own staging (2 with the next-layer prefetch). Default 1. */
+  readers?: number;
+  /** Resident bytes of the decode attention kernel's weights and scratch (its KV cache is the
+   *  kvCache category). Default 0. */
+  attentionKernelBytes?: number;
 }
 
 export function graphBytes(manifest: Manifest): number {
@@ -48,8 +59,7 @@ export function maxKvBytes(manifest: Manifest): number {
  *  neurons does not hold room another needs. */
 export function planFlash(
   manifest: Manifest, budgetBytes: number, predictorBytes: number, fileRecordBytes: number, predictedFractions: readonly number[],
-  forcedNeuronsPerLayer?: number, // tests and benchmarks: this many in every layer, whatever the budget
-  readers = 1, // record readers, each with its own staging (2 with the next-layer prefetch)
+  { forcedNeuronsPerLayer, readers = 1, attentionKernelBytes = 0 }: PlanOptions = {},
 ): FlashPlan {
   const a = manifest.architecture;
   const graphs = graphBytes(manifest);
@@ -79,7 +89,7 @@ export function planFlash(
     // A reader stages one layer's reads at a time: up to its largest cache's records.
     const staging = fullyResident ? 0 : readers * Math.max(chunk, ...neuronsPerLayer) * fileRecordBytes;
     const neuronCache = neuronsPerLayer.reduce((n, c) => n + c, 0) * slabPerNeuron + prefillChunkNeurons * ffnRecordFloats(a) * 4;
-    const total = graphs + predictorBytes + kvCache + neuronCache + staging;
-    return { neuronsPerLayer, fullyResident, prefillChunkNeurons, bytes: { graphs, predictors: predictorBytes, kvCache, neuronCache, staging, total } };
+    const total = graphs + attentionKernelBytes + predictorBytes + kvCache + neuronCache + staging;
+    return { neuronsPerLayer, fullyResident, prefillChunkNeurons, bytes: { graphs, attentionKernel: attentionKernelBytes, predictors: predictorBytes, kvCache, neuronCache, staging, total } };
   }
 }

@@ -1,4 +1,4 @@
-import type { KernelArena } from './wasmKernels';
+import type { KernelArena } from '../wasm/wasmKernels';
 
 // One layer's resident FFN neurons ("LLM in a flash" windowing): a preallocated slab of neuron
 // records, an id→slot map and, per slot, the last token step that used it. Slots 0…count-1 are

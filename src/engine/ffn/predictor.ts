@@ -1,7 +1,7 @@
 // The per-layer active-neuron predictor (models/FORMAT.md §4): score = (x·A)·B + bias; neuron j is
 // predicted active when score[j] > threshold. Buffers are allocated once per layer.
 import type { PredictorLayer } from '../weights/predictorsFile';
-import { KernelArena } from './wasmKernels';
+import { KernelArena } from '../wasm/wasmKernels';
 
 export class Predictor {
   private readonly p: PredictorLayer;

@@ -13,7 +13,7 @@ import { allocateRows, NeuronCache, type NeuronRows } from './neuronCache';
 import type { Predictor } from './predictor';
 import type { RecordReader } from './recordReader';
 import { sparseFfnRow } from './sparseKernel';
-import type { KernelArena } from './wasmKernels';
+import type { KernelArena } from '../wasm/wasmKernels';
 
 export type SparseKernel = 'wasm' | 'js' | 'ort';
 

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { KERNELS_WASM_BASE64 } from '../../../src/engine/ffn/kernelsWasm';
+import { KERNELS_WASM_BASE64 } from '../../../src/engine/wasm/kernelsWasm';
 import { NeuronCache } from '../../../src/engine/ffn/neuronCache';
 import { Predictor } from '../../../src/engine/ffn/predictor';
 import { sparseFfnRow } from '../../../src/engine/ffn/sparseKernel';
-import { KernelArena } from '../../../src/engine/ffn/wasmKernels';
+import { KernelArena } from '../../../src/engine/wasm/wasmKernels';
 import { repoRoot } from '../../helpers/fixture';
 
 function random(seed: number): () => number {

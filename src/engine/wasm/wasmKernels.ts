@@ -1,11 +1,15 @@
-// The WebAssembly SIMD kernels (kernels.wat) and the one linear memory they read: neuron caches,
-// predictors and scratch rows are carved out of it once at load (an arena; it never grows, so the
-// Float32Array views stay valid), and each call passes byte offsets.
+// The WebAssembly SIMD kernels (kernels.wat) and a linear memory they read: neuron caches,
+// predictors, attention weights, the KV cache and scratch rows are carved out of it once at load
+// (an arena; it never grows, so the Float32Array views stay valid), and each call passes byte offsets.
 import { KERNELS_WASM_BASE64 } from './kernelsWasm';
 
 interface Exports {
   ffnRows(gate: number, up: number, down: number, slots: number, k: number, d: number, x: number, y: number, squared: number): number;
   predict(x: number, a: number, b: number, bias: number, d: number, r: number, n: number, low: number, scores: number): void;
+  /** out[i] = rows[i] · x for i < n; rows [n][d]. */
+  rowDots(rows: number, x: number, n: number, d: number, out: number): void;
+  /** y = x · w; x [n], w [n][m]. */
+  vecmat(x: number, w: number, n: number, m: number, y: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -1,0 +1,129 @@
+// Decode attention in the WebAssembly kernel against the ONNX Runtime graph it replaces for calls
+// of a few tokens: the same logits and KV cache on the fixture and the bundled model, several tokens
+// per call, caches switched under it, a context overflow refused cleanly, and graphs whose weights
+// cannot be read rejected with a named error.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DecodeAttention } from '../../src/engine/attention/decodeAttention';
+import { ContextOverflowError, ModelFileCorruptError } from '../../src/engine/errors';
+import { Model } from '../../src/engine/model';
+import { openModelDir } from '../../src/engine/modelDir';
+import { argmax } from '../../src/engine/sampling';
+import { TextTokenizer } from '../../src/engine/tokenizer';
+import { compareModels, maxAbsDiff } from '../helpers/compareModels';
+import { fixtureModelDir, repoRoot } from '../helpers/fixture';
+
+const bundledModelDir = path.join(repoRoot, 'models/flashcode-code-v1');
+const code = fs.readFileSync(path.join(repoRoot, 'src/engine/kvCache.ts'), 'utf8');
+
+for (const [name, dirPath, promptTokens] of [['the fixture model', fixtureModelDir, 40], ['the bundled model', bundledModelDir, 200]] as const) {
+  describe(`decode attention in WebAssembly on ${name}`, function () {
+    this.timeout(120_000);
+    let graphs: Model;
+    let kernel: Model;
+    let prompt: number[];
+
+    before(async () => {
+      const dir = await openModelDir(dirPath);
+      graphs = await Model.load(dir, 1, undefined, undefined, 'ort');
+      kernel = await Model.load(dir, 1, undefined, undefined, 'wasm');
+      prompt = (await TextTokenizer.load(dir.file('tokenizer.json'))).encode(code).slice(0, promptTokens);
+    });
+    after(async () => {
+      await graphs?.dispose();
+      await kernel?.dispose();
+    });
+
+    it('runs (WebAssembly SIMD is there) and gives the graph\'s logits and top-1 on every decoded token', async () => {
+      assert.ok(kernel.decodeAttention, 'the kernel loaded');
+      assert.equal(graphs.decodeAttention, undefined);
+      const steps = 48;
+      const { maxDiff, agree } = await compareModels(graphs, kernel, prompt, steps);
+      assert.equal(agree, steps);
+      assert.ok(maxDiff < 1e-3, `max |Δ logit| ${maxDiff}`);
+    });
+
+    it('holds the same keys and values as the graph after decoding', async () => {
+      const kg = graphs.newCache(), kk = kernel.newCache();
+      let logits = await graphs.forward(prompt, kg);
+      await kernel.forward(prompt, kk);
+      for (let i = 0; i < 16; i++) {
+        const next = argmax(logits);
+        logits = await graphs.forward([next], kg);
+        await kernel.forward([next], kk);
+      }
+      assert.deepEqual(kk.ids, kg.ids);
+      for (let l = 0; l < kernel.arch.layers; l++) {
+        assert.ok(maxAbsDiff(kk.past(l, 0), kg.past(l, 0)) < 1e-4, `keys of layer ${l}`);
+        assert.ok(maxAbsDiff(kk.past(l, 1), kg.past(l, 1)) < 1e-4, `values of layer ${l}`);
+      }
+    });
+
+    it('runs several tokens in one call as it runs them one at a time (speculative verification)', async () => {
+      const tail = prompt.slice(-3);
+      const head = prompt.slice(0, -3);
+      const together = kernel.newCache(), alone = kernel.newCache();
+      await kernel.forward(head, together);
+      const all = await kernel.forwardAll(tail, together); // 3 tokens: the kernel's path
+      await kernel.forward(head, alone);
+      const vocab = kernel.arch.vocabSize;
+      for (let i = 0; i < tail.length; i++) {
+        const one = await kernel.forward([tail[i]], alone);
+        assert.ok(maxAbsDiff(all.subarray(i * vocab, (i + 1) * vocab), one) < 1e-4, `position ${i}`);
+      }
+    });
+
+    it('keeps two caches apart when calls switch between them', async () => {
+      const a = kernel.newCache(), b = kernel.newCache();
+      const other = prompt.slice(5);
+      let la = await kernel.forward(prompt, a);
+      let lb = await kernel.forward(other, b);
+      for (let i = 0; i < 6; i++) { // alternate: each call moves the other cache out of the kernel's memory
+        la = await kernel.forward([argmax(la)], a);
+        lb = await kernel.forward([argmax(lb)], b);
+      }
+      const ra = graphs.newCache(), rb = graphs.newCache();
+      let ea = await graphs.forward(prompt, ra);
+      for (let i = 0; i < 6; i++) ea = await graphs.forward([argmax(ea)], ra);
+      let eb = await graphs.forward(other, rb);
+      for (let i = 0; i < 6; i++) eb = await graphs.forward([argmax(eb)], rb);
+      assert.ok(maxAbsDiff(la, ea) < 1e-3 && maxAbsDiff(lb, eb) < 1e-3);
+      assert.deepEqual(a.ids, ra.ids);
+      assert.deepEqual(b.ids, rb.ids);
+    });
+  });
+}
+
+describe('decode attention: bad input', function () {
+  this.timeout(60_000);
+
+  it('refuses a call past the context with ContextOverflowError, clears the cache, and the next call works', async () => {
+    const dir = await openModelDir(fixtureModelDir);
+    const model = await Model.load(dir, 1);
+    try {
+      const kv = model.newCache();
+      await model.forward([1, 2, 3], kv);
+      const tooMany = Array.from({ length: dir.manifest.contextTokens - 2 }, (_, i) => 10 + (i % 300));
+      await assert.rejects(model.forward(tooMany, kv), (e: unknown) => e instanceof ContextOverflowError && /context of 2048/.test((e as Error).message));
+      assert.equal(kv.length, 0);
+      const logits = await model.forward([1, 2, 3], kv);
+      assert.equal(logits.length, dir.manifest.architecture.vocabSize);
+      assert.equal(kv.length, 3);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('rejects attention graphs without the named weights, or with other dims, as corrupt', async () => {
+    const dir = await openModelDir(fixtureModelDir);
+    const arch = dir.manifest.architecture;
+    const ffnGraph = fs.readFileSync(dir.file('ffn.onnx'));
+    assert.throws(() => DecodeAttention.load([ffnGraph, ffnGraph], ['attn.0.onnx', 'attn.1.onnx'], arch, 64),
+      (e: unknown) => e instanceof ModelFileCorruptError && /attn\.0\.onnx .*no initializer attn_norm\.weight/.test((e as Error).message));
+    const attn = dir.manifest.graphs.attention.map((f) => fs.readFileSync(dir.file(f)));
+    assert.throws(() => DecodeAttention.load(attn, dir.manifest.graphs.attention, { ...arch, dModel: arch.dModel * 2 }, 64),
+      (e: unknown) => e instanceof ModelFileCorruptError && /attn_norm\.weight has dims \[64\], the manifest.s architecture needs \[128\]/.test((e as Error).message));
+    assert.ok(DecodeAttention.load(attn, dir.manifest.graphs.attention, arch, 64), 'the real graphs load');
+  });
+});
