@@ -2,15 +2,15 @@
 // process, interleaved (dense, sparse, sparse at the small budget, … per prompt), medians of N runs.
 // `npm run bench -- --json [--model DIR] [--runs 5] [--prompts 8] [--tokens 64] [--threads 1]
 //   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort] [--io sync|async] [--compare DIR]
-//   [--prefetch] [--attention wasm|ort] [--compare-attention]`
+//   [--prefetch] [--layer-kernels wasm|ort] [--compare-layer-kernels]`
 //
 // Prompts: the prefixes of held-out FIM tasks (models/eval/heldout-fim.jsonl, code the model never
 // trained on), as plain text. Each prompt is prefilled (dense), then `--tokens` tokens are decoded one
 // at a time. The sparse engines are fed the dense engine's tokens (teacher forcing), so each step
 // compares top-1 on the same context: top1Agreement = steps where sparse's argmax equals dense's.
-// Attention for decoded tokens runs in the WebAssembly kernel (decodeAttention.ts) in every
-// configuration unless --attention ort; --compare-attention adds dense and sparse runs on the ONNX
-// Runtime attention graphs, side by side in the same process.
+// The layers around the FFN run in the WebAssembly kernels (model.ts: embedding, head, decode
+// attention) in every configuration unless --layer-kernels ort; --compare-layer-kernels adds dense
+// and sparse runs with every layer on the ONNX Runtime graphs, side by side in the same process.
 // Resident memory is measured, not only accounted: each configuration also runs in a child process
 // that reports its RSS after loading and decoding minus its RSS with ONNX Runtime initialised alone.
 import { spawnSync } from 'node:child_process';
@@ -23,8 +23,7 @@ import { denseResidentBytes } from '../src/engine/ffn/flashPlan';
 import type { FlashOptions } from '../src/engine/ffn/loadFlash';
 import type { ReadMode } from '../src/engine/ffn/recordReader';
 import type { SparseKernel } from '../src/engine/ffn/sparseFfn';
-import { DecodeAttention } from '../src/engine/attention/decodeAttention';
-import { Model, type AttentionMode } from '../src/engine/model';
+import { Model, type LayerKernels } from '../src/engine/model';
 import { openModelDir } from '../src/engine/modelDir';
 import { TextTokenizer } from '../src/engine/tokenizer';
 
@@ -37,7 +36,7 @@ const { values } = parseArgs({
     'budget-mb': { type: 'string', default: '256' }, 'small-budget': { type: 'string', default: '0.4' },
     window: { type: 'string', default: '5' }, kernel: { type: 'string' }, io: { type: 'string', default: 'sync' },
     'prompt-tokens': { type: 'string', default: '200' }, compare: { type: 'string' }, prefetch: { type: 'boolean', default: false },
-    attention: { type: 'string', default: 'wasm' }, 'compare-attention': { type: 'boolean', default: false },
+    'layer-kernels': { type: 'string', default: 'wasm' }, 'compare-layer-kernels': { type: 'boolean', default: false },
     child: { type: 'string' }, json: { type: 'boolean', default: false },
   },
 });
@@ -50,8 +49,8 @@ const argmax = (a: Float32Array) => { let best = 0; for (let i = 1; i < a.length
 
 /** modelDir: another directory of the same model (e.g. its ffn.bin in int8, by convert_ffn.py) to
  *  compare with the --model one; its steps are fed the --model dense run's tokens too. */
-interface Config { name: string; flash: FlashOptions | undefined; modelDir?: string; attention?: AttentionMode }
-const attentionOf = (config: Config): AttentionMode => config.attention ?? (values.attention as AttentionMode);
+interface Config { name: string; flash: FlashOptions | undefined; modelDir?: string; layerKernels?: LayerKernels }
+const kernelsOf = (config: Config): LayerKernels => config.layerKernels ?? (values['layer-kernels'] as LayerKernels);
 
 async function promptIds(count: number, maxTokens: number): Promise<number[][]> {
   const tokenizer = await TextTokenizer.load(path.join(modelDir, 'tokenizer.json'));
@@ -75,7 +74,7 @@ async function child(config: Config, ids: number[]): Promise<void> {
     const m = process.memoryUsage();
     stages[stage] = { rss: m.rss - base.rss, external: m.external - base.external, jsHeap: m.heapUsed - base.heapUsed };
   };
-  const model = await Model.load(await openModelDir(config.modelDir ?? modelDir), threads, undefined, config.flash, attentionOf(config));
+  const model = await Model.load(await openModelDir(config.modelDir ?? modelDir), threads, undefined, config.flash, kernelsOf(config));
   mark('afterLoad');
   const kv = model.newCache();
   let logits = await model.forward(ids, kv);
@@ -108,8 +107,8 @@ async function main() {
   if (values.child) return child(JSON.parse(values.child) as Config, prompts[0]);
 
   const dir = await openModelDir(modelDir);
-  // Every configuration but the --compare-attention ones runs the kernel (start() checks), which the footprint counts.
-  const dense = denseResidentBytes(dir.manifest, values.attention === 'wasm' ? DecodeAttention.weightBytes(dir.manifest.architecture, dir.manifest.contextTokens) : 0);
+  // Every configuration but the --compare-layer-kernels ones runs the kernels (start() checks), which the footprint counts.
+  const dense = denseResidentBytes(dir.manifest, values['layer-kernels'] === 'wasm' ? Model.kernelFootprint(dir.manifest) : undefined);
   const smallBudgetMB = (dense * Number(values['small-budget'])) / 2 ** 20;
   const sparse = (memoryBudgetMB: number): FlashOptions => ({ mode: 'sparse', memoryBudgetMB, windowTokens: Number(values.window), kernel: values.kernel as SparseKernel | undefined, io: values.io as ReadMode });
   const configs: Config[] = [
@@ -121,13 +120,13 @@ async function main() {
     const other = path.resolve(values.compare);
     configs.push({ name: 'compareDense', flash: undefined, modelDir: other }, { name: 'compareSparse', flash: sparse(Number(values['budget-mb'])), modelDir: other });
   }
-  if (values['compare-attention']) {
-    configs.push({ name: 'denseOrtAttention', flash: undefined, attention: 'ort' }, { name: 'sparseOrtAttention', flash: sparse(Number(values['budget-mb'])), attention: 'ort' });
+  if (values['compare-layer-kernels']) {
+    configs.push({ name: 'denseOrtLayers', flash: undefined, layerKernels: 'ort' }, { name: 'sparseOrtLayers', flash: sparse(Number(values['budget-mb'])), layerKernels: 'ort' });
   }
   const start = async (config: Config): Promise<Run> => {
-    const model = await Model.load(config.modelDir ? await openModelDir(config.modelDir) : dir, threads, undefined, config.flash, attentionOf(config));
+    const model = await Model.load(config.modelDir ? await openModelDir(config.modelDir) : dir, threads, undefined, config.flash, kernelsOf(config));
     if (config.flash && !model.flash) throw new Error(model.flashNotice);
-    if (attentionOf(config) === 'wasm' && !model.decodeAttention) throw new Error('the decode attention kernel did not load (no WebAssembly SIMD?): run with --attention ort');
+    if (kernelsOf(config) === 'wasm' && !(model.decodeAttention && model.embedHead)) throw new Error('the layer kernels did not load (no WebAssembly SIMD?): run with --layer-kernels ort');
     return { config, model, msPerToken: [], stageMsPerToken: { embed: [], attention: [], ffn: [], head: [] }, ttftMs: [], agree: 0, steps: 0, bytesSteady: 0, steadyTokens: 0 };
   };
   const runs: Run[] = [];
@@ -203,7 +202,7 @@ async function main() {
     return {
       decodeMsPerToken: round(median(run.msPerToken)), decodeTokensPerSecond: round(1000 / median(run.msPerToken), 1),
       ffnMsPerToken: round(median(run.stageMsPerToken.ffn)),
-      // Where a decoded token's time goes (ORT graphs: embed, attention with its norms and KV; the FFN step; the head).
+      // Where a decoded token's time goes (embed; attention with its norms and KV; the FFN step; the head).
       stageMsPerToken: Object.fromEntries(STAGES.map((k) => [k, round(median(run.stageMsPerToken[k]))])),
       prefillMs: round(median(run.ttftMs), 2),
       memoryBudgetMB: run.config.flash ? round(run.config.flash.memoryBudgetMB, 2) : null,
@@ -238,16 +237,17 @@ async function main() {
     smallBudgetFraction: Number(values['small-budget']), refused,
     ...results,
     ratios: ratiosOf('sparse'),
-    // --compare-attention: the same two paths with attention on the graphs, and what the kernel gains each.
-    ...(results.denseOrtAttention && results.sparseOrtAttention ? {
-      ratiosWithOrtAttention: { decodeSpeedup: round(results.denseOrtAttention.decodeMsPerToken / results.sparseOrtAttention.decodeMsPerToken) },
-      attentionKernelSpeedup: {
-        dense: round(results.denseOrtAttention.decodeMsPerToken / d.decodeMsPerToken),
-        sparse: round(results.sparseOrtAttention.decodeMsPerToken / results.sparse.decodeMsPerToken),
-        attentionStage: round(results.denseOrtAttention.stageMsPerToken.attention / d.stageMsPerToken.attention),
+    // --compare-layer-kernels: the same two paths on the graphs alone, and what the kernels gain each.
+    ...(results.denseOrtLayers && results.sparseOrtLayers ? {
+      ratiosWithOrtLayers: { decodeSpeedup: round(results.denseOrtLayers.decodeMsPerToken / results.sparseOrtLayers.decodeMsPerToken) },
+      layerKernelSpeedup: {
+        dense: round(results.denseOrtLayers.decodeMsPerToken / d.decodeMsPerToken),
+        sparse: round(results.sparseOrtLayers.decodeMsPerToken / results.sparse.decodeMsPerToken),
+        ...Object.fromEntries((['embed', 'attention', 'head'] as const).map((k) => [`${k}Stage`, round(results.denseOrtLayers.stageMsPerToken[k] / d.stageMsPerToken[k])])),
       },
+      residentMemoryOfKernelsOverGraphs: { dense: round(d.measuredRssBytes / results.denseOrtLayers.measuredRssBytes), sparse: round(results.sparse.measuredRssBytes / results.sparseOrtLayers.measuredRssBytes) },
     } : {}),
-    attention: values.attention,
+    layerKernels: values['layer-kernels'],
     ...Object.fromEntries(Object.keys(results).filter((n) => n.startsWith('sparseSmallBudget') || n.startsWith('compare')).map((n) => [`ratios${n[0].toUpperCase()}${n.slice(1)}`, ratiosOf(n)])),
     compareModelDir: values.compare ?? null,
   };

@@ -69,7 +69,7 @@ export function isAbort(error: unknown): boolean {
 
 export class FlashBudgetTooSmallError extends EngineError {
   constructor(budgetMB: number, readonly minimumMB: number) {
-    super('FlashBudgetTooSmall', `flashcode.engine.memoryBudgetMB is ${+budgetMB.toFixed(1)} MB, too small for this model: it needs at least ${minimumMB} MB (its graphs, attention kernel, predictors, KV cache and the fewest neurons a token needs) — raise the setting to ${minimumMB} or more.`);
+    super('FlashBudgetTooSmall', `flashcode.engine.memoryBudgetMB is ${+budgetMB.toFixed(1)} MB, too small for this model: it needs at least ${minimumMB} MB (its graphs, layer kernels, predictors, KV cache and the fewest neurons a token needs) — raise the setting to ${minimumMB} or more.`);
   }
 }
 

@@ -1,16 +1,31 @@
 // One forward pass, in the order the data flows: embed → per layer (attention → FFN step →
-// residual) → head. Prefill and decode are the same call with T tokens or 1; attention runs the
-// ONNX Runtime graph for a prefill and the WebAssembly kernel (decodeAttention.ts) for a few tokens.
+// residual) → head. Prefill and decode are the same call with T tokens or 1. Around the FFN, the
+// layers run in the WebAssembly kernels where they can (layer kernels): the embedding and head
+// always (embedHead.ts), attention for calls of a few tokens (decodeAttention.ts); a prefill's
+// attention, and everything where the kernels cannot run, runs the ONNX Runtime graphs.
 import fs from 'node:fs/promises';
 import { DECODE_ATTENTION_MAX_TOKENS, DecodeAttention } from './attention/decodeAttention';
 import { loadGraph, type Graph } from './backend/ort';
+import { EmbedHead } from './embedding/embedHead';
 import { DenseFfn, type FfnStep } from './ffn/ffnStep';
+import type { KernelFootprint } from './ffn/flashPlan';
 import { loadFlashFfn, type FlashFfn, type FlashOptions } from './ffn/loadFlash';
 import { KvCache } from './kvCache';
-import type { Architecture } from './manifest';
+import type { Architecture, Manifest } from './manifest';
 import type { ModelDir } from './modelDir';
 import { ModelFileCorruptError } from './errors';
 import { readFfnHeader, readFfnLayer, type FfnHeader } from './weights/ffnFile';
+
+/** 'wasm': the layer kernels run where WebAssembly SIMD does (the default); 'ort': the graphs run
+ *  every layer (the benchmark's comparison). */
+export type LayerKernels = 'wasm' | 'ort';
+
+interface Layers {
+  /** The graphs loaded: embed and head only where the kernels do not replace them. */
+  graphs: { embed?: Graph; attention: Graph[]; head?: Graph; all: Graph[] };
+  embedHead?: EmbedHead;
+  decodeAttention?: DecodeAttention;
+}
 
 export class Model {
   /** Milliseconds spent in each stage of the forward pass since load (the bench's profile of a token). */
@@ -19,53 +34,54 @@ export class Model {
   private constructor(
     readonly arch: Architecture,
     private readonly contextTokens: number,
-    private readonly embed: Graph,
-    private readonly attention: Graph[],
+    private readonly layers: Layers,
     private readonly ffn: FfnStep,
-    private readonly head: Graph,
-    private readonly graphs: Graph[],
     /** The sparse path when it runs; undefined when the FFN is dense (asked for, or fallen back). */
     readonly flash: FlashFfn | undefined,
     /** Why the sparse path was asked for and does not run (shown once), if it does not. */
     readonly flashNotice: string | undefined,
-    /** Attention for calls of a few tokens; undefined: the graphs run every call. */
-    readonly decodeAttention: DecodeAttention | undefined,
     private readonly closeFiles: () => Promise<void>,
   ) {}
 
+  /** Attention for calls of a few tokens in the kernels; undefined: the graphs run every call. */
+  get decodeAttention(): DecodeAttention | undefined {
+    return this.layers.decodeAttention;
+  }
+
+  /** The embedding and head in the kernels; undefined: their graphs run. */
+  get embedHead(): EmbedHead | undefined {
+    return this.layers.embedHead;
+  }
+
+  /** What the layer kernels of a model keep resident, and the graphs they spare, where they run:
+   *  what Model.load spends from the memory budget (the bench's dense footprint counts it too). */
+  static kernelFootprint(manifest: Manifest): KernelFootprint {
+    return {
+      bytes: DecodeAttention.weightBytes(manifest.architecture, manifest.contextTokens) + EmbedHead.residentBytes(manifest.architecture),
+      graphsNotLoaded: [manifest.graphs.embed, manifest.graphs.head],
+    };
+  }
+
   /** flash: the sparse FFN path (predictors + neuron cache) and its memory budget; without it, or
-   *  when the model has no usable predictors, the FFN is dense. attention: 'wasm' (default where
-   *  WebAssembly SIMD runs) computes decode attention in the kernels; 'ort' runs the graphs always
-   *  (the benchmark's comparison). */
-  static async load(dir: ModelDir, threads: number, ortWasmDir?: string, flash?: FlashOptions, attentionMode: AttentionMode = 'wasm'): Promise<Model> {
+   *  when the model has no usable predictors, the FFN is dense. */
+  static async load(dir: ModelDir, threads: number, ortWasmDir?: string, flash?: FlashOptions, kernels: LayerKernels = 'wasm'): Promise<Model> {
     const { manifest } = dir;
     const arch = manifest.architecture;
-    const graph = async (name: string, bytes?: Uint8Array) => {
-      try {
-        return await loadGraph(bytes ?? await fs.readFile(dir.file(name)), threads, ortWasmDir);
-      } catch (e) {
-        throw new ModelFileCorruptError(name, `ONNX Runtime cannot load it: ${(e as Error).message}`);
-      }
+    const layers = await loadLayers(dir, threads, ortWasmDir, kernels);
+    const ffnGraph = await loadGraphFile(dir, manifest.graphs.ffn, threads, ortWasmDir);
+    layers.graphs.all.push(ffnGraph);
+    const footprint: KernelFootprint = {
+      bytes: (layers.decodeAttention?.weightBytes ?? 0) + (layers.embedHead?.residentBytes ?? 0),
+      graphsNotLoaded: layers.embedHead ? [manifest.graphs.embed, manifest.graphs.head] : [],
     };
-    const embed = await graph(manifest.graphs.embed);
-    const attentionBytes = await Promise.all(manifest.graphs.attention.map((name) => fs.readFile(dir.file(name))));
-    const attention: Graph[] = [];
-    for (const [l, name] of manifest.graphs.attention.entries()) attention.push(await graph(name, attentionBytes[l]));
-    const decode = attentionMode === 'ort'
-      ? undefined
-      : DecodeAttention.load(attentionBytes, manifest.graphs.attention, arch, manifest.contextTokens);
-    const ffnGraph = await graph(manifest.graphs.ffn);
-    const head = await graph(manifest.graphs.head);
-
-    const graphs = [embed, ...attention, ffnGraph, head];
     const model = (ffn: FfnStep, sparse: FlashFfn | undefined, notice: string | undefined, closeFiles: () => Promise<void>) =>
-      new Model(arch, manifest.contextTokens, embed, attention, ffn, head, graphs, sparse, notice, decode, closeFiles);
+      new Model(arch, manifest.contextTokens, layers, ffn, sparse, notice, closeFiles);
     const file = await fs.open(dir.file(manifest.ffn.file), 'r');
     try {
       const header = await readFfnHeader(file, manifest.ffn.file);
       checkFfnMatches(header, arch, manifest.ffn.file);
       if (flash?.mode === 'sparse') {
-        const sparse = await loadFlashFfn(dir, file, header, ffnGraph, flash, decode?.weightBytes);
+        const sparse = await loadFlashFfn(dir, file, header, ffnGraph, flash, footprint);
         if (sparse.ok) return model(sparse.flash.step, sparse.flash, undefined, () => file.close());
         const ffn = await denseFfn(file, header, ffnGraph, arch);
         await file.close();
@@ -110,12 +126,14 @@ export class Model {
     const T = ids.length;
     const d = this.arch.dModel;
     kv.checkRoom(T);
-    const decode = T <= DECODE_ATTENTION_MAX_TOKENS ? this.decodeAttention : undefined;
-    const inputIds = BigInt64Array.from(ids, (i) => BigInt(i));
+    const decode = T <= DECODE_ATTENTION_MAX_TOKENS ? this.layers.decodeAttention : undefined;
     const positions = BigInt64Array.from({ length: T }, (_, i) => BigInt(kv.length + i)); // continue after the cached positions
     const ms = this.stageMs;
     let start = performance.now();
-    let hidden = (await this.embed.run({ input_ids: { type: 'int64', data: inputIds, dims: [1, T] } })).hidden.data; // [1][T][d]
+    const { graphs, embedHead } = this.layers;
+    let hidden = embedHead // [1][T][d]
+      ? embedHead.embed(ids)
+      : (await graphs.embed!.run({ input_ids: { type: 'int64', data: BigInt64Array.from(ids, (i) => BigInt(i)), dims: [1, T] } })).hidden.data;
     ms.embed += performance.now() - start;
 
     for (let l = 0; l < this.arch.layers; l++) {
@@ -133,7 +151,9 @@ export class Model {
     const rows = allPositions ? T : 1;
     const last = hidden.slice((T - rows) * d); // [1][rows][d]
     start = performance.now();
-    const logits = (await this.head.run({ hidden: { type: 'float32', data: last, dims: [1, rows, d] } })).logits.data; // [1][rows][vocab]
+    const logits = embedHead // [1][rows][vocab]
+      ? embedHead.logits(last, rows)
+      : (await graphs.head!.run({ hidden: { type: 'float32', data: last, dims: [1, rows, d] } })).logits.data;
     ms.head += performance.now() - start;
     return logits;
   }
@@ -142,8 +162,8 @@ export class Model {
   private async attentionGraph(layer: number, hidden: Float32Array, positions: BigInt64Array, kv: KvCache): Promise<{ hiddenOut: Float32Array; ffnInput: Float32Array }> {
     const T = positions.length;
     const pastDims = [1, this.arch.kvHeads, kv.length, this.arch.headDim];
-    this.decodeAttention?.bind(kv);
-    const out = await this.attention[layer].run({
+    this.layers.decodeAttention?.bind(kv);
+    const out = await this.layers.graphs.attention[layer].run({
       hidden: { type: 'float32', data: hidden, dims: [1, T, this.arch.dModel] },
       position_ids: { type: 'int64', data: positions, dims: [1, T] },
       past_key: { type: 'float32', data: kv.past(layer, 0), dims: pastDims },
@@ -155,12 +175,35 @@ export class Model {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all(this.graphs.map((g) => g.release()));
+    await Promise.all(this.layers.graphs.all.map((g) => g.release()));
     await this.closeFiles();
   }
 }
 
-export type AttentionMode = 'wasm' | 'ort';
+async function loadGraphFile(dir: ModelDir, name: string, threads: number, ortWasmDir: string | undefined, bytes?: Uint8Array): Promise<Graph> {
+  try {
+    return await loadGraph(bytes ?? await fs.readFile(dir.file(name)), threads, ortWasmDir);
+  } catch (e) {
+    throw new ModelFileCorruptError(name, `ONNX Runtime cannot load it: ${(e as Error).message}`);
+  }
+}
+
+/** The graphs and kernels around the FFN. The attention graphs always load (prefill runs them); the
+ *  embed and head graphs only where the kernels cannot run. */
+async function loadLayers(dir: ModelDir, threads: number, ortWasmDir: string | undefined, kernels: LayerKernels): Promise<Layers> {
+  const { manifest } = dir;
+  const arch = manifest.architecture;
+  const read = (name: string) => fs.readFile(dir.file(name));
+  const embedHead = kernels === 'wasm' ? await EmbedHead.load(read, manifest.graphs, arch) : undefined;
+  const embed = embedHead ? undefined : await loadGraphFile(dir, manifest.graphs.embed, threads, ortWasmDir);
+  const attentionBytes = await Promise.all(manifest.graphs.attention.map(read));
+  const attention: Graph[] = [];
+  for (const [l, name] of manifest.graphs.attention.entries()) attention.push(await loadGraphFile(dir, name, threads, ortWasmDir, attentionBytes[l]));
+  const decodeAttention = kernels === 'wasm' ? DecodeAttention.load(attentionBytes, manifest.graphs.attention, arch, manifest.contextTokens) : undefined;
+  const head = embedHead ? undefined : await loadGraphFile(dir, manifest.graphs.head, threads, ortWasmDir);
+  const all = [embed, ...attention, head].filter((g): g is Graph => g !== undefined);
+  return { graphs: { embed, attention, head, all }, embedHead, decodeAttention };
+}
 
 async function denseFfn(file: fs.FileHandle, header: FfnHeader, graph: Graph, arch: Architecture): Promise<DenseFfn> {
   const layers = [];

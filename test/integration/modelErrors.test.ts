@@ -26,16 +26,24 @@ const cases: [string, Damage, RegExp, RegExp][] = [
     await fsp.writeFile(f, JSON.stringify(m));
   }, /ModelFormatUnsupportedError/, /version 2.*update Flashcode/],
   ['a manifest that is not JSON', (d) => fsp.writeFile(path.join(d, 'manifest.json'), '{"format": '), /ModelManifestInvalidError/, /not valid JSON/],
-  ['a graph that is not ONNX (checksum updated to match)', async (d) => {
-    const f = path.join(d, 'manifest.json');
-    const m = JSON.parse(await fsp.readFile(f, 'utf8'));
-    const junk = Buffer.from('not an onnx model');
-    await fsp.writeFile(path.join(d, m.graphs.head), junk);
-    const { createHash } = await import('node:crypto');
-    m.files[m.graphs.head] = { bytes: junk.length, sha256: createHash('sha256').update(junk).digest('hex') };
-    await fsp.writeFile(f, JSON.stringify(m));
-  }, /ModelFileCorruptError/, /head\.onnx is corrupt \(ONNX Runtime cannot load it/],
+  // head.onnx is read by the head kernel (its initializers), an attention graph by ONNX Runtime first.
+  ['a head graph that is not ONNX (checksum updated to match)', (d) => replaceGraph(d, (m) => m.graphs.head),
+    /ModelFileCorruptError/, /head\.onnx is corrupt \(its weights cannot be read/],
+  ['an attention graph that is not ONNX (checksum updated to match)', (d) => replaceGraph(d, (m) => m.graphs.attention[1]),
+    /ModelFileCorruptError/, /attn\.1\.onnx is corrupt \(ONNX Runtime cannot load it/],
 ];
+
+/** Writes junk over the graph `pick` names, with the manifest's size and checksum updated to match. */
+async function replaceGraph(dir: string, pick: (manifest: { graphs: { head: string; attention: string[] } }) => string): Promise<void> {
+  const f = path.join(dir, 'manifest.json');
+  const m = JSON.parse(await fsp.readFile(f, 'utf8'));
+  const junk = Buffer.from('not an onnx model');
+  const name = pick(m);
+  await fsp.writeFile(path.join(dir, name), junk);
+  const { createHash } = await import('node:crypto');
+  m.files[name] = { bytes: junk.length, sha256: createHash('sha256').update(junk).digest('hex') };
+  await fsp.writeFile(f, JSON.stringify(m));
+}
 
 describe('loading a damaged model directory', () => {
   for (const [what, damage, name, message] of cases) {

@@ -5,9 +5,9 @@
 // from the graphs' own initializers, and the KV cache it works on lives in the kernels' memory, so
 // a token copies nothing: the ONNX Runtime graph copies every past key and value in and out on
 // every run, which made attention 58 % of a sparse token. Prefill stays on the graphs.
-import { ModelFileCorruptError } from '../errors';
 import type { Architecture } from '../manifest';
 import type { KvCache } from '../kvCache';
+import { rmsNorm } from '../norm';
 import { readInitializers } from '../weights/onnxInitializers';
 import { KernelArena, wasmKernelsAvailable } from '../wasm/wasmKernels';
 
@@ -65,14 +65,9 @@ export class DecodeAttention {
     const arena = new KernelArena(DecodeAttention.weightBytes(arch, capacity) + KernelArena.bytesFor(kvFloats));
     let invFreq: Float32Array = new Float32Array(0);
     const layers = graphs.map((graph, l) => {
-      const shapes: Record<string, number[]> = {
+      const w = readInitializers(graph, {
         'attn_norm.weight': [d], wq_t: [d, H * hd], wk_t: [d, Hkv * hd], wv_t: [d, Hkv * hd], wo_t: [H * hd, d], 'rope.inv_freq': [hd / 2], 'ffn_norm.weight': [d],
-      };
-      const w = readInitializers(graph, Object.keys(shapes), files[l]);
-      for (const [name, dims] of Object.entries(shapes)) {
-        const found = w.get(name)!.dims;
-        if (found.join() !== dims.join()) throw new ModelFileCorruptError(files[l], `initializer ${name} has dims [${found.join(', ')}], the manifest's architecture needs [${dims.join(', ')}]`);
-      }
+      }, files[l]);
       const get = (name: string) => w.get(name)!.data;
       invFreq = get('rope.inv_freq');
       const qkv = arena.floats(qkvRows * d);
@@ -159,14 +154,6 @@ export class DecodeAttention {
 /** dst[at + o·rows + i] = src[i·cols + o]: src [rows][cols] → [cols][rows]. */
 function transposeInto(src: Float32Array, rows: number, cols: number, dst: Float32Array, at: number): void {
   for (let i = 0; i < rows; i++) for (let o = 0; o < cols; o++) dst[at + o * rows + i] = src[i * cols + o];
-}
-
-/** out = x / sqrt(mean(x²) + eps) · weight over d floats. */
-function rmsNorm(x: Float32Array, xAt: number, weight: Float32Array, eps: number, out: Float32Array, outAt: number, d: number): void {
-  let sum = 0;
-  for (let i = 0; i < d; i++) sum += x[xAt + i] * x[xAt + i];
-  const inv = 1 / Math.sqrt(sum / d + eps);
-  for (let i = 0; i < d; i++) out[outAt + i] = x[xAt + i] * inv * weight[i];
 }
 
 /** In place over the first n floats. */

@@ -1,6 +1,6 @@
 // How a memory budget is spent (models/FORMAT.md, flashcode.engine.memoryBudgetMB): the resident
-// graphs, the decode attention kernel's weights, the predictors and the largest KV cache come
-// first; what is left holds neuron records.
+// graphs, the layer kernels' weights (embedding, head, decode attention), the predictors and the
+// largest KV cache come first; what is left holds neuron records.
 // When every neuron fits, the FFN stays resident and only compute is sparse.
 import { FlashBudgetTooSmallError } from '../errors';
 import type { Manifest } from '../manifest';
@@ -12,7 +12,7 @@ export interface FlashPlan {
   /** Neurons streamed per chunk when a prefill runs a non-resident layer densely. */
   prefillChunkNeurons: number;
   /** Accounted bytes by category; total ≤ the budget. */
-  bytes: { graphs: number; attentionKernel: number; predictors: number; kvCache: number; neuronCache: number; staging: number; total: number };
+  bytes: { graphs: number; kernels: number; predictors: number; kvCache: number; neuronCache: number; staging: number; total: number };
 }
 
 const MIB = 2 ** 20;
@@ -25,11 +25,19 @@ export function ffnRecordFloats(a: Manifest['architecture']): number {
   return (a.ffnGated ? 3 : 2) * a.dModel;
 }
 
-/** Bytes the dense path keeps resident for the same model: graphs, the decode attention kernel's
- *  weights (0 without it), every FFN weight as f32, and the largest KV cache. The bench's "dense footprint". */
-export function denseResidentBytes(manifest: Manifest, attentionKernelBytes = 0): number {
+/** What the layer kernels (model.ts) keep resident, and the graphs they make it unnecessary to load. */
+export interface KernelFootprint {
+  bytes: number;
+  graphsNotLoaded: readonly string[];
+}
+
+const NO_KERNELS: KernelFootprint = { bytes: 0, graphsNotLoaded: [] };
+
+/** Bytes the dense path keeps resident for the same model: graphs, the layer kernels, every FFN
+ *  weight as f32, and the largest KV cache. The bench's "dense footprint". */
+export function denseResidentBytes(manifest: Manifest, kernels = NO_KERNELS): number {
   const a = manifest.architecture;
-  return graphBytes(manifest) + attentionKernelBytes + a.layers * a.ffnSize * ffnRecordFloats(a) * 4 + maxKvBytes(manifest);
+  return graphBytes(manifest, kernels.graphsNotLoaded) + kernels.bytes + a.layers * a.ffnSize * ffnRecordFloats(a) * 4 + maxKvBytes(manifest);
 }
 
 export interface PlanOptions {
@@ -37,14 +45,14 @@ export interface PlanOptions {
   forcedNeuronsPerLayer?: number;
   /** Record readers, each with its own staging (2 with the next-layer prefetch). Default 1. */
   readers?: number;
-  /** Resident bytes of the decode attention kernel's weights and scratch (its KV cache is the
-   *  kvCache category). Default 0. */
-  attentionKernelBytes?: number;
+  /** The layer kernels' resident bytes (their KV cache is the kvCache category) and the graphs
+   *  not loaded because of them. Default none. */
+  kernels?: KernelFootprint;
 }
 
-export function graphBytes(manifest: Manifest): number {
+export function graphBytes(manifest: Manifest, notLoaded: readonly string[] = []): number {
   const g = manifest.graphs;
-  return [g.embed, ...g.attention, g.ffn, g.head].reduce((n, name) => n + manifest.files[name].bytes, 0);
+  return [g.embed, ...g.attention, g.ffn, g.head].filter((name) => !notLoaded.includes(name)).reduce((n, name) => n + manifest.files[name].bytes, 0);
 }
 
 export function maxKvBytes(manifest: Manifest): number {
@@ -59,10 +67,10 @@ export function maxKvBytes(manifest: Manifest): number {
  *  neurons does not hold room another needs. */
 export function planFlash(
   manifest: Manifest, budgetBytes: number, predictorBytes: number, fileRecordBytes: number, predictedFractions: readonly number[],
-  { forcedNeuronsPerLayer, readers = 1, attentionKernelBytes = 0 }: PlanOptions = {},
+  { forcedNeuronsPerLayer, readers = 1, kernels = NO_KERNELS }: PlanOptions = {},
 ): FlashPlan {
   const a = manifest.architecture;
-  const graphs = graphBytes(manifest);
+  const graphs = graphBytes(manifest, kernels.graphsNotLoaded);
   const kvCache = maxKvBytes(manifest);
   const slabPerNeuron = ffnRecordFloats(a) * 4 + 12; // rows + id/slot/last-use entries
   const chunk = Math.min(PREFILL_CHUNK_NEURONS, a.ffnSize);
@@ -89,7 +97,7 @@ export function planFlash(
     // A reader stages one layer's reads at a time: up to its largest cache's records.
     const staging = fullyResident ? 0 : readers * Math.max(chunk, ...neuronsPerLayer) * fileRecordBytes;
     const neuronCache = neuronsPerLayer.reduce((n, c) => n + c, 0) * slabPerNeuron + prefillChunkNeurons * ffnRecordFloats(a) * 4;
-    const total = graphs + attentionKernelBytes + predictorBytes + kvCache + neuronCache + staging;
-    return { neuronsPerLayer, fullyResident, prefillChunkNeurons, bytes: { graphs, attentionKernel: attentionKernelBytes, predictors: predictorBytes, kvCache, neuronCache, staging, total } };
+    const total = graphs + kernels.bytes + predictorBytes + kvCache + neuronCache + staging;
+    return { neuronsPerLayer, fullyResident, prefillChunkNeurons, bytes: { graphs, kernels: kernels.bytes, predictors: predictorBytes, kvCache, neuronCache, staging, total } };
   }
 }

@@ -8,7 +8,7 @@ import { EngineError } from '../errors';
 import type { ModelDir } from '../modelDir';
 import type { FfnHeader } from '../weights/ffnFile';
 import { readPredictors, type PredictorLayer } from '../weights/predictorsFile';
-import { planFlash, type FlashPlan } from './flashPlan';
+import { planFlash, type FlashPlan, type KernelFootprint } from './flashPlan';
 import { emptyFlashStats, type FlashStats } from './flashStats';
 import { NeuronCache } from './neuronCache';
 import { Predictor } from './predictor';
@@ -19,7 +19,7 @@ import { KernelArena, wasmKernelsAvailable } from '../wasm/wasmKernels';
 export interface FlashOptions {
   /** 'sparse': predicted neurons only, through the neuron cache; 'dense': every neuron, resident. */
   mode: 'dense' | 'sparse';
-  /** Bound on the engine's resident bytes: graphs, the decode attention kernel, predictors, KV cache and neuron caches. */
+  /** Bound on the engine's resident bytes: graphs, the layer kernels, predictors, KV cache and neuron caches. */
   memoryBudgetMB: number;
   /** Neurons used in the last k tokens stay cached (when not everything fits); older ones are
    *  evicted after each token. 0: none is evicted before its slot is needed (oldest use first). Default 5. */
@@ -59,8 +59,8 @@ export interface FlashFfn {
 
 export type FlashLoad = { ok: true; flash: FlashFfn } | { ok: false; notice: string };
 
-/** attentionKernelBytes: what the decode attention kernel keeps resident, spent from the same budget. */
-export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: FfnHeader, graph: Graph, options: FlashOptions, attentionKernelBytes = 0): Promise<FlashLoad> {
+/** kernels: what the layer kernels keep resident (spent from the same budget) and the graphs not loaded. */
+export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: FfnHeader, graph: Graph, options: FlashOptions, kernels?: KernelFootprint): Promise<FlashLoad> {
   const { manifest } = dir;
   const a = manifest.architecture;
   let predictorLayers: PredictorLayer[] = [];
@@ -76,7 +76,7 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     : manifest.predictors.perLayer.map((l) => l.predictedActiveFraction);
   const predictorBytes = predictorLayers.reduce((n, p) => n + Predictor.arenaBytes(p, a.dModel, a.ffnSize), 0);
   const readers = options.prefetchNextLayer ? 2 : 1;
-  const plan = planFlash(manifest, options.memoryBudgetMB * 2 ** 20, predictorBytes, header.recordBytes, fractions, { forcedNeuronsPerLayer: options.residentNeuronsPerLayer, readers, attentionKernelBytes });
+  const plan = planFlash(manifest, options.memoryBudgetMB * 2 ** 20, predictorBytes, header.recordBytes, fractions, { forcedNeuronsPerLayer: options.residentNeuronsPerLayer, readers, kernels });
 
   // The kernels' memory holds the neuron caches, the predictors and the sparse rows of x and y.
   const parts = a.ffnGated ? 3 : 2;

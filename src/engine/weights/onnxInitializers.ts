@@ -12,9 +12,11 @@ export interface Initializer {
 
 const FLOAT = 1; // TensorProto.DataType.FLOAT
 
-/** The float32 initializers called `names` in the ONNX model `bytes` (from file `file`). Throws
- *  ModelFileCorruptError when one is missing, not float32, or its data does not match its dims. */
-export function readInitializers(bytes: Uint8Array, names: readonly string[], file: string): Map<string, Initializer> {
+/** The float32 initializers named in `shapes` from the ONNX model `bytes` (file `file`), each with
+ *  the dims given there (what the manifest's architecture implies). Throws ModelFileCorruptError
+ *  when one is missing, not float32, of other dims, or its data does not match its dims. */
+export function readInitializers(bytes: Uint8Array, shapes: Record<string, readonly number[]>, file: string): Map<string, Initializer> {
+  const names = Object.keys(shapes);
   const wanted = new Set(names);
   const found = new Map<string, Initializer>();
   try {
@@ -34,6 +36,10 @@ export function readInitializers(bytes: Uint8Array, names: readonly string[], fi
   }
   const missing = names.filter((n) => !found.has(n));
   if (missing.length) throw new ModelFileCorruptError(file, `it has no initializer ${missing.join(', ')}`);
+  for (const [name, dims] of Object.entries(shapes)) {
+    const got = found.get(name)!.dims;
+    if (got.join() !== dims.join()) throw new ModelFileCorruptError(file, `initializer ${name} has dims [${got.join(', ')}], the manifest's architecture needs [${dims.join(', ')}]`);
+  }
   return found;
 }
 

@@ -1,7 +1,7 @@
-// Decode attention in the WebAssembly kernel against the ONNX Runtime graph it replaces for calls
-// of a few tokens: the same logits and KV cache on the fixture and the bundled model, several tokens
-// per call, caches switched under it, a context overflow refused cleanly, and graphs whose weights
-// cannot be read rejected with a named error.
+// The layer kernels (embedding, head, decode attention in WebAssembly) against the ONNX Runtime
+// graphs they replace: the same logits and KV cache on the fixture (untied embeddings) and the
+// bundled model (tied), several tokens per call, caches switched under them, a context overflow
+// refused cleanly, and graphs whose weights cannot be read rejected with a named error.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +18,7 @@ const bundledModelDir = path.join(repoRoot, 'models/flashcode-code-v1');
 const code = fs.readFileSync(path.join(repoRoot, 'src/engine/kvCache.ts'), 'utf8');
 
 for (const [name, dirPath, promptTokens] of [['the fixture model', fixtureModelDir, 40], ['the bundled model', bundledModelDir, 200]] as const) {
-  describe(`decode attention in WebAssembly on ${name}`, function () {
+  describe(`layer kernels in WebAssembly on ${name}`, function () {
     this.timeout(120_000);
     let graphs: Model;
     let kernel: Model;
@@ -36,8 +36,8 @@ for (const [name, dirPath, promptTokens] of [['the fixture model', fixtureModelD
     });
 
     it('runs (WebAssembly SIMD is there) and gives the graph\'s logits and top-1 on every decoded token', async () => {
-      assert.ok(kernel.decodeAttention, 'the kernel loaded');
-      assert.equal(graphs.decodeAttention, undefined);
+      assert.ok(kernel.decodeAttention && kernel.embedHead, 'the kernels loaded');
+      assert.equal(graphs.decodeAttention ?? graphs.embedHead, undefined);
       const steps = 48;
       const { maxDiff, agree } = await compareModels(graphs, kernel, prompt, steps);
       assert.equal(agree, steps);
@@ -95,7 +95,7 @@ for (const [name, dirPath, promptTokens] of [['the fixture model', fixtureModelD
   });
 }
 
-describe('decode attention: bad input', function () {
+describe('layer kernels: bad input', function () {
   this.timeout(60_000);
 
   it('refuses a call past the context with ContextOverflowError, clears the cache, and the next call works', async () => {
@@ -110,6 +110,19 @@ describe('decode attention: bad input', function () {
       const logits = await model.forward([1, 2, 3], kv);
       assert.equal(logits.length, dir.manifest.architecture.vocabSize);
       assert.equal(kv.length, 3);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('refuses a token id outside the vocabulary, as the embed graph does, and the next call works', async () => {
+    const dir = await openModelDir(fixtureModelDir);
+    const model = await Model.load(dir, 1);
+    try {
+      const kv = model.newCache();
+      await assert.rejects(model.forward([1, dir.manifest.architecture.vocabSize], kv), /token id 512 is outside the vocabulary of 512/);
+      assert.equal(kv.length, 0);
+      assert.equal((await model.forward([1, 2], kv)).length, dir.manifest.architecture.vocabSize);
     } finally {
       await model.dispose();
     }
