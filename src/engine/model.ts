@@ -1,7 +1,7 @@
 // One forward pass, in the order the data flows: embed → per layer (attention → FFN step →
 // residual) → head. Prefill and decode are the same call with T tokens or 1. Around the FFN, the
 // layers run in the WebAssembly kernels where they can (layer kernels): the embedding and head
-// always (embedHead.ts), attention for calls of a few tokens (decodeAttention.ts); a prefill's
+// always (embedHead.ts), attention for calls of up to 32 tokens (decodeAttention.ts); a longer prefill's
 // attention, and everything where the kernels cannot run, runs the ONNX Runtime graphs.
 import fs from 'node:fs/promises';
 import { DECODE_ATTENTION_MAX_TOKENS, DecodeAttention } from './attention/decodeAttention';
@@ -30,6 +30,9 @@ interface Layers {
 export class Model {
   /** Milliseconds spent in each stage of the forward pass since load (the bench's profile of a token). */
   readonly stageMs = { embed: 0, attention: 0, ffn: 0, head: 0 };
+  /** Calls of up to this many tokens compute attention in the kernel (when it loaded); benchmarks
+   *  move it to compare the two on the same call. */
+  kernelAttentionMaxTokens = DECODE_ATTENTION_MAX_TOKENS;
 
   private constructor(
     readonly arch: Architecture,
@@ -126,7 +129,7 @@ export class Model {
     const T = ids.length;
     const d = this.arch.dModel;
     kv.checkRoom(T);
-    const decode = T <= DECODE_ATTENTION_MAX_TOKENS ? this.layers.decodeAttention : undefined;
+    const decode = T <= this.kernelAttentionMaxTokens ? this.layers.decodeAttention : undefined;
     const positions = BigInt64Array.from({ length: T }, (_, i) => BigInt(kv.length + i)); // continue after the cached positions
     const ms = this.stageMs;
     let start = performance.now();

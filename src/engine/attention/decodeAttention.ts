@@ -1,5 +1,5 @@
 // The attention half of a decoder layer for a few tokens at a time (decode, speculative
-// verification), in the WebAssembly SIMD kernels, computing what attn.<l>.onnx computes
+// verification, short prefills), in the WebAssembly SIMD kernels, computing what attn.<l>.onnx computes
 // (models/pipeline/graphs.py): RMSNorm → Q, K, V → RoPE (rotate-half) → grouped-query attention
 // over the KV cache → output projection + residual → the FFN's input norm. The weights are read
 // from the graphs' own initializers, and the KV cache it works on lives in the kernels' memory, so
@@ -11,9 +11,10 @@ import { rmsNorm } from '../norm';
 import { readInitializers } from '../weights/onnxInitializers';
 import { KernelArena, wasmKernelsAvailable } from '../wasm/wasmKernels';
 
-/** Calls of up to this many tokens run here; longer ones (prefill) run the graphs, whose cost per
- *  call is nearly flat in T while this one's grows with each token. */
-export const DECODE_ATTENTION_MAX_TOKENS = 4;
+/** Calls of up to this many tokens run here by default (Model.kernelAttentionMaxTokens); longer
+ *  ones (prefill) run the graphs, whose cost per token falls with T while this one's stays.
+ *  `npm run -s bench:prefill` measures where they cross. */
+export const DECODE_ATTENTION_MAX_TOKENS = 32;
 
 interface LayerWeights {
   attnNorm: Float32Array;
