@@ -4,7 +4,7 @@
 // over the KV cache → output projection + residual → the FFN's input norm. The weights are read
 // from the graphs' own initializers, and the KV cache it works on lives in the kernels' memory, so
 // a token copies nothing: the ONNX Runtime graph copies every past key and value in and out on
-// every run, which made attention 58 % of a sparse token. Prefill stays on the graphs.
+// every run, which made attention 58 % of a sparse token. Longer prefills stay on the graphs.
 import type { Architecture } from '../manifest';
 import type { KvCache } from '../kvCache';
 import { rmsNorm } from '../norm';
@@ -18,6 +18,8 @@ export const DECODE_ATTENTION_MAX_TOKENS = 32;
 
 interface LayerWeights {
   attnNorm: Float32Array;
+  /** RoPE's θᵢ, [hd/2]. */
+  invFreq: Float32Array;
   ffnNorm: Float32Array;
   /** [(H + 2·Hkv)·hd][d] at this address: the Q, K and V projections as rows, one matrix. */
   qkvPtr: number;
@@ -36,7 +38,6 @@ export class DecodeAttention {
     private readonly capacity: number,
     private readonly arena: KernelArena,
     private readonly layers: LayerWeights[],
-    private readonly invFreq: Float32Array,
     /** The KV cache's home: [layers][2][kvHeads][capacity][hd] f32, what KvCache.data lays out. */
     private readonly kv: Floats,
     private readonly scratch: { x: Floats; qkv: Floats; scores: Floats; context: Floats; out: Floats },
@@ -64,13 +65,11 @@ export class DecodeAttention {
     const qkvRows = (H + 2 * Hkv) * hd;
     const kvFloats = arch.layers * 2 * Hkv * capacity * hd;
     const arena = new KernelArena(DecodeAttention.weightBytes(arch, capacity) + KernelArena.bytesFor(kvFloats));
-    let invFreq: Float32Array = new Float32Array(0);
     const layers = graphs.map((graph, l) => {
       const w = readInitializers(graph, {
         'attn_norm.weight': [d], wq_t: [d, H * hd], wk_t: [d, Hkv * hd], wv_t: [d, Hkv * hd], wo_t: [H * hd, d], 'rope.inv_freq': [hd / 2], 'ffn_norm.weight': [d],
       }, files[l]);
       const get = (name: string) => w.get(name)!.data;
-      invFreq = get('rope.inv_freq');
       const qkv = arena.floats(qkvRows * d);
       // Stored transposed ([in][out]) in the graph; rows ([out][in]) here, so each output is one dot product.
       let row = 0;
@@ -80,11 +79,11 @@ export class DecodeAttention {
       }
       const out = arena.floats(d * H * hd);
       transposeInto(get('wo_t'), H * hd, d, out.view, 0);
-      return { attnNorm: get('attn_norm.weight'), ffnNorm: get('ffn_norm.weight'), qkvPtr: qkv.ptr, outPtr: out.ptr };
+      return { attnNorm: get('attn_norm.weight'), invFreq: get('rope.inv_freq'), ffnNorm: get('ffn_norm.weight'), qkvPtr: qkv.ptr, outPtr: out.ptr };
     });
     const kv = arena.floats(kvFloats);
     const scratch = { x: arena.floats(d), qkv: arena.floats(qkvRows), scores: arena.floats(capacity), context: arena.floats(H * hd), out: arena.floats(d) };
-    return new DecodeAttention(arch, capacity, arena, layers, invFreq, kv, scratch);
+    return new DecodeAttention(arch, capacity, arena, layers, kv, scratch);
   }
 
   /** Makes `kv` the cache whose keys and values live in the kernels' memory; the one there before
@@ -115,8 +114,8 @@ export class DecodeAttention {
       rmsNorm(hidden, t * d, w.attnNorm, normEps, x.view, 0, d);
       k.rowDots(w.qkvPtr, x.ptr, (H + 2 * Hkv) * hd, d, qkv.ptr);
       const q = qkv.view;
-      this.rope(q, 0, H, position);
-      this.rope(q, H * hd, Hkv, position);
+      rope(q, 0, H, hd, w.invFreq, position);
+      rope(q, H * hd, Hkv, hd, w.invFreq, position);
       for (let i = 0; i < H * hd; i++) q[i] *= scale;
       for (let g = 0; g < Hkv; g++) {
         kvView.set(q.subarray((H + g) * hd, (H + g + 1) * hd), kv.offset(layer, 0, g, position));
@@ -135,19 +134,19 @@ export class DecodeAttention {
     }
     return { hiddenOut, ffnInput };
   }
+}
 
-  /** Rotate-half RoPE of `heads` heads at v[at …], in place: angle i = position · invFreq[i]. */
-  private rope(v: Float32Array, at: number, heads: number, position: number): void {
-    const half = this.arch.headDim / 2;
-    for (let i = 0; i < half; i++) {
-      const angle = Math.fround(position * this.invFreq[i]);
-      const cos = Math.fround(Math.cos(angle)), sin = Math.fround(Math.sin(angle));
-      for (let h = 0; h < heads; h++) {
-        const a = at + h * 2 * half + i, b = a + half;
-        const first = v[a], second = v[b];
-        v[a] = first * cos - second * sin;
-        v[b] = second * cos + first * sin;
-      }
+/** Rotate-half RoPE of `heads` heads of hd floats at v[at …], in place: angle i = position · invFreq[i]. */
+function rope(v: Float32Array, at: number, heads: number, hd: number, invFreq: Float32Array, position: number): void {
+  const half = hd / 2;
+  for (let i = 0; i < half; i++) {
+    const angle = Math.fround(position * invFreq[i]);
+    const cos = Math.fround(Math.cos(angle)), sin = Math.fround(Math.sin(angle));
+    for (let h = 0; h < heads; h++) {
+      const a = at + h * hd + i, b = a + half;
+      const first = v[a], second = v[b];
+      v[a] = first * cos - second * sin;
+      v[b] = second * cos + first * sin;
     }
   }
 }
