@@ -5,7 +5,8 @@
 // `heldoutMultiLine`, the first --tasks multi-line tasks per language of the held-out FIM task set
 // (real code, cut anywhere), likewise; `heldoutSingleLine`, as many single-line tasks, as the
 // completion pipeline asks for them (stop at a newline, 32 tokens).
-// `npx tsx bench/speculative.ts --json [--model DIR]... [--runs 5] [--tokens 96] [--tasks 8] [--threads 1]`
+// `npx tsx bench/speculative.ts --json [--model DIR]... [--runs 5] [--tokens 96] [--tasks 8] [--threads 1] [--ffn sparse|dense]`
+// (--ffn: the FFN path, sparse at the default memory budget by default, as the extension loads it).
 //
 // Each prompt runs once per engine as a warm-up, so every timed run reuses its prompt's KV cache and
 // prefills one token: totalMs is decode time. Also: the cost of one forward pass of T tokens (the
@@ -16,6 +17,8 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { GenerateRequest, GenerateResult } from '../src/engine';
 import { loadInProcessEngine, type InProcessEngine } from '../src/engine/local';
+import { SETTINGS } from '../src/common/settingsSchema';
+import type { FlashOptions } from '../src/engine/ffn/loadFlash';
 import { Model } from '../src/engine/model';
 import { openModelDir } from '../src/engine/modelDir';
 
@@ -24,7 +27,7 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string', multiple: true }, runs: { type: 'string', default: '5' },
     tokens: { type: 'string', default: '96' }, threads: { type: 'string', default: '1' },
-    tasks: { type: 'string', default: '8' }, 'task-file': { type: 'string' },
+    tasks: { type: 'string', default: '8' }, 'task-file': { type: 'string' }, ffn: { type: 'string', default: 'sparse' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -208,10 +211,14 @@ async function compare(engines: Engines, prompts: Prompt[], limits: Limits) {
   };
 }
 
+const flash: FlashOptions | undefined = values.ffn === 'sparse'
+  ? { mode: 'sparse', memoryBudgetMB: SETTINGS.memoryBudgetMB.default, windowTokens: SETTINGS.neuronWindowTokens.default }
+  : undefined;
+
 async function benchModel(dir: string) {
   const engines: Engines = {
-    plain: await loadInProcessEngine({ modelDir: dir, threads, speculativeLookup: false }),
-    speculative: await loadInProcessEngine({ modelDir: dir, threads, speculativeLookup: true }),
+    plain: await loadInProcessEngine({ modelDir: dir, threads, speculativeLookup: false, flash }),
+    speculative: await loadInProcessEngine({ modelDir: dir, threads, speculativeLookup: true, flash }),
   };
   try {
     return {
@@ -235,7 +242,7 @@ async function main() {
     if (!fs.existsSync(path.join(dir, 'manifest.json'))) throw new Error(`${dir}/manifest.json is missing`);
     models.push(await benchModel(dir));
   }
-  const out = { threads, runs, maxNewTokens, tasksPerLanguage, cpus: os.cpus().length, loadAverageBefore: r2(loadBefore), models };
+  const out = { threads, ffn: values.ffn, runs, maxNewTokens, tasksPerLanguage, cpus: os.cpus().length, loadAverageBefore: r2(loadBefore), models };
   console.log(values.json ? JSON.stringify(out) : JSON.stringify(out, null, 1));
 }
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -54,7 +54,7 @@ export class InProcessEngine implements Engine {
         ? { mode: 'sparse', fullyResident: model.flash.plan.fullyResident, residentNeurons: model.flash.plan.neuronsPerLayer.reduce((n, c) => n + c, 0), neurons: manifest.architecture.layers * manifest.architecture.ffnSize }
         : { mode: 'dense', notice: model.flashNotice },
     };
-    return new InProcessEngine(info, manifest, model, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? true);
+    return new InProcessEngine(info, manifest, model, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? false);
   }
 
   generate(request: GenerateRequest, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {

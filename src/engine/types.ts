@@ -92,8 +92,11 @@ export interface EngineOptions {
   maxCachedKvBytes?: number;
   /** Speculative decoding by prompt lookup for greedy requests (temperature 0): tokens copied from
    *  earlier text in the prompt and the output are verified several at a time, in one forward pass.
-   *  The tokens are those of plain greedy decoding. Default: on (code-v1: ~1.6× multi-line and ~1.2×
-   *  single-line decode speed on the held-out tasks; bench/speculative.ts). */
+   *  The tokens are those of plain greedy decoding. Default: off. It paid while every pass ran the
+   *  ONNX Runtime graphs (a pass of 9 tokens cost little more than one: 1.6× multi-line, 1.2×
+   *  single-line on code-v1); with the layer kernels, whose cost grows with each token, and the
+   *  sparse FFN it loses: 0.93× multi-line, 0.94× single-line on the held-out tasks
+   *  (`npm run -s bench:speculative -- --json --runs 3`). */
   speculativeLookup?: boolean;
   /** The flash FFN path and its memory budget (engine/ffn/loadFlash.ts). Default: dense. */
   flash?: FlashOptions;

@@ -76,7 +76,7 @@ describe('speculative decoding on the fixture model', () => {
     model = await Model.load(dir, 1);
     tokenizer = await TextTokenizer.load(dir.file('tokenizer.json'));
     plain = await loadInProcessEngine({ modelDir: fixtureModelDir, speculativeLookup: false });
-    speculative = await loadInProcessEngine({ modelDir: fixtureModelDir });
+    speculative = await loadInProcessEngine({ modelDir: fixtureModelDir, speculativeLookup: true });
   });
   after(async () => {
     await model?.dispose();
