@@ -98,6 +98,20 @@ for (const [name, dirPath, promptTokens] of [['the fixture model', fixtureModelD
 describe('layer kernels: bad input', function () {
   this.timeout(60_000);
 
+  it('are spent from the sparse path\'s memory budget, in place of the embed and head graphs', async () => {
+    const dir = await openModelDir(fixtureModelDir);
+    const model = await Model.load(dir, 1, undefined, { mode: 'sparse', memoryBudgetMB: 256 });
+    try {
+      const { bytes } = model.flash!.plan;
+      assert.equal(bytes.kernels, model.decodeAttention!.weightBytes + model.embedHead!.residentBytes);
+      assert.equal(bytes.kernels, Model.kernelFootprint(dir.manifest).bytes);
+      const { files, graphs } = dir.manifest;
+      assert.equal(bytes.graphs, [...graphs.attention, graphs.ffn].reduce((n, f) => n + files[f].bytes, 0));
+    } finally {
+      await model.dispose();
+    }
+  });
+
   it('refuses a call past the context with ContextOverflowError, clears the cache, and the next call works', async () => {
     const dir = await openModelDir(fixtureModelDir);
     const model = await Model.load(dir, 1);

@@ -1,12 +1,13 @@
 // How a memory budget is spent: everything resident when it fits; otherwise the neurons it can
 // afford split between layers by their predicted share, within the budget; below the minimum a named
-// error that gives the minimum, at which planning then succeeds.
+// error that gives the minimum, at which planning then succeeds; the layer kernels counted.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FlashBudgetTooSmallError } from '../../../src/engine/errors';
 import { denseResidentBytes, planFlash } from '../../../src/engine/ffn/flashPlan';
 import { parseManifest } from '../../../src/engine/manifest';
+import { Model } from '../../../src/engine/model';
 import { repoRoot } from '../../helpers/fixture';
 
 const manifest = parseManifest(fs.readFileSync(path.join(repoRoot, 'models/flashcode-code-v1/manifest.json'), 'utf8'));
@@ -22,7 +23,20 @@ describe('flash memory plan (code-v1 manifest)', () => {
     assert.deepEqual(plan.neuronsPerLayer, [1024, 1024, 1024, 1024]);
     assert.equal(plan.bytes.staging, 0);
     const b = plan.bytes;
-    assert.equal(b.total, b.graphs + b.predictors + b.kvCache + b.neuronCache + b.staging);
+    assert.equal(b.total, b.graphs + b.kernels + b.predictors + b.kvCache + b.neuronCache + b.staging);
+  });
+
+  it('counts the layer kernels\' bytes and not the graphs they spare, in the plan and the dense footprint', () => {
+    const kernels = Model.kernelFootprint(manifest);
+    const without = planFlash(manifest, 256 * MIB, PREDICTOR_BYTES, RECORD_BYTES, fractions);
+    const plan = planFlash(manifest, 256 * MIB, PREDICTOR_BYTES, RECORD_BYTES, fractions, { kernels });
+    const spared = manifest.files[manifest.graphs.embed].bytes + manifest.files[manifest.graphs.head].bytes;
+    assert.equal(plan.bytes.kernels, kernels.bytes);
+    assert.equal(plan.bytes.graphs, without.bytes.graphs - spared);
+    assert.equal(plan.bytes.total, without.bytes.total - spared + kernels.bytes);
+    assert.equal(denseResidentBytes(manifest, kernels), denseResidentBytes(manifest) - spared + kernels.bytes);
+    // code-v1: the attention weights once more (4 layers × 196,608 floats) and one embedding matrix (4096 × 256 floats).
+    assert.ok(kernels.bytes >= 4 * (4 * 196_608 + 4096 * 256), `${kernels.bytes}`);
   });
 
   it('splits a smaller budget between layers by their predicted share and stays within it', () => {
