@@ -66,11 +66,39 @@
         (br $next)))
     (local.get $nonZero))
 
-;; y[0…m) += Σ_i x[i]·w[i·m …] over i < n: a vector times a matrix [n][m], row by row.
+;; y[0…m) += Σ_i x[i]·w[i·m …] over i < n: a vector times a matrix [n][m]. Four rows at a time
+  ;; (one load and store of y per four rows), the last n mod 4 rows one by one.
   (func $vecmatAdd (param $x i32) (param $w i32) (param $n i32) (param $m i32) (param $y i32)
-    (local $end i32) (local $step i32)
+    (local $end i32) (local $end4 i32) (local $step i32) (local $k i32) (local $bytes i32)
+    (local $h0 v128) (local $h1 v128) (local $h2 v128) (local $h3 v128)
+    (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $at i32)
     (local.set $step (i32.shl (local.get $m) (i32.const 2)))
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4 (loop $four
+      (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
+      (local.set $h0 (v128.load32_splat (local.get $x)))
+      (local.set $h1 (v128.load32_splat offset=4 (local.get $x)))
+      (local.set $h2 (v128.load32_splat offset=8 (local.get $x)))
+      (local.set $h3 (v128.load32_splat offset=12 (local.get $x)))
+      (local.set $w1 (i32.add (local.get $w) (local.get $step)))
+      (local.set $w2 (i32.add (local.get $w1) (local.get $step)))
+      (local.set $w3 (i32.add (local.get $w2) (local.get $step)))
+      (local.set $k (i32.const 0))
+      (block $rowDone (loop $inner
+        (br_if $rowDone (i32.ge_u (local.get $k) (local.get $step)))
+        (local.set $at (i32.add (local.get $y) (local.get $k)))
+        (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at))
+          (f32x4.add
+            (f32x4.add (f32x4.mul (local.get $h0) (v128.load (i32.add (local.get $w) (local.get $k))))
+                       (f32x4.mul (local.get $h1) (v128.load (i32.add (local.get $w1) (local.get $k)))))
+            (f32x4.add (f32x4.mul (local.get $h2) (v128.load (i32.add (local.get $w2) (local.get $k))))
+                       (f32x4.mul (local.get $h3) (v128.load (i32.add (local.get $w3) (local.get $k))))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $inner)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $w (i32.add (local.get $w3) (local.get $step)))
+      (br $four)))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
       (call $axpy (local.get $y) (local.get $w) (f32.load (local.get $x)) (local.get $m))
@@ -105,11 +133,46 @@
       (br $next))))
 
   ;; out[i] = rows[i] · x over i < n, rows: [n][d] (a matrix times a vector: the attention's
-  ;; projections with weights stored [out][in], and its scores against the key rows).
+  ;; projections with weights stored [out][in], its scores against the key rows, the head). Four
+  ;; rows at a time share each load of x and keep four sums going; the last n mod 4 rows one by one.
   (func (export "rowDots") (param $rows i32) (param $x i32) (param $n i32) (param $d i32) (param $out i32)
-    (local $end i32) (local $step i32)
+    (local $end i32) (local $end4 i32) (local $step i32) (local $k i32)
+    (local $r1 i32) (local $r2 i32) (local $r3 i32)
+    (local $xv v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s01 v128) (local $s23 v128)
     (local.set $step (i32.shl (local.get $d) (i32.const 2)))
     (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4 (loop $four
+      (br_if $done4 (i32.ge_u (local.get $out) (local.get $end4)))
+      (local.set $r1 (i32.add (local.get $rows) (local.get $step)))
+      (local.set $r2 (i32.add (local.get $r1) (local.get $step)))
+      (local.set $r3 (i32.add (local.get $r2) (local.get $step)))
+      (local.set $a0 (f32x4.splat (f32.const 0)))
+      (local.set $a1 (f32x4.splat (f32.const 0)))
+      (local.set $a2 (f32x4.splat (f32.const 0)))
+      (local.set $a3 (f32x4.splat (f32.const 0)))
+      (local.set $k (i32.const 0))
+      (loop $inner
+        (local.set $xv (v128.load (i32.add (local.get $x) (local.get $k))))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (i32.add (local.get $rows) (local.get $k))) (local.get $xv))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load (i32.add (local.get $r1) (local.get $k))) (local.get $xv))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load (i32.add (local.get $r2) (local.get $k))) (local.get $xv))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load (i32.add (local.get $r3) (local.get $k))) (local.get $xv))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br_if $inner (i32.lt_u (local.get $k) (local.get $step))))
+      ;; [Σa0, Σa1, Σa2, Σa3]: add lanes 0,1 to lanes 2,3 within pairs of accumulators, then odd to even.
+      (local.set $s01 (f32x4.add
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a0) (local.get $a1))
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a0) (local.get $a1))))
+      (local.set $s23 (f32x4.add
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a2) (local.get $a3))
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a2) (local.get $a3))))
+      (v128.store (local.get $out) (f32x4.add
+        (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $s01) (local.get $s23))
+        (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $s01) (local.get $s23))))
+      (local.set $rows (i32.add (local.get $r3) (local.get $step)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br $four)))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
       (f32.store (local.get $out) (call $dot (local.get $rows) (local.get $x) (local.get $d)))

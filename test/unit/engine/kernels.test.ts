@@ -1,5 +1,6 @@
 // The SIMD kernels: the committed bytes are what kernels.wat compiles to, and the kernels agree with
-// the JavaScript ones on random rows (the sparse FFN row and the predictor's scores).
+// the JavaScript ones on random rows (the sparse FFN row, the predictor's scores, the matrix-vector
+// products the layer kernels use).
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -64,4 +65,29 @@ describe('WebAssembly SIMD kernels', () => {
       assert.ok(inJs.some((m) => m) && inJs.some((m) => !m));
     }
   });
+
+  // Row counts around the four-row blocks (none, some, and a remainder), sizes with and without a
+  // last 4-float step after the 8-float ones.
+  for (const [n, d] of [[3, 8], [4, 12], [7, 12], [9, 64]] as const) {
+    it(`rowDots and vecmat equal plain loops (${n} rows of ${d})`, () => {
+      const rnd = random(n * 100 + d);
+      const arena = new KernelArena(4 * (n * d + d + n + d) + 64);
+      const w = arena.floats(n * d), x = arena.floats(d), out = arena.floats(n), v = arena.floats(n), y = arena.floats(d);
+      for (let i = 0; i < n * d; i++) w.view[i] = rnd();
+      for (let i = 0; i < d; i++) { x.view[i] = rnd(); y.view[i] = 99; }
+      for (let i = 0; i < n; i++) v.view[i] = rnd();
+      arena.kernels.rowDots(w.ptr, x.ptr, n, d, out.ptr);
+      arena.kernels.vecmat(v.ptr, w.ptr, n, d, y.ptr);
+      for (let i = 0; i < n; i++) {
+        let dot = 0;
+        for (let k = 0; k < d; k++) dot += w.view[i * d + k] * x.view[k];
+        assert.ok(Math.abs(out.view[i] - dot) < 1e-5, `rowDots[${i}] ${out.view[i]} vs ${dot}`);
+      }
+      for (let k = 0; k < d; k++) {
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += v.view[i] * w.view[i * d + k];
+        assert.ok(Math.abs(y.view[k] - sum) < 1e-5, `vecmat[${k}] ${y.view[k]} vs ${sum}`);
+      }
+    });
+  }
 });
