@@ -44,11 +44,13 @@
 
   ;; The FFN of x over rows slots[0…k) (i32 slot numbers): for each, g = gate·x (or up·x when
   ;; gate = 0, a plain FFN); g ≤ 0 contributes nothing; else h = act(g)·(up·x) (gated) or act(g),
-  ;; act squaring when squared ≠ 0, and y += h·down. Rows are d floats. Returns the non-zero count.
+  ;; act squaring when squared ≠ 0, and y += h·down. Rows are d floats. The down rows are added four
+  ;; at a time (one pass over y), the last few one by one. Returns the non-zero count.
   (func (export "ffnRows")
     (param $gate i32) (param $up i32) (param $down i32) (param $slots i32) (param $k i32)
     (param $d i32) (param $x i32) (param $y i32) (param $squared i32) (result i32)
     (local $i i32) (local $off i32) (local $g f32) (local $h f32) (local $nonZero i32)
+    (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $held i32)
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $k)))
@@ -62,42 +64,58 @@
             (then (f32.mul (local.get $g) (call $dot (i32.add (local.get $up) (local.get $off)) (local.get $x) (local.get $d))))
             (else (local.get $g))))
         (local.set $nonZero (i32.add (local.get $nonZero) (i32.const 1)))
-        (call $axpy (local.get $y) (i32.add (local.get $down) (local.get $off)) (local.get $h) (local.get $d))
+        ;; Hold up to three (h, down row); the fourth adds all four.
+        (local.set $off (i32.add (local.get $down) (local.get $off)))
+        (if (i32.eq (local.get $held) (i32.const 0)) (then (local.set $w0 (local.get $off)) (local.set $s0 (local.get $h)) (local.set $held (i32.const 1)) (br $next)))
+        (if (i32.eq (local.get $held) (i32.const 1)) (then (local.set $w1 (local.get $off)) (local.set $s1 (local.get $h)) (local.set $held (i32.const 2)) (br $next)))
+        (if (i32.eq (local.get $held) (i32.const 2)) (then (local.set $w2 (local.get $off)) (local.set $s2 (local.get $h)) (local.set $held (i32.const 3)) (br $next)))
+        (call $axpy4 (local.get $y) (local.get $w0) (local.get $w1) (local.get $w2) (local.get $off)
+          (local.get $s0) (local.get $s1) (local.get $s2) (local.get $h) (local.get $d))
+        (local.set $held (i32.const 0))
         (br $next)))
+    (if (i32.ge_u (local.get $held) (i32.const 1)) (then (call $axpy (local.get $y) (local.get $w0) (local.get $s0) (local.get $d))))
+    (if (i32.ge_u (local.get $held) (i32.const 2)) (then (call $axpy (local.get $y) (local.get $w1) (local.get $s1) (local.get $d))))
+    (if (i32.ge_u (local.get $held) (i32.const 3)) (then (call $axpy (local.get $y) (local.get $w2) (local.get $s2) (local.get $d))))
     (local.get $nonZero))
 
-;; y[0…m) += Σ_i x[i]·w[i·m …] over i < n: a vector times a matrix [n][m]. Four rows at a time
-  ;; (one load and store of y per four rows), the last n mod 4 rows one by one.
+;; y[i] += h0·w0[i] + h1·w1[i] + h2·w2[i] + h3·w3[i] over n floats: four rows per load and
+  ;; store of y.
+  (func $axpy4 (param $y i32) (param $w0 i32) (param $w1 i32) (param $w2 i32) (param $w3 i32)
+    (param $s0 f32) (param $s1 f32) (param $s2 f32) (param $s3 f32) (param $n i32)
+    (local $h0 v128) (local $h1 v128) (local $h2 v128) (local $h3 v128) (local $k i32) (local $bytes i32) (local $at i32)
+    (local.set $h0 (f32x4.splat (local.get $s0)))
+    (local.set $h1 (f32x4.splat (local.get $s1)))
+    (local.set $h2 (f32x4.splat (local.get $s2)))
+    (local.set $h3 (f32x4.splat (local.get $s3)))
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $k) (local.get $bytes)))
+      (local.set $at (i32.add (local.get $y) (local.get $k)))
+      (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at))
+        (f32x4.add
+          (f32x4.add (f32x4.mul (local.get $h0) (v128.load (i32.add (local.get $w0) (local.get $k))))
+                     (f32x4.mul (local.get $h1) (v128.load (i32.add (local.get $w1) (local.get $k)))))
+          (f32x4.add (f32x4.mul (local.get $h2) (v128.load (i32.add (local.get $w2) (local.get $k))))
+                     (f32x4.mul (local.get $h3) (v128.load (i32.add (local.get $w3) (local.get $k))))))))
+      (local.set $k (i32.add (local.get $k) (i32.const 16)))
+      (br $next))))
+
+  ;; y[0…m) += Σ_i x[i]·w[i·m …] over i < n: a vector times a matrix [n][m], four rows at a time,
+  ;; the last n mod 4 rows one by one.
   (func $vecmatAdd (param $x i32) (param $w i32) (param $n i32) (param $m i32) (param $y i32)
-    (local $end i32) (local $end4 i32) (local $step i32) (local $k i32) (local $bytes i32)
-    (local $h0 v128) (local $h1 v128) (local $h2 v128) (local $h3 v128)
-    (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $at i32)
+    (local $end i32) (local $end4 i32) (local $step i32)
     (local.set $step (i32.shl (local.get $m) (i32.const 2)))
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $done4 (loop $four
       (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
-      (local.set $h0 (v128.load32_splat (local.get $x)))
-      (local.set $h1 (v128.load32_splat offset=4 (local.get $x)))
-      (local.set $h2 (v128.load32_splat offset=8 (local.get $x)))
-      (local.set $h3 (v128.load32_splat offset=12 (local.get $x)))
-      (local.set $w1 (i32.add (local.get $w) (local.get $step)))
-      (local.set $w2 (i32.add (local.get $w1) (local.get $step)))
-      (local.set $w3 (i32.add (local.get $w2) (local.get $step)))
-      (local.set $k (i32.const 0))
-      (block $rowDone (loop $inner
-        (br_if $rowDone (i32.ge_u (local.get $k) (local.get $step)))
-        (local.set $at (i32.add (local.get $y) (local.get $k)))
-        (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at))
-          (f32x4.add
-            (f32x4.add (f32x4.mul (local.get $h0) (v128.load (i32.add (local.get $w) (local.get $k))))
-                       (f32x4.mul (local.get $h1) (v128.load (i32.add (local.get $w1) (local.get $k)))))
-            (f32x4.add (f32x4.mul (local.get $h2) (v128.load (i32.add (local.get $w2) (local.get $k))))
-                       (f32x4.mul (local.get $h3) (v128.load (i32.add (local.get $w3) (local.get $k))))))))
-        (local.set $k (i32.add (local.get $k) (i32.const 16)))
-        (br $inner)))
+      (call $axpy4 (local.get $y)
+        (local.get $w) (i32.add (local.get $w) (local.get $step))
+        (i32.add (local.get $w) (i32.shl (local.get $step) (i32.const 1))) (i32.add (local.get $w) (i32.mul (local.get $step) (i32.const 3)))
+        (f32.load (local.get $x)) (f32.load offset=4 (local.get $x)) (f32.load offset=8 (local.get $x)) (f32.load offset=12 (local.get $x))
+        (local.get $m))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
-      (local.set $w (i32.add (local.get $w3) (local.get $step)))
+      (local.set $w (i32.add (local.get $w) (i32.shl (local.get $step) (i32.const 2))))
       (br $four)))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
