@@ -53,6 +53,7 @@ export class InProcessEngine implements Engine {
       ffn: model.flash
         ? { mode: 'sparse', fullyResident: model.flash.plan.fullyResident, residentNeurons: model.flash.plan.neuronsPerLayer.reduce((n, c) => n + c, 0), neurons: manifest.architecture.layers * manifest.architecture.ffnSize }
         : { mode: 'dense', notice: model.flashNotice },
+      layerKernels: model.decodeAttention !== undefined && model.embedHead !== undefined,
     };
     return new InProcessEngine(info, manifest, model, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? false);
   }

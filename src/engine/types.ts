@@ -66,6 +66,9 @@ export interface ModelInfo {
   /** How the FFN runs: 'sparse' (predictors + neuron cache, flashcode.engine.sparseFfn) or 'dense';
    *  `notice` says why sparse was asked for and is not running. */
   ffn: { mode: 'dense' | 'sparse'; notice?: string; fullyResident?: boolean; residentNeurons?: number; neurons?: number };
+  /** Whether the embedding, head and decode attention run in the WebAssembly SIMD kernels (model.ts's
+   *  layer kernels); false where they cannot, and every layer runs on the ONNX Runtime graphs. */
+  layerKernels: boolean;
 }
 
 export interface Engine {

@@ -125,7 +125,7 @@ export class DecodeAttention {
       for (let h = 0; h < H; h++) {
         const g = Math.floor(h / group);
         k.rowDots(this.kv.ptr + 4 * kv.offset(layer, 0, g, 0), qkv.ptr + 4 * h * hd, S, hd, scores.ptr);
-        softmax(scores.view, S);
+        k.softmax(scores.ptr, S);
         k.vecmat(scores.ptr, this.kv.ptr + 4 * kv.offset(layer, 1, g, 0), S, hd, context.ptr + 4 * h * hd);
       }
       k.rowDots(w.outPtr, context.ptr, d, H * hd, out.ptr);
@@ -154,14 +154,4 @@ function rope(v: Float32Array, at: number, heads: number, hd: number, invFreq: F
 /** dst[at + o·rows + i] = src[i·cols + o]: src [rows][cols] → [cols][rows]. */
 function transposeInto(src: Float32Array, rows: number, cols: number, dst: Float32Array, at: number): void {
   for (let i = 0; i < rows; i++) for (let o = 0; o < cols; o++) dst[at + o * rows + i] = src[i * cols + o];
-}
-
-/** In place over the first n floats. */
-function softmax(s: Float32Array, n: number): void {
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) if (s[i] > max) max = s[i];
-  let sum = 0;
-  for (let i = 0; i < n; i++) { const e = Math.exp(s[i] - max); s[i] = e; sum += e; }
-  const inv = 1 / sum;
-  for (let i = 0; i < n; i++) s[i] *= inv;
 }

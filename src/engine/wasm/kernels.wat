@@ -1,6 +1,7 @@
 ;; The engine's hot loops in WebAssembly SIMD (f32x4): the flash path's FFN rows and predictors, and
-;; decode attention (projections, scores, weighted values). They read weights, neuron caches and
-;; the KV cache in place in the memory the engine gives (all addresses are byte offsets into it).
+;; the layer kernels (attention projections, scores and weighted values; the output head). They
+;; read weights, neuron caches and the KV cache in place in the memory the engine gives (all
+;; addresses are byte offsets into it).
 ;; Sizes d, r and n must be multiples of 4; the engine uses the JavaScript kernels otherwise.
 ;; `npm run build:kernels` compiles this file into kernelsWasm.ts (a test checks they agree).
 (module
@@ -78,7 +79,7 @@
     (if (i32.ge_u (local.get $held) (i32.const 3)) (then (call $axpy (local.get $y) (local.get $w2) (local.get $s2) (local.get $d))))
     (local.get $nonZero))
 
-;; y[i] += h0·w0[i] + h1·w1[i] + h2·w2[i] + h3·w3[i] over n floats: four rows per load and
+  ;; y[i] += h0·w0[i] + h1·w1[i] + h2·w2[i] + h3·w3[i] over n floats: four rows per load and
   ;; store of y.
   (func $axpy4 (param $y i32) (param $w0 i32) (param $w1 i32) (param $w2 i32) (param $w3 i32)
     (param $s0 f32) (param $s1 f32) (param $s2 f32) (param $s3 f32) (param $n i32)
@@ -196,6 +197,77 @@
       (f32.store (local.get $out) (call $dot (local.get $rows) (local.get $x) (local.get $d)))
       (local.set $rows (i32.add (local.get $rows) (local.get $step)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $next))))
+
+;; e^x of four floats (x ≤ 88.37; below -88.37 it gives 0 or a denormal): Cephes' expf, 2^n·e^r
+  ;; with n = round(x·log2 e), r = x − n·ln 2 in two parts, e^r a degree-7 polynomial (≈ 1 ulp).
+  (func $exp4 (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $p v128)
+    (local.set $x (f32x4.max (local.get $x) (f32x4.splat (f32.const -88.3762626647949))))
+    (local.set $n (f32x4.floor (f32x4.add (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.44269504088896341))) (f32x4.splat (f32.const 0.5)))))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $x)
+      (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0.693359375))))
+      (f32x4.mul (local.get $n) (f32x4.splat (f32.const -2.12194440e-4)))))
+    (local.set $p (f32x4.splat (f32.const 1.9875691500e-4)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.3981999507e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 8.3334519073e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 4.1665795894e-2))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.6666665459e-1))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 5.0000001201e-1))))
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) (f32x4.splat (f32.const 1))))
+    ;; 2^n: n + 127 in the exponent bits (n ≥ -127 after the clamp; -127 gives 0).
+    (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127))) (i32.const 23))))
+
+  ;; s[0…n) = softmax(s[0…n)) in place: e^(s − max) / Σ.
+  (func (export "softmax") (param $s i32) (param $n i32)
+    (local $end i32) (local $end4 i32) (local $at i32) (local $max v128) (local $sum v128) (local $e v128) (local $m f32) (local $total f32)
+    (local.set $end (i32.add (local.get $s) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $s) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $max (f32x4.splat (f32.const -inf)))
+    (local.set $at (local.get $s))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $at) (local.get $end4)))
+      (local.set $max (f32x4.max (local.get $max) (v128.load (local.get $at))))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br $next)))
+    (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $max)) (f32x4.extract_lane 1 (local.get $max)))
+                           (f32.max (f32x4.extract_lane 2 (local.get $max)) (f32x4.extract_lane 3 (local.get $max)))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+      (local.set $m (f32.max (local.get $m) (f32.load (local.get $at))))
+      (local.set $at (i32.add (local.get $at) (i32.const 4)))
+      (br $next)))
+    (local.set $max (f32x4.splat (local.get $m)))
+    (local.set $sum (f32x4.splat (f32.const 0)))
+    (local.set $at (local.get $s))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $at) (local.get $end4)))
+      (local.set $e (call $exp4 (f32x4.sub (v128.load (local.get $at)) (local.get $max))))
+      (v128.store (local.get $at) (local.get $e))
+      (local.set $sum (f32x4.add (local.get $sum) (local.get $e)))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br $next)))
+    (local.set $total (f32.add (f32.add (f32x4.extract_lane 0 (local.get $sum)) (f32x4.extract_lane 1 (local.get $sum)))
+                               (f32.add (f32x4.extract_lane 2 (local.get $sum)) (f32x4.extract_lane 3 (local.get $sum)))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+      (local.set $e (call $exp4 (f32x4.sub (v128.load32_splat (local.get $at)) (local.get $max))))
+      (f32.store (local.get $at) (f32x4.extract_lane 0 (local.get $e)))
+      (local.set $total (f32.add (local.get $total) (f32x4.extract_lane 0 (local.get $e))))
+      (local.set $at (i32.add (local.get $at) (i32.const 4)))
+      (br $next)))
+    (local.set $sum (f32x4.splat (f32.div (f32.const 1) (local.get $total))))
+    (local.set $at (local.get $s))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $at) (local.get $end4)))
+      (v128.store (local.get $at) (f32x4.mul (v128.load (local.get $at)) (local.get $sum)))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br $next)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+      (f32.store (local.get $at) (f32.mul (f32.load (local.get $at)) (f32x4.extract_lane 0 (local.get $sum))))
+      (local.set $at (i32.add (local.get $at) (i32.const 4)))
       (br $next))))
 
   ;; The predictor's scores: low = x·A (A: [d][r]), then scores = bias + low·B (B: [r][n]).

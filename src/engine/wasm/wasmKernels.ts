@@ -10,6 +10,8 @@ interface Exports {
   rowDots(rows: number, x: number, n: number, d: number, out: number): void;
   /** y = x · w; x [n], w [n][m]. */
   vecmat(x: number, w: number, n: number, m: number, y: number): void;
+  /** s[0…n) = softmax(s[0…n)), in place. */
+  softmax(s: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -66,6 +66,27 @@ describe('WebAssembly SIMD kernels', () => {
     }
   });
 
+  it('softmax equals Math.exp\'s within float rounding, over lengths around the 4-float steps and a wide range', () => {
+    const rnd = random(11);
+    const arena = new KernelArena(4 * 600 + 64);
+    const s = arena.floats(600);
+    for (const n of [1, 3, 4, 5, 64, 461]) {
+      const values = Float32Array.from({ length: n }, (_, i) => (i % 7 === 3 ? -200 : 30 * rnd())); // some far below the max: e^x ≈ 0
+      s.view.set(values);
+      arena.kernels.softmax(s.ptr, n);
+      const max = Math.max(...values);
+      const e = [...values].map((v) => Math.exp(v - max));
+      const sum = e.reduce((a, b) => a + b, 0);
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        const expected = e[i] / sum;
+        total += s.view[i];
+        assert.ok(Math.abs(s.view[i] - expected) <= 1e-6 * Math.max(1, expected * 10), `n ${n}, [${i}]: ${s.view[i]} vs ${expected}`);
+      }
+      assert.ok(Math.abs(total - 1) < 1e-5, `n ${n}: sums to ${total}`);
+    }
+  });
+
   // Row counts around the four-row blocks (none, some, and a remainder), sizes with and without a
   // last 4-float step after the 8-float ones.
   for (const [n, d] of [[3, 8], [4, 12], [7, 12], [9, 64]] as const) {

@@ -4,7 +4,7 @@ import type { ModelInfo } from '../../../src/engine';
 import type { EngineState } from '../../../src/host/engineState';
 import { decodeTokensPerSecond, describeStatus, lastCompletion, type LastCompletion } from '../../../src/host/statusText';
 
-const info: ModelInfo = { id: 'tiny-fim', displayName: 'Tiny FIM', contextTokens: 512, vocabSize: 512, layers: 2, weightBytes: 1, ffn: { mode: 'dense' } };
+const info: ModelInfo = { id: 'tiny-fim', displayName: 'Tiny FIM', contextTokens: 512, vocabSize: 512, layers: 2, weightBytes: 1, ffn: { mode: 'dense' }, layerKernels: false };
 const modelDir = '/models/tiny';
 const ready: EngineState = { kind: 'ready', modelDir, info, threads: 1 };
 const withFfn = (ffn: ModelInfo['ffn']): EngineState => ({ ...ready, info: { ...info, ffn } });
@@ -24,6 +24,7 @@ describe('describeStatus', () => {
     { name: 'sparse asked for, dense running', state: withFfn({ mode: 'dense', notice: 'this model has no predictors.bin, so the FFN runs densely (correct, slower).' }), text: '$(sparkle) Flashcode: ready', tooltip: /\nFFN: dense — flashcode\.engine\.sparseFfn is on, but this model has no predictors\.bin, so the FFN runs densely \(correct, slower\)\.\n/, isError: false },
     { name: 'FFN line while paused', state: withFfn({ mode: 'sparse', fullyResident: true }), gate: { kind: 'paused', reason: 'battery' }, text: '$(sparkle) Flashcode: paused (battery)', tooltip: /\nFFN: sparse \(all neurons in memory\)\n/, isError: false },
     { name: 'threads in the backend line', state: { ...ready, threads: 4 }, text: '$(sparkle) Flashcode: ready', tooltip: /WebAssembly, 4 threads,/, isError: false },
+    { name: 'layer kernels in the backend line', state: { ...ready, info: { ...info, layerKernels: true } }, text: '$(sparkle) Flashcode: ready', tooltip: /\nBackend: WebAssembly SIMD kernels and ONNX Runtime Web, 1 thread, in a worker thread\n/, isError: false },
     { name: 'off', state: ready, gate: { kind: 'off' }, last: fromEngine, text: '$(sparkle) Flashcode: off', tooltip: /Click to turn them on/, isError: false },
     { name: 'off for the language', state: ready, gate: { kind: 'off-language', languageId: 'markdown' }, last: fromEngine, text: '$(sparkle) Flashcode: off for markdown', tooltip: /off for markdown files \(setting flashcode\.completion\.languages\)[^]*Toggle Completions for This Language/, isError: false },
     { name: 'off for the language while loading', state: { kind: 'loading', modelDir }, gate: { kind: 'off-language', languageId: 'plaintext' }, text: '$(sparkle) Flashcode: off for plaintext', tooltip: /plaintext/, isError: false },
