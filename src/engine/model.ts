@@ -1,10 +1,10 @@
 // One forward pass, in the order the data flows: embed → per layer (attention → FFN step →
 // residual) → head. Prefill and decode are the same call with T tokens or 1. Around the FFN, the
-// layers run in the WebAssembly kernels where they can (layer kernels): the embedding and head
-// always (embedHead.ts), attention for calls of up to 32 tokens (decodeAttention.ts); a longer prefill's
-// attention, and everything where the kernels cannot run, runs the ONNX Runtime graphs.
+// layers run in the WebAssembly kernels where they can (layer kernels: embedHead.ts,
+// decodeAttention.ts), reading the weights out of the graphs' files, whose ONNX Runtime sessions
+// are then never created; where the kernels cannot run, every layer runs on the graphs.
 import fs from 'node:fs/promises';
-import { DECODE_ATTENTION_MAX_TOKENS, DecodeAttention } from './attention/decodeAttention';
+import { DecodeAttention } from './attention/decodeAttention';
 import { loadGraph, type Graph } from './backend/ort';
 import { EmbedHead } from './embedding/embedHead';
 import { DenseFfn, type FfnStep } from './ffn/ffnStep';
@@ -21,8 +21,8 @@ import { readFfnHeader, readFfnLayer, type FfnHeader } from './weights/ffnFile';
 export type LayerKernels = 'wasm' | 'ort';
 
 interface Layers {
-  /** The graphs loaded: embed and head only where the kernels do not replace them. */
-  graphs: { embed?: Graph; attention: Graph[]; head?: Graph; all: Graph[] };
+  /** The graphs loaded: none that the kernels replace. */
+  graphs: { embed?: Graph; attention?: Graph[]; head?: Graph; all: Graph[] };
   embedHead?: EmbedHead;
   decodeAttention?: DecodeAttention;
 }
@@ -30,9 +30,6 @@ interface Layers {
 export class Model {
   /** Milliseconds spent in each stage of the forward pass since load (the bench's profile of a token). */
   readonly stageMs = { embed: 0, attention: 0, ffn: 0, head: 0 };
-  /** Calls of up to this many tokens compute attention in the kernel (when it loaded); benchmarks
-   *  move it to compare the two on the same call. */
-  kernelAttentionMaxTokens = DECODE_ATTENTION_MAX_TOKENS;
 
   private constructor(
     readonly arch: Architecture,
@@ -46,7 +43,7 @@ export class Model {
     private readonly closeFiles: () => Promise<void>,
   ) {}
 
-  /** Attention for calls of a few tokens in the kernels; undefined: the graphs run every call. */
+  /** Attention in the kernels; undefined: the attention graphs run. */
   get decodeAttention(): DecodeAttention | undefined {
     return this.layers.decodeAttention;
   }
@@ -61,7 +58,7 @@ export class Model {
   static kernelFootprint(manifest: Manifest): KernelFootprint {
     return {
       bytes: DecodeAttention.weightBytes(manifest.architecture, manifest.contextTokens) + EmbedHead.residentBytes(manifest.architecture),
-      graphsNotLoaded: [manifest.graphs.embed, manifest.graphs.head],
+      graphsNotLoaded: [manifest.graphs.embed, ...manifest.graphs.attention, manifest.graphs.head],
     };
   }
 
@@ -75,7 +72,10 @@ export class Model {
     layers.graphs.all.push(ffnGraph);
     const footprint: KernelFootprint = {
       bytes: (layers.decodeAttention?.weightBytes ?? 0) + (layers.embedHead?.residentBytes ?? 0),
-      graphsNotLoaded: layers.embedHead ? [manifest.graphs.embed, manifest.graphs.head] : [],
+      graphsNotLoaded: [
+        ...(layers.embedHead ? [manifest.graphs.embed, manifest.graphs.head] : []),
+        ...(layers.decodeAttention ? manifest.graphs.attention : []),
+      ],
     };
     const model = (ffn: FfnStep, sparse: FlashFfn | undefined, notice: string | undefined, closeFiles: () => Promise<void>) =>
       new Model(arch, manifest.contextTokens, layers, ffn, sparse, notice, closeFiles);
@@ -129,7 +129,6 @@ export class Model {
     const T = ids.length;
     const d = this.arch.dModel;
     kv.checkRoom(T);
-    const decode = T <= this.kernelAttentionMaxTokens ? this.layers.decodeAttention : undefined;
     const positions = BigInt64Array.from({ length: T }, (_, i) => BigInt(kv.length + i)); // continue after the cached positions
     const ms = this.stageMs;
     let start = performance.now();
@@ -141,7 +140,8 @@ export class Model {
 
     for (let l = 0; l < this.arch.layers; l++) {
       start = performance.now();
-      const out = decode ? decode.step(l, hidden, T, kv) : await this.attentionGraph(l, hidden, positions, kv);
+      const { decodeAttention } = this.layers;
+      const out = decodeAttention ? decodeAttention.step(l, hidden, T, kv) : await this.attentionGraph(l, hidden, positions, kv);
       const ffnStart = performance.now();
       ms.attention += ffnStart - start;
       const y = await this.ffn.forward(l, out.ffnInput, T); // [T][d]
@@ -165,8 +165,7 @@ export class Model {
   private async attentionGraph(layer: number, hidden: Float32Array, positions: BigInt64Array, kv: KvCache): Promise<{ hiddenOut: Float32Array; ffnInput: Float32Array }> {
     const T = positions.length;
     const pastDims = [1, this.arch.kvHeads, kv.length, this.arch.headDim];
-    this.layers.decodeAttention?.bind(kv);
-    const out = await this.layers.graphs.attention[layer].run({
+    const out = await this.layers.graphs.attention![layer].run({
       hidden: { type: 'float32', data: hidden, dims: [1, T, this.arch.dModel] },
       position_ids: { type: 'int64', data: positions, dims: [1, T] },
       past_key: { type: 'float32', data: kv.past(layer, 0), dims: pastDims },
@@ -191,8 +190,7 @@ async function loadGraphFile(dir: ModelDir, name: string, threads: number, ortWa
   }
 }
 
-/** The graphs and kernels around the FFN. The attention graphs always load (prefill runs them); the
- *  embed and head graphs only where the kernels cannot run. */
+/** The graphs and kernels around the FFN: a graph loads only where its kernel cannot run. */
 async function loadLayers(dir: ModelDir, threads: number, ortWasmDir: string | undefined, kernels: LayerKernels): Promise<Layers> {
   const { manifest } = dir;
   const arch = manifest.architecture;
@@ -200,11 +198,14 @@ async function loadLayers(dir: ModelDir, threads: number, ortWasmDir: string | u
   const embedHead = kernels === 'wasm' ? await EmbedHead.load(read, manifest.graphs, arch) : undefined;
   const embed = embedHead ? undefined : await loadGraphFile(dir, manifest.graphs.embed, threads, ortWasmDir);
   const attentionBytes = await Promise.all(manifest.graphs.attention.map(read));
-  const attention: Graph[] = [];
-  for (const [l, name] of manifest.graphs.attention.entries()) attention.push(await loadGraphFile(dir, name, threads, ortWasmDir, attentionBytes[l]));
   const decodeAttention = kernels === 'wasm' ? DecodeAttention.load(attentionBytes, manifest.graphs.attention, arch, manifest.contextTokens) : undefined;
+  let attention: Graph[] | undefined;
+  if (!decodeAttention) {
+    attention = [];
+    for (const [l, name] of manifest.graphs.attention.entries()) attention.push(await loadGraphFile(dir, name, threads, ortWasmDir, attentionBytes[l]));
+  }
   const head = embedHead ? undefined : await loadGraphFile(dir, manifest.graphs.head, threads, ortWasmDir);
-  const all = [embed, ...attention, head].filter((g): g is Graph => g !== undefined);
+  const all = [embed, ...(attention ?? []), head].filter((g): g is Graph => g !== undefined);
   return { graphs: { embed, attention, head, all }, embedHead, decodeAttention };
 }
 

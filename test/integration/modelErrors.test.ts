@@ -26,15 +26,17 @@ const cases: [string, Damage, RegExp, RegExp][] = [
     await fsp.writeFile(f, JSON.stringify(m));
   }, /ModelFormatUnsupportedError/, /version 2.*update Flashcode/],
   ['a manifest that is not JSON', (d) => fsp.writeFile(path.join(d, 'manifest.json'), '{"format": '), /ModelManifestInvalidError/, /not valid JSON/],
-  // head.onnx is read by the head kernel (its initializers), an attention graph by ONNX Runtime first.
+  // The layer kernels read head.onnx and the attention graphs (their initializers); ONNX Runtime loads ffn.onnx.
   ['a head graph that is not ONNX (checksum updated to match)', (d) => replaceGraph(d, (m) => m.graphs.head),
     /ModelFileCorruptError/, /head\.onnx is corrupt \(its weights cannot be read/],
   ['an attention graph that is not ONNX (checksum updated to match)', (d) => replaceGraph(d, (m) => m.graphs.attention[1]),
-    /ModelFileCorruptError/, /attn\.1\.onnx is corrupt \(ONNX Runtime cannot load it/],
+    /ModelFileCorruptError/, /attn\.1\.onnx is corrupt \(its weights cannot be read/],
+  ['an FFN graph that is not ONNX (checksum updated to match)', (d) => replaceGraph(d, (m) => m.graphs.ffn),
+    /ModelFileCorruptError/, /ffn\.onnx is corrupt \(ONNX Runtime cannot load it/],
 ];
 
 /** Writes junk over the graph `pick` names, with the manifest's size and checksum updated to match. */
-async function replaceGraph(dir: string, pick: (manifest: { graphs: { head: string; attention: string[] } }) => string): Promise<void> {
+async function replaceGraph(dir: string, pick: (manifest: { graphs: { head: string; attention: string[]; ffn: string } }) => string): Promise<void> {
   const f = path.join(dir, 'manifest.json');
   const m = JSON.parse(await fsp.readFile(f, 'utf8'));
   const junk = Buffer.from('not an onnx model');

@@ -96,9 +96,8 @@ describe('speculative decoding on the fixture model', () => {
     assert.equal(actual.generatedTokens, expected.generatedTokens, what);
   }
 
-  /** Within float tolerance: a pass of several tokens may run other kernels than one token does
-   *  (the FFN's rows batched; the attention graph past Model.kernelAttentionMaxTokens), which sum
-   *  in different orders. */
+  /** Within float tolerance: a pass of several tokens runs the FFN's rows batched, which sums in
+   *  another order than one token at a time. */
   function assertSameCache(actual: KvCache, expected: KvCache): void {
     assert.deepEqual(actual.ids, expected.ids);
     assert.equal(actual.length, expected.length);

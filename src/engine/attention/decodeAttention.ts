@@ -1,20 +1,17 @@
-// The attention half of a decoder layer for a few tokens at a time (decode, speculative
-// verification, short prefills), in the WebAssembly SIMD kernels, computing what attn.<l>.onnx computes
+// The attention half of a decoder layer, token by token (decode, speculative verification and
+// prefill alike), in the WebAssembly SIMD kernels, computing what attn.<l>.onnx computes
 // (models/pipeline/graphs.py): RMSNorm → Q, K, V → RoPE (rotate-half) → grouped-query attention
 // over the KV cache → output projection + residual → the FFN's input norm. The weights are read
 // from the graphs' own initializers, and the KV cache it works on lives in the kernels' memory, so
 // a token copies nothing: the ONNX Runtime graph copies every past key and value in and out on
-// every run, which made attention 58 % of a sparse token. Longer prefills stay on the graphs.
+// every run, which made attention 58 % of a sparse token. It is faster than the graph for prompts
+// of every length too (`npm run -s bench:prefill`), so the graphs are loaded only where the
+// kernels cannot run.
 import type { Architecture } from '../manifest';
 import type { KvCache } from '../kvCache';
 import { rmsNorm } from '../norm';
 import { readInitializers } from '../weights/onnxInitializers';
 import { KernelArena, wasmKernelsAvailable } from '../wasm/wasmKernels';
-
-/** Calls of up to this many tokens run here by default (Model.kernelAttentionMaxTokens); longer
- *  ones (prefill) run the graphs, whose cost per token falls with T while this one's stays.
- *  `npm run -s bench:prefill` measures where they cross. */
-export const DECODE_ATTENTION_MAX_TOKENS = 32;
 
 interface LayerWeights {
   attnNorm: Float32Array;
@@ -43,8 +40,7 @@ export class DecodeAttention {
     private readonly scratch: { x: Floats; qkv: Floats; scores: Floats; context: Floats; out: Floats },
   ) {}
 
-  /** Bytes it keeps resident besides the KV cache: the attention weights once more (the graphs
-   *  keep theirs for prefill) and its scratch rows. */
+  /** Bytes it keeps resident besides the KV cache: the attention weights and its scratch rows. */
   get weightBytes(): number {
     return DecodeAttention.weightBytes(this.arch, this.capacity);
   }
