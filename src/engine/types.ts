@@ -98,8 +98,8 @@ export interface EngineOptions {
    *  The tokens are those of plain greedy decoding. Default: off. It paid while every pass ran the
    *  ONNX Runtime graphs (a pass of 9 tokens cost little more than one: 1.6× multi-line, 1.2×
    *  single-line on code-v1); with the layer kernels, whose cost grows with each token, and the
-   *  sparse FFN it loses: 0.93× multi-line, 0.94× single-line on the held-out tasks
-   *  (`npm run -s bench:speculative -- --json --runs 3`). */
+   *  sparse FFN it loses: 0.92–0.95× multi-line and single-line on the held-out tasks, two runs of
+   *  `npm run -s bench:speculative -- --json --runs 3`. */
   speculativeLookup?: boolean;
   /** The flash FFN path and its memory budget (engine/ffn/loadFlash.ts). Default: dense. */
   flash?: FlashOptions;
