@@ -15,7 +15,7 @@ import { promptBudget, type PromptBudget } from './budget';
 import { clipAroundCursor, DEFAULT_CLIP_LIMITS, type ClipLimits } from './clip';
 import { requestTiming, startDelayMs } from './debounce';
 import { EngineJob, type JobInput, type JobKind, type JobRuntime } from './engineJob';
-import { acceptedContext, PrefetchScheduler } from './prefetch';
+import { acceptedContext, PREFETCH_AFTER_IDLE_MS, PrefetchScheduler } from './prefetch';
 import { skipReason } from './prefilter';
 import { TokenRatios } from './tokenRatio';
 import { continuation, cursorKey, DEFAULT_CACHE_ENTRIES, sameCursor, TypedAheadCache, type CursorKey, type Suggestion } from './typedAheadCache';
@@ -177,6 +177,7 @@ export class CompletionPipeline {
         this.stats.prefetches++;
         this.startJob(this.jobInput(window, settings, text), settings, 'prefetch');
       },
+      PREFETCH_AFTER_IDLE_MS,
     );
   }
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { CompletionMode } from '../../../src/completion/lineMode';
 import { CompletionPipeline } from '../../../src/completion/pipeline';
+import { PREFETCH_AFTER_IDLE_MS } from '../../../src/completion/prefetch';
 import type { CompletionRequest, CompletionSettings, ExtraContextSource } from '../../../src/completion/types';
 import type { GenerateRequest } from '../../../src/engine';
 import type { BlockFinder } from '../../../src/postprocess';
@@ -236,6 +237,21 @@ describe('completion pipeline: prefetch', () => {
     assert.equal(engine.calls.length, 2);
     assert.equal(pipeline.stats.prefetchHits, 1);
     pipeline.cancel();
+  });
+
+  it('waits for the user to leave the suggestion alone: a keystroke sooner cancels it before it starts', async () => {
+    const engine = new FakeEngine(answer);
+    const pipeline = new CompletionPipeline(engine);
+    const started = performance.now();
+    await pipeline.complete(at(RETURN), withPrefetch);
+    await sleep(PREFETCH_AFTER_IDLE_MS / 3);
+    assert.equal(engine.calls.length, 1, 'no prefetch while the user may still be typing');
+    await pipeline.complete(at(typedAtReturn('x')), withPrefetch); // not the suggestion: an engine call, then its own prefetch later
+    assert.equal(engine.calls.length, 2);
+    await pipeline.idle();
+    assert.equal(engine.calls.length, 3, 'only the last suggestion\'s prefetch ran');
+    assert.equal(pipeline.stats.prefetches, 1);
+    assert.ok(performance.now() - started >= PREFETCH_AFTER_IDLE_MS, 'and not before the pause');
   });
 
   it('does not run unless asked for, nor after an empty suggestion', async () => {
