@@ -129,7 +129,6 @@ export class Model {
     const T = ids.length;
     const d = this.arch.dModel;
     kv.checkRoom(T);
-    const positions = BigInt64Array.from({ length: T }, (_, i) => BigInt(kv.length + i)); // continue after the cached positions
     const ms = this.stageMs;
     let start = performance.now();
     const { graphs, embedHead } = this.layers;
@@ -141,7 +140,7 @@ export class Model {
     for (let l = 0; l < this.arch.layers; l++) {
       start = performance.now();
       const { decodeAttention } = this.layers;
-      const out = decodeAttention ? decodeAttention.step(l, hidden, T, kv) : await this.attentionGraph(l, hidden, positions, kv);
+      const out = decodeAttention ? decodeAttention.step(l, hidden, T, kv) : await this.attentionGraph(l, hidden, T, kv);
       const ffnStart = performance.now();
       ms.attention += ffnStart - start;
       const y = await this.ffn.forward(l, out.ffnInput, T); // [T][d]
@@ -162,8 +161,8 @@ export class Model {
   }
 
   /** Layer `layer`'s attention graph over `hidden` [1][T][d]; stores the new keys and values in `kv`. */
-  private async attentionGraph(layer: number, hidden: Float32Array, positions: BigInt64Array, kv: KvCache): Promise<{ hiddenOut: Float32Array; ffnInput: Float32Array }> {
-    const T = positions.length;
+  private async attentionGraph(layer: number, hidden: Float32Array, T: number, kv: KvCache): Promise<{ hiddenOut: Float32Array; ffnInput: Float32Array }> {
+    const positions = BigInt64Array.from({ length: T }, (_, i) => BigInt(kv.length + i)); // continue after the cached positions
     const pastDims = [1, this.arch.kvHeads, kv.length, this.arch.headDim];
     const out = await this.layers.graphs.attention![layer].run({
       hidden: { type: 'float32', data: hidden, dims: [1, T, this.arch.dModel] },
