@@ -6,7 +6,7 @@
 // shown is what comes next (./typingSession.ts). The whole session runs N times, files in turn
 // (A B C D A B C D …), each run on a fresh pipeline and ring over the same worker and tree-sitter;
 // medians over runs.
-// `npm run bench:latency -- --json [--model DIR] [--runs 3] [--threads 1] [--lines 3]`
+// `npm run bench:latency -- --json [--model DIR] [--runs 3] [--threads 1] [--lines 3] [--debounce-ms N] [--prefetch on|off]`
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' }, threads: { type: 'string', default: String(SETTINGS.threads.default) },
     lines: { type: 'string', default: '3' }, json: { type: 'boolean', default: false },
     'debounce-ms': { type: 'string', default: String(SETTINGS.debounceMs.default) },
+    prefetch: { type: 'string', default: SETTINGS.prefetch.default ? 'on' : 'off' },
   },
 });
 const runs = Number(values.runs);
@@ -47,7 +48,7 @@ const LARGE_FILE = '/usr/lib/python3.11/difflib.py';
  *  pipeline is built below as EngineHost builds it: keep the two alike. */
 const settings: CompletionSettings = {
   maxNewTokens: SETTINGS.maxTokens.default, timeBudgetMs: SETTINGS.timeBudgetMs.default,
-  debounceMs: Number(values['debounce-ms']), prefetch: SETTINGS.prefetch.default, // --debounce-ms to try others
+  debounceMs: Number(values['debounce-ms']), prefetch: values.prefetch === 'on', // --debounce-ms, --prefetch to try others
   mode: SETTINGS.completionMode.default, extraContext: SETTINGS.extraContext.default,
 };
 
@@ -224,6 +225,7 @@ async function main() {
     engineCall: {
       ...latency(results.map((r) => ({ ms: r.calls.results.map((c) => c.totalMs) }))),
       prefilledTokensP50: round(median(results.map((r) => percentile(r.calls.results.map((c) => c.prefilledPromptTokens), 0.5))), 0),
+      prefilledTokensP95: round(median(results.map((r) => percentile(r.calls.results.map((c) => c.prefilledPromptTokens), 0.95))), 0),
       promptTokensP50: round(median(results.map((r) => percentile(r.calls.results.map((c) => c.promptTokens), 0.5))), 0),
     },
     cacheHitRate: med((r) => r.cacheHitRate),

@@ -15,12 +15,12 @@ export function acceptedContext(context: ClippedContext, text: string, limits: C
 }
 
 /** How long the user must leave a suggestion alone before its prefetch starts. Typing goes on at
- *  60–120 ms a key, so while the user types, no prefetch runs: started at once, one ran after every
+ *  60–120 ms a key, so while the user types, no prefetch runs. Started at once, one ran after every
  *  suggestion shown, and each moved the engine's cached prompt away from the one the next keystroke
  *  needed (its prompt holds the suggestion, so its window can start elsewhere), which cost that
- *  keystroke a re-prefill. In `npm run bench:latency` (3 runs) it served 7–9 Tab accepts a run
- *  from ~140 prefetches and left 6 % of keystroke requests unanswered before the next key, against
- *  0.7 % and 12 against 28 ms of CPU a keystroke without any prefetch. */
+ *  keystroke a re-prefill: in `npm run bench:latency -- --json` it ran ~140 times a run for 7–9 Tab
+ *  accepts, 6 % of keystroke requests went unanswered before the next key and a keystroke cost
+ *  28 ms of CPU; with this wait, 1–2 % and 9–15 ms, as with `--prefetch off`. */
 export const PREFETCH_AFTER_IDLE_MS = 150;
 
 /** One pending prefetch at a time: the latest scheduled replaces any earlier one not yet started. */
