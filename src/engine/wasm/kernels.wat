@@ -278,4 +278,209 @@
     (call $vecmatAdd (local.get $x) (local.get $a) (local.get $d) (local.get $r) (local.get $low))
     (call $copy (local.get $scores) (local.get $bias) (local.get $n))
     (call $vecmatAdd (local.get $low) (local.get $b) (local.get $r) (local.get $n) (local.get $scores)))
+
+  ;; ── 8-bit kernels (format v2, models/FORMAT.md §Q: q8_32 matrices, quants [rows][d] int8 then
+  ;; scales [rows][d/32] f32). Activations are quantized the same way per block of 32 (kept as i16,
+  ;; so the products are i32x4.dot_i16x8_s), and each block's integer sum is scaled once: the
+  ;; arithmetic llama.cpp's q8_0 × q8_0 does, in 128-bit SIMD. d must be a multiple of 32.
+
+  ;; qx[0…n) (i16) and sx[0…n/32) (f32) from x[0…n) f32: per block of 32, scale = max|x| / 127,
+  ;; q = round-half-even(x · 127 / max|x|) (a block of zeros: scale 0, q 0).
+  (func (export "quantizeQ8") (param $x i32) (param $n i32) (param $qx i32) (param $sx i32)
+    (local $end i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $v4 v128) (local $v5 v128) (local $v6 v128) (local $v7 v128) (local $m v128) (local $amax f32) (local $inv v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v0 (v128.load (local.get $x)))
+      (local.set $v1 (v128.load offset=16 (local.get $x)))
+      (local.set $v2 (v128.load offset=32 (local.get $x)))
+      (local.set $v3 (v128.load offset=48 (local.get $x)))
+      (local.set $v4 (v128.load offset=64 (local.get $x)))
+      (local.set $v5 (v128.load offset=80 (local.get $x)))
+      (local.set $v6 (v128.load offset=96 (local.get $x)))
+      (local.set $v7 (v128.load offset=112 (local.get $x)))
+      (local.set $m (f32x4.max
+        (f32x4.max (f32x4.max (f32x4.abs (local.get $v0)) (f32x4.abs (local.get $v1))) (f32x4.max (f32x4.abs (local.get $v2)) (f32x4.abs (local.get $v3))))
+        (f32x4.max (f32x4.max (f32x4.abs (local.get $v4)) (f32x4.abs (local.get $v5))) (f32x4.max (f32x4.abs (local.get $v6)) (f32x4.abs (local.get $v7))))))
+      (local.set $amax (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+                                (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
+      (f32.store (local.get $sx) (f32.div (local.get $amax) (f32.const 127)))
+      (local.set $inv (f32x4.splat (if (result f32) (f32.gt (local.get $amax) (f32.const 0))
+        (then (f32.div (f32.const 127) (local.get $amax))) (else (f32.const 0)))))
+      (v128.store (local.get $qx) (i16x8.narrow_i32x4_s
+        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v0) (local.get $inv))))
+        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v1) (local.get $inv))))))
+      (v128.store offset=16 (local.get $qx) (i16x8.narrow_i32x4_s
+        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v2) (local.get $inv))))
+        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v3) (local.get $inv))))))
+      (v128.store offset=32 (local.get $qx) (i16x8.narrow_i32x4_s
+        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v4) (local.get $inv))))
+        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v5) (local.get $inv))))))
+      (v128.store offset=48 (local.get $qx) (i16x8.narrow_i32x4_s
+        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v6) (local.get $inv))))
+        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v7) (local.get $inv))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 128)))
+      (local.set $qx (i32.add (local.get $qx) (i32.const 64)))
+      (local.set $sx (i32.add (local.get $sx) (i32.const 4)))
+      (br $next))))
+
+  ;; The integer sum of one block: 32 int8 weights at $w against 32 i16 activations at $qx.
+  (func $blockQ8 (param $w i32) (param $qx i32) (result v128)
+    (i32x4.add
+      (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s (local.get $w)) (v128.load (local.get $qx)))
+                 (i32x4.dot_i16x8_s (v128.load8x8_s offset=8 (local.get $w)) (v128.load offset=16 (local.get $qx))))
+      (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $w)) (v128.load offset=32 (local.get $qx)))
+                 (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $w)) (v128.load offset=48 (local.get $qx))))))
+
+  ;; One q8 row (quants at $w, scales at $ws) · one quantized activation row, over nb blocks.
+  (func $dotQ8 (param $w i32) (param $ws i32) (param $qx i32) (param $sx i32) (param $nb i32) (result f32)
+    (local $acc v128) (local $end i32)
+    (local.set $end (i32.add (local.get $ws) (i32.shl (local.get $nb) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $ws) (local.get $end)))
+      (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
+        (f32x4.convert_i32x4_s (call $blockQ8 (local.get $w) (local.get $qx)))
+        (f32x4.splat (f32.mul (f32.load (local.get $ws)) (f32.load (local.get $sx)))))))
+      (local.set $w (i32.add (local.get $w) (i32.const 32)))
+      (local.set $qx (i32.add (local.get $qx) (i32.const 64)))
+      (local.set $ws (i32.add (local.get $ws) (i32.const 4)))
+      (local.set $sx (i32.add (local.get $sx) (i32.const 4)))
+      (br $next)))
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+      (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+
+  ;; out[t][r] = W[r] · x[t] for rows r < n and tokens t < T: W q8 [n][d] (quants $w, scales $ws),
+  ;; x quantized [T][d] (qx i16, sx f32 [T][d/32]), out [T][n] f32. Four rows at a time share the
+  ;; activation loads and stay in the cache across the T tokens; the last n mod 4 rows one by one.
+  (func (export "matmulQ8") (param $w i32) (param $ws i32) (param $n i32) (param $d i32)
+    (param $qx i32) (param $sx i32) (param $T i32) (param $out i32)
+    (local $r i32) (local $t i32) (local $nb i32) (local $b i32) (local $rowBytes i32) (local $sRow i32)
+    (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $q i32) (local $qs i32) (local $o i32) (local $xs f32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s01 v128) (local $s23 v128)
+    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
+    (local.set $sRow (i32.shl (local.get $nb) (i32.const 2)))
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 1)))
+    (block $done4 (loop $four
+      (br_if $done4 (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $n)))
+      (local.set $t (i32.const 0))
+      (block $tokens (loop $token
+        (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
+        (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $d))))
+        (local.set $w1 (i32.add (local.get $w0) (local.get $d)))
+        (local.set $w2 (i32.add (local.get $w1) (local.get $d)))
+        (local.set $w3 (i32.add (local.get $w2) (local.get $d)))
+        (local.set $s0 (i32.add (local.get $ws) (i32.mul (local.get $r) (local.get $sRow))))
+        (local.set $s1 (i32.add (local.get $s0) (local.get $sRow)))
+        (local.set $s2 (i32.add (local.get $s1) (local.get $sRow)))
+        (local.set $s3 (i32.add (local.get $s2) (local.get $sRow)))
+        (local.set $q (i32.add (local.get $qx) (i32.mul (local.get $t) (local.get $rowBytes))))
+        (local.set $qs (i32.add (local.get $sx) (i32.mul (local.get $t) (local.get $sRow))))
+        (local.set $a0 (f32x4.splat (f32.const 0)))
+        (local.set $a1 (f32x4.splat (f32.const 0)))
+        (local.set $a2 (f32x4.splat (f32.const 0)))
+        (local.set $a3 (f32x4.splat (f32.const 0)))
+        (local.set $b (i32.const 0))
+        (block $blocks (loop $block
+          (br_if $blocks (i32.ge_u (local.get $b) (local.get $nb)))
+          (local.set $xs (f32.load (local.get $qs)))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (f32x4.convert_i32x4_s (call $blockQ8 (local.get $w0) (local.get $q)))
+            (f32x4.splat (f32.mul (f32.load (local.get $s0)) (local.get $xs))))))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (f32x4.convert_i32x4_s (call $blockQ8 (local.get $w1) (local.get $q)))
+            (f32x4.splat (f32.mul (f32.load (local.get $s1)) (local.get $xs))))))
+          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (f32x4.convert_i32x4_s (call $blockQ8 (local.get $w2) (local.get $q)))
+            (f32x4.splat (f32.mul (f32.load (local.get $s2)) (local.get $xs))))))
+          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (f32x4.convert_i32x4_s (call $blockQ8 (local.get $w3) (local.get $q)))
+            (f32x4.splat (f32.mul (f32.load (local.get $s3)) (local.get $xs))))))
+          (local.set $w0 (i32.add (local.get $w0) (i32.const 32)))
+          (local.set $w1 (i32.add (local.get $w1) (i32.const 32)))
+          (local.set $w2 (i32.add (local.get $w2) (i32.const 32)))
+          (local.set $w3 (i32.add (local.get $w3) (i32.const 32)))
+          (local.set $s0 (i32.add (local.get $s0) (i32.const 4)))
+          (local.set $s1 (i32.add (local.get $s1) (i32.const 4)))
+          (local.set $s2 (i32.add (local.get $s2) (i32.const 4)))
+          (local.set $s3 (i32.add (local.get $s3) (i32.const 4)))
+          (local.set $q (i32.add (local.get $q) (i32.const 64)))
+          (local.set $qs (i32.add (local.get $qs) (i32.const 4)))
+          (local.set $b (i32.add (local.get $b) (i32.const 1)))
+          (br $block)))
+        (local.set $s01 (f32x4.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a0) (local.get $a1))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a0) (local.get $a1))))
+        (local.set $s23 (f32x4.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a2) (local.get $a3))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a2) (local.get $a3))))
+        (v128.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $n)) (local.get $r)) (i32.const 2)))
+          (f32x4.add
+            (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $s01) (local.get $s23))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $s01) (local.get $s23))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $token)))
+      (local.set $r (i32.add (local.get $r) (i32.const 4)))
+      (br $four)))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+      (local.set $t (i32.const 0))
+      (block $tokens (loop $token
+        (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
+        (f32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $n)) (local.get $r)) (i32.const 2)))
+          (call $dotQ8 (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $d))) (i32.add (local.get $ws) (i32.mul (local.get $r) (local.get $sRow)))
+            (i32.add (local.get $qx) (i32.mul (local.get $t) (local.get $rowBytes))) (i32.add (local.get $sx) (i32.mul (local.get $t) (local.get $sRow))) (local.get $nb)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $token)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $row))))
+
+  ;; out[i] = W[rows[i]] · x for i < k (rows: i32 row numbers): the rows the sparse FFN keeps.
+  (func (export "gatherDotsQ8") (param $w i32) (param $ws i32) (param $rows i32) (param $k i32) (param $d i32)
+    (param $qx i32) (param $sx i32) (param $out i32)
+    (local $i i32) (local $j i32) (local $nb i32)
+    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $k)))
+      (local.set $j (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (call $dotQ8 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $d)))
+          (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $j) (local.get $nb)) (i32.const 2)))
+          (local.get $qx) (local.get $sx) (local.get $nb)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next))))
+
+  ;; y[0…d) += Σ_i h[i] · W[rows[i]] for i < k, W q8 [*][d]: the FFN's down projection, a column
+  ;; per neuron (row-column bundling). A zero h[i] is skipped.
+  (func (export "axpyQ8") (param $y i32) (param $w i32) (param $ws i32) (param $h i32) (param $rows i32) (param $k i32) (param $d i32)
+    (local $i i32) (local $j i32) (local $hv f32) (local $wp i32) (local $sp i32) (local $yp i32) (local $end i32)
+    (local $c v128) (local $v v128)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $k)))
+      (local.set $j (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $hv (f32.load (i32.add (local.get $h) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (f32.eq (local.get $hv) (f32.const 0)))
+      (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $d))))
+      (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $j) (i32.shr_u (local.get $d) (i32.const 5))) (i32.const 2))))
+      (local.set $yp (local.get $y))
+      (local.set $end (i32.add (local.get $y) (i32.shl (local.get $d) (i32.const 2))))
+      (block $row (loop $block
+        (br_if $row (i32.ge_u (local.get $yp) (local.get $end)))
+        (local.set $c (f32x4.splat (f32.mul (local.get $hv) (f32.load (local.get $sp)))))
+        (local.set $v (v128.load8x8_s (local.get $wp)))
+        (v128.store (local.get $yp) (f32x4.add (v128.load (local.get $yp)) (f32x4.mul (local.get $c) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $v))))))
+        (v128.store offset=16 (local.get $yp) (f32x4.add (v128.load offset=16 (local.get $yp)) (f32x4.mul (local.get $c) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $v))))))
+        (local.set $v (v128.load8x8_s offset=8 (local.get $wp)))
+        (v128.store offset=32 (local.get $yp) (f32x4.add (v128.load offset=32 (local.get $yp)) (f32x4.mul (local.get $c) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $v))))))
+        (v128.store offset=48 (local.get $yp) (f32x4.add (v128.load offset=48 (local.get $yp)) (f32x4.mul (local.get $c) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $v))))))
+        (local.set $v (v128.load8x8_s offset=16 (local.get $wp)))
+        (v128.store offset=64 (local.get $yp) (f32x4.add (v128.load offset=64 (local.get $yp)) (f32x4.mul (local.get $c) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $v))))))
+        (v128.store offset=80 (local.get $yp) (f32x4.add (v128.load offset=80 (local.get $yp)) (f32x4.mul (local.get $c) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $v))))))
+        (local.set $v (v128.load8x8_s offset=24 (local.get $wp)))
+        (v128.store offset=96 (local.get $yp) (f32x4.add (v128.load offset=96 (local.get $yp)) (f32x4.mul (local.get $c) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $v))))))
+        (v128.store offset=112 (local.get $yp) (f32x4.add (v128.load offset=112 (local.get $yp)) (f32x4.mul (local.get $c) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $v))))))
+        (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
+        (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
+        (local.set $yp (i32.add (local.get $yp) (i32.const 128)))
+        (br $block)))
+      (br $next))))
 )

@@ -12,6 +12,14 @@ interface Exports {
   vecmat(x: number, w: number, n: number, m: number, y: number): void;
   /** s[0…n) = softmax(s[0…n)), in place. */
   softmax(s: number, n: number): void;
+  /** qx [n] i16 and sx [n/32] f32: x [n] f32 quantized per block of 32 (n a multiple of 32). */
+  quantizeQ8(x: number, n: number, qx: number, sx: number): void;
+  /** out [T][n] f32 = x [T][d] (quantized: qx, sx) · Wᵀ, W q8_32 [n][d] (quants w, scales ws). */
+  matmulQ8(w: number, ws: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
+  /** out[i] = W[rows[i]] · x for i < k (rows i32). */
+  gatherDotsQ8(w: number, ws: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
+  /** y [d] += Σ_i h[i] · W[rows[i]] for i < k; zero h[i] skipped. */
+  axpyQ8(y: number, w: number, ws: number, h: number, rows: number, k: number, d: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -53,6 +61,12 @@ export class KernelArena {
   floats(count: number): { ptr: number; view: Float32Array } {
     const ptr = this.take(count);
     return { ptr, view: new Float32Array(this.memory.buffer, ptr, count) };
+  }
+
+  /** `count` bytes (int8 quants, i16 pairs), 16-aligned. */
+  bytes(count: number): { ptr: number; view: Uint8Array } {
+    const ptr = this.take(Math.ceil(count / 4));
+    return { ptr, view: new Uint8Array(this.memory.buffer, ptr, count) };
   }
 
   ints(count: number): { ptr: number; view: Int32Array } {

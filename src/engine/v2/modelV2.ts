@@ -1,0 +1,278 @@
+// One forward pass of a format-v2 model (models/FORMAT.md §W, §F), every matrix 8-bit in the
+// WebAssembly kernels, in the order the data flows: embed → per layer (attention → FFN →
+// residual) → head. The T tokens of a call share each weight load (matmulQ8 runs four rows
+// against every token); attention itself runs token by token over the KV cache, which lives in
+// the kernels' memory. Prompts run in chunks of CHUNK_TOKENS so the scratch rows stay small.
+import type { Architecture } from '../manifest';
+import type { KvCache } from '../kvCache';
+import { KvCache as Cache } from '../kvCache';
+import { rmsNorm } from '../norm';
+import { KernelArena } from '../wasm/wasmKernels';
+
+export const CHUNK_TOKENS = 32;
+
+/** A q8_32 matrix in the arena: quants [rows][cols] int8 at `ptr`, scales [rows][cols/32] f32 at `scales`. */
+export interface Q8 { ptr: number; scales: number; rows: number; cols: number }
+type Floats = { ptr: number; view: Float32Array };
+
+export interface LayerV2 {
+  attnNorm: Float32Array;
+  qkv: Q8;
+  qkvBias?: Float32Array;
+  out: Q8;
+  ffnNorm: Float32Array;
+  /** Rows [F][d]: the gate (silu models: from weights.bin; ReLU-gated: from ffn.bin's records). */
+  gate?: Q8;
+  up: Q8;
+  /** Down columns as rows [F][d] (one per neuron, as ffn.bin bundles them). */
+  down: Q8;
+}
+
+export interface WeightsV2 {
+  arena: KernelArena;
+  embed: Q8;
+  /** The output head when untied; the embedding otherwise. */
+  head: Q8;
+  headBias?: Float32Array;
+  finalNorm: Float32Array;
+  layers: LayerV2[];
+  /** Per layer: a neuron is skipped when |act(gate·x)| ≤ threshold (0: dense). Decode only. */
+  gateThresholds: number[];
+}
+
+/** Bytes of arena a model needs besides its weights: the KV cache and the scratch rows. */
+export function scratchBytes(arch: Architecture, contextTokens: number): number {
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
+  const T = CHUNK_TOKENS;
+  const qkvRows = (H + 2 * Hkv) * hd;
+  const floats = [
+    arch.layers * 2 * Hkv * contextTokens * hd, // KV cache
+    T * d, T * Math.max(d, H * hd, F) / 2, T * Math.max(d, H * hd, F) / 32, // x, its quants (i16) and scales
+    T * qkvRows, contextTokens, T * H * hd, T * d, // qkv, scores, context, projection out
+    T * F, T * F, F, d, T * V, // gate, up, active rows, y, logits
+  ];
+  return floats.reduce((n, f) => n + KernelArena.bytesFor(Math.ceil(f)), 0);
+}
+
+export class ModelV2 {
+  readonly stageMs = { embed: 0, attention: 0, ffn: 0, head: 0 };
+  /** FFN neurons computed and skipped at decode since load (the sparse path's measure). */
+  readonly ffnCounts = { computed: 0, skipped: 0 };
+  private resident: KvCache | undefined;
+  private readonly kv: Floats;
+  private readonly s: {
+    x: Floats; qx: number; sx: number; qkv: Floats; scores: Floats; ctx: Floats; proj: Floats;
+    gate: Floats; up: Floats; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats;
+  };
+  private readonly invFreq: Float32Array;
+  private readonly allRows: Int32Array;
+
+  constructor(readonly arch: Architecture, readonly contextTokens: number, private readonly w: WeightsV2) {
+    const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
+    const a = w.arena;
+    const T = CHUNK_TOKENS;
+    const widest = Math.max(d, H * hd, F);
+    this.kv = a.floats(arch.layers * 2 * Hkv * contextTokens * hd);
+    this.s = {
+      x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
+      qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
+      gate: a.floats(T * F), up: a.floats(T * F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * V),
+    };
+    this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
+    this.allRows = Int32Array.from({ length: F }, (_, j) => j);
+  }
+
+  newCache(): KvCache {
+    return new Cache(this.arch.layers, this.arch.kvHeads, this.arch.headDim, this.contextTokens);
+  }
+
+  /** Logits of the last position, [vocab] f32. On failure `kv` is cleared. */
+  forward(ids: readonly number[], kv: KvCache): Promise<Float32Array> {
+    return this.guarded(ids, kv, false);
+  }
+
+  /** Logits of every position, [T][vocab] f32. */
+  forwardAll(ids: readonly number[], kv: KvCache): Promise<Float32Array> {
+    return this.guarded(ids, kv, true);
+  }
+
+  async dispose(): Promise<void> {
+    this.resident = undefined;
+  }
+
+  private async guarded(ids: readonly number[], kv: KvCache, all: boolean): Promise<Float32Array> {
+    try {
+      kv.checkRoom(ids.length);
+      this.bind(kv);
+      const V = this.arch.vocabSize;
+      const out = new Float32Array((all ? ids.length : 1) * V);
+      for (let at = 0; at < ids.length; at += CHUNK_TOKENS) {
+        const chunk = ids.slice(at, at + CHUNK_TOKENS);
+        const last = at + chunk.length === ids.length;
+        if (!all && !last) { this.run(chunk, kv, 0); continue; }
+        const rows = all ? chunk.length : 1;
+        out.set(this.run(chunk, kv, rows), all ? at * V : 0);
+      }
+      return out;
+    } catch (e) {
+      kv.clear();
+      throw e;
+    }
+  }
+
+  /** Moves `kv`'s keys and values into the kernels' memory (only when a caller switches caches). */
+  private bind(kv: KvCache): void {
+    if (this.resident === kv) return;
+    this.resident?.moveTo(new Float32Array(this.kv.view.length));
+    kv.moveTo(this.kv.view);
+    this.resident = kv;
+  }
+
+  /** Runs T ≤ CHUNK_TOKENS tokens; returns the logits of the last `rows` of them. */
+  private run(ids: readonly number[], kv: KvCache, rows: number): Float32Array {
+    const { dModel: d, vocabSize: V } = this.arch;
+    const T = ids.length;
+    const ms = this.stageMs;
+    let start = performance.now();
+    const hidden = new Float32Array(T * d); // [T][d]
+    for (let t = 0; t < T; t++) this.dequantRow(this.w.embed, ids[t], hidden, t * d);
+    ms.embed += performance.now() - start;
+    for (let l = 0; l < this.arch.layers; l++) {
+      start = performance.now();
+      this.attention(l, hidden, T, kv);
+      const mid = performance.now();
+      ms.attention += mid - start;
+      this.ffn(l, hidden, T);
+      ms.ffn += performance.now() - mid;
+    }
+    kv.advance(ids);
+    if (rows === 0) return new Float32Array(0);
+    start = performance.now();
+    const { x, logits } = this.s;
+    for (let r = 0; r < rows; r++) rmsNorm(hidden, (T - rows + r) * d, this.w.finalNorm, this.arch.normEps, x.view, r * d, d);
+    this.matmul(this.w.head, x.ptr, rows, logits.ptr);
+    const out = logits.view.slice(0, rows * V);
+    const bias = this.w.headBias;
+    if (bias) for (let r = 0; r < rows; r++) for (let v = 0; v < V; v++) out[r * V + v] += bias[v];
+    ms.head += performance.now() - start;
+    return out;
+  }
+
+  /** out [T][W.rows] = x [T][W.cols] (f32 at xPtr) · Wᵀ, x quantized on the way. */
+  private matmul(W: Q8, xPtr: number, T: number, outPtr: number): void {
+    const k = this.w.arena.kernels;
+    k.quantizeQ8(xPtr, T * W.cols, this.s.qx, this.s.sx);
+    k.matmulQ8(W.ptr, W.scales, W.rows, W.cols, this.s.qx, this.s.sx, T, outPtr);
+  }
+
+  private dequantRow(W: Q8, row: number, out: Float32Array, at: number): void {
+    const mem = this.w.arena.memory.buffer;
+    const q = new Int8Array(mem, W.ptr + row * W.cols, W.cols);
+    const scales = new Float32Array(mem, W.scales + row * (W.cols / 32) * 4, W.cols / 32);
+    for (let c = 0; c < W.cols; c++) out[at + c] = q[c] * scales[c >> 5];
+  }
+
+  /** hidden [T][d] += attention of layer l; writes the T tokens' keys and values after kv.length. */
+  private attention(l: number, hidden: Float32Array, T: number, kv: KvCache): void {
+    const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, normEps } = this.arch;
+    const L = this.w.layers[l];
+    const k = this.w.arena.kernels;
+    const { x, qkv, scores, ctx, proj } = this.s;
+    const n = (H + 2 * Hkv) * hd;
+    for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.attnNorm, normEps, x.view, t * d, d);
+    this.matmul(L.qkv, x.ptr, T, qkv.ptr);
+    const q = qkv.view;
+    const kvView = this.kv.view;
+    const group = H / Hkv;
+    const scale = Math.fround(1 / Math.sqrt(hd));
+    for (let t = 0; t < T; t++) {
+      const at = t * n;
+      if (L.qkvBias) for (let i = 0; i < n; i++) q[at + i] += L.qkvBias[i];
+      const position = kv.length + t;
+      rope(q, at, H + Hkv, hd, this.invFreq, position); // queries and keys are adjacent
+      for (let i = 0; i < H * hd; i++) q[at + i] *= scale;
+      for (let g = 0; g < Hkv; g++) {
+        kvView.set(q.subarray(at + (H + g) * hd, at + (H + g + 1) * hd), kv.offset(l, 0, g, position));
+        kvView.set(q.subarray(at + (H + Hkv + g) * hd, at + (H + Hkv + g + 1) * hd), kv.offset(l, 1, g, position));
+      }
+      const S = position + 1;
+      for (let h = 0; h < H; h++) {
+        const g = Math.floor(h / group);
+        k.rowDots(this.kv.ptr + 4 * kv.offset(l, 0, g, 0), qkv.ptr + 4 * (at + h * hd), S, hd, scores.ptr);
+        k.softmax(scores.ptr, S);
+        k.vecmat(scores.ptr, this.kv.ptr + 4 * kv.offset(l, 1, g, 0), S, hd, ctx.ptr + 4 * (t * H + h) * hd);
+      }
+    }
+    this.matmul(L.out, ctx.ptr, T, proj.ptr);
+    const p = proj.view;
+    for (let i = 0; i < T * d; i++) hidden[i] += p[i];
+  }
+
+  /** hidden [T][d] += FFN(RMSNorm_ffn(hidden)) of layer l. */
+  private ffn(l: number, hidden: Float32Array, T: number): void {
+    const { dModel: d, ffnSize: F, normEps, ffnActivation } = this.arch;
+    const L = this.w.layers[l];
+    const k = this.w.arena.kernels;
+    const { x, gate, up, rows, y } = this.s;
+    for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.ffnNorm, normEps, x.view, t * d, d);
+    const act = ffnActivation === 'silu' ? silu : ffnActivation === 'relu' ? relu : squaredRelu;
+    const threshold = T === 1 ? this.w.gateThresholds[l] ?? 0 : 0;
+    if (!L.gate) {
+      // A plain (ungated) FFN: h = act(up · x).
+      this.matmul(L.up, x.ptr, T, up.ptr);
+      for (let i = 0; i < T * F; i++) up.view[i] = act(up.view[i]);
+    } else if (threshold > 0 || (ffnActivation !== 'silu' && T === 1)) {
+      // Decode: the gate decides which neurons run; up and down only for those.
+      this.matmul(L.gate, x.ptr, 1, gate.ptr);
+      let kept = 0;
+      const g = gate.view;
+      for (let j = 0; j < F; j++) {
+        const a = act(g[j]);
+        if (Math.abs(a) > threshold) { rows.view[kept] = j; g[kept++] = a; }
+      }
+      this.ffnCounts.computed += kept;
+      this.ffnCounts.skipped += F - kept;
+      k.gatherDotsQ8(L.up.ptr, L.up.scales, rows.ptr, kept, d, this.s.qx, this.s.sx, up.ptr);
+      for (let i = 0; i < kept; i++) up.view[i] *= g[i];
+      y.view.fill(0);
+      k.axpyQ8(y.ptr, L.down.ptr, L.down.scales, up.ptr, rows.ptr, kept, d);
+      for (let i = 0; i < d; i++) hidden[i] += y.view[i];
+      return;
+    } else {
+      this.matmul(L.gate, x.ptr, T, gate.ptr);
+      k.matmulQ8(L.up.ptr, L.up.scales, F, d, this.s.qx, this.s.sx, T, up.ptr); // x is still quantized
+      for (let i = 0; i < T * F; i++) up.view[i] *= act(gate.view[i]);
+    }
+    rows.view.set(this.allRows);
+    for (let t = 0; t < T; t++) {
+      y.view.fill(0);
+      k.axpyQ8(y.ptr, L.down.ptr, L.down.scales, up.ptr + 4 * t * F, rows.ptr, F, d);
+      for (let i = 0; i < d; i++) hidden[t * d + i] += y.view[i];
+    }
+  }
+}
+
+function silu(v: number): number {
+  return v / (1 + Math.exp(-v));
+}
+function relu(v: number): number {
+  return v > 0 ? v : 0;
+}
+function squaredRelu(v: number): number {
+  return v > 0 ? v * v : 0;
+}
+
+/** Rotate-half RoPE of `heads` heads of hd floats at v[at …], in place. */
+function rope(v: Float32Array, at: number, heads: number, hd: number, invFreq: Float32Array, position: number): void {
+  const half = hd / 2;
+  for (let i = 0; i < half; i++) {
+    const angle = Math.fround(position * invFreq[i]);
+    const cos = Math.fround(Math.cos(angle)), sin = Math.fround(Math.sin(angle));
+    for (let h = 0; h < heads; h++) {
+      const a = at + h * hd + i, b = a + half;
+      const first = v[a], second = v[b];
+      v[a] = first * cos - second * sin;
+      v[b] = second * cos + first * sin;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// A v2 model's weights in the kernels' memory: weights.bin's tensors read straight into the
+// arena, ffn.bin's bundled records split into the gate / up / down matrices the kernels run on.
+import type fs from 'node:fs/promises';
+import type { Architecture } from '../manifest';
+import { ModelFileCorruptError } from '../errors';
+import { KernelArena } from '../wasm/wasmKernels';
+import type { LayerV2, Q8, WeightsV2 } from './modelV2';
+import { scratchBytes } from './modelV2';
+
+/** Where a v2 model's tensors come from: the files (loadV2.ts) or, in tests, arrays. */
+export interface TensorSource {
+  /** Fills `dst` with tensor `name`'s bytes (q8_32 as FORMAT.md §Q lays them out, or f32). */
+  read(name: string, dst: Uint8Array): Promise<void>;
+  has(name: string): boolean;
+  /** Layer l's FFN records (ffn.bin v3, dtype q8_32), `F` of `recordBytes` each. */
+  ffnLayer(l: number): Promise<Uint8Array>;
+  ffnGatedRecords: boolean;
+}
+
+const q8Bytes = (rows: number, cols: number) => rows * cols + (rows * cols / 32) * 4;
+
+/** Arena bytes for the weights of `arch` plus the KV cache and scratch of `contextTokens`. */
+export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has'>): number {
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V, layers } = arch;
+  const b = (bytes: number) => KernelArena.bytesFor(Math.ceil(bytes / 4));
+  let total = b(q8Bytes(V, d)) + (arch.tiedEmbeddings ? 0 : b(q8Bytes(V, d))) + b(4 * d);
+  if (source.has('head_bias')) total += b(4 * V);
+  const perLayer = 3 * b(4 * d) + b(q8Bytes((H + 2 * Hkv) * hd, d)) + b(q8Bytes(d, H * hd)) + 3 * b(q8Bytes(F, d))
+    + (arch.attentionBias ? b(4 * (H + 2 * Hkv) * hd) : 0);
+  return total + layers * perLayer + scratchBytes(arch, contextTokens);
+}
+
+function q8In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uint8Array } {
+  const { ptr, view } = arena.bytes(q8Bytes(rows, cols));
+  return { ptr, scales: ptr + rows * cols, rows, cols, bytes: view };
+}
+
+export async function loadWeightsV2(arch: Architecture, contextTokens: number, source: TensorSource, gateThresholds: number[]): Promise<WeightsV2> {
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
+  const arena = new KernelArena(arenaBytes(arch, contextTokens, source));
+  const q8 = async (name: string, rows: number, cols: number) => {
+    const m = q8In(arena, rows, cols);
+    await source.read(name, m.bytes);
+    return m;
+  };
+  const f32 = async (name: string, n: number) => {
+    const { view } = arena.floats(n);
+    await source.read(name, new Uint8Array(view.buffer, view.byteOffset, 4 * n));
+    return view;
+  };
+  const embed = await q8('embed', V, d);
+  const head = arch.tiedEmbeddings ? embed : await q8('head', V, d);
+  const headBias = source.has('head_bias') ? await f32('head_bias', V) : undefined;
+  const finalNorm = await f32('final_norm', d);
+  const layers: LayerV2[] = [];
+  for (let l = 0; l < arch.layers; l++) {
+    const p = `layers.${l}.`;
+    const layer: LayerV2 = {
+      attnNorm: await f32(`${p}attn_norm`, d),
+      qkv: await q8(`${p}qkv`, (H + 2 * Hkv) * hd, d),
+      qkvBias: arch.attentionBias ? await f32(`${p}qkv_bias`, (H + 2 * Hkv) * hd) : undefined,
+      out: await q8(`${p}out`, d, H * hd),
+      ffnNorm: await f32(`${p}ffn_norm`, d),
+      gate: arch.ffnActivation === 'silu' ? await q8(`${p}ffn_gate`, F, d) : undefined,
+      up: q8In(arena, F, d),
+      down: q8In(arena, F, d),
+    };
+    if (source.ffnGatedRecords) layer.gate = q8In(arena, F, d);
+    splitRecords(await source.ffnLayer(l), F, d, layer, source.ffnGatedRecords, new Uint8Array(arena.memory.buffer));
+    layers.push(layer);
+  }
+  return { arena, embed, head, headBias, finalNorm, layers, gateThresholds };
+}
+
+/** Copies each record's parts (quants, then scales: FORMAT.md §F) into the rows of the matrices. */
+function splitRecords(records: Uint8Array, F: number, d: number, layer: LayerV2, gated: boolean, memory: Uint8Array): void {
+  const parts = gated ? 3 : 2;
+  const recordBytes = (parts * d * 9) / 8;
+  if (records.length !== F * recordBytes) throw new ModelFileCorruptError('ffn.bin', `a layer of ${records.length} bytes, expected ${F * recordBytes}`);
+  const targets = [...(gated ? [layer.gate!] : []), layer.up, layer.down];
+  const blocks = d / 32;
+  for (const [p, m] of targets.entries()) {
+    for (let j = 0; j < F; j++) {
+      const at = j * recordBytes;
+      memory.set(records.subarray(at + p * d, at + (p + 1) * d), m.ptr + j * d);
+      memory.set(records.subarray(at + parts * d + p * blocks * 4, at + parts * d + (p + 1) * blocks * 4), m.scales + j * blocks * 4);
+    }
+  }
+}

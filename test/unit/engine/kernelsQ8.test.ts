@@ -1,0 +1,111 @@
+// The 8-bit kernels against plain JavaScript: activations quantized per block of 32 exactly as the
+// kernel does (round half to even of x·127/max), integer block sums scaled once per block; and the
+// whole product within the quantization error of the f32 product.
+import assert from 'node:assert/strict';
+import { KernelArena } from '../../../src/engine/wasm/wasmKernels';
+import { quantizeQ8 } from '../../../src/engine/weights/weightsFile';
+
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+}
+
+function quantizeActivations(x: Float32Array): { q: Int16Array; s: Float32Array } {
+  const q = new Int16Array(x.length), s = new Float32Array(x.length / 32);
+  for (let b = 0; b < s.length; b++) {
+    let max = 0;
+    for (let i = 0; i < 32; i++) max = Math.max(max, Math.abs(x[b * 32 + i]));
+    s[b] = Math.fround(max / 127);
+    const inv = max > 0 ? Math.fround(127 / max) : 0;
+    for (let i = 0; i < 32; i++) {
+      const v = Math.fround(x[b * 32 + i] * inv);
+      let r = Math.round(v);
+      if (r - v === 0.5 && r % 2 !== 0) r -= 1;
+      q[b * 32 + i] = r;
+    }
+  }
+  return { q, s };
+}
+
+function setup(rows: number, cols: number, T: number, seed: number) {
+  const rnd = random(seed);
+  const w = Float32Array.from({ length: rows * cols }, () => rnd() * (rnd() > 0.45 ? 1 : 0.01));
+  const x = Float32Array.from({ length: T * cols }, () => rnd() * 3);
+  const arena = new KernelArena(rows * cols * 2 + T * cols * 8 + T * rows * 4 + 4096);
+  const wq = arena.bytes(rows * cols * 9 / 8);
+  wq.view.set(quantizeQ8(w, rows, cols));
+  const xs = arena.floats(T * cols);
+  xs.view.set(x);
+  const qx = arena.bytes(T * cols * 2), sx = arena.floats(T * cols / 32);
+  arena.kernels.quantizeQ8(xs.ptr, T * cols, qx.ptr, sx.ptr);
+  return { arena, w, x, wq, qx, sx, wBytes: quantizeQ8(w, rows, cols) };
+}
+
+describe('8-bit WebAssembly kernels', () => {
+  it('quantizeQ8 rounds half to even per block of 32, scale max/127, a zero block to zeros', () => {
+    const x = new Float32Array(64);
+    x[0] = 127; x[1] = 0.5; x[2] = 1.5; x[3] = -2.5; x[4] = -127; // a block whose scale is 1
+    const arena = new KernelArena(4096);
+    const xs = arena.floats(64);
+    xs.view.set(x);
+    const qx = arena.bytes(128), sx = arena.floats(2);
+    arena.kernels.quantizeQ8(xs.ptr, 64, qx.ptr, sx.ptr);
+    const q = new Int16Array(qx.view.buffer, qx.ptr, 64);
+    assert.deepEqual([...q.slice(0, 6)], [127, 0, 2, -2, -127, 0]);
+    assert.deepEqual([...sx.view], [1, 0]);
+    assert.ok(q.slice(32).every((v) => v === 0));
+    const ref = quantizeActivations(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 7));
+    xs.view.set(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 7));
+    arena.kernels.quantizeQ8(xs.ptr, 64, qx.ptr, sx.ptr);
+    assert.deepEqual([...q], [...ref.q]);
+    assert.deepEqual([...sx.view], [...ref.s]);
+  });
+
+  for (const [rows, cols, T] of [[8, 64, 1], [13, 96, 3], [4, 576, 2], [7, 32, 5]]) {
+    it(`matmulQ8 [${rows}][${cols}] × ${T} tokens equals the integer reference and is within q8 error of f32`, () => {
+      const { arena, w, x, wq, qx, sx, wBytes } = setup(rows, cols, T, rows * 31 + cols);
+      const out = arena.floats(T * rows);
+      arena.kernels.matmulQ8(wq.ptr, wq.ptr + rows * cols, rows, cols, qx.ptr, sx.ptr, T, out.ptr);
+      const wqv = new Int8Array(wBytes.buffer, 0, rows * cols);
+      const ws = new Float32Array(wBytes.buffer.slice(rows * cols));
+      for (let t = 0; t < T; t++) {
+        const { q, s } = quantizeActivations(x.subarray(t * cols, (t + 1) * cols));
+        for (let r = 0; r < rows; r++) {
+          let exact = 0, f32 = 0, mag = 0;
+          for (let b = 0; b < cols / 32; b++) {
+            let sum = 0;
+            for (let i = 0; i < 32; i++) sum += wqv[r * cols + b * 32 + i] * q[b * 32 + i];
+            exact += sum * ws[r * (cols / 32) + b] * s[b];
+          }
+          for (let c = 0; c < cols; c++) { f32 += w[r * cols + c] * x[t * cols + c]; mag += Math.abs(w[r * cols + c] * x[t * cols + c]); }
+          const got = out.view[t * rows + r];
+          assert.ok(Math.abs(got - exact) <= 1e-5 * (1 + Math.abs(exact)), `out[${t}][${r}] ${got} vs ${exact}`);
+          assert.ok(Math.abs(got - f32) <= 0.02 * mag + 1e-6, `out[${t}][${r}] ${got} vs f32 ${f32}`);
+        }
+      }
+    });
+  }
+
+  it('gatherDotsQ8 and axpyQ8 over chosen rows equal the dense results on those rows', () => {
+    const rows = 24, cols = 64;
+    const { arena, wq, qx, sx } = setup(rows, cols, 1, 5);
+    const all = arena.floats(rows);
+    arena.kernels.matmulQ8(wq.ptr, wq.ptr + rows * cols, rows, cols, qx.ptr, sx.ptr, 1, all.ptr);
+    const chosen = [3, 0, 17, 23, 8];
+    const idx = arena.ints(chosen.length), got = arena.floats(chosen.length);
+    idx.view.set(chosen);
+    arena.kernels.gatherDotsQ8(wq.ptr, wq.ptr + rows * cols, idx.ptr, chosen.length, cols, qx.ptr, sx.ptr, got.ptr);
+    chosen.forEach((r, i) => assert.ok(Math.abs(got.view[i] - all.view[r]) < 1e-5, `row ${r}`));
+
+    const h = arena.floats(chosen.length), y = arena.floats(cols);
+    h.view.set([0.5, -2, 0, 1.25, 3]);
+    arena.kernels.axpyQ8(y.ptr, wq.ptr, wq.ptr + rows * cols, h.ptr, idx.ptr, chosen.length, cols);
+    const wv = new Int8Array(wq.view.buffer, wq.ptr, rows * cols);
+    const ws = new Float32Array(wq.view.buffer.slice(wq.ptr + rows * cols, wq.ptr + rows * cols + rows * cols / 8));
+    for (let c = 0; c < cols; c++) {
+      let expected = 0;
+      chosen.forEach((r, i) => { expected += h.view[i] * wv[r * cols + c] * ws[r * (cols / 32) + (c >> 5)]; });
+      assert.ok(Math.abs(y.view[c] - expected) < 1e-5, `y[${c}] ${y.view[c]} vs ${expected}`);
+    }
+  });
+});
