@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadGraph, type Graph } from '../src/engine/backend/ort';
+import { requireV1 } from '../src/engine/manifest';
 import { openModelDir } from '../src/engine/modelDir';
 
 const root = path.resolve(__dirname, '..');
@@ -22,7 +23,7 @@ async function main() {
   gc();
   const base = process.memoryUsage().rss;
   const dir = await openModelDir(path.resolve(values.model!));
-  const { graphs } = dir.manifest;
+  const { graphs } = requireV1(dir.manifest, 'bench:ort-memory');
   const kept: Graph[] = [];
   const perGraph = [];
   let previous = base;

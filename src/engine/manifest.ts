@@ -1,8 +1,11 @@
 // manifest.json (models/FORMAT.md §1): parsed and checked field by field, so that a bad model
 // directory fails at load with a message naming the field, not later with NaNs.
 import { ModelFormatUnsupportedError, ModelManifestInvalidError } from './errors';
+import { MANIFEST_FORMAT_VERSION_2, parseManifestV2, type ManifestV2 } from './manifestV2';
 
 export const MANIFEST_FORMAT_VERSION = 1;
+/** What parseManifest reads: v1 here, v2 in manifestV2.ts (models/FORMAT.md §M). */
+const SUPPORTED_VERSIONS = '1 or 2';
 
 export interface Architecture {
   family: 'llama';
@@ -12,17 +15,22 @@ export interface Architecture {
   kvHeads: number;
   headDim: number;
   ffnSize: number;
-  ffnActivation: 'relu' | 'squared_relu';
+  ffnActivation: 'relu' | 'squared_relu' | 'silu'; // silu: v2 only, gated (SwiGLU)
   ffnGated: boolean;
   ropeTheta: number;
   normEps: number;
   vocabSize: number;
   tiedEmbeddings: boolean;
+  attentionBias: boolean; // v2 only (Qwen2); false for v1
 }
 
-export interface Manifest {
+/** A v1 directory (ONNX graphs) or a v2 one (weights.bin); narrow on `formatVersion`. */
+export type Manifest = ManifestV1 | ManifestV2;
+export type { ManifestV2 };
+
+export interface ManifestV1 {
   format: 'flashcode-model';
-  formatVersion: number;
+  formatVersion: 1;
   id: string;
   displayName: string;
   architecture: Architecture;
@@ -52,48 +60,48 @@ export interface PredictorStats {
   macsPerToken: number; //            dModel·rank + rank·ffnSize
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function obj(v: unknown, field: string): Json {
+export function obj(v: unknown, field: string): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ModelManifestInvalidError(field, 'must be an object');
   return v as Json;
 }
-function int(o: Json, key: string, field: string): number {
+export function int(o: Json, key: string, field: string): number {
   const v = o[key];
   if (!Number.isInteger(v) || (v as number) <= 0) throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a positive integer');
   return v as number;
 }
-function num(o: Json, key: string, field: string): number {
+export function num(o: Json, key: string, field: string): number {
   const v = o[key];
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a number');
   return v;
 }
-function str(o: Json, key: string, field: string): string {
+export function str(o: Json, key: string, field: string): string {
   const v = o[key];
   if (typeof v !== 'string' || v === '') throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a non-empty string');
   return v;
 }
-function fraction(o: Json, key: string, field: string): number {
+export function fraction(o: Json, key: string, field: string): number {
   const v = num(o, key, field);
   if (v < 0 || v > 1) throw new ModelManifestInvalidError(`${field}.${key}`, 'must be between 0 and 1');
   return v;
 }
-function oneOf<T extends string>(o: Json, key: string, field: string, allowed: readonly T[]): T {
+export function oneOf<T extends string>(o: Json, key: string, field: string, allowed: readonly T[]): T {
   const v = o[key];
   if (!allowed.includes(v as T)) throw new ModelManifestInvalidError(`${field}.${key}`, `must be one of ${allowed.join(', ')}`);
   return v as T;
 }
-function bool(o: Json, key: string, field: string): boolean {
+export function bool(o: Json, key: string, field: string): boolean {
   if (typeof o[key] !== 'boolean') throw new ModelManifestInvalidError(`${field}.${key}`, 'must be true or false');
   return o[key] as boolean;
 }
-function strings(o: Json, key: string, field: string): string[] {
+export function strings(o: Json, key: string, field: string): string[] {
   const v = o[key];
   if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a list of strings');
   return v as string[];
 }
 
-function parsePredictors(v: unknown, a: Architecture, files: Manifest['files']): Predictors {
+export function parsePredictors(v: unknown, a: Architecture, files: ManifestV1['files']): Predictors {
   const p = obj(v, 'predictors');
   const file = str(p, 'file', 'predictors');
   if (!files[file]) throw new ModelManifestInvalidError('predictors.file', `names ${file}, which files does not list`);
@@ -121,6 +129,13 @@ function parsePredictors(v: unknown, a: Architecture, files: Manifest['files']):
   return { file, perLayer: stats, measuredOn: str(p, 'measuredOn', 'predictors') };
 }
 
+/** The manifest of a v1 directory (ONNX graphs) for the v1-only paths; a v2 directory (weights.bin)
+ *  is rejected there by name: it loads through ModelV2. */
+export function requireV1(manifest: Manifest, where: string): ManifestV1 {
+  if (manifest.formatVersion === MANIFEST_FORMAT_VERSION) return manifest;
+  throw new ModelFormatUnsupportedError(`manifest.json (${where})`, manifest.formatVersion, `${MANIFEST_FORMAT_VERSION} on this path; v2 directories load through ModelV2`);
+}
+
 export function parseManifest(text: string): Manifest {
   let raw: unknown;
   try {
@@ -130,8 +145,9 @@ export function parseManifest(text: string): Manifest {
   }
   const m = obj(raw, 'manifest');
   if (m.format !== 'flashcode-model') throw new ModelManifestInvalidError('format', 'must be "flashcode-model"');
+  if (m.formatVersion === MANIFEST_FORMAT_VERSION_2) return parseManifestV2(m);
   if (m.formatVersion !== MANIFEST_FORMAT_VERSION) {
-    throw new ModelFormatUnsupportedError('manifest.json', String(m.formatVersion), MANIFEST_FORMAT_VERSION);
+    throw new ModelFormatUnsupportedError('manifest.json', String(m.formatVersion), SUPPORTED_VERSIONS);
   }
   const a = obj(m.architecture, 'architecture');
   const architecture: Architecture = {
@@ -148,6 +164,7 @@ export function parseManifest(text: string): Manifest {
     normEps: num(a, 'normEps', 'architecture'),
     vocabSize: int(a, 'vocabSize', 'architecture'),
     tiedEmbeddings: bool(a, 'tiedEmbeddings', 'architecture'),
+    attentionBias: false,
   };
   if (architecture.heads % architecture.kvHeads !== 0) throw new ModelManifestInvalidError('architecture.heads', 'must be a multiple of kvHeads');
   const f = obj(m.fim, 'fim');
@@ -155,14 +172,14 @@ export function parseManifest(text: string): Manifest {
   const attention = strings(g, 'attention', 'graphs');
   if (attention.length !== architecture.layers) throw new ModelManifestInvalidError('graphs.attention', `must list ${architecture.layers} files, one per layer`);
   const files = obj(m.files, 'files');
-  const checkedFiles: Manifest['files'] = {};
+  const checkedFiles: ManifestV1['files'] = {};
   for (const [name, entry] of Object.entries(files)) {
     const e = obj(entry, `files.${name}`);
     const sha256 = str(e, 'sha256', `files.${name}`);
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ModelManifestInvalidError(`files.${name}.sha256`, 'must be 64 lowercase hex digits');
     checkedFiles[name] = { bytes: int(e, 'bytes', `files.${name}`), sha256 };
   }
-  const manifest: Manifest = {
+  const manifest: ManifestV1 = {
     format: 'flashcode-model',
     formatVersion: MANIFEST_FORMAT_VERSION,
     id: str(m, 'id', 'manifest'),
@@ -181,7 +198,7 @@ export function parseManifest(text: string): Manifest {
     graphs: { embed: str(g, 'embed', 'graphs'), attention, ffn: str(g, 'ffn', 'graphs'), head: str(g, 'head', 'graphs') },
     ffn: { file: str(obj(m.ffn, 'ffn'), 'file', 'ffn') },
     files: checkedFiles,
-    sparsity: m.sparsity as Manifest['sparsity'],
+    sparsity: m.sparsity as ManifestV1['sparsity'],
   };
   if (m.predictors !== undefined) manifest.predictors = parsePredictors(m.predictors, architecture, checkedFiles);
   for (const name of [manifest.graphs.embed, ...attention, manifest.graphs.ffn, manifest.graphs.head, manifest.ffn.file, 'tokenizer.json']) {

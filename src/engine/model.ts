@@ -11,7 +11,7 @@ import { DenseFfn, type FfnStep } from './ffn/ffnStep';
 import type { KernelFootprint } from './ffn/flashPlan';
 import { loadFlashFfn, type FlashFfn, type FlashOptions } from './ffn/loadFlash';
 import { KvCache } from './kvCache';
-import type { Architecture, Manifest } from './manifest';
+import { requireV1, type Architecture, type Manifest } from './manifest';
 import type { ModelDir } from './modelDir';
 import { ModelFileCorruptError } from './errors';
 import { readFfnHeader, readFfnLayer, type FfnHeader } from './weights/ffnFile';
@@ -55,7 +55,8 @@ export class Model {
 
   /** What the layer kernels of a model keep resident, and the graphs they spare, where they run:
    *  what Model.load spends from the memory budget (the bench's dense footprint counts it too). */
-  static kernelFootprint(manifest: Manifest): KernelFootprint {
+  static kernelFootprint(anyManifest: Manifest): KernelFootprint {
+    const manifest = requireV1(anyManifest, 'Model');
     return {
       bytes: DecodeAttention.weightBytes(manifest.architecture, manifest.contextTokens) + EmbedHead.residentBytes(manifest.architecture),
       graphsNotLoaded: [manifest.graphs.embed, ...manifest.graphs.attention, manifest.graphs.head],
@@ -65,7 +66,7 @@ export class Model {
   /** flash: the sparse FFN path (predictors + neuron cache) and its memory budget; without it, or
    *  when the model has no usable predictors, the FFN is dense. */
   static async load(dir: ModelDir, threads: number, ortWasmDir?: string, flash?: FlashOptions, kernels: LayerKernels = 'wasm'): Promise<Model> {
-    const { manifest } = dir;
+    const manifest = requireV1(dir.manifest, 'Model');
     const arch = manifest.architecture;
     const layers = await loadLayers(dir, threads, ortWasmDir, kernels);
     const ffnGraph = await loadGraphFile(dir, manifest.graphs.ffn, threads, ortWasmDir);
@@ -191,7 +192,7 @@ async function loadGraphFile(dir: ModelDir, name: string, threads: number, ortWa
 
 /** The graphs and kernels around the FFN: a graph loads only where its kernel cannot run. */
 async function loadLayers(dir: ModelDir, threads: number, ortWasmDir: string | undefined, kernels: LayerKernels): Promise<Layers> {
-  const { manifest } = dir;
+  const manifest = requireV1(dir.manifest, 'Model');
   const arch = manifest.architecture;
   const read = (name: string) => fs.readFile(dir.file(name));
   const embedHead = kernels === 'wasm' ? await EmbedHead.load(read, manifest.graphs, arch) : undefined;

@@ -25,6 +25,7 @@ const DROP_CHUNK_TOKENS = 64;
 export function renderPromptIds(parts: PromptParts, tok: TextTokenizer, manifest: Manifest, budgetTokens: number): number[] {
   if (parts.kind === 'text') return keepEnd(tok.encode(parts.text), budgetTokens);
   const { fim } = manifest;
+  if (!fim) return keepEnd(tok.encode(parts.prefix), budgetTokens); // no FIM tokens (v2 may omit them): the prefix alone
   const room = Math.max(0, budgetTokens - FIM_CONTROL_TOKENS);
   let prefix = tok.encode(parts.prefix);
   let suffix = tok.encode(parts.suffix);

@@ -2,7 +2,7 @@
 // quantized to q8_32 as FORMAT.md §Q says: so the v2 forward pass can be checked against the v1
 // engine on the same model.
 import fs from 'node:fs/promises';
-import type { Manifest as ManifestV1 } from '../../src/engine/manifest';
+import type { ManifestV1 } from '../../src/engine/manifest';
 import type { ModelDir } from '../../src/engine/modelDir';
 import { readFfnHeader, readFfnLayer } from '../../src/engine/weights/ffnFile';
 import { readInitializers } from '../../src/engine/weights/onnxInitializers';

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DecodeAttention } from '../../src/engine/attention/decodeAttention';
 import { ContextOverflowError, ModelFileCorruptError } from '../../src/engine/errors';
+import { requireV1 } from '../../src/engine/manifest';
 import { Model } from '../../src/engine/model';
 import { openModelDir } from '../../src/engine/modelDir';
 import { argmax } from '../../src/engine/sampling';
@@ -105,7 +106,7 @@ describe('layer kernels: bad input', function () {
       const { bytes } = model.flash!.plan;
       assert.equal(bytes.kernels, model.decodeAttention!.weightBytes + model.embedHead!.residentBytes);
       assert.equal(bytes.kernels, Model.kernelFootprint(dir.manifest).bytes);
-      const { files, graphs } = dir.manifest;
+      const { files, graphs } = requireV1(dir.manifest, 'test');
       assert.equal(bytes.graphs, files[graphs.ffn].bytes); // the FFN graph alone: the others are not loaded
     } finally {
       await model.dispose();
@@ -148,9 +149,10 @@ describe('layer kernels: bad input', function () {
     const ffnGraph = fs.readFileSync(dir.file('ffn.onnx'));
     assert.throws(() => DecodeAttention.load([ffnGraph, ffnGraph], ['attn.0.onnx', 'attn.1.onnx'], arch, 64),
       (e: unknown) => e instanceof ModelFileCorruptError && /attn\.0\.onnx .*no initializer attn_norm\.weight/.test((e as Error).message));
-    const attn = dir.manifest.graphs.attention.map((f) => fs.readFileSync(dir.file(f)));
-    assert.throws(() => DecodeAttention.load(attn, dir.manifest.graphs.attention, { ...arch, dModel: arch.dModel * 2 }, 64),
+    const { graphs } = requireV1(dir.manifest, 'test');
+    const attn = graphs.attention.map((f) => fs.readFileSync(dir.file(f)));
+    assert.throws(() => DecodeAttention.load(attn, graphs.attention, { ...arch, dModel: arch.dModel * 2 }, 64),
       (e: unknown) => e instanceof ModelFileCorruptError && /attn_norm\.weight has dims \[64\], the manifest.s architecture needs \[128\]/.test((e as Error).message));
-    assert.ok(DecodeAttention.load(attn, dir.manifest.graphs.attention, arch, 64), 'the real graphs load');
+    assert.ok(DecodeAttention.load(attn, graphs.attention, arch, 64), 'the real graphs load');
   });
 });

@@ -51,6 +51,7 @@ export interface PlanOptions {
 }
 
 export function graphBytes(manifest: Manifest, notLoaded: readonly string[] = []): number {
+  if (manifest.formatVersion !== 1) return 0; // v2 has no ONNX graphs
   const g = manifest.graphs;
   return [g.embed, ...g.attention, g.ffn, g.head].filter((name) => !notLoaded.includes(name)).reduce((n, name) => n + manifest.files[name].bytes, 0);
 }

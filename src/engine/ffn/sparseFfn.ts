@@ -12,7 +12,7 @@ import type { FfnStep } from './ffnStep';
 import { allocateRows, NeuronCache, type NeuronRows } from './neuronCache';
 import type { Predictor } from './predictor';
 import type { RecordReader } from './recordReader';
-import { sparseFfnRow } from './sparseKernel';
+import { sparseFfnRow, type Activation } from './sparseKernel';
 import type { KernelArena } from '../wasm/wasmKernels';
 
 export type SparseKernel = 'wasm' | 'js' | 'ort';
@@ -54,6 +54,7 @@ export class SparseFfn implements FfnStep {
   private gathered: NeuronRows | undefined; // [ffnSize][dModel], the 'ort' kernel's feed
   /** The next-layer prefetch in flight: it owns its layer's cache until it settles. */
   private pending: { layer: number; done: Promise<void> } | undefined;
+  private readonly activation: Activation;
   private readonly ahead: { mark: Uint8Array; ids: Int32Array; fetched: Uint8Array } | undefined; // [ffnSize] each
 
   constructor(
@@ -68,6 +69,9 @@ export class SparseFfn implements FfnStep {
     /** Reads ahead for the next layer (its own staging; async reads); none: no prefetch. */
     private readonly prefetcher?: RecordReader,
   ) {
+    // The flash path's kernels are ReLU-family: a silu model's neurons are never exactly zero.
+    if (arch.ffnActivation === 'silu') throw new Error('SparseFfn runs ReLU-family FFNs only, not silu');
+    this.activation = arch.ffnActivation;
     const n = arch.ffnSize;
     this.mark = new Uint8Array(n);
     this.truth = new Uint8Array(n);
@@ -283,7 +287,7 @@ export class SparseFfn implements FfnStep {
       }
       return nonZero;
     }
-    for (let t = 0; t < tokens; t++) nonZero += sparseFfnRow(rows, slots.view, k, this.arch.ffnActivation, d, x, t * d, y, t * d);
+    for (let t = 0; t < tokens; t++) nonZero += sparseFfnRow(rows, slots.view, k, this.activation, d, x, t * d, y, t * d);
     return nonZero;
   }
 

@@ -1,6 +1,5 @@
 // A v2 model's weights in the kernels' memory: weights.bin's tensors read straight into the
 // arena, ffn.bin's bundled records split into the gate / up / down matrices the kernels run on.
-import type fs from 'node:fs/promises';
 import type { Architecture } from '../manifest';
 import { ModelFileCorruptError } from '../errors';
 import { KernelArena } from '../wasm/wasmKernels';

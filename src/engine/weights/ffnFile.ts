@@ -1,26 +1,53 @@
-// Reader for ffn.bin (models/FORMAT.md §3): header, layer table, neuron-major bundled records in
-// float32, float16 or (version 2) int8 with one f32 scale per part.
+// Reader for ffn.bin (models/FORMAT.md §3, §F): header, layer table, neuron-major bundled records in
+// float32, float16, (version 2) int8 with one f32 scale per part or (version 3) q8_32.
 import fs from 'node:fs/promises';
 import { ModelFileCorruptError, ModelFormatUnsupportedError } from '../errors';
 import { readCommonHeader } from './binHeader';
 import { decodeFloat16Into, decodeFloat32Into } from './float16';
 import { decodeInt8Into, readFloat32LE } from './int8';
+import type { ManifestV2 } from '../manifestV2';
 
 export const FFN_MAGIC = 'FCFF';
-/** Version 2 is version 1 plus the int8 dtype; float files are still written as version 1. */
-export const FFN_VERSIONS: readonly number[] = [1, 2];
+/** Version 2 is version 1 plus the int8 dtype; float files are still written as version 1.
+ *  Version 3 (format v2 directories) holds q8_32 records only. */
+export const FFN_VERSIONS: readonly number[] = [1, 2, 3];
 const FFN_VERSION_INT8 = 2;
-const SUPPORTED = '1 or 2';
+export const FFN_VERSION_Q8 = 3;
+const SUPPORTED = '1, 2 or 3';
 const FIXED_HEADER_BYTES = 64;
 const LAYER_ENTRY_BYTES = 16;
 
-export enum FfnDtype { F32 = 0, F16 = 1, I8 = 2 }
-const VALUE_BYTES: Record<FfnDtype, number> = { [FfnDtype.F32]: 4, [FfnDtype.F16]: 2, [FfnDtype.I8]: 1 };
+export enum FfnDtype { F32 = 0, F16 = 1, I8 = 2, Q8 = 3 }
+const VALUE_BYTES: Record<FfnDtype, number> = { [FfnDtype.F32]: 4, [FfnDtype.F16]: 2, [FfnDtype.I8]: 1, [FfnDtype.Q8]: 1 };
+const Q8_BLOCK = 32;
 
-/** One neuron record: parts × dModel values, plus one f32 scale per part for int8. */
+/** One neuron record: parts × dModel values, plus one f32 scale per part for int8, or one per
+ *  32 values for q8_32. */
 export function ffnRecordBytes(dtype: FfnDtype, dModel: number, gated: boolean): number {
   const parts = gated ? 3 : 2;
+  if (dtype === FfnDtype.Q8) return q8RecordLayout(dModel, gated).recordBytes;
   return parts * dModel * VALUE_BYTES[dtype] + (dtype === FfnDtype.I8 ? parts * 4 : 0);
+}
+
+/** Where a q8_32 record keeps each part (FORMAT.md §F), in bytes from the record's start:
+ *  part p (0 gate when gated, then up, then down) has its d quants at quants[p] and its d/32 f32
+ *  scales at scales[p]; the kernels address records in place with these. */
+export interface Q8RecordLayout {
+  parts: number;
+  recordBytes: number;
+  quants: number[];
+  scales: number[];
+}
+
+export function q8RecordLayout(dModel: number, gated: boolean): Q8RecordLayout {
+  const parts = gated ? 3 : 2;
+  const part = [...Array(parts).keys()];
+  return {
+    parts,
+    recordBytes: (parts * dModel * 9) / 8,
+    quants: part.map((p) => p * dModel),
+    scales: part.map((p) => parts * dModel + p * (dModel / Q8_BLOCK) * 4),
+  };
 }
 
 export interface FfnHeader {
@@ -52,6 +79,10 @@ export function parseFfnHeader(buf: Uint8Array, actualFileBytes: number, name = 
   if (dtype === FfnDtype.I8 && version < FFN_VERSION_INT8) {
     throw new ModelFormatUnsupportedError(name, `${version} with dtype 2 (int8 needs version 2)`, SUPPORTED);
   }
+  if ((dtype === FfnDtype.Q8) !== (version === FFN_VERSION_Q8)) {
+    throw new ModelFormatUnsupportedError(name, `${version} with dtype ${dtype} (q8_32, dtype 3, is version 3's only dtype)`, SUPPORTED);
+  }
+  if (dtype === FfnDtype.Q8 && dModel % Q8_BLOCK !== 0) throw new ModelFileCorruptError(name, `dModel ${dModel} is not a multiple of ${Q8_BLOCK} (q8_32 blocks)`);
   if (flags & ~1) throw new ModelFormatUnsupportedError(name, `${version} with flags 0x${flags.toString(16)}`, SUPPORTED);
   const gated = (flags & 1) === 1;
   if (headerBytes !== FIXED_HEADER_BYTES + LAYER_ENTRY_BYTES * layers || buf.length < headerBytes) {
@@ -84,12 +115,19 @@ export async function readFfnHeader(file: fs.FileHandle, name = 'ffn.bin'): Prom
   return parseFfnHeader(full, size, name);
 }
 
+/** One layer section's records as stored ([ffnSize] records of recordBytes), e.g. q8_32 records for
+ *  kernels that read them in place (offsets within a record: q8RecordLayout). */
+export async function readFfnLayerRaw(file: fs.FileHandle, header: FfnHeader, layer: number, name = 'ffn.bin'): Promise<Uint8Array> {
+  const { offset, bytes } = header.sections[layer];
+  const raw = new Uint8Array(bytes);
+  const { bytesRead } = await file.read(raw, 0, bytes, offset);
+  if (bytesRead !== bytes) throw new ModelFileCorruptError(name, `truncated: layer ${layer}`);
+  return raw;
+}
+
 /** Reads one layer section and splits its records into gate / up / down matrices (f32). */
 export async function readFfnLayer(file: fs.FileHandle, header: FfnHeader, layer: number): Promise<FfnLayerWeights> {
-  const { offset, bytes } = header.sections[layer];
-  const raw = Buffer.alloc(bytes); // [ffnSize] records of recordBytes
-  const { bytesRead } = await file.read(raw, 0, bytes, offset);
-  if (bytesRead !== bytes) throw new ModelFileCorruptError('ffn.bin', `truncated: layer ${layer}`);
+  const raw = await readFfnLayerRaw(file, header, layer);
   const { ffnSize, dModel, gated } = header;
   const weights = {
     gate: gated ? new Float32Array(ffnSize * dModel) : undefined,
@@ -106,6 +144,15 @@ export async function readFfnLayer(file: fs.FileHandle, header: FfnHeader, layer
 export function decodeFfnRecord(header: FfnHeader, src: Uint8Array, at: number, dst: FfnLayerWeights, row: number): void {
   const d = header.dModel;
   const out = row * d;
+  if (header.dtype === FfnDtype.Q8) {
+    const parts = header.gated ? 3 : 2; // as q8RecordLayout, without allocating per record
+    const scales = at + parts * d;
+    let p = 0;
+    if (dst.gate) { decodeQ8PartInto(src, at, scales, d, dst.gate, out); p++; }
+    decodeQ8PartInto(src, at + p * d, scales + p * (d / 8), d, dst.up, out); p++;
+    decodeQ8PartInto(src, at + p * d, scales + p * (d / 8), d, dst.down, out);
+    return;
+  }
   if (header.dtype === FfnDtype.I8) {
     const parts = header.gated ? 3 : 2;
     const q = at + 4 * parts; // the parts' scales come first, then their values
@@ -120,4 +167,20 @@ export function decodeFfnRecord(header: FfnHeader, src: Uint8Array, at: number, 
   if (dst.gate) { decode(src, at, d, dst.gate, out); at += partBytes; }
   decode(src, at, d, dst.up, out);
   decode(src, at + partBytes, d, dst.down, out);
+}
+
+/** d values of one q8_32 part: quants at src[q…], one f32 scale per 32 at src[s…] (any alignment). */
+function decodeQ8PartInto(src: Uint8Array, q: number, s: number, d: number, dst: Float32Array, dstAt: number): void {
+  for (let b = 0; b < d / Q8_BLOCK; b++) decodeInt8Into(src, q + b * Q8_BLOCK, Q8_BLOCK, readFloat32LE(src, s + 4 * b), dst, dstAt + b * Q8_BLOCK);
+}
+
+/** A v2 directory's ffn.bin: version 3 (q8_32) with the manifest's shape; the gate is in the
+ *  records exactly for ReLU-gated models (a silu model's gate is in weights.bin). */
+export function checkFfnMatchesV2(h: FfnHeader, manifest: ManifestV2, name = manifest.ffn.file): void {
+  const a = manifest.architecture;
+  if (h.version !== FFN_VERSION_Q8) throw new ModelFormatUnsupportedError(name, `${h.version} in a format-v2 directory`, FFN_VERSION_Q8);
+  const gated = a.ffnGated && a.ffnActivation !== 'silu';
+  if (h.layers !== a.layers || h.dModel !== a.dModel || h.ffnSize !== a.ffnSize || h.gated !== gated) {
+    throw new ModelFileCorruptError(name, `shape ${h.layers}×${h.ffnSize}×${h.dModel}${h.gated ? ' gated' : ''} does not match the manifest's architecture (${a.layers}×${a.ffnSize}×${a.dModel}${gated ? ' gated' : ''})`);
+  }
 }

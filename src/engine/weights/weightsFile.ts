@@ -1,21 +1,147 @@
-// TEMPORARY (engine branch): the q8_32 quantizer of models/FORMAT.md §Q until the format branch's
-// weightsFile.ts (same API) lands.
-export function quantizeQ8(values: Float32Array, rows: number, cols: number): Uint8Array {
-  const out = new Uint8Array(rows * cols + (rows * cols) / 8);
-  const q = new Int8Array(out.buffer, 0, rows * cols);
-  const scales = new DataView(out.buffer, rows * cols);
-  for (let b = 0; b < (rows * cols) / 32; b++) {
-    let max = 0;
-    for (let i = 0; i < 32; i++) max = Math.max(max, Math.abs(values[b * 32 + i]));
-    const scale = Math.fround(max / 127);
-    scales.setFloat32(b * 4, scale, true);
-    for (let i = 0; i < 32; i++) {
-      if (scale === 0) continue;
-      const v = Math.fround(values[b * 32 + i] / scale);
-      let r = Math.round(v);
-      if (r - v === 0.5 && r % 2 !== 0) r -= 1;
-      q[b * 32 + i] = Math.max(-127, Math.min(127, r));
+// Reader for weights.bin (models/FORMAT.md §W): a JSON tensor table, then 64-byte-aligned f32 and
+// q8_32 (§Q) tensors. Everything the table says is checked against the v2 manifest's architecture
+// before a byte of data is read, and every float is checked finite as it is read, so a bad file is
+// named at load, not found later as NaN logits.
+import type fs from 'node:fs/promises';
+import { ModelFileCorruptError, ModelFormatUnsupportedError } from '../errors';
+import type { Architecture } from '../manifest';
+import type { ManifestV2 } from '../manifestV2';
+
+export const WEIGHTS_MAGIC = 'FCWT';
+export const WEIGHTS_VERSION = 1;
+export const WEIGHTS_ALIGNMENT = 64;
+export const Q8_BLOCK = 32;
+const FIXED_BYTES = 12;
+/** Reads stay below Node's 2 GiB limit per call. */
+const READ_CHUNK = 1 << 26;
+
+export type WeightDtype = 'f32' | 'q8_32';
+export interface WeightTensor { name: string; dtype: WeightDtype; shape: number[]; offset: number; bytes: number }
+export interface WeightsHeader { fileBytes: number; dataStart: number; tensors: Map<string, WeightTensor> }
+
+/** What the architecture requires (or, `optional`, allows) in weights.bin, by name. */
+export interface TensorSpec { dtype: WeightDtype; shape: number[]; optional?: boolean }
+
+export function weightsTensorSpecs(a: Architecture): Map<string, TensorSpec> {
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = a;
+  const specs = new Map<string, TensorSpec>([
+    ['embed', { dtype: 'q8_32', shape: [V, d] }],
+    ['head_bias', { dtype: 'f32', shape: [V], optional: true }],
+    ['final_norm', { dtype: 'f32', shape: [d] }],
+  ]);
+  if (!a.tiedEmbeddings) specs.set('head', { dtype: 'q8_32', shape: [V, d] });
+  for (let l = 0; l < a.layers; l++) {
+    const qkvRows = (H + 2 * Hkv) * hd;
+    specs.set(`layers.${l}.attn_norm`, { dtype: 'f32', shape: [d] });
+    specs.set(`layers.${l}.qkv`, { dtype: 'q8_32', shape: [qkvRows, d] });
+    if (a.attentionBias) specs.set(`layers.${l}.qkv_bias`, { dtype: 'f32', shape: [qkvRows] });
+    specs.set(`layers.${l}.out`, { dtype: 'q8_32', shape: [d, H * hd] });
+    specs.set(`layers.${l}.ffn_norm`, { dtype: 'f32', shape: [d] });
+    if (a.ffnActivation === 'silu') specs.set(`layers.${l}.ffn_gate`, { dtype: 'q8_32', shape: [F, d] });
+  }
+  return specs;
+}
+
+/** Bytes of a tensor: 4·n for f32, rows·cols·9/8 for q8_32 (quants, then one f32 scale per 32). */
+export function tensorBytes(dtype: WeightDtype, shape: readonly number[]): number {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return dtype === 'f32' ? 4 * n : (n * 9) / 8;
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function tableEntry(e: unknown, i: number, fileName: string): WeightTensor {
+  const bad = (what: string) => new ModelFileCorruptError(fileName, `tensor table entry ${i} ${what}`);
+  if (typeof e !== 'object' || e === null) throw bad('is not an object');
+  const { name, dtype, shape, offset, bytes } = e as Record<string, unknown>;
+  if (typeof name !== 'string' || name === '') throw bad('has no name');
+  if (dtype !== 'f32' && dtype !== 'q8_32') throw new ModelFormatUnsupportedError(fileName, `${WEIGHTS_VERSION} with tensor ${name} of dtype ${JSON.stringify(dtype)}`, `${WEIGHTS_VERSION} (dtypes f32 and q8_32)`);
+  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 2 || !shape.every((n) => isCount(n) && n > 0)) throw bad(`(${name}) has shape ${JSON.stringify(shape)}`);
+  if (!isCount(offset) || !isCount(bytes)) throw bad(`(${name}) has offset ${offset} and bytes ${bytes}, not byte counts`);
+  return { name, dtype, shape: shape as number[], offset, bytes };
+}
+
+/** Validates the table (`json`, parsed) of a weights.bin of `actualBytes` bytes against `manifest`. */
+export function checkWeightsTable(json: unknown, dataStart: number, actualBytes: number, fileName: string, manifest: ManifestV2): WeightsHeader {
+  const corrupt = (what: string) => new ModelFileCorruptError(fileName, what);
+  if (typeof json !== 'object' || json === null || !Array.isArray((json as { tensors?: unknown }).tensors)) throw corrupt('its JSON table has no tensors list');
+  const fileBytes = (json as { fileBytes?: unknown }).fileBytes;
+  if (!isCount(fileBytes)) throw corrupt('its JSON table has no fileBytes');
+  if (actualBytes < fileBytes) throw corrupt(`truncated: ${actualBytes} of ${fileBytes} bytes`);
+  if (actualBytes !== fileBytes) throw corrupt(`${actualBytes} bytes, its table says ${fileBytes}`);
+  const tensors = new Map<string, WeightTensor>();
+  (json as { tensors: unknown[] }).tensors.forEach((e, i) => {
+    const t = tableEntry(e, i, fileName);
+    if (tensors.has(t.name)) throw corrupt(`tensor ${t.name} is listed twice`);
+    tensors.set(t.name, t);
+  });
+  const specs = weightsTensorSpecs(manifest.architecture);
+  for (const [name, spec] of specs) if (!spec.optional && !tensors.has(name)) throw corrupt(`tensor ${name} is missing`);
+  for (const t of tensors.values()) {
+    const spec = specs.get(t.name);
+    const at = `tensor ${t.name}`;
+    if (!spec) throw corrupt(`${at} is unexpected for this architecture`);
+    if (t.dtype !== spec.dtype) throw corrupt(`${at} is ${t.dtype}, the format says ${spec.dtype}`);
+    if (t.shape.join() !== spec.shape.join()) throw corrupt(`${at} has shape [${t.shape}], the manifest's architecture needs [${spec.shape}]`);
+    if (t.bytes !== tensorBytes(t.dtype, t.shape)) throw corrupt(`${at} has ${t.bytes} bytes, [${t.shape}] ${t.dtype} needs ${tensorBytes(t.dtype, t.shape)}`);
+    if (t.offset % WEIGHTS_ALIGNMENT !== 0 || t.offset < dataStart) throw corrupt(`${at} at offset ${t.offset} is unaligned or inside the header (data starts at ${dataStart}, every ${WEIGHTS_ALIGNMENT} bytes)`);
+    if (t.offset + t.bytes > fileBytes) throw corrupt(`truncated: ${at} ends at ${t.offset + t.bytes}, past the end (${fileBytes})`);
+  }
+  const byOffset = [...tensors.values()].sort((a, b) => a.offset - b.offset);
+  for (let i = 1; i < byOffset.length; i++) {
+    const [prev, t] = [byOffset[i - 1], byOffset[i]];
+    if (t.offset < prev.offset + prev.bytes) throw corrupt(`tensor ${t.name} overlaps tensor ${prev.name}`);
+  }
+  return { fileBytes, dataStart, tensors };
+}
+
+async function readExactly(file: fs.FileHandle, dst: Uint8Array, position: number): Promise<number> {
+  let done = 0;
+  while (done < dst.byteLength) {
+    const { bytesRead } = await file.read(dst, done, Math.min(READ_CHUNK, dst.byteLength - done), position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+/** Reads and validates the header and tensor table against the v2 architecture (required/forbidden tensors, shapes, bytes, alignment, overlap, file size). */
+export async function readWeightsHeader(file: fs.FileHandle, fileName: string, manifest: ManifestV2): Promise<WeightsHeader> {
+  const { size } = await file.stat();
+  const fixed = new Uint8Array(FIXED_BYTES);
+  if (await readExactly(file, fixed, 0) < FIXED_BYTES) throw new ModelFileCorruptError(fileName, `truncated: ${size} bytes, shorter than the header`);
+  const view = new DataView(fixed.buffer);
+  const magic = String.fromCharCode(...fixed.subarray(0, 4));
+  if (magic !== WEIGHTS_MAGIC) throw new ModelFileCorruptError(fileName, `bad magic "${magic}"`);
+  const version = view.getUint32(4, true);
+  if (version !== WEIGHTS_VERSION) throw new ModelFormatUnsupportedError(fileName, version, WEIGHTS_VERSION);
+  const jsonBytes = view.getUint32(8, true);
+  if (FIXED_BYTES + jsonBytes > size) throw new ModelFileCorruptError(fileName, `truncated: its ${jsonBytes}-byte tensor table ends past the end (${size} bytes)`);
+  const text = new Uint8Array(jsonBytes);
+  await readExactly(file, text, FIXED_BYTES);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(text));
+  } catch (e) {
+    throw new ModelFileCorruptError(fileName, `its tensor table is not valid JSON (${(e as Error).message})`);
+  }
+  const dataStart = Math.ceil((FIXED_BYTES + jsonBytes) / WEIGHTS_ALIGNMENT) * WEIGHTS_ALIGNMENT;
+  return checkWeightsTable(json, dataStart, size, fileName, manifest);
+}
+
+/** Reads tensor t into dst (dst.byteLength === t.bytes), checks every f32 value / q8 scale is finite (named error naming file and tensor). */
+export async function readTensorInto(file: fs.FileHandle, fileName: string, t: WeightTensor, dst: Uint8Array): Promise<void> {
+  if (dst.byteLength !== t.bytes) throw new RangeError(`readTensorInto: ${t.name} needs ${t.bytes} bytes, got a ${dst.byteLength}-byte buffer`);
+  if (await readExactly(file, dst, t.offset) !== t.bytes) throw new ModelFileCorruptError(fileName, `truncated: tensor ${t.name}`);
+  const floatsAt = t.dtype === 'f32' ? 0 : t.shape[0] * t.shape[1]; // q8_32: the scales follow the quants
+  const view = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+  for (let at = floatsAt; at < t.bytes; at += 4) {
+    // An exponent of all ones is ±Infinity or NaN.
+    if ((view.getUint32(at, true) & 0x7f800000) === 0x7f800000) {
+      const what = t.dtype === 'f32' ? `value ${(at - floatsAt) / 4}` : `scale ${(at - floatsAt) / 4}`;
+      throw new ModelFileCorruptError(fileName, `tensor ${t.name}: ${what} is ${view.getFloat32(at, true)}, not finite`);
     }
   }
-  return out;
 }
+
+export { dequantizeQ8, quantizeQ8 } from './q8';

@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FlashBudgetTooSmallError } from '../../../src/engine/errors';
 import { denseResidentBytes, planFlash } from '../../../src/engine/ffn/flashPlan';
-import { parseManifest } from '../../../src/engine/manifest';
+import { parseManifest, requireV1 } from '../../../src/engine/manifest';
 import { Model } from '../../../src/engine/model';
 import { repoRoot } from '../../helpers/fixture';
 
-const manifest = parseManifest(fs.readFileSync(path.join(repoRoot, 'models/flashcode-code-v1/manifest.json'), 'utf8'));
+const manifest = requireV1(parseManifest(fs.readFileSync(path.join(repoRoot, 'models/flashcode-code-v1/manifest.json'), 'utf8')), 'test');
 const fractions = manifest.predictors!.perLayer.map((l) => l.predictedActiveFraction);
 const MIB = 2 ** 20;
 const PREDICTOR_BYTES = 1_700_000;

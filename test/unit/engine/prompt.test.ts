@@ -1,7 +1,7 @@
 // Prompt rendering with the fixture model's tokenizer and FIM tokens: the prompt fits its budget, and
 // a prefix cut to fit keeps its first token while the user types at its end (for KV-prefix reuse).
 import assert from 'node:assert/strict';
-import type { Manifest } from '../../../src/engine/manifest';
+import { requireV1, type Manifest, type ManifestV1 } from '../../../src/engine/manifest';
 import { openModelDir } from '../../../src/engine/modelDir';
 import { renderPromptIds } from '../../../src/engine/prompt';
 import { TextTokenizer } from '../../../src/engine/tokenizer';
@@ -12,11 +12,11 @@ const code = 'def scale(values, factor):\n    return [v * factor for v in values
 
 describe('renderPromptIds', () => {
   let tok: TextTokenizer;
-  let manifest: Manifest;
+  let manifest: ManifestV1;
   let pre: number, suf: number, mid: number;
   before(async () => {
     const dir = await openModelDir(fixtureModelDir);
-    manifest = dir.manifest;
+    manifest = requireV1(dir.manifest, 'test');
     tok = await TextTokenizer.load(dir.file('tokenizer.json'));
     [pre, suf, mid] = [manifest.fim.prefixToken, manifest.fim.suffixToken, manifest.fim.middleToken].map((t) => tok.specialId(t));
   });
@@ -80,6 +80,17 @@ describe('renderPromptIds', () => {
     const grownTokens = tok.encode(base + typed).length - tok.encode(base).length;
     assert.ok(starts.size <= Math.ceil(grownTokens / 64) + 1, `${starts.size} window starts over ${grownTokens} tokens typed`);
     for (const s of starts) assert.equal(s % 64, 0, `start ${s} is a whole number of chunks`);
+  });
+
+  it('renders the prefix alone for a model without FIM tokens (fim is optional in format v2)', () => {
+    const { id, displayName, architecture, contextTokens, stopTokens, ffn, files } = manifest;
+    const noFim: Manifest = { format: 'flashcode-model', formatVersion: 2, id, displayName, architecture, contextTokens, stopTokens, ffn, files, weights: { file: 'weights.bin' }, quantization: 'q8_32' };
+    const prefix = 'def f(x):\n    return ';
+    assert.deepEqual(renderPromptIds({ kind: 'fim', prefix, suffix: '\nprint(f(2))\n' }, tok, noFim, 2000), tok.encode(prefix));
+    const long = code.repeat(20);
+    const cut = renderPromptIds({ kind: 'fim', prefix: long, suffix: 'x' }, tok, noFim, 100);
+    assert.ok(cut.length <= 100 && cut.length > 0);
+    assert.deepEqual(cut, tok.encode(long).slice(-cut.length), 'the end of the prefix is kept');
   });
 
   describe('in suffix-prefix-middle order (fim.order "spm")', () => {
