@@ -10,7 +10,8 @@ export type EngineErrorCode =
   | 'EngineDisposed'
   | 'EngineCrashed'
   | 'FlashBudgetTooSmall'
-  | 'ContextOverflow';
+  | 'ContextOverflow'
+  | 'ModelTooLarge';
 
 export class EngineError extends Error {
   constructor(readonly code: EngineErrorCode, message: string) {
@@ -77,5 +78,12 @@ export class FlashBudgetTooSmallError extends EngineError {
 export class ContextOverflowError extends EngineError {
   constructor(tokens: number, contextTokens: number) {
     super('ContextOverflow', `${tokens} tokens do not fit the model's context of ${contextTokens} — shorten the prompt (the engine's prompt budget keeps completions within it).`);
+  }
+}
+
+/** A model whose weights, KV cache and scratch rows exceed what WebAssembly memory can hold. */
+export class ModelTooLargeError extends EngineError {
+  constructor(neededBytes: number, limitBytes: number) {
+    super('ModelTooLarge', `the model needs ${Math.ceil(neededBytes / 2 ** 20)} MiB of WebAssembly memory, above its limit of ${limitBytes / 2 ** 20} MiB — choose a smaller model (or a smaller quantization of it).`);
   }
 }

@@ -6,14 +6,14 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AbortedError } from './errors';
 import type { KvCache } from './kvCache';
-import type { Model } from './model';
+import type { ForwardPass } from './forwardPass';
 import { sampleToken, seededRandom } from './sampling';
 import { MAX_DRAFT_TOKENS, nextDraftLength, verifyDrafts, type Drafter } from './speculate';
 import type { TextTokenizer } from './tokenizer';
 import type { GenerateCallbacks, GenerateRequest, GenerateResult, StopReason } from './types';
 
 export interface GenerateInput {
-  model: Model;
+  model: ForwardPass;
   tokenizer: TextTokenizer;
   promptIds: number[];
   stopIds: ReadonlySet<number>;

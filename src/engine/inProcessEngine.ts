@@ -5,11 +5,15 @@ import type { FlashStats } from './ffn/flashStats';
 import { generateTokens } from './generate';
 import type { KvCache } from './kvCache';
 import type { Manifest } from './manifest';
+import type { ForwardPass } from './forwardPass';
+import type { ManifestV2 } from './manifestV2';
 import { Model } from './model';
+import type { ModelDir } from './modelDir';
 import { openModelDir } from './modelDir';
 import { promptBudgetTokens, renderPromptIds } from './prompt';
 import { lookupDrafts } from './speculate';
 import { TextTokenizer } from './tokenizer';
+import { loadModelV2 } from './v2/loadV2';
 import type { Engine, EngineOptions, GenerateCallbacks, GenerateRequest, GenerateResult, ModelInfo } from './types';
 
 export class InProcessEngine implements Engine {
@@ -24,7 +28,9 @@ export class InProcessEngine implements Engine {
   private constructor(
     readonly info: ModelInfo,
     private readonly manifest: Manifest,
-    private readonly model: Model,
+    private readonly model: ForwardPass,
+    /** The same model when it is format v1 (its flash FFN's statistics). */
+    private readonly v1: Model | undefined,
     private readonly tokenizer: TextTokenizer,
     private readonly stopIds: ReadonlySet<number>,
     private readonly maxCachedKvBytes: number,
@@ -38,7 +44,8 @@ export class InProcessEngine implements Engine {
     const { manifest } = dir;
     const tokenizer = await TextTokenizer.load(dir.file('tokenizer.json'));
     const stopIds = new Set(manifest.stopTokens.map((t) => tokenizer.specialId(t)));
-    const model = await Model.load(dir, options.threads ?? 1, options.ortWasmDir, options.flash);
+    const v1 = dir.manifest.formatVersion === 1 ? await Model.load(dir, options.threads ?? 1, options.ortWasmDir, options.flash) : undefined;
+    const model: ForwardPass = v1 ?? await loadModelV2(dir as ModelDir & { manifest: ManifestV2 });
     // openModelDir has checked every size against the manifest.
     const weightBytes = Object.entries(manifest.files)
       .filter(([name]) => name !== 'tokenizer.json')
@@ -46,16 +53,16 @@ export class InProcessEngine implements Engine {
     const info: ModelInfo = {
       id: manifest.id,
       displayName: manifest.displayName,
-      contextTokens: manifest.contextTokens,
+      contextTokens: model.contextTokens,
       vocabSize: manifest.architecture.vocabSize,
       layers: manifest.architecture.layers,
       weightBytes,
-      ffn: model.flash
-        ? { mode: 'sparse', fullyResident: model.flash.plan.fullyResident, residentNeurons: model.flash.plan.neuronsPerLayer.reduce((n, c) => n + c, 0), neurons: manifest.architecture.layers * manifest.architecture.ffnSize }
-        : { mode: 'dense', notice: model.flashNotice },
-      layerKernels: model.decodeAttention !== undefined && model.embedHead !== undefined,
+      ffn: v1?.flash
+        ? { mode: 'sparse', fullyResident: v1.flash.plan.fullyResident, residentNeurons: v1.flash.plan.neuronsPerLayer.reduce((n, c) => n + c, 0), neurons: manifest.architecture.layers * manifest.architecture.ffnSize }
+        : { mode: 'dense', notice: v1?.flashNotice },
+      layerKernels: v1 ? v1.decodeAttention !== undefined && v1.embedHead !== undefined : true,
     };
-    return new InProcessEngine(info, manifest, model, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? false);
+    return new InProcessEngine(info, manifest, model, v1, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? false);
   }
 
   generate(request: GenerateRequest, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
@@ -77,7 +84,7 @@ export class InProcessEngine implements Engine {
   /** What the flash FFN path did since load (bytes read, cache hits, neurons per layer, online
    *  recall); undefined when the FFN runs densely. */
   get flashStats(): FlashStats | undefined {
-    return this.model.flash?.stats;
+    return this.v1?.flash?.stats;
   }
 
   /** Token ids of a string, for tests and benchmarks that need exact prompt lengths. */
@@ -90,10 +97,10 @@ export class InProcessEngine implements Engine {
     this.running++;
     this.peakRunning = Math.max(this.peakRunning, this.running);
     try {
-      const budget = promptBudgetTokens(this.manifest.contextTokens, request.maxNewTokens);
+      const budget = promptBudgetTokens(this.model.contextTokens, request.maxNewTokens);
       const promptIds = renderPromptIds(request.prompt, this.tokenizer, this.manifest, budget);
       return await generateTokens(
-        { model: this.model, tokenizer: this.tokenizer, promptIds, stopIds: this.stopIds, contextTokens: this.manifest.contextTokens, kv: this.kv,
+        { model: this.model, tokenizer: this.tokenizer, promptIds, stopIds: this.stopIds, contextTokens: this.model.contextTokens, kv: this.kv,
           drafter: this.speculative ? lookupDrafts : undefined },
         request,
         callbacks,

@@ -33,7 +33,7 @@ export class Model {
 
   private constructor(
     readonly arch: Architecture,
-    private readonly contextTokens: number,
+    readonly contextTokens: number,
     private readonly layers: Layers,
     private readonly ffn: FfnStep,
     /** The sparse path when it runs; undefined when the FFN is dense (asked for, or fallen back). */

@@ -3,7 +3,7 @@
 // forward pass, and keep the drafts argmax agrees with. Code repeats itself (the next case of a
 // switch, the next similar line, a line already in the suffix), so drafts often hold.
 import type { KvCache } from './kvCache';
-import type { Model } from './model';
+import type { ForwardPass } from './forwardPass';
 import { argmax } from './sampling';
 
 /** Longest and shortest n-gram looked up, and most drafts per pass. */
@@ -53,7 +53,7 @@ export interface Verified {
 
 /** Runs `current` (sampled, not yet run) and `drafts` after what `kv` holds, keeps the longest
  *  prefix of drafts that argmax agrees with, and truncates the cache past the rejected ones. */
-export async function verifyDrafts(model: Model, kv: KvCache, current: number, drafts: readonly number[]): Promise<Verified> {
+export async function verifyDrafts(model: ForwardPass, kv: KvCache, current: number, drafts: readonly number[]): Promise<Verified> {
   const vocab = model.arch.vocabSize;
   const all = await model.forwardAll([current, ...drafts], kv); // [1 + drafts][vocab]
   const row = (i: number) => all.subarray(i * vocab, (i + 1) * vocab);
