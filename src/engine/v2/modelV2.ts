@@ -36,7 +36,7 @@ export interface WeightsV2 {
   headBias?: Float32Array;
   finalNorm: Float32Array;
   layers: LayerV2[];
-  /** Per layer: a neuron is skipped when |act(gate·x)| ≤ threshold (0: dense). Decode only. */
+  /** The manifest's gate thresholds (ModelV2.gateThresholds). */
   gateThresholds: number[];
 }
 
@@ -58,6 +58,12 @@ export class ModelV2 {
   readonly stageMs = { embed: 0, attention: 0, ffn: 0, head: 0 };
   /** FFN neurons computed and skipped at decode since load (the sparse path's measure). */
   readonly ffnCounts = { computed: 0, skipped: 0 };
+  /** Sees every layer's FFN activations act(gate·x), [T][F], as the dense path computes them
+   *  (calibrate.ts sets it to choose the gate thresholds). */
+  gateObserver: ((layer: number, activations: Float32Array) => void) | undefined;
+  /** Per layer: at decode, a neuron is skipped when |act(gate·x)| ≤ its layer's threshold (0 or
+   *  absent: every neuron runs). From the manifest; calibration and its benchmark change them. */
+  gateThresholds: number[];
   private resident: KvCache | undefined;
   private readonly kv: Floats;
   private readonly s: {
@@ -68,6 +74,7 @@ export class ModelV2 {
   private readonly allRows: Int32Array;
 
   constructor(readonly arch: Architecture, readonly contextTokens: number, private readonly w: WeightsV2) {
+    this.gateThresholds = w.gateThresholds;
     const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
     const a = w.arena;
     const T = CHUNK_TOKENS;
@@ -216,7 +223,7 @@ export class ModelV2 {
     const { x, gate, up, rows, y } = this.s;
     for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.ffnNorm, normEps, x.view, t * d, d);
     const act = ffnActivation === 'silu' ? silu : ffnActivation === 'relu' ? relu : squaredRelu;
-    const threshold = T === 1 ? this.w.gateThresholds[l] ?? 0 : 0;
+    const threshold = T === 1 ? this.gateThresholds[l] ?? 0 : 0;
     if (!L.gate) {
       // A plain (ungated) FFN: h = act(up · x).
       this.matmul(L.up, x.ptr, T, up.ptr);
@@ -241,7 +248,10 @@ export class ModelV2 {
     } else {
       this.matmul(L.gate, x.ptr, T, gate.ptr);
       k.matmulQ8(L.up.ptr, L.up.scales, F, d, this.s.qx, this.s.sx, T, up.ptr); // x is still quantized
-      for (let i = 0; i < T * F; i++) up.view[i] *= act(gate.view[i]);
+      const g = gate.view;
+      for (let i = 0; i < T * F; i++) g[i] = act(g[i]);
+      for (let i = 0; i < T * F; i++) up.view[i] *= g[i];
+      this.gateObserver?.(l, g.subarray(0, T * F));
     }
     rows.view.set(this.allRows);
     for (let t = 0; t < T; t++) {
