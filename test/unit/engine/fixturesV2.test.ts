@@ -1,15 +1,20 @@
 // The tiny format-v2 fixtures (models/pipeline/make_fixture_v2.py) load through the TypeScript
 // readers: manifest v2, every file's checksum, weights.bin's table and every tensor's floats,
-// ffn.bin version 3 against the architecture, and (tiny-relu-v2) predictors.bin.
+// ffn.bin version 3 against the architecture, and (tiny-relu-v2) predictors.bin; and a plain f64
+// forward pass over what the readers return gives the NumPy reference's golden logits.
 import assert from 'node:assert/strict';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { openModelDir } from '../../../src/engine/modelDir';
 import { checkFfnMatchesV2, readFfnHeader, readFfnLayer } from '../../../src/engine/weights/ffnFile';
 import { readPredictors } from '../../../src/engine/weights/predictorsFile';
 import { dequantizeQ8, readTensorInto, readWeightsHeader } from '../../../src/engine/weights/weightsFile';
+import { denseV2Logits } from '../../helpers/denseV2';
 
 const fixtures = path.join(__dirname, '../../fixtures');
+const golden: { fixtures: Record<string, { promptIds: number[]; prefillLastLogits: number[]; prefillArgmax: number }> } =
+  JSON.parse(fsSync.readFileSync(path.join(__dirname, '../../golden/tiny-v2-reference.json'), 'utf8'));
 const expected = {
   'tiny-llama-v2': { tied: false, bias: false, fim: true, chat: false, kvHeads: 2, predictors: false },
   'tiny-qwen2-v2': { tied: true, bias: true, fim: false, chat: true, kvHeads: 1, predictors: false },
@@ -54,6 +59,19 @@ describe('format-v2 fixtures through the TypeScript readers', () => {
         const layers = await readPredictors(dir.file(m.predictors!.file), a);
         assert.equal(layers.length, a.layers);
       }
+    });
+  }
+
+  for (const name of Object.keys(expected)) {
+    it(`${name}: a plain forward pass over the readers' weights gives the golden's prefill logits`, async () => {
+      const dir = await openModelDir(path.join(fixtures, name));
+      assert.ok(dir.manifest.formatVersion === 2);
+      const g = golden.fixtures[name];
+      const logits = await denseV2Logits(dir, dir.manifest, g.promptIds);
+      let worst = 0;
+      logits.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - g.prefillLastLogits[i])); });
+      assert.ok(worst < 1e-3, `max |Δ| ${worst}`);
+      assert.equal(logits.indexOf(Math.max(...logits)), g.prefillArgmax);
     });
   }
 });
