@@ -70,7 +70,7 @@ describe('format-v2 fixtures through the TypeScript readers', () => {
       const logits = await denseV2Logits(dir, dir.manifest, g.promptIds);
       let worst = 0;
       logits.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - g.prefillLastLogits[i])); });
-      assert.ok(worst < 1e-3, `max |Δ| ${worst}`);
+      assert.ok(worst < 1e-4, `max |Δ| ${worst}`); // measured ≤ 1.6e-5 (f64 here, f32 there)
       assert.equal(logits.indexOf(Math.max(...logits)), g.prefillArgmax);
     });
   }
