@@ -70,7 +70,7 @@ describe('weights.bin golden (written by models/pipeline/golden_q8.py)', () => {
 
 describe('q8_32 helpers', () => {
   it('roundHalfEven rounds ties to even, like np.rint', () => {
-    assert.deepEqual([-3.5, -2.5, -0.5, 0.5, 1.5, 2.5, 2.4, -2.6].map(roundHalfEven), [-4, -2, -0, 0, 2, 2, 2, -3]);
+    assert.deepEqual([-3.5, -2.5, -0.5, 0.5, 1.5, 2.5, 2.4, -2.6, 126.5, -127.5, 190.5].map(roundHalfEven), [-4, -2, 0, 0, 2, 2, 2, -3, 126, -128, 190]);
   });
   it('quantizeQ8 refuses non-finite values and columns not in blocks of 32', () => {
     assert.throws(() => quantizeQ8(new Float32Array(32).fill(NaN), 1, 32), /finite/);
@@ -83,6 +83,12 @@ describe('q8_32 helpers', () => {
     const back = dequantizeQ8(bytes, 2, 32);
     const scales = new Float32Array(bytes.buffer, 64);
     values.forEach((v, i) => assert.ok(Math.abs(v - back[i]) <= scales[Math.floor(i / 32)] / 2 * 1.0001));
+  });
+  it('dequantizeQ8 reads a buffer at any byte offset (scales unaligned)', () => {
+    const bytes = quantizeQ8(Float32Array.from({ length: 64 }, (_, i) => i - 20.5), 2, 32);
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    assert.deepEqual(dequantizeQ8(shifted.subarray(1), 2, 32), dequantizeQ8(bytes, 2, 32));
   });
 });
 
