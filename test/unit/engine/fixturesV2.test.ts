@@ -7,13 +7,15 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { openModelDir } from '../../../src/engine/modelDir';
+import { renderPromptIds } from '../../../src/engine/prompt';
+import { TextTokenizer } from '../../../src/engine/tokenizer';
 import { checkFfnMatchesV2, readFfnHeader, readFfnLayer } from '../../../src/engine/weights/ffnFile';
 import { readPredictors } from '../../../src/engine/weights/predictorsFile';
 import { dequantizeQ8, readTensorInto, readWeightsHeader } from '../../../src/engine/weights/weightsFile';
 import { denseV2Logits } from '../../helpers/denseV2';
 
 const fixtures = path.join(__dirname, '../../fixtures');
-const golden: { fixtures: Record<string, { promptIds: number[]; prefillLastLogits: number[]; prefillArgmax: number }> } =
+const golden: { fixtures: Record<string, { promptText: string; promptIds: number[]; prefillLastLogits: number[]; prefillArgmax: number; fim: { prefix: string; suffix: string; promptIds: number[] } }> } =
   JSON.parse(fsSync.readFileSync(path.join(__dirname, '../../golden/tiny-v2-reference.json'), 'utf8'));
 const expected = {
   'tiny-llama-v2': { tied: false, bias: false, fim: true, chat: false, kvHeads: 2, predictors: false },
@@ -74,4 +76,14 @@ describe('format-v2 fixtures through the TypeScript readers', () => {
       assert.equal(logits.indexOf(Math.max(...logits)), g.prefillArgmax);
     });
   }
+
+  it('the engine\'s prompts are the golden\'s: PSM with FIM tokens, the prefix alone without (tiny-qwen2-v2)', async () => {
+    for (const name of Object.keys(expected)) {
+      const dir = await openModelDir(path.join(fixtures, name));
+      const tok = await TextTokenizer.load(dir.file('tokenizer.json'));
+      const g = golden.fixtures[name];
+      assert.deepEqual(renderPromptIds({ kind: 'text', text: g.promptText }, tok, dir.manifest, 2000), g.promptIds, name);
+      assert.deepEqual(renderPromptIds({ kind: 'fim', prefix: g.fim.prefix, suffix: g.fim.suffix }, tok, dir.manifest, 2000), g.fim.promptIds, name);
+    }
+  });
 });
