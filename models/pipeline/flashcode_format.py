@@ -1,5 +1,6 @@
-"""Model directory format v1 (models/FORMAT.md): the ffn.bin (versions 1 and 2) and predictors.bin
-writers and readers, and manifest files.
+"""Model directory format v1 (models/FORMAT.md): the ffn.bin (versions 1, 2 and, for format v2
+directories, 3 with q8_32 records) and predictors.bin writers and readers, the q8_32 encoding
+(§Q), and manifest files. weights.bin and the v2 manifest: flashcode_format_v2.py.
 
 The TypeScript readers in src/engine/weights/ implement the same spec; test/golden/ffn-*.bin and
 predictors-*.bin, written by this module, hold the two together.
@@ -19,7 +20,8 @@ import numpy as np
 FFN_MAGIC = b"FCFF"
 FFN_VERSION = 1       # what float32 and float16 files are written as, so they stay readable by v1 readers
 FFN_VERSION_INT8 = 2  # int8 records need version 2
-FFN_VERSIONS = (FFN_VERSION, FFN_VERSION_INT8)
+FFN_VERSION_Q8 = 3    # q8_32 records (format v2 directories): version 3 holds dtype 3 only
+FFN_VERSIONS = (FFN_VERSION, FFN_VERSION_INT8, FFN_VERSION_Q8)
 FFN_ALIGNMENT = 4096
 HEADER_FIXED_BYTES = 64
 LAYER_ENTRY_BYTES = 16
@@ -27,10 +29,12 @@ LAYER_ENTRY_BYTES = 16
 DTYPE_F32 = 0
 DTYPE_F16 = 1
 DTYPE_I8 = 2  # ffn.bin only: int8 with one f32 scale per record part (FORMAT.md §3)
+DTYPE_Q8 = 3  # ffn.bin version 3 only: q8_32, one f32 scale per 32 values (FORMAT.md §Q, §F)
+Q8_BLOCK = 32
 # The float codes, shared by ffn.bin and predictors.bin.
 DTYPES: dict[int, np.dtype] = {DTYPE_F32: np.dtype("<f4"), DTYPE_F16: np.dtype("<f2")}
-FFN_DTYPES = (DTYPE_F32, DTYPE_F16, DTYPE_I8)
-DTYPE_NAMES = {DTYPE_F32: "float32", DTYPE_F16: "float16", DTYPE_I8: "int8"}
+FFN_DTYPES = (DTYPE_F32, DTYPE_F16, DTYPE_I8, DTYPE_Q8)
+DTYPE_NAMES = {DTYPE_F32: "float32", DTYPE_F16: "float16", DTYPE_I8: "int8", DTYPE_Q8: "q8_32"}
 INT8_MAX = 127
 
 FLAG_GATED = 1
@@ -42,6 +46,7 @@ PREDICTORS_LAYER_ENTRY_BYTES = 32
 
 MANIFEST_FORMAT = "flashcode-model"
 MANIFEST_FORMAT_VERSION = 1
+MANIFEST_FORMAT_VERSIONS = (1, 2)
 
 
 class ModelFileCorruptError(ValueError):
@@ -92,6 +97,8 @@ def ffn_record_bytes(d_model: int, gated: bool, dtype: int) -> int:
     parts = 3 if gated else 2
     if dtype == DTYPE_I8:
         return parts * 4 + parts * d_model
+    if dtype == DTYPE_Q8:
+        return parts * d_model * 9 // 8
     return parts * d_model * DTYPES[dtype].itemsize
 
 
@@ -105,6 +112,44 @@ def quantize_int8(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     divisor = np.where(scale > 0, scale, np.float32(1))[:, None]
     q = np.clip(np.rint(rows / divisor), -INT8_MAX, INT8_MAX).astype(np.int8)
     return q, scale.astype(np.float32)
+
+
+def quantize_q8(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """q8_32 (FORMAT.md §Q) in f32 arithmetic: rows [n, c] (c % 32 == 0) → quants [n, c] int8 and
+    scales [n, c/32] f32, per block of 32: scale = max|w| / 127, q = rint(w / scale) (ties to even),
+    clamped to ±127; q = 0 in a block whose scale is 0."""
+    rows = np.asarray(rows, dtype=np.float32)
+    n, c = rows.shape
+    if c % Q8_BLOCK:
+        raise ValueError(f"q8_32 needs columns in blocks of {Q8_BLOCK}, got {c}")
+    if not np.isfinite(rows).all():
+        raise ValueError("q8_32 quantisation needs finite weights")
+    blocks = rows.reshape(n, c // Q8_BLOCK, Q8_BLOCK)
+    scale = (np.max(np.abs(blocks), axis=2) / np.float32(INT8_MAX)).astype(np.float32)  # [n, c/32]
+    divisor = np.where(scale > 0, scale, np.float32(1))[:, :, None]
+    q = np.clip(np.rint(blocks / divisor), -INT8_MAX, INT8_MAX)
+    q = np.where(scale[:, :, None] > 0, q, 0).astype(np.int8)
+    return q.reshape(n, c), scale
+
+
+def dequantize_q8(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """value = q × scale of its block, in f32: q [n, c] int8, scale [n, c/32] f32 → [n, c] f32."""
+    n, c = q.shape
+    blocks = q.reshape(n, c // Q8_BLOCK, Q8_BLOCK).astype(np.float32) * np.asarray(scale, np.float32)[:, :, None]
+    return blocks.reshape(n, c)
+
+
+def encode_q8(rows: np.ndarray) -> bytes:
+    """A q8_32 matrix as stored: all quants, then all scales (little-endian f32)."""
+    q, scale = quantize_q8(rows)
+    return q.tobytes() + scale.astype("<f4").tobytes()
+
+
+def decode_q8(data: bytes, rows: int, cols: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """quants [rows, cols] int8 and scales [rows, cols/32] f32 of the q8_32 matrix at data[offset:]."""
+    q = np.frombuffer(data, dtype=np.int8, count=rows * cols, offset=offset).reshape(rows, cols)
+    scale = np.frombuffer(data, dtype="<f4", count=rows * cols // Q8_BLOCK, offset=offset + rows * cols)
+    return q.copy(), scale.reshape(rows, cols // Q8_BLOCK).astype(np.float32)
 
 
 def dequantize_int8(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -137,7 +182,9 @@ def encode_ffn_bin(layers: Sequence[FfnLayer], dtype: int) -> bytes:
         if layer.w_down.shape != (d_model, ffn_size):
             raise ValueError(f"down must be [{d_model}, {ffn_size}], got {layer.w_down.shape}")
 
-    version = FFN_VERSION_INT8 if dtype == DTYPE_I8 else FFN_VERSION
+    if dtype == DTYPE_Q8 and d_model % Q8_BLOCK:
+        raise ValueError(f"q8_32 records need dModel a multiple of {Q8_BLOCK}, got {d_model}")
+    version = {DTYPE_I8: FFN_VERSION_INT8, DTYPE_Q8: FFN_VERSION_Q8}.get(dtype, FFN_VERSION)
     record_bytes = ffn_record_bytes(d_model, gated, dtype)
     data_bytes = ffn_size * record_bytes
     header_bytes = HEADER_FIXED_BYTES + LAYER_ENTRY_BYTES * len(layers)
@@ -163,9 +210,12 @@ def encode_ffn_bin(layers: Sequence[FfnLayer], dtype: int) -> bytes:
 
 def _encode_records(records: np.ndarray, d_model: int, gated: bool, dtype: int) -> bytes:
     """records [ffnSize, parts * d] f32 → the section's bytes in `dtype`."""
+    ffn_size = records.shape[0]
+    if dtype == DTYPE_Q8:  # per record: every part's quants, then every part's scales (FORMAT.md §F)
+        q, scale = quantize_q8(records)  # the parts are consecutive d-wide rows: blocks never straddle two
+        return np.concatenate([q.view(np.uint8), scale.astype("<f4").view(np.uint8)], axis=1).tobytes()
     if dtype != DTYPE_I8:
         return records.astype(DTYPES[dtype]).tobytes()
-    ffn_size = records.shape[0]
     q, scale = quantize_int8(records.reshape(-1, d_model))  # one row per part: [ffnSize * parts, d]
     packed = np.zeros(ffn_size, dtype=_int8_record_dtype(d_model, gated))
     packed["scale"] = scale.reshape(ffn_size, -1)
@@ -192,6 +242,10 @@ def parse_ffn_header(data: bytes) -> FfnHeader:
         raise ModelFormatUnsupportedError(f"ffn.bin: unknown dtype code {dtype}")
     if dtype == DTYPE_I8 and version < FFN_VERSION_INT8:
         raise ModelFormatUnsupportedError(f"ffn.bin: dtype {dtype} (int8) in a version {version} file")
+    if (dtype == DTYPE_Q8) != (version == FFN_VERSION_Q8):
+        raise ModelFormatUnsupportedError(f"ffn.bin: dtype {dtype} in a version {version} file (q8_32 is version 3's only dtype)")
+    if dtype == DTYPE_Q8 and d_model % Q8_BLOCK:
+        raise ModelFileCorruptError(f"ffn.bin: dModel {d_model} is not a multiple of {Q8_BLOCK}")
     if flags & ~FLAG_GATED:
         raise ModelFormatUnsupportedError(f"ffn.bin: unknown flags 0x{flags:x}")
     gated = bool(flags & FLAG_GATED)
@@ -223,9 +277,24 @@ def read_ffn_int8(data: bytes, header: FfnHeader, layer: int) -> tuple[np.ndarra
     return packed["scale"].copy(), packed["q"].copy()
 
 
+def read_ffn_q8(data: bytes, header: FfnHeader, layer: int) -> tuple[np.ndarray, np.ndarray]:
+    """A q8_32 file's layer as stored: quants [ffnSize, parts * d] int8 and scales [ffnSize, parts * d / 32] f32."""
+    if header.dtype != DTYPE_Q8:
+        raise ValueError(f"ffn.bin holds dtype {header.dtype}, not q8_32")
+    offset, size = header.layer_table[layer]
+    n = header.record_bytes * 8 // 9  # values per record
+    raw = np.frombuffer(data, dtype=np.uint8, count=size, offset=offset).reshape(header.ffn_size, header.record_bytes)
+    q = raw[:, :n].copy().view(np.int8)
+    scale = raw[:, n:].copy().view("<f4").astype(np.float32)
+    return q, scale
+
+
 def read_ffn_records(data: bytes, header: FfnHeader, layer: int) -> np.ndarray:
     """[ffnSize, record values] f32 of one layer (gate | up | down column per row): float values as
     stored, int8 values dequantised (q × scale)."""
+    if header.dtype == DTYPE_Q8:
+        q, scale = read_ffn_q8(data, header, layer)
+        return dequantize_q8(q, scale)
     if header.dtype == DTYPE_I8:
         scale, q = read_ffn_int8(data, header, layer)
         rows = dequantize_int8(q.reshape(-1, header.d_model), scale.reshape(-1))  # [ffnSize * parts, d]
@@ -420,8 +489,8 @@ def verify_manifest_files(model_dir: Path) -> dict:
     """Loads manifest.json and checks every listed file's size and sha256, like the readers do."""
     model_dir = Path(model_dir)
     manifest = json.loads((model_dir / "manifest.json").read_text(encoding="utf-8"))
-    if manifest.get("format") != MANIFEST_FORMAT or manifest.get("formatVersion") != MANIFEST_FORMAT_VERSION:
-        raise ModelFormatUnsupportedError("manifest.json: not a flashcode-model v1 manifest")
+    if manifest.get("format") != MANIFEST_FORMAT or manifest.get("formatVersion") not in MANIFEST_FORMAT_VERSIONS:
+        raise ModelFormatUnsupportedError("manifest.json: not a flashcode-model v1 or v2 manifest")
     for name, expected in manifest["files"].items():
         if file_entry(model_dir / name) != expected:
             raise ModelFileCorruptError(f"{name}: size or sha256 differs from manifest.json")

@@ -65,6 +65,8 @@ class ReferenceModel:
     def __init__(self, model_dir: Path = DEFAULT_MODEL_DIR):
         model_dir = Path(model_dir)
         self.manifest = verify_manifest_files(model_dir)
+        if self.manifest["formatVersion"] != 1:
+            raise ValueError(f"{model_dir} is format v{self.manifest['formatVersion']}; reference_v2.py reads v2")
         arch = self.manifest["architecture"]
         self.layers, self.d = arch["layers"], arch["dModel"]
         self.heads, self.kv_heads, self.head_dim = arch["heads"], arch["kvHeads"], arch["headDim"]

@@ -22,9 +22,9 @@ const cases: [string, Damage, RegExp, RegExp][] = [
   ['an unknown format version', async (d) => {
     const f = path.join(d, 'manifest.json');
     const m = JSON.parse(await fsp.readFile(f, 'utf8'));
-    m.formatVersion = 2;
+    m.formatVersion = 3;
     await fsp.writeFile(f, JSON.stringify(m));
-  }, /ModelFormatUnsupportedError/, /version 2.*update Flashcode/],
+  }, /ModelFormatUnsupportedError/, /version 3.*update Flashcode/],
   ['a manifest that is not JSON', (d) => fsp.writeFile(path.join(d, 'manifest.json'), '{"format": '), /ModelManifestInvalidError/, /not valid JSON/],
   // The layer kernels read head.onnx and the attention graphs (their initializers); ONNX Runtime loads ffn.onnx.
   ['a head graph that is not ONNX (checksum updated to match)', (d) => replaceGraph(d, (m) => m.graphs.head),

@@ -211,7 +211,7 @@ class RejectionTest(unittest.TestCase):
             parse_ffn_header(bytes(self.data))
 
     def test_other_version(self):
-        for version in (0, 3):
+        for version in (0, 4):
             with self.subTest(version=version), self.assertRaisesRegex(ModelFormatUnsupportedError, "version"):
                 parse_ffn_header(self.patch_u32(4, version))
 
@@ -241,7 +241,7 @@ class RejectionTest(unittest.TestCase):
 
     def test_unknown_dtype(self):
         with self.assertRaisesRegex(ModelFormatUnsupportedError, "dtype"):
-            parse_ffn_header(self.patch_u32(24, 3))
+            parse_ffn_header(self.patch_u32(24, 4))
 
     def test_int8_record_bytes_must_match(self):
         int8 = bytearray((GOLDEN / "ffn-int8.bin").read_bytes())
@@ -255,7 +255,7 @@ class RejectionTest(unittest.TestCase):
 
     def test_writer_refuses_unknown_dtypes(self):
         with self.assertRaises(ModelFormatUnsupportedError):
-            encode_ffn_bin(golden_layers(1, 4, 2, False), 3)
+            encode_ffn_bin(golden_layers(1, 4, 2, False), 4)
 
 
 def random_predictors(rng: np.random.Generator, d: int, k: int, ranks: list[int]) -> list[PredictorLayer]:

@@ -5,12 +5,11 @@
 import type fs from 'node:fs/promises';
 import { ModelFileCorruptError, ModelFormatUnsupportedError } from '../errors';
 import type { Architecture } from '../manifest';
-import type { ManifestV2 } from '../manifestV2';
+import { Q8_BLOCK, type ManifestV2 } from '../manifestV2';
 
 export const WEIGHTS_MAGIC = 'FCWT';
 export const WEIGHTS_VERSION = 1;
 export const WEIGHTS_ALIGNMENT = 64;
-export const Q8_BLOCK = 32;
 const FIXED_BYTES = 12;
 /** Reads stay below Node's 2 GiB limit per call. */
 const READ_CHUNK = 1 << 26;
@@ -145,3 +144,4 @@ export async function readTensorInto(file: fs.FileHandle, fileName: string, t: W
 }
 
 export { dequantizeQ8, quantizeQ8 } from './q8';
+export { Q8_BLOCK };

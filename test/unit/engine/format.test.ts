@@ -111,12 +111,12 @@ describe('ffn.bin format versions 1 and 2 (golden files written by the Python wr
   const int8 = path.join(goldenDir, 'ffn-int8.bin');
   const cases: [string, string, (b: Buffer) => Buffer, RegExp][] = [
     ['a wrong magic', f32, (b) => { b.write('NOPE', 0, 'latin1'); return b; }, /ModelFileCorrupt|bad magic/],
-    ['another version', f32, (b) => { b.writeUInt32LE(3, 4); return b; }, /format version 3; this Flashcode reads version 1 or 2/],
+    ['another version', f32, (b) => { b.writeUInt32LE(4, 4); return b; }, /format version 4; this Flashcode reads version 1, 2 or 3/],
     ['version 0', int8, (b) => { b.writeUInt32LE(0, 4); return b; }, /format version 0/],
     ['a truncated file', f32, (b) => b.subarray(0, b.length - 100), /truncated/],
     ['the int8 dtype in a version-1 file', f32, (b) => { b.writeUInt32LE(2, 24); return b; }, /dtype 2 \(int8 needs version 2\)/],
     ['an int8 file that says version 1', int8, (b) => { b.writeUInt32LE(1, 4); return b; }, /dtype 2 \(int8 needs version 2\)/],
-    ['an unknown dtype', int8, (b) => { b.writeUInt32LE(3, 24); return b; }, /dtype 3/],
+    ['an unknown dtype', int8, (b) => { b.writeUInt32LE(4, 24); return b; }, /dtype 4/],
     ['an int8 recordBytes without the scales', int8, (b) => { b.writeUInt32LE(3 * 6, 32); return b; }, /record size 18/],
     ['unknown flags', f32, (b) => { b.writeUInt32LE(3, 28); return b; }, /flags/],
     ['a layer offset past the end', f32, (b) => { b.writeBigUInt64LE(1n << 40n, 64); return b; }, /truncated: layer 0/],

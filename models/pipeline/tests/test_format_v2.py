@@ -1,0 +1,138 @@
+"""Format v2 (FORMAT.md §Q, §W, §F): q8_32, weights.bin, ffn.bin version 3, and the committed goldens."""
+from __future__ import annotations
+
+import json
+import struct
+import unittest
+from pathlib import Path
+
+import numpy as np
+
+from flashcode_format import (DTYPE_Q8, FFN_VERSION_Q8, FfnLayer, ModelFileCorruptError, ModelFormatUnsupportedError,
+                              decode_ffn_bin, dequantize_q8, encode_ffn_bin, parse_ffn_header, quantize_q8, read_ffn_q8)
+from flashcode_format_v2 import encode_weights_bin, parse_weights_bin, read_tensor, tensor_specs
+from golden_q8 import GOLDEN_ARCH, GOLDEN_FFN_Q8_FILES, golden_ffn_layers, golden_weights
+
+GOLDEN = Path(__file__).resolve().parents[3] / "test" / "golden"
+
+
+class Q8Test(unittest.TestCase):
+    def test_ties_round_to_even_and_scale_is_max_over_127(self):
+        s = np.float32(2.0 ** -4)
+        row = np.array([127, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5] + [0] * 24, dtype=np.float32) * s
+        q, scale = quantize_q8(row[None, :])
+        self.assertEqual(scale[0, 0], s)
+        self.assertEqual(q[0, :8].tolist(), [127, 0, 2, 2, 0, -2, -2, 126])
+
+    def test_zero_and_underflowing_blocks_have_scale_0_and_q_0(self):
+        rows = np.zeros((2, 32), dtype=np.float32)
+        rows[1] = np.arange(32) * np.float32(2.0 ** -149)  # max / 127 underflows to 0
+        q, scale = quantize_q8(rows)
+        self.assertEqual(scale.tolist(), [[0.0], [0.0]])
+        self.assertFalse(q.any())
+
+    def test_round_trip_within_half_a_scale_and_never_minus_128(self):
+        rows = np.random.default_rng(1).standard_normal((8, 64)).astype(np.float32)
+        q, scale = quantize_q8(rows)
+        self.assertGreaterEqual(int(q.min()), -127)
+        err = np.abs(dequantize_q8(q, scale) - rows).reshape(8, 2, 32)
+        self.assertTrue((err <= scale[:, :, None] / 2 * 1.0001).all())
+
+    def test_refuses_non_finite_and_ragged_blocks(self):
+        with self.assertRaises(ValueError):
+            quantize_q8(np.full((1, 32), np.inf, dtype=np.float32))
+        with self.assertRaises(ValueError):
+            quantize_q8(np.zeros((1, 16), dtype=np.float32))
+
+
+class GoldenV2Test(unittest.TestCase):
+    def setUp(self):
+        self.golden = json.loads((GOLDEN / "q8-golden.json").read_text(encoding="utf-8"))
+
+    def test_writer_reproduces_committed_bytes(self):
+        self.assertEqual(encode_weights_bin(golden_weights(), GOLDEN_ARCH), (GOLDEN / "weights-q8.bin").read_bytes())
+        for name, *shape in GOLDEN_FFN_Q8_FILES:
+            self.assertEqual(encode_ffn_bin(golden_ffn_layers(*shape), DTYPE_Q8), (GOLDEN / name).read_bytes(), name)
+
+    def test_reader_reads_the_weights_golden_back_exactly(self):
+        data = (GOLDEN / "weights-q8.bin").read_bytes()
+        g = self.golden["weights"]
+        data_start, tensors = parse_weights_bin(data, GOLDEN_ARCH)
+        self.assertEqual(data_start, g["dataStart"])
+        self.assertEqual(list(tensors), [t["name"] for t in g["tensors"]])
+        for t in g["tensors"]:
+            values = read_tensor(data, tensors[t["name"]]).reshape(-1)
+            if t["dtype"] == "f32":
+                self.assertEqual(values.tolist(), t["values"])
+            else:
+                q = np.array(t["quants"], dtype=np.float32)
+                s = np.repeat(np.array(t["scales"], dtype=np.float32), 32)
+                self.assertEqual(values.tolist(), (q * s).astype(np.float32).tolist(), t["name"])
+
+    def test_reader_reads_the_ffn_goldens_back_exactly(self):
+        for g in self.golden["ffn"]:
+            data = (GOLDEN / g["file"]).read_bytes()
+            h = parse_ffn_header(data)
+            self.assertEqual((h.version, h.dtype, h.record_bytes), (FFN_VERSION_Q8, DTYPE_Q8, g["header"]["recordBytes"]))
+            for l in range(h.layers):
+                q, scale = read_ffn_q8(data, h, l)
+                self.assertEqual(q.tolist(), g["quants"][l])
+                self.assertEqual(scale.tolist(), g["scales"][l])
+            _, layers = decode_ffn_bin(data)
+            self.assertEqual(layers[0].w_gate is not None, g["header"]["gated"])
+
+
+class WeightsBinTest(unittest.TestCase):
+    def setUp(self):
+        self.data = (GOLDEN / "weights-q8.bin").read_bytes()
+
+    def test_every_tensor_of_every_architecture_variant(self):
+        for tied, bias, act in [(True, False, "relu"), (False, True, "silu")]:
+            arch = {**GOLDEN_ARCH, "tiedEmbeddings": tied, "attentionBias": bias, "ffnActivation": act}
+            names = set(tensor_specs(arch))
+            self.assertEqual("head" in names, not tied)
+            self.assertEqual("layers.0.qkv_bias" in names, bias)
+            self.assertEqual("layers.0.ffn_gate" in names, act == "silu")
+
+    def test_rejections(self):
+        with self.assertRaises(ModelFileCorruptError):
+            parse_weights_bin(b"FCWX" + self.data[4:])
+        with self.assertRaises(ModelFormatUnsupportedError):
+            parse_weights_bin(self.data[:4] + struct.pack("<I", 2) + self.data[8:])
+        with self.assertRaises(ModelFileCorruptError):
+            parse_weights_bin(self.data[:-64])
+        with self.assertRaisesRegex(ModelFileCorruptError, "unexpected"):
+            parse_weights_bin(self.data, {**GOLDEN_ARCH, "tiedEmbeddings": True})
+        with self.assertRaisesRegex(ModelFileCorruptError, "architecture needs"):
+            parse_weights_bin(self.data, {**GOLDEN_ARCH, "vocabSize": 5})
+
+    def test_nan_scale_is_corrupt(self):
+        _, tensors = parse_weights_bin(self.data, GOLDEN_ARCH)
+        e = tensors["layers.0.out"]
+        bad = bytearray(self.data)
+        struct.pack_into("<f", bad, e["offset"] + 32 * 32, float("nan"))
+        with self.assertRaisesRegex(ModelFileCorruptError, "layers.0.out"):
+            read_tensor(bytes(bad), e)
+
+    def test_writer_refuses_missing_tensors_and_wrong_shapes(self):
+        values = golden_weights()
+        with self.assertRaisesRegex(ValueError, "missing"):
+            encode_weights_bin({k: v for k, v in values.items() if k != "final_norm"}, GOLDEN_ARCH)
+        with self.assertRaisesRegex(ValueError, "shape"):
+            encode_weights_bin({**values, "final_norm": np.zeros(31, np.float32)}, GOLDEN_ARCH)
+
+
+class FfnV3Test(unittest.TestCase):
+    def test_version_3_holds_q8_only(self):
+        layers = [FfnLayer(None, np.ones((2, 32), np.float32), np.ones((32, 2), np.float32))]
+        data = bytearray(encode_ffn_bin(layers, DTYPE_Q8))
+        self.assertEqual(parse_ffn_header(bytes(data)).version, FFN_VERSION_Q8)
+        struct.pack_into("<I", data, 4, 2)
+        with self.assertRaises(ModelFormatUnsupportedError):
+            parse_ffn_header(bytes(data))
+        with self.assertRaises(ValueError):
+            encode_ffn_bin([FfnLayer(None, np.ones((2, 8), np.float32), np.ones((8, 2), np.float32))], DTYPE_Q8)
+
+
+if __name__ == "__main__":
+    unittest.main()
