@@ -3,25 +3,34 @@
 // holds at most MAX_CONTEXT_TOKENS positions whatever the checkpoint allows: at f32 it costs
 // layers × 2 × kvHeads × headDim × 4 bytes a position (46 KB for SmolLM2-135M).
 import fs from 'node:fs/promises';
-import { ModelFileCorruptError, ModelTooLargeError } from '../errors';
+import { FlashBudgetTooSmallError, ModelFileCorruptError, ModelTooLargeError } from '../errors';
+import type { FlashOptions } from '../ffn/loadFlash';
 import type { ManifestV2 } from '../manifestV2';
 import type { ModelDir } from '../modelDir';
 import { checkFfnMatchesV2, readFfnHeader, readFfnLayerRaw } from '../weights/ffnFile';
 import { readTensorInto, readWeightsHeader } from '../weights/weightsFile';
 import { ModelV2 } from './modelV2';
-import { arenaBytes, loadWeightsV2, type TensorSource } from './weightsV2';
+import { recordBytesV2 } from './ffnStore';
+import { arenaBytes, loadWeightsV2, type FfnPlan, type TensorSource } from './weightsV2';
 
 export const MAX_CONTEXT_TOKENS = 2048;
 
 /** The largest WebAssembly memory the kernels can have (wasm32: 65,536 pages of 64 KiB). */
 export const WASM_MEMORY_LIMIT_BYTES = 4 * 1024 ** 3;
 
-export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }): Promise<ModelV2> {
+/** Fewest neurons per layer the flash cache may hold: below it, the cache thrashes on every token. */
+export const MIN_CACHED_NEURONS = 64;
+
+/** flash: with mode 'sparse' and a silu model whose manifest has gate thresholds, up and down stay
+ *  in ffn.bin and a neuron cache within memoryBudgetMB holds what decoding reads (everything, if
+ *  the budget allows it: then nothing is read at all). Otherwise every weight is resident. */
+export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flash?: FlashOptions): Promise<ModelV2> {
   const { manifest } = dir;
   const arch = manifest.architecture;
   const contextTokens = Math.min(manifest.contextTokens, MAX_CONTEXT_TOKENS);
   const weights = await fs.open(dir.file(manifest.weights.file), 'r');
   const ffn = await fs.open(dir.file(manifest.ffn.file), 'r');
+  let keepOpen: fs.FileHandle | undefined;
   try {
     const header = await readWeightsHeader(weights, manifest.weights.file, manifest);
     const ffnHeader = await readFfnHeader(ffn, manifest.ffn.file);
@@ -36,14 +45,27 @@ export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }): Pro
       ffnLayer: (l) => readFfnLayerRaw(ffn, ffnHeader, l, manifest.ffn.file),
       ffnGatedRecords: ffnHeader.gated,
     };
-    const bytes = arenaBytes(arch, contextTokens, source);
-    if (bytes > WASM_MEMORY_LIMIT_BYTES) {
-      throw new ModelTooLargeError(bytes, WASM_MEMORY_LIMIT_BYTES);
-    }
     const thresholds = manifest.sparsity && 'gateThresholds' in manifest.sparsity ? manifest.sparsity.gateThresholds : [];
-    return new ModelV2(arch, contextTokens, await loadWeightsV2(arch, contextTokens, source, thresholds));
+    let plan: FfnPlan = { kind: 'resident' };
+    const sparse = flash?.mode === 'sparse' && arch.ffnActivation === 'silu' && thresholds.some((t) => t > 0);
+    if (sparse && (flash.residentNeuronsPerLayer !== undefined || arenaBytes(arch, contextTokens, source) > flash.memoryBudgetMB * 2 ** 20)) {
+      const flashPlan = (capacity: number): FfnPlan => ({ kind: 'flash', capacity, fd: ffn.fd, sections: ffnHeader.sections });
+      const fixed = arenaBytes(arch, contextTokens, source, flashPlan(0)) + arch.ffnSize * recordBytesV2(arch.dModel); // + the read staging
+      const perNeuron = (arenaBytes(arch, contextTokens, source, flashPlan(1000)) - arenaBytes(arch, contextTokens, source, flashPlan(0))) / 1000;
+      const capacity = Math.min(arch.ffnSize, flash.residentNeuronsPerLayer ?? Math.floor((flash.memoryBudgetMB * 2 ** 20 - fixed) / perNeuron));
+      if (capacity < MIN_CACHED_NEURONS && flash.residentNeuronsPerLayer === undefined) throw new FlashBudgetTooSmallError(flash.memoryBudgetMB, Math.ceil((fixed + MIN_CACHED_NEURONS * perNeuron) / 2 ** 20));
+      plan = flashPlan(capacity);
+    }
+    const bytes = arenaBytes(arch, contextTokens, source, plan);
+    if (bytes > WASM_MEMORY_LIMIT_BYTES) throw new ModelTooLargeError(bytes, WASM_MEMORY_LIMIT_BYTES);
+    const model = new ModelV2(arch, contextTokens, await loadWeightsV2(arch, contextTokens, source, thresholds, plan));
+    if (plan.kind === 'flash') {
+      keepOpen = ffn; // the neuron cache reads from it until dispose
+      model.onDispose = () => ffn.close();
+    }
+    return model;
   } finally {
     await weights.close();
-    await ffn.close();
+    if (!keepOpen) await ffn.close();
   }
 }

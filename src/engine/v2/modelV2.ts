@@ -8,6 +8,7 @@ import type { KvCache } from '../kvCache';
 import { KvCache as Cache } from '../kvCache';
 import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
+import type { FfnStore } from './ffnStore';
 
 export const CHUNK_TOKENS = 32;
 
@@ -23,9 +24,6 @@ export interface LayerV2 {
   ffnNorm: Float32Array;
   /** Rows [F][d]: the gate (silu models: from weights.bin; ReLU-gated: from ffn.bin's records). */
   gate?: Q8;
-  up: Q8;
-  /** Down columns as rows [F][d] (one per neuron, as ffn.bin bundles them). */
-  down: Q8;
 }
 
 export interface WeightsV2 {
@@ -36,6 +34,8 @@ export interface WeightsV2 {
   headBias?: Float32Array;
   finalNorm: Float32Array;
   layers: LayerV2[];
+  /** The FFN's up rows and down columns (as rows [F][d]): resident, or read from ffn.bin on demand. */
+  ffn: FfnStore;
   /** The manifest's gate thresholds (ModelV2.gateThresholds). */
   gateThresholds: number[];
 }
@@ -68,7 +68,7 @@ export class ModelV2 {
   private readonly kv: Floats;
   private readonly s: {
     x: Floats; qx: number; sx: number; qkv: Floats; scores: Floats; ctx: Floats; proj: Floats;
-    gate: Floats; up: Floats; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats;
+    gate: Floats; up: Floats; ids: Int32Array; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats;
   };
   private readonly invFreq: Float32Array;
   private readonly allRows: Int32Array;
@@ -83,7 +83,7 @@ export class ModelV2 {
     this.s = {
       x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
       qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
-      gate: a.floats(T * F), up: a.floats(T * F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * V),
+      gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * V),
     };
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
     this.allRows = Int32Array.from({ length: F }, (_, j) => j);
@@ -103,8 +103,18 @@ export class ModelV2 {
     return this.guarded(ids, kv, true);
   }
 
+  /** Set by the loader: closes what the model reads from (ffn.bin, for the flash cache). */
+  onDispose: (() => Promise<void>) | undefined;
+
+  /** What the FFN read from disk and found cached since load (all zeros when it is resident). */
+  get ffnStats() {
+    return this.w.ffn.stats;
+  }
+
   async dispose(): Promise<void> {
     this.resident = undefined;
+    await this.onDispose?.();
+    this.onDispose = undefined;
   }
 
   private async guarded(ids: readonly number[], kv: KvCache, all: boolean): Promise<Float32Array> {
@@ -224,30 +234,18 @@ export class ModelV2 {
     for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.ffnNorm, normEps, x.view, t * d, d);
     const act = ffnActivation === 'silu' ? silu : ffnActivation === 'relu' ? relu : squaredRelu;
     const threshold = T === 1 ? this.gateThresholds[l] ?? 0 : 0;
+    if (L.gate && T === 1 && (threshold > 0 || ffnActivation !== 'silu')) {
+      this.sparseStep(l, L.gate, act, threshold, hidden);
+      return;
+    }
+    const { up: U, down: D } = this.w.ffn.dense(l);
     if (!L.gate) {
       // A plain (ungated) FFN: h = act(up · x).
-      this.matmul(L.up, x.ptr, T, up.ptr);
+      this.matmul(U, x.ptr, T, up.ptr);
       for (let i = 0; i < T * F; i++) up.view[i] = act(up.view[i]);
-    } else if (threshold > 0 || (ffnActivation !== 'silu' && T === 1)) {
-      // Decode: the gate decides which neurons run; up and down only for those.
-      this.matmul(L.gate, x.ptr, 1, gate.ptr);
-      let kept = 0;
-      const g = gate.view;
-      for (let j = 0; j < F; j++) {
-        const a = act(g[j]);
-        if (Math.abs(a) > threshold) { rows.view[kept] = j; g[kept++] = a; }
-      }
-      this.ffnCounts.computed += kept;
-      this.ffnCounts.skipped += F - kept;
-      k.gatherDotsQ8(L.up.ptr, L.up.scales, rows.ptr, kept, d, this.s.qx, this.s.sx, up.ptr);
-      for (let i = 0; i < kept; i++) up.view[i] *= g[i];
-      y.view.fill(0);
-      k.axpyQ8(y.ptr, L.down.ptr, L.down.scales, up.ptr, rows.ptr, kept, d);
-      for (let i = 0; i < d; i++) hidden[i] += y.view[i];
-      return;
     } else {
       this.matmul(L.gate, x.ptr, T, gate.ptr);
-      k.matmulQ8(L.up.ptr, L.up.scales, F, d, this.s.qx, this.s.sx, T, up.ptr); // x is still quantized
+      k.matmulQ8(U.ptr, U.scales, F, d, this.s.qx, this.s.sx, T, up.ptr); // x is still quantized
       const g = gate.view;
       for (let i = 0; i < T * F; i++) g[i] = act(g[i]);
       for (let i = 0; i < T * F; i++) up.view[i] *= g[i];
@@ -256,9 +254,37 @@ export class ModelV2 {
     rows.view.set(this.allRows);
     for (let t = 0; t < T; t++) {
       y.view.fill(0);
-      k.axpyQ8(y.ptr, L.down.ptr, L.down.scales, up.ptr + 4 * t * F, rows.ptr, F, d);
+      k.axpyQ8(y.ptr, D.ptr, D.scales, up.ptr + 4 * t * F, rows.ptr, F, d);
       for (let i = 0; i < d; i++) hidden[t * d + i] += y.view[i];
     }
+  }
+
+  /** Decode: the gate decides which neurons run (act(gate·x) above the layer's threshold; a ReLU's
+   *  zeros exactly), and only those have their up and down rows read and computed. */
+  private sparseStep(l: number, W: Q8, act: (v: number) => number, threshold: number, hidden: Float32Array): void {
+    const { dModel: d, ffnSize: F } = this.arch;
+    const k = this.w.arena.kernels;
+    const { x, gate, up, ids, rows, y } = this.s;
+    this.matmul(W, x.ptr, 1, gate.ptr);
+    let kept = 0;
+    const g = gate.view;
+    for (let j = 0; j < F; j++) {
+      const a = act(g[j]);
+      if (Math.abs(a) > threshold) { ids[kept] = j; g[kept++] = a; }
+    }
+    this.ffnCounts.computed += kept;
+    this.ffnCounts.skipped += F - kept;
+    y.view.fill(0);
+    const store = this.w.ffn;
+    if (l === 0) store.stats.tokens++;
+    for (let at = 0; at < kept; at += store.capacity) { // more neurons than the cache holds: in turns
+      const n = Math.min(store.capacity, kept - at);
+      const { up: U, down: D } = store.gather(l, ids.subarray(at, at + n), n, rows.view.subarray(at, at + n));
+      k.gatherDotsQ8(U.ptr, U.scales, rows.ptr + 4 * at, n, d, this.s.qx, this.s.sx, up.ptr + 4 * at);
+      for (let i = at; i < at + n; i++) up.view[i] *= g[i];
+      k.axpyQ8(y.ptr, D.ptr, D.scales, up.ptr + 4 * at, rows.ptr + 4 * at, n, d);
+    }
+    for (let i = 0; i < d; i++) hidden[i] += y.view[i];
   }
 }
 

@@ -3,6 +3,7 @@
 import type { Architecture } from '../manifest';
 import { ModelFileCorruptError } from '../errors';
 import { KernelArena } from '../wasm/wasmKernels';
+import { FlashFfnV2, ResidentFfn, type FfnRows } from './ffnStore';
 import type { LayerV2, Q8, WeightsV2 } from './modelV2';
 import { scratchBytes } from './modelV2';
 
@@ -18,15 +19,22 @@ export interface TensorSource {
 
 const q8Bytes = (rows: number, cols: number) => rows * cols + (rows * cols / 32) * 4;
 
-/** Arena bytes for the weights of `arch` plus the KV cache and scratch of `contextTokens`. */
-export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has'>): number {
+/** How the FFN's up and down rows are held: all resident, or `capacity` neurons per layer cached
+ *  from ffn.bin (open as `fd`, layer sections at `sections`). */
+export type FfnPlan = { kind: 'resident' } | { kind: 'flash'; capacity: number; fd: number; sections: readonly { offset: number }[] };
+
+/** Arena bytes for the weights of `arch` plus the KV cache and scratch of `contextTokens`, the FFN
+ *  held as `plan` says. */
+export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has'>, plan: FfnPlan = { kind: 'resident' }): number {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V, layers } = arch;
   const b = (bytes: number) => KernelArena.bytesFor(Math.ceil(bytes / 4));
   let total = b(q8Bytes(V, d)) + (arch.tiedEmbeddings ? 0 : b(q8Bytes(V, d))) + b(4 * d);
   if (source.has('head_bias')) total += b(4 * V);
-  const perLayer = 3 * b(4 * d) + b(q8Bytes((H + 2 * Hkv) * hd, d)) + b(q8Bytes(d, H * hd)) + 3 * b(q8Bytes(F, d))
+  const upDown = plan.kind === 'resident' ? 2 * b(q8Bytes(F, d)) : 0;
+  const perLayer = 3 * b(4 * d) + b(q8Bytes((H + 2 * Hkv) * hd, d)) + b(q8Bytes(d, H * hd)) + b(q8Bytes(F, d)) + upDown
     + (arch.attentionBias ? b(4 * (H + 2 * Hkv) * hd) : 0);
-  return total + layers * perLayer + scratchBytes(arch, contextTokens);
+  const cache = plan.kind === 'flash' ? FlashFfnV2.arenaBytes(layers, F, d, plan.capacity) : 0;
+  return total + layers * perLayer + cache + scratchBytes(arch, contextTokens);
 }
 
 function q8In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uint8Array } {
@@ -34,9 +42,9 @@ function q8In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uin
   return { ptr, scales: ptr + rows * cols, rows, cols, bytes: view };
 }
 
-export async function loadWeightsV2(arch: Architecture, contextTokens: number, source: TensorSource, gateThresholds: number[]): Promise<WeightsV2> {
+export async function loadWeightsV2(arch: Architecture, contextTokens: number, source: TensorSource, gateThresholds: number[], plan: FfnPlan = { kind: 'resident' }): Promise<WeightsV2> {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
-  const arena = new KernelArena(arenaBytes(arch, contextTokens, source));
+  const arena = new KernelArena(arenaBytes(arch, contextTokens, source, plan));
   const q8 = async (name: string, rows: number, cols: number) => {
     const m = q8In(arena, rows, cols);
     await source.read(name, m.bytes);
@@ -52,6 +60,7 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
   const headBias = source.has('head_bias') ? await f32('head_bias', V) : undefined;
   const finalNorm = await f32('final_norm', d);
   const layers: LayerV2[] = [];
+  const ffnRows: FfnRows[] = [];
   for (let l = 0; l < arch.layers; l++) {
     const p = `layers.${l}.`;
     const layer: LayerV2 = {
@@ -61,22 +70,25 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
       out: await q8(`${p}out`, d, H * hd),
       ffnNorm: await f32(`${p}ffn_norm`, d),
       gate: arch.ffnActivation === 'silu' ? await q8(`${p}ffn_gate`, F, d) : undefined,
-      up: q8In(arena, F, d),
-      down: q8In(arena, F, d),
     };
-    if (source.ffnGatedRecords) layer.gate = q8In(arena, F, d);
-    splitRecords(await source.ffnLayer(l), F, d, layer, source.ffnGatedRecords, new Uint8Array(arena.memory.buffer));
     layers.push(layer);
+    if (plan.kind === 'flash') continue; // up and down stay in ffn.bin
+    const rows = { up: q8In(arena, F, d), down: q8In(arena, F, d) };
+    if (source.ffnGatedRecords) layer.gate = q8In(arena, F, d);
+    splitRecords(await source.ffnLayer(l), F, d, [...(layer.gate && source.ffnGatedRecords ? [layer.gate] : []), rows.up, rows.down], new Uint8Array(arena.memory.buffer));
+    ffnRows.push(rows);
   }
-  return { arena, embed, head, headBias, finalNorm, layers, gateThresholds };
+  const ffn = plan.kind === 'flash'
+    ? new FlashFfnV2(plan.fd, plan.sections, d, F, plan.capacity, arena, (rows) => q8In(arena, rows, d))
+    : new ResidentFfn(ffnRows, F);
+  return { arena, embed, head, headBias, finalNorm, layers, ffn, gateThresholds };
 }
 
 /** Copies each record's parts (quants, then scales: FORMAT.md §F) into the rows of the matrices. */
-function splitRecords(records: Uint8Array, F: number, d: number, layer: LayerV2, gated: boolean, memory: Uint8Array): void {
-  const parts = gated ? 3 : 2;
+function splitRecords(records: Uint8Array, F: number, d: number, targets: Q8[], memory: Uint8Array): void {
+  const parts = targets.length;
   const recordBytes = (parts * d * 9) / 8;
   if (records.length !== F * recordBytes) throw new ModelFileCorruptError('ffn.bin', `a layer of ${records.length} bytes, expected ${F * recordBytes}`);
-  const targets = [...(gated ? [layer.gate!] : []), layer.up, layer.down];
   const blocks = d / 32;
   for (const [p, m] of targets.entries()) {
     for (let j = 0; j < F; j++) {

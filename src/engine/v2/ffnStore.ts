@@ -1,0 +1,162 @@
+// Where a v2 model's FFN up and down rows live. Resident: every neuron in the kernels' memory.
+// Flash ("LLM in a flash"): a per-layer neuron cache of `slots` rows in the kernels' memory,
+// filled from ffn.bin's row-column bundles ([up | down] of a neuron in one record) on a miss,
+// least recently used first out; misses are read in runs of adjacent neurons. Prefill touches
+// nearly every neuron, so it streams the layer's whole section through one staging area instead.
+import fs from 'node:fs';
+import type { KernelArena } from '../wasm/wasmKernels';
+import type { Q8 } from './modelV2';
+
+export interface FfnRows { up: Q8; down: Q8 }
+
+export interface FfnStore {
+  /** Every neuron of layer l, rows in neuron order (prefill). */
+  dense(l: number): FfnRows;
+  /** Makes neurons ids[0…k) of layer l available at once (k ≤ capacity) and writes the row each
+   *  sits at into rows[0…k) (may alias ids). */
+  gather(l: number, ids: Int32Array, k: number, rows: Int32Array): FfnRows;
+  /** Most neurons one gather can hold. */
+  readonly capacity: number;
+  readonly stats: FlashStatsV2;
+}
+
+export interface FlashStatsV2 {
+  tokens: number;
+  bytesRead: number;
+  reads: number;
+  hits: number;
+  misses: number;
+}
+
+const newStats = (): FlashStatsV2 => ({ tokens: 0, bytesRead: 0, reads: 0, hits: 0, misses: 0 });
+
+export class ResidentFfn implements FfnStore {
+  readonly stats = newStats();
+  constructor(private readonly layers: readonly FfnRows[], readonly capacity: number) {}
+  dense(l: number): FfnRows {
+    return this.layers[l];
+  }
+  gather(l: number, ids: Int32Array, k: number, rows: Int32Array): FfnRows {
+    if (rows !== ids) rows.set(ids.subarray(0, k));
+    return this.layers[l];
+  }
+}
+
+/** Bytes of one neuron's record in a silu model's ffn.bin (FORMAT.md §F: up and down quants, then their scales). */
+export const recordBytesV2 = (d: number) => (2 * d * 9) / 8;
+
+interface LayerCache {
+  rows: FfnRows; // [slots][d] each
+  slotOf: Int32Array; // [F]: slot of neuron j, or -1
+  neuronOf: Int32Array; // [slots]: neuron in slot s, or -1
+  lastUsed: Float64Array; // [slots]: the gather that last used slot s
+  filled: number;
+}
+
+export class FlashFfnV2 implements FfnStore {
+  readonly stats = newStats();
+  private readonly caches: LayerCache[] = [];
+  private readonly staging: Uint8Array; // one layer section, or the misses of one gather
+  private readonly stagedRows: FfnRows; // [F][d]: the layer streamed for prefill
+  private readonly memory: Uint8Array; // the kernels' memory (it never grows)
+  private tick = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly sections: readonly { offset: number }[],
+    private readonly d: number,
+    private readonly F: number,
+    readonly capacity: number,
+    arena: KernelArena,
+    q8: (rows: number) => Q8,
+  ) {
+    for (let l = 0; l < sections.length; l++) {
+      this.caches.push({
+        rows: { up: q8(capacity), down: q8(capacity) }, slotOf: new Int32Array(F).fill(-1),
+        neuronOf: new Int32Array(capacity).fill(-1), lastUsed: new Float64Array(capacity).fill(-1), filled: 0,
+      });
+    }
+    this.stagedRows = { up: q8(F), down: q8(F) };
+    this.staging = new Uint8Array(F * recordBytesV2(d));
+    this.memory = new Uint8Array(arena.memory.buffer);
+  }
+
+  /** Arena bytes beyond the resident weights: the caches and the prefill staging rows. */
+  static arenaBytes(layers: number, F: number, d: number, capacity: number): number {
+    return (layers * 2 * capacity + 2 * F) * ((d * 9) / 8) + 64 * (2 * layers + 2);
+  }
+
+  dense(l: number): FfnRows {
+    const R = recordBytesV2(this.d);
+    this.read(this.sections[l].offset, this.F * R);
+    for (let j = 0; j < this.F; j++) this.place(j * R, this.stagedRows, j);
+    return this.stagedRows;
+  }
+
+  gather(l: number, ids: Int32Array, k: number, rows: Int32Array): FfnRows {
+    const c = this.caches[l];
+    const now = ++this.tick;
+    const missing: number[] = []; // positions i whose neuron must be read
+    for (let i = 0; i < k; i++) {
+      const s = c.slotOf[ids[i]];
+      if (s >= 0) { rows[i] = s; c.lastUsed[s] = now; } else missing.push(i);
+    }
+    this.stats.hits += k - missing.length;
+    this.stats.misses += missing.length;
+    if (missing.length === 0) return c.rows;
+    const slots = this.freeSlots(c, missing.length, now);
+    missing.sort((a, b) => ids[a] - ids[b]);
+    const R = recordBytesV2(this.d);
+    for (let m = 0; m < missing.length;) {
+      let end = m + 1; // a run of adjacent neurons: one read
+      while (end < missing.length && ids[missing[end]] === ids[missing[end - 1]] + 1) end++;
+      const first = ids[missing[m]];
+      this.read(this.sections[l].offset + first * R, (end - m) * R);
+      for (let r = m; r < end; r++) {
+        const s = slots[r], j = ids[missing[r]];
+        if (c.neuronOf[s] >= 0) c.slotOf[c.neuronOf[s]] = -1;
+        c.neuronOf[s] = j;
+        c.slotOf[j] = s;
+        c.lastUsed[s] = now;
+        this.place((r - m) * R, c.rows, s);
+        rows[missing[r]] = s;
+      }
+      m = end;
+    }
+    return c.rows;
+  }
+
+  /** `n` slots not used by this gather: unfilled ones first, then the least recently used. */
+  private freeSlots(c: LayerCache, n: number, now: number): number[] {
+    const out: number[] = [];
+    const filledBefore = c.filled;
+    while (out.length < n && c.filled < this.capacity) out.push(c.filled++);
+    if (out.length === n) return out;
+    const candidates: number[] = [];
+    for (let s = 0; s < filledBefore; s++) if (c.lastUsed[s] !== now) candidates.push(s);
+    candidates.sort((a, b) => c.lastUsed[a] - c.lastUsed[b]);
+    return out.concat(candidates.slice(0, n - out.length));
+  }
+
+  private read(position: number, bytes: number): void {
+    let done = 0;
+    while (done < bytes) {
+      const n = fs.readSync(this.fd, this.staging, done, bytes - done, position + done);
+      if (n === 0) throw new Error(`ffn.bin ended at byte ${position + done}`);
+      done += n;
+    }
+    this.stats.bytesRead += bytes;
+    this.stats.reads++;
+  }
+
+  /** Copies the record at staging[at…] into row `row` of `rows` (up, down: quants then scales). */
+  private place(at: number, rows: FfnRows, row: number): void {
+    const d = this.d;
+    const mem = this.memory;
+    const s = this.staging;
+    mem.set(s.subarray(at, at + d), rows.up.ptr + row * d);
+    mem.set(s.subarray(at + d, at + 2 * d), rows.down.ptr + row * d);
+    mem.set(s.subarray(at + 2 * d, at + 2 * d + d / 8), rows.up.scales + (row * d) / 8);
+    mem.set(s.subarray(at + 2 * d + d / 8, at + 2 * d + d / 4), rows.down.scales + (row * d) / 8);
+  }
+}

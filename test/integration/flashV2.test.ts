@@ -1,0 +1,62 @@
+// The flash path of a v2 (SwiGLU) model: up and down read from ffn.bin into a neuron cache smaller
+// than the layer, the gate choosing the neurons. It must give exactly what the same sparse decode
+// gives with every weight resident, read only what it misses, and refuse a budget too small.
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { FlashBudgetTooSmallError } from '../../src/engine/errors';
+import type { ManifestV2 } from '../../src/engine/manifestV2';
+import { openModelDir } from '../../src/engine/modelDir';
+import { calibrateGateThresholds } from '../../src/engine/v2/calibrate';
+import { recordBytesV2 } from '../../src/engine/v2/ffnStore';
+import { loadModelV2 } from '../../src/engine/v2/loadV2';
+import { repoRoot } from '../helpers/fixture';
+
+const fixture = path.join(repoRoot, 'test/fixtures/tiny-llama-v2');
+const prompt = Array.from({ length: 20 }, (_, i) => 40 + ((i * 37) % 400));
+
+describe('flash FFN of a v2 SwiGLU model', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  before(async () => {
+    // The fixture with gate thresholds calibrated at 40 % (its own manifest has none: dense).
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flashcode-v2-'));
+    await fs.cp(fixture, dir, { recursive: true });
+    const model = await loadModelV2(await openModelDir(dir) as never);
+    const calibration = await calibrateGateThresholds(model, [prompt, prompt.map((id) => id + 3)], 0.4);
+    await model.dispose();
+    const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestV2;
+    manifest.sparsity = { gateThresholds: calibration.gateThresholds, targetSkip: 0.4, measuredSkip: calibration.measuredSkip, measuredOn: 'test' };
+    await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  });
+  after(() => fs.rm(dir, { recursive: true, force: true }));
+
+  for (const cached of [100, 40]) {
+    it(`with ${cached} of 128 neurons cached per layer, decodes exactly as resident and reads only misses`, async () => {
+      const resident = await loadModelV2(await openModelDir(dir) as never, { mode: 'sparse', memoryBudgetMB: 1024 });
+      const flash = await loadModelV2(await openModelDir(dir) as never, { mode: 'sparse', memoryBudgetMB: 1024, residentNeuronsPerLayer: cached });
+      assert.equal(resident.ffnStats.bytesRead, 0);
+      const kvR = resident.newCache(), kvF = flash.newCache();
+      assert.deepEqual(await flash.forward(prompt, kvF), await resident.forward(prompt, kvR));
+      const prefillBytes = flash.ffnStats.bytesRead;
+      assert.equal(prefillBytes, 2 * 128 * recordBytesV2(64), 'prefill streams each layer once (one chunk)');
+      for (let t = 0; t < 12; t++) {
+        const id = 50 + t * 11;
+        assert.deepEqual(await flash.forward([id], kvF), await resident.forward([id], kvR), `token ${t}`);
+      }
+      const s = flash.ffnStats;
+      assert.ok(resident.ffnCounts.skipped > 0 && resident.ffnCounts.computed > 0, 'some neurons skipped, some run');
+      assert.equal(s.hits + s.misses, flash.ffnCounts.computed);
+      assert.equal(s.bytesRead - prefillBytes, s.misses * recordBytesV2(64), 'exactly the missed records are read');
+      if (cached === 100) assert.ok(s.hits > s.misses, `a warm cache mostly hits (${s.hits} hits, ${s.misses} misses)`);
+      await resident.dispose();
+      await flash.dispose();
+    });
+  }
+
+  it('refuses a budget below its resident part plus the fewest cached neurons, naming the minimum', async () => {
+    await assert.rejects(loadModelV2(await openModelDir(dir) as never, { mode: 'sparse', memoryBudgetMB: 0.5 }), (e: unknown) => e instanceof FlashBudgetTooSmallError && e.minimumMB > 0.5);
+  });
+});
