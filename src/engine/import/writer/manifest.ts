@@ -1,0 +1,55 @@
+// manifest.json v2 (models/FORMAT.md v2 §M) from what the checkpoint says about itself: FIM and
+// stop tokens found in its vocabulary, its chat template, its context length (capped).
+import type { Checkpoint } from '../checkpoint';
+
+export const CONTEXT_CAP_TOKENS = 8192;
+
+const FIM_STYLES = [
+  { prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>' }, // Qwen2.5-Coder
+  { prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>' }, // StarCoder, SmolLM
+];
+const END_OF_TEXT = ['<|endoftext|>'];
+const FILE_SEPARATORS = ['<|file_sep|>', '<file_sep>'];
+const EXTRA_STOPS = ['<|im_end|>', '<|endoftext|>', ...FILE_SEPARATORS];
+
+export interface ManifestFim {
+  order: 'psm';
+  prefixToken: string;
+  suffixToken: string;
+  middleToken: string;
+  endOfTextToken?: string;
+  fileSeparatorToken?: string;
+}
+
+/** The special tokens of the checkpoint's tokenizer, by text. */
+function specialTokens(c: Checkpoint): Set<string> {
+  return new Set(c.tokenizerJson.added_tokens.filter((t) => t.special).map((t) => t.content));
+}
+
+export function discoverFim(c: Checkpoint): ManifestFim | undefined {
+  const special = specialTokens(c);
+  const style = FIM_STYLES.find((s) => special.has(s.prefix) && special.has(s.suffix) && special.has(s.middle));
+  if (!style) return undefined;
+  const fim: ManifestFim = { order: 'psm', prefixToken: style.prefix, suffixToken: style.suffix, middleToken: style.middle };
+  const eot = END_OF_TEXT.find((t) => special.has(t));
+  const sep = FILE_SEPARATORS.find((t) => special.has(t));
+  if (eot) fim.endOfTextToken = eot;
+  if (sep) fim.fileSeparatorToken = sep;
+  return fim;
+}
+
+export function discoverStopTokens(c: Checkpoint): string[] {
+  const special = specialTokens(c);
+  const stops = [c.eosToken, ...EXTRA_STOPS].filter((t): t is string => t !== undefined && special.has(t));
+  return [...new Set(stops)];
+}
+
+export function chatOf(c: Checkpoint): { template: string; format?: 'chatml' } | undefined {
+  if (!c.chatTemplate) return undefined;
+  return c.chatTemplate.includes('<|im_start|>') ? { template: c.chatTemplate, format: 'chatml' } : { template: c.chatTemplate };
+}
+
+export function modelId(displayName: string): string {
+  const id = displayName.toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^-+|-+$/g, '');
+  return id || 'imported-model';
+}
