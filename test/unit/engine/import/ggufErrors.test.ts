@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { importCheckpoint, ImportOutputExistsError } from '../../../../src/engine/import/importModel';
 import { tinyModel, writeGguf, type TinyModel } from '../../../helpers/ggufWriter';
-import { tempDir } from './ggufImport.test';
+import { tempDir } from '../../../helpers/importFixtures';
 
 type Edit = (m: TinyModel) => void;
 

@@ -3,23 +3,13 @@
 // FFN split, the manifest and the tokenizer.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { TextTokenizer } from '../../../../src/engine/tokenizer';
 import { importCheckpoint } from '../../../../src/engine/import/importModel';
 import { quantizeQ8 } from '../../../../src/engine/import/writer/q8';
-import { tinyModel, writeGguf, type TinyModel } from '../../../helpers/ggufWriter';
+import { tinyModel } from '../../../helpers/ggufWriter';
+import { tempDir, writeTiny } from '../../../helpers/importFixtures';
 import { readFfnV3, readWeightsBin } from '../../../helpers/v2Model';
-
-export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'fc-import-'));
-}
-
-export function writeTiny(m: TinyModel, dir: string, name = 'tiny.gguf'): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, writeGguf(m.meta, m.tensors));
-  return file;
-}
 
 /** Hugging Face row order from llama.cpp's: row h·hd + s·hd/2 + i of a head came from row h·hd + 2i + s. */
 function hfRows(values: Float32Array, cols: number, headDim: number): Float32Array {
