@@ -33,6 +33,14 @@ export class CheckpointIncompleteError extends CheckpointError {
   }
 }
 
+/** --bits other than 8: format v2 stores q8_32 only. */
+export class ImportBitsUnsupportedError extends CheckpointError {
+  constructor(bits: number) {
+    super('CheckpointUnsupported', `--bits ${bits} is not supported yet: model format v2 stores 8-bit (q8_32) weights — import with --bits 8.`);
+    this.name = 'ImportBitsUnsupportedError';
+  }
+}
+
 export class ImportAbortedError extends CheckpointError {
   constructor() {
     super('ImportAborted', 'the import was cancelled; nothing was written.');

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { layerTensorNames, type Checkpoint, type TensorSource } from './checkpoint';
-import { CheckpointError, CheckpointUnsupportedError, ImportAbortedError } from './errors';
+import { CheckpointError, CheckpointIncompleteError, ImportAbortedError, ImportBitsUnsupportedError } from './errors';
 import { openGgufCheckpoint } from './gguf/checkpoint';
 import { openSafetensorsCheckpoint } from './safetensors/checkpoint';
 import { planFfn, writeFfnLayer } from './writer/ffnFile';
@@ -49,13 +49,14 @@ export class ImportOutputExistsError extends CheckpointError {
 }
 
 export function openCheckpoint(input: string): Checkpoint {
+  if (!fs.existsSync(input)) throw new CheckpointIncompleteError(input, 'no such file or directory');
   return fs.statSync(input).isDirectory() ? openSafetensorsCheckpoint(input) : openGgufCheckpoint(input);
 }
 
 export async function importCheckpoint(options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
   if (options.bits !== undefined && options.bits !== 8) {
-    throw new CheckpointUnsupportedError(`--bits ${options.bits}`, `${options.bits}-bit output (not supported yet: format v2 stores 8-bit q8_32; use --bits 8)`);
+    throw new ImportBitsUnsupportedError(options.bits);
   }
   const outDir = path.resolve(options.outDir);
   if (fs.existsSync(outDir)) throw new ImportOutputExistsError(outDir);
@@ -143,6 +144,7 @@ async function writeModel(c: Checkpoint, dir: string, options: ImportOptions): P
     fs.closeSync(ffd);
   }
   await checkpointAbort();
+  options.onProgress?.({ doneBytes: totalBytes, totalBytes });
 
   const sourceFiles = await Promise.all(c.files.map(async (f) => ({ name: f.name, bytes: f.bytes, sha256: await sha256(f.path) })));
   const files: Record<string, { bytes: number; sha256: string }> = {};

@@ -81,7 +81,7 @@ describe('import: bad GGUF input', () => {
   it('a non-finite weight', () => expectRefusal(corrupt(/layers\.0\.ffn_gate.*non-finite/), (m) => {
     new Float32Array(m.tensors.find((t) => t.name === 'blk.0.ffn_gate.weight')!.data.buffer)[5] = NaN;
   }));
-  it('--bits 4', () => expectRefusal(unsupported(/not supported yet: format v2 stores 8-bit/), undefined, undefined, { bits: 4 }));
+  it('--bits 4', () => expectRefusal({ name: 'ImportBitsUnsupportedError', message: /not supported yet: model format v2 stores 8-bit/ }, undefined, undefined, { bits: 4 }));
 
   it('an --out that exists is never overwritten', async () => {
     const dir = tempDir();
