@@ -6,9 +6,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openGgufCheckpoint } from '../../src/engine/import/gguf/checkpoint';
+import { readGgufHeader } from '../../src/engine/import/gguf/header';
+import { ggufTokenizer } from '../../src/engine/import/gguf/tokenizer';
 import { importCheckpoint, type ImportSummary } from '../../src/engine/import/importModel';
 import { TextTokenizer } from '../../src/engine/tokenizer';
-import { tempDir } from '../helpers/importFixtures';
+import { tinyModel } from '../helpers/ggufWriter';
+import { tempDir, writeTiny } from '../helpers/importFixtures';
 import { requireImportPython, requireSmollm2 } from '../helpers/smollm2';
 import { readFfnV3, readWeightsBin } from '../helpers/v2Model';
 import { repoRoot } from '../helpers/fixture';
@@ -129,6 +132,48 @@ describe('import: SmolLM2-135M-Instruct (real GGUF)', function () {
       assert.equal(tok.decode(tok.encode(TOKENIZER_SAMPLES[2])), TOKENIZER_SAMPLES[2]);
     } finally {
       await model.dispose();
+      await llama.dispose();
+    }
+  });
+});
+
+describe('import: every supported tokenizer.ggml.pre gives llama.cpp ids', function () {
+  this.timeout(300_000);
+
+  it('gpt-2, default, smollm, starcoder, refact, qwen2, llama-bpe, deepseek-coder on SmolLM2\'s vocabulary', async function () {
+    const gguf = requireSmollm2(this);
+    const source = readGgufHeader(gguf);
+    const dir = tempDir();
+    const { getLlama } = await import('node-llama-cpp');
+    const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+    try {
+      for (const pre of ['gpt-2', 'default', 'smollm', 'starcoder', 'refact', 'qwen2', 'llama-bpe', 'deepseek-coder']) {
+        // SmolLM2's tokens and merges under another pre-tokenizer: llama.cpp applies its own regexes
+        // for that name, the importer its translation of them.
+        const m = tinyModel('llama');
+        const meta = source.metadata;
+        Object.assign(m.meta, {
+          'tokenizer.ggml.pre': { type: 'string', value: pre },
+          'tokenizer.ggml.tokens': { type: 'strings', value: meta.get('tokenizer.ggml.tokens') as string[] },
+          'tokenizer.ggml.merges': { type: 'strings', value: meta.get('tokenizer.ggml.merges') as string[] },
+          'tokenizer.ggml.token_type': { type: 'i32s', value: meta.get('tokenizer.ggml.token_type') as number[] },
+          'tokenizer.ggml.eos_token_id': { type: 'u32', value: 2 },
+          'tokenizer.ggml.add_bos_token': { type: 'bool', value: false },
+        });
+        const file = writeTiny(m, dir, `${pre}.gguf`);
+        const tokenizerFile = path.join(dir, `${pre}.json`);
+        fs.writeFileSync(tokenizerFile, JSON.stringify(ggufTokenizer(readGgufHeader(file)).json));
+        const tok = await TextTokenizer.load(tokenizerFile);
+        const model = await llama.loadModel({ modelPath: file, vocabOnly: true });
+        try {
+          for (const text of TOKENIZER_SAMPLES) {
+            assert.deepEqual(tok.encode(text), [...model.tokenize(text, true)], `${pre}: ${JSON.stringify(text.slice(0, 40))}`);
+          }
+        } finally {
+          await model.dispose();
+        }
+      }
+    } finally {
       await llama.dispose();
     }
   });

@@ -15,7 +15,8 @@ const QWEN2 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\
  *  words that are whole tokens (llama.cpp does so for llama-bpe only). */
 const PRE_TOKENIZERS: Record<string, { regexes: string[]; ignoreMerges?: boolean }> = {
   'gpt-2': { regexes: [GPT2] },
-  default: { regexes: [GPT2] },
+  // llama.cpp's fallback for BPE vocabularies without a known pre-tokenizer (not GPT-2's)
+  default: { regexes: ['[\\p{P}\\$\\+<=>\\^~\\|]+', GPT2, '\\p{N}+', '[0-9][0-9][0-9]'] },
   smollm: { regexes: ['\\p{N}', GPT2] },
   starcoder: { regexes: ['\\p{N}', GPT2] },
   refact: { regexes: ['\\p{N}', GPT2] },
