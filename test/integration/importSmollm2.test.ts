@@ -129,6 +129,14 @@ describe('import: SmolLM2-135M-Instruct (real GGUF)', function () {
         assert.deepEqual(tok.encode(text), [...model.tokenize(text, true)], JSON.stringify(text.slice(0, 40)));
       }
       assert.equal(tok.specialId('<|im_end|>'), 2);
+      // the llama.cpp golden for the forward-pass agreement test starts from these very ids
+      const golden = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/golden/smollm2-llamacpp.json'), 'utf8'));
+      assert.equal(golden.model.sha256, 'b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53');
+      for (const p of golden.prompts) {
+        assert.deepEqual(tok.encode(p.text), p.promptIds);
+        assert.equal(tok.decode(p.greedyIds), p.greedyText);
+        assert.equal(p.greedyIds.length, 64);
+      }
       assert.equal(tok.decode(tok.encode(TOKENIZER_SAMPLES[2])), TOKENIZER_SAMPLES[2]);
     } finally {
       await model.dispose();
