@@ -81,7 +81,7 @@ describe('import: SmolLM2-135M-Instruct (real GGUF)', function () {
     const m = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     assert.deepEqual(m.architecture, {
       family: 'llama', layers: 30, dModel: 576, heads: 9, kvHeads: 3, headDim: 64, ffnSize: 1536, ffnActivation: 'silu', ffnGated: true,
-      ropeTheta: 100000, normEps: Math.fround(1e-5), vocabSize: 49152, tiedEmbeddings: true, attentionBias: false,
+      ropeTheta: 100000, normEps: 1e-5, vocabSize: 49152, tiedEmbeddings: true, attentionBias: false,
     });
     assert.equal(m.formatVersion, 2);
     assert.equal(m.contextTokens, 8192);

@@ -9,7 +9,7 @@ import { CheckpointError, CheckpointIncompleteError, ImportAbortedError, ImportB
 import { openGgufCheckpoint } from './gguf/checkpoint';
 import { openSafetensorsCheckpoint } from './safetensors/checkpoint';
 import { planFfn, writeFfnLayer } from './writer/ffnFile';
-import { CONTEXT_CAP_TOKENS, chatOf, discoverFim, discoverStopTokens, modelId } from './writer/manifest';
+import { CONTEXT_CAP_TOKENS, chatOf, discoverFim, discoverStopTokens, markSpecial, modelId } from './writer/manifest';
 import { planWeights, writeF32Tensor, writeQ8Tensor, type WeightsEntry } from './writer/weightsFile';
 
 export interface ImportProgress {
@@ -110,6 +110,9 @@ async function writeModel(c: Checkpoint, dir: string, options: ImportOptions): P
     await new Promise((resolve) => setImmediate(resolve)); // lets an abort and progress through
   };
 
+  const fim = discoverFim(c);
+  const stopTokens = discoverStopTokens(c);
+  markSpecial(c, [...stopTokens, ...Object.entries(fim ?? {}).filter(([k]) => k.endsWith('Token')).map(([, v]) => v)]);
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(c.tokenizerJson));
   const outputs = ['tokenizer.json', 'weights.bin', 'ffn.bin'];
   if (c.tokenizerConfig !== undefined) {
@@ -151,8 +154,6 @@ async function writeModel(c: Checkpoint, dir: string, options: ImportOptions): P
   for (const name of outputs) {
     files[name] = { bytes: fs.statSync(path.join(dir, name)).size, sha256: await sha256(path.join(dir, name)) };
   }
-  const fim = discoverFim(c);
-  const stopTokens = discoverStopTokens(c);
   const chat = chatOf(c);
   const contextTokens = Math.min(c.contextTokens, CONTEXT_CAP_TOKENS);
   const id = modelId(c.displayName);

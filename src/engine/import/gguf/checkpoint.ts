@@ -35,6 +35,16 @@ function metaNumber(h: GgufHeader, key: string, fallback?: number): number {
   return v;
 }
 
+/** The shortest decimal that rounds to the same f32: GGUF stores ε and the RoPE base as f32, and
+ *  1e-5 reads better in a manifest than 9.999999747378752e-6 (the engine computes in f32 anyway). */
+function shortestF32(x: number): number {
+  for (let digits = 1; digits < 10; digits++) {
+    const v = Number(x.toPrecision(digits));
+    if (Math.fround(v) === Math.fround(x)) return v;
+  }
+  return x;
+}
+
 /** Refusals that do not depend on tensors: architecture, RoPE scaling, sliding window, experts. */
 function architectureOf(h: GgufHeader): { arch: string; a: Omit<ImportedArchitecture, 'vocabSize' | 'tiedEmbeddings' | 'attentionBias'>; context: number } {
   const name = path.basename(h.file);
@@ -64,7 +74,8 @@ function architectureOf(h: GgufHeader): { arch: string; a: Omit<ImportedArchitec
       family: 'llama', layers: metaNumber(h, `${arch}.block_count`), dModel, heads,
       kvHeads: metaNumber(h, `${arch}.attention.head_count_kv`, heads), headDim,
       ffnSize: metaNumber(h, `${arch}.feed_forward_length`), ffnActivation: 'silu', ffnGated: true,
-      ropeTheta: metaNumber(h, `${arch}.rope.freq_base`, 10000), normEps: metaNumber(h, `${arch}.attention.layer_norm_rms_epsilon`),
+      ropeTheta: shortestF32(metaNumber(h, `${arch}.rope.freq_base`, 10000)),
+      normEps: shortestF32(metaNumber(h, `${arch}.attention.layer_norm_rms_epsilon`)),
     },
   };
 }

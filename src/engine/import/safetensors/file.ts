@@ -34,6 +34,14 @@ export function readSafetensorsHeader(file: string): Map<string, SafetensorsTens
     } catch (e) {
       throw new CheckpointCorruptError(name, `header is not JSON (${(e as Error).message})`);
     }
+    // JSON.parse keeps the last of duplicate keys silently; every `"name": {` is a top-level key
+    // (the entries' own values hold no objects), so count them.
+    const keys = headerBuf.toString('utf8').match(/"(?:[^"\\]|\\.)*"\s*:\s*\{/g) ?? [];
+    if (keys.length !== Object.keys(header).length) {
+      const seen = new Set<string>();
+      const dup = keys.map((k) => JSON.parse(k.replace(/\s*:\s*\{$/, '')) as string).find((k) => seen.has(k) || !seen.add(k));
+      if (dup !== undefined) throw new CheckpointCorruptError(name, `duplicate tensor ${dup}`);
+    }
     const dataStart = 8 + headerBytes;
     const out = new Map<string, SafetensorsTensor>();
     for (const [tensor, info] of Object.entries(header)) {

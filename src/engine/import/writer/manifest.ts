@@ -21,9 +21,17 @@ export interface ManifestFim {
   fileSeparatorToken?: string;
 }
 
-/** The special tokens of the checkpoint's tokenizer, by text. */
+/** The added tokens of the checkpoint's tokenizer, by text. Special or not: Qwen2.5-Coder marks its
+ *  FIM tokens `special: false` (llama.cpp: user-defined), yet they are its FIM tokens. */
 function specialTokens(c: Checkpoint): Set<string> {
-  return new Set(c.tokenizerJson.added_tokens.filter((t) => t.special).map((t) => t.content));
+  return new Set(c.tokenizerJson.added_tokens.map((t) => t.content));
+}
+
+/** Marks `tokens` special in the tokenizer (the manifest's FIM and stop tokens must be, and special
+ *  tokens are left out of decoded text). Their ids do not change: added tokens match whole either way. */
+export function markSpecial(c: Checkpoint, tokens: Iterable<string>): void {
+  const wanted = new Set(tokens);
+  for (const t of c.tokenizerJson.added_tokens) if (wanted.has(t.content)) t.special = true;
 }
 
 export function discoverFim(c: Checkpoint): ManifestFim | undefined {

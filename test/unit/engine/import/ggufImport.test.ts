@@ -85,7 +85,7 @@ describe('import: GGUF → model directory v2', () => {
       assert.equal(manifest.formatVersion, 2);
       assert.deepEqual(manifest.architecture, {
         family: 'llama', layers: 2, dModel: 32, heads: 2, kvHeads: 1, headDim: 16, ffnSize: 64, ffnActivation: 'silu', ffnGated: true,
-        ropeTheta: 10000, normEps: Math.fround(1e-6), vocabSize: 259, tiedEmbeddings: true, attentionBias: arch === 'qwen2',
+        ropeTheta: 10000, normEps: 1e-6, vocabSize: 259, tiedEmbeddings: true, attentionBias: arch === 'qwen2',
       });
       assert.equal(manifest.fim, undefined);
       assert.deepEqual(manifest.stopTokens, ['<|im_end|>', '<|endoftext|>']);

@@ -117,6 +117,18 @@ describe('import: Hugging Face safetensors → model directory v2', () => {
     assert.equal(m.source.quantization, 'F16+F32');
   });
 
+  it('FIM tokens the tokenizer does not mark special (Qwen2.5-Coder) are found and marked special', async () => {
+    const { dir, src } = copyFixture('tiny-qwen2');
+    editJson(path.join(src, 'tokenizer.json'), (t) => {
+      for (const a of t.added_tokens as { content: string; special: boolean }[]) if (a.content.startsWith('<|fim_')) a.special = false;
+    });
+    await importCheckpoint({ input: src, outDir: path.join(dir, 'out') });
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'manifest.json'), 'utf8'));
+    assert.equal(m.fim.middleToken, '<|fim_middle|>');
+    const tok = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'tokenizer.json'), 'utf8'));
+    assert.ok(tok.added_tokens.filter((a: { content: string }) => a.content.startsWith('<|fim_')).every((a: { special: boolean }) => a.special));
+  });
+
   it('Mistral: a sliding window shorter than the context is refused; none is imported', async () => {
     const { dir, src } = copyFixture('tiny-llama');
     editJson(path.join(src, 'config.json'), (c) => Object.assign(c, { architectures: ['MistralForCausalLM'], sliding_window: 4096 }));
@@ -148,6 +160,17 @@ describe('import: bad safetensors input', () => {
     ['a tensor in two shards', 'tiny-llama', { name: 'CheckpointCorruptError', message: /duplicate tensor/ }, (src) => {
       fs.rmSync(path.join(src, 'model.safetensors.index.json'));
       fs.copyFileSync(path.join(src, 'model-00001-of-00002.safetensors'), path.join(src, 'model-extra.safetensors'));
+    }],
+    ['a tensor twice in one header', 'tiny-qwen2', { name: 'CheckpointCorruptError', message: /duplicate tensor model\.norm\.weight/ }, (src) => {
+      const f = path.join(src, 'model.safetensors');
+      const buf = fs.readFileSync(f);
+      const n = Number(buf.readBigUInt64LE(0));
+      const header = buf.toString('utf8', 8, 8 + n).trimEnd();
+      const entry = /"model\.norm\.weight":\{[^}]*\}/.exec(header)![0];
+      const json = Buffer.from(`${header.slice(0, -1)},${entry}}`);
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(json.length));
+      fs.writeFileSync(f, Buffer.concat([len, json, buf.subarray(8 + n)]));
     }],
     ['a shard the index names is missing', 'tiny-llama', { name: 'CheckpointIncompleteError', message: /shard model-00002-of-00002\.safetensors is missing/ }, (src) => {
       fs.rmSync(path.join(src, 'model-00002-of-00002.safetensors'));
