@@ -9,7 +9,7 @@ import { CheckpointError, CheckpointIncompleteError, ImportAbortedError, ImportB
 import { openGgufCheckpoint } from './gguf/checkpoint';
 import { openSafetensorsCheckpoint } from './safetensors/checkpoint';
 import { planFfn, writeFfnLayer } from './writer/ffnFile';
-import { CONTEXT_CAP_TOKENS, chatOf, discoverFim, discoverStopTokens, markSpecial, modelId } from './writer/manifest';
+import { buildManifest, discoverFim, discoverStopTokens, markSpecial } from './writer/manifest';
 import { planWeights, writeF32Tensor, writeQ8Tensor, type WeightsEntry } from './writer/weightsFile';
 
 export interface ImportProgress {
@@ -154,42 +154,11 @@ async function writeModel(c: Checkpoint, dir: string, options: ImportOptions): P
   for (const name of outputs) {
     files[name] = { bytes: fs.statSync(path.join(dir, name)).size, sha256: await sha256(path.join(dir, name)) };
   }
-  const chat = chatOf(c);
-  const contextTokens = Math.min(c.contextTokens, CONTEXT_CAP_TOKENS);
-  const id = modelId(c.displayName);
-  const notes = [
-    `Imported by Flashcode from ${c.files.map((f) => f.name).join(', ')} (${c.kind}, ${c.quantization}); every matrix re-quantized to q8_32.`,
-    c.contextTokens > contextTokens ? `Context capped at ${contextTokens} tokens (the checkpoint allows ${c.contextTokens}).` : '',
-    fim ? '' : 'No FIM tokens in the vocabulary: completions use the prefix alone.',
-    'Sparsity not calibrated: gate thresholds 0 (dense).',
-  ].filter(Boolean).join(' ');
-  const manifest = {
-    format: 'flashcode-model',
-    formatVersion: 2,
-    id,
-    displayName: c.displayName,
-    notes,
-    architecture: a,
-    contextTokens,
-    ...(fim ? { fim } : {}),
-    stopTokens,
-    ...(chat ? { chat } : {}),
-    weights: { file: 'weights.bin' },
-    ffn: { file: 'ffn.bin' },
-    source: { kind: c.kind, files: sourceFiles, quantization: c.quantization },
-    quantization: 'q8_32',
-    sparsity: {
-      gateThresholds: new Array(a.layers).fill(0),
-      targetSkip: 0,
-      measuredSkip: new Array(a.layers).fill(0),
-      measuredOn: 'not calibrated: dense (thresholds 0 skip no neuron)',
-    },
-    files,
-  };
+  const manifest = buildManifest(c, { fim, stopTokens, sourceFiles, files });
   fs.writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return {
-    id, displayName: c.displayName, source: manifest.source, architecture: a, contextTokens, fim: fim !== undefined, stopTokens,
-    chatFormat: chat?.format, outputBytes: Object.values(files).reduce((s, f) => s + f.bytes, 0) + fs.statSync(path.join(dir, 'manifest.json')).size,
+    id: manifest.id, displayName: c.displayName, source: manifest.source, architecture: a, contextTokens: manifest.contextTokens,
+    fim: fim !== undefined, stopTokens, chatFormat: manifest.chat?.format, outputBytes: Object.values(files).reduce((s, f) => s + f.bytes, 0) + fs.statSync(path.join(dir, 'manifest.json')).size,
   };
 }
 

@@ -61,3 +61,47 @@ export function modelId(displayName: string): string {
   const id = displayName.toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^-+|-+$/g, '');
   return id || 'imported-model';
 }
+
+export interface FileEntry {
+  bytes: number;
+  sha256: string;
+}
+
+/** manifest.json's object: the v1 fields, plus weights, source, quantization, chat and the dense
+ *  (uncalibrated) gate sparsity of a silu model. */
+export function buildManifest(c: Checkpoint, found: {
+  fim?: ManifestFim; stopTokens: string[]; sourceFiles: ({ name: string } & FileEntry)[]; files: Record<string, FileEntry>;
+}) {
+  const a = c.architecture;
+  const chat = chatOf(c);
+  const contextTokens = Math.min(c.contextTokens, CONTEXT_CAP_TOKENS);
+  const notes = [
+    `Imported by Flashcode from ${c.files.map((f) => f.name).join(', ')} (${c.kind}, ${c.quantization}); every matrix re-quantized to q8_32.`,
+    c.contextTokens > contextTokens ? `Context capped at ${contextTokens} tokens (the checkpoint allows ${c.contextTokens}).` : '',
+    found.fim ? '' : 'No FIM tokens in the vocabulary: completions use the prefix alone.',
+    'Sparsity not calibrated: gate thresholds 0 (dense).',
+  ].filter(Boolean).join(' ');
+  return {
+    format: 'flashcode-model',
+    formatVersion: 2,
+    id: modelId(c.displayName),
+    displayName: c.displayName,
+    notes,
+    architecture: a,
+    contextTokens,
+    ...(found.fim ? { fim: found.fim } : {}),
+    stopTokens: found.stopTokens,
+    ...(chat ? { chat } : {}),
+    weights: { file: 'weights.bin' },
+    ffn: { file: 'ffn.bin' },
+    source: { kind: c.kind, files: found.sourceFiles, quantization: c.quantization },
+    quantization: 'q8_32',
+    sparsity: {
+      gateThresholds: new Array<number>(a.layers).fill(0),
+      targetSkip: 0,
+      measuredSkip: new Array<number>(a.layers).fill(0),
+      measuredOn: 'not calibrated: dense (thresholds 0 skip no neuron)',
+    },
+    files: found.files,
+  };
+}
