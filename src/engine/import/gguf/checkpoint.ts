@@ -50,6 +50,8 @@ function architectureOf(h: GgufHeader): { arch: string; a: Omit<ImportedArchitec
   const name = path.basename(h.file);
   const arch = h.metadata.get('general.architecture');
   if (typeof arch !== 'string') throw new CheckpointIncompleteError(name, 'metadata general.architecture is missing');
+  const splits = h.metadata.get('split.count');
+  if (typeof splits === 'number' && splits > 1) throw new CheckpointUnsupportedError(name, `a GGUF split into ${splits} files (merge them first: llama-gguf-split --merge)`);
   if (!ARCHITECTURES.includes(arch)) throw new CheckpointUnsupportedError(name, `architecture "${arch}" (supported: ${ARCHITECTURES.join(', ')})`);
   const scaling = h.metadata.get(`${arch}.rope.scaling.type`);
   const factor = h.metadata.get(`${arch}.rope.scaling.factor`);

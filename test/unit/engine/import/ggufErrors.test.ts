@@ -51,6 +51,10 @@ describe('import: bad GGUF input', () => {
     t.type = 6;
     t.data = new Uint8Array((64 * 32 / 32) * 22);
   }));
+  it('GGUF version 1', () => expectRefusal(unsupported(/GGUF version 1/), undefined, (b) => Buffer.concat([b.subarray(0, 4), Buffer.from([1, 0, 0, 0]), b.subarray(8)])));
+  it('a split GGUF', () => expectRefusal(unsupported(/split into 3 files/), (m) => {
+    m.meta['split.count'] = { type: 'u32', value: 3 };
+  }));
   it('another architecture', () => expectRefusal(unsupported(/architecture "gemma"/), (m) => {
     m.meta['general.architecture'] = { type: 'string', value: 'gemma' };
   }));
@@ -82,6 +86,16 @@ describe('import: bad GGUF input', () => {
     new Float32Array(m.tensors.find((t) => t.name === 'blk.0.ffn_gate.weight')!.data.buffer)[5] = NaN;
   }));
   it('--bits 4', () => expectRefusal({ name: 'ImportBitsUnsupportedError', message: /not supported yet: model format v2 stores 8-bit/ }, undefined, undefined, { bits: 4 }));
+
+  it('GGUF version 2 (same layout as 3) imports', async () => {
+    const dir = tempDir();
+    const m = tinyModel('qwen2');
+    const bytes = writeGguf(m.meta, m.tensors);
+    bytes.writeUInt32LE(2, 4);
+    fs.writeFileSync(path.join(dir, 'in.gguf'), bytes);
+    const summary = await importCheckpoint({ input: path.join(dir, 'in.gguf'), outDir: path.join(dir, 'out') });
+    assert.equal(summary.architecture.attentionBias, true);
+  });
 
   it('an --out that exists is never overwritten', async () => {
     const dir = tempDir();
