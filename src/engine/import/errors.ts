@@ -1,7 +1,7 @@
 // Named errors of the importer. Each says which input is wrong and what to do; the importer throws
 // them before it writes anything it would have to undo (the output goes to a temporary directory).
 
-export type CheckpointErrorCode = 'CheckpointUnsupported' | 'CheckpointCorrupt' | 'CheckpointIncomplete' | 'ImportAborted';
+export type CheckpointErrorCode = 'CheckpointUnsupported' | 'CheckpointCorrupt' | 'CheckpointIncomplete' | 'ImportOutputExists' | 'ImportAborted';
 
 export class CheckpointError extends Error {
   constructor(readonly code: CheckpointErrorCode, message: string) {

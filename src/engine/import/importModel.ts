@@ -43,8 +43,7 @@ export interface ImportSummary {
 /** --out already holds something: the importer never overwrites. */
 export class ImportOutputExistsError extends CheckpointError {
   constructor(outDir: string) {
-    super('CheckpointIncomplete', `${outDir} already exists — choose a new --out directory or remove the old one.`);
-    this.name = 'ImportOutputExistsError';
+    super('ImportOutputExists', `${outDir} already exists — choose a new --out directory or remove the old one.`);
   }
 }
 
