@@ -14,7 +14,8 @@ function fetchOrReason(script: string, args: string[] = []): string | undefined 
     return undefined;
   } catch (e) {
     const err = e as { stderr?: Buffer; message: string };
-    return `${script} failed: ${(err.stderr?.toString() || err.message).trim().split('\n').slice(-2).join(' ')}`;
+    const lines = (err.stderr?.toString() || err.message).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Node.js v') && !l.startsWith('at '));
+    return `${script} failed: ${lines.filter((l) => /error/i.test(l)).at(-1) ?? lines.at(-1) ?? 'no output'}`;
   }
 }
 
