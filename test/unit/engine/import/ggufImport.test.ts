@@ -101,3 +101,18 @@ describe('import: GGUF → model directory v2', () => {
     });
   }
 });
+
+describe('import: GGUF with its own output head', () => {
+  it('output.weight becomes `head` (untied), row for row', async () => {
+    const dir = tempDir();
+    const m = tinyModel('llama', 7);
+    const head = new Float32Array(259 * 32).map((_, i) => Math.sin(i) / 10);
+    m.tensors.push({ name: 'output.weight', dims: [32, 259], data: new Uint8Array(head.buffer) });
+    const out = path.join(dir, 'model');
+    const summary = await importCheckpoint({ input: writeTiny(m, dir), outDir: out });
+    assert.equal(summary.architecture.tiedEmbeddings, false);
+    const w = readWeightsBin(path.join(out, 'weights.bin'));
+    assertQ8(w.get('head'), head, 259, 32, 'head');
+    assertQ8(w.get('embed'), m.values.get('token_embd.weight')!, 259, 32, 'embed');
+  });
+});
