@@ -2,13 +2,16 @@
 // a few code prompts on the real SmolLM2-135M-Instruct Q4_1 GGUF — each prompt's token ids, the 64
 // greedy ids and the top logits at every step — for an agreement test of Flashcode's forward pass on
 // the imported model (teacher-forced on these ids: same argmax, logits close).
-// `node scripts/fetch-smollm2.mjs && npx tsx scripts/smollm2-llamacpp-golden.mts`
+// `node scripts/fetch-smollm2.mjs && node scripts/install-llamacpp.mjs && npx tsx scripts/smollm2-llamacpp-golden.mts`
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { getLlama, type Token } from 'node-llama-cpp';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const peer = path.join(root, '.cache/peers/node_modules/node-llama-cpp');
+type Token = number & { __token: never };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-llama-cpp lives outside the project (.cache/peers)
+const { getLlama } = (await import(path.join(peer, 'dist/index.js'))) as { getLlama: (o: object) => Promise<any> };
 const GGUF = path.join(root, '.cache/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf');
 const OUT = path.join(root, 'test/golden/smollm2-llamacpp.json');
 const STEPS = 64;
@@ -56,7 +59,7 @@ const sha256 = crypto.createHash('sha256').update(fs.readFileSync(GGUF)).digest(
 fs.writeFileSync(OUT, `${JSON.stringify({
   about: 'llama.cpp greedy decoding of SmolLM2-135M-Instruct.Q4_1.gguf on CPU (node-llama-cpp, getLlama({gpu: false, build: "never"}), one thread, context 1024): per prompt its ids (tokenize(text, true), no BOS), the 64 greedy ids and, per step, the top logits [id, logit] rounded to 1e-4, best first. Written by scripts/smollm2-llamacpp-golden.mts.',
   model: { file: path.basename(GGUF), sha256 },
-  llamaCpp: { package: 'node-llama-cpp', version: JSON.parse(fs.readFileSync(path.join(root, 'node_modules/node-llama-cpp/package.json'), 'utf8')).version },
+  llamaCpp: { package: 'node-llama-cpp', version: JSON.parse(fs.readFileSync(path.join(peer, 'package.json'), 'utf8')).version },
   steps: STEPS,
   prompts: goldens,
 })}\n`);

@@ -15,6 +15,7 @@ import { tempDir, writeTiny } from '../helpers/importFixtures';
 import { requireImportPython, requireSmollm2 } from '../helpers/smollm2';
 import { readFfnV3, readWeightsBin } from '../helpers/v2Model';
 import { repoRoot } from '../helpers/fixture';
+import { importLlamaCpp } from '../helpers/llamaCpp';
 
 export const TOKENIZER_SAMPLES = [
   'def fibonacci(n: int) -> int:\n    """Return the n-th Fibonacci number."""\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n',
@@ -119,8 +120,8 @@ describe('import: SmolLM2-135M-Instruct (real GGUF)', function () {
     }
   });
 
-  it("tokenizes code, unicode, whitespace runs and special tokens exactly as llama.cpp", async () => {
-    const { getLlama } = await import('node-llama-cpp');
+  it("tokenizes code, unicode, whitespace runs and special tokens exactly as llama.cpp", async function () {
+    const { getLlama } = await importLlamaCpp(this);
     const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
     const model = await llama.loadModel({ modelPath: gguf, vocabOnly: true });
     try {
@@ -152,7 +153,7 @@ describe('import: every supported tokenizer.ggml.pre gives llama.cpp ids', funct
     const gguf = requireSmollm2(this);
     const source = readGgufHeader(gguf);
     const dir = tempDir();
-    const { getLlama } = await import('node-llama-cpp');
+    const { getLlama } = await importLlamaCpp(this);
     const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
     try {
       for (const pre of ['gpt-2', 'default', 'smollm', 'starcoder', 'refact', 'qwen2', 'llama-bpe', 'deepseek-coder']) {
