@@ -36,7 +36,8 @@ export class InProcessEngine implements Engine {
   static async load(options: EngineOptions): Promise<InProcessEngine> {
     const dir = await openModelDir(options.modelDir);
     const { manifest } = dir;
-    const tokenizer = await TextTokenizer.load(dir.file('tokenizer.json'));
+    const tokenizer = await TextTokenizer.load(dir.file('tokenizer.json'), manifest.architecture.vocabSize);
+    tokenizer.checkManifestTokens(manifest);
     const stopIds = new Set(manifest.stopTokens.map((t) => tokenizer.specialId(t)));
     const model = await Model.load(dir, options.threads ?? 1, options.ortWasmDir, options.flash);
     // openModelDir has checked every size against the manifest.
