@@ -32,11 +32,12 @@ export async function readModelFile(file: string, encoding: 'utf8'): Promise<str
   try {
     return await fs.readFile(file, encoding);
   } catch (e) {
-    throw fileError(e, path.basename(file), path.dirname(file));
+    throw modelFileError(e, path.basename(file), path.dirname(file));
   }
 }
 
-function fileError(e: unknown, name: string, dir: string): Error {
+/** An errno from reading model file `name` as a named error. */
+export function modelFileError(e: unknown, name: string, dir: string): Error {
   const code = (e as { code?: string }).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return new ModelFileMissingError(name, dir);
   if (code === 'EACCES' || code === 'EPERM') return new ModelFileUnreadableError(name, dir, 'cannot be read: permission denied', 'give your user read permission on the model directory and its files (chmod -R u+rX), or reinstall the model');
@@ -60,12 +61,12 @@ async function statInside(realDir: string, dir: string, name: string): Promise<n
     real = await fs.realpath(file);
     stat = await fs.stat(real);
   } catch (e) {
-    throw fileError(e, name, dir);
+    throw modelFileError(e, name, dir);
   }
   if (path.relative(realDir, real).startsWith('..') || path.isAbsolute(path.relative(realDir, real))) {
     throw new ModelFileUnreadableError(name, dir, 'is a link to a file outside the model directory', 'copy the file into the model directory instead of linking it');
   }
-  if (stat.isDirectory()) throw fileError(Object.assign(new Error(), { code: 'EISDIR' }), name, dir);
+  if (stat.isDirectory()) throw modelFileError(Object.assign(new Error(), { code: 'EISDIR' }), name, dir);
   if (!stat.isFile()) throw new ModelFileUnreadableError(name, dir, 'is not a regular file', 'reinstall the model or re-export it');
   return stat.size;
 }
@@ -76,7 +77,7 @@ export async function openModelDir(dir: string): Promise<ModelDir> {
     realDir = await fs.realpath(dir);
     await fs.access(realDir, fs.constants.R_OK | fs.constants.X_OK);
   } catch (e) {
-    throw fileError(e, 'manifest.json', dir);
+    throw modelFileError(e, 'manifest.json', dir);
   }
   const manifestPath = path.join(dir, 'manifest.json');
   await statInside(realDir, dir, 'manifest.json');
@@ -88,7 +89,7 @@ export async function openModelDir(dir: string): Promise<ModelDir> {
     try {
       const size = await statInside(realDir, dir, name);
       if (size !== bytes) throw new ModelFileCorruptError(name, `truncated or resized: ${size} bytes, manifest says ${bytes}`);
-      const actual = await sha256OfFile(modelFilePath(dir, name)).catch((e: unknown) => { throw fileError(e, name, dir); });
+      const actual = await sha256OfFile(modelFilePath(dir, name)).catch((e: unknown) => { throw modelFileError(e, name, dir); });
       if (actual !== sha256) throw new ModelFileCorruptError(name, 'checksum mismatch');
     } catch (e) {
       if (!optional.has(name)) throw e;
