@@ -66,9 +66,9 @@ export async function generateTokens(input: GenerateInput, request: GenerateRequ
     context.push(next);
     decoder.push(next);
     text = decoder.text;
-    if (decoder.ended) { stopReason = 'bad-text'; break; }
     const stopAt = firstStop(text, stopStrings);
     if (stopAt >= 0) { text = text.slice(0, stopAt); stopReason = 'stop-string'; break; }
+    if (decoder.ended) { stopReason = 'bad-text'; break; }
     const final = finalLength(text, stopStrings);
     if (final > streamed) {
       onText?.(text.slice(streamed, final));
