@@ -58,7 +58,7 @@ export class TextTokenizer {
   checkManifestTokens(manifest: Manifest): void {
     const named: [string, string][] = [
       ...manifest.stopTokens.map((t, i): [string, string] => [`stopTokens[${i}]`, t]),
-      ...(['prefixToken', 'suffixToken', 'middleToken'] as const).map((k): [string, string] => [`fim.${k}`, manifest.fim[k]]),
+      ...(['prefixToken', 'suffixToken', 'middleToken', 'endOfTextToken', 'fileSeparatorToken'] as const).map((k): [string, string] => [`fim.${k}`, manifest.fim[k]]),
     ];
     for (const [field, token] of named) {
       if (!this.specialIds.has(token)) {
