@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeError } from './common/describeError';
+import { readTextFile } from './common/readTextFile';
 import { languageIdForFile, languageIdForName } from './common/languageIds';
 import { boundedInteger, SETTINGS, type NumberSetting } from './common/settingsSchema';
 import type { CompletionMode } from './completion/lineMode';
@@ -196,7 +197,7 @@ function integerArg(name: string, raw: string | undefined, bounds: NumberSetting
 
 function readText(option: string, file: string): string {
   try {
-    return fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+    return readTextFile(file);
   } catch (error) {
     throw new UsageError(`cannot read ${option} ${file}: ${describeError(error)}`);
   }

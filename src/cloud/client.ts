@@ -1,19 +1,22 @@
 // One streamed chat completion from an OpenAI-compatible endpoint, through the official openai
 // package (it retries 429 and 5xx with backoff, honouring Retry-After). On top of it: a silence
-// timeout (the package's own timeout ends when the headers arrive), cancellation as AbortError,
+// timeout (the package's own timeout ends when the headers arrive), a total time and answer size
+// bound (limits.ts: the answer is cut with a notice), no redirects, cancellation as AbortError,
 // and every failure as a CloudError.
 import OpenAI from 'openai';
 import type { ChatMessage } from '../commands/types';
 import { AbortedError } from '../engine/errors';
 import { cloudHost } from './config';
-import { badBaseUrl, noEvents, stalled, toCloudError, type ErrorContext } from './errors';
+import { badBaseUrl, badKey, CloudError, mustWait, noEvents, redirected, seconds, stalled, toCloudError, tooSlow, type ErrorContext } from './errors';
+import { answerLimitChars, apiKeyProblem, retryAfterMs, TOTAL_TIME_FACTOR, totalLimitMs } from './limits';
 
 export interface CloudConfig {
   baseUrl: string;
   model: string;
   /** From SecretStorage; undefined for a keyless local endpoint. */
   apiKey: string | undefined;
-  /** Longest silence tolerated: before the answer starts and between two chunks. */
+  /** Longest silence tolerated: before the answer starts and between two chunks. A whole request
+   *  may last TOTAL_TIME_FACTOR times this. */
   timeoutMs: number;
   /** Retries of 429 / 5xx / connection failures (default 2). */
   maxRetries?: number;
@@ -37,26 +40,34 @@ export interface ChatResult {
   /** From the call to the first streamed text; equals totalMs when nothing streamed. */
   ttfsMs: number;
   totalMs: number;
+  /** Set when the answer was cut (too long, or the total time ran out): what to tell the user. */
+  cutNotice?: string;
 }
 
 export async function streamChat(config: CloudConfig, request: ChatRequest): Promise<ChatResult> {
   const started = performance.now();
   const host = cloudHost(config.baseUrl);
   if (host === undefined) throw badBaseUrl();
+  const keyProblem = config.apiKey === undefined ? undefined : apiKeyProblem(config.apiKey);
+  if (keyProblem) throw badKey(keyProblem);
   if (request.signal?.aborted) throw new AbortedError();
   const maxRetries = config.maxRetries ?? 2;
   const ctx: ErrorContext = { host, model: config.model, apiKey: config.apiKey, timeoutMs: config.timeoutMs, retries: maxRetries };
+  const totalMs = totalLimitMs(config.timeoutMs);
+  const maxChars = answerLimitChars(request.maxTokens);
 
   const controller = new AbortController();
   const cancel = () => controller.abort();
   request.signal?.addEventListener('abort', cancel, { once: true });
-  let silent = false;
-  const onSilence = () => { silent = true; controller.abort(); };
-  let timer = setTimeout(onSilence, config.timeoutMs);
-  const heard = () => {
+  // Why this side stopped the request, when it did (undefined: the user cancelled or nothing did).
+  let stopped: CloudError | 'total-time' | undefined;
+  const stop = (why: NonNullable<typeof stopped>) => { stopped ??= why; controller.abort(); };
+  let timer = setTimeout(() => stop(stalled(ctx)), config.timeoutMs);
+  const heard = (waitMs = 0) => {
     clearTimeout(timer);
-    timer = setTimeout(onSilence, config.timeoutMs);
+    timer = setTimeout(() => stop(stalled(ctx)), config.timeoutMs + waitMs);
   };
+  const deadline = setTimeout(() => stop('total-time'), totalMs);
 
   const client = new OpenAI({
     baseURL: config.baseUrl,
@@ -65,10 +76,22 @@ export async function streamChat(config: CloudConfig, request: ChatRequest): Pro
     maxRetries,
     logLevel: config.logLevel ?? 'warn',
     logger: packageLogger(config.log),
-    // Each answer, a retried one too, is a sign of life: the silence timer restarts.
     fetch: async (url, init) => {
-      const response = await fetch(url, init);
-      heard();
+      // A redirect would re-send the code to where the user never consented: refused, not followed.
+      const response = await fetch(url, { ...init, redirect: 'manual' });
+      if (response.status >= 300 && response.status < 400) {
+        const location = response.headers.get('location');
+        const to = location && URL.canParse(location, String(url)) ? new URL(location, String(url)).origin : 'another address';
+        stop(redirected(ctx, response.status, to));
+        return response;
+      }
+      // Each answer, a retried one too, is a sign of life; a Retry-After wait is not silence, but a
+      // wait past what the settings allow ends the request now, saying so.
+      const waitMs = response.status === 429 || response.status >= 500 ? retryAfterMs(response.headers) : undefined;
+      if (waitMs !== undefined && waitMs <= 60_000 && (waitMs > config.timeoutMs || performance.now() - started + waitMs > totalMs)) {
+        stop(mustWait(ctx, response.status, waitMs));
+      }
+      heard(waitMs ?? 0);
       return response;
     },
   });
@@ -76,6 +99,13 @@ export async function streamChat(config: CloudConfig, request: ChatRequest): Pro
   let model = config.model;
   let events = 0;
   let ttfsMs: number | undefined;
+  let cutNotice: string | undefined;
+  const answer = (): ChatResult => {
+    if (stopped === 'total-time') cutNotice ??= `${host} was still answering after ${seconds(totalMs)} (${TOTAL_TIME_FACTOR} × flashcode.cloud.timeoutMs); the answer is cut there.`;
+    const elapsedMs = performance.now() - started;
+    config.log?.(`cloud: ${host} ${model}: ${text.length} chars in ${Math.round(elapsedMs)} ms${cutNotice ? ' (cut)' : ''}`);
+    return { text, model, host, ttfsMs: ttfsMs ?? elapsedMs, totalMs: elapsedMs, ...(cutNotice ? { cutNotice } : {}) };
+  };
   try {
     const stream = await client.chat.completions.create(
       { model: config.model, messages: request.messages, max_tokens: request.maxTokens, stream: true },
@@ -88,22 +118,28 @@ export async function streamChat(config: CloudConfig, request: ChatRequest): Pro
       const delta = chunk.choices[0]?.delta?.content;
       if (!delta) continue;
       ttfsMs ??= performance.now() - started;
-      text += delta;
-      request.onText?.(delta);
+      const room = maxChars - text.length;
+      const kept = delta.length > room ? delta.slice(0, room) : delta;
+      text += kept;
+      if (kept) request.onText?.(kept);
+      if (delta.length > room) {
+        cutNotice = `${host} sent more than the ${request.maxTokens} tokens asked for; the answer is cut at ${maxChars.toLocaleString('en-US')} characters.`;
+        return answer();
+      }
     }
     // The package ends the stream quietly when it is aborted; an abort is not an answer.
-    if (controller.signal.aborted) throw new AbortedError();
+    if (controller.signal.aborted && !(stopped === 'total-time' && text !== '')) throw new AbortedError();
     if (events === 0) throw noEvents(ctx);
-    const totalMs = performance.now() - started;
-    config.log?.(`cloud: ${host} ${model}: ${text.length} chars in ${Math.round(totalMs)} ms`);
-    return { text, model, host, ttfsMs: ttfsMs ?? totalMs, totalMs };
+    return answer();
   } catch (error) {
     if (request.signal?.aborted) throw new AbortedError();
-    const failure = silent ? stalled(ctx) : toCloudError(error, ctx);
+    if (stopped === 'total-time' && text !== '') return answer();
+    const failure = stopped instanceof CloudError ? stopped : stopped === 'total-time' ? tooSlow(ctx, totalMs) : toCloudError(error, ctx);
     config.log?.(`cloud: ${failure.code}: ${failure.message}`);
     throw failure;
   } finally {
     clearTimeout(timer);
+    clearTimeout(deadline);
     request.signal?.removeEventListener('abort', cancel);
     controller.abort(); // closes a stream left half-read
   }

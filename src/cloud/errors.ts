@@ -2,6 +2,7 @@
 // that says what to do. Messages name the host, never the API key: server text is redacted and
 // the original error is not kept as `cause` (it may hold request details).
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import { TOTAL_TIME_FACTOR } from './limits';
 
 export type CloudErrorCode = 'auth' | 'rate-limit' | 'server' | 'timeout' | 'network' | 'protocol' | 'config';
 
@@ -25,6 +26,18 @@ export const badBaseUrl = () =>
 
 export const stalled = (ctx: ErrorContext) =>
   new CloudError('timeout', `${ctx.host} sent nothing for ${seconds(ctx.timeoutMs)} — the endpoint may be overloaded or down; try again later`);
+
+export const redirected = (ctx: ErrorContext, status: number, to: string) =>
+  new CloudError('config', `${ctx.host} redirected the request (HTTP ${status}) to ${to} — Flashcode does not follow redirects, so your code goes only where you consented; set flashcode.cloud.baseUrl to the endpoint's final URL`);
+
+export const badKey = (problem: string) =>
+  new CloudError('auth', `the cloud API key cannot be sent: ${problem} Run 'Flashcode: Set Cloud API Key' again`);
+
+export const mustWait = (ctx: ErrorContext, status: number, waitMs: number) =>
+  new CloudError(status === 429 ? 'rate-limit' : 'server', `${ctx.host} asked Flashcode to wait ${seconds(waitMs)} before trying again (HTTP ${status}), longer than flashcode.cloud.timeoutMs allows — try again after that${status === 429 ? ", or check your plan's limits" : ''}`);
+
+export const tooSlow = (ctx: ErrorContext, limitMs: number) =>
+  new CloudError('timeout', `${ctx.host} did not finish its answer within ${seconds(limitMs)} (${TOTAL_TIME_FACTOR} × flashcode.cloud.timeoutMs) — the endpoint may be overloaded; try again later`);
 
 export const noEvents = (ctx: ErrorContext) =>
   new CloudError('protocol', `${ctx.host} answered without a chat-completions event stream — check that flashcode.cloud.baseUrl is an OpenAI-compatible endpoint (it usually ends in /v1)`);
@@ -54,6 +67,8 @@ export function toCloudError(error: unknown, ctx: ErrorContext): CloudError {
     }
     return new CloudError('protocol', `${host} answered HTTP ${status} (${said}) — check flashcode.cloud.baseUrl`);
   }
+  const dropped = error instanceof Error && !(error instanceof SyntaxError) ? socketCode(error) : undefined;
+  if (dropped) return new CloudError('network', `${host} dropped the connection before the answer was complete (${dropped}) — try again; if it keeps happening, check your network or proxy`);
   const what = error instanceof SyntaxError ? 'malformed event data' : error instanceof Error ? error.name : typeof error;
   return new CloudError('protocol', `${host} sent an answer Flashcode could not read (${what}) — check that flashcode.cloud.baseUrl is an OpenAI-compatible endpoint`);
 }
@@ -75,10 +90,22 @@ function causeCode(error: Error): string {
   return code;
 }
 
+/** The stream broke at the socket (reset, closed mid-body): undici's 'terminated' TypeError or a
+ *  connection error, found by its code in the cause chain. */
+function socketCode(error: Error): string | undefined {
+  const codes = ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED', 'UND_ERR_CLOSED'];
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === 'string' && codes.includes(c)) return c === 'UND_ERR_SOCKET' ? 'connection closed' : c;
+    if (depth === 0 && e.message === 'terminated') return 'connection closed';
+  }
+  return undefined;
+}
+
 function retried(ctx: ErrorContext): string {
   return ctx.retries > 0 ? `still after ${ctx.retries} ${ctx.retries === 1 ? 'retry' : 'retries'}` : 'not retried';
 }
 
-function seconds(ms: number): string {
+export function seconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }

@@ -40,6 +40,7 @@ export async function runTask(input: TaskInput, deps: TaskDeps, callbacks: TaskC
         onRoute?.(decision);
         const maxTokens = cloudAnswerTokens(input, deps.cloud.maxContextTokens - routeInput.promptTokens);
         const answer = await streamChat(deps.cloud, { messages, maxTokens, signal, onText });
+        if (answer.cutNotice) notices.push(answer.cutNotice);
         return finish(answer.text, { kind: 'cloud', model: answer.model, host: answer.host });
       }
     } catch (error) {

@@ -54,7 +54,8 @@ export interface TaskDeps {
     /** From SecretStorage only; never logged, never in an error message. */
     apiKey: string | undefined;
     maxContextTokens: number;
-    /** Longest silence tolerated from the endpoint: before the answer starts and between chunks. */
+    /** Longest silence tolerated from the endpoint: before the answer starts and between chunks;
+     *  a whole request may last 10 times this (cloud/limits.ts). */
     timeoutMs: number;
     /** Optional: one line per cloud request and failure, for the output channel (never the key). */
     log?: (line: string) => void;

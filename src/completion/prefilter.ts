@@ -20,6 +20,10 @@ export function isBinaryLooking(text: string): boolean {
 /** Why a request gets no model run, or undefined when it should get one. */
 export function skipReason(context: CursorContext): string | undefined {
   if (isBinaryLooking(context.prefix) || isBinaryLooking(context.suffix)) return 'binary-looking text';
+  // Text inserted there would split a character (an emoji, say) in two.
+  const before = context.prefix.charCodeAt(context.prefix.length - 1);
+  const after = context.suffix.charCodeAt(0);
+  if (before >= 0xd800 && before <= 0xdbff && after >= 0xdc00 && after <= 0xdfff) return 'cursor inside a surrogate pair';
   return undefined;
 }
 

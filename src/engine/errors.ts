@@ -4,6 +4,7 @@
 
 export type EngineErrorCode =
   | 'ModelFileMissing'
+  | 'ModelFileUnreadable'
   | 'ModelFileCorrupt'
   | 'ModelFormatUnsupported'
   | 'ModelManifestInvalid'
@@ -23,6 +24,14 @@ export class EngineError extends Error {
 export class ModelFileMissingError extends EngineError {
   constructor(file: string, modelDir: string) {
     super('ModelFileMissing', `${file} is missing from the model directory ${modelDir} — reinstall Flashcode or point flashcode.engine.modelPath at a complete model directory.`);
+  }
+}
+
+/** A model file that exists but cannot be read as one: no permission, a directory, a name that
+ *  leaves the model directory. */
+export class ModelFileUnreadableError extends EngineError {
+  constructor(file: string, modelDir: string, what: string, todo: string) {
+    super('ModelFileUnreadable', `${file} in the model directory ${modelDir} ${what} — ${todo}.`);
   }
 }
 

@@ -47,6 +47,9 @@ export async function generateTokens(input: GenerateInput, request: GenerateRequ
   let draftLength = MAX_DRAFT_TOKENS;
   let draftTokens = 0;
   let acceptedDraftTokens = 0;
+  // Token bytes → text: a character split across tokens shows once complete; bytes that are not
+  // UTF-8 or a control character (other than newline and tab) end the text there.
+  const decoder = tokenizer.streamDecoder();
   let text = '';
   let streamed = 0; // chars of `text` already passed to onText
   let ttfsMs: number | undefined;
@@ -61,9 +64,11 @@ export async function generateTokens(input: GenerateInput, request: GenerateRequ
     if (stopIds.has(next)) { stopReason = 'stop-token'; break; }
     ids.push(next);
     context.push(next);
-    text = tokenizer.decode(ids);
+    decoder.push(next);
+    text = decoder.text;
     const stopAt = firstStop(text, stopStrings);
     if (stopAt >= 0) { text = text.slice(0, stopAt); stopReason = 'stop-string'; break; }
+    if (decoder.ended) { stopReason = 'bad-text'; break; }
     const final = finalLength(text, stopStrings);
     if (final > streamed) {
       onText?.(text.slice(streamed, final));
@@ -112,10 +117,9 @@ function firstStop(text: string, stops: readonly string[]): number {
   return at;
 }
 
-/** How much of `text` can no longer change: not an unfinished UTF-8 sequence (U+FFFD at the end)
- *  and not a possible start of a stop string. */
+/** How much of `text` can no longer change: not a possible start of a stop string. */
 function finalLength(text: string, stops: readonly string[]): number {
-  let end = text.endsWith('\uFFFD') ? text.length - 1 : text.length;
+  let end = text.length;
   for (const s of stops) {
     for (let k = Math.min(s.length - 1, end); k > 0; k--) {
       if (text.slice(end - k, end) === s.slice(0, k)) { end -= k; break; }

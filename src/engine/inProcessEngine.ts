@@ -42,7 +42,8 @@ export class InProcessEngine implements Engine {
   static async load(options: EngineOptions): Promise<InProcessEngine> {
     const dir = await openModelDir(options.modelDir);
     const { manifest } = dir;
-    const tokenizer = await TextTokenizer.load(dir.file('tokenizer.json'));
+    const tokenizer = await TextTokenizer.load(dir.file('tokenizer.json'), manifest.architecture.vocabSize);
+    tokenizer.checkManifestTokens(manifest);
     const stopIds = new Set(manifest.stopTokens.map((t) => tokenizer.specialId(t)));
     const v1 = dir.manifest.formatVersion === 1 ? await Model.load(dir, options.threads ?? 1, options.ortWasmDir, options.flash) : undefined;
     const model: ForwardPass = v1 ?? await loadModelV2(dir as ModelDir & { manifest: ManifestV2 }, options.flash);

@@ -7,6 +7,14 @@ export const MANIFEST_FORMAT_VERSION = 1;
 /** What parseManifest reads: v1 here, v2 in manifestV2.ts (models/FORMAT.md §M). */
 const SUPPORTED_VERSIONS = '1 or 2';
 
+/** The KV cache lives in WebAssembly memory (the layer kernels' arena), whose ceiling is 4 GiB;
+ *  half of it for the cache leaves room for the weights. contextTokens × layers × 2 × kvHeads ×
+ *  headDim × 4 bytes must stay within this, and contextTokens within MAX_CONTEXT_TOKENS. */
+export const MAX_KV_CACHE_BYTES = 2 * 1024 ** 3;
+export const MAX_CONTEXT_TOKENS = 131_072;
+/** Sizes and counts are u32 in the binary headers; bytes may be larger. */
+const MAX_INT = 2 ** 31 - 1;
+
 export interface Architecture {
   family: 'llama';
   layers: number;
@@ -66,14 +74,19 @@ export function obj(v: unknown, field: string): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ModelManifestInvalidError(field, 'must be an object');
   return v as Json;
 }
-export function int(o: Json, key: string, field: string): number {
+export function int(o: Json, key: string, field: string, max = MAX_INT): number {
   const v = o[key];
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a positive integer');
+  if (!Number.isInteger(v) || (v as number) <= 0 || (v as number) > max) throw new ModelManifestInvalidError(`${field}.${key}`, `must be a positive integer, at most ${max.toLocaleString('en-US')}`);
   return v as number;
 }
 export function num(o: Json, key: string, field: string): number {
   const v = o[key];
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelManifestInvalidError(`${field}.${key}`, 'must be a number');
+  return v;
+}
+export function positive(o: Json, key: string, field: string, below = Infinity): number {
+  const v = num(o, key, field);
+  if (!(v > 0 && v < below)) throw new ModelManifestInvalidError(`${field}.${key}`, `must be above 0${below < Infinity ? ` and below ${below}` : ''} (found ${v})`);
   return v;
 }
 export function str(o: Json, key: string, field: string): string {
@@ -136,6 +149,25 @@ export function requireV1(manifest: Manifest, where: string): ManifestV1 {
   throw new ModelFormatUnsupportedError(`manifest.json (${where})`, manifest.formatVersion, `${MANIFEST_FORMAT_VERSION} on this path; v2 directories load through ModelV2`);
 }
 
+export function contextTokens(m: Json, a: Architecture): number {
+  const tokens = int(m, 'contextTokens', 'manifest', MAX_CONTEXT_TOKENS);
+  const kvBytes = tokens * a.layers * 2 * a.kvHeads * a.headDim * 4;
+  if (kvBytes > MAX_KV_CACHE_BYTES) {
+    throw new ModelManifestInvalidError('contextTokens', `needs a ${(kvBytes / 1024 ** 3).toFixed(1)} GiB KV cache (contextTokens × layers × 2 × kvHeads × headDim × 4 bytes), above the ${MAX_KV_CACHE_BYTES / 1024 ** 3} GiB that WebAssembly memory leaves for it`);
+  }
+  return tokens;
+}
+
+function parseSparsity(v: unknown, a: Architecture): NonNullable<ManifestV1['sparsity']> {
+  const s = obj(v, 'sparsity');
+  const perLayer = s.perLayer;
+  if (!Array.isArray(perLayer) || perLayer.length !== a.layers || perLayer.some((x) => typeof x !== 'number' || !(x >= 0 && x <= 1))) {
+    throw new ModelManifestInvalidError('sparsity.perLayer', `must list ${a.layers} numbers between 0 and 1, one per layer`);
+  }
+  const sparsity = { meanActivationSparsity: fraction(s, 'meanActivationSparsity', 'sparsity'), perLayer: perLayer as number[] };
+  return s.measuredOn === undefined ? sparsity : { ...sparsity, measuredOn: str(s, 'measuredOn', 'sparsity') };
+}
+
 export function parseManifest(text: string): Manifest {
   let raw: unknown;
   try {
@@ -160,8 +192,8 @@ export function parseManifest(text: string): Manifest {
     ffnSize: int(a, 'ffnSize', 'architecture'),
     ffnActivation: oneOf(a, 'ffnActivation', 'architecture', ['relu', 'squared_relu'] as const),
     ffnGated: bool(a, 'ffnGated', 'architecture'),
-    ropeTheta: num(a, 'ropeTheta', 'architecture'),
-    normEps: num(a, 'normEps', 'architecture'),
+    ropeTheta: positive(a, 'ropeTheta', 'architecture'),
+    normEps: positive(a, 'normEps', 'architecture', 1),
     vocabSize: int(a, 'vocabSize', 'architecture'),
     tiedEmbeddings: bool(a, 'tiedEmbeddings', 'architecture'),
     attentionBias: false,
@@ -177,7 +209,7 @@ export function parseManifest(text: string): Manifest {
     const e = obj(entry, `files.${name}`);
     const sha256 = str(e, 'sha256', `files.${name}`);
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ModelManifestInvalidError(`files.${name}.sha256`, 'must be 64 lowercase hex digits');
-    checkedFiles[name] = { bytes: int(e, 'bytes', `files.${name}`), sha256 };
+    checkedFiles[name] = { bytes: int(e, 'bytes', `files.${name}`, Number.MAX_SAFE_INTEGER), sha256 };
   }
   const manifest: ManifestV1 = {
     format: 'flashcode-model',
@@ -185,7 +217,7 @@ export function parseManifest(text: string): Manifest {
     id: str(m, 'id', 'manifest'),
     displayName: str(m, 'displayName', 'manifest'),
     architecture,
-    contextTokens: int(m, 'contextTokens', 'manifest'),
+    contextTokens: contextTokens(m, architecture),
     fim: {
       order: oneOf(f, 'order', 'fim', ['psm', 'spm'] as const),
       prefixToken: str(f, 'prefixToken', 'fim'),
@@ -198,8 +230,8 @@ export function parseManifest(text: string): Manifest {
     graphs: { embed: str(g, 'embed', 'graphs'), attention, ffn: str(g, 'ffn', 'graphs'), head: str(g, 'head', 'graphs') },
     ffn: { file: str(obj(m.ffn, 'ffn'), 'file', 'ffn') },
     files: checkedFiles,
-    sparsity: m.sparsity as ManifestV1['sparsity'],
   };
+  if (m.sparsity !== undefined) manifest.sparsity = parseSparsity(m.sparsity, architecture);
   if (m.predictors !== undefined) manifest.predictors = parsePredictors(m.predictors, architecture, checkedFiles);
   for (const name of [manifest.graphs.embed, ...attention, manifest.graphs.ffn, manifest.graphs.head, manifest.ffn.file, 'tokenizer.json']) {
     if (!checkedFiles[name]) throw new ModelManifestInvalidError('files', `does not list ${name}`);

@@ -3,7 +3,7 @@
 // manifest.ts's helpers; parseManifest dispatches here on formatVersion 2.
 import { ModelManifestInvalidError } from './errors';
 import {
-  bool, fraction, int, num, obj, oneOf, parsePredictors, str, strings,
+  bool, fraction, int, MAX_CONTEXT_TOKENS, obj, oneOf, parsePredictors, positive, str, strings,
   type Architecture, type Json, type ManifestV1, type Predictors,
 } from './manifest';
 
@@ -60,8 +60,8 @@ function architectureV2(v: unknown): Architecture {
     ffnSize: int(a, 'ffnSize', 'architecture'),
     ffnActivation: oneOf(a, 'ffnActivation', 'architecture', ['relu', 'squared_relu', 'silu'] as const),
     ffnGated: bool(a, 'ffnGated', 'architecture'),
-    ropeTheta: num(a, 'ropeTheta', 'architecture'),
-    normEps: num(a, 'normEps', 'architecture'),
+    ropeTheta: positive(a, 'ropeTheta', 'architecture'),
+    normEps: positive(a, 'normEps', 'architecture', 1),
     vocabSize: int(a, 'vocabSize', 'architecture'),
     tiedEmbeddings: bool(a, 'tiedEmbeddings', 'architecture'),
     attentionBias: bool(a, 'attentionBias', 'architecture'),
@@ -147,7 +147,8 @@ export function parseManifestV2(m: Json): ManifestV2 {
     id: str(m, 'id', 'manifest'),
     displayName: str(m, 'displayName', 'manifest'),
     architecture,
-    contextTokens: int(m, 'contextTokens', 'manifest'),
+    // Not bounded by its KV cache like v1: the v2 engine holds at most 2,048 positions (loadV2.ts).
+    contextTokens: int(m, 'contextTokens', 'manifest', MAX_CONTEXT_TOKENS),
     stopTokens: strings(m, 'stopTokens', 'manifest'),
     weights: { file: str(obj(m.weights, 'weights'), 'file', 'weights') },
     ffn: { file: str(obj(m.ffn, 'ffn'), 'file', 'ffn') },

@@ -14,7 +14,7 @@ import { KvCache } from './kvCache';
 import { requireV1, type Architecture, type Manifest } from './manifest';
 import type { ModelDir } from './modelDir';
 import { ModelFileCorruptError } from './errors';
-import { readFfnHeader, readFfnLayer, type FfnHeader } from './weights/ffnFile';
+import { checkFfnValues, readFfnHeader, readFfnLayer, type FfnHeader } from './weights/ffnFile';
 
 /** 'wasm': the layer kernels run where WebAssembly SIMD does (the default); 'ort': the graphs run
  *  every layer (the benchmark's comparison). */
@@ -84,6 +84,7 @@ export class Model {
     try {
       const header = await readFfnHeader(file, manifest.ffn.file);
       checkFfnMatches(header, arch, manifest.ffn.file);
+      await checkFfnValues(file, header, manifest.ffn.file);
       if (flash?.mode === 'sparse') {
         const sparse = await loadFlashFfn(dir, file, header, ffnGraph, flash, footprint);
         if (sparse.ok) return model(sparse.flash.step, sparse.flash, undefined, () => file.close());

@@ -1,10 +1,12 @@
 // A model directory on disk: manifest parsed, every listed file present with the right size and
-// sha256, so a bad download or a truncated file is named at load time.
+// sha256, so a bad download or a truncated file is named at load time. Every file name stays
+// inside the directory (no `..`, no absolute path, no symlink out of it), whatever manifest
+// version named it, and filesystem failures (no permission, a directory) are named errors.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ModelFileCorruptError, ModelFileMissingError } from './errors';
+import { ModelFileCorruptError, ModelFileMissingError, ModelFileUnreadableError, ModelManifestInvalidError } from './errors';
 import { parseManifest, type Manifest } from './manifest';
 
 export interface ModelDir {
@@ -16,37 +18,83 @@ export interface ModelDir {
   optionalFileErrors: Map<string, Error>;
 }
 
+/** A manifest's file name as a path inside `dir`; throws for one that could name a file elsewhere. */
+export function modelFilePath(dir: string, name: string): string {
+  const parts = name.split(/[\\/]/);
+  if (name === '' || path.isAbsolute(name) || path.win32.isAbsolute(name) || parts.some((p) => p === '..' || p === '.' || p === '') || name.includes('\0')) {
+    throw new ModelManifestInvalidError(`files (${JSON.stringify(name.slice(0, 80))})`, 'must be a plain relative file name inside the model directory (no "..", no absolute path)');
+  }
+  return path.join(dir, name);
+}
+
+/** Reads a model file, naming what went wrong in words (and what to do) rather than an errno. */
+export async function readModelFile(file: string, encoding: 'utf8'): Promise<string> {
+  try {
+    return await fs.readFile(file, encoding);
+  } catch (e) {
+    throw modelFileError(e, path.basename(file), path.dirname(file));
+  }
+}
+
+/** An errno from reading model file `name` as a named error. */
+export function modelFileError(e: unknown, name: string, dir: string): Error {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new ModelFileMissingError(name, dir);
+  if (code === 'EACCES' || code === 'EPERM') return new ModelFileUnreadableError(name, dir, 'cannot be read: permission denied', 'give your user read permission on the model directory and its files (chmod -R u+rX), or reinstall the model');
+  if (code === 'EISDIR') return new ModelFileUnreadableError(name, dir, 'is a directory, not a file', 'reinstall the model or re-export it');
+  if (e instanceof Error && code) return new ModelFileUnreadableError(name, dir, `cannot be read (${code})`, 'check the disk and reinstall the model');
+  return e as Error;
+}
+
 async function sha256OfFile(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
-async function statOrMissing(file: string, name: string, dir: string) {
+/** A regular file inside `realDir` once symlinks are resolved; its size. */
+async function statInside(realDir: string, dir: string, name: string): Promise<number> {
+  const file = modelFilePath(dir, name);
+  let real: string;
+  let stat;
   try {
-    return await fs.stat(file);
-  } catch {
-    throw new ModelFileMissingError(name, dir);
+    real = await fs.realpath(file);
+    stat = await fs.stat(real);
+  } catch (e) {
+    throw modelFileError(e, name, dir);
   }
+  if (path.relative(realDir, real).startsWith('..') || path.isAbsolute(path.relative(realDir, real))) {
+    throw new ModelFileUnreadableError(name, dir, 'is a link to a file outside the model directory', 'copy the file into the model directory instead of linking it');
+  }
+  if (stat.isDirectory()) throw modelFileError(Object.assign(new Error(), { code: 'EISDIR' }), name, dir);
+  if (!stat.isFile()) throw new ModelFileUnreadableError(name, dir, 'is not a regular file', 'reinstall the model or re-export it');
+  return stat.size;
 }
 
 export async function openModelDir(dir: string): Promise<ModelDir> {
+  let realDir: string;
+  try {
+    realDir = await fs.realpath(dir);
+    await fs.access(realDir, fs.constants.R_OK | fs.constants.X_OK);
+  } catch (e) {
+    throw modelFileError(e, 'manifest.json', dir);
+  }
   const manifestPath = path.join(dir, 'manifest.json');
-  await statOrMissing(manifestPath, 'manifest.json', dir);
-  const manifest = parseManifest(await fs.readFile(manifestPath, 'utf8'));
+  await statInside(realDir, dir, 'manifest.json');
+  const manifest = parseManifest(await readModelFile(manifestPath, 'utf8'));
   const optional = new Set(manifest.predictors ? [manifest.predictors.file] : []);
   const optionalFileErrors = new Map<string, Error>();
+  for (const name of Object.keys(manifest.files)) modelFilePath(dir, name); // every name, before any file is touched
   for (const [name, { bytes, sha256 }] of Object.entries(manifest.files)) {
     try {
-      const file = path.join(dir, name);
-      const stat = await statOrMissing(file, name, dir);
-      if (stat.size !== bytes) throw new ModelFileCorruptError(name, `truncated or resized: ${stat.size} bytes, manifest says ${bytes}`);
-      const actual = await sha256OfFile(file);
+      const size = await statInside(realDir, dir, name);
+      if (size !== bytes) throw new ModelFileCorruptError(name, `truncated or resized: ${size} bytes, manifest says ${bytes}`);
+      const actual = await sha256OfFile(modelFilePath(dir, name)).catch((e: unknown) => { throw modelFileError(e, name, dir); });
       if (actual !== sha256) throw new ModelFileCorruptError(name, 'checksum mismatch');
     } catch (e) {
       if (!optional.has(name)) throw e;
       optionalFileErrors.set(name, e as Error);
     }
   }
-  return { dir, manifest, file: (name) => path.join(dir, name), optionalFileErrors };
+  return { dir, manifest, file: (name) => modelFilePath(dir, name), optionalFileErrors };
 }

@@ -25,7 +25,9 @@ export interface GenerateRequest {
   stopStrings?: string[];
 }
 
-export type StopReason = 'stop-token' | 'stop-string' | 'max-tokens' | 'time-budget' | 'context-full' | 'aborted';
+/** 'bad-text': the model produced bytes that are not UTF-8, or a control character other than
+ *  newline and tab; the text ends before them. */
+export type StopReason = 'stop-token' | 'stop-string' | 'bad-text' | 'max-tokens' | 'time-budget' | 'context-full' | 'aborted';
 
 export interface GenerateResult {
   text: string;

@@ -1,8 +1,9 @@
 // The Explain view's page: a strict Content-Security-Policy, the answer as Markdown rendered here in
-// the extension host (raw HTML off), and a tiny nonce'd script that swaps in each new state. Pure.
+// the extension host (raw HTML off; markdownStream.ts renders only what is new), and a tiny nonce'd
+// script that applies each new state. Pure.
 
-import MarkdownIt from 'markdown-it';
 import type { AnsweredBy } from '../commands/types';
+import { markdown, type AnswerPatch } from './markdownStream';
 
 export interface ExplainState {
   /** What is being explained, e.g. "src/shapes.ts:12–30". */
@@ -18,17 +19,16 @@ export interface ExplainState {
   error: string;
 }
 
-/** What the page's script receives: the state with the answer already rendered. */
+/** What the page's script receives: the state, with the answer as a patch of rendered HTML. */
 export interface ExplainMessage extends Omit<ExplainState, 'markdown'> {
   type: 'state';
-  answerHtml: string;
+  answer: AnswerPatch;
 }
 
-const markdown = new MarkdownIt({ html: false, linkify: false, typographer: false });
-
-export function toMessage(state: ExplainState): ExplainMessage {
+/** The whole answer rendered at once (the page's first HTML); a stream sends `patch`es instead. */
+export function toMessage(state: ExplainState, patch?: AnswerPatch): ExplainMessage {
   const { markdown: text, ...rest } = state;
-  return { type: 'state', ...rest, answerHtml: markdown.render(text) };
+  return { type: 'state', ...rest, answer: patch ?? { reset: true, append: markdown.render(text), tail: '' } };
 }
 
 export function answeredByText(by: AnsweredBy, totalMs: number): string {
@@ -55,7 +55,7 @@ export function explainPageHtml(state: ExplainState, cspSource: string, nonce: s
 <header><h1 id="title">${escapeHtml(m.title)}</h1><button id="cancel" type="button"${m.running ? '' : ' hidden'}>Cancel</button></header>
 <p id="status" class="status">${escapeHtml(m.status)}</p>
 <p id="error" class="error"${m.error ? '' : ' hidden'}>${escapeHtml(m.error)}</p>
-<main id="answer" class="answer">${m.answerHtml}</main>
+<main id="answer" class="answer"><div id="answer-done">${m.answer.append}</div><div id="answer-tail"></div></main>
 <ul id="notices" class="notices">${m.notices.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <footer id="footer" class="footer">${escapeHtml(m.footer)}</footer>
 <script nonce="${nonce}">${SCRIPT}</script>
@@ -91,7 +91,9 @@ window.addEventListener('message', (event) => {
   el('status').textContent = s.status;
   el('error').textContent = s.error;
   el('error').hidden = !s.error;
-  el('answer').innerHTML = s.answerHtml;
+  if (s.answer.reset) el('answer-done').replaceChildren();
+  if (s.answer.append) el('answer-done').insertAdjacentHTML('beforeend', s.answer.append);
+  el('answer-tail').innerHTML = s.answer.tail;
   el('notices').replaceChildren(...s.notices.map((n) => { const li = document.createElement('li'); li.textContent = n; return li; }));
   el('footer').textContent = s.footer;
   el('cancel').hidden = !s.running;

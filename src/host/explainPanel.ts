@@ -1,12 +1,17 @@
 // The Explain view: one webview panel beside the editor, reused by each Explain. The answer streams
-// in (re-rendered at most every THROTTLE_MS); Cancel in the page or the command aborts the run.
+// in, rendered incrementally (markdownStream.ts) at most every THROTTLE_MS, and less often when a
+// render costs more (a huge unfinished code block): the extension host's thread is shared by every
+// extension. Cancel in the page or the command aborts the run.
 
 import crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import type { TaskResult } from '../commands/types';
 import { answeredByText, explainPageHtml, toMessage, type ExplainState } from './explainHtml';
+import { MarkdownStream } from './markdownStream';
 
 const THROTTLE_MS = 50;
+/** Streaming renders may take at most 1/RENDER_SHARE of the host thread's time. */
+const RENDER_SHARE = 10;
 
 /** One Explain in the panel. Calls after a newer run started are ignored. */
 export interface ExplainRun {
@@ -25,6 +30,10 @@ export class ExplainPanel implements vscode.Disposable {
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private runId = 0;
+  private answer = new MarkdownStream();
+  private throttleMs = THROTTLE_MS;
+  /** The page has the answer so far (false until it says 'ready', e.g. after a reload). */
+  private pageCurrent = false;
 
   /** Aborts a running Explain; false when none runs. */
   cancel(): boolean {
@@ -39,6 +48,7 @@ export class ExplainPanel implements vscode.Disposable {
     const controller = new AbortController();
     this.controller = controller;
     this.state = { title, running: true, status, markdown: '', footer: '', notices: [], error: '' };
+    this.throttleMs = THROTTLE_MS;
     this.open();
     this.flush();
     const mine = () => id === this.runId;
@@ -46,7 +56,7 @@ export class ExplainPanel implements vscode.Disposable {
       if (!mine()) return;
       this.state = { ...this.state, ...change };
       if (now) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), THROTTLE_MS);
+      else this.timer ??= setTimeout(() => this.flush(), this.throttleMs);
     };
     return {
       signal: controller.signal,
@@ -77,9 +87,10 @@ export class ExplainPanel implements vscode.Disposable {
     const panel = vscode.window.createWebviewPanel('flashcode.explain', 'Flashcode: Explain',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
       { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [] });
-    panel.webview.html = explainPageHtml(this.state, panel.webview.cspSource, crypto.randomBytes(16).toString('base64'));
+    this.pageCurrent = false;
+    panel.webview.html = explainPageHtml({ ...this.state, markdown: '' }, panel.webview.cspSource, crypto.randomBytes(16).toString('base64'));
     panel.webview.onDidReceiveMessage((message: { type?: string }) => {
-      if (message?.type === 'ready') this.flush();
+      if (message?.type === 'ready') { this.pageCurrent = false; this.flush(); }
       if (message?.type === 'cancel') this.cancel();
     });
     panel.onDidDispose(() => {
@@ -94,6 +105,11 @@ export class ExplainPanel implements vscode.Disposable {
     this.timer = undefined;
     if (!this.panel) return;
     this.panel.title = this.state.running ? `Explain: ${this.state.title} …` : `Explain: ${this.state.title}`;
-    void this.panel.webview.postMessage(toMessage(this.state));
+    const started = performance.now();
+    const { markdown, running } = this.state;
+    const patch = this.pageCurrent ? this.answer.update(markdown, !running) : this.answer.snapshot(markdown, !running);
+    this.throttleMs = Math.max(THROTTLE_MS, (performance.now() - started) * RENDER_SHARE);
+    this.pageCurrent = true;
+    void this.panel.webview.postMessage(toMessage(this.state, patch));
   }
 }

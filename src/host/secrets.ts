@@ -2,6 +2,7 @@
 // or any message.
 
 import * as vscode from 'vscode';
+import { apiKeyProblem } from '../cloud/limits';
 
 const SECRET_KEY = 'flashcode.cloud.apiKey';
 
@@ -21,7 +22,8 @@ export class CloudKey {
       password: true,
       ignoreFocusOut: true,
       placeHolder: 'sk-…',
-      validateInput: (value) => (/\s/.test(value.trim()) ? 'An API key has no spaces in it.' : undefined),
+      // A zero-width space pasted along with the key would only fail later, inside an HTTP header.
+      validateInput: (value) => apiKeyProblem(value.trim()),
     });
     if (key === undefined) return;
     if (key.trim() === '') {

@@ -1,6 +1,7 @@
 // The post-processing chain applied to every raw model output, in order: small filters, each of
 // which may change the suggestion or drop it; the chain stops at the first that drops it.
 
+import { cutAtBrokenText } from './brokenText';
 import { dedupeClosers } from './closers';
 import { matchIndentation } from './indentation';
 import { cutAtSuffixEcho, dropSuffixEcho } from './suffixEcho';
@@ -11,6 +12,7 @@ import { dropBlank, trimTrailingWhitespace } from './whitespace';
 export type { BlockFinder, PostProcessor, SuggestionContext } from './types';
 
 export const DEFAULT_POSTPROCESSORS: readonly PostProcessor[] = [
+  cutAtBrokenText,
   trimTrailingWhitespace,
   dropBlank,
   matchIndentation,

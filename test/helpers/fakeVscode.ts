@@ -49,7 +49,20 @@ export const fakeVscode = {
   InlineCompletionTriggerKind: { Invoke: 0, Automatic: 1 },
   ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
   documentChanges,
-  window: { activeTextEditor: undefined as { document: unknown } | undefined },
+  ViewColumn: { Active: -1, Beside: -2, One: 1, Two: 2 },
+  /** Messages posted to webview panels, in order. */
+  webviewMessages: [] as unknown[],
+  window: {
+    activeTextEditor: undefined as { document: unknown } | undefined,
+    createWebviewPanel: () => ({
+      title: '', viewColumn: 2, reveal: () => {}, dispose: () => {}, onDidDispose: () => ({ dispose() {} }),
+      webview: {
+        html: '', cspSource: 'vscode-webview:',
+        onDidReceiveMessage: () => ({ dispose() {} }),
+        postMessage: async (message: unknown) => { fakeVscode.webviewMessages.push(message); return true; },
+      },
+    }),
+  },
   workspace: {
     onDidChangeTextDocument: documentChanges.event,
     getConfiguration: () => ({

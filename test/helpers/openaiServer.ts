@@ -15,7 +15,15 @@ export type Reply =
   /** Anything else, verbatim (a captive portal's HTML page, say). */
   | { kind: 'raw'; status: number; headers: Record<string, string>; body: string }
   /** Reads the request and never answers. */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** `chunk` every `delayMs`, never ending (until the client hangs up or the server closes). */
+  | { kind: 'forever'; chunk: string; delayMs: number }
+  /** `totalBytes` of content as fast as the socket takes it, in deltas of `chunkBytes`. */
+  | { kind: 'flood'; totalBytes: number; chunkBytes: number }
+  /** An HTTP redirect (e.g. 307) to `location`, which may be another origin. */
+  | { kind: 'redirect'; status: number; location: string }
+  /** `chunks`, then the socket is destroyed mid-stream (a TCP reset as the client sees it). */
+  | { kind: 'reset'; chunks: string[] };
 
 export interface RecordedRequest {
   method: string;
@@ -119,22 +127,53 @@ export class OpenAiTestServer {
         res.end('data: {"id": "chatcmpl-1", "choices": [ this is not JSON\n\n');
         return;
       case 'stream': return this.stream(res, reply, parseJson(raw)?.model ?? 'unknown');
+      case 'redirect':
+        res.writeHead(reply.status, { location: reply.location });
+        res.end();
+        return;
+      case 'forever': return this.forever(res, reply);
+      case 'flood': return this.flood(res, reply);
+      case 'reset':
+        res.writeHead(200, SSE_HEADERS);
+        for (const content of reply.chunks) res.write(event({ content }));
+        await this.sleep(20);
+        res.socket?.resetAndDestroy();
+        return;
     }
+  }
+
+  /** Bytes of content sent by `flood` replies so far (what a client that stops reading saves). */
+  floodedBytes = 0;
+
+  private async forever(res: http.ServerResponse, reply: Extract<Reply, { kind: 'forever' }>): Promise<void> {
+    res.writeHead(200, SSE_HEADERS);
+    while (!res.destroyed && this.server.listening) {
+      res.write(event({ content: reply.chunk }));
+      await this.sleep(reply.delayMs);
+    }
+  }
+
+  private async flood(res: http.ServerResponse, reply: Extract<Reply, { kind: 'flood' }>): Promise<void> {
+    res.writeHead(200, SSE_HEADERS);
+    const data = event({ content: 'x'.repeat(reply.chunkBytes) });
+    for (let sent = 0; sent < reply.totalBytes && !res.destroyed; sent += reply.chunkBytes) {
+      this.floodedBytes += reply.chunkBytes;
+      if (!res.write(data)) await drainedOrClosed(res);
+    }
+    if (!res.destroyed) res.end('data: [DONE]\n\n');
   }
 
   private async stream(res: http.ServerResponse, reply: Extract<Reply, { kind: 'stream' }>, requestedModel: string): Promise<void> {
     const model = reply.model ?? requestedModel;
-    const event = (delta: Record<string, string>, finish: string | null = null) =>
-      `data: ${JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     res.writeHead(200, SSE_HEADERS);
-    res.write(event({ role: 'assistant', content: '' }));
+    res.write(event({ role: 'assistant', content: '' }, null, model));
     for (const [i, content] of reply.chunks.entries()) {
       if (i > 0 && reply.delayMs) await this.sleep(reply.delayMs);
       if (res.destroyed) return;
-      res.write(event({ content }));
+      res.write(event({ content }, null, model));
       if (reply.stallAfterChunks !== undefined && i + 1 >= reply.stallAfterChunks) return;
     }
-    res.write(event({}, 'stop'));
+    res.write(event({}, 'stop', model));
     res.end('data: [DONE]\n\n');
   }
 
@@ -144,6 +183,18 @@ export class OpenAiTestServer {
       this.timers.add(t);
     });
   }
+}
+
+function drainedOrClosed(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+function event(delta: Record<string, string>, finish: string | null = null, model = 'test-model'): string {
+  return `data: ${JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 }
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };

@@ -58,6 +58,7 @@ describe('cli: complete', () => {
     ['an offset past the end', ['complete', '--file', 'FILE', '--offset', String(source.length + 1)], /--offset must be an integer from 0 to/],
     ['a negative offset', ['complete', '--file', 'FILE', '--offset', '-1'], /--offset/],
     ['a file that does not exist', ['complete', '--file', '/nonexistent/x.ts', '--offset', '0'], /cannot read --file/],
+    ['--file /dev/zero (it grew to 16 GB and aborted)', ['complete', '--file', '/dev/zero', '--offset', '0'], /cannot read --file \/dev\/zero: .*not a regular file/],
     ['an unknown option', ['complete', '--file', 'FILE', '--offset', '0', '--frobnicate'], /Unknown option '--frobnicate'/],
     ['--max-tokens 0', ['complete', '--file', 'FILE', '--offset', '0', '--max-tokens', '0'], /--max-tokens must be an integer/],
     ['an unknown --mode', ['complete', '--file', 'FILE', '--offset', '0', '--mode', 'lines'], /--mode must be one of auto, singleLine, multiLine/],

@@ -174,4 +174,72 @@ describe('cloud client against a loopback OpenAI-compatible server', () => {
     }
     for (const line of lines) assert.ok(!line.includes(KEY), `key in log line: ${line}`);
   });
+
+  describe('a misbehaving endpoint is bounded', () => {
+    it('streams a chunk every 50 ms for ever: cut after 10 × timeoutMs, with a notice, connection closed', async () => {
+      server.script({ kind: 'forever', chunk: 'more ', delayMs: 50 });
+      const t0 = performance.now();
+      const r = await chat({}, { timeoutMs: 300 });
+      const ms = performance.now() - t0;
+      assert.ok(ms >= 2900 && ms < 4500, `${ms} ms`);
+      assert.match(r.text, /^(more )+$/);
+      assert.match(r.cutNotice ?? '', /still answering after 3 s \(10 × flashcode\.cloud\.timeoutMs\); the answer is cut there/);
+      assert.equal(await server.requests[0].ended, 'client-closed');
+    });
+
+    it('sends 200 MB: the answer is cut at its size bound, the rest is never read', async () => {
+      server.script({ kind: 'flood', totalBytes: 200 * 1024 * 1024, chunkBytes: 16 * 1024 });
+      const deltas: string[] = [];
+      const r = await chat({ maxTokens: 64, onText: (d) => deltas.push(d) });
+      assert.equal(r.text.length, 64 * 1024);
+      assert.equal(deltas.join(''), r.text);
+      assert.match(r.cutNotice ?? '', /sent more than the 64 tokens asked for; the answer is cut at 65,536 characters/);
+      assert.equal(await server.requests[0].ended, 'client-closed');
+      assert.ok(server.floodedBytes < 32 * 1024 * 1024, `${server.floodedBytes} bytes sent before the client hung up`);
+    });
+
+    it('a 307 to another origin: refused, the code is not re-sent there', async () => {
+      const elsewhere = await OpenAiTestServer.start();
+      try {
+        server.script({ kind: 'redirect', status: 307, location: `${elsewhere.baseUrl}/chat/completions` });
+        const e = await rejectsWith(chat(), 'config', /redirected the request \(HTTP 307\) to http:\/\/127\.0\.0\.1:\d+ — Flashcode does not follow redirects/);
+        assert.ok(e.message.includes(new URL(elsewhere.baseUrl).origin));
+        assert.equal(elsewhere.requests.length, 0);
+        assert.equal(server.requests.length, 1, 'not retried');
+      } finally {
+        await elsewhere.close();
+      }
+    });
+
+    it('a same-origin redirect is refused too (it would change what the consent named)', async () => {
+      server.script({ kind: 'redirect', status: 308, location: '/v2/chat/completions' });
+      await rejectsWith(chat(), 'config', /redirected the request \(HTTP 308\)/);
+      assert.equal(server.requests.length, 1);
+    });
+
+    it('a connection reset mid-stream: network, says the connection dropped', async () => {
+      server.script({ kind: 'reset', chunks: ['partial ', 'answer'] });
+      await rejectsWith(chat({}, { maxRetries: 0 }), 'network', /dropped the connection before the answer was complete/);
+    });
+
+    it('429 with Retry-After: 50 and a 3 s timeout: rate-limit at once, naming the wait', async () => {
+      server.defaultReply = status(429, { 'retry-after': '50' });
+      const t0 = performance.now();
+      await rejectsWith(chat({}, { timeoutMs: 3000 }), 'rate-limit', /asked Flashcode to wait 50 s before trying again \(HTTP 429\)/);
+      assert.ok(performance.now() - t0 < 1500);
+      assert.equal(server.requests.length, 1);
+    });
+
+    it('429 with a Retry-After within the timeout: waited for, not taken for silence', async () => {
+      server.script(status(429, { 'retry-after-ms': '400' }), answer('after the wait'));
+      assert.equal((await chat({}, { timeoutMs: 1000 })).text, 'after the wait');
+    });
+
+    for (const key of ['sk-abc\u200bdef', '\ufeffsk-abc', 'sk-abcé']) {
+      it(`an API key with ${JSON.stringify(key)}: auth error naming the character, nothing sent`, async () => {
+        await rejectsWith(chat({}, { apiKey: key }), 'auth', /invisible or non-ASCII character \(U\+[0-9A-F]{4}\).*Set Cloud API Key/);
+        assert.equal(server.requests.length, 0);
+      });
+    }
+  });
 });

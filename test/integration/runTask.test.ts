@@ -107,6 +107,15 @@ describe('runTask on the fixture engine and the loopback cloud', () => {
     assert.equal(server.requests[0].body?.max_tokens, 1024);
   });
 
+  it('a cloud answer far over max_tokens: the Explain answer is cut at its bound, with the notice', async () => {
+    server.script({ kind: 'flood', totalBytes: 200 * 1024 * 1024, chunkBytes: 16 * 1024 });
+    const { result, streamed } = await run(task(longCode));
+    assert.equal(result.answeredBy.kind, 'cloud');
+    assert.equal(result.text.length, 64 * 1024);
+    assert.equal(streamed, result.text);
+    assert.match(result.notices.join('\n'), /sent more than the 1024 tokens asked for; the answer is cut at 65,536 characters/);
+  });
+
   it('consent unasked: asks once, showing exactly the messages that are then sent', async () => {
     const { result, asked } = await run(task(longCode), { consent: 'unasked' }, true);
     assert.equal(asked.length, 1);

@@ -132,7 +132,7 @@ async function loadPredictors(dir: ModelDir): Promise<{ ok: true; layers: Predic
   if (failed) return { ok: false, notice: `${failed.message.replace(/ — .*$/, '')}; ${dense}.` };
   const a = dir.manifest.architecture;
   try {
-    return { ok: true, layers: await readPredictors(dir.file(entry.file), { layers: a.layers, dModel: a.dModel, ffnSize: a.ffnSize }, entry.file) };
+    return { ok: true, layers: await readPredictors(dir.file(entry.file), { layers: a.layers, dModel: a.dModel, ffnSize: a.ffnSize, ranks: entry.perLayer.map((p) => p.rank) }, entry.file) };
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;
     return { ok: false, notice: `${e.message.replace(/ — .*$/, '')}; ${dense}.` };

@@ -125,6 +125,38 @@ export async function readFfnLayerRaw(file: fs.FileHandle, header: FfnHeader, la
   return raw;
 }
 
+/** Every value of every record is finite (int8: every scale), checked once at load: a NaN or an
+ *  infinity would otherwise turn every suggestion into NULs, silently. Reads each layer section
+ *  in slices of whole records. */
+export async function checkFfnValues(file: fs.FileHandle, header: FfnHeader, name = 'ffn.bin'): Promise<void> {
+  const { recordBytes, dModel, gated, dtype } = header;
+  const parts = gated ? 3 : 2;
+  const perSlice = Math.max(1, Math.floor((4 << 20) / recordBytes));
+  const raw = Buffer.alloc(perSlice * recordBytes);
+  const values = new Float32Array(parts * dModel); // one record, widened: [parts][dModel] f32
+  const record = { gate: gated ? values.subarray(0, dModel) : undefined, up: values.subarray(gated ? dModel : 0), down: values.subarray((parts - 1) * dModel) };
+  for (const [l, { offset, bytes }] of header.sections.entries()) {
+    for (let done = 0; done < bytes; done += raw.length) {
+      const want = Math.min(raw.length, bytes - done);
+      const { bytesRead } = await file.read(raw, 0, want, offset + done);
+      if (bytesRead !== want) throw new ModelFileCorruptError(name, `truncated: layer ${l}`);
+      for (let at = 0; at < want; at += recordBytes) {
+        const neuron = (done + at) / recordBytes;
+        if (dtype === FfnDtype.I8) {
+          for (let p = 0; p < parts; p++) {
+            const scale = readFloat32LE(raw, at + 4 * p);
+            if (!Number.isFinite(scale)) throw new ModelFileCorruptError(name, `layer ${l} neuron ${neuron} has an int8 scale of ${scale}`);
+          }
+          continue;
+        }
+        decodeFfnRecord(header, raw, at, record, 0);
+        const bad = values.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) throw new ModelFileCorruptError(name, `layer ${l} neuron ${neuron} holds ${values[bad]}`);
+      }
+    }
+  }
+}
+
 /** Reads one layer section and splits its records into gate / up / down matrices (f32). */
 export async function readFfnLayer(file: fs.FileHandle, header: FfnHeader, layer: number): Promise<FfnLayerWeights> {
   const raw = await readFfnLayerRaw(file, header, layer);

@@ -23,8 +23,8 @@ export interface PredictorLayer {
   bias: Float32Array; // [ffnSize]
 }
 
-/** The architecture the file must match (the manifest's). */
-export interface PredictorsExpectation { layers: number; dModel: number; ffnSize: number }
+/** The architecture the file must match (the manifest's), and the manifest's rank per layer. */
+export interface PredictorsExpectation { layers: number; dModel: number; ffnSize: number; ranks?: readonly number[] }
 
 /** Parses a whole predictors.bin; throws ModelFileCorruptError / ModelFormatUnsupportedError naming what is wrong. */
 export function parsePredictors(buf: Uint8Array, expect: PredictorsExpectation, name = 'predictors.bin'): PredictorLayer[] {
@@ -56,7 +56,10 @@ export function parsePredictors(buf: Uint8Array, expect: PredictorsExpectation, 
       throw new ModelFileCorruptError(name, `layer ${l} table entry (offset ${offset}, ${bytes} bytes, rank ${rank}) is inconsistent`);
     }
     if (!Number.isFinite(threshold)) throw new ModelFileCorruptError(name, `layer ${l} threshold is ${threshold}`);
+    if (expect.ranks && expect.ranks[l] !== rank) throw new ModelFileCorruptError(name, `layer ${l} has rank ${rank}, the manifest says ${expect.ranks[l]}`);
     const all = decode(buf.subarray(offset, offset + bytes), dtype as FloatDtype); // [A | B | bias]
+    const bad = all.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new ModelFileCorruptError(name, `layer ${l} holds ${all[bad]} at value ${bad} of its A | B | bias`);
     const aEnd = dModel * rank;
     const bEnd = aEnd + rank * ffnSize;
     out.push({ rank, threshold, a: all.subarray(0, aEnd), b: all.subarray(aEnd, bEnd), bias: all.subarray(bEnd) });

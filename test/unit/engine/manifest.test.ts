@@ -75,3 +75,20 @@ describe('manifest.json predictors block', () => {
     });
   }
 });
+
+describe('manifest.json bounds', () => {
+  const edit = (f: (m: Record<string, any>) => void) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const m = JSON.parse(fixtureManifest);
+    f(m);
+    return JSON.stringify(m);
+  };
+  it('refuses a context whose KV cache would not fit WebAssembly memory, naming the limit', () => {
+    // 32 layers × 2 × 8 kvHeads × 128 headDim × 4 bytes = 256 KiB per token: 131,072 tokens = 32 GiB.
+    assert.throws(() => parseManifest(edit((m) => { Object.assign(m.architecture, { layers: 32, heads: 32, kvHeads: 8, headDim: 128 }); m.graphs.attention = Array.from({ length: 32 }, (_, i) => m.graphs.attention[i % 2]); m.contextTokens = 131_072; })),
+      /contextTokens needs a 32\.0 GiB KV cache .* above the 2 GiB that WebAssembly memory leaves for it/);
+  });
+  it('accepts the fixture, and refuses normEps of 0, 1 or more, and a non-number', () => {
+    assert.equal(parseManifest(fixtureManifest).architecture.normEps, 1e-5);
+    for (const eps of [0, 1, 5, '1e-5', null]) assert.throws(() => parseManifest(edit((m) => { m.architecture.normEps = eps; })), /architecture\.normEps must be/);
+  });
+});

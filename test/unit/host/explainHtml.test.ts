@@ -8,14 +8,14 @@ const STATE: ExplainState = {
 describe('explain view page', () => {
   it('renders Markdown, and model-written HTML only as text', () => {
     const m = toMessage({ ...STATE, markdown: '# Area\n\nUses `Math.PI`.\n\n<script>alert(1)</script><img src=x onerror=alert(1)>' });
-    assert.match(m.answerHtml, /<h1>Area<\/h1>/);
-    assert.match(m.answerHtml, /<code>Math.PI<\/code>/);
-    assert.doesNotMatch(m.answerHtml, /<script|<img/);
-    assert.match(m.answerHtml, /&lt;script&gt;/);
+    assert.match(m.answer.append, /<h1>Area<\/h1>/);
+    assert.match(m.answer.append, /<code>Math.PI<\/code>/);
+    assert.doesNotMatch(m.answer.append, /<script|<img/);
+    assert.match(m.answer.append, /&lt;script&gt;/);
   });
 
   it('refuses javascript: links', () => {
-    assert.doesNotMatch(toMessage({ ...STATE, markdown: '[x](javascript:alert(1))' }).answerHtml, /href="javascript:/);
+    assert.doesNotMatch(toMessage({ ...STATE, markdown: '[x](javascript:alert(1))' }).answer.append, /href="javascript:/);
   });
 
   it('has a strict CSP: nonce-only scripts and styles, no remote images', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_EXCLUDE_PATTERNS, isExcluded } from '../../../src/privacy/exclude';
+import { DEFAULT_EXCLUDE_PATTERNS, isExcluded, unusablePatterns } from '../../../src/privacy/exclude';
+import { screenExcluded } from '../../../src/commands/screen';
 
 const cases: [fileName: string, excluded: boolean][] = [
   ['.env', true],
@@ -16,6 +17,10 @@ const cases: [fileName: string, excluded: boolean][] = [
   ['./.env', true],
   ['/abs/path/secrets/x.ts', true],
   ['.ENV', true],
+  // Folders named like a secret: everything inside them (a pattern without a slash names files or folders).
+  ['.env.d/app.conf', true],
+  ['config/.env/production.json', true],
+  ['deploy/tls.key/cert.txt', true],
   ['src/env.ts', false],
   ['src/environment.ts', false],
   ['keys.ts', false],
@@ -43,5 +48,28 @@ describe('isExcluded with user patterns', () => {
   });
   it('takes Windows separators in a pattern too', () => {
     assert.equal(isExcluded('a/private/b.ts', ['**\\private\\**']), true);
+  });
+});
+
+describe('a pattern minimatch cannot use', () => {
+  const bad = `a${'bcdefghijklmnopqrst'.split('').map((c) => `{,${c}}`).join('')}`;
+  it('fails closed: every file counts as excluded, and it never throws', () => {
+    assert.equal(isExcluded('src/app.ts', [...DEFAULT_EXCLUDE_PATTERNS, bad]), true);
+    assert.deepEqual(unusablePatterns(['.env*', bad]), [{ pattern: bad, reason: 'pattern is too long' }]);
+  });
+  it('a task still runs: the context is left out, with one notice naming the pattern', () => {
+    const input = {
+      kind: 'explain' as const,
+      target: { code: 'x = 1', languageId: 'python', fileName: 'src/a.py', start: 0, end: 5 },
+      context: [{ label: 'open file b.py', fileName: 'src/b.py', text: 'y = 2' }],
+    };
+    const s = screenExcluded(input, [...DEFAULT_EXCLUDE_PATTERNS, bad]);
+    assert.equal(s.targetExcluded, true);
+    assert.deepEqual(s.input.context, []);
+    assert.equal(s.notices.filter((n) => n.includes('cannot be used')).length, 1);
+    assert.match(s.notices[0], /^flashcode\.cloud\.exclude has a pattern that cannot be used \(a\{,b\}.*…: pattern is too long\) — fix or remove it; until then every file counts as excluded/);
+  });
+  it('the other patterns keep their meaning when all are usable', () => {
+    assert.equal(isExcluded('src/app.ts', DEFAULT_EXCLUDE_PATTERNS), false);
   });
 });

@@ -1,0 +1,158 @@
+// Model files that lie (the manifest has no checksum of its own, so a checksum proves nothing about
+// it): every field and every stored value is checked at load, file names stay inside the model
+// directory, and filesystem failures are named errors that say which file and what to do.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadInProcessEngine } from '../../src/engine/local';
+import { modelFileError } from '../../src/engine/modelDir';
+import { copyFixtureModel, repoRoot } from '../helpers/fixture';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const sparse = { mode: 'sparse', memoryBudgetMB: 256 } as const;
+
+async function editManifest(dir: string, edit: (m: Json) => void): Promise<void> {
+  const f = path.join(dir, 'manifest.json');
+  const m = JSON.parse(await fsp.readFile(f, 'utf8')) as Json;
+  edit(m);
+  await fsp.writeFile(f, JSON.stringify(m));
+}
+
+/** Rewrites a listed file and updates its size and checksum in the manifest, as a liar would. */
+async function rewrite(dir: string, name: string, edit: (b: Buffer) => Buffer | string): Promise<void> {
+  const out = edit(await fsp.readFile(path.join(dir, name)));
+  const bytes = Buffer.from(out);
+  await fsp.writeFile(path.join(dir, name), bytes);
+  await editManifest(dir, (m) => { m.files[name] = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }; });
+}
+
+/** Byte offset of layer `l`'s first record in ffn.bin (FORMAT.md §3: the layer table at 64). */
+const ffnSection = (b: Buffer, l = 0) => Number(b.readBigUInt64LE(64 + 16 * l));
+const predictorsSection = (b: Buffer, l = 0) => Number(b.readBigUInt64LE(64 + 32 * l));
+
+async function loadError(dir: string, flash?: typeof sparse): Promise<Error> {
+  return loadInProcessEngine({ modelDir: dir, ...(flash ? { flash } : {}) }).then(
+    async (e) => { await e.dispose(); return assert.fail('loaded'); },
+    (e: Error) => e,
+  );
+}
+
+const bundled = path.join(repoRoot, 'models/flashcode-code-v1');
+type Case = [what: string, damage: (dir: string) => Promise<void>, name: RegExp, message: RegExp, from?: string];
+const cases: Case[] = [
+  ['normEps -1', (d) => editManifest(d, (m) => { m.architecture.normEps = -1; }), /ModelManifestInvalid/, /architecture\.normEps must be above 0 and below 1 \(found -1\)/],
+  ['ropeTheta 0', (d) => editManifest(d, (m) => { m.architecture.ropeTheta = 0; }), /ModelManifestInvalid/, /architecture\.ropeTheta must be above 0/],
+  ['contextTokens 2^31', (d) => editManifest(d, (m) => { m.contextTokens = 2 ** 31; }), /ModelManifestInvalid/, /contextTokens must be a positive integer, at most 131,072/],
+  ['a sparsity block with NaN-like values', (d) => editManifest(d, (m) => { m.sparsity = { meanActivationSparsity: 0.5, perLayer: ['x', 2] }; }), /ModelManifestInvalid/, /sparsity\.perLayer must list 2 numbers between 0 and 1/],
+  ['a NaN float in ffn.bin', (d) => rewrite(d, 'ffn.bin', (b) => { b.writeFloatLE(NaN, ffnSection(b, 1) + 8); return b; }), /ModelFileCorrupt/, /ffn\.bin is corrupt \(layer 1 neuron 0 holds NaN\)/],
+  ['a NaN int8 scale in ffn.bin (bundled model)', (d) => rewrite(d, 'ffn.bin', (b) => { b.writeFloatLE(NaN, ffnSection(b, 2) + 4); return b; /* the up part's scale: the scales lead the record */ }), /ModelFileCorrupt/, /ffn\.bin is corrupt \(layer 2 neuron 0 has an int8 scale of NaN\)/, bundled],
+  ['tokenizer.json = null', (d) => rewrite(d, 'tokenizer.json', () => 'null'), /ModelFileCorrupt/, /tokenizer\.json is corrupt \(no model\.vocab: not a Hugging Face tokenizer file\)/],
+  ['tokenizer.json = {}', (d) => rewrite(d, 'tokenizer.json', () => '{}'), /ModelFileCorrupt/, /tokenizer\.json is corrupt \(no model\.vocab/],
+  ['tokenizer ids beyond the vocabulary', (d) => rewrite(d, 'tokenizer.json', (b) => {
+    const t = JSON.parse(b.toString()) as Json;
+    t.added_tokens[0].id = 600;
+    t.model.vocab[t.added_tokens[0].content] = 600;
+    return JSON.stringify(t);
+  }), /ModelFileCorrupt/, /tokenizer\.json is corrupt \(token "<\|endoftext\|>" has id 600, outside the model's vocabulary of 512/],
+  ['a stop token the tokenizer lacks', (d) => editManifest(d, (m) => { m.stopTokens = ['<|endoftext|>', '<|nope|>']; }), /ModelManifestInvalid/, /manifest\.json: stopTokens\[1\] names <\|nope\|>, which tokenizer\.json does not have/],
+  ['a FIM token the tokenizer lacks', (d) => editManifest(d, (m) => { m.fim.middleToken = '<|mid|>'; }), /ModelManifestInvalid/, /fim\.middleToken names <\|mid\|>/],
+  ['a traversing file name', (d) => editManifest(d, (m) => { m.files['../../../../etc/passwd'] = { bytes: 1, sha256: '0'.repeat(64) }; }), /ModelManifestInvalid/, /must be a plain relative file name inside the model directory/],
+  ['an absolute file name', (d) => editManifest(d, (m) => { m.files['/etc/passwd'] = { bytes: 1, sha256: '0'.repeat(64) }; }), /ModelManifestInvalid/, /must be a plain relative file name/],
+  ['a graph named through ..', (d) => editManifest(d, (m) => { m.files['x/../head.onnx'] = m.files[m.graphs.head]; m.graphs.head = 'x/../head.onnx'; }), /ModelManifestInvalid/, /must be a plain relative file name/],
+  ['a symlink out of the directory', async (d) => {
+    const outside = path.join(await fsp.mkdtemp(path.join(os.tmpdir(), 'flashcode-outside-')), 'tokenizer.json');
+    await fsp.rename(path.join(d, 'tokenizer.json'), outside);
+    await fsp.symlink(outside, path.join(d, 'tokenizer.json'));
+  }, /ModelFileUnreadable/, /tokenizer\.json in the model directory .* is a link to a file outside the model directory — copy the file/],
+  ['a directory where ffn.bin should be', async (d) => {
+    await fsp.rm(path.join(d, 'ffn.bin'));
+    await fsp.mkdir(path.join(d, 'ffn.bin'));
+  }, /ModelFileUnreadable/, /ffn\.bin in the model directory .* is a directory, not a file/],
+];
+
+describe('loading a model whose files lie', () => {
+  for (const [what, damage, name, message, from] of cases) {
+    it(`names ${what}`, async () => {
+      const dir = await copyModel(from);
+      try {
+        await damage(dir);
+        const e = await loadError(dir);
+        assert.match(e.name, name, e.message);
+        assert.match(e.message, message);
+        assert.doesNotMatch(e.stack ?? '', /RangeError|TypeError/);
+      } finally {
+        await fsp.rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('a traversing name is refused before the file is touched: the message holds no size', async () => {
+    const dir = await copyModel();
+    try {
+      await editManifest(dir, (m) => { m.files['../../../../etc/passwd'] = { bytes: 1, sha256: '0'.repeat(64) }; });
+      const e = await loadError(dir);
+      const size = (await fsp.stat('/etc/passwd')).size;
+      assert.doesNotMatch(e.message, new RegExp(`\\b${size}\\b`));
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  for (const [what, damage, notice] of [
+    ['a predictor rank that contradicts predictors.bin', (d: string) => editManifest(d, (m) => { m.predictors.perLayer[0].rank = 32; m.predictors.perLayer[0].macsPerToken = 64 * 32 + 32 * 256; }), /predictors\.bin is corrupt \(layer 0 has rank 64, the manifest says 32\); the FFN runs densely/],
+    ['NaN predictor weights', (d: string) => rewrite(d, 'predictors.bin', (b) => { b.writeFloatLE(NaN, predictorsSection(b, 1) + 40); return b; }), /predictors\.bin is corrupt \(layer 1 holds NaN at value 10 of its A \| B \| bias\); the FFN runs densely/],
+  ] as const) {
+    it(`${what}: the model runs densely, and says why`, async () => {
+      const dir = await copyModel();
+      try {
+        await damage(dir);
+        const engine = await loadInProcessEngine({ modelDir: dir, flash: sparse });
+        try {
+          assert.equal(engine.info.ffn.mode, 'dense');
+          assert.match(engine.info.ffn.notice ?? '', notice);
+        } finally {
+          await engine.dispose();
+        }
+      } finally {
+        await fsp.rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('a model directory without read permission says so, not "missing"', async function () {
+    if (process.getuid?.() === 0) {
+      // root reads through any permission bits; the errno mapping itself is checked in the next case.
+      console.log('      (as root: chmod cannot deny a read, so the directory case runs only as another user)');
+      return this.skip();
+    }
+    const dir = await copyModel();
+    try {
+      await fsp.chmod(dir, 0o000);
+      const e = await loadError(dir);
+      assert.match(e.message, /manifest\.json in the model directory .* cannot be read: permission denied — give your user read permission/);
+    } finally {
+      await fsp.chmod(dir, 0o755);
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('filesystem failures on model files are named', () => {
+  it('EACCES, EPERM, EISDIR and others: which file, what happened, what to do', () => {
+    const as = (code: string) => modelFileError(Object.assign(new Error(code), { code }), 'ffn.bin', '/models/m');
+    assert.match(as('EACCES').message, /^ffn\.bin in the model directory \/models\/m cannot be read: permission denied — give your user read permission/);
+    assert.equal(as('EPERM').name, 'ModelFileUnreadableError');
+    assert.match(as('EISDIR').message, /is a directory, not a file — reinstall/);
+    assert.match(as('EIO').message, /cannot be read \(EIO\) — check the disk/);
+    assert.equal(as('ENOENT').name, 'ModelFileMissingError');
+  });
+});
+
+async function copyModel(from?: string): Promise<string> {
+  if (!from) return copyFixtureModel();
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'flashcode-model-'));
+  await fsp.cp(from, dir, { recursive: true });
+  return dir;
+}
