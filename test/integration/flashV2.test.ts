@@ -60,3 +60,29 @@ describe('flash FFN of a v2 SwiGLU model', function () {
     await assert.rejects(loadModelV2(await openModelDir(dir) as never, { mode: 'sparse', memoryBudgetMB: 0.5 }), (e: unknown) => e instanceof FlashBudgetTooSmallError && e.minimumMB > 0.5);
   });
 });
+
+describe('a v2 ffn.bin with a NaN scale', function () {
+  this.timeout(60_000);
+
+  it('is refused at load when resident, and fails the request (not silently) when read by the flash cache', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flashcode-v2-nan-'));
+    try {
+      await fs.cp(fixture, dir, { recursive: true });
+      const ffn = await fs.readFile(path.join(dir, 'ffn.bin'));
+      const view = new DataView(ffn.buffer, ffn.byteOffset);
+      const sectionOfLayer1 = Number(view.getBigUint64(64 + 16, true));
+      view.setFloat32(sectionOfLayer1 + 7 * recordBytesV2(64) + 2 * 64 + 4, NaN, true); // neuron 7's second up scale
+      await fs.writeFile(path.join(dir, 'ffn.bin'), ffn);
+      const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestV2;
+      manifest.files['ffn.bin'].sha256 = (await import('node:crypto')).createHash('sha256').update(ffn).digest('hex');
+      manifest.sparsity = { gateThresholds: [0.01, 0.01], targetSkip: 0.1, measuredSkip: [0.1, 0.1], measuredOn: 'test' };
+      await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+      await assert.rejects(loadModelV2(await openModelDir(dir) as never), /ffn\.bin is corrupt \(layer 1 neuron 7 has a scale of NaN\)/);
+      const flash = await loadModelV2(await openModelDir(dir) as never, { mode: 'sparse', memoryBudgetMB: 1024, residentNeuronsPerLayer: 64 });
+      await assert.rejects(flash.forward(prompt, flash.newCache()), /layer 1 neuron 7 has a scale of NaN/);
+      await flash.dispose();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type { KernelArena } from '../wasm/wasmKernels';
 import type { Q8 } from './modelV2';
+import { ModelFileCorruptError } from '../errors';
 
 export interface FfnRows { up: Q8; down: Q8 }
 
@@ -89,7 +90,10 @@ export class FlashFfnV2 implements FfnStore {
   dense(l: number): FfnRows {
     const R = recordBytesV2(this.d);
     this.read(this.sections[l].offset, this.F * R);
-    for (let j = 0; j < this.F; j++) this.place(j * R, this.stagedRows, j);
+    for (let j = 0; j < this.F; j++) {
+      checkRecordScales(this.staging, j * R + 2 * this.d, this.d / 16, l, j);
+      this.place(j * R, this.stagedRows, j);
+    }
     return this.stagedRows;
   }
 
@@ -118,6 +122,7 @@ export class FlashFfnV2 implements FfnStore {
         c.neuronOf[s] = j;
         c.slotOf[j] = s;
         c.lastUsed[s] = now;
+        checkRecordScales(this.staging, (r - m) * R + 2 * this.d, this.d / 16, l, j);
         this.place((r - m) * R, c.rows, s);
         rows[missing[r]] = s;
       }
@@ -158,5 +163,15 @@ export class FlashFfnV2 implements FfnStore {
     mem.set(s.subarray(at + d, at + 2 * d), rows.down.ptr + row * d);
     mem.set(s.subarray(at + 2 * d, at + 2 * d + d / 8), rows.up.scales + (row * d) / 8);
     mem.set(s.subarray(at + 2 * d + d / 8, at + 2 * d + d / 4), rows.down.scales + (row * d) / 8);
+  }
+}
+
+/** The `count` f32 scales at records[at…] of neuron j of layer l are finite (a NaN would turn every
+ *  suggestion into noise, silently). */
+export function checkRecordScales(records: Uint8Array, at: number, count: number, l: number, j: number): void {
+  const view = new DataView(records.buffer, records.byteOffset + at, count * 4);
+  for (let i = 0; i < count; i++) {
+    const scale = view.getFloat32(4 * i, true);
+    if (!Number.isFinite(scale)) throw new ModelFileCorruptError('ffn.bin', `layer ${l} neuron ${j} has a scale of ${scale}`);
   }
 }

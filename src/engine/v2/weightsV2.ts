@@ -3,7 +3,7 @@
 import type { Architecture } from '../manifest';
 import { ModelFileCorruptError } from '../errors';
 import { KernelArena } from '../wasm/wasmKernels';
-import { FlashFfnV2, ResidentFfn, type FfnRows } from './ffnStore';
+import { checkRecordScales, FlashFfnV2, ResidentFfn, type FfnRows } from './ffnStore';
 import type { LayerV2, Q8, WeightsV2 } from './modelV2';
 import { scratchBytes } from './modelV2';
 
@@ -75,7 +75,7 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
     if (plan.kind === 'flash') continue; // up and down stay in ffn.bin
     const rows = { up: q8In(arena, F, d), down: q8In(arena, F, d) };
     if (source.ffnGatedRecords) layer.gate = q8In(arena, F, d);
-    splitRecords(await source.ffnLayer(l), F, d, [...(layer.gate && source.ffnGatedRecords ? [layer.gate] : []), rows.up, rows.down], new Uint8Array(arena.memory.buffer));
+    splitRecords(await source.ffnLayer(l), l, F, d, [...(layer.gate && source.ffnGatedRecords ? [layer.gate] : []), rows.up, rows.down], new Uint8Array(arena.memory.buffer));
     ffnRows.push(rows);
   }
   const ffn = plan.kind === 'flash'
@@ -85,11 +85,12 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
 }
 
 /** Copies each record's parts (quants, then scales: FORMAT.md §F) into the rows of the matrices. */
-function splitRecords(records: Uint8Array, F: number, d: number, targets: Q8[], memory: Uint8Array): void {
+function splitRecords(records: Uint8Array, l: number, F: number, d: number, targets: Q8[], memory: Uint8Array): void {
   const parts = targets.length;
   const recordBytes = (parts * d * 9) / 8;
   if (records.length !== F * recordBytes) throw new ModelFileCorruptError('ffn.bin', `a layer of ${records.length} bytes, expected ${F * recordBytes}`);
   const blocks = d / 32;
+  for (let j = 0; j < F; j++) checkRecordScales(records, j * recordBytes + parts * d, parts * blocks, l, j);
   for (const [p, m] of targets.entries()) {
     for (let j = 0; j < F; j++) {
       const at = j * recordBytes;
@@ -98,3 +99,4 @@ function splitRecords(records: Uint8Array, F: number, d: number, targets: Q8[], 
     }
   }
 }
+
