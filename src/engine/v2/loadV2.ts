@@ -21,9 +21,9 @@ export const WASM_MEMORY_LIMIT_BYTES = 4 * 1024 ** 3;
 /** Fewest neurons per layer the flash cache may hold: below it, the cache thrashes on every token. */
 export const MIN_CACHED_NEURONS = 64;
 
-/** flash: with mode 'sparse' and a silu model whose manifest has gate thresholds, up and down stay
- *  in ffn.bin and a neuron cache within memoryBudgetMB holds what decoding reads (everything, if
- *  the budget allows it: then nothing is read at all). Otherwise every weight is resident. */
+/** flash: with mode 'sparse', a silu model larger than memoryBudgetMB keeps up and down in ffn.bin
+ *  and a neuron cache within the budget holds what decoding reads; decoding runs only the neurons
+ *  its gate thresholds keep (all, where they are 0). Otherwise every weight is resident. */
 export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flash?: FlashOptions): Promise<ModelV2> {
   const { manifest } = dir;
   const arch = manifest.architecture;
@@ -47,7 +47,9 @@ export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flas
     };
     const thresholds = manifest.sparsity && 'gateThresholds' in manifest.sparsity ? manifest.sparsity.gateThresholds : [];
     let plan: FfnPlan = { kind: 'resident' };
-    const sparse = flash?.mode === 'sparse' && arch.ffnActivation === 'silu' && thresholds.some((t) => t > 0);
+    // A budget below the whole model puts up and down behind the flash cache (silu models: their
+    // gate stays resident to choose the neurons), whether or not the gate skips any.
+    const sparse = flash?.mode === 'sparse' && arch.ffnActivation === 'silu';
     if (sparse && (flash.residentNeuronsPerLayer !== undefined || arenaBytes(arch, contextTokens, source) > flash.memoryBudgetMB * 2 ** 20)) {
       const flashPlan = (capacity: number): FfnPlan => ({ kind: 'flash', capacity, fd: ffn.fd, sections: ffnHeader.sections });
       const fixed = arenaBytes(arch, contextTokens, source, flashPlan(0)) + arch.ffnSize * recordBytesV2(arch.dModel); // + the read staging

@@ -234,7 +234,9 @@ export class ModelV2 {
     for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.ffnNorm, normEps, x.view, t * d, d);
     const act = ffnActivation === 'silu' ? silu : ffnActivation === 'relu' ? relu : squaredRelu;
     const threshold = T === 1 ? this.gateThresholds[l] ?? 0 : 0;
-    if (L.gate && T === 1 && (threshold > 0 || ffnActivation !== 'silu')) {
+    // Decode goes the sparse way when the gate skips neurons, and when up and down are not all
+    // resident (the flash cache), even with every neuron active.
+    if (L.gate && T === 1 && (threshold > 0 || ffnActivation !== 'silu' || this.w.ffn.capacity < F)) {
       this.sparseStep(l, L.gate, act, threshold, hidden);
       return;
     }
