@@ -27,7 +27,7 @@ export const SETTINGS = {
   modelPath: { key: 'flashcode.engine.modelPath', default: '' },
   threads: { key: 'flashcode.engine.threads', default: 1, minimum: 1, maximum: 8 },
   sparseFfn: { key: 'flashcode.engine.sparseFfn', default: true },
-  memoryBudgetMB: { key: 'flashcode.engine.memoryBudgetMB', default: 256, minimum: 16, maximum: 4096 },
+  memoryBudgetMB: { key: 'flashcode.engine.memoryBudgetMB', default: 0, minimum: 0, maximum: 65536 },
   neuronWindowTokens: { key: 'flashcode.engine.neuronWindowTokens', default: 5, minimum: 1, maximum: 64 },
   cloudEnabled: { key: 'flashcode.cloud.enabled', default: false },
   cloudBaseUrl: { key: 'flashcode.cloud.baseUrl', default: 'https://api.openai.com/v1' },

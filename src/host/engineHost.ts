@@ -1,6 +1,7 @@
 // Owns the loaded model: starts the inference worker, swaps it when the model settings change,
 // and publishes its state. A load error leaves the extension up with completions off.
 
+import { autoBudgetMB } from '../engine/memoryBudget';
 import * as vscode from 'vscode';
 import { describeError } from '../common/describeError';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
@@ -60,7 +61,8 @@ export class EngineHost implements vscode.Disposable {
     this.lastOptions = options;
     this.unload();
     this.setState({ kind: 'loading', modelDir: options.modelDir });
-    const ffn = options.flash.mode === 'sparse' ? `sparse FFN within ${options.flash.memoryBudgetMB} MB` : 'dense FFN';
+    const budget = options.flash.memoryBudgetMB > 0 ? `${options.flash.memoryBudgetMB} MB` : `${autoBudgetMB()} MB (automatic: half of this machine's memory)`;
+    const ffn = options.flash.mode === 'sparse' ? `sparse FFN within ${budget}` : 'dense FFN';
     this.log.info(`loading the model from ${options.modelDir} (${options.threads} thread(s), ${ffn})`);
     const startMs = performance.now();
     try {

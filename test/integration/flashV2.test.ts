@@ -11,6 +11,7 @@ import { openModelDir } from '../../src/engine/modelDir';
 import { calibrateGateThresholds } from '../../src/engine/v2/calibrate';
 import { recordBytesV2 } from '../../src/engine/v2/ffnStore';
 import { loadModelV2 } from '../../src/engine/v2/loadV2';
+import { budgetMB } from '../../src/engine/memoryBudget';
 import { repoRoot } from '../helpers/fixture';
 
 const fixture = path.join(repoRoot, 'test/fixtures/tiny-llama-v2');
@@ -84,5 +85,18 @@ describe('a v2 ffn.bin with a NaN scale', function () {
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the automatic memory budget (flashcode.engine.memoryBudgetMB 0)', () => {
+  it('is half of this machine\'s memory, and keeps a model that fits it wholly resident', async () => {
+    assert.equal(budgetMB(0), Math.floor(os.totalmem() / 2 / 2 ** 20));
+    assert.equal(budgetMB(300), 300);
+    const model = await loadModelV2(await openModelDir(fixture) as never, { mode: 'sparse', memoryBudgetMB: 0 });
+    assert.equal(model.ffnStats.bytesRead, 0);
+    await model.forward(prompt.slice(0, 4), model.newCache());
+    await model.forward([7], model.newCache());
+    assert.equal(model.ffnStats.bytesRead, 0, 'nothing read from ffn.bin: every neuron resident');
+    await model.dispose();
   });
 });

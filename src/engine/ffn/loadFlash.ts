@@ -8,6 +8,7 @@ import { EngineError } from '../errors';
 import type { ModelDir } from '../modelDir';
 import type { FfnHeader } from '../weights/ffnFile';
 import { readPredictors, type PredictorLayer } from '../weights/predictorsFile';
+import { budgetMB } from '../memoryBudget';
 import { planFlash, type FlashPlan, type KernelFootprint } from './flashPlan';
 import { emptyFlashStats, type FlashStats } from './flashStats';
 import { NeuronCache } from './neuronCache';
@@ -19,7 +20,8 @@ import { KernelArena, wasmKernelsAvailable } from '../wasm/wasmKernels';
 export interface FlashOptions {
   /** 'sparse': predicted neurons only, through the neuron cache; 'dense': every neuron, resident. */
   mode: 'dense' | 'sparse';
-  /** Bound on the engine's resident bytes: graphs, the layer kernels, predictors, KV cache and neuron caches. */
+  /** Bound on the engine's resident bytes: graphs, the layer kernels, predictors, KV cache and neuron
+   *  caches. 0: automatic (autoBudgetMB). */
   memoryBudgetMB: number;
   /** Neurons used in the last k tokens stay cached (when not everything fits); older ones are
    *  evicted after each token. 0: none is evicted before its slot is needed (oldest use first). Default 5. */
@@ -76,7 +78,7 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     : manifest.predictors.perLayer.map((l) => l.predictedActiveFraction);
   const predictorBytes = predictorLayers.reduce((n, p) => n + Predictor.arenaBytes(p, a.dModel, a.ffnSize), 0);
   const readers = options.prefetchNextLayer ? 2 : 1;
-  const plan = planFlash(manifest, options.memoryBudgetMB * 2 ** 20, predictorBytes, header.recordBytes, fractions, { forcedNeuronsPerLayer: options.residentNeuronsPerLayer, readers, kernels });
+  const plan = planFlash(manifest, budgetMB(options.memoryBudgetMB) * 2 ** 20, predictorBytes, header.recordBytes, fractions, { forcedNeuronsPerLayer: options.residentNeuronsPerLayer, readers, kernels });
 
   // The kernels' memory holds the neuron caches, the predictors and the sparse rows of x and y.
   const parts = a.ffnGated ? 3 : 2;
@@ -138,3 +140,4 @@ async function loadPredictors(dir: ModelDir): Promise<{ ok: true; layers: Predic
     return { ok: false, notice: `${e.message.replace(/ — .*$/, '')}; ${dense}.` };
   }
 }
+

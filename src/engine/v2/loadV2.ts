@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import { FlashBudgetTooSmallError, ModelFileCorruptError, ModelTooLargeError } from '../errors';
 import type { FlashOptions } from '../ffn/loadFlash';
+import { budgetMB } from '../memoryBudget';
 import type { ManifestV2 } from '../manifestV2';
 import type { ModelDir } from '../modelDir';
 import { checkFfnMatchesV2, readFfnHeader, readFfnLayerRaw } from '../weights/ffnFile';
@@ -50,12 +51,13 @@ export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flas
     // A budget below the whole model puts up and down behind the flash cache (silu models: their
     // gate stays resident to choose the neurons), whether or not the gate skips any.
     const sparse = flash?.mode === 'sparse' && arch.ffnActivation === 'silu';
-    if (sparse && (flash.residentNeuronsPerLayer !== undefined || arenaBytes(arch, contextTokens, source) > flash.memoryBudgetMB * 2 ** 20)) {
+    const budget = budgetMB(flash?.memoryBudgetMB ?? 0);
+    if (sparse && (flash.residentNeuronsPerLayer !== undefined || arenaBytes(arch, contextTokens, source) > budget * 2 ** 20)) {
       const flashPlan = (capacity: number): FfnPlan => ({ kind: 'flash', capacity, fd: ffn.fd, sections: ffnHeader.sections });
       const fixed = arenaBytes(arch, contextTokens, source, flashPlan(0)) + arch.ffnSize * recordBytesV2(arch.dModel); // + the read staging
       const perNeuron = (arenaBytes(arch, contextTokens, source, flashPlan(1000)) - arenaBytes(arch, contextTokens, source, flashPlan(0))) / 1000;
-      const capacity = Math.min(arch.ffnSize, flash.residentNeuronsPerLayer ?? Math.floor((flash.memoryBudgetMB * 2 ** 20 - fixed) / perNeuron));
-      if (capacity < MIN_CACHED_NEURONS && flash.residentNeuronsPerLayer === undefined) throw new FlashBudgetTooSmallError(flash.memoryBudgetMB, Math.ceil((fixed + MIN_CACHED_NEURONS * perNeuron) / 2 ** 20));
+      const capacity = Math.min(arch.ffnSize, flash.residentNeuronsPerLayer ?? Math.floor((budget * 2 ** 20 - fixed) / perNeuron));
+      if (capacity < MIN_CACHED_NEURONS && flash.residentNeuronsPerLayer === undefined) throw new FlashBudgetTooSmallError(budget, Math.ceil((fixed + MIN_CACHED_NEURONS * perNeuron) / 2 ** 20));
       plan = flashPlan(capacity);
     }
     const bytes = arenaBytes(arch, contextTokens, source, plan);

@@ -9,23 +9,23 @@ const changed = (...keys: string[]) => ({
 describe('readSettings: engine', () => {
   afterEach(() => fakeVscode.settings.clear());
 
-  it('defaults: sparse FFN within 256 MB, a 5-token neuron window', () => {
-    assert.deepEqual(readSettings().engine, { modelPath: '', threads: 1, sparseFfn: true, memoryBudgetMB: 256, neuronWindowTokens: 5 });
+  it('defaults: sparse FFN within the automatic budget (0), a 5-token neuron window', () => {
+    assert.deepEqual(readSettings().engine, { modelPath: '', threads: 1, sparseFfn: true, memoryBudgetMB: 0, neuronWindowTokens: 5 });
   });
 
   it('reads the user\'s values, numbers within their bounds', () => {
     fakeVscode.settings.set('flashcode.engine.sparseFfn', false);
-    fakeVscode.settings.set('flashcode.engine.memoryBudgetMB', 8);
+    fakeVscode.settings.set('flashcode.engine.memoryBudgetMB', -8);
     fakeVscode.settings.set('flashcode.engine.neuronWindowTokens', 1000);
     const { sparseFfn, memoryBudgetMB, neuronWindowTokens } = readSettings().engine;
-    assert.deepEqual({ sparseFfn, memoryBudgetMB, neuronWindowTokens }, { sparseFfn: false, memoryBudgetMB: 16, neuronWindowTokens: 64 });
+    assert.deepEqual({ sparseFfn, memoryBudgetMB, neuronWindowTokens }, { sparseFfn: false, memoryBudgetMB: 0, neuronWindowTokens: 64 });
   });
 
   it('falls back to the defaults for values of the wrong type', () => {
     fakeVscode.settings.set('flashcode.engine.sparseFfn', 'no');
     fakeVscode.settings.set('flashcode.engine.memoryBudgetMB', '512');
     const { sparseFfn, memoryBudgetMB } = readSettings().engine;
-    assert.deepEqual({ sparseFfn, memoryBudgetMB }, { sparseFfn: true, memoryBudgetMB: 256 });
+    assert.deepEqual({ sparseFfn, memoryBudgetMB }, { sparseFfn: true, memoryBudgetMB: 0 });
   });
 });
 
