@@ -13,6 +13,9 @@ Mistral and Qwen2 models. DIR must not exist; it appears only once the import is
 Options:
   --out DIR             the model directory to create
   --bits 8|4            weight bits (default 8; 4 is not supported yet)
+  --gate-skip S         share of feed-forward neurons to skip at decode, 0 to 0.9 (default 0: none);
+                        thresholds calibrated on a code sample. Skipping costs accuracy: see
+                        npm run bench:gate-sparsity
   --json                print a JSON summary (id, architecture, source, contextTokens, fim, outputBytes, seconds)
   -h, --help            show this help
 
@@ -22,6 +25,7 @@ export interface ImportArgs {
   input: string;
   outDir: string;
   bits: number;
+  gateSkip: number;
   json: boolean;
 }
 
@@ -29,13 +33,15 @@ export function parseImportArgs(argv: string[]): ImportArgs | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { out: { type: 'string' }, bits: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: { out: { type: 'string' }, bits: { type: 'string' }, 'gate-skip': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
   });
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new Error('import takes exactly one checkpoint (a directory or a .gguf file)');
   if (values.out === undefined) throw new Error('--out is required');
   if (values.bits !== undefined && values.bits !== '8' && values.bits !== '4') throw new Error(`--bits must be 8 or 4, got ${JSON.stringify(values.bits)}`);
-  return { input: positionals[0], outDir: values.out, bits: Number(values.bits ?? 8), json: values.json };
+  const gateSkip = Number(values['gate-skip'] ?? 0);
+  if (!(gateSkip >= 0 && gateSkip <= 0.9)) throw new Error(`--gate-skip must be a number from 0 to 0.9, got ${JSON.stringify(values['gate-skip'])}`);
+  return { input: positionals[0], outDir: values.out, bits: Number(values.bits ?? 8), gateSkip, json: values.json };
 }
 
 const MB = 1024 * 1024;
@@ -71,7 +77,7 @@ export async function runImport(args: ImportArgs): Promise<ImportSummary> {
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   try {
-    const summary = await importCheckpoint({ input: args.input, outDir: args.outDir, bits: args.bits, signal: abort.signal, onProgress: bar.update });
+    const summary = await importCheckpoint({ input: args.input, outDir: args.outDir, bits: args.bits, gateSkip: args.gateSkip, signal: abort.signal, onProgress: bar.update });
     bar.done();
     if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else process.stdout.write(`Imported ${summary.displayName} into ${summary.outDir}: ${(summary.outputBytes / MB).toFixed(1)} MB in ${summary.seconds.toFixed(1)} s.\n`);

@@ -1,6 +1,7 @@
 // Checkpoint (GGUF file or Hugging Face directory) → Flashcode model directory, format v2. Reads the
 // source once, a layer at a time; writes into a temporary directory beside --out and renames it at
 // the end, so a half-written model is never visible and an error or abort leaves nothing behind.
+import { calibrateModelDir } from '../v2/calibrate';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,9 @@ export interface ImportOptions {
   input: string;
   outDir: string;
   bits?: number;
+  /** Share of FFN neurons the gate skips at decode (0, the default: none — bench:gate-sparsity
+   *  measures what skipping costs); above 0, thresholds are calibrated into the manifest. */
+  gateSkip?: number;
   signal?: AbortSignal;
   onProgress?: (p: ImportProgress) => void;
 }
@@ -65,6 +69,7 @@ export async function importCheckpoint(options: ImportOptions): Promise<ImportSu
     fs.mkdirSync(path.dirname(outDir), { recursive: true });
     fs.mkdirSync(tmp);
     const summary = await writeModel(checkpoint, tmp, options);
+    if (options.gateSkip) await calibrateModelDir(tmp, options.gateSkip);
     fs.renameSync(tmp, outDir);
     return { ...summary, outDir, seconds: (performance.now() - started) / 1000 };
   } catch (e) {

@@ -2,7 +2,14 @@
 // activations silu(gate·x) are never exactly zero, but most are small. Per layer, the threshold
 // below which a neuron is skipped at decode is the quantile of |silu(gate·x)| at the target share,
 // measured by running the model densely over a code sample.
-import { ModelV2 } from './modelV2';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ManifestV2 } from '../manifestV2';
+import { openModelDir, type ModelDir } from '../modelDir';
+import { TextTokenizer } from '../tokenizer';
+import { CALIBRATION_SAMPLE } from './calibrationSample';
+import { loadModelV2 } from './loadV2';
+import type { ModelV2 } from './modelV2';
 
 export interface GateCalibration {
   gateThresholds: number[];
@@ -12,6 +19,10 @@ export interface GateCalibration {
   /** Tokens the thresholds were measured on. */
   tokens: number;
 }
+
+/** Tokens taken from each calibration text at import: enough for stable quantiles (≈ 1,000 tokens
+ *  in all), few enough that calibrating adds seconds, not minutes, to an import. */
+const CALIBRATION_TOKENS_PER_TEXT = 200;
 
 /** At most this many activations per layer are kept to take the quantile from (a stride sample). */
 const SAMPLE_PER_LAYER = 1 << 19;
@@ -45,4 +56,25 @@ export async function calibrateGateThresholds(model: ModelV2, sequences: readonl
     measuredSkip.push(sorted.length ? skipped / sorted.length : 0);
   }
   return { gateThresholds, targetSkip, measuredSkip, tokens: total };
+}
+
+/** Calibrates a v2 directory's gate thresholds at `targetSkip` on the calibration sample and writes
+ *  them into its manifest (manifest.json carries no checksum of its own). */
+export async function calibrateModelDir(dir: string, targetSkip: number): Promise<GateCalibration> {
+  const model = await loadModelV2(await openModelDir(dir) as ModelDir & { manifest: ManifestV2 });
+  try {
+    const tokenizer = await TextTokenizer.load(path.join(dir, 'tokenizer.json'));
+    const sample = CALIBRATION_SAMPLE.map((text) => tokenizer.encode(text).slice(0, CALIBRATION_TOKENS_PER_TEXT));
+    const calibration = await calibrateGateThresholds(model, sample, targetSkip);
+    const file = path.join(dir, 'manifest.json');
+    const manifest = JSON.parse(await fs.readFile(file, 'utf8')) as ManifestV2;
+    manifest.sparsity = {
+      gateThresholds: calibration.gateThresholds, targetSkip, measuredSkip: calibration.measuredSkip,
+      measuredOn: `|silu(gate·x)| over ${calibration.tokens} tokens of the calibration sample (src/engine/v2/calibrationSample.ts), dense forward pass`,
+    };
+    await fs.writeFile(file, `${JSON.stringify(manifest, null, 2)}\n`);
+    return calibration;
+  } finally {
+    await model.dispose();
+  }
 }
