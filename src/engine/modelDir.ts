@@ -52,8 +52,23 @@ async function sha256OfFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** A regular file inside `realDir` once symlinks are resolved; its size. */
-async function statInside(realDir: string, dir: string, name: string): Promise<number> {
+/** Files whose sha256 matched the manifest, with the size and modification time they had then:
+ *  a file unchanged since is trusted without hashing it again (hashing a 150 MB model took a
+ *  third of its load). Written beside the files when the directory is writable. */
+const VERIFIED_FILE = '.flashcode-verified.json';
+type Verified = Record<string, { bytes: number; mtimeMs: number; sha256: string }>;
+
+async function readVerified(dir: string): Promise<Verified> {
+  try {
+    const v = JSON.parse(await fs.readFile(path.join(dir, VERIFIED_FILE), 'utf8')) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Verified : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A regular file inside `realDir` once symlinks are resolved; its size and modification time. */
+async function statInside(realDir: string, dir: string, name: string): Promise<{ size: number; mtimeMs: number }> {
   const file = modelFilePath(dir, name);
   let real: string;
   let stat;
@@ -68,7 +83,7 @@ async function statInside(realDir: string, dir: string, name: string): Promise<n
   }
   if (stat.isDirectory()) throw modelFileError(Object.assign(new Error(), { code: 'EISDIR' }), name, dir);
   if (!stat.isFile()) throw new ModelFileUnreadableError(name, dir, 'is not a regular file', 'reinstall the model or re-export it');
-  return stat.size;
+  return { size: stat.size, mtimeMs: Math.trunc(stat.mtimeMs) };
 }
 
 export async function openModelDir(dir: string): Promise<ModelDir> {
@@ -85,16 +100,23 @@ export async function openModelDir(dir: string): Promise<ModelDir> {
   const optional = new Set(manifest.predictors ? [manifest.predictors.file] : []);
   const optionalFileErrors = new Map<string, Error>();
   for (const name of Object.keys(manifest.files)) modelFilePath(dir, name); // every name, before any file is touched
+  const verified = await readVerified(dir);
+  let newlyVerified = false;
   for (const [name, { bytes, sha256 }] of Object.entries(manifest.files)) {
     try {
-      const size = await statInside(realDir, dir, name);
+      const { size, mtimeMs } = await statInside(realDir, dir, name);
       if (size !== bytes) throw new ModelFileCorruptError(name, `truncated or resized: ${size} bytes, manifest says ${bytes}`);
+      const known = verified[name];
+      if (known && known.sha256 === sha256 && known.bytes === size && known.mtimeMs === mtimeMs) continue;
       const actual = await sha256OfFile(modelFilePath(dir, name)).catch((e: unknown) => { throw modelFileError(e, name, dir); });
       if (actual !== sha256) throw new ModelFileCorruptError(name, 'checksum mismatch');
+      verified[name] = { bytes: size, mtimeMs, sha256 };
+      newlyVerified = true;
     } catch (e) {
       if (!optional.has(name)) throw e;
       optionalFileErrors.set(name, e as Error);
     }
   }
+  if (newlyVerified) await fs.writeFile(path.join(dir, VERIFIED_FILE), JSON.stringify(verified)).catch(() => undefined); // read-only: verify next time too
   return { dir, manifest, file: (name) => modelFilePath(dir, name), optionalFileErrors };
 }
