@@ -178,7 +178,7 @@ export class ModelV2 {
   /** out [T][W.rows] = x [T][W.cols] (f32 at xPtr) · Wᵀ, x quantized on the way. */
   private matmul(W: Q8, xPtr: number, T: number, outPtr: number): void {
     const k = this.w.arena.kernels;
-    k.quantizeQ8(xPtr, T * W.cols, this.s.qx, this.s.sx);
+    k.quantizeI16(xPtr, T * W.cols, this.s.qx, this.s.sx);
     k.matmulQ8(W.ptr, W.scales, W.rows, W.cols, this.s.qx, this.s.sx, T, outPtr);
   }
 

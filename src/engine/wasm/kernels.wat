@@ -280,13 +280,15 @@
     (call $vecmatAdd (local.get $low) (local.get $b) (local.get $r) (local.get $n) (local.get $scores)))
 
   ;; ── 8-bit kernels (format v2, models/FORMAT.md §Q: q8_32 matrices, quants [rows][d] int8 then
-  ;; scales [rows][d/32] f32). Activations are quantized the same way per block of 32 (kept as i16,
-  ;; so the products are i32x4.dot_i16x8_s), and each block's integer sum is scaled once: the
-  ;; arithmetic llama.cpp's q8_0 × q8_0 does, in 128-bit SIMD. d must be a multiple of 32.
+  ;; scales [rows][d/32] f32). Activations are quantized per block of 32 to 16 bits (i16, scale
+  ;; max|x| / 32767), the products are i32x4.dot_i16x8_s (a block's sum stays far inside i32:
+  ;; 32 × 127 × 32767 < 2^31), and each block's integer sum is scaled once. 16-bit activations cost
+  ;; nothing over 8-bit ones here (the kernel widens to i16 either way) and keep the logits within
+  ;; the weights' own quantization error. d must be a multiple of 32.
 
-  ;; qx[0…n) (i16) and sx[0…n/32) (f32) from x[0…n) f32: per block of 32, scale = max|x| / 127,
-  ;; q = round-half-even(x · 127 / max|x|) (a block of zeros: scale 0, q 0).
-  (func (export "quantizeQ8") (param $x i32) (param $n i32) (param $qx i32) (param $sx i32)
+  ;; qx[0…n) (i16) and sx[0…n/32) (f32) from x[0…n) f32: per block of 32, scale = max|x| / 32767,
+  ;; q = round-half-even(x · 32767 / max|x|) (a block of zeros: scale 0, q 0).
+  (func (export "quantizeI16") (param $x i32) (param $n i32) (param $qx i32) (param $sx i32)
     (local $end i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
     (local $v4 v128) (local $v5 v128) (local $v6 v128) (local $v7 v128) (local $m v128) (local $amax f32) (local $inv v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
@@ -305,9 +307,9 @@
         (f32x4.max (f32x4.max (f32x4.abs (local.get $v4)) (f32x4.abs (local.get $v5))) (f32x4.max (f32x4.abs (local.get $v6)) (f32x4.abs (local.get $v7))))))
       (local.set $amax (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
                                 (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
-      (f32.store (local.get $sx) (f32.div (local.get $amax) (f32.const 127)))
+      (f32.store (local.get $sx) (f32.div (local.get $amax) (f32.const 32767)))
       (local.set $inv (f32x4.splat (if (result f32) (f32.gt (local.get $amax) (f32.const 0))
-        (then (f32.div (f32.const 127) (local.get $amax))) (else (f32.const 0)))))
+        (then (f32.div (f32.const 32767) (local.get $amax))) (else (f32.const 0)))))
       (v128.store (local.get $qx) (i16x8.narrow_i32x4_s
         (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v0) (local.get $inv))))
         (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v1) (local.get $inv))))))

@@ -12,8 +12,8 @@ interface Exports {
   vecmat(x: number, w: number, n: number, m: number, y: number): void;
   /** s[0…n) = softmax(s[0…n)), in place. */
   softmax(s: number, n: number): void;
-  /** qx [n] i16 and sx [n/32] f32: x [n] f32 quantized per block of 32 (n a multiple of 32). */
-  quantizeQ8(x: number, n: number, qx: number, sx: number): void;
+  /** qx [n] i16 and sx [n/32] f32: x [n] f32 quantized to 16 bits per block of 32 (n a multiple of 32). */
+  quantizeI16(x: number, n: number, qx: number, sx: number): void;
   /** out [T][n] f32 = x [T][d] (quantized: qx, sx) · Wᵀ, W q8_32 [n][d] (quants w, scales ws). */
   matmulQ8(w: number, ws: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
   /** out[i] = W[rows[i]] · x for i < k (rows i32). */

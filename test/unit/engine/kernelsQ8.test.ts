@@ -1,6 +1,6 @@
-// The 8-bit kernels against plain JavaScript: activations quantized per block of 32 exactly as the
-// kernel does (round half to even of x·127/max), integer block sums scaled once per block; and the
-// whole product within the quantization error of the f32 product.
+// The 8-bit kernels against plain JavaScript: activations quantized to 16 bits per block of 32
+// exactly as the kernel does (round half to even of x·32767/max), integer block sums scaled once per
+// block; and the whole product within the weights' quantization error of the f32 product.
 import assert from 'node:assert/strict';
 import { KernelArena } from '../../../src/engine/wasm/wasmKernels';
 import { quantizeQ8 } from '../../../src/engine/weights/weightsFile';
@@ -15,8 +15,8 @@ function quantizeActivations(x: Float32Array): { q: Int16Array; s: Float32Array 
   for (let b = 0; b < s.length; b++) {
     let max = 0;
     for (let i = 0; i < 32; i++) max = Math.max(max, Math.abs(x[b * 32 + i]));
-    s[b] = Math.fround(max / 127);
-    const inv = max > 0 ? Math.fround(127 / max) : 0;
+    s[b] = Math.fround(max / 32767);
+    const inv = max > 0 ? Math.fround(32767 / max) : 0;
     for (let i = 0; i < 32; i++) {
       const v = Math.fround(x[b * 32 + i] * inv);
       let r = Math.round(v);
@@ -37,26 +37,26 @@ function setup(rows: number, cols: number, T: number, seed: number) {
   const xs = arena.floats(T * cols);
   xs.view.set(x);
   const qx = arena.bytes(T * cols * 2), sx = arena.floats(T * cols / 32);
-  arena.kernels.quantizeQ8(xs.ptr, T * cols, qx.ptr, sx.ptr);
+  arena.kernels.quantizeI16(xs.ptr, T * cols, qx.ptr, sx.ptr);
   return { arena, w, x, wq, qx, sx, wBytes: quantizeQ8(w, rows, cols) };
 }
 
 describe('8-bit WebAssembly kernels', () => {
-  it('quantizeQ8 rounds half to even per block of 32, scale max/127, a zero block to zeros', () => {
+  it('quantizeI16 rounds half to even per block of 32, scale max/32767, a zero block to zeros', () => {
     const x = new Float32Array(64);
-    x[0] = 127; x[1] = 0.5; x[2] = 1.5; x[3] = -2.5; x[4] = -127; // a block whose scale is 1
+    x[0] = 32767; x[1] = 0.5; x[2] = 1.5; x[3] = -2.5; x[4] = -32767; // a block whose scale is 1
     const arena = new KernelArena(4096);
     const xs = arena.floats(64);
     xs.view.set(x);
     const qx = arena.bytes(128), sx = arena.floats(2);
-    arena.kernels.quantizeQ8(xs.ptr, 64, qx.ptr, sx.ptr);
+    arena.kernels.quantizeI16(xs.ptr, 64, qx.ptr, sx.ptr);
     const q = new Int16Array(qx.view.buffer, qx.ptr, 64);
-    assert.deepEqual([...q.slice(0, 6)], [127, 0, 2, -2, -127, 0]);
+    assert.deepEqual([...q.slice(0, 6)], [32767, 0, 2, -2, -32767, 0]);
     assert.deepEqual([...sx.view], [1, 0]);
     assert.ok(q.slice(32).every((v) => v === 0));
     const ref = quantizeActivations(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 7));
     xs.view.set(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 7));
-    arena.kernels.quantizeQ8(xs.ptr, 64, qx.ptr, sx.ptr);
+    arena.kernels.quantizeI16(xs.ptr, 64, qx.ptr, sx.ptr);
     assert.deepEqual([...q], [...ref.q]);
     assert.deepEqual([...sx.view], [...ref.s]);
   });
