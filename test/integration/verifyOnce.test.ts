@@ -11,15 +11,16 @@ describe('model files verified once, then trusted by size and modification time'
   it('skips hashing an unchanged file and hashes a rewritten one', async () => {
     const dir = await copyFixtureModel();
     try {
+      const file = path.join(dir, 'ffn.bin');
+      const then = new Date('2026-01-01T00:00:00Z'); // a whole second: utimes round-trips it exactly
+      await fs.utimes(file, then, then);
       await openModelDir(dir); // verifies every file, records them
       const record = JSON.parse(await fs.readFile(path.join(dir, '.flashcode-verified.json'), 'utf8')) as Record<string, unknown>;
       assert.ok(record['ffn.bin'] && record['tokenizer.json'], 'every file recorded');
-      const file = path.join(dir, 'ffn.bin');
-      const { mtime } = await fs.stat(file);
       const bytes = await fs.readFile(file);
       bytes[5000] ^= 0xff;
       await fs.writeFile(file, bytes);
-      await fs.utimes(file, mtime, mtime); // same size, same mtime: trusted as verified
+      await fs.utimes(file, then, then); // same size, same mtime: trusted as verified
       await openModelDir(dir);
       await fs.utimes(file, new Date(), new Date()); // touched: hashed again, the damage found
       await assert.rejects(openModelDir(dir), (e: unknown) => e instanceof ModelFileCorruptError && /ffn\.bin.*checksum mismatch/.test(e.message));
