@@ -1,6 +1,7 @@
 // Plain-Node entry point: `node dist/cli.js complete --file F --offset N [...]` runs the completion
 // pipeline of the extension on the in-process engine and prints what the extension would show;
-// `node dist/cli.js eval [...]` scores that pipeline on fill-in-the-middle tasks (src/eval/).
+// `node dist/cli.js eval [...]` scores that pipeline on fill-in-the-middle tasks (src/eval/);
+// `node dist/cli.js import [...]` converts a public checkpoint into a model directory (src/importCommand.ts).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,8 @@ import type { FlashOptions } from './engine/ffn/loadFlash';
 import { evaluate, unhurriedSyntax, type EvalOptions } from './eval/command';
 import { formatTable } from './eval/report';
 import { parseTasks, TaskFileError } from './eval/tasks';
+import { CheckpointError } from './engine/import/errors';
+import { IMPORT_USAGE, parseImportArgs, runImport } from './importCommand';
 
 const SHARED_OPTIONS = `  --ffn sparse|dense    the FFN path: sparse (predicted neurons, the extension's default when on: ${SETTINGS.sparseFfn.default ? 'on' : 'off'}) or dense
   --memory-budget-mb N  the sparse path's memory budget (default ${SETTINGS.memoryBudgetMB.default}, ${SETTINGS.memoryBudgetMB.minimum}–${SETTINGS.memoryBudgetMB.maximum})
@@ -70,7 +73,7 @@ ${SHARED_OPTIONS}
 Progress goes to stderr. Exit codes: 0 success, 1 the model could not be loaded or run, 2 bad
 arguments or a bad task file.`;
 
-const USAGE = `${COMPLETE_USAGE}\n\n${EVAL_USAGE}`;
+const USAGE = `${COMPLETE_USAGE}\n\n${EVAL_USAGE}\n\n${IMPORT_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -106,7 +109,7 @@ function parseCompleteArgs(argv: string[]): CompleteArgs | 'help' {
     },
   });
   if (values.help) return 'help';
-  if (positionals[0] !== 'complete' || positionals.length > 1) throw new UsageError('expected the command `complete` or `eval`');
+  if (positionals[0] !== 'complete' || positionals.length > 1) throw new UsageError('expected the command `complete`, `eval` or `import`');
   if (values.file === undefined) throw new UsageError('--file is required');
   if (values.offset === undefined) throw new UsageError('--offset is required');
   const text = readText('--file', values.file);
@@ -252,10 +255,14 @@ function round(ms: number): number {
 
 async function main(argv: string[]): Promise<number> {
   const isEval = argv[0] === 'eval';
-  const usage = isEval ? EVAL_USAGE : USAGE;
+  const isImport = argv[0] === 'import';
+  const usage = isEval ? EVAL_USAGE : isImport ? IMPORT_USAGE : USAGE;
   let run: (() => Promise<void>) | 'help';
   try {
-    if (isEval) {
+    if (isImport) {
+      const args = parseImportArgs(argv.slice(1));
+      run = args === 'help' ? args : async () => void (await runImport(args));
+    } else if (isEval) {
       const args = parseEvalArgs(argv.slice(1));
       run = args === 'help' ? args : () => runEvalCommand(args);
     } else {
@@ -277,7 +284,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     process.stderr.write(`flashcode: ${describeError(error)}\n`);
-    if (!(error instanceof EngineError) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    const named = error instanceof EngineError || error instanceof CheckpointError;
+    if (!named && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return 1;
   }
 }
