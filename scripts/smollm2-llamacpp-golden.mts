@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const peer = path.join(root, '.cache/peers/node_modules/node-llama-cpp');
+const peer = path.join(root, '.cache/node-llama-cpp/node_modules/node-llama-cpp');
 type Token = number & { __token: never };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-llama-cpp lives outside the project (.cache/peers)
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-llama-cpp lives outside the project (.cache/node-llama-cpp)
 const { getLlama } = (await import(path.join(peer, 'dist/index.js'))) as { getLlama: (o: object) => Promise<any> };
 const GGUF = path.join(root, '.cache/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf');
 const OUT = path.join(root, 'test/golden/smollm2-llamacpp.json');

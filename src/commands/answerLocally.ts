@@ -3,7 +3,7 @@
 import type { Engine } from '../engine';
 import type { LocalRoute } from '../router/route';
 import { fitPrompt } from './fit';
-import { buildLocalPrompt } from './prompts';
+import { buildLocalParts, localPromptText } from './prompts';
 import type { TaskCallbacks, TaskInput } from './types';
 
 /** Fits the 2,048-token fixture with room for a prompt; a paragraph or a function's worth. */
@@ -18,11 +18,11 @@ export async function answerLocally(
   callbacks: TaskCallbacks,
 ): Promise<{ text: string; notices: string[] }> {
   const fitted = decision.target === 'local-cut'
-    ? await fitPrompt(input, decision.promptBudgetTokens, buildLocalPrompt, (text) => engine.countTokens(text))
+    ? await fitPrompt(input, decision.promptBudgetTokens, (i) => localPromptText(i, engine.info), (text) => engine.countTokens(text))
     : { input, notices: [] };
   const result = await engine.generate(
     {
-      prompt: { kind: 'text', text: buildLocalPrompt(fitted.input) },
+      prompt: buildLocalParts(fitted.input, engine.info),
       maxNewTokens: LOCAL_ANSWER_TOKENS,
       temperature: 0,
       topP: 1,

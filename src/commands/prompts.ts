@@ -1,5 +1,8 @@
-// The two renderings of one task: chat messages for the cloud model, and a plain-text prompt for
-// the local model, which is a completion model and answers by continuing a document.
+// The renderings of one task: chat messages for the cloud model; for the local model the same
+// system and user text when its checkpoint has a chat template (the engine renders it), else a
+// plain-text prompt a completion model answers by continuing the document.
+import type { ModelInfo, PromptParts } from '../engine';
+import { renderChatText } from '../engine/prompt';
 import type { ChatMessage, TaskInput } from './types';
 
 const SYSTEM = {
@@ -21,6 +24,20 @@ export function buildMessages(input: TaskInput): ChatMessage[] {
     { role: 'system', content: SYSTEM[input.kind] },
     { role: 'user', content: parts.join('\n\n') },
   ];
+}
+
+/** What the local engine is asked: the chat messages for a model with a chat template, else the
+ *  plain-text prompt. */
+export function buildLocalParts(input: TaskInput, info: Pick<ModelInfo, 'chat'>): PromptParts {
+  if (!info.chat) return { kind: 'text', text: buildLocalPrompt(input) };
+  const [system, user] = buildMessages(input);
+  return { kind: 'chat', system: system.content, user: user.content };
+}
+
+/** The local prompt as text, for counting its tokens (routing, cutting). */
+export function localPromptText(input: TaskInput, info: Pick<ModelInfo, 'chat'>): string {
+  const parts = buildLocalParts(input, info);
+  return parts.kind === 'chat' ? renderChatText(parts.system, parts.user, info.chat) : buildLocalPrompt(input);
 }
 
 /** A comment-style header, the context, the code, then a lead-in the model continues from. */

@@ -7,7 +7,7 @@ import { AbortedError } from '../engine/errors';
 import { declined, localCut, route, type LocalRoute } from '../router/route';
 import type { RouteInput } from '../router/types';
 import { answerLocally, LOCAL_ANSWER_TOKENS } from './answerLocally';
-import { buildLocalPrompt, buildMessages } from './prompts';
+import { buildMessages, localPromptText } from './prompts';
 import { extractRefactorCode } from './refactorOutput';
 import { screenExcluded } from './screen';
 import type { AnsweredBy, ChatMessage, TaskCallbacks, TaskDeps, TaskInput, TaskResult } from './types';
@@ -21,7 +21,7 @@ export async function runTask(input: TaskInput, deps: TaskDeps, callbacks: TaskC
   const screened = screenExcluded(input, deps.excludePatterns);
   const notices = [...screened.notices];
   const routeInput: RouteInput = {
-    promptTokens: await deps.engine.countTokens(buildLocalPrompt(screened.input)),
+    promptTokens: await deps.engine.countTokens(localPromptText(screened.input, deps.engine.info)),
     answerTokens: LOCAL_ANSWER_TOKENS,
     localWindowTokens: Math.min(deps.engine.info.contextTokens, deps.localMaxTokens),
     targetExcluded: screened.targetExcluded,

@@ -10,7 +10,7 @@ import type { ManifestV2 } from './manifestV2';
 import { Model } from './model';
 import type { ModelDir } from './modelDir';
 import { openModelDir } from './modelDir';
-import { promptBudgetTokens, renderPromptIds } from './prompt';
+import { chatFormat, promptBudgetTokens, renderPromptIds } from './prompt';
 import { lookupDrafts } from './speculate';
 import { TextTokenizer } from './tokenizer';
 import { loadModelV2 } from './v2/loadV2';
@@ -62,7 +62,10 @@ export class InProcessEngine implements Engine {
         ? { mode: 'sparse', fullyResident: v1.flash.plan.fullyResident, residentNeurons: v1.flash.plan.neuronsPerLayer.reduce((n, c) => n + c, 0), neurons: manifest.architecture.layers * manifest.architecture.ffnSize }
         : { mode: 'dense', notice: v1?.flashNotice },
       layerKernels: v1 ? v1.decodeAttention !== undefined && v1.embedHead !== undefined : true,
+      fim: manifest.fim !== undefined,
     };
+    const chat = chatFormat(manifest);
+    if (chat) info.chat = chat;
     return new InProcessEngine(info, manifest, model, v1, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? false);
   }
 

@@ -2,7 +2,7 @@
 // level: the end of the prefix and the start of the suffix are what matter for the next tokens.
 import type { Manifest } from './manifest';
 import type { TextTokenizer } from './tokenizer';
-import type { PromptParts } from './types';
+import type { ChatFormat, PromptParts } from './types';
 
 /** The FIM control tokens a fill-in-the-middle prompt adds around prefix and suffix. */
 export const FIM_CONTROL_TOKENS = 3;
@@ -24,6 +24,7 @@ const DROP_CHUNK_TOKENS = 64;
 
 export function renderPromptIds(parts: PromptParts, tok: TextTokenizer, manifest: Manifest, budgetTokens: number): number[] {
   if (parts.kind === 'text') return keepEnd(tok.encode(parts.text), budgetTokens);
+  if (parts.kind === 'chat') return renderChatIds(parts, tok, chatFormat(manifest), budgetTokens);
   const { fim } = manifest;
   if (!fim) return keepEnd(tok.encode(parts.prefix), budgetTokens); // no FIM tokens (v2 may omit them): the prefix alone
   const room = Math.max(0, budgetTokens - FIM_CONTROL_TOKENS);
@@ -54,4 +55,32 @@ function keepEnd(ids: number[], keep: number): number[] {
   if (ids.length <= keep) return ids;
   const chunk = Math.max(1, Math.min(DROP_CHUNK_TOKENS, Math.floor(keep / 4)));
   return ids.slice(Math.ceil((ids.length - keep) / chunk) * chunk);
+}
+
+/** The chat template the engine renders for this manifest; undefined when it has none we know. */
+export function chatFormat(manifest: Manifest): ChatFormat | undefined {
+  return 'chat' in manifest && manifest.chat?.format === 'chatml' ? 'chatml' : undefined;
+}
+
+const CHATML = { start: '<|im_start|>', end: '<|im_end|>' } as const;
+
+/** A chat prompt as text: ChatML ending where the assistant's turn starts, or without a template
+ *  the system text, a blank line and the user's. Counting its tokens as plain text over-counts
+ *  ChatML's control tokens a little, never under-counts. */
+export function renderChatText(system: string, user: string, format: ChatFormat | undefined): string {
+  if (!format) return `${system}\n\n${user}\n\n`;
+  return `${CHATML.start}system\n${system}${CHATML.end}\n${CHATML.start}user\n${user}${CHATML.end}\n${CHATML.start}assistant\n`;
+}
+
+/** ChatML with its control tokens as ids; when too long, the user's text loses its start, the
+ *  system text and the turn markers stay. (The tokenizer, as for FIM prompts, also reads a control
+ *  token written in the user's code as that token.) */
+function renderChatIds(parts: { system: string; user: string }, tok: TextTokenizer, format: ChatFormat | undefined, budgetTokens: number): number[] {
+  if (!format) return keepEnd(tok.encode(renderChatText(parts.system, parts.user, undefined)), budgetTokens);
+  const [start, end] = [tok.specialId(CHATML.start), tok.specialId(CHATML.end)];
+  const newline = tok.encode('\n');
+  const head = [start, ...tok.encode(`system\n${parts.system}`), end, ...newline, start, ...tok.encode('user\n')];
+  const tail = [end, ...newline, start, ...tok.encode('assistant\n')];
+  const user = keepEnd(tok.encode(parts.user), Math.max(0, budgetTokens - head.length - tail.length));
+  return [...head, ...user, ...tail];
 }

@@ -7,7 +7,10 @@ import type { FlashOptions } from './ffn/loadFlash';
  *  the context window at token level (keeps the end of the prefix and the start of the suffix). */
 export type PromptParts =
   | { kind: 'fim'; prefix: string; suffix: string }
-  | { kind: 'text'; text: string };
+  | { kind: 'text'; text: string }
+  /** An instruction for a chat model: rendered with the checkpoint's chat template (ModelInfo.chat);
+   *  for a model without one, as plain text (system, a blank line, user). */
+  | { kind: 'chat'; system: string; user: string };
 
 export interface GenerateRequest {
   prompt: PromptParts;
@@ -71,7 +74,14 @@ export interface ModelInfo {
   /** Whether the embedding, head and decode attention run in the WebAssembly SIMD kernels (model.ts's
    *  layer kernels); false where they cannot, and every layer runs on the ONNX Runtime graphs. */
   layerKernels: boolean;
+  /** Whether the model has fill-in-the-middle tokens; without them it completes from the prefix alone. */
+  fim: boolean;
+  /** The chat template Explain and Refactor use ('chatml'), absent when the model has none. */
+  chat?: ChatFormat;
 }
+
+/** Chat templates the engine renders (models/FORMAT.md §M `chat.format`). */
+export type ChatFormat = 'chatml';
 
 export interface Engine {
   readonly info: ModelInfo;

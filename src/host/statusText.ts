@@ -61,6 +61,7 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
     `Model: ${state.info.displayName} (${state.info.id})`,
     `Backend: ${state.info.layerKernels ? 'WebAssembly SIMD kernels and ONNX Runtime Web' : 'ONNX Runtime Web, WebAssembly'}, ${state.threads} thread${state.threads === 1 ? '' : 's'}, in a worker thread`,
     `FFN: ${describeFfn(state.info.ffn)}${state.info.ffn.notice === undefined ? '' : ` — ${ffnNoticeText(state.info.ffn.notice)}`}`,
+    `Prompts: ${describePrompts(state.info)}`,
     `Last completion: ${describeLast(last)}`,
   ];
   if (gate.kind === 'paused') {
@@ -80,6 +81,15 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
     tooltip: ['Flashcode is ready.', ...details, 'Click to turn inline completions off.'].join('\n'),
     isError: false,
   };
+}
+
+/** How completions and Explain/Refactor talk to the model. */
+export function describePrompts(info: Pick<ModelInfo, 'fim' | 'chat'>): string {
+  const completions = info.fim
+    ? 'completions fill in the middle (they see the code after the cursor too)'
+    : 'this model has no fill-in-the-middle tokens, so completions continue the code before the cursor alone';
+  const tasks = info.chat ? `Explain and Refactor use its chat template (${info.chat})` : 'Explain and Refactor use a plain-text prompt (no chat template)';
+  return `${completions}; ${tasks}`;
 }
 
 /** How the feed-forward layers run: "sparse (all neurons in memory)", "sparse, 1,412 of 4,096

@@ -1,6 +1,6 @@
 // A scripted Engine for pipeline tests: answers each FIM prompt with a fixed text, streamed one
 // character per "token" with a pause between tokens, one generation at a time like the real engines.
-import { AbortedError, type Engine, type GenerateCallbacks, type GenerateRequest, type GenerateResult } from '../../src/engine';
+import { AbortedError, type Engine, type GenerateCallbacks, type GenerateRequest, type GenerateResult, type ModelInfo } from '../../src/engine';
 
 export interface FakeCall {
   prefix: string;
@@ -13,7 +13,7 @@ export interface FakeCall {
 }
 
 export class FakeEngine implements Engine {
-  readonly info = { id: 'fake', displayName: 'fake', contextTokens: 2048, vocabSize: 256, layers: 1, weightBytes: 0, ffn: { mode: 'dense' as const }, layerKernels: false };
+  readonly info: ModelInfo = { id: 'fake', displayName: 'fake', contextTokens: 2048, vocabSize: 256, layers: 1, weightBytes: 0, ffn: { mode: 'dense' }, layerKernels: false, fim: true };
   readonly calls: FakeCall[] = [];
   running = 0;
   peakRunning = 0;

@@ -1,4 +1,4 @@
-// node-llama-cpp from .cache/peers (scripts/install-llamacpp.mjs), for the tests that compare with
+// node-llama-cpp from .cache/node-llama-cpp (scripts/install-llamacpp.mjs), for the tests that compare with
 // llama.cpp. Missing: the test skips with the reason, except under CI=true, where it fails.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,11 +13,11 @@ export interface LlamaCppModule {
   }>;
 }
 
-const entry = path.join(repoRoot, '.cache/peers/node_modules/node-llama-cpp/dist/index.js');
+const entry = path.join(repoRoot, '.cache/node-llama-cpp/node_modules/node-llama-cpp/dist/index.js');
 
 export async function importLlamaCpp(test: Mocha.Context): Promise<LlamaCppModule> {
   if (!fs.existsSync(entry)) {
-    const reason = `node-llama-cpp is not installed in .cache/peers — run node scripts/install-llamacpp.mjs`;
+    const reason = `node-llama-cpp is not installed in .cache/node-llama-cpp — run node scripts/install-llamacpp.mjs`;
     if (process.env.CI === 'true') throw new Error(reason);
     console.log(`      skipped: ${reason}`);
     test.skip();

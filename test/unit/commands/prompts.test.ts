@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { buildLocalPrompt, buildMessages, fence } from '../../../src/commands/prompts';
+import { buildLocalParts, buildLocalPrompt, buildMessages, fence, localPromptText } from '../../../src/commands/prompts';
 import { screenExcluded } from '../../../src/commands/screen';
 import type { TaskInput } from '../../../src/commands/types';
 import { DEFAULT_EXCLUDE_PATTERNS } from '../../../src/privacy/exclude';
@@ -83,6 +83,19 @@ describe('buildLocalPrompt', () => {
   it('refactor in Python: # comments, the instruction, a rewritten-code lead-in', () => {
     const py = task({ kind: 'refactor', instruction: 'simplify', context: [], target: { ...task().target, languageId: 'python', code: 'x = 1', fileName: 'a.py' } });
     assert.equal(buildLocalPrompt(py), '# Flashcode task: rewrite the python code from a.py below. Instruction: simplify\n# Code from a.py:\nx = 1\n# Rewritten code:\n');
+  });
+});
+
+describe('buildLocalParts', () => {
+  it('a model with a chat template gets the cloud messages as system and user, counted as ChatML', () => {
+    const [system, user] = buildMessages(task());
+    assert.deepEqual(buildLocalParts(task(), { chat: 'chatml' }), { kind: 'chat', system: system.content, user: user.content });
+    const text = localPromptText(task(), { chat: 'chatml' });
+    assert.ok(text.startsWith(`<|im_start|>system\n${system.content}<|im_end|>\n<|im_start|>user\n`) && text.endsWith('<|im_start|>assistant\n'));
+  });
+  it('a model without one gets the plain-text prompt', () => {
+    assert.deepEqual(buildLocalParts(task(), {}), { kind: 'text', text: buildLocalPrompt(task()) });
+    assert.equal(localPromptText(task(), {}), buildLocalPrompt(task()));
   });
 });
 
