@@ -18,7 +18,7 @@ interface GoldenPrompt { text: string; promptIds: number[]; greedyIds: number[];
 describe('SmolLM2-135M: Flashcode dense (q8) agrees with llama.cpp on the same GGUF', function () {
   this.timeout(300_000);
 
-  it('same argmax at ≥ 95 % of 512 teacher-forced steps, differing only at near-ties; logits close', async function () {
+  it('same argmax at ≥ 97 % of 512 teacher-forced steps, differing only at near-ties; logits close', async function () {
     const gguf = requireSmollm2(this);
     const golden = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/golden/smollm2-llamacpp.json'), 'utf8'));
     const out = path.join(tempDir(), 'smollm2');
@@ -47,10 +47,11 @@ describe('SmolLM2-135M: Flashcode dense (q8) agrees with llama.cpp on the same G
     await model.dispose();
     console.log(`      top-1 agreement ${agree}/${steps} = ${(agree / steps).toFixed(4)}; largest |logit diff| on llama.cpp's top 5: ${maxDiff.toFixed(3)}; widest llama.cpp margin at a flip: ≥ ${widestFlip.toFixed(3)}`);
     assert.equal(steps, 512);
-    // Measured 0.961 (492/512), max diff 2.22, widest flip ≥ 0.81 (one pick outside llama.cpp's top 5): Flashcode's q8 activations cost
-    // ~0.3 logit here (f32 activations on the same q8 weights come within 0.2 of llama.cpp).
-    assert.ok(agree / steps >= 0.95, `agreement ${agree}/${steps}`);
-    assert.ok(widestFlip < 1, `a flip where llama.cpp's margin was ${widestFlip}`);
-    assert.ok(maxDiff < 3, `largest logit difference ${maxDiff}`);
+    // Measured with 16-bit activations: 0.975 (499/512), max diff 1.59, widest flip 0.37 (with 8-bit
+    // activations it was 0.961, 2.22 and 0.81). What is left is the Q4_1 → q8_32 requantization and
+    // llama.cpp's own 8-bit activations: a plain f64 pass over the exact GGUF weights flips near-ties too.
+    assert.ok(agree / steps >= 0.97, `agreement ${agree}/${steps}`);
+    assert.ok(widestFlip < 0.5, `a flip where llama.cpp's margin was ${widestFlip}`);
+    assert.ok(maxDiff < 2, `largest logit difference ${maxDiff}`);
   });
 });
