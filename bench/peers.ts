@@ -1,7 +1,7 @@
 // npm run bench:peers -- [--json] [--quick] [--models a,b] [--reps N] [--prompt N] [--decode N]
 // Flashcode against llama.cpp (node-llama-cpp 3.x, prebuilt CPU binary) on the same weights
 // (bench/peers/models.ts): prefill and decode tokens/s, time to first token, load time and peak RSS,
-// each run in its own child process (bench/peers/child.ts: ru_maxrss of that process, node included
+// each run in its own child process (bench/peers/child.ts: VmHWM of that process, node included
 // on both sides), runtimes interleaved within each repetition, medians over repetitions; llama.cpp at
 // 1 and 2 threads. Flashcode is single-threaded: its one run is reported for both thread counts.
 // Top-1 agreement: Flashcode teacher-forced on llama.cpp's greedy tokens where both compute the same
@@ -18,7 +18,7 @@ const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false },
     models: { type: 'string' }, reps: { type: 'string' }, prompt: { type: 'string' }, decode: { type: 'string' },
-    'agree-steps': { type: 'string' },
+    'agree-steps': { type: 'string' }, 'skip-agreement': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -68,7 +68,7 @@ async function main() {
     }
   }
   const agreement: Record<string, unknown> = {};
-  for (const m of models.filter((x) => x.sameFunction)) {
+  for (const m of models.filter((x) => x.sameFunction && !values['skip-agreement'])) {
     const files = m.name.startsWith('smollm2') ? CODE_FILES : [CODE_FILES[0]];
     const prompts = await Promise.all(files.map((f) => promptIds(m, 64, f)));
     const promptsFile = path.join(work, `${m.name}.agree-prompts.json`), greedyFile = path.join(work, `${m.name}.greedy.json`);
@@ -102,7 +102,7 @@ async function main() {
   }
   const report = {
     machine: `${os.cpus().length} CPU cores shared with other agents' jobs (not idle): absolute figures are noisy, ratios come from interleaved runs`,
-    method: `prompt ${PROMPT} tokens, ${DECODE} greedy tokens decoded, medians of ${REPS} interleaved repetitions, each runtime in its own child process (peak RSS = its ru_maxrss, node included on both sides; Flashcode's taken before any calibration). ttftS = the prompt's forward pass and the first token's argmax; load = model (and context) load, not the runtime's start. Ratios: Flashcode (1 thread) over llama.cpp at its best of 1 and 2 threads on the GGUF named; for smollm2-135m-q4_1 that GGUF is Q4_1, for every other model Q8_0.`,
+    method: `prompt ${PROMPT} tokens, ${DECODE} greedy tokens decoded, medians of ${REPS} interleaved repetitions, each runtime in its own child process (peak RSS = its VmHWM, node included on both sides; Flashcode's taken before any calibration). ttftS = the prompt's forward pass and the first token's argmax; load = model (and context) load, not the runtime's start. Ratios: Flashcode (1 thread) over llama.cpp at its best of 1 and 2 threads on the GGUF named; for smollm2-135m-q4_1 that GGUF is Q4_1, for every other model Q8_0.`,
     quick,
     results,
     ratios,

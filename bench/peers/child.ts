@@ -1,4 +1,4 @@
-// One bench:peers measurement in its own process, so that its peak RSS (getrusage's ru_maxrss) is
+// One bench:peers measurement in its own process, so that its peak RSS (VmHWM) is
 // that runtime's alone, node itself included on both sides. Prints one JSON line.
 //   tsx bench/peers/child.ts flashcode DIR PROMPT.json DECODE
 //   tsx bench/peers/child.ts llamacpp  GGUF PROMPT.json DECODE THREADS
@@ -17,7 +17,15 @@ import type { ModelV2 } from '../../src/engine/v2/modelV2';
 const LLAMA_CPP = path.resolve(__dirname, '../../.cache/node-llama-cpp/node_modules/node-llama-cpp/dist/index.js');
 
 const [mode, file, input, count, threads] = process.argv.slice(2);
-const rssMb = () => process.resourceUsage().maxRSS / 1024;
+/** This process's peak RSS in MB: VmHWM on Linux (ru_maxrss survives exec, so a child spawned by a
+ *  big parent would report at least the parent's RSS), ru_maxrss elsewhere. */
+function rssMb(): number {
+  try {
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Number(hwm[1]) / 1024;
+  } catch { /* not Linux */ }
+  return process.resourceUsage().maxRSS / 1024;
+}
 
 function argmax(row: Float32Array): number {
   let best = 0;
@@ -32,6 +40,7 @@ async function loadFlashcode(): Promise<{ model: ModelV2; loadS: number }> {
   return { model, loadS: (performance.now() - start) / 1000 };
 }
 
+/** Prefill `prompt` on a fresh cache, then `steps` greedy tokens: time to the first, decode rate. */
 async function decodeFlashcode(model: ModelV2, prompt: number[], steps: number) {
   const kv = model.newCache();
   let start = performance.now();
@@ -49,6 +58,7 @@ async function flashcode() {
   const thresholds = model.gateThresholds;
   const sparseDefault = model.arch.ffnActivation !== 'silu'; // ReLU: its dense decode skips exact zeros
   model.gateThresholds = [];
+  await decodeFlashcode(model, prompt.slice(0, 8), 4); // warm-up of the JIT-compiled JavaScript around the kernels, untimed
   const dense = await decodeFlashcode(model, prompt, Number(count));
   const peakRssMb = rssMb(); // before calibration's buffers
   let calibrated = false;

@@ -134,7 +134,7 @@ export async function prepareModels(only: string[] | undefined, log: (line: stri
   const want = (n: string) => !only || only.includes(n);
   const models: PeerModel[] = [];
   if (want('smollm2-135m-q4_1') || want('smollm2-135m-q8_0')) {
-    if (!fs.existsSync(SMOLLM2)) execFileSync(process.execPath, [path.join(ROOT, 'scripts/fetch-smollm2.mjs')], { stdio: 'inherit' });
+    if (!fs.existsSync(SMOLLM2)) execFileSync(process.execPath, [path.join(ROOT, 'scripts/fetch-smollm2.mjs')], { stdio: ['ignore', 2, 2] });
     if (want('smollm2-135m-q4_1')) {
       await imported(SMOLLM2, path.join(CACHE, 'smollm2-135m-q4_1'));
       models.push({ name: 'smollm2-135m-q4_1', gguf: SMOLLM2, ggufQuant: 'Q4_1 (+Q8_0 embedding)', v2Dir: path.join(CACHE, 'smollm2-135m-q4_1'), sameFunction: true, note: 'llama.cpp runs the published Q4_1 GGUF; Flashcode its 8-bit import of it' });
@@ -142,9 +142,9 @@ export async function prepareModels(only: string[] | undefined, log: (line: stri
     if (want('smollm2-135m-q8_0')) {
       const q8 = path.join(CACHE, 'smollm2-135m-q8_0.gguf');
       if (!fs.existsSync(q8)) {
-        if (!fs.existsSync(IMPORT_PYTHON)) execFileSync('bash', [path.join(ROOT, 'scripts/import-venv.sh')], { stdio: 'inherit' });
+        if (!fs.existsSync(IMPORT_PYTHON)) execFileSync('bash', [path.join(ROOT, 'scripts/import-venv.sh')], { stdio: ['ignore', 2, 2] });
         log(`writing ${q8}`);
-        execFileSync(IMPORT_PYTHON, [path.join(__dirname, 'q8gguf.py'), SMOLLM2, q8], { stdio: 'inherit' });
+        execFileSync(IMPORT_PYTHON, [path.join(__dirname, 'q8gguf.py'), SMOLLM2, q8], { stdio: ['ignore', 2, 2] });
       }
       await imported(q8, path.join(CACHE, 'smollm2-135m-q8_0'));
       models.push({ name: 'smollm2-135m-q8_0', gguf: q8, ggufQuant: 'Q8_0', v2Dir: path.join(CACHE, 'smollm2-135m-q8_0'), sameFunction: true, note: 'the Q4_1 weights dequantized and written as Q8_0: both runtimes on the same 8-bit tensors' });
@@ -161,7 +161,7 @@ export async function prepareModels(only: string[] | undefined, log: (line: stri
     const v2 = path.join(CACHE, 'bundled-v2');
     if (!fs.existsSync(path.join(v2, 'manifest.json'))) {
       log(`converting the bundled model to v2 in ${v2}`);
-      execFileSync('/usr/bin/python3', [path.join(ROOT, 'models/pipeline/convert_v2.py'), path.join(ROOT, 'models/flashcode-code-v1'), v2], { stdio: 'inherit' });
+      execFileSync('/usr/bin/python3', [path.join(ROOT, 'models/pipeline/convert_v2.py'), path.join(ROOT, 'models/flashcode-code-v1'), v2], { stdio: ['ignore', 2, 2] });
     }
     const gguf = path.join(CACHE, 'bundled-shape.q8_0.gguf');
     if (!fs.existsSync(gguf)) randomGguf('bundled-shape', SHAPES['bundled-shape'], gguf);
