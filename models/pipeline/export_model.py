@@ -400,7 +400,9 @@ def export(config: dict, run: Path, out: Path, *, config_path: Optional[Path] = 
     model.eval()
     step, train_cfg = ckpt["step"], ckpt["config"]["train"]
     tokens_trained = step * train_cfg["batchRows"] * mc.context_tokens
-    log(f"checkpoint step {step} of {train_cfg['steps']} ({tokens_trained} tokens)")
+    # A GPU run (gpu_train.py, imported by gpu_import.py) is boxed by time, not steps: its last step is its end.
+    total_steps, gpu = train_cfg.get("steps", step), ckpt.get("gpu")
+    log(f"checkpoint step {step} of {total_steps} ({tokens_trained} tokens)")
 
     staging = out.parent / f".{out.name}.export-tmp"
     if staging.exists():
@@ -438,9 +440,11 @@ def export(config: dict, run: Path, out: Path, *, config_path: Optional[Path] = 
     cfg_name = _display_path(config_path) if config_path else "a config given in-process"
     tied = ("Tied embeddings: trained with the output head reusing the embedding matrix; head.onnx holds its own "
             "copy of that matrix (embed.onnx and head.onnx each store it). " if mc.tied_embeddings else "")
+    trainer = (f"models/pipeline/gpu_train.py on one {gpu['gpu']['device']} ({gpu['training']['seconds']} s of "
+               "training), imported by gpu_import.py," if gpu else "models/pipeline/train.py")
     manifest["notes"] = (
-        f"Trained by models/pipeline/train.py from {cfg_name} (run {config['run']}): checkpoint step {step} of "
-        f"{train_cfg['steps']}, {tokens_trained} tokens ({train_cfg['batchRows']} rows × {mc.context_tokens} per step); "
+        f"Trained by {trainer} from {cfg_name} (run {config['run']}): checkpoint step {step} of "
+        f"{total_steps}, {tokens_trained} tokens ({train_cfg['batchRows']} rows × {mc.context_tokens} per step); "
         f"tokenizer sha256 {ckpt['identity']['tokenizerSha256']}. Held-out loss {evaluation['loss']} "
         f"(perplexity {evaluation['perplexity']}) over {evaluation['tokens']} tokens. {tied}"
         f"head.onnx adds a logit bias of {FIM_LOGIT_BIAS:g} to {PRE}, {SUF} and {MID}, which the model must never "
@@ -455,7 +459,7 @@ def export(config: dict, run: Path, out: Path, *, config_path: Optional[Path] = 
     report = {
         "modelId": config["modelId"], "out": _display_path(out), "config": cfg_name,
         "checkpoint": {"path": _display_path(Path(checkpoint or run / "ckpt.pt")), "step": step,
-                       "steps": train_cfg["steps"], "tokensTrained": tokens_trained},
+                       "steps": total_steps, "tokensTrained": tokens_trained},
         "parameters": {**counts, "exportedWeights": counts["total"] + (mc.vocab * mc.d_model if mc.tied_embeddings else 0),
                        "note": "exportedWeights counts the head's copy of a tied embedding matrix"},
         "heldout": evaluation,

@@ -69,10 +69,27 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([-b, a], dim=-1)
 
 
+ATTENTION_KINDS = ("explicit", "sdpa")
+
+
+class AttentionUnavailableError(Exception):
+    """The attention implementation asked for needs a newer torch than the one running."""
+
+
 class Attention(nn.Module):
-    def __init__(self, c: ModelConfig):
+    """kind "explicit": mask-and-softmax (torch 1.13, what the ONNX graphs compute); "sdpa":
+    F.scaled_dot_product_attention, causal (torch ≥ 2.0: the fused kernels that train on a GPU about
+    2× faster, DESIGN.md §5). Same function: tests/test_lm_sdpa.py checks equal logits."""
+
+    def __init__(self, c: ModelConfig, kind: str = "explicit"):
         super().__init__()
+        if kind not in ATTENTION_KINDS:
+            raise ValueError(f"attention must be one of {ATTENTION_KINDS}, not {kind!r}")
+        if kind == "sdpa" and not hasattr(F, "scaled_dot_product_attention"):
+            raise AttentionUnavailableError(
+                f"attention 'sdpa' needs torch >= 2.0 (this is {torch.__version__}); use 'explicit' or a newer torch")
         self.c = c
+        self.kind = kind
         self.wq = nn.Linear(c.d_model, c.heads * c.head_dim, bias=False)
         self.wk = nn.Linear(c.d_model, c.kv_heads * c.head_dim, bias=False)
         self.wv = nn.Linear(c.d_model, c.kv_heads * c.head_dim, bias=False)
@@ -89,6 +106,9 @@ class Attention(nn.Module):
         group = c.heads // c.kv_heads                                          # query head h uses kv head h // group
         k = k.repeat_interleave(group, dim=1)
         v = v.repeat_interleave(group, dim=1)
+        if self.kind == "sdpa":
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)       # [B,H,T,hd]
+            return self.wo(out.transpose(1, 2).reshape(B, T, c.heads * c.head_dim))
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(c.head_dim) + mask    # [B,H,T,T]
         out = scores.softmax(-1) @ v                                          # [B,H,T,hd]
         return self.wo(out.transpose(1, 2).reshape(B, T, c.heads * c.head_dim))
@@ -115,10 +135,10 @@ class Ffn(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, c: ModelConfig):
+    def __init__(self, c: ModelConfig, attention: str = "explicit"):
         super().__init__()
         self.attn_norm = RmsNorm(c.d_model, c.norm_eps)
-        self.attn = Attention(c)
+        self.attn = Attention(c, attention)
         self.ffn_norm = RmsNorm(c.d_model, c.norm_eps)
         self.ffn = Ffn(c)
 
@@ -129,11 +149,14 @@ class Block(nn.Module):
 
 
 class CodeLm(nn.Module):
-    def __init__(self, c: ModelConfig):
+    """attention: "explicit" or "sdpa" (Attention); it changes how, not what, the model computes, so a
+    state dict trained with one loads into the other."""
+
+    def __init__(self, c: ModelConfig, attention: str = "explicit"):
         super().__init__()
         self.c = c
         self.embed = nn.Embedding(c.vocab, c.d_model)
-        self.blocks = nn.ModuleList(Block(c) for _ in range(c.layers))
+        self.blocks = nn.ModuleList(Block(c, attention) for _ in range(c.layers))
         self.final_norm = RmsNorm(c.d_model, c.norm_eps)
         self.head = None if c.tied_embeddings else nn.Linear(c.d_model, c.vocab, bias=False)
         self.register_buffer("inv_freq", rope_inv_freq(c.head_dim, c.rope_theta), persistent=False)
@@ -157,7 +180,7 @@ class CodeLm(nn.Module):
         freqs = pos[:, None] * self.inv_freq[None, :]
         angles = torch.cat([freqs, freqs], dim=-1)                            # [T,hd]
         cos, sin = angles.cos()[None, None], angles.sin()[None, None]
-        mask = torch.full((T, T), float("-inf"), device=ids.device).triu(1)
+        mask = torch.full((T, T), float("-inf"), device=ids.device).triu(1)  # unused by "sdpa" (is_causal)
         x = self.embed(ids)
         acts = []
         for block in self.blocks:
