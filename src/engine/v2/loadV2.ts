@@ -14,7 +14,10 @@ import { ModelV2 } from './modelV2';
 import { recordBytesV2 } from './ffnStore';
 import { arenaBytes, loadWeightsV2, type FfnPlan, type TensorSource } from './weightsV2';
 
-export const MAX_CONTEXT_TOKENS = 2048;
+// 1,024: a first completion on a file prefills up to this many tokens before its first character,
+// which took 40–70 s at 2,048 on this (shared) 2-core machine; Explain of a 5–15-line function
+// fits easily.
+export const MAX_CONTEXT_TOKENS = 1024;
 
 /** The largest WebAssembly memory the kernels can have (wasm32: 65,536 pages of 64 KiB). */
 export const WASM_MEMORY_LIMIT_BYTES = 4 * 1024 ** 3;
