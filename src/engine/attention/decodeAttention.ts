@@ -10,6 +10,7 @@
 import type { Architecture } from '../manifest';
 import type { KvCache } from '../kvCache';
 import { rmsNorm } from '../norm';
+import { rope } from './rope';
 import { readInitializers } from '../weights/onnxInitializers';
 import { KernelArena, wasmKernelsAvailable } from '../wasm/wasmKernels';
 
@@ -132,20 +133,6 @@ export class DecodeAttention {
   }
 }
 
-/** Rotate-half RoPE of `heads` heads of hd floats at v[at …], in place: angle i = position · invFreq[i]. */
-function rope(v: Float32Array, at: number, heads: number, hd: number, invFreq: Float32Array, position: number): void {
-  const half = hd / 2;
-  for (let i = 0; i < half; i++) {
-    const angle = Math.fround(position * invFreq[i]);
-    const cos = Math.fround(Math.cos(angle)), sin = Math.fround(Math.sin(angle));
-    for (let h = 0; h < heads; h++) {
-      const a = at + h * hd + i, b = a + half;
-      const first = v[a], second = v[b];
-      v[a] = first * cos - second * sin;
-      v[b] = second * cos + first * sin;
-    }
-  }
-}
 
 /** dst[at + o·rows + i] = src[i·cols + o]: src [rows][cols] → [cols][rows]. */
 function transposeInto(src: Float32Array, rows: number, cols: number, dst: Float32Array, at: number): void {

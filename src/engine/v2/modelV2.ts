@@ -6,6 +6,7 @@
 import type { Architecture } from '../manifest';
 import type { KvCache } from '../kvCache';
 import { KvCache as Cache } from '../kvCache';
+import { rope } from '../attention/rope';
 import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
@@ -298,19 +299,4 @@ function relu(v: number): number {
 }
 function squaredRelu(v: number): number {
   return v > 0 ? v * v : 0;
-}
-
-/** Rotate-half RoPE of `heads` heads of hd floats at v[at …], in place. */
-function rope(v: Float32Array, at: number, heads: number, hd: number, invFreq: Float32Array, position: number): void {
-  const half = hd / 2;
-  for (let i = 0; i < half; i++) {
-    const angle = Math.fround(position * invFreq[i]);
-    const cos = Math.fround(Math.cos(angle)), sin = Math.fround(Math.sin(angle));
-    for (let h = 0; h < heads; h++) {
-      const a = at + h * hd + i, b = a + half;
-      const first = v[a], second = v[b];
-      v[a] = first * cos - second * sin;
-      v[b] = second * cos + first * sin;
-    }
-  }
 }

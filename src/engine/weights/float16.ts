@@ -1,5 +1,5 @@
 /** IEEE-754 half → single precision of one value. */
-function halfToFloat(h: number): number {
+export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;

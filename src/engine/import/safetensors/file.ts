@@ -1,5 +1,6 @@
 // safetensors: u64 header length n, n bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}},
 // then the data (offsets relative to its start). Checked against the file before any tensor is read.
+import { halfToFloat } from '../../weights/float16';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TensorSource } from '../checkpoint';
@@ -90,11 +91,3 @@ export function safetensorsSource(fd: number, t: SafetensorsTensor): TensorSourc
   };
 }
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
