@@ -106,9 +106,14 @@ export async function refactorLocalCase(s: VscodeSession, run: RunDir, details: 
   await s.page.locator('.part.editor .tab', { hasText: 'Flashcode proposal' }).first().waitFor({ state: 'detached', timeout: 10_000 });
   await s.page.locator('.part.editor .tab.active', { hasText: TASK_FILE }).filter({ hasNotText: 'proposal' }).first().waitFor({ timeout: 10_000 });
   await s.page.keyboard.press('Control+s');
+  // VS Code's save truncates the file before writing it: a read in between sees "" (or a part).
+  // What is saved is the first changed text that two reads 200 ms apart agree on.
+  let previous: string | undefined;
   const after = await waitFor('the refactor saved to disk', () => {
     const text = fs.readFileSync(file, 'utf8');
-    return text !== before ? text : undefined;
+    const settled = text !== before && text !== '' && text === previous;
+    previous = text;
+    return settled ? text : undefined;
   }, 10_000);
   details.fileOnDisk = after;
   await s.screenshot('e2e-refactor-applied.png');
