@@ -168,6 +168,31 @@ function parseSparsity(v: unknown, a: Architecture): NonNullable<ManifestV1['spa
   return s.measuredOn === undefined ? sparsity : { ...sparsity, measuredOn: str(s, 'measuredOn', 'sparsity') };
 }
 
+/** manifest.json's `architecture`, as format `version` allows it: v2 adds the silu activation and
+ *  attention biases (v1 has none). */
+export function parseArchitecture(v: unknown, version: 1 | 2): Architecture {
+  const a = obj(v, 'architecture');
+  const activations = version === 1 ? ['relu', 'squared_relu'] as const : ['relu', 'squared_relu', 'silu'] as const;
+  const arch: Architecture = {
+    family: oneOf(a, 'family', 'architecture', ['llama'] as const),
+    layers: int(a, 'layers', 'architecture'),
+    dModel: int(a, 'dModel', 'architecture'),
+    heads: int(a, 'heads', 'architecture'),
+    kvHeads: int(a, 'kvHeads', 'architecture'),
+    headDim: int(a, 'headDim', 'architecture'),
+    ffnSize: int(a, 'ffnSize', 'architecture'),
+    ffnActivation: oneOf(a, 'ffnActivation', 'architecture', activations),
+    ffnGated: bool(a, 'ffnGated', 'architecture'),
+    ropeTheta: positive(a, 'ropeTheta', 'architecture'),
+    normEps: positive(a, 'normEps', 'architecture', 1),
+    vocabSize: int(a, 'vocabSize', 'architecture'),
+    tiedEmbeddings: bool(a, 'tiedEmbeddings', 'architecture'),
+    attentionBias: version === 1 ? false : bool(a, 'attentionBias', 'architecture'),
+  };
+  if (arch.heads % arch.kvHeads !== 0) throw new ModelManifestInvalidError('architecture.heads', 'must be a multiple of kvHeads');
+  return arch;
+}
+
 export function parseManifest(text: string): Manifest {
   let raw: unknown;
   try {
@@ -181,24 +206,7 @@ export function parseManifest(text: string): Manifest {
   if (m.formatVersion !== MANIFEST_FORMAT_VERSION) {
     throw new ModelFormatUnsupportedError('manifest.json', String(m.formatVersion), SUPPORTED_VERSIONS);
   }
-  const a = obj(m.architecture, 'architecture');
-  const architecture: Architecture = {
-    family: oneOf(a, 'family', 'architecture', ['llama'] as const),
-    layers: int(a, 'layers', 'architecture'),
-    dModel: int(a, 'dModel', 'architecture'),
-    heads: int(a, 'heads', 'architecture'),
-    kvHeads: int(a, 'kvHeads', 'architecture'),
-    headDim: int(a, 'headDim', 'architecture'),
-    ffnSize: int(a, 'ffnSize', 'architecture'),
-    ffnActivation: oneOf(a, 'ffnActivation', 'architecture', ['relu', 'squared_relu'] as const),
-    ffnGated: bool(a, 'ffnGated', 'architecture'),
-    ropeTheta: positive(a, 'ropeTheta', 'architecture'),
-    normEps: positive(a, 'normEps', 'architecture', 1),
-    vocabSize: int(a, 'vocabSize', 'architecture'),
-    tiedEmbeddings: bool(a, 'tiedEmbeddings', 'architecture'),
-    attentionBias: false,
-  };
-  if (architecture.heads % architecture.kvHeads !== 0) throw new ModelManifestInvalidError('architecture.heads', 'must be a multiple of kvHeads');
+  const architecture = parseArchitecture(m.architecture, 1);
   const f = obj(m.fim, 'fim');
   const g = obj(m.graphs, 'graphs');
   const attention = strings(g, 'attention', 'graphs');

@@ -3,7 +3,7 @@
 // manifest.ts's helpers; parseManifest dispatches here on formatVersion 2.
 import { ModelManifestInvalidError } from './errors';
 import {
-  bool, fraction, int, MAX_CONTEXT_TOKENS, obj, oneOf, parsePredictors, positive, str, strings,
+  fraction, int, MAX_CONTEXT_TOKENS, obj, oneOf, parseArchitecture, parsePredictors, str, strings,
   type Architecture, type Json, type ManifestV1, type Predictors,
 } from './manifest';
 
@@ -49,24 +49,7 @@ export interface ManifestV2 {
 }
 
 function architectureV2(v: unknown): Architecture {
-  const a = obj(v, 'architecture');
-  const arch: Architecture = {
-    family: oneOf(a, 'family', 'architecture', ['llama'] as const),
-    layers: int(a, 'layers', 'architecture'),
-    dModel: int(a, 'dModel', 'architecture'),
-    heads: int(a, 'heads', 'architecture'),
-    kvHeads: int(a, 'kvHeads', 'architecture'),
-    headDim: int(a, 'headDim', 'architecture'),
-    ffnSize: int(a, 'ffnSize', 'architecture'),
-    ffnActivation: oneOf(a, 'ffnActivation', 'architecture', ['relu', 'squared_relu', 'silu'] as const),
-    ffnGated: bool(a, 'ffnGated', 'architecture'),
-    ropeTheta: positive(a, 'ropeTheta', 'architecture'),
-    normEps: positive(a, 'normEps', 'architecture', 1),
-    vocabSize: int(a, 'vocabSize', 'architecture'),
-    tiedEmbeddings: bool(a, 'tiedEmbeddings', 'architecture'),
-    attentionBias: bool(a, 'attentionBias', 'architecture'),
-  };
-  if (arch.heads % arch.kvHeads !== 0) throw new ModelManifestInvalidError('architecture.heads', 'must be a multiple of kvHeads');
+  const arch = parseArchitecture(v, 2);
   if (arch.ffnActivation === 'silu' && !arch.ffnGated) throw new ModelManifestInvalidError('architecture.ffnGated', 'must be true when ffnActivation is silu (SwiGLU)');
   if (arch.dModel % Q8_BLOCK !== 0) throw new ModelManifestInvalidError('architecture.dModel', `must be a multiple of ${Q8_BLOCK} (q8_32 blocks)`);
   if ((arch.heads * arch.headDim) % Q8_BLOCK !== 0) throw new ModelManifestInvalidError('architecture.headDim', `× heads must be a multiple of ${Q8_BLOCK} (q8_32 blocks)`);

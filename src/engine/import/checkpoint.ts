@@ -1,24 +1,10 @@
 // What every checkpoint reader (GGUF, safetensors) hands the writer: the architecture, the weight
 // matrices under the v2 names (Hugging Face layout, f32 rows read on demand), the tokenizer and the
 // prompt facts. The writer never sees the source format.
+import type { Architecture } from '../manifest';
 
 /** models/FORMAT.md v2 `architecture`, for the SwiGLU families this importer reads. */
-export interface ImportedArchitecture {
-  family: 'llama';
-  layers: number;
-  dModel: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  ffnSize: number;
-  ffnActivation: 'silu';
-  ffnGated: true;
-  ropeTheta: number;
-  normEps: number;
-  vocabSize: number;
-  tiedEmbeddings: boolean;
-  attentionBias: boolean;
-}
+export type ImportedArchitecture = Architecture & { ffnActivation: 'silu'; ffnGated: true };
 
 /** A [rows][cols] matrix (or a [cols] vector, rows = 1) read as f32 a few rows at a time, so that no
  *  more than a layer's matrix is ever held as f32. */
