@@ -8,11 +8,14 @@ import type { KernelArena } from '../wasm/wasmKernels';
 import type { Q8 } from './modelV2';
 import { ModelFileCorruptError } from '../errors';
 
+/** down: a column per neuron, [F][d] in the row layout (ffn.bin's records). */
 export interface FfnRows { up: Q8; down: Q8 }
+/** A layer for the dense path: also down's scales transposed, [d/32][F] f32 at downScalesT (downQ8). */
+export type DenseFfnRows = FfnRows & { downScalesT: number };
 
 export interface FfnStore {
   /** Every neuron of layer l, rows in neuron order (prefill). */
-  dense(l: number): FfnRows;
+  dense(l: number): DenseFfnRows;
   /** Makes neurons ids[0…k) of layer l available at once (k ≤ capacity) and writes the row each
    *  sits at into rows[0…k) (may alias ids). */
   gather(l: number, ids: Int32Array, k: number, rows: Int32Array): FfnRows;
@@ -33,8 +36,8 @@ const newStats = (): FlashStatsV2 => ({ tokens: 0, bytesRead: 0, reads: 0, hits:
 
 export class ResidentFfn implements FfnStore {
   readonly stats = newStats();
-  constructor(private readonly layers: readonly FfnRows[], readonly capacity: number) {}
-  dense(l: number): FfnRows {
+  constructor(private readonly layers: readonly DenseFfnRows[], readonly capacity: number) {}
+  dense(l: number): DenseFfnRows {
     return this.layers[l];
   }
   gather(l: number, ids: Int32Array, k: number, rows: Int32Array): FfnRows {
@@ -58,7 +61,7 @@ export class FlashFfnV2 implements FfnStore {
   readonly stats = newStats();
   private readonly caches: LayerCache[] = [];
   private readonly staging: Uint8Array; // one layer section, or the misses of one gather
-  private readonly stagedRows: FfnRows; // [F][d]: the layer streamed for prefill
+  private readonly stagedRows: DenseFfnRows; // [F][d]: the layer streamed for prefill
   private readonly memory: Uint8Array; // the kernels' memory (it never grows)
   private tick = 0;
 
@@ -77,23 +80,24 @@ export class FlashFfnV2 implements FfnStore {
         neuronOf: new Int32Array(capacity).fill(-1), lastUsed: new Float64Array(capacity).fill(-1), filled: 0,
       });
     }
-    this.stagedRows = { up: q8(F), down: q8(F) };
+    this.stagedRows = { up: q8(F), down: q8(F), downScalesT: arena.floats((F * d) / 32).ptr };
     this.staging = new Uint8Array(F * recordBytesV2(d));
     this.memory = new Uint8Array(arena.memory.buffer);
   }
 
   /** Arena bytes beyond the resident weights: the caches and the prefill staging rows. */
   static arenaBytes(layers: number, F: number, d: number, capacity: number): number {
-    return (layers * 2 * capacity + 2 * F) * ((d * 9) / 8) + 64 * (2 * layers + 2);
+    return (layers * 2 * capacity + 2 * F) * ((d * 9) / 8) + (F * d) / 8 + 64 * (2 * layers + 3);
   }
 
-  dense(l: number): FfnRows {
+  dense(l: number): DenseFfnRows {
     const R = recordBytesV2(this.d);
     this.read(this.sections[l].offset, this.F * R);
     for (let j = 0; j < this.F; j++) {
       checkRecordScales(this.staging, j * R + 2 * this.d, this.d / 16, l, j);
       this.place(j * R, this.stagedRows, j);
     }
+    transposeScales(this.memory.buffer, this.stagedRows.down, this.stagedRows.downScalesT);
     return this.stagedRows;
   }
 
@@ -174,4 +178,11 @@ export function checkRecordScales(records: Uint8Array, at: number, count: number
     const scale = view.getFloat32(4 * i, true);
     if (!Number.isFinite(scale)) throw new ModelFileCorruptError('ffn.bin', `layer ${l} neuron ${j} has a scale of ${scale}`);
   }
+}
+
+/** down's scales [F][d/32] (row layout) written transposed, [d/32][F] f32, at dst. */
+export function transposeScales(memory: ArrayBufferLike, down: Q8, dst: number): void {
+  const F = down.rows, nb = down.cols / 32;
+  const from = new Float32Array(memory, down.scales, F * nb), to = new Float32Array(memory, dst, F * nb);
+  for (let j = 0; j < F; j++) for (let b = 0; b < nb; b++) to[b * F + j] = from[j * nb + b];
 }

@@ -10,11 +10,14 @@ import { rope } from '../attention/rope';
 import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
+import { dequantPanelRow } from './panels';
 
 export const CHUNK_TOKENS = 32;
 
-/** A q8_32 matrix in the arena: quants [rows][cols] int8 at `ptr`, scales [rows][cols/32] f32 at `scales`. */
-export interface Q8 { ptr: number; scales: number; rows: number; cols: number }
+/** A q8_32 matrix [rows][cols] in the arena. layout 'rows': quants [rows][cols] int8 at `ptr`,
+ *  scales [rows][cols/32] f32 at `scales` (FORMAT.md §Q, the flash cache); 'panels': the kernels'
+ *  panel layout from `ptr` (panels.ts; `scales` unused), every resident dense matrix. */
+export interface Q8 { ptr: number; scales: number; rows: number; cols: number; layout: 'rows' | 'panels' }
 type Floats = { ptr: number; view: Float32Array };
 
 export interface LayerV2 {
@@ -50,7 +53,8 @@ export function scratchBytes(arch: Architecture, contextTokens: number): number 
     arch.layers * 2 * Hkv * contextTokens * hd, // KV cache
     T * d, T * Math.max(d, H * hd, F) / 2, T * Math.max(d, H * hd, F) / 32, // x, its quants (i16) and scales
     T * qkvRows, contextTokens, T * H * hd, T * d, // qkv, scores, context, projection out
-    T * F, T * F, F, d, T * V, // gate, up, active rows, y, logits
+    T * F, T * F, F, Math.max(d, 2 * F), T * V, // gate, up, active rows, y (and downQ8's z), logits
+    T * (d / 32) * F / 2 + T * (d / 32) * F / 32, // downQ8's quantized z and its scales
   ];
   return floats.reduce((n, f) => n + KernelArena.bytesFor(Math.ceil(f)), 0);
 }
@@ -69,10 +73,9 @@ export class ModelV2 {
   private readonly kv: Floats;
   private readonly s: {
     x: Floats; qx: number; sx: number; qkv: Floats; scores: Floats; ctx: Floats; proj: Floats;
-    gate: Floats; up: Floats; ids: Int32Array; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats;
+    gate: Floats; up: Floats; ids: Int32Array; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats; zq: Floats;
   };
   private readonly invFreq: Float32Array;
-  private readonly allRows: Int32Array;
 
   constructor(readonly arch: Architecture, readonly contextTokens: number, private readonly w: WeightsV2) {
     this.gateThresholds = w.gateThresholds;
@@ -84,10 +87,10 @@ export class ModelV2 {
     this.s = {
       x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
       qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
-      gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * V),
+      gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(Math.max(d, 2 * F)), logits: a.floats(T * V),
+      zq: a.floats(T * (d / 32) * F / 2 + T * (d / 32) * F / 32),
     };
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
-    this.allRows = Int32Array.from({ length: F }, (_, j) => j);
   }
 
   newCache(): KvCache {
@@ -178,13 +181,20 @@ export class ModelV2 {
 
   /** out [T][W.rows] = x [T][W.cols] (f32 at xPtr) · Wᵀ, x quantized on the way. */
   private matmul(W: Q8, xPtr: number, T: number, outPtr: number): void {
+    this.w.arena.kernels.quantizeI16(xPtr, T * W.cols, this.s.qx, this.s.sx);
+    this.matmulQuantized(W, T, outPtr);
+  }
+
+  /** matmul on the x the last matmul quantized (the same [T][W.cols] input). */
+  private matmulQuantized(W: Q8, T: number, outPtr: number): void {
     const k = this.w.arena.kernels;
-    k.quantizeI16(xPtr, T * W.cols, this.s.qx, this.s.sx);
-    k.matmulQ8(W.ptr, W.scales, W.rows, W.cols, this.s.qx, this.s.sx, T, outPtr);
+    if (W.layout === 'panels') k.matmulQ8P(W.ptr, W.rows, W.cols, this.s.qx, this.s.sx, T, outPtr);
+    else k.matmulQ8(W.ptr, W.scales, W.rows, W.cols, this.s.qx, this.s.sx, T, outPtr);
   }
 
   private dequantRow(W: Q8, row: number, out: Float32Array, at: number): void {
     const mem = this.w.arena.memory.buffer;
+    if (W.layout === 'panels') { dequantPanelRow(mem, W.ptr, W.cols, row, out, at); return; }
     const q = new Int8Array(mem, W.ptr + row * W.cols, W.cols);
     const scales = new Float32Array(mem, W.scales + row * (W.cols / 32) * 4, W.cols / 32);
     for (let c = 0; c < W.cols; c++) out[at + c] = q[c] * scales[c >> 5];
@@ -231,7 +241,7 @@ export class ModelV2 {
     const { dModel: d, ffnSize: F, normEps, ffnActivation } = this.arch;
     const L = this.w.layers[l];
     const k = this.w.arena.kernels;
-    const { x, gate, up, rows, y } = this.s;
+    const { x, gate, up, y } = this.s;
     for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.ffnNorm, normEps, x.view, t * d, d);
     const act = ffnActivation === 'silu' ? silu : ffnActivation === 'relu' ? relu : squaredRelu;
     const threshold = T === 1 ? this.gateThresholds[l] ?? 0 : 0;
@@ -241,25 +251,24 @@ export class ModelV2 {
       this.sparseStep(l, L.gate, act, threshold, hidden);
       return;
     }
-    const { up: U, down: D } = this.w.ffn.dense(l);
+    const { up: U, down: D, downScalesT } = this.w.ffn.dense(l);
     if (!L.gate) {
       // A plain (ungated) FFN: h = act(up · x).
       this.matmul(U, x.ptr, T, up.ptr);
       for (let i = 0; i < T * F; i++) up.view[i] = act(up.view[i]);
     } else {
       this.matmul(L.gate, x.ptr, T, gate.ptr);
-      k.matmulQ8(U.ptr, U.scales, F, d, this.s.qx, this.s.sx, T, up.ptr); // x is still quantized
+      this.matmulQuantized(U, T, up.ptr);
       const g = gate.view;
       for (let i = 0; i < T * F; i++) g[i] = act(g[i]);
       for (let i = 0; i < T * F; i++) up.view[i] *= g[i];
       this.gateObserver?.(l, g.subarray(0, T * F));
     }
-    rows.view.set(this.allRows);
-    for (let t = 0; t < T; t++) {
-      y.view.fill(0);
-      k.axpyQ8(y.ptr, D.ptr, D.scales, up.ptr + 4 * t * F, rows.ptr, F, d);
-      for (let i = 0; i < d; i++) hidden[t * d + i] += y.view[i];
-    }
+    // down: every neuron's column at once (downQ8), resident or streamed alike
+    const { proj, zq } = this.s;
+    k.downQ8(D.ptr, downScalesT, up.ptr, T, F, d, y.ptr, zq.ptr, zq.ptr + 2 * T * (d / 32) * F, proj.ptr);
+    const p = proj.view;
+    for (let i = 0; i < T * d; i++) hidden[i] += p[i];
   }
 
   /** Decode: the gate decides which neurons run (act(gate·x) above the layer's threshold; a ReLU's
@@ -283,7 +292,8 @@ export class ModelV2 {
     for (let at = 0; at < kept; at += store.capacity) { // more neurons than the cache holds: in turns
       const n = Math.min(store.capacity, kept - at);
       const { up: U, down: D } = store.gather(l, ids.subarray(at, at + n), n, rows.view.subarray(at, at + n));
-      k.gatherDotsQ8(U.ptr, U.scales, rows.ptr + 4 * at, n, d, this.s.qx, this.s.sx, up.ptr + 4 * at);
+      if (U.layout === 'panels') k.gatherDotsQ8P(U.ptr, rows.ptr + 4 * at, n, d, this.s.qx, this.s.sx, up.ptr + 4 * at);
+      else k.gatherDotsQ8(U.ptr, U.scales, rows.ptr + 4 * at, n, d, this.s.qx, this.s.sx, up.ptr + 4 * at);
       for (let i = at; i < at + n; i++) up.view[i] *= g[i];
       k.axpyQ8(y.ptr, D.ptr, D.scales, up.ptr + 4 * at, rows.ptr + 4 * at, n, d);
     }

@@ -3,7 +3,8 @@
 import type { Architecture } from '../manifest';
 import { ModelFileCorruptError } from '../errors';
 import { KernelArena } from '../wasm/wasmKernels';
-import { checkRecordScales, FlashFfnV2, ResidentFfn, type FfnRows } from './ffnStore';
+import { checkRecordScales, FlashFfnV2, ResidentFfn, transposeScales, type DenseFfnRows } from './ffnStore';
+import { panelBytes, rowsToPanels } from './panels';
 import type { LayerV2, Q8, WeightsV2 } from './modelV2';
 import { scratchBytes } from './modelV2';
 
@@ -28,10 +29,11 @@ export type FfnPlan = { kind: 'resident' } | { kind: 'flash'; capacity: number; 
 export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has'>, plan: FfnPlan = { kind: 'resident' }): number {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V, layers } = arch;
   const b = (bytes: number) => KernelArena.bytesFor(Math.ceil(bytes / 4));
-  let total = b(q8Bytes(V, d)) + (arch.tiedEmbeddings ? 0 : b(q8Bytes(V, d))) + b(4 * d);
+  let total = b(panelBytes(V, d)) + (arch.tiedEmbeddings ? 0 : b(panelBytes(V, d))) + b(4 * d);
   if (source.has('head_bias')) total += b(4 * V);
-  const upDown = plan.kind === 'resident' ? 2 * b(q8Bytes(F, d)) : 0;
-  const perLayer = 3 * b(4 * d) + b(q8Bytes((H + 2 * Hkv) * hd, d)) + b(q8Bytes(d, H * hd)) + b(q8Bytes(F, d)) + upDown
+  // resident: up in panels, down as ffn.bin's neuron columns plus its scales transposed (downQ8)
+  const upDown = plan.kind === 'resident' ? b(panelBytes(F, d)) + b(q8Bytes(F, d)) + b((F * d) / 8) : 0;
+  const perLayer = 3 * b(4 * d) + b(panelBytes((H + 2 * Hkv) * hd, d)) + b(panelBytes(d, H * hd)) + b(panelBytes(F, d)) + upDown
     + (arch.attentionBias ? b(4 * (H + 2 * Hkv) * hd) : 0);
   const cache = plan.kind === 'flash' ? FlashFfnV2.arenaBytes(layers, F, d, plan.capacity) : 0;
   return total + layers * perLayer + cache + scratchBytes(arch, contextTokens);
@@ -39,16 +41,27 @@ export function arenaBytes(arch: Architecture, contextTokens: number, source: Pi
 
 function q8In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uint8Array } {
   const { ptr, view } = arena.bytes(q8Bytes(rows, cols));
-  return { ptr, scales: ptr + rows * cols, rows, cols, bytes: view };
+  return { ptr, scales: ptr + rows * cols, rows, cols, layout: 'rows', bytes: view };
+}
+
+/** Room for a matrix in panels, its row layout first (to read or split records into, then `panel`). */
+function panelIn(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uint8Array } {
+  const { ptr } = arena.bytes(panelBytes(rows, cols));
+  return { ptr, scales: ptr + rows * cols, rows, cols, layout: 'rows', bytes: new Uint8Array(arena.memory.buffer, ptr, q8Bytes(rows, cols)) };
+}
+
+function panel(arena: KernelArena, m: Q8): Q8 {
+  rowsToPanels(arena.memory.buffer, m.ptr, m.rows, m.cols);
+  return { ptr: m.ptr, scales: m.ptr, rows: m.rows, cols: m.cols, layout: 'panels' };
 }
 
 export async function loadWeightsV2(arch: Architecture, contextTokens: number, source: TensorSource, gateThresholds: number[], plan: FfnPlan = { kind: 'resident' }): Promise<WeightsV2> {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
   const arena = new KernelArena(arenaBytes(arch, contextTokens, source, plan));
   const q8 = async (name: string, rows: number, cols: number) => {
-    const m = q8In(arena, rows, cols);
+    const m = panelIn(arena, rows, cols);
     await source.read(name, m.bytes);
-    return m;
+    return panel(arena, m);
   };
   const f32 = async (name: string, n: number) => {
     const { view } = arena.floats(n);
@@ -60,7 +73,7 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
   const headBias = source.has('head_bias') ? await f32('head_bias', V) : undefined;
   const finalNorm = await f32('final_norm', d);
   const layers: LayerV2[] = [];
-  const ffnRows: FfnRows[] = [];
+  const ffnRows: DenseFfnRows[] = [];
   for (let l = 0; l < arch.layers; l++) {
     const p = `layers.${l}.`;
     const layer: LayerV2 = {
@@ -73,10 +86,13 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
     };
     layers.push(layer);
     if (plan.kind === 'flash') continue; // up and down stay in ffn.bin
-    const rows = { up: q8In(arena, F, d), down: q8In(arena, F, d) };
-    if (source.ffnGatedRecords) layer.gate = q8In(arena, F, d);
-    splitRecords(await source.ffnLayer(l), l, F, d, [...(layer.gate && source.ffnGatedRecords ? [layer.gate] : []), rows.up, rows.down], new Uint8Array(arena.memory.buffer));
-    ffnRows.push(rows);
+    const up = panelIn(arena, F, d), down = q8In(arena, F, d);
+    const gate = source.ffnGatedRecords ? panelIn(arena, F, d) : undefined;
+    splitRecords(await source.ffnLayer(l), l, F, d, [...(gate ? [gate] : []), up, down], new Uint8Array(arena.memory.buffer));
+    if (gate) layer.gate = panel(arena, gate);
+    const downScalesT = arena.floats((F * d) / 32).ptr;
+    transposeScales(arena.memory.buffer, down, downScalesT);
+    ffnRows.push({ up: panel(arena, up), down, downScalesT });
   }
   const ffn = plan.kind === 'flash'
     ? new FlashFfnV2(plan.fd, plan.sections, d, F, plan.capacity, arena, (rows) => q8In(arena, rows, d))

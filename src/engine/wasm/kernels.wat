@@ -288,7 +288,7 @@
 
   ;; qx[0…n) (i16) and sx[0…n/32) (f32) from x[0…n) f32: per block of 32, scale = max|x| / 32767,
   ;; q = round-half-even(x · 32767 / max|x|) (a block of zeros: scale 0, q 0).
-  (func (export "quantizeI16") (param $x i32) (param $n i32) (param $qx i32) (param $sx i32)
+  (func $quantizeI16 (export "quantizeI16") (param $x i32) (param $n i32) (param $qx i32) (param $sx i32)
     (local $end i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
     (local $v4 v128) (local $v5 v128) (local $v6 v128) (local $v7 v128) (local $m v128) (local $amax f32) (local $inv v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
@@ -335,23 +335,31 @@
       (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $w)) (v128.load offset=32 (local.get $qx)))
                  (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $w)) (v128.load offset=48 (local.get $qx))))))
 
-  ;; One q8 row (quants at $w, scales at $ws) · one quantized activation row, over nb blocks.
-  (func $dotQ8 (param $w i32) (param $ws i32) (param $qx i32) (param $sx i32) (param $nb i32) (result f32)
-    (local $acc v128) (local $end i32)
-    (local.set $end (i32.add (local.get $ws) (i32.shl (local.get $nb) (i32.const 2))))
+;; The four lanes of an i32x4 added (exact: a block's sum is far inside i32).
+  (func $sumI32 (param $v v128) (result i32)
+    (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 1 (local.get $v)))
+      (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))))
+
+  ;; One q8 row · one quantized activation row over nb blocks: the row's block b has its quants at
+  ;; $w + b·$wStep and its scale at $ws + b·$sStep (row layout: 32 and 4; panels: 144 and 144).
+  ;; Every layout's kernel does a row's arithmetic in this order — per block the exact integer
+  ;; sum, then acc += f32(sum) · (scale · x scale) — so a row gives the same bits wherever it lives
+  ;; (the flash cache and the resident panels must decode alike).
+  (func $dotQ8 (param $w i32) (param $ws i32) (param $qx i32) (param $sx i32) (param $nb i32) (param $wStep i32) (param $sStep i32) (result f32)
+    (local $acc f32) (local $end i32)
+    (local.set $end (i32.add (local.get $sx) (i32.shl (local.get $nb) (i32.const 2))))
     (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $ws) (local.get $end)))
-      (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
-        (f32x4.convert_i32x4_s (call $blockQ8 (local.get $w) (local.get $qx)))
-        (f32x4.splat (f32.mul (f32.load (local.get $ws)) (f32.load (local.get $sx)))))))
-      (local.set $w (i32.add (local.get $w) (i32.const 32)))
+      (br_if $done (i32.ge_u (local.get $sx) (local.get $end)))
+      (local.set $acc (f32.add (local.get $acc) (f32.mul
+        (f32.convert_i32_s (call $sumI32 (call $blockQ8 (local.get $w) (local.get $qx))))
+        (f32.mul (f32.load (local.get $ws)) (f32.load (local.get $sx))))))
+      (local.set $w (i32.add (local.get $w) (local.get $wStep)))
       (local.set $qx (i32.add (local.get $qx) (i32.const 64)))
-      (local.set $ws (i32.add (local.get $ws) (i32.const 4)))
+      (local.set $ws (i32.add (local.get $ws) (local.get $sStep)))
       (local.set $sx (i32.add (local.get $sx) (i32.const 4)))
       (br $next)))
-    (f32.add
-      (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
-      (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+    (local.get $acc))
 
   ;; out[t][r] = W[r] · x[t] for rows r < n and tokens t < T: W q8 [n][d] (quants $w, scales $ws),
   ;; x quantized [T][d] (qx i16, sx f32 [T][d/32]), out [T][n] f32. Four rows at a time share the
@@ -361,7 +369,7 @@
     (local $r i32) (local $t i32) (local $nb i32) (local $b i32) (local $rowBytes i32) (local $sRow i32)
     (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
     (local $q i32) (local $qs i32) (local $o i32) (local $xs f32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s01 v128) (local $s23 v128)
+    (local $a0 v128) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
     (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
     (local.set $sRow (i32.shl (local.get $nb) (i32.const 2)))
@@ -382,9 +390,6 @@
         (local.set $q (i32.add (local.get $qx) (i32.mul (local.get $t) (local.get $rowBytes))))
         (local.set $qs (i32.add (local.get $sx) (i32.mul (local.get $t) (local.get $sRow))))
         (local.set $a0 (f32x4.splat (f32.const 0)))
-        (local.set $a1 (f32x4.splat (f32.const 0)))
-        (local.set $a2 (f32x4.splat (f32.const 0)))
-        (local.set $a3 (f32x4.splat (f32.const 0)))
         (local.set $b (i32.const 0))
         (block $blocks (loop $block
           (br_if $blocks (i32.ge_u (local.get $b) (local.get $nb)))
@@ -393,30 +398,41 @@
           (local.set $x1 (v128.load offset=16 (local.get $q)))
           (local.set $x2 (v128.load offset=32 (local.get $q)))
           (local.set $x3 (v128.load offset=48 (local.get $q)))
-          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.add
+          (local.set $r0 (i32x4.add
               (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s (local.get $w0)) (local.get $x0))
                          (i32x4.dot_i16x8_s (v128.load8x8_s offset=8 (local.get $w0)) (local.get $x1)))
               (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $w0)) (local.get $x2))
                          (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $w0)) (local.get $x3)))))
-            (f32x4.splat (f32.mul (f32.load (local.get $s0)) (local.get $xs))))))
-          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.add
+          (local.set $r1 (i32x4.add
               (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s (local.get $w1)) (local.get $x0))
                          (i32x4.dot_i16x8_s (v128.load8x8_s offset=8 (local.get $w1)) (local.get $x1)))
               (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $w1)) (local.get $x2))
                          (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $w1)) (local.get $x3)))))
-            (f32x4.splat (f32.mul (f32.load (local.get $s1)) (local.get $xs))))))
-          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.add
+          (local.set $r2 (i32x4.add
               (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s (local.get $w2)) (local.get $x0))
                          (i32x4.dot_i16x8_s (v128.load8x8_s offset=8 (local.get $w2)) (local.get $x1)))
               (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $w2)) (local.get $x2))
                          (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $w2)) (local.get $x3)))))
-            (f32x4.splat (f32.mul (f32.load (local.get $s2)) (local.get $xs))))))
-          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.add
+          (local.set $r3 (i32x4.add
               (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s (local.get $w3)) (local.get $x0))
                          (i32x4.dot_i16x8_s (v128.load8x8_s offset=8 (local.get $w3)) (local.get $x1)))
               (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $w3)) (local.get $x2))
                          (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $w3)) (local.get $x3)))))
-            (f32x4.splat (f32.mul (f32.load (local.get $s3)) (local.get $xs))))))
+          ;; the four rows' block sums in one vector, scaled as matmulQ8P does (same bits)
+          (local.set $r0 (i32x4.add
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $r0) (local.get $r1))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $r0) (local.get $r1))))
+          (local.set $r2 (i32x4.add
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $r2) (local.get $r3))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $r2) (local.get $r3))))
+          (local.set $r0 (i32x4.add
+            (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r0) (local.get $r2))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r0) (local.get $r2))))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (f32x4.convert_i32x4_s (local.get $r0))
+            (f32x4.mul
+              (f32x4.replace_lane 3 (f32x4.replace_lane 2 (f32x4.replace_lane 1 (f32x4.splat (f32.load (local.get $s0)))
+                (f32.load (local.get $s1))) (f32.load (local.get $s2))) (f32.load (local.get $s3)))
+              (f32x4.splat (local.get $xs))))))
           (local.set $w0 (i32.add (local.get $w0) (i32.const 32)))
           (local.set $w1 (i32.add (local.get $w1) (i32.const 32)))
           (local.set $w2 (i32.add (local.get $w2) (i32.const 32)))
@@ -429,16 +445,8 @@
           (local.set $qs (i32.add (local.get $qs) (i32.const 4)))
           (local.set $b (i32.add (local.get $b) (i32.const 1)))
           (br $block)))
-        (local.set $s01 (f32x4.add
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a0) (local.get $a1))
-          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a0) (local.get $a1))))
-        (local.set $s23 (f32x4.add
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a2) (local.get $a3))
-          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a2) (local.get $a3))))
         (v128.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $n)) (local.get $r)) (i32.const 2)))
-          (f32x4.add
-            (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $s01) (local.get $s23))
-            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $s01) (local.get $s23))))
+          (local.get $a0))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $token)))
       (local.set $r (i32.add (local.get $r) (i32.const 4)))
@@ -450,11 +458,223 @@
         (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
         (f32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $n)) (local.get $r)) (i32.const 2)))
           (call $dotQ8 (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $d))) (i32.add (local.get $ws) (i32.mul (local.get $r) (local.get $sRow)))
-            (i32.add (local.get $qx) (i32.mul (local.get $t) (local.get $rowBytes))) (i32.add (local.get $sx) (i32.mul (local.get $t) (local.get $sRow))) (local.get $nb)))
+            (i32.add (local.get $qx) (i32.mul (local.get $t) (local.get $rowBytes))) (i32.add (local.get $sx) (i32.mul (local.get $t) (local.get $sRow))) (local.get $nb) (i32.const 32) (i32.const 4)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $token)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $row))))
+
+  ;; The panel layout of a q8_32 matrix (what the loader makes of every dense matrix): rows in
+  ;; panels of four, a panel block by block, each block 144 bytes: the four rows' 32 int8 quants
+  ;; (128 bytes), then their four f32 scales. A panel is one sequential stream (the prefetcher's
+  ;; best case: the row-major layout's four row streams plus a scale stream ran at a third of the
+  ;; memory bandwidth once the matrix left the cache), and a block's four integer sums are
+  ;; transposed into one vector, scaled by one load of the four scales. A last partial panel's
+  ;; missing rows are zeros.
+  ;; out[t][r] = W[r] · x[t] for rows r < n and tokens t < T: W q8_32 in panels at $w, x quantized
+  ;; [T][d] (qx i16, sx f32 [T][d/32]), out [T][n] f32. A panel (d·9/2 bytes) stays in the cache
+  ;; across the T tokens.
+  (func (export "matmulQ8P") (param $w i32) (param $n i32) (param $d i32)
+    (param $qx i32) (param $sx i32) (param $T i32) (param $out i32)
+    (local $r i32) (local $t i32) (local $nb i32) (local $panelBytes i32) (local $p i32) (local $end i32)
+    (local $q i32) (local $qs i32) (local $o i32) (local $acc v128)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
+    (local.set $panelBytes (i32.mul (local.get $nb) (i32.const 144)))
+    (block $panels (loop $panel
+      (br_if $panels (i32.ge_u (local.get $r) (local.get $n)))
+      (local.set $t (i32.const 0))
+      (block $tokens (loop $token
+        (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
+        (local.set $p (local.get $w))
+        (local.set $end (i32.add (local.get $w) (local.get $panelBytes)))
+        (local.set $q (i32.add (local.get $qx) (i32.mul (local.get $t) (i32.shl (local.get $d) (i32.const 1)))))
+        (local.set $qs (i32.add (local.get $sx) (i32.mul (local.get $t) (i32.shl (local.get $nb) (i32.const 2)))))
+        (local.set $acc (f32x4.splat (f32.const 0)))
+        (block $blocks (loop $block
+          (br_if $blocks (i32.ge_u (local.get $p) (local.get $end)))
+          (local.set $x0 (v128.load (local.get $q)))
+          (local.set $x1 (v128.load offset=16 (local.get $q)))
+          (local.set $x2 (v128.load offset=32 (local.get $q)))
+          (local.set $x3 (v128.load offset=48 (local.get $q)))
+            (local.set $r0 (i32x4.add
+              (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s (local.get $p)) (local.get $x0))
+                         (i32x4.dot_i16x8_s (v128.load8x8_s offset=8 (local.get $p)) (local.get $x1)))
+              (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $p)) (local.get $x2))
+                         (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $p)) (local.get $x3)))))
+            (local.set $r1 (i32x4.add
+              (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=32 (local.get $p)) (local.get $x0))
+                         (i32x4.dot_i16x8_s (v128.load8x8_s offset=40 (local.get $p)) (local.get $x1)))
+              (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=48 (local.get $p)) (local.get $x2))
+                         (i32x4.dot_i16x8_s (v128.load8x8_s offset=56 (local.get $p)) (local.get $x3)))))
+            (local.set $r2 (i32x4.add
+              (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=64 (local.get $p)) (local.get $x0))
+                         (i32x4.dot_i16x8_s (v128.load8x8_s offset=72 (local.get $p)) (local.get $x1)))
+              (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=80 (local.get $p)) (local.get $x2))
+                         (i32x4.dot_i16x8_s (v128.load8x8_s offset=88 (local.get $p)) (local.get $x3)))))
+            (local.set $r3 (i32x4.add
+              (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=96 (local.get $p)) (local.get $x0))
+                         (i32x4.dot_i16x8_s (v128.load8x8_s offset=104 (local.get $p)) (local.get $x1)))
+              (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=112 (local.get $p)) (local.get $x2))
+                         (i32x4.dot_i16x8_s (v128.load8x8_s offset=120 (local.get $p)) (local.get $x3)))))
+          ;; [Σr0, Σr1, Σr2, Σr3]: pairs of lanes added within two vectors, then odd to even.
+          (local.set $r0 (i32x4.add
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $r0) (local.get $r1))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $r0) (local.get $r1))))
+          (local.set $r2 (i32x4.add
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $r2) (local.get $r3))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $r2) (local.get $r3))))
+          (local.set $r0 (i32x4.add
+            (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r0) (local.get $r2))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r0) (local.get $r2))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $r0))
+            (f32x4.mul (v128.load offset=128 (local.get $p)) (v128.load32_splat (local.get $qs))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 144)))
+          (local.set $q (i32.add (local.get $q) (i32.const 64)))
+          (local.set $qs (i32.add (local.get $qs) (i32.const 4)))
+          (br $block)))
+        (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $n)) (local.get $r)) (i32.const 2))))
+        (if (i32.le_u (i32.add (local.get $r) (i32.const 4)) (local.get $n))
+          (then (v128.store (local.get $o) (local.get $acc)))
+          (else
+            (f32.store (local.get $o) (f32x4.extract_lane 0 (local.get $acc)))
+            (if (i32.gt_u (i32.sub (local.get $n) (local.get $r)) (i32.const 1)) (then (f32.store offset=4 (local.get $o) (f32x4.extract_lane 1 (local.get $acc)))))
+            (if (i32.gt_u (i32.sub (local.get $n) (local.get $r)) (i32.const 2)) (then (f32.store offset=8 (local.get $o) (f32x4.extract_lane 2 (local.get $acc)))))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $token)))
+      (local.set $w (i32.add (local.get $w) (local.get $panelBytes)))
+      (local.set $r (i32.add (local.get $r) (i32.const 4)))
+      (br $panel))))
+
+  ;; gatherDotsQ8 over a matrix in panels: row j is lane j mod 4 of panel j / 4.
+  (func (export "gatherDotsQ8P") (param $w i32) (param $rows i32) (param $k i32) (param $d i32)
+    (param $qx i32) (param $sx i32) (param $out i32)
+    (local $i i32) (local $j i32) (local $nb i32) (local $p i32)
+    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $k)))
+      (local.set $j (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $p (i32.add (local.get $w) (i32.mul (i32.shr_u (local.get $j) (i32.const 2)) (i32.mul (local.get $nb) (i32.const 144)))))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (call $dotQ8 (i32.add (local.get $p) (i32.shl (i32.and (local.get $j) (i32.const 3)) (i32.const 5)))
+          (i32.add (local.get $p) (i32.add (i32.const 128) (i32.shl (i32.and (local.get $j) (i32.const 3)) (i32.const 2))))
+          (local.get $qx) (local.get $sx) (local.get $nb) (i32.const 144) (i32.const 144)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next))))
+
+  ;; out [T][d] f32 = h [T][F] · D: the FFN's down projection with D as ffn.bin holds it, a column
+  ;; per neuron — quants [F][d] int8 at $w (row layout) — and its scales transposed, sT [d/32][F]
+  ;; f32. Blocks of 32 outputs share a scale along a neuron's column, not along the sum, so the
+  ;; scale goes into the activation: per output block b, z[j] = h[j]·sT[b][j], quantized to i16 per
+  ;; 32 neurons (zq [F/32][T][d/32][32] i16, zs [F/32][T][d/32] f32; zf: 2F floats of scratch). Then per 32
+  ;; neurons × 32 outputs, two neurons' bytes are interleaved so that i32x4.dot_i16x8_s adds both
+  ;; neurons' terms of four outputs: the dense down projection at matmulQ8's rate per MAC, with the
+  ;; weights exactly as stored (a requantized [d][F] copy would cost memory and agreement).
+  ;; F must be a multiple of 32.
+  (func (export "downQ8") (param $w i32) (param $sT i32) (param $h i32) (param $T i32) (param $F i32) (param $d i32)
+    (param $zf i32) (param $zq i32) (param $zs i32) (param $out i32)
+    (local $nb i32) (local $t i32) (local $b i32) (local $j i32) (local $jb i32) (local $p i32) (local $row i32)
+    (local $z i32) (local $rw i32) (local $o i32) (local $hp i32) (local $sp i32) (local $fb i32) (local $rows i32) (local $tq i32) (local $ts i32)
+    (local $zz v128) (local $va v128) (local $vb v128) (local $lo v128) (local $hi v128) (local $sc v128)
+    (local $i0 v128) (local $i1 v128) (local $i2 v128) (local $i3 v128) (local $i4 v128) (local $i5 v128) (local $i6 v128) (local $i7 v128)
+    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
+    (local.set $fb (i32.shr_u (local.get $F) (i32.const 5)))
+    (local.set $rows (i32.mul (local.get $T) (local.get $nb)))
+    (local.set $tq (i32.add (local.get $zf) (i32.shl (local.get $F) (i32.const 2))))
+    (local.set $ts (i32.add (local.get $tq) (i32.shl (local.get $F) (i32.const 1))))
+    ;; z for every token and output block, quantized
+    (local.set $row (i32.const 0)) ;; t·nb + b
+    (block $prepped (loop $prep
+      (br_if $prepped (i32.ge_u (local.get $row) (local.get $rows)))
+      (local.set $hp (i32.add (local.get $h) (i32.shl (i32.mul (i32.div_u (local.get $row) (local.get $nb)) (local.get $F)) (i32.const 2))))
+      (local.set $sp (i32.add (local.get $sT) (i32.shl (i32.mul (i32.rem_u (local.get $row) (local.get $nb)) (local.get $F)) (i32.const 2))))
+      (local.set $j (i32.const 0))
+      (block $done (loop $mul
+        (br_if $done (i32.ge_u (local.get $j) (i32.shl (local.get $F) (i32.const 2))))
+        (v128.store (i32.add (local.get $zf) (local.get $j))
+          (f32x4.mul (v128.load (i32.add (local.get $hp) (local.get $j))) (v128.load (i32.add (local.get $sp) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $mul)))
+      ;; quantized into the row's scratch, then each 32 neurons' part to [jb][row], where the
+      ;; products below read it in order
+      (call $quantizeI16 (local.get $zf) (local.get $F) (local.get $tq) (local.get $ts))
+      (local.set $jb (i32.const 0))
+      (block $spread (loop $part
+        (br_if $spread (i32.ge_u (local.get $jb) (local.get $fb)))
+        (local.set $z (i32.add (local.get $zq) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 6))))
+        (local.set $j (i32.add (local.get $tq) (i32.shl (local.get $jb) (i32.const 6))))
+        (v128.store (local.get $z) (v128.load (local.get $j)))
+        (v128.store offset=16 (local.get $z) (v128.load offset=16 (local.get $j)))
+        (v128.store offset=32 (local.get $z) (v128.load offset=32 (local.get $j)))
+        (v128.store offset=48 (local.get $z) (v128.load offset=48 (local.get $j)))
+        (f32.store (i32.add (local.get $zs) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 2)))
+          (f32.load (i32.add (local.get $ts) (i32.shl (local.get $jb) (i32.const 2)))))
+        (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
+        (br $part)))
+      (local.set $row (i32.add (local.get $row) (i32.const 1)))
+      (br $prep)))
+    (call $fill (local.get $out) (i32.mul (local.get $T) (local.get $d)))
+    (local.set $jb (i32.const 0))
+    ;; 32 neurons' columns (32·d bytes) stay in the cache across the tokens and output blocks
+    (block $neurons (loop $neuron
+      (br_if $neurons (i32.ge_u (local.get $jb) (local.get $fb)))
+      (local.set $t (i32.const 0))
+      (block $tokens (loop $token
+        (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
+        (local.set $b (i32.const 0))
+        (block $blocks (loop $block
+          (br_if $blocks (i32.ge_u (local.get $b) (local.get $nb)))
+          (local.set $row (i32.add (i32.mul (local.get $t) (local.get $nb)) (local.get $b)))
+          (local.set $z (i32.add (local.get $zq) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 6))))
+          (local.set $rw (i32.add (i32.add (local.get $w) (i32.mul (i32.shl (local.get $jb) (i32.const 5)) (local.get $d))) (i32.shl (local.get $b) (i32.const 5))))
+        (local.set $i0 (v128.const i32x4 0 0 0 0))
+        (local.set $i1 (v128.const i32x4 0 0 0 0))
+        (local.set $i2 (v128.const i32x4 0 0 0 0))
+        (local.set $i3 (v128.const i32x4 0 0 0 0))
+        (local.set $i4 (v128.const i32x4 0 0 0 0))
+        (local.set $i5 (v128.const i32x4 0 0 0 0))
+        (local.set $i6 (v128.const i32x4 0 0 0 0))
+        (local.set $i7 (v128.const i32x4 0 0 0 0))
+          (local.set $p (i32.const 0))
+          (block $pairs (loop $pair
+            (br_if $pairs (i32.ge_u (local.get $p) (i32.const 16)))
+            (local.set $zz (v128.load32_splat (local.get $z)))
+            (local.set $va (v128.load (local.get $rw)))
+            (local.set $vb (v128.load (i32.add (local.get $rw) (local.get $d))))
+            (local.set $lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $va) (local.get $vb)))
+            (local.set $hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $va) (local.get $vb)))
+            (local.set $i0 (i32x4.add (local.get $i0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $lo)) (local.get $zz))))
+            (local.set $i1 (i32x4.add (local.get $i1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $lo)) (local.get $zz))))
+            (local.set $i2 (i32x4.add (local.get $i2) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $hi)) (local.get $zz))))
+            (local.set $i3 (i32x4.add (local.get $i3) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $hi)) (local.get $zz))))
+            (local.set $va (v128.load offset=16 (local.get $rw)))
+            (local.set $vb (v128.load offset=16 (i32.add (local.get $rw) (local.get $d))))
+            (local.set $lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $va) (local.get $vb)))
+            (local.set $hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $va) (local.get $vb)))
+            (local.set $i4 (i32x4.add (local.get $i4) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $lo)) (local.get $zz))))
+            (local.set $i5 (i32x4.add (local.get $i5) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $lo)) (local.get $zz))))
+            (local.set $i6 (i32x4.add (local.get $i6) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $hi)) (local.get $zz))))
+            (local.set $i7 (i32x4.add (local.get $i7) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $hi)) (local.get $zz))))
+            (local.set $z (i32.add (local.get $z) (i32.const 4)))
+            (local.set $rw (i32.add (local.get $rw) (i32.shl (local.get $d) (i32.const 1))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $pair)))
+          (local.set $sc (v128.load32_splat (i32.add (local.get $zs) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 2)))))
+          (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $d)) (i32.shl (local.get $b) (i32.const 5))) (i32.const 2))))
+          (v128.store offset=0 (local.get $o) (f32x4.add (v128.load offset=0 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i0)) (local.get $sc))))
+          (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i1)) (local.get $sc))))
+          (v128.store offset=32 (local.get $o) (f32x4.add (v128.load offset=32 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i2)) (local.get $sc))))
+          (v128.store offset=48 (local.get $o) (f32x4.add (v128.load offset=48 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i3)) (local.get $sc))))
+          (v128.store offset=64 (local.get $o) (f32x4.add (v128.load offset=64 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i4)) (local.get $sc))))
+          (v128.store offset=80 (local.get $o) (f32x4.add (v128.load offset=80 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i5)) (local.get $sc))))
+          (v128.store offset=96 (local.get $o) (f32x4.add (v128.load offset=96 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i6)) (local.get $sc))))
+          (v128.store offset=112 (local.get $o) (f32x4.add (v128.load offset=112 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i7)) (local.get $sc))))
+          (local.set $b (i32.add (local.get $b) (i32.const 1)))
+          (br $block)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $token)))
+      (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
+      (br $neuron))))
 
   ;; out[i] = W[rows[i]] · x for i < k (rows: i32 row numbers): the rows the sparse FFN keeps.
   (func (export "gatherDotsQ8") (param $w i32) (param $ws i32) (param $rows i32) (param $k i32) (param $d i32)
@@ -467,7 +687,7 @@
       (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
         (call $dotQ8 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $d)))
           (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $j) (local.get $nb)) (i32.const 2)))
-          (local.get $qx) (local.get $sx) (local.get $nb)))
+          (local.get $qx) (local.get $sx) (local.get $nb) (i32.const 32) (i32.const 4)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $next))))
 

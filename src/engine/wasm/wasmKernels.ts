@@ -18,6 +18,13 @@ interface Exports {
   matmulQ8(w: number, ws: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
   /** out[i] = W[rows[i]] · x for i < k (rows i32). */
   gatherDotsQ8(w: number, ws: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
+  /** matmulQ8 over W in panels (kernels.wat: the panel layout; w: its first byte). */
+  matmulQ8P(w: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
+  /** gatherDotsQ8 over W in panels. */
+  gatherDotsQ8P(w: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
+  /** out [T][d] = h [T][F] · D, D q8 [F][d] in the row layout (quants w) with scales transposed,
+   *  sT [d/32][F] f32; zf [2F] f32, zq [T·d/32·F] i16 and zs [T·d/32·F/32] f32 are scratch. */
+  downQ8(w: number, sT: number, h: number, T: number, F: number, d: number, zf: number, zq: number, zs: number, out: number): void;
   /** y [d] += Σ_i h[i] · W[rows[i]] for i < k; zero h[i] skipped. */
   axpyQ8(y: number, w: number, ws: number, h: number, rows: number, k: number, d: number): void;
 }

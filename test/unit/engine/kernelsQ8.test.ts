@@ -3,7 +3,8 @@
 // block; and the whole product within the weights' quantization error of the f32 product.
 import assert from 'node:assert/strict';
 import { KernelArena } from '../../../src/engine/wasm/wasmKernels';
-import { quantizeQ8 } from '../../../src/engine/weights/weightsFile';
+import { dequantPanelRow, panelBytes, rowsToPanels } from '../../../src/engine/v2/panels';
+import { dequantizeQ8, quantizeQ8 } from '../../../src/engine/weights/weightsFile';
 
 function random(seed: number): () => number {
   let s = seed >>> 0;
@@ -108,4 +109,59 @@ describe('8-bit WebAssembly kernels', () => {
       assert.ok(Math.abs(y.view[c] - expected) < 1e-5, `y[${c}] ${y.view[c]} vs ${expected}`);
     }
   });
+
+  // The panel layout (panels.ts) holds the same quants and scales; its kernels must give the row
+  // layout's results bit for bit (the flash cache keeps rows, the resident model panels).
+  for (const [rows, cols, T] of [[8, 64, 1], [13, 96, 3], [7, 32, 5], [6, 576, 2]]) {
+    it(`matmulQ8P and gatherDotsQ8P over [${rows}][${cols}] in panels give the row layout's bits (${T} tokens)`, () => {
+      const { arena, wq, qx, sx, wBytes } = setup(rows, cols, T, rows * 7 + cols);
+      const p = arena.bytes(panelBytes(rows, cols));
+      p.view.set(wBytes);
+      rowsToPanels(arena.memory.buffer, p.ptr, rows, cols);
+      const a = arena.floats(T * rows), b = arena.floats(T * rows);
+      arena.kernels.matmulQ8(wq.ptr, wq.ptr + rows * cols, rows, cols, qx.ptr, sx.ptr, T, a.ptr);
+      arena.kernels.matmulQ8P(p.ptr, rows, cols, qx.ptr, sx.ptr, T, b.ptr);
+      assert.deepEqual([...b.view], [...a.view]);
+      const chosen = [rows - 1, 0, Math.floor(rows / 2)];
+      const idx = arena.ints(3), g1 = arena.floats(3), g2 = arena.floats(3);
+      idx.view.set(chosen);
+      arena.kernels.gatherDotsQ8(wq.ptr, wq.ptr + rows * cols, idx.ptr, 3, cols, qx.ptr, sx.ptr, g1.ptr);
+      arena.kernels.gatherDotsQ8P(p.ptr, idx.ptr, 3, cols, qx.ptr, sx.ptr, g2.ptr);
+      assert.deepEqual([...g2.view], [...g1.view]);
+      assert.deepEqual([...g1.view], chosen.map((r) => a.view[r]), 'a gathered row is its matmul row');
+      const deq = dequantizeQ8(wBytes, rows, cols), row = new Float32Array(cols);
+      for (let r = 0; r < rows; r++) {
+        dequantPanelRow(arena.memory.buffer, p.ptr, cols, r, row, 0);
+        assert.deepEqual([...row], [...deq.subarray(r * cols, (r + 1) * cols)], `row ${r}`);
+      }
+    });
+  }
+
+  for (const [F, d, T] of [[64, 64, 1], [96, 32, 3], [128, 96, 2]]) {
+    it(`downQ8 (down as neuron columns [${F}][${d}], ${T} tokens) equals the f32 product within i16 rounding`, () => {
+      const rnd = random(F + d + T);
+      const w = Float32Array.from({ length: F * d }, () => rnd() * (rnd() > 0.3 ? 1 : 0.02));
+      const h = Float32Array.from({ length: T * F }, () => (rnd() > 0.4 ? rnd() * 5 : 0));
+      const wBytes = quantizeQ8(w, F, d), deq = dequantizeQ8(wBytes, F, d);
+      const nb = d / 32;
+      const arena = new KernelArena(F * d * 4 + T * (F + d) * 4 + T * nb * F * 4 + 65536);
+      const wq = arena.bytes(F * d * 9 / 8);
+      wq.view.set(wBytes);
+      const sT = arena.floats(F * nb);
+      const scales = new Float32Array(wBytes.buffer, F * d, F * nb);
+      for (let j = 0; j < F; j++) for (let b = 0; b < nb; b++) sT.view[b * F + j] = scales[j * nb + b];
+      const hv = arena.floats(T * F), out = arena.floats(T * d), zf = arena.floats(2 * F), zq = arena.bytes(T * nb * F * 2), zs = arena.floats(T * nb * F / 32);
+      hv.view.set(h);
+      out.view.fill(123); // overwritten, not added to
+      arena.kernels.downQ8(wq.ptr, sT.ptr, hv.ptr, T, F, d, zf.ptr, zq.ptr, zs.ptr, out.ptr);
+      for (let t = 0; t < T; t++) {
+        for (let i = 0; i < d; i++) {
+          let exact = 0, mag = 0;
+          for (let j = 0; j < F; j++) { exact += h[t * F + j] * deq[j * d + i]; mag += Math.abs(h[t * F + j] * deq[j * d + i]); }
+          const got = out.view[t * d + i];
+          assert.ok(Math.abs(got - exact) <= 1e-4 * mag + 1e-6, `out[${t}][${i}] ${got} vs ${exact}`);
+        }
+      }
+    });
+  }
 });
