@@ -223,13 +223,11 @@ export class ModelV2 {
         kvView.set(q.subarray(at + (H + g) * hd, at + (H + g + 1) * hd), kv.offset(l, 0, g, position));
         kvView.set(q.subarray(at + (H + Hkv + g) * hd, at + (H + Hkv + g + 1) * hd), kv.offset(l, 1, g, position));
       }
-      const S = position + 1;
-      for (let h = 0; h < H; h++) {
-        const g = Math.floor(h / group);
-        k.rowDots(this.kv.ptr + 4 * kv.offset(l, 0, g, 0), qkv.ptr + 4 * (at + h * hd), S, hd, scores.ptr);
-        k.softmax(scores.ptr, S);
-        k.vecmat(scores.ptr, this.kv.ptr + 4 * kv.offset(l, 1, g, 0), S, hd, ctx.ptr + 4 * (t * H + h) * hd);
-      }
+    }
+    // the whole chunk's keys and values are stored: each group's heads attend causally in one call
+    for (let g = 0; g < Hkv; g++) {
+      k.attend(qkv.ptr + 4 * g * group * hd, 4 * n, this.kv.ptr + 4 * kv.offset(l, 0, g, 0), this.kv.ptr + 4 * kv.offset(l, 1, g, 0),
+        kv.length, T, group, hd, scores.ptr, ctx.ptr + 4 * g * group * hd, 4 * H * hd);
     }
     this.matmul(L.out, ctx.ptr, T, proj.ptr);
     const p = proj.view;

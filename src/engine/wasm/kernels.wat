@@ -137,7 +137,7 @@
       (br $next))))
 
   ;; y[0…m) = x · w, w: [n][m] (the attention's weighted sum of value rows).
-  (func (export "vecmat") (param $x i32) (param $w i32) (param $n i32) (param $m i32) (param $y i32)
+  (func $vecmat (export "vecmat") (param $x i32) (param $w i32) (param $n i32) (param $m i32) (param $y i32)
     (call $fill (local.get $y) (local.get $m))
     (call $vecmatAdd (local.get $x) (local.get $w) (local.get $n) (local.get $m) (local.get $y)))
 
@@ -154,7 +154,7 @@
   ;; out[i] = rows[i] · x over i < n, rows: [n][d] (a matrix times a vector: the attention's
   ;; projections with weights stored [out][in], its scores against the key rows, the head). Four
   ;; rows at a time share each load of x and keep four sums going; the last n mod 4 rows one by one.
-  (func (export "rowDots") (param $rows i32) (param $x i32) (param $n i32) (param $d i32) (param $out i32)
+  (func $rowDots (export "rowDots") (param $rows i32) (param $x i32) (param $n i32) (param $d i32) (param $out i32)
     (local $end i32) (local $end4 i32) (local $step i32) (local $k i32)
     (local $r1 i32) (local $r2 i32) (local $r3 i32)
     (local $xv v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s01 v128) (local $s23 v128)
@@ -220,7 +220,7 @@
       (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127))) (i32.const 23))))
 
   ;; s[0…n) = softmax(s[0…n)) in place: e^(s − max) / Σ.
-  (func (export "softmax") (param $s i32) (param $n i32)
+  (func $softmax (export "softmax") (param $s i32) (param $n i32)
     (local $end i32) (local $end4 i32) (local $at i32) (local $max v128) (local $sum v128) (local $e v128) (local $m f32) (local $total f32)
     (local.set $end (i32.add (local.get $s) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $end4 (i32.add (local.get $s) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
@@ -269,6 +269,30 @@
       (f32.store (local.get $at) (f32.mul (f32.load (local.get $at)) (f32x4.extract_lane 0 (local.get $sum))))
       (local.set $at (i32.add (local.get $at) (i32.const 4)))
       (br $next))))
+
+  ;; Causal attention of a chunk of T tokens for the heads of one KV group: token t (position
+  ;; S0 + t) of head h attends to keys and values 0…S0+t, which the caller has already stored.
+  ;; Queries at $q + t·$qStride + h·hd·4 (scaled, rotated), keys and values [S][hd] f32 at $k and
+  ;; $v, results at $out + t·$outStride + h·hd·4; scores: room for S0 + T floats. One call per group
+  ;; and chunk instead of three per head and token.
+  (func (export "attend") (param $q i32) (param $qStride i32) (param $k i32) (param $v i32) (param $S0 i32) (param $T i32)
+    (param $heads i32) (param $hd i32) (param $scores i32) (param $out i32) (param $outStride i32)
+    (local $t i32) (local $h i32) (local $S i32) (local $qp i32) (local $op i32)
+    (block $tokens (loop $token
+      (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
+      (local.set $S (i32.add (i32.add (local.get $S0) (local.get $t)) (i32.const 1)))
+      (local.set $h (i32.const 0))
+      (block $done (loop $head
+        (br_if $done (i32.ge_u (local.get $h) (local.get $heads)))
+        (local.set $qp (i32.add (i32.add (local.get $q) (i32.mul (local.get $t) (local.get $qStride))) (i32.shl (i32.mul (local.get $h) (local.get $hd)) (i32.const 2))))
+        (local.set $op (i32.add (i32.add (local.get $out) (i32.mul (local.get $t) (local.get $outStride))) (i32.shl (i32.mul (local.get $h) (local.get $hd)) (i32.const 2))))
+        (call $rowDots (local.get $k) (local.get $qp) (local.get $S) (local.get $hd) (local.get $scores))
+        (call $softmax (local.get $scores) (local.get $S))
+        (call $vecmat (local.get $scores) (local.get $v) (local.get $S) (local.get $hd) (local.get $op))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $head)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $token))))
 
   ;; The predictor's scores: low = x·A (A: [d][r]), then scores = bias + low·B (B: [r][n]).
   (func (export "predict")

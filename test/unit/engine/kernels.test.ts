@@ -111,4 +111,36 @@ describe('WebAssembly SIMD kernels', () => {
       }
     });
   }
+
+  // A chunk of T tokens after S0 cached positions, three query heads on one KV group: token t sees
+  // positions 0…S0+t only (causal), each head its own softmax.
+  for (const [S0, T, heads, hd] of [[0, 5, 3, 8], [6, 3, 2, 16], [1, 1, 1, 64]] as const) {
+    it(`attend equals a plain causal attention (${S0} cached, ${T} tokens, ${heads} heads of ${hd})`, () => {
+      const rnd = random(S0 * 7 + T * 5 + heads + hd);
+      const S = S0 + T, qStride = heads * hd + 4, outStride = heads * hd + 8; // strides wider than the rows
+      const arena = new KernelArena(4 * (2 * S * hd + T * qStride + T * outStride + S) + 256);
+      const keys = arena.floats(S * hd), values = arena.floats(S * hd), q = arena.floats(T * qStride), out = arena.floats(T * outStride), scores = arena.floats(S);
+      for (const a of [keys.view, values.view, q.view]) for (let i = 0; i < a.length; i++) a[i] = rnd() * 2;
+      out.view.fill(77);
+      arena.kernels.attend(q.ptr, 4 * qStride, keys.ptr, values.ptr, S0, T, heads, hd, scores.ptr, out.ptr, 4 * outStride);
+      for (let t = 0; t < T; t++) {
+        for (let h = 0; h < heads; h++) {
+          const seen = S0 + t + 1;
+          const logits = Array.from({ length: seen }, (_, s) => {
+            let dot = 0;
+            for (let i = 0; i < hd; i++) dot += q.view[t * qStride + h * hd + i] * keys.view[s * hd + i];
+            return dot;
+          });
+          const max = Math.max(...logits), e = logits.map((x) => Math.exp(x - max)), sum = e.reduce((a, b) => a + b, 0);
+          for (let i = 0; i < hd; i++) {
+            let expected = 0;
+            for (let s = 0; s < seen; s++) expected += (e[s] / sum) * values.view[s * hd + i];
+            const got = out.view[t * outStride + h * hd + i];
+            assert.ok(Math.abs(got - expected) < 1e-5, `token ${t} head ${h} [${i}] ${got} vs ${expected}`);
+          }
+        }
+        assert.equal(out.view[t * outStride + heads * hd], 77, 'nothing written past the heads');
+      }
+    });
+  }
 });
