@@ -257,9 +257,9 @@ export class ModelV2 {
     } else {
       this.matmul(L.gate, x.ptr, T, gate.ptr);
       this.matmulQuantized(U, T, up.ptr);
-      const g = gate.view;
-      for (let i = 0; i < T * F; i++) g[i] = act(g[i]);
-      for (let i = 0; i < T * F; i++) up.view[i] *= g[i];
+      const g = gate.view, u = up.view;
+      if (ffnActivation === 'silu') k.swiglu(gate.ptr, up.ptr, T * F);
+      else for (let i = 0; i < T * F; i++) { g[i] = act(g[i]); u[i] *= g[i]; }
       this.gateObserver?.(l, g.subarray(0, T * F));
     }
     // down: every neuron's column at once (downQ8), resident or streamed alike

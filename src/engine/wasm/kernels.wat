@@ -294,6 +294,23 @@
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $token))))
 
+  ;; SwiGLU's elementwise step over n floats (n a multiple of 4): gate[i] = silu(gate[i]) =
+  ;; g / (1 + e^-g), then up[i] ·= gate[i]. e^-g is clamped at e^88 (silu is then -0 to f32
+  ;; precision).
+  (func (export "swiglu") (param $gate i32) (param $up i32) (param $n i32)
+    (local $end i32) (local $g v128)
+    (local.set $end (i32.add (local.get $gate) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $gate) (local.get $end)))
+      (local.set $g (v128.load (local.get $gate)))
+      (local.set $g (f32x4.div (local.get $g) (f32x4.add (f32x4.splat (f32.const 1))
+        (call $exp4 (f32x4.min (f32x4.neg (local.get $g)) (f32x4.splat (f32.const 88)))))))
+      (v128.store (local.get $gate) (local.get $g))
+      (v128.store (local.get $up) (f32x4.mul (v128.load (local.get $up)) (local.get $g)))
+      (local.set $gate (i32.add (local.get $gate) (i32.const 16)))
+      (local.set $up (i32.add (local.get $up) (i32.const 16)))
+      (br $next))))
+
   ;; The predictor's scores: low = x·A (A: [d][r]), then scores = bias + low·B (B: [r][n]).
   (func (export "predict")
     (param $x i32) (param $a i32) (param $b i32) (param $bias i32)

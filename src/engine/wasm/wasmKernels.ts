@@ -13,6 +13,8 @@ interface Exports {
   /** Causal attention of T tokens (positions S0…) for `heads` query heads sharing keys k and values v
    *  ([S][hd] f32): queries at q + t·qStride + h·hd·4, results at out + t·outStride + h·hd·4. */
   attend(q: number, qStride: number, k: number, v: number, S0: number, T: number, heads: number, hd: number, scores: number, out: number, outStride: number): void;
+  /** gate[i] = silu(gate[i]), up[i] ·= gate[i] over n floats (n a multiple of 4). */
+  swiglu(gate: number, up: number, n: number): void;
   /** s[0…n) = softmax(s[0…n)), in place. */
   softmax(s: number, n: number): void;
   /** qx [n] i16 and sx [n/32] f32: x [n] f32 quantized to 16 bits per block of 32 (n a multiple of 32). */

@@ -143,4 +143,20 @@ describe('WebAssembly SIMD kernels', () => {
       }
     });
   }
+
+  it('swiglu gives silu(gate) and up·silu(gate) within float rounding, from -100 to 100', () => {
+    const n = 64;
+    const arena = new KernelArena(8 * n + 64);
+    const gate = arena.floats(n), up = arena.floats(n);
+    const g = Float32Array.from({ length: n }, (_, i) => (i === 0 ? -100 : i === 1 ? 100 : i === 2 ? 0 : (i - 32) * 0.37));
+    const u = Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 3);
+    gate.view.set(g);
+    up.view.set(u);
+    arena.kernels.swiglu(gate.ptr, up.ptr, n);
+    for (let i = 0; i < n; i++) {
+      const silu = g[i] / (1 + Math.exp(-g[i]));
+      assert.ok(Math.abs(gate.view[i] - silu) <= 2e-7 * Math.abs(silu) + 1e-30, `silu(${g[i]}) ${gate.view[i]} vs ${silu}`);
+      assert.ok(Math.abs(up.view[i] - u[i] * silu) <= 3e-7 * Math.abs(u[i] * silu) + 1e-30, `up[${i}]`);
+    }
+  });
 });
