@@ -51,7 +51,11 @@ function panelIn(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: 
 }
 
 function panel(arena: KernelArena, m: Q8): Q8 {
-  rowsToPanels(arena.memory.buffer, m.ptr, m.rows, m.cols);
+  // in the kernels, with the arena's still unallocated end as scratch (later layers, the KV cache
+  // and the scratch rows: always enough at real sizes), else in JavaScript (3–5× slower)
+  const tail = arena.freeTail();
+  if (tail.bytes >= (m.rows * m.cols) / 8 + 4 * m.cols) arena.kernels.toPanels(m.ptr, m.rows, m.cols, tail.ptr);
+  else rowsToPanels(arena.memory.buffer, m.ptr, m.rows, m.cols);
   return { ptr: m.ptr, scales: m.ptr, rows: m.rows, cols: m.cols, layout: 'panels' };
 }
 

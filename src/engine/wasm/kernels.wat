@@ -512,6 +512,60 @@
   ;; memory bandwidth once the matrix left the cache), and a block's four integer sums are
   ;; transposed into one vector, scaled by one load of the four scales. A last partial panel's
   ;; missing rows are zeros.
+  ;; The row-layout matrix at $ptr ([rows][cols] quants, then [rows][cols/32] scales) rewritten as
+  ;; panels from the same address (panels.ts' rowsToPanels, here for the load's speed): the scales
+  ;; are copied to $tmp first, then panels go last to first, each panel's rows through $tmp too
+  ;; (a panel lands at or after its own rows and only over bytes already moved). $tmp: rows·cols/8
+  ;; + 4·cols bytes.
+  (func (export "toPanels") (param $ptr i32) (param $rows i32) (param $cols i32) (param $tmp i32)
+    (local $nb i32) (local $i i32) (local $end i32) (local $q i32) (local $p i32) (local $b i32) (local $r i32)
+    (local $present i32) (local $dst i32) (local $src i32)
+    (local.set $nb (i32.shr_u (local.get $cols) (i32.const 5)))
+    (local.set $end (i32.shl (i32.mul (local.get $rows) (local.get $nb)) (i32.const 2)))
+    (local.set $src (i32.add (local.get $ptr) (i32.mul (local.get $rows) (local.get $cols))))
+    (block $done (loop $copy
+      (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+      (i32.store (i32.add (local.get $tmp) (local.get $i)) (i32.load (i32.add (local.get $src) (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $copy)))
+    (local.set $q (i32.add (local.get $tmp) (local.get $end)))
+    (local.set $p (i32.shr_u (i32.add (local.get $rows) (i32.const 3)) (i32.const 2)))
+    (block $panels (loop $panel
+      (br_if $panels (i32.eqz (local.get $p)))
+      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+      (local.set $present (i32.sub (local.get $rows) (i32.shl (local.get $p) (i32.const 2))))
+      (if (i32.gt_u (local.get $present) (i32.const 4)) (then (local.set $present (i32.const 4))))
+      (local.set $src (i32.add (local.get $ptr) (i32.mul (i32.shl (local.get $p) (i32.const 2)) (local.get $cols))))
+      (local.set $end (i32.mul (local.get $present) (local.get $cols)))
+      (local.set $i (i32.const 0))
+      (block $done (loop $rowsIn
+        (br_if $done (i32.ge_u (local.get $i) (i32.shl (local.get $cols) (i32.const 2))))
+        (v128.store (i32.add (local.get $q) (local.get $i))
+          (if (result v128) (i32.lt_u (local.get $i) (local.get $end))
+            (then (v128.load (i32.add (local.get $src) (local.get $i))))
+            (else (v128.const i32x4 0 0 0 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $rowsIn)))
+      (local.set $b (i32.const 0))
+      (block $blocks (loop $block
+        (br_if $blocks (i32.ge_u (local.get $b) (local.get $nb)))
+        (local.set $dst (i32.add (local.get $ptr) (i32.mul (i32.add (i32.mul (local.get $p) (local.get $nb)) (local.get $b)) (i32.const 144))))
+        (local.set $r (i32.const 0))
+        (block $done (loop $row
+          (br_if $done (i32.ge_u (local.get $r) (i32.const 4)))
+          (local.set $src (i32.add (local.get $q) (i32.add (i32.mul (local.get $r) (local.get $cols)) (i32.shl (local.get $b) (i32.const 5)))))
+          (v128.store (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 5))) (v128.load (local.get $src)))
+          (v128.store offset=16 (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 5))) (v128.load offset=16 (local.get $src)))
+          (f32.store offset=128 (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2)))
+            (if (result f32) (i32.lt_u (local.get $r) (local.get $present))
+              (then (f32.load (i32.add (local.get $tmp) (i32.shl (i32.add (i32.mul (i32.add (i32.shl (local.get $p) (i32.const 2)) (local.get $r)) (local.get $nb)) (local.get $b)) (i32.const 2)))))
+              (else (f32.const 0))))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $row)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $block)))
+      (br $panel))))
+
   ;; out[t][r] = W[r] · x[t] for rows r < n and tokens t < T: W q8_32 in panels at $w, x quantized
   ;; [T][d] (qx i16, sx f32 [T][d/32]), out [T][n] f32. A panel (d·9/2 bytes) stays in the cache
   ;; across the T tokens.

@@ -23,6 +23,8 @@ interface Exports {
   matmulQ8(w: number, ws: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
   /** out[i] = W[rows[i]] · x for i < k (rows i32). */
   gatherDotsQ8(w: number, ws: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
+  /** The row-layout matrix at ptr rewritten as panels in place; tmp: rows·cols/8 + 4·cols bytes. */
+  toPanels(ptr: number, rows: number, cols: number, tmp: number): void;
   /** matmulQ8 over W in panels (kernels.wat: the panel layout; w: its first byte). */
   matmulQ8P(w: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
   /** gatherDotsQ8 over W in panels. */
@@ -79,6 +81,11 @@ export class KernelArena {
   bytes(count: number): { ptr: number; view: Uint8Array } {
     const ptr = this.take(Math.ceil(count / 4));
     return { ptr, view: new Uint8Array(this.memory.buffer, ptr, count) };
+  }
+
+  /** The arena's unallocated end (free until the next allocation): scratch for the load. */
+  freeTail(): { ptr: number; bytes: number } {
+    return { ptr: this.next, bytes: this.memory.buffer.byteLength - this.next };
   }
 
   ints(count: number): { ptr: number; view: Int32Array } {

@@ -32,7 +32,7 @@ function setup(rows: number, cols: number, T: number, seed: number) {
   const rnd = random(seed);
   const w = Float32Array.from({ length: rows * cols }, () => rnd() * (rnd() > 0.45 ? 1 : 0.01));
   const x = Float32Array.from({ length: T * cols }, () => rnd() * 3);
-  const arena = new KernelArena(rows * cols * 2 + T * cols * 8 + T * rows * 4 + 4096);
+  const arena = new KernelArena(rows * cols * 5 + T * cols * 8 + T * rows * 4 + 4096);
   const wq = arena.bytes(rows * cols * 9 / 8);
   wq.view.set(quantizeQ8(w, rows, cols));
   const xs = arena.floats(T * cols);
@@ -113,11 +113,15 @@ describe('8-bit WebAssembly kernels', () => {
   // The panel layout (panels.ts) holds the same quants and scales; its kernels must give the row
   // layout's results bit for bit (the flash cache keeps rows, the resident model panels).
   for (const [rows, cols, T] of [[8, 64, 1], [13, 96, 3], [7, 32, 5], [6, 576, 2]]) {
-    it(`matmulQ8P and gatherDotsQ8P over [${rows}][${cols}] in panels give the row layout's bits (${T} tokens)`, () => {
+    it(`toPanels, matmulQ8P and gatherDotsQ8P over [${rows}][${cols}] in panels: the row layout's bits (${T} tokens)`, () => {
       const { arena, wq, qx, sx, wBytes } = setup(rows, cols, T, rows * 7 + cols);
       const p = arena.bytes(panelBytes(rows, cols));
       p.view.set(wBytes);
       rowsToPanels(arena.memory.buffer, p.ptr, rows, cols);
+      const k = arena.bytes(panelBytes(rows, cols)), tmp = arena.bytes(rows * cols / 8 + 4 * cols);
+      k.view.set(wBytes);
+      arena.kernels.toPanels(k.ptr, rows, cols, tmp.ptr);
+      assert.deepEqual([...k.view], [...p.view], 'toPanels (the kernel) lays out as rowsToPanels');
       const a = arena.floats(T * rows), b = arena.floats(T * rows);
       arena.kernels.matmulQ8(wq.ptr, wq.ptr + rows * cols, rows, cols, qx.ptr, sx.ptr, T, a.ptr);
       arena.kernels.matmulQ8P(p.ptr, rows, cols, qx.ptr, sx.ptr, T, b.ptr);
