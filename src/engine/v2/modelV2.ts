@@ -53,7 +53,7 @@ export function scratchBytes(arch: Architecture, contextTokens: number): number 
     arch.layers * 2 * Hkv * contextTokens * hd, // KV cache
     T * d, T * Math.max(d, H * hd, F) / 2, T * Math.max(d, H * hd, F) / 32, // x, its quants (i16) and scales
     T * qkvRows, contextTokens, T * H * hd, T * d, // qkv, scores, context, projection out
-    T * F, T * F, F, Math.max(d, 2 * F), T * V, // gate, up, active rows, y (and downQ8's z), logits
+    T * F, T * F, F, d, T * V, // gate, up, active rows, y, logits
     T * (d / 32) * F / 2 + T * (d / 32) * F / 32, // downQ8's quantized z and its scales
   ];
   return floats.reduce((n, f) => n + KernelArena.bytesFor(Math.ceil(f)), 0);
@@ -87,7 +87,7 @@ export class ModelV2 {
     this.s = {
       x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
       qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
-      gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(Math.max(d, 2 * F)), logits: a.floats(T * V),
+      gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * V),
       zq: a.floats(T * (d / 32) * F / 2 + T * (d / 32) * F / 32),
     };
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
@@ -239,7 +239,7 @@ export class ModelV2 {
     const { dModel: d, ffnSize: F, normEps, ffnActivation } = this.arch;
     const L = this.w.layers[l];
     const k = this.w.arena.kernels;
-    const { x, gate, up, y } = this.s;
+    const { x, gate, up } = this.s;
     for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.ffnNorm, normEps, x.view, t * d, d);
     const act = ffnActivation === 'silu' ? silu : ffnActivation === 'relu' ? relu : squaredRelu;
     const threshold = T === 1 ? this.gateThresholds[l] ?? 0 : 0;
@@ -264,7 +264,7 @@ export class ModelV2 {
     }
     // down: every neuron's column at once (downQ8), resident or streamed alike
     const { proj, zq } = this.s;
-    k.downQ8(D.ptr, downScalesT, up.ptr, T, F, d, y.ptr, zq.ptr, zq.ptr + 2 * T * (d / 32) * F, proj.ptr);
+    k.downQ8(D.ptr, downScalesT, up.ptr, T, F, d, zq.ptr, zq.ptr + 2 * T * (d / 32) * F, proj.ptr);
     const p = proj.view;
     for (let i = 0; i < T * d; i++) hidden[i] += p[i];
   }

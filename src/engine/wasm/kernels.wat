@@ -661,49 +661,64 @@
   ;; per neuron — quants [F][d] int8 at $w (row layout) — and its scales transposed, sT [d/32][F]
   ;; f32. Blocks of 32 outputs share a scale along a neuron's column, not along the sum, so the
   ;; scale goes into the activation: per output block b, z[j] = h[j]·sT[b][j], quantized to i16 per
-  ;; 32 neurons (zq [F/32][T][d/32][32] i16, zs [F/32][T][d/32] f32; zf: 2F floats of scratch). Then per 32
+  ;; 32 neurons (zq [F/32][T][d/32][32] i16, zs [F/32][T][d/32] f32, scratch). Then per 32
   ;; neurons × 32 outputs, two neurons' bytes are interleaved so that i32x4.dot_i16x8_s adds both
   ;; neurons' terms of four outputs: the dense down projection at matmulQ8's rate per MAC, with the
   ;; weights exactly as stored (a requantized [d][F] copy would cost memory and agreement).
   ;; F must be a multiple of 32.
   (func (export "downQ8") (param $w i32) (param $sT i32) (param $h i32) (param $T i32) (param $F i32) (param $d i32)
-    (param $zf i32) (param $zq i32) (param $zs i32) (param $out i32)
+    (param $zq i32) (param $zs i32) (param $out i32)
     (local $nb i32) (local $t i32) (local $b i32) (local $j i32) (local $jb i32) (local $p i32) (local $row i32)
-    (local $z i32) (local $rw i32) (local $o i32) (local $hp i32) (local $sp i32) (local $fb i32) (local $rows i32) (local $tq i32) (local $ts i32)
+    (local $z i32) (local $rw i32) (local $o i32) (local $hp i32) (local $sp i32) (local $fb i32) (local $rows i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128) (local $v5 v128) (local $v6 v128) (local $v7 v128)
+    (local $m v128) (local $amax f32) (local $inv v128)
     (local $zz v128) (local $va v128) (local $vb v128) (local $lo v128) (local $hi v128) (local $sc v128)
     (local $i0 v128) (local $i1 v128) (local $i2 v128) (local $i3 v128) (local $i4 v128) (local $i5 v128) (local $i6 v128) (local $i7 v128)
     (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
     (local.set $fb (i32.shr_u (local.get $F) (i32.const 5)))
     (local.set $rows (i32.mul (local.get $T) (local.get $nb)))
-    (local.set $tq (i32.add (local.get $zf) (i32.shl (local.get $F) (i32.const 2))))
-    (local.set $ts (i32.add (local.get $tq) (i32.shl (local.get $F) (i32.const 1))))
-    ;; z for every token and output block, quantized
+    ;; z for every token and output block, quantized as quantizeI16 does, each 32 neurons' part
+    ;; stored at [jb][row], where the products below read it in order
     (local.set $row (i32.const 0)) ;; t·nb + b
     (block $prepped (loop $prep
       (br_if $prepped (i32.ge_u (local.get $row) (local.get $rows)))
       (local.set $hp (i32.add (local.get $h) (i32.shl (i32.mul (i32.div_u (local.get $row) (local.get $nb)) (local.get $F)) (i32.const 2))))
       (local.set $sp (i32.add (local.get $sT) (i32.shl (i32.mul (i32.rem_u (local.get $row) (local.get $nb)) (local.get $F)) (i32.const 2))))
-      (local.set $j (i32.const 0))
-      (block $done (loop $mul
-        (br_if $done (i32.ge_u (local.get $j) (i32.shl (local.get $F) (i32.const 2))))
-        (v128.store (i32.add (local.get $zf) (local.get $j))
-          (f32x4.mul (v128.load (i32.add (local.get $hp) (local.get $j))) (v128.load (i32.add (local.get $sp) (local.get $j)))))
-        (local.set $j (i32.add (local.get $j) (i32.const 16)))
-        (br $mul)))
-      ;; quantized into the row's scratch, then each 32 neurons' part to [jb][row], where the
-      ;; products below read it in order
-      (call $quantizeI16 (local.get $zf) (local.get $F) (local.get $tq) (local.get $ts))
       (local.set $jb (i32.const 0))
-      (block $spread (loop $part
-        (br_if $spread (i32.ge_u (local.get $jb) (local.get $fb)))
-        (local.set $z (i32.add (local.get $zq) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 6))))
-        (local.set $j (i32.add (local.get $tq) (i32.shl (local.get $jb) (i32.const 6))))
-        (v128.store (local.get $z) (v128.load (local.get $j)))
-        (v128.store offset=16 (local.get $z) (v128.load offset=16 (local.get $j)))
-        (v128.store offset=32 (local.get $z) (v128.load offset=32 (local.get $j)))
-        (v128.store offset=48 (local.get $z) (v128.load offset=48 (local.get $j)))
-        (f32.store (i32.add (local.get $zs) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 2)))
-          (f32.load (i32.add (local.get $ts) (i32.shl (local.get $jb) (i32.const 2)))))
+      (block $done (loop $part
+        (br_if $done (i32.ge_u (local.get $jb) (local.get $fb)))
+        (local.set $v0 (f32x4.mul (v128.load offset=0 (local.get $hp)) (v128.load offset=0 (local.get $sp))))
+        (local.set $v1 (f32x4.mul (v128.load offset=16 (local.get $hp)) (v128.load offset=16 (local.get $sp))))
+        (local.set $v2 (f32x4.mul (v128.load offset=32 (local.get $hp)) (v128.load offset=32 (local.get $sp))))
+        (local.set $v3 (f32x4.mul (v128.load offset=48 (local.get $hp)) (v128.load offset=48 (local.get $sp))))
+        (local.set $v4 (f32x4.mul (v128.load offset=64 (local.get $hp)) (v128.load offset=64 (local.get $sp))))
+        (local.set $v5 (f32x4.mul (v128.load offset=80 (local.get $hp)) (v128.load offset=80 (local.get $sp))))
+        (local.set $v6 (f32x4.mul (v128.load offset=96 (local.get $hp)) (v128.load offset=96 (local.get $sp))))
+        (local.set $v7 (f32x4.mul (v128.load offset=112 (local.get $hp)) (v128.load offset=112 (local.get $sp))))
+        (local.set $m (f32x4.max
+          (f32x4.max (f32x4.max (f32x4.abs (local.get $v0)) (f32x4.abs (local.get $v1))) (f32x4.max (f32x4.abs (local.get $v2)) (f32x4.abs (local.get $v3))))
+          (f32x4.max (f32x4.max (f32x4.abs (local.get $v4)) (f32x4.abs (local.get $v5))) (f32x4.max (f32x4.abs (local.get $v6)) (f32x4.abs (local.get $v7))))))
+        (local.set $amax (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+                                  (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
+        (local.set $z (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)))
+        (f32.store (i32.add (local.get $zs) (i32.shl (local.get $z) (i32.const 2))) (f32.div (local.get $amax) (f32.const 32767)))
+        (local.set $z (i32.add (local.get $zq) (i32.shl (local.get $z) (i32.const 6))))
+        (local.set $inv (f32x4.splat (if (result f32) (f32.gt (local.get $amax) (f32.const 0))
+          (then (f32.div (f32.const 32767) (local.get $amax))) (else (f32.const 0)))))
+        (v128.store offset=0 (local.get $z) (i16x8.narrow_i32x4_s
+          (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v0) (local.get $inv))))
+          (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v1) (local.get $inv))))))
+        (v128.store offset=16 (local.get $z) (i16x8.narrow_i32x4_s
+          (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v2) (local.get $inv))))
+          (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v3) (local.get $inv))))))
+        (v128.store offset=32 (local.get $z) (i16x8.narrow_i32x4_s
+          (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v4) (local.get $inv))))
+          (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v5) (local.get $inv))))))
+        (v128.store offset=48 (local.get $z) (i16x8.narrow_i32x4_s
+          (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v6) (local.get $inv))))
+          (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v7) (local.get $inv))))))
+        (local.set $hp (i32.add (local.get $hp) (i32.const 128)))
+        (local.set $sp (i32.add (local.get $sp) (i32.const 128)))
         (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
         (br $part)))
       (local.set $row (i32.add (local.get $row) (i32.const 1)))

@@ -30,8 +30,8 @@ interface Exports {
   /** gatherDotsQ8 over W in panels. */
   gatherDotsQ8P(w: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
   /** out [T][d] = h [T][F] · D, D q8 [F][d] in the row layout (quants w) with scales transposed,
-   *  sT [d/32][F] f32; zf [2F] f32, zq [T·d/32·F] i16 and zs [T·d/32·F/32] f32 are scratch. */
-  downQ8(w: number, sT: number, h: number, T: number, F: number, d: number, zf: number, zq: number, zs: number, out: number): void;
+   *  sT [d/32][F] f32; zq [T·d/32·F] i16 and zs [T·d/32·F/32] f32 are scratch. */
+  downQ8(w: number, sT: number, h: number, T: number, F: number, d: number, zq: number, zs: number, out: number): void;
   /** y [d] += Σ_i h[i] · W[rows[i]] for i < k; zero h[i] skipped. */
   axpyQ8(y: number, w: number, ws: number, h: number, rows: number, k: number, d: number): void;
 }

@@ -154,10 +154,10 @@ describe('8-bit WebAssembly kernels', () => {
       const sT = arena.floats(F * nb);
       const scales = new Float32Array(wBytes.buffer, F * d, F * nb);
       for (let j = 0; j < F; j++) for (let b = 0; b < nb; b++) sT.view[b * F + j] = scales[j * nb + b];
-      const hv = arena.floats(T * F), out = arena.floats(T * d), zf = arena.floats(2 * F), zq = arena.bytes(T * nb * F * 2), zs = arena.floats(T * nb * F / 32);
+      const hv = arena.floats(T * F), out = arena.floats(T * d), zq = arena.bytes(T * nb * F * 2), zs = arena.floats(T * nb * F / 32);
       hv.view.set(h);
       out.view.fill(123); // overwritten, not added to
-      arena.kernels.downQ8(wq.ptr, sT.ptr, hv.ptr, T, F, d, zf.ptr, zq.ptr, zs.ptr, out.ptr);
+      arena.kernels.downQ8(wq.ptr, sT.ptr, hv.ptr, T, F, d, zq.ptr, zs.ptr, out.ptr);
       for (let t = 0; t < T; t++) {
         for (let i = 0; i < d; i++) {
           let exact = 0, mag = 0;
