@@ -1,8 +1,10 @@
 // One forward pass of a format-v2 model (models/FORMAT.md §W, §F), every matrix 8-bit in the
 // WebAssembly kernels, in the order the data flows: embed → per layer (attention → FFN →
-// residual) → head. The T tokens of a call share each weight load (matmulQ8 runs four rows
-// against every token); attention itself runs token by token over the KV cache, which lives in
-// the kernels' memory. Prompts run in chunks of CHUNK_TOKENS so the scratch rows stay small.
+// residual) → head. The T tokens of a call share each weight load (matmulQ8P runs a panel of four
+// rows against every token; downQ8 the FFN's down projection from its neuron columns); each KV
+// group's heads attend causally over the chunk in one kernel call, the KV cache living in the
+// kernels' memory. Prompts run in chunks of CHUNK_TOKENS so the scratch rows stay small; only the
+// last position's logits are computed unless every position's are asked for.
 import type { Architecture } from '../manifest';
 import type { KvCache } from '../kvCache';
 import { KvCache as Cache } from '../kvCache';
