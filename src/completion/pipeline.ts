@@ -90,7 +90,9 @@ export class CompletionPipeline {
       if (turn.signal.aborted || skipReason(context) !== undefined) return undefined;
       const window: Window = { request, context, budget };
 
-      const served = this.fromCache(context)
+      // An explicit request (Trigger Inline Suggestion) asks the model again: the user saw the
+      // cached answer and wants another look.
+      const served = (settings.explicit ? undefined : this.fromCache(context))
         ?? await this.fromRunningJob(context, turn.signal)
         ?? await this.fromNewJob(window, settings, turn.signal);
       if (!served || turn.signal.aborted) return undefined;
@@ -197,7 +199,7 @@ export class CompletionPipeline {
   private startJob(input: JobInput, settings: CompletionSettings, kind: JobKind): EngineJob {
     const job = new EngineJob(this.runtime, input, kind, settings, this.job?.settled ?? Promise.resolve());
     this.job = job;
-    job.suggestion.then((s) => { if (s && worthCaching(s)) this.cache.put(input.context, s); }, noop);
+    job.suggestion.then((s) => { if (s && s.text !== '') this.cache.put(input.context, s); }, noop);
     return job;
   }
 
@@ -222,11 +224,6 @@ export class CompletionPipeline {
       stopReason: suggestion.stopReason,
     };
   }
-}
-
-/** An empty suggestion cut short by the time budget says nothing about the cursor: ask again. */
-function worthCaching(suggestion: Suggestion): boolean {
-  return suggestion.text !== '' || suggestion.stopReason !== 'time-budget';
 }
 
 function noop(): void {}

@@ -51,6 +51,9 @@ export interface CompletionSettings {
   /** Put code from outside the window (imports, enclosing signatures, other files) before the
    *  prefix, when the pipeline has a source for it. Default off. */
   extraContext?: boolean;
+  /** The user asked for this suggestion (Trigger Inline Suggestion): the model is asked again
+   *  rather than the typed-ahead cache. Default false. */
+  explicit?: boolean;
 }
 
 /** Code from outside the window for the prompt (src/context/extraContext.ts). */

@@ -24,12 +24,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
     const settings = readSettings().completion;
-    const gate = completionGate({
-      ...settings,
-      languageId: document.languageId,
-      onBattery: this.power.onBattery,
-      explicit: context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke,
-    });
+    const explicit = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
+    const gate = completionGate({ ...settings, languageId: document.languageId, onBattery: this.power.onBattery, explicit });
     const pipeline = this.engineHost.pipeline;
     if (gate.kind !== 'on' || !pipeline || token.isCancellationRequested) return undefined;
 
@@ -44,6 +40,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
         prefetch: settings.prefetch && !gate.batterySaving,
         mode: settings.mode,
         extraContext: settings.extraContext,
+        explicit,
       }, controller.signal);
       if (!result) return undefined;
       this.onCompleted(result);

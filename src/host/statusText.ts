@@ -17,6 +17,8 @@ export interface StatusView {
 export interface LastCompletion {
   latencyMs: number;
   source: CompletionResult['source'];
+  /** The model had nothing to suggest there (or post-processing dropped all of it). */
+  empty: boolean;
   /** Of the engine call that produced it; 0 from the cache. */
   promptTokens: number;
   /** Decode rate of that engine call; undefined from the cache or when too short to measure. */
@@ -103,13 +105,14 @@ export function describeFfn(ffn: ModelInfo['ffn']): string {
 
 /** The status bar's view of a suggestion and of the engine call that finished last. */
 export function lastCompletion(
-  result: Pick<CompletionResult, 'latencyMs' | 'source' | 'promptTokens'>,
+  result: Pick<CompletionResult, 'text' | 'latencyMs' | 'source' | 'promptTokens'>,
   generation: Pick<GenerateResult, 'generatedTokens' | 'ttfsMs' | 'totalMs'> | undefined,
 ): LastCompletion {
   const fromEngine = result.source !== 'cache';
   return {
     latencyMs: result.latencyMs,
     source: result.source,
+    empty: result.text === '',
     promptTokens: result.promptTokens,
     tokensPerSecond: fromEngine && generation ? decodeTokensPerSecond(generation) : undefined,
   };
@@ -123,7 +126,8 @@ export function decodeTokensPerSecond(g: Pick<GenerateResult, 'generatedTokens' 
 }
 
 function shortLast(last: LastCompletion): string {
-  const rate = last.source === 'cache' ? 'cached'
+  const rate = last.empty ? 'no suggestion'
+    : last.source === 'cache' ? 'cached'
     : last.tokensPerSecond === undefined ? undefined
       : `${Math.round(last.tokensPerSecond)} tok/s`;
   return [`${Math.round(last.latencyMs)} ms`, rate].filter((part) => part !== undefined).join(' · ');
@@ -132,6 +136,7 @@ function shortLast(last: LastCompletion): string {
 function describeLast(last: LastCompletion | undefined): string {
   if (!last) return 'none yet';
   const latency = `${Math.round(last.latencyMs)} ms`;
+  if (last.empty) return `${latency}, no suggestion: the model had nothing to add there, or only what the code already holds ("Trigger Inline Suggestion", Alt+\\, asks it again)`;
   if (last.source === 'cache') return `${latency}, from the cache (what you typed matched an earlier suggestion)`;
   return [
     latency,

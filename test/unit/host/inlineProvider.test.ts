@@ -62,6 +62,14 @@ describe('InlineProvider', () => {
     assert.equal(h.completed.length, 1);
   });
 
+  it('Trigger Inline Suggestion asks the pipeline for an explicit request; typing does not', async () => {
+    const h = harness('x');
+    for (const context of [INVOKE, AUTOMATIC]) {
+      await h.provider.provideInlineCompletionItems(fakeDocument(source, 'typescript') as unknown as TextDocument, cursor as VsPosition, context, token);
+    }
+    assert.deepEqual(h.calls.map((c) => c.settings.explicit), [true, false]);
+  });
+
   const cases: Array<{ name: string; languageId: string; settings?: Record<string, unknown>; onBattery?: boolean; context: Context; runs: boolean; prefetch?: boolean }> = [
     { name: 'code: runs, with prefetch', languageId: 'python', context: AUTOMATIC, runs: true, prefetch: true },
     { name: 'markdown (off by default): no work at all', languageId: 'markdown', context: AUTOMATIC, runs: false },
