@@ -10,12 +10,12 @@
 
 import { delay, unlessAborted } from '../common/abortable';
 import type { Engine } from '../engine';
-import type { BlockFinder } from '../postprocess';
+import { closersReplaced, type BlockFinder } from '../postprocess';
 import { promptBudget, type PromptBudget } from './budget';
 import { clipAroundCursor, DEFAULT_CLIP_LIMITS, type ClipLimits } from './clip';
 import { requestTiming, startDelayMs } from './debounce';
 import { EngineJob, type JobInput, type JobKind, type JobRuntime } from './engineJob';
-import { acceptedContext, PREFETCH_AFTER_IDLE_MS, PrefetchScheduler } from './prefetch';
+import { acceptedContext, PREFETCH_AFTER_IDLE_MS, PrefetchScheduler, type Shown } from './prefetch';
 import { skipReason } from './prefilter';
 import { TokenRatios } from './tokenRatio';
 import { continuation, cursorKey, DEFAULT_CACHE_ENTRIES, sameCursor, TypedAheadCache, type CursorKey, type Suggestion } from './typedAheadCache';
@@ -47,7 +47,7 @@ interface Window {
  *  100–200 ms apart. */
 const DEFAULT_ABANDONED_JOB_GRACE_MS = 250;
 
-type Served = Omit<CompletionResult, 'latencyMs'>;
+type Served = Omit<CompletionResult, 'latencyMs' | 'replacedAfterCursor'>;
 
 export class CompletionPipeline {
   readonly stats: PipelineStats = { requests: 0, cacheHits: 0, inflightJoins: 0, prefetches: 0, prefetchHits: 0 };
@@ -97,8 +97,9 @@ export class CompletionPipeline {
         ?? await this.fromNewJob(window, settings, turn.signal);
       if (!served || turn.signal.aborted) return undefined;
 
-      this.afterShown(window, served.text, settings);
-      return { ...served, latencyMs: performance.now() - startMs };
+      const shown = { text: served.text, replaced: closersReplaced(served.text, context) };
+      this.afterShown(window, shown, settings);
+      return { ...served, replacedAfterCursor: shown.replaced, latencyMs: performance.now() - startMs };
     } catch (error) {
       if (turn.signal.aborted) return undefined;
       throw error;
@@ -165,19 +166,19 @@ export class CompletionPipeline {
     return suggestion && this.serve(suggestion, suggestion.text, 'engine');
   }
 
-  private afterShown(window: Window, text: string, settings: CompletionSettings): void {
-    if (text === '') {
+  private afterShown(window: Window, shown: Shown, settings: CompletionSettings): void {
+    if (shown.text === '') {
       this.accepted = undefined;
       return;
     }
-    const next = acceptedContext(window.context, text, window.budget.clip);
+    const next = acceptedContext(window.context, shown, window.budget.clip);
     this.accepted = cursorKey(next);
     if (!settings.prefetch) return;
     this.prefetches.schedule(
       () => !this.latest && !this.job?.running && !this.cache.has(next),
       () => {
         this.stats.prefetches++;
-        this.startJob(this.jobInput(window, settings, text), settings, 'prefetch');
+        this.startJob(this.jobInput(window, settings, shown), settings, 'prefetch');
       },
       PREFETCH_AFTER_IDLE_MS,
     );
@@ -186,9 +187,9 @@ export class CompletionPipeline {
   /** The engine call for the window's cursor, or for where accepting `accepted` there leads: extra
    *  context from the document as it is now, before the window's start; when there is none, the
    *  window takes the room kept for it. */
-  private jobInput({ request, context: shown, budget }: Window, settings: CompletionSettings, accepted = ''): JobInput {
-    const at = (context: ClippedContext, limits: ClipLimits) => (accepted === '' ? context : acceptedContext(context, accepted, limits));
-    const context = at(shown, budget.clip);
+  private jobInput({ request, context: cursor, budget }: Window, settings: CompletionSettings, accepted?: Shown): JobInput {
+    const at = (context: ClippedContext, limits: ClipLimits) => (accepted ? acceptedContext(context, accepted, limits) : context);
+    const context = at(cursor, budget.clip);
     const extra = this.extraContextOn(settings) ? this.extra!.gather(request, context.prefixStart, budget.extraChars) : '';
     const window = extra === '' && budget.extraChars > 0
       ? at(clipAroundCursor(request.document, request.offset, budget.clipWithoutExtra), budget.clipWithoutExtra)

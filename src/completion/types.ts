@@ -26,6 +26,9 @@ export type CompletionSource = 'engine' | 'cache' | 'inflight';
 export interface CompletionResult {
   /** Text to insert at the cursor; '' when post-processing dropped the model's output. */
   text: string;
+  /** Characters after the cursor `text` replaces: closers the editor has there already, which
+   *  `text` holds too (postprocess/closers.ts closersReplaced). */
+  replacedAfterCursor: number;
   source: CompletionSource;
   /** From the pipeline call to the post-processed result. */
   latencyMs: number;

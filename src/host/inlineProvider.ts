@@ -45,9 +45,12 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
       if (!result) return undefined;
       this.onCompleted(result);
       if (result.text === '') return undefined;
-      // Plain text (no snippet) over an empty range at the cursor: what VS Code's partial accept
-      // (Accept Next Word / Line) splits, leaving the rest shown.
-      return [new vscode.InlineCompletionItem(result.text, new vscode.Range(position, position))];
+      // Plain text (no snippet): what VS Code's partial accept (Accept Next Word / Line) splits,
+      // leaving the rest shown. The range is empty at the cursor unless the text ends with the
+      // closers the line has after the cursor: then it covers them, and VS Code shows the text as
+      // ghost text around them instead of inserting a second copy.
+      const end = document.positionAt(document.offsetAt(position) + result.replacedAfterCursor);
+      return [new vscode.InlineCompletionItem(result.text, new vscode.Range(position, end))];
     } catch (error) {
       this.log.error(error, `completing in ${document.fileName}`);
       this.engineHost.restartAfterCrash(error);

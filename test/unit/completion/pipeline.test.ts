@@ -237,6 +237,15 @@ describe('completion pipeline: prefetch', () => {
     assert.deepEqual(pipeline.stats, { requests: 3, cacheHits: 2, inflightJoins: 0, prefetches: 1, prefetchHits: 1 });
   });
 
+  it('after a suggestion that replaces the closer after the cursor, prefetches where Tab leaves the document', async () => {
+    const engine = new FakeEngine((prefix) => (prefix.endsWith('points.map(') ? 'points);' : ''));
+    const pipeline = new CompletionPipeline(engine);
+    const shown = await pipeline.complete(at('  return points.map(❚)\n'), withPrefetch);
+    assert.deepEqual({ text: shown?.text, replacedAfterCursor: shown?.replacedAfterCursor }, { text: 'points);', replacedAfterCursor: 1 });
+    await pipeline.idle();
+    assert.deepEqual(engine.calls.map((c) => [c.prefix, c.suffix]), [['  return points.map(', ')\n'], ['  return points.map(points);', '\n']]);
+  });
+
   it('is aborted the moment a real request that cannot use it arrives', async () => {
     const engine = new FakeEngine(answer, 3);
     const pipeline = new CompletionPipeline(engine);

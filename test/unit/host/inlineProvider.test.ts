@@ -22,13 +22,13 @@ interface Harness {
   completed: CompletionResult[];
 }
 
-function harness(text: string, power = { onBattery: false }): Harness {
+function harness(text: string, power = { onBattery: false }, replacedAfterCursor = 0): Harness {
   const calls: Harness['calls'] = [];
   const completed: CompletionResult[] = [];
   const pipeline = {
     complete: async (request: CompletionRequest, settings: CompletionSettings): Promise<CompletionResult> => {
       calls.push({ request, settings });
-      return { text, source: 'engine', latencyMs: 40, ttfsMs: 20, promptTokens: 30, generatedTokens: 4, stopReason: 'stop-token' };
+      return { text, replacedAfterCursor, source: 'engine', latencyMs: 40, ttfsMs: 20, promptTokens: 30, generatedTokens: 4, stopReason: 'stop-token' };
     },
   };
   const engineHost = { pipeline, restartAfterCrash: () => {} } as unknown as EngineHost;
@@ -54,6 +54,16 @@ describe('InlineProvider', () => {
     assert.deepEqual([range.start, range.end], [cursor, cursor]);
     assert.equal(h.calls[0]?.request.offset, source.indexOf('a + ') + 4);
     assert.equal(h.completed.length, 1);
+  });
+
+  it('a suggestion that ends with the closer after the cursor replaces it: its range covers it', async () => {
+    const doc = '  return points.map()\n';
+    const at = new Position(0, doc.indexOf(')'));
+    const h = harness('points);', undefined, 1);
+    const [item] = (await h.provider.provideInlineCompletionItems(fakeDocument(doc, 'typescript') as unknown as TextDocument, at as VsPosition, AUTOMATIC, token))!;
+    const range = item!.range as unknown as Range;
+    assert.deepEqual([range.start, range.end], [at, new Position(0, at.character + 1)]);
+    assert.equal(item!.insertText, 'points);');
   });
 
   it('an empty suggestion shows nothing but still reaches the status bar', async () => {
