@@ -7,6 +7,7 @@ import { AbortedError } from '../engine/errors';
 import { declined, localCut, route, type LocalRoute } from '../router/route';
 import type { RouteInput } from '../router/types';
 import { answerLocally, LOCAL_ANSWER_TOKENS } from './answerLocally';
+import { asSentence } from './notices';
 import { buildMessages, localPromptText } from './prompts';
 import { extractRefactorCode } from './refactorOutput';
 import { screenExcluded } from './screen';
@@ -20,10 +21,13 @@ export async function runTask(input: TaskInput, deps: TaskDeps, callbacks: TaskC
   const { signal, onText, onRoute } = callbacks;
   const screened = screenExcluded(input, deps.excludePatterns);
   const notices = [...screened.notices];
+  const { info } = deps.engine;
   const routeInput: RouteInput = {
-    promptTokens: await deps.engine.countTokens(localPromptText(screened.input, deps.engine.info)),
+    promptTokens: await deps.engine.countTokens(localPromptText(screened.input, info)),
+    codeTokens: await deps.engine.countTokens(localPromptText({ ...screened.input, context: [] }, info)),
     answerTokens: LOCAL_ANSWER_TOKENS,
-    localWindowTokens: Math.min(deps.engine.info.contextTokens, deps.localMaxTokens),
+    localWindowTokens: Math.min(info.contextTokens, deps.localMaxTokens),
+    localWindowBy: deps.localMaxTokens < info.contextTokens ? 'setting' : 'model',
     targetExcluded: screened.targetExcluded,
     cloud: { enabled: deps.cloud.enabled, configured: isCloudConfigured(deps.cloud), consent: deps.consent, maxContextTokens: deps.cloud.maxContextTokens },
   };
@@ -59,7 +63,7 @@ export async function runTask(input: TaskInput, deps: TaskDeps, callbacks: TaskC
 
   function finish(text: string, answeredBy: AnsweredBy): TaskResult {
     const answer = input.kind === 'refactor' ? extractRefactorCode(text, input.target.code) : text;
-    return { text: answer, answeredBy, totalMs: performance.now() - started, notices };
+    return { text: answer, answeredBy, totalMs: performance.now() - started, notices: notices.map(asSentence) };
   }
 }
 

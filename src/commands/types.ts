@@ -40,7 +40,8 @@ export interface TaskResult {
   text: string;
   answeredBy: AnsweredBy;
   totalMs: number;
-  /** What the user should be told: context left out, a cloud failure that fell back to local… */
+  /** What the user should be told, one sentence each: context left out, a cloud failure that
+   *  fell back to local… */
   notices: string[];
 }
 

@@ -2,6 +2,7 @@
 // text ("Flashcode 42 ms · 180 tok/s"), the details in the tooltip.
 
 import type { Gate } from '../common/completionGate';
+import { formatTokens } from '../common/formatTokens';
 import type { CompletionResult } from '../completion/types';
 import type { GenerateResult, ModelInfo } from '../engine';
 import type { EngineState } from './engineState';
@@ -60,7 +61,7 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
     return { text: `${LABEL}: loading…`, tooltip: `Flashcode is loading the model from ${state.modelDir}.`, isError: false };
   }
   const details = [
-    `Model: ${state.info.displayName} (${state.info.id})`,
+    `Model: ${state.info.displayName} (${state.info.id}), reads at most ${formatTokens(state.info.contextTokens)} at a time (prompt and answer together)`,
     `Backend: ${state.info.layerKernels ? 'WebAssembly SIMD kernels and ONNX Runtime Web' : 'ONNX Runtime Web, WebAssembly'}, ${state.threads} thread${state.threads === 1 ? '' : 's'}, in a worker thread`,
     `FFN: ${describeFfn(state.info.ffn)}${state.info.ffn.notice === undefined ? '' : ` — ${ffnNoticeText(state.info.ffn.notice)}`}`,
     `Prompts: ${describePrompts(state.info)}`,

@@ -77,10 +77,21 @@ describe('runTask on the fixture engine and the loopback cloud', () => {
     assert.equal(routes.length, 1);
     assert.equal(routes[0].target, 'local-cut');
     assert.equal(result.answeredBy.kind, 'local');
-    assert.match(result.notices[0], /^too long for the local model \(a prompt of [\d,]+ tokens\) and the cloud model is off — turn on flashcode\.cloud\.enabled/);
-    assert.match(result.notices.join('\n'), /left out: the rest of big\.ts/);
-    assert.match(result.notices.join('\n'), /left out: [\d,]+ lines from the middle of the code/);
+    assert.match(result.notices[0], /^The code is too long for the local model: with the instruction it takes [\d,]+ tokens, and the local model reads at most 2,048 tokens \(its context window\), 256 of them kept for the answer; the cloud model is off — turn on flashcode\.cloud\.enabled to send long tasks to it\.$/);
+    assert.match(result.notices.join('\n'), /Left out: the rest of big\.ts/);
+    assert.match(result.notices.join('\n'), /Left out: [\d,]+ lines from the middle of the code/);
     assert.equal(server.requests.length, 0);
+  });
+
+  it('a short function in a long file: local, only the context cut, and the model\'s limit said (issue 18)', async () => {
+    const input = task(shortCode, { context: [{ label: 'the code before it in the same file', fileName: 'src/big.ts', text: lines(120) }] });
+    const { result, routes } = await run(input);
+    assert.deepEqual(routes.map((r) => r.target), ['local-cut'], 'the cloud is not asked: the code itself fits');
+    assert.equal(server.requests.length, 0);
+    assert.deepEqual(result.notices.map((n) => n.replace(/\d[\d,]*/g, 'N')), [
+      'The local model reads at most N tokens (its context window), N of them kept for the answer, so the code around it was shortened.',
+      'Left out: part of the code before it in the same file (N tokens).',
+    ]);
   });
 
   it('a cut prompt fits the budget in the real tokenizer', async () => {
@@ -143,7 +154,7 @@ describe('runTask on the fixture engine and the loopback cloud', () => {
     assert.equal(server.requests.length, 1);
     assert.ok(!JSON.stringify(server.requests[0].body).includes('wJalrXUtnFEMI'), 'not in the request');
     assert.ok(JSON.stringify(server.requests[0].body).includes('value119'), 'the code itself was sent');
-    assert.deepEqual(result.notices, ['left out: open file .env (config/.env matches flashcode.cloud.exclude)']);
+    assert.deepEqual(result.notices, ['Left out: open file .env (config/.env matches flashcode.cloud.exclude).']);
   });
 
   it('a long target in an excluded file stays local, even with consent', async () => {
