@@ -26,6 +26,12 @@ export interface TaskInput {
   /** Refactor only: what to change ("simplify", "add types", free text…). */
   instruction?: string;
   context: ContextChunk[];
+  /** 0 (default) for the first try; a retry (1, 2…) samples the local model instead of taking
+   *  its likeliest answer, which would only be the same again. */
+  attempt?: number;
+  /** The user asked for the cloud model: it answers when it is on, set up and allowed, even a
+   *  task that fits the local model. */
+  preferCloud?: boolean;
 }
 
 export interface ChatMessage {
@@ -43,6 +49,8 @@ export interface TaskResult {
   /** What the user should be told, one sentence each: context left out, a cloud failure that
    *  fell back to local… */
   notices: string[];
+  /** Refactor only: why `text` must not be offered for Apply (./proposalCheck.ts), as a clause. */
+  refused?: string;
 }
 
 /** What a task needs from outside; the host fills it from settings, SecretStorage and UI. */
@@ -63,6 +71,9 @@ export interface TaskDeps {
   };
   /** flashcode.router.localMaxTokens */
   localMaxTokens: number;
+  /** Parses a proposed rewrite and its original (src/context/syntax.ts); without it, or for a
+   *  language without a grammar, the check compares their words. */
+  codeReader?: import('./proposalCheck').CodeReader;
   /** flashcode.cloud.exclude, matched against CodeTarget/ContextChunk fileName. */
   excludePatterns: readonly string[];
   consent: import('../router/types').CloudConsent;

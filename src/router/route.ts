@@ -6,9 +6,10 @@ import type { Route, RouteInput } from './types';
 
 export function route(input: RouteInput): Route {
   const { promptTokens, answerTokens, localWindowTokens, cloud } = input;
-  if (promptTokens + answerTokens <= localWindowTokens) return { target: 'local' };
-  if ((input.codeTokens ?? promptTokens) + answerTokens <= localWindowTokens) {
-    return { target: 'local-cut', promptBudgetTokens: budget(input), reason: `${windowOf(input)}, so the code around it was shortened` };
+  const codeFits = (input.codeTokens ?? promptTokens) + answerTokens <= localWindowTokens;
+  if (!input.preferCloud || !cloudAllowed(input)) {
+    if (promptTokens + answerTokens <= localWindowTokens) return { target: 'local' };
+    if (codeFits) return { target: 'local-cut', promptBudgetTokens: budget(input), reason: `${windowOf(input)}, so the code around it was shortened` };
   }
   if (input.targetExcluded) return localCut(input, 'the file matches flashcode.cloud.exclude, so it never goes to the cloud');
   if (!cloud.enabled) return localCut(input, 'the cloud model is off — turn on flashcode.cloud.enabled to send long tasks to it');
@@ -20,6 +21,11 @@ export function route(input: RouteInput): Route {
     return localCut(input, `it is too long even for the cloud model (flashcode.cloud.maxContextTokens is ${cloud.maxContextTokens.toLocaleString('en-US')})`);
   }
   return { target: 'cloud', askConsent: cloud.consent === 'unasked' };
+}
+
+/** On, set up, not refused, the file not excluded, and the task within its window. */
+function cloudAllowed({ targetExcluded, cloud, promptTokens, answerTokens }: RouteInput): boolean {
+  return !targetExcluded && cloud.enabled && cloud.configured && cloud.consent !== 'denied' && promptTokens + answerTokens <= cloud.maxContextTokens;
 }
 
 export type LocalRoute = Exclude<Route, { target: 'cloud' }>;

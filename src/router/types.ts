@@ -14,6 +14,8 @@ export interface RouteInput {
   localWindowTokens: number;
   /** Which of the two bounds localWindowTokens: the model's context window or the setting. */
   localWindowBy?: 'model' | 'setting';
+  /** The user asked for the cloud model: used when allowed even if the task fits locally. */
+  preferCloud?: boolean;
   /** The target's file matches flashcode.cloud.exclude: it may be answered locally, never in the cloud. */
   targetExcluded?: boolean;
   cloud: {

@@ -294,10 +294,11 @@ async function main(): Promise<void> {
   });
   const TASK_CASES = ([
     ['explain-local', 'explain: a selection answered by the local model shows in the Explain view', (d) => explainLocalCase(session!, d)],
-    ['refactor-local', 'refactor: the diff of the enclosing function is applied and saved', (d) => refactorLocalCase(session!, run!, d)],
-    ['refactor-refused', 'refactor: Apply refuses when the code changed meanwhile, and changes nothing', (d) => refactorRefusedCase(session!, run!, d)],
     ['set-key', 'cloud: the API key is set through "Set Cloud API Key"', () => setCloudKeyCase(session!)],
     ['explain-cloud', 'cloud: a long selection goes to the cloud model after consent, without excluded files', (d) => explainCloudCase(session!, cloudServer!, d)],
+    // After explain-cloud: a refused local proposal is asked of the cloud, with consent given.
+    ['refactor-local', 'refactor: the diff of the enclosing function is applied and saved (a harmful local proposal is not offered)', (d) => refactorLocalCase(session!, run!, cloudServer!, d)],
+    ['refactor-refused', 'refactor: Apply refuses when the code changed meanwhile, and changes nothing', (d) => refactorRefusedCase(session!, run!, cloudServer!, d)],
     ['cloud-cancel', 'cloud: Cancel in the Explain view stops the streaming request', (d) => cloudCancelCase(session!, cloudServer!, d)],
     ['cloud-fallback', 'cloud: a failing endpoint falls back to the local model with a notice', (d) => cloudFallbackCase(session!, cloudServer!, d)],
     ['bad-excluded', 'bad input: a long file matching flashcode.cloud.exclude is answered locally, never sent', (d) => excludedFileCase(bad(), d)],

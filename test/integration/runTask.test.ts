@@ -207,6 +207,35 @@ describe('runTask on the fixture engine and the loopback cloud', () => {
     assert.ok(result.text.length > 0 && result.text.endsWith('\n') && !result.text.endsWith('\n\n'));
   });
 
+  it('explain: an answer that loops is cut after the first time, with a note (issue 18)', async () => {
+    const loop = 'The debounced function is a function that is passed to the debounced function. ';
+    server.script(answer(`It delays calls. ${loop.repeat(8)}`, 5));
+    const { result } = await run(task(longCode));
+    assert.equal(result.answeredBy.kind, 'cloud');
+    assert.equal(result.text, `It delays calls. ${loop.trimEnd()}`);
+    assert.match(result.notices.at(-1)!, /^The answer began repeating itself \(“The debounced function .*” 8 times\), so it was cut after the first time\.$/);
+  });
+
+  it('refactor: a proposal that deletes the code is refused, with the reason (issue 18)', async () => {
+    server.script(answer('```typescript\n// Adds the numbers.\n```', 2));
+    const { result } = await run(task(longCode, { kind: 'refactor', instruction: 'add documentation' }));
+    assert.equal(result.text, '// Adds the numbers.\n');
+    assert.match(result.refused ?? 'offered', /^it drops most of the original code \(0 of its \d+ names are left\)$/, "no parser here: the comment's words count as names");
+  });
+
+  it('refactor: a sound proposal is not refused', async () => {
+    server.script(answer(`\`\`\`typescript\n/** Big. */\n${longCode}\`\`\``, 4));
+    const { result } = await run(task(longCode, { kind: 'refactor', instruction: 'add documentation' }));
+    assert.equal(result.refused, undefined);
+  });
+
+  it('asked for the cloud: a short task goes there too', async () => {
+    server.script(answer('It adds.', 2));
+    const { result, routes } = await run(task(shortCode, { preferCloud: true }));
+    assert.deepEqual(routes, [{ target: 'cloud', askConsent: false }]);
+    assert.equal(result.text, 'It adds.');
+  });
+
   it('abort during the local answer: rejects with AbortError', async () => {
     const controller = new AbortController();
     const error = await run(task(shortCode), {}, true, { signal: controller.signal, onText: () => controller.abort() }).catch((e: unknown) => e);

@@ -36,6 +36,10 @@ const cases: Case[] = [
   // Issue 18: a 5-line function in a long file was "too long for the local model".
   { name: 'the code fits, its context does not: local with the context cut, even with the cloud on', over: { promptTokens: 5000, codeTokens: 1500 }, want: cut(/^the local model reads at most 2,048 tokens \(its context window\), 256 of them kept for the answer, so the code around it was shortened$/) },
   { name: 'the code fits exactly with its answer', over: { promptTokens: 5000, codeTokens: 1792, cloud: { enabled: false } }, want: cut(/code around it was shortened/) },
+  { name: 'asked for the cloud: it answers a short task too', over: { preferCloud: true, cloud: { consent: 'unasked' } }, want: { target: 'cloud', askConsent: true } },
+  { name: 'asked for the cloud, but it is off: local', over: { preferCloud: true, cloud: { enabled: false } }, want: { target: 'local' } },
+  { name: 'asked for the cloud, but the file is excluded: local', over: { preferCloud: true, targetExcluded: true }, want: { target: 'local' } },
+  { name: 'asked for the cloud, but consent was refused: local', over: { preferCloud: true, cloud: { consent: 'denied' } }, want: { target: 'local' } },
   { name: 'the code alone is over: the cloud', over: { promptTokens: 5000, codeTokens: 1793 }, want: { target: 'cloud', askConsent: false } },
   { name: 'the code alone is over, cloud off: says how much the code takes', over: { promptTokens: 5000, codeTokens: 3000, cloud: { enabled: false } }, want: cut(/it takes 3,000 tokens/) },
   { name: 'budget never negative', over: { promptTokens: 5000, localWindowTokens: 100, cloud: { enabled: false } }, want: { target: 'local-cut', promptBudgetTokens: 0, reason: /off/ } },
