@@ -85,7 +85,8 @@ export class TaskCommands {
           void vscode.window.showInformationMessage(`Flashcode: the model proposed no change to ${where}. ${result.notices.join(' ')}`.trim());
           return;
         }
-        this.h.log.info(`refactor of ${where} proposed: ${result.text.length} characters, sha256 ${sha256(result.text)}${result.refused ? `, refused: ${result.refused}` : ''}`);
+        const what = result.refused ? `not offered (${result.refused})` : 'proposed';
+        this.h.log.info(`refactor of ${where} ${what}: ${result.text.length} characters, sha256 ${sha256(result.text)}`);
         if (result.refused) {
           const local = result.answeredBy.kind === 'local';
           refusal = { why: result.refused, local, cloud: local && cloudUsable(deps) };
