@@ -91,11 +91,13 @@ async function proposalDiff(s: VscodeSession, server: OpenAiTestServer, cloudCod
     return (await refusal.count()) > 0 ? 'refused' : undefined;
   }, 90_000);
   if (details.localProposal === 'offered') return;
-  details.refusal = (await refusal.textContent())?.trim();
-  if (!/not offered for Apply: it [^.]+\..*Use the Cloud Model/.test(String(details.refusal))) throw new Error(`the refusal says ${JSON.stringify(details.refusal)}`);
+  details.refusal = (await refusal.locator('.notification-list-item-message').first().textContent())?.trim();
+  if (!/is not offered for Apply: it [^.]+\. The local model is small/.test(String(details.refusal))) throw new Error(`the refusal says ${JSON.stringify(details.refusal)}`);
+  const useCloud = refusal.locator('.monaco-button', { hasText: 'Use the Cloud Model' }).first();
+  if ((await useCloud.count()) === 0) throw new Error('the refusal does not offer the cloud model');
   await s.screenshot('e2e-refactor-not-offered.png');
   server.script(answer(`\`\`\`${languageId}\n${cloudCode}\`\`\`\n`, 3));
-  await refusal.locator('.monaco-button', { hasText: 'Use the Cloud Model' }).first().click();
+  await useCloud.click();
   await diff.waitFor({ timeout: 60_000 });
 }
 
