@@ -1,8 +1,8 @@
 // Dense vs sparse (flash) FFN on the same model, prompts, threads and greedy decoding, in one
 // process, interleaved (dense, sparse, sparse at the small budget, … per prompt), medians of N runs.
 // `npm run bench -- --json [--model DIR] [--runs 5] [--prompts 8] [--tokens 64] [--threads 1]
-//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort] [--io sync|async] [--compare DIR]
-//   [--prefetch] [--layer-kernels wasm|ort] [--compare-layer-kernels]`
+//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--compare DIR]
+//   [--layer-kernels wasm|ort] [--compare-layer-kernels]`
 //
 // Prompts: the prefixes of held-out FIM tasks (models/eval/heldout-fim.jsonl, code the model never
 // trained on), as plain text. Each prompt is prefilled (dense), then `--tokens` tokens are decoded one
@@ -21,8 +21,6 @@ import { loadGraph } from '../src/engine/backend/ort';
 import { FlashBudgetTooSmallError } from '../src/engine/errors';
 import { denseResidentBytes } from '../src/engine/ffn/flashPlan';
 import type { FlashOptions } from '../src/engine/ffn/loadFlash';
-import type { ReadMode } from '../src/engine/ffn/recordReader';
-import type { SparseKernel } from '../src/engine/ffn/sparseFfn';
 import { Model, type LayerKernels } from '../src/engine/model';
 import { openModelDir } from '../src/engine/modelDir';
 import { TextTokenizer } from '../src/engine/tokenizer';
@@ -34,8 +32,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' }, prompts: { type: 'string', default: '8' },
     tokens: { type: 'string', default: '64' }, threads: { type: 'string', default: '1' },
     'budget-mb': { type: 'string', default: '256' }, 'small-budget': { type: 'string', default: '0.4' },
-    window: { type: 'string', default: '5' }, kernel: { type: 'string' }, io: { type: 'string', default: 'sync' },
-    'prompt-tokens': { type: 'string', default: '200' }, compare: { type: 'string' }, prefetch: { type: 'boolean', default: false },
+    window: { type: 'string', default: '5' },
+    'prompt-tokens': { type: 'string', default: '200' }, compare: { type: 'string' },
     'layer-kernels': { type: 'string', default: 'wasm' }, 'compare-layer-kernels': { type: 'boolean', default: false },
     child: { type: 'string' }, json: { type: 'boolean', default: false },
   },
@@ -110,7 +108,7 @@ async function main() {
   // Every configuration but the --compare-layer-kernels ones runs the kernels (start() checks), which the footprint counts.
   const dense = denseResidentBytes(dir.manifest, values['layer-kernels'] === 'wasm' ? Model.kernelFootprint(dir.manifest) : undefined);
   const smallBudgetMB = (dense * Number(values['small-budget'])) / 2 ** 20;
-  const sparse = (memoryBudgetMB: number): FlashOptions => ({ mode: 'sparse', memoryBudgetMB, windowTokens: Number(values.window), kernel: values.kernel as SparseKernel | undefined, io: values.io as ReadMode });
+  const sparse = (memoryBudgetMB: number): FlashOptions => ({ mode: 'sparse', memoryBudgetMB, windowTokens: Number(values.window) });
   const configs: Config[] = [
     { name: 'dense', flash: undefined },
     { name: 'sparse', flash: sparse(Number(values['budget-mb'])) },
@@ -144,9 +142,6 @@ async function main() {
     }
   };
   for (const config of configs) await startOrAtMinimum(config);
-  // --prefetch: the small-budget run again with the next-layer prefetch, at the budget it ran at.
-  const small = runs.find((r) => r.config.name.startsWith('sparseSmallBudget'));
-  if (values.prefetch && small) await startOrAtMinimum({ name: `${small.config.name}Prefetch`, flash: { ...small.config.flash!, prefetchNextLayer: true } });
 
   const repetitions = Number(values.runs);
   for (let rep = -1; rep < repetitions; rep++) { // rep -1 warms up and is not counted
@@ -194,7 +189,6 @@ async function main() {
       nonZeroPerToken: round(l.nonZero / Math.max(1, l.tokens), 1),
       hitRate: round(l.hits / Math.max(1, l.hits + l.misses)),
       uncachedPerToken: round(l.uncached / Math.max(1, l.tokens), 1),
-      ...(l.prefetched ? { prefetchedPerToken: round(l.prefetched / Math.max(1, l.tokens), 1), prefetchUsedShare: round(l.prefetchUsed / l.prefetched) } : {}),
       onlineRecall: recall.flash ? round(recall.flash.stats.layers[i].sampledFound / Math.max(1, recall.flash.stats.layers[i].sampledTrueActive), 4) : null,
     }));
     const hits = s ? s.layers.reduce((n, l) => n + l.hits, 0) : 0;
@@ -233,7 +227,7 @@ async function main() {
   };
   const out = {
     model: dir.manifest.id, threads, runs: repetitions, prompts: prompts.length, decodeTokensPerPrompt: decodeTokens,
-    kernel: runs.find((r) => r.model.flash)?.model.flash?.kernel ?? null, windowTokens: Number(values.window), io: values.io, ffnFileBytes, denseResidentBytesAccounted: dense,
+    windowTokens: Number(values.window), ffnFileBytes, denseResidentBytesAccounted: dense,
     smallBudgetFraction: Number(values['small-budget']), refused,
     ...results,
     ratios: ratiosOf('sparse'),
