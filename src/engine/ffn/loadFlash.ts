@@ -13,6 +13,7 @@ import { planFlash, type FlashPlan, type KernelFootprint } from './flashPlan';
 import { emptyFlashStats, type FlashStats } from './flashStats';
 import { NeuronCache } from './neuronCache';
 import { Predictor } from './predictor';
+import { DenseStreamFfn } from './denseStream';
 import { RecordReader } from './recordReader';
 import { SparseFfn, type SparseFfnOptions } from './sparseFfn';
 import { KernelArena, wasmKernelsAvailable } from '../wasm/wasmKernels';
@@ -89,7 +90,9 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     recallSampleEvery: options.recallSampleEvery ?? 0,
     prefillChunkNeurons: plan.prefillChunkNeurons,
   };
-  const step = new SparseFfn(a, graph, caches, predictors, reader, sparseOptions, stats, arena);
+  const chunk = plan.fullyResident ? undefined : new NeuronCache(plan.prefillChunkNeurons, a.ffnSize, a.dModel, a.ffnGated, arena);
+  const dense = new DenseStreamFfn(a, graph, caches, reader, chunk, plan.prefillChunkNeurons, stats);
+  const step = new SparseFfn(a, dense, caches, chunk, predictors, reader, sparseOptions, stats, arena);
   return { ok: true, flash: { step, plan, stats, windowTokens } };
 }
 

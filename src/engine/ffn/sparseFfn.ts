@@ -2,13 +2,12 @@
 // predictor → neuron cache (window eviction, then a coalesced read of the missing records) → the
 // WebAssembly SIMD kernel over the predicted neurons, reading the cache's rows in place. Missing
 // neurons beyond what the cache can hold this token are read into the chunk rows and computed there,
-// uncached. A longer call (prefill) is dense, on the FFN graph: over the resident layer, or streamed
-// from ffn.bin in chunks when it is not resident.
-import type { Graph, TensorIn } from '../backend/ort';
+// uncached. A longer call (prefill) runs densely (denseStream.ts).
 import type { Architecture } from '../manifest';
+import type { DenseStreamFfn } from './denseStream';
 import type { FlashStats } from './flashStats';
 import type { FfnStep } from './ffnStep';
-import { NeuronCache, type NeuronRows } from './neuronCache';
+import type { NeuronCache, NeuronRows } from './neuronCache';
 import type { Predictor } from './predictor';
 import type { RecordReader } from './recordReader';
 import type { KernelArena } from '../wasm/wasmKernels';
@@ -26,7 +25,7 @@ export interface SparseFfnOptions {
   forceAllActive: boolean;
   /** Check the predictor against the true activations on every Nth sparse row; 0 = never. */
   recallSampleEvery: number;
-  /** Rows of one dense prefill chunk when a layer is not resident. */
+  /** Rows of the chunk rows (the uncached overflow). */
   prefillChunkNeurons: number;
 }
 
@@ -40,14 +39,14 @@ export class SparseFfn implements FfnStep {
   private readonly chunkSlots: Slots; //  [prefillChunkNeurons] 0, 1, 2, … (the chunk rows in order)
   /** The rows of x and y in the kernel arena, [maxSparseTokens][dModel] each, and their addresses. */
   private readonly wasm: { arena: KernelArena; x: Float32Array; y: Float32Array; at: { x: number; y: number } };
-  /** [prefillChunkNeurons] rows: dense streaming and the uncached overflow; undefined when all is resident. */
-  private readonly chunk: NeuronCache | undefined;
   private readonly truth: Uint8Array; //  [ffnSize] recall sampling
 
   constructor(
     private readonly arch: Architecture,
-    private readonly graph: Graph,
+    private readonly dense: DenseStreamFfn,
     private readonly caches: readonly NeuronCache[],
+    /** [prefillChunkNeurons] rows, shared with dense streaming; undefined when all is resident. */
+    private readonly chunk: NeuronCache | undefined,
     private readonly predictors: readonly Predictor[],
     private readonly reader: RecordReader,
     private readonly options: SparseFfnOptions,
@@ -61,19 +60,17 @@ export class SparseFfn implements FfnStep {
     this.truth = new Uint8Array(n);
     this.ids = new Int32Array(n);
     this.missing = new Int32Array(n);
-    const chunk = options.prefillChunkNeurons;
     this.slots = arena.ints(n);
-    this.chunkSlots = arena.ints(Math.max(1, chunk));
+    this.chunkSlots = arena.ints(Math.max(1, options.prefillChunkNeurons));
     this.chunkSlots.view.forEach((_, i) => { this.chunkSlots.view[i] = i; });
     const rows = options.maxSparseTokens * arch.dModel;
     const x = arena.floats(rows), y = arena.floats(rows);
     this.wasm = { arena, x: x.view, y: y.view, at: { x: x.ptr, y: y.ptr } };
-    this.chunk = caches.every((c) => c.full) ? undefined : new NeuronCache(chunk, n, arch.dModel, arch.ffnGated, arena);
     this.sampleCountdown = options.recallSampleEvery;
   }
 
   async forward(layer: number, x: Float32Array, tokens: number): Promise<Float32Array> {
-    if (tokens > this.options.maxSparseTokens) return this.dense(layer, x, tokens);
+    if (tokens > this.options.maxSparseTokens) return this.dense.forward(layer, x, tokens);
     if (layer === 0) this.step++;
     const d = this.arch.dModel;
     const cache = this.caches[layer];
@@ -154,7 +151,7 @@ export class SparseFfn implements FfnStep {
       for (let j = 0; j < this.arch.ffnSize; j++) mark1(cache, cache.slotOf[j], j);
     } else {
       const counters = { bytesRead: 0, reads: 0, neuronsRead: 0 };
-      await this.streamLayer(layer, counters, (rows, first, count) => {
+      await this.dense.eachChunk(layer, counters, (rows, first, count) => {
         for (let i = 0; i < count; i++) mark1(rows, i, first + i);
       });
       this.stats.sampleBytesRead += counters.bytesRead;
@@ -164,32 +161,6 @@ export class SparseFfn implements FfnStep {
       if (!truth[j]) continue;
       s.sampledTrueActive++;
       if (this.options.forceAllActive || this.mark[j]) s.sampledFound++;
-    }
-  }
-
-  private async dense(layer: number, x: Float32Array, tokens: number): Promise<Float32Array> {
-    this.stats.denseCalls += layer === 0 ? 1 : 0;
-    const cache = this.caches[layer];
-    if (cache.full) return this.runGraph(cache, this.arch.ffnSize, x, tokens);
-    const y = new Float32Array(tokens * this.arch.dModel);
-    await this.streamLayer(layer, this.stats, async (rows, _first, count) => {
-      const part = await this.runGraph(rows, count, x, tokens);
-      for (let i = 0; i < y.length; i++) y[i] += part[i];
-    });
-    return y;
-  }
-
-  /** Every neuron of a non-resident layer, chunk by chunk through the chunk rows. */
-  private async streamLayer(
-    layer: number, counters: { bytesRead: number; reads: number; neuronsRead: number },
-    each: (rows: NeuronRows, first: number, count: number) => void | Promise<void>,
-  ): Promise<void> {
-    const rows = this.chunk!;
-    const size = this.options.prefillChunkNeurons;
-    for (let first = 0; first < this.arch.ffnSize; first += size) {
-      const count = Math.min(size, this.arch.ffnSize - first);
-      await this.reader.readRange(layer, first, count, rows, counters);
-      await each(rows, first, count);
     }
   }
 
@@ -207,19 +178,5 @@ export class SparseFfn implements FfnStep {
       nonZero += arena.kernels.ffnRows(r.gate, r.up, r.down, slots.ptr, k, d, at.x + t * d * 4, at.y + t * d * 4, squared);
     }
     return nonZero;
-  }
-
-  /** The FFN graph over the first `neurons` rows. */
-  private async runGraph(rows: NeuronRows, neurons: number, x: Float32Array, tokens: number): Promise<Float32Array> {
-    const d = this.arch.dModel;
-    const dims = [neurons, d];
-    const part = (a: Float32Array) => (a.length === neurons * d ? a : a.subarray(0, neurons * d));
-    const feeds: Record<string, TensorIn> = {
-      x: { type: 'float32', data: x, dims: [tokens, d] },
-      w_up: { type: 'float32', data: part(rows.up), dims },
-      w_down: { type: 'float32', data: part(rows.down), dims },
-    };
-    if (rows.gate) feeds.w_gate = { type: 'float32', data: part(rows.gate), dims };
-    return (await this.graph.run(feeds)).y.data;
   }
 }
