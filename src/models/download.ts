@@ -7,7 +7,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { DownloadAbortedError, DownloadChecksumError, DownloadHttpError, DownloadNetworkError, DownloadRedirectError, DownloadSizeError, formatBytes, InsufficientDiskSpaceError } from './errors';
+import { DownloadAbortedError, DownloadChecksumError, DownloadHttpError, DownloadNetworkError, DownloadSizeError, formatBytes, InsufficientDiskSpaceError } from './errors';
+import { getFollowingRedirects } from './http';
 
 export interface DownloadProgress {
   /** Bytes of the file on disk, resumed ones included. */
@@ -23,8 +24,11 @@ export interface DownloadRequest {
   url: string;
   /** The verified file; nothing is at this path until the whole file matched `sha256`. */
   dest: string;
-  /** Lowercase hex. Required: a model file is never used unverified. */
-  sha256: string;
+  /** Lowercase hex. This or gitBlobSha1 is required: a model file is never used unverified. */
+  sha256?: string;
+  /** For a small file a hub keeps in git rather than LFS (config.json, tokenizer.json), whose only
+   *  published digest is git's blob id: sha1 of `blob <bytes>\0` and the content. Needs `bytes`. */
+  gitBlobSha1?: string;
   bytes?: number;
   /** Free disk needed besides the rest of this file (e.g. the imported model), checked before any request. */
   reserveBytes?: number;
@@ -67,7 +71,8 @@ export async function downloadFile(req: DownloadRequest): Promise<DownloadResult
   const log = req.log ?? (() => undefined);
   const part = `${req.dest}.part`;
   const sidecarFile = `${req.dest}.part.json`;
-  const sha256 = req.sha256.toLowerCase();
+  const expected = expectedDigest(req);
+  const sha256 = expected.key;
   await fs.mkdir(path.dirname(req.dest), { recursive: true });
   const existing = await fs.stat(req.dest).catch(() => undefined);
   if (existing?.isFile() && (req.bytes === undefined || existing.size === req.bytes)) {
@@ -90,7 +95,7 @@ export async function downloadFile(req: DownloadRequest): Promise<DownloadResult
   let restartedFromZero = false;
   const resumedFromBytes = offset;
   for (let attempt = 0; ; attempt++) {
-    const outcome = await fetchInto(req, part, offset, sidecar!, log, sidecarFile);
+    const outcome = await fetchInto(req, part, offset, sidecar!, log, sidecarFile, expected.newHash);
     if (outcome.kind === 'restart') {
       if (attempt > 0) throw new DownloadNetworkError(req.url, `the server refused to send the file from byte 0 (${outcome.why})`);
       log(`${req.url}: ${outcome.why}; restarting from zero (${formatBytes(offset)} downloaded before are discarded)`);
@@ -105,13 +110,13 @@ export async function downloadFile(req: DownloadRequest): Promise<DownloadResult
       await discard(part, sidecarFile);
       throw new DownloadSizeError(req.url, req.bytes, outcome.bytes);
     }
-    if (actual !== sha256) {
+    if (actual !== expected.hex) {
       await discard(part, sidecarFile);
-      throw new DownloadChecksumError(req.url, sha256, actual);
+      throw new DownloadChecksumError(req.url, expected.hex, actual, expected.what);
     }
     await fs.rename(part, req.dest);
     await fs.rm(sidecarFile, { force: true });
-    log(`${req.url}: ${formatBytes(outcome.bytes)} verified (sha256 ${sha256.slice(0, 12)}…)${resumedFromBytes > 0 && !restartedFromZero ? `, resumed from byte ${resumedFromBytes}` : ''}`);
+    log(`${req.url}: ${formatBytes(outcome.bytes)} verified (${expected.what} ${expected.hex.slice(0, 12)}…)${resumedFromBytes > 0 && !restartedFromZero ? `, resumed from byte ${resumedFromBytes}` : ''}`);
     return { file: req.dest, bytes: outcome.bytes, resumedFromBytes: restartedFromZero ? 0 : resumedFromBytes, restartedFromZero };
   }
 }
@@ -119,7 +124,7 @@ export async function downloadFile(req: DownloadRequest): Promise<DownloadResult
 type Outcome = { kind: 'done'; bytes: number; hash: Hash } | { kind: 'restart'; why: string };
 
 /** One request from `offset`: appends to `part`, or says why it must start from zero. */
-async function fetchInto(req: DownloadRequest, part: string, offset: number, sidecar: Sidecar, log: (m: string) => void, sidecarFile: string): Promise<Outcome> {
+async function fetchInto(req: DownloadRequest, part: string, offset: number, sidecar: Sidecar, log: (m: string) => void, sidecarFile: string, newHash: () => Hash): Promise<Outcome> {
   const headers: Record<string, string> = { 'accept-encoding': 'identity', 'user-agent': 'Flashcode model manager' };
   if (offset > 0) {
     headers.range = `bytes=${offset}-`;
@@ -127,7 +132,7 @@ async function fetchInto(req: DownloadRequest, part: string, offset: number, sid
     const validator = sidecar.etag && !sidecar.etag.startsWith('W/') ? sidecar.etag : sidecar.lastModified;
     if (validator) headers['if-range'] = validator;
   }
-  const response = await get(req.url, headers, req, log);
+  const response = await getFollowingRedirects(req.url, headers, { signal: req.signal, maxRedirects: req.maxRedirects, log }).catch((e: unknown) => { throw asDownloadError(e, req); });
   let start = 0;
   let total: number | undefined;
   if (response.status === 206) {
@@ -162,7 +167,7 @@ async function fetchInto(req: DownloadRequest, part: string, offset: number, sid
   await fs.writeFile(sidecarFile, JSON.stringify({ ...sidecar, etag: etag ?? sidecar.etag, lastModified: lastModified ?? sidecar.lastModified, totalBytes: total ?? req.bytes } satisfies Sidecar));
   log(`GET ${req.url}: HTTP ${response.status}${start > 0 ? `, resuming at byte ${start}` : ''}${total !== undefined ? ` of ${formatBytes(total)}` : ''}`);
 
-  const hash = createHash('sha256');
+  const hash = newHash();
   if (start > 0) await hashFile(part, hash, start);
   const file = await fs.open(part, start > 0 ? 'a' : 'w');
   let received = start;
@@ -197,28 +202,25 @@ async function fetchInto(req: DownloadRequest, part: string, offset: number, sid
   return { kind: 'done', bytes: received, hash };
 }
 
-/** GET, following redirects only to https or back to the same origin, at most `maxRedirects`. */
-async function get(url: string, headers: Record<string, string>, req: DownloadRequest, log: (m: string) => void): Promise<Response> {
-  const origin = new URL(req.url).origin;
-  const maxRedirects = req.maxRedirects ?? 5;
-  let current = url;
-  for (let hops = 0; ; hops++) {
-    let response: Response;
-    try {
-      response = await fetch(current, { headers, redirect: 'manual', signal: req.signal });
-    } catch (e) {
-      throw asDownloadError(e, req);
-    }
-    if (![301, 302, 303, 307, 308].includes(response.status)) return response;
-    await response.body?.cancel().catch(() => undefined);
-    const location = response.headers.get('location');
-    if (!location) throw new DownloadRedirectError(current, `HTTP ${response.status} without a Location`);
-    const next = new URL(location, current);
-    if (hops >= maxRedirects) throw new DownloadRedirectError(req.url, `more than ${maxRedirects} redirects`);
-    if (next.protocol !== 'https:' && next.origin !== origin) throw new DownloadRedirectError(req.url, `redirected to ${next.origin}, which is neither https nor the origin asked`);
-    log(`redirected: ${current} → ${next.href}`);
-    current = next.href;
+interface Expected {
+  /** What the sidecar records, so a partial file of another version is not resumed. */
+  key: string;
+  hex: string;
+  what: string;
+  newHash: () => Hash;
+}
+
+function expectedDigest(req: DownloadRequest): Expected {
+  if (req.sha256) {
+    const hex = req.sha256.toLowerCase();
+    return { key: hex, hex, what: 'sha256', newHash: () => createHash('sha256') };
   }
+  if (req.gitBlobSha1 && req.bytes !== undefined) {
+    const hex = req.gitBlobSha1.toLowerCase();
+    const bytes = req.bytes;
+    return { key: `git:${hex}`, hex, what: 'git blob sha1', newHash: () => createHash('sha1').update(`blob ${bytes}\0`) };
+  }
+  throw new TypeError(`downloadFile(${req.url}): a sha256, or a git blob sha1 with the size, is required`);
 }
 
 async function cancelled(response: Response, why: string): Promise<Outcome> {

@@ -36,8 +36,8 @@ export class DownloadRedirectError extends ModelDownloadError {
 
 /** The downloaded bytes do not hash to the catalog's or the hub's sha256; the file was deleted. */
 export class DownloadChecksumError extends ModelDownloadError {
-  constructor(readonly url: string, expected: string, actual: string) {
-    super('DownloadChecksumError', `${url} does not match its sha256 (expected ${expected}, got ${actual}); the file was deleted — download it again, and if it fails again the server (or flashcode.models.hubUrl's mirror) serves a different file.`);
+  constructor(readonly url: string, expected: string, actual: string, what = 'sha256') {
+    super('DownloadChecksumError', `${url} does not match its ${what} (expected ${expected}, got ${actual}); the file was deleted — download it again, and if it fails again the server (or flashcode.models.hubUrl's mirror) serves a different file.`);
   }
 }
 

@@ -1,6 +1,7 @@
 // downloadFile against a real HTTP server on loopback: errors, redirects, resume after a cut,
 // servers without Range, checksum, cancel, disk check, and coalesced concurrent requests.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { downloadFile, type DownloadProgress } from '../../src/models/download';
@@ -127,6 +128,17 @@ describe('model download (loopback HTTP server)', () => {
     await assert.rejects(downloadFile({ url: file.url, dest, sha256: 'ab'.repeat(32) }),
       (e: Error) => e.name === 'DownloadChecksumError' && e.message.includes(file.sha256) && /deleted/.test(e.message));
     assert.deepEqual(leftovers(), []);
+  });
+
+  it('a small file kept in git is verified by its git blob sha1 (all the hub publishes for it)', async () => {
+    const body = Buffer.from('{"architectures":["LlamaForCausalLM"]}\n');
+    const file = server.serve('config.json', body);
+    const gitBlobSha1 = crypto.createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
+    await downloadFile({ url: file.url, dest: path.join(dir, 'config.json'), gitBlobSha1, bytes: body.length });
+    assert.deepEqual(fs.readFileSync(path.join(dir, 'config.json')), body);
+    await assert.rejects(downloadFile({ url: file.url, dest: path.join(dir, 'other.json'), gitBlobSha1: '1'.repeat(40), bytes: body.length }),
+      (e: Error) => e.name === 'DownloadChecksumError' && /git blob sha1/.test(e.message));
+    assert.deepEqual(leftovers(), ['config.json']);
   });
 
   it('cancel mid-download: an AbortError, no file under its name, the partial kept for a resume', async () => {
