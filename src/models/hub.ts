@@ -53,6 +53,14 @@ export async function listRepoFiles(hubUrl: string, repo: string, revision: stri
   return files;
 }
 
+/** The licence a repo declares (its model card's `license`), or undefined when it declares none. */
+export async function repoLicence(hubUrl: string, repo: string, options: GetOptions = {}): Promise<string | undefined> {
+  const info = await getJson(`${trimHub(hubUrl)}/api/models/${repo}`, options) as { cardData?: { license?: unknown }; tags?: unknown };
+  if (typeof info?.cardData?.license === 'string') return info.cardData.license;
+  const tag = Array.isArray(info?.tags) ? info.tags.find((t): t is string => typeof t === 'string' && t.startsWith('license:')) : undefined;
+  return tag?.slice('license:'.length);
+}
+
 /** `wanted` files of `repo`, with the hub's sizes and digests filling in what the caller lacks;
  *  a digest the caller has must agree with the hub's (a catalog entry pinned to other bytes). */
 export function resolveFromListing(repo: string, listing: HubFile[], wanted: { path: string; bytes?: number; sha256?: string }[], url: (path: string) => string): ResolvedFile[] {
