@@ -45,7 +45,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
         mode: settings.mode,
         extraContext: settings.extraContext,
       }, controller.signal);
-      if (!result) return undefined;
+      // The model was switched (Choose Model) while this ran: the old model's answer is not shown.
+      if (!result || this.engineHost.pipeline !== pipeline) return undefined;
       this.onCompleted(result);
       if (result.text === '') return undefined;
       // Plain text (no snippet) over an empty range at the cursor: what VS Code's partial accept
