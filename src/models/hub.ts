@@ -45,6 +45,8 @@ export async function listRepoFiles(hubUrl: string, repo: string, revision: stri
     if (typeof e !== 'object' || e === null) continue;
     const entry = e as { type?: unknown; path?: unknown; size?: unknown; oid?: unknown; lfs?: { oid?: unknown; size?: unknown } };
     if (entry.type !== 'file' || typeof entry.path !== 'string' || typeof entry.oid !== 'string') continue;
+    // A path is joined to the download folder: nothing that could name a file outside it.
+    if (!isPlainRelativePath(entry.path)) throw new HubListingError(repo, `the listing names a file ${JSON.stringify(entry.path.slice(0, 80))}, which is not a plain relative path`);
     const lfsSha = typeof entry.lfs?.oid === 'string' && /^[0-9a-f]{64}$/i.test(entry.lfs.oid) ? entry.lfs.oid.toLowerCase() : undefined;
     const bytes = typeof entry.lfs?.size === 'number' ? entry.lfs.size : entry.size;
     if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) continue;
@@ -97,6 +99,10 @@ export function checkpointsOf(files: HubFile[]): RepoCheckpoint[] {
     out.push({ kind: 'safetensors', label: `safetensors (${weights.length} weight file${weights.length > 1 ? 's' : ''})`, files: set, bytes: set.reduce((s, f) => s + f.bytes, 0) });
   }
   return out;
+}
+
+export function isPlainRelativePath(p: string): boolean {
+  return p !== '' && !p.startsWith('/') && !p.includes('\\') && !p.includes('\0') && p.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
 
 function trimHub(hubUrl: string): string {

@@ -8,8 +8,8 @@ import path from 'node:path';
 import type { ImportProgress, ImportSummary } from '../engine/import/importModel';
 import { estimateImportedBytes } from './catalog';
 import { downloadFile, freeBytesOf, type DownloadProgress } from './download';
-import { DownloadAbortedError, formatBytes, InsufficientDiskSpaceError } from './errors';
-import type { ResolvedFile } from './hub';
+import { DownloadAbortedError, formatBytes, HubListingError, InsufficientDiskSpaceError } from './errors';
+import { isPlainRelativePath, type ResolvedFile } from './hub';
 import { SharedTasks } from './sharedTasks';
 import { describeModelDir, processRunning, type ModelStore, type ModelSummary } from './store';
 
@@ -75,6 +75,7 @@ export class ModelInstaller {
   }
 
   private async downloadAndImport(req: InstallRequest, outDir: string, signal: AbortSignal, progress: (p: InstallProgress) => void, log: (m: string) => void): Promise<ModelSummary> {
+    for (const f of req.files) if (!isPlainRelativePath(f.path)) throw new HubListingError(req.id, `${JSON.stringify(f.path)} is not a plain relative file path`);
     const downloadDir = path.join(this.options.store.downloadsDir, req.id);
     const importedBytes = req.importedBytes ?? estimateImportedBytes(req.files);
     const freeBytes = this.options.freeBytes ?? freeBytesOf;

@@ -10,6 +10,7 @@ import { importCheckpoint } from '../../src/engine/import/importModel';
 import { openModelDir } from '../../src/engine/modelDir';
 import type { CatalogEntry } from '../../src/models/catalog';
 import { ModelInstaller, type Importer, type InstallProgress } from '../../src/models/install';
+import { checkpointsOf, fileUrl, listRepoFiles, resolveFromListing } from '../../src/models/hub';
 import { resolveCatalogEntry } from '../../src/models/resolve';
 import { ModelStore } from '../../src/models/store';
 import { FileServer } from '../helpers/fileServer';
@@ -136,6 +137,46 @@ describe('model install (loopback hub)', () => {
     assert.ok(!seen.some((p) => p.stage === 'waiting'));
     assert.equal(fs.existsSync(lock), false);
     assert.equal(fileRequests(), 1);
+  });
+
+  it('a repo id: its GGUF files and safetensors checkpoint listed; the small git files verified by their blob id', async () => {
+    const config = Buffer.from('{"model_type":"llama"}\n');
+    const tokenizer = Buffer.from('{"model":{"type":"BPE"}}\n');
+    const weights = Buffer.alloc(4096, 7);
+    publishRepo(server, 'someone/model', [
+      { path: 'README.md', body: Buffer.from('# model\n'), lfs: false },
+      { path: 'config.json', body: config, lfs: false },
+      { path: 'tokenizer.json', body: tokenizer, lfs: false },
+      { path: 'model.safetensors', body: weights },
+      { path: 'gguf/model-q8_0.gguf', body: gguf },
+    ]);
+    const listing = await listRepoFiles(server.origin, 'someone/model', 'main');
+    const offers = checkpointsOf(listing);
+    assert.deepEqual(offers.map((o) => [o.kind, o.label, o.bytes]), [
+      ['gguf', 'gguf/model-q8_0.gguf', gguf.length],
+      ['safetensors', 'safetensors (1 weight file)', config.length + tokenizer.length + weights.length],
+    ]);
+    const files = resolveFromListing('someone/model', listing, offers[1].files.map((f) => ({ path: f.path })), (p) => fileUrl(server.origin, 'someone/model', 'main', p));
+    assert.deepEqual(files.map((f) => [f.path, f.sha256 === undefined, f.gitBlobSha1 === undefined]), [['config.json', true, false], ['tokenizer.json', true, false], ['model.safetensors', false, true]]);
+    let inputDir = '';
+    const checking: Importer = async (input, outDir) => {
+      inputDir = input;
+      assert.deepEqual(fs.readdirSync(input).sort(), ['config.json', 'model.safetensors', 'tokenizer.json']);
+      assert.deepEqual(fs.readFileSync(path.join(input, 'config.json')), config);
+      const source = path.join(tempDir(), 'tiny.gguf');
+      fs.writeFileSync(source, gguf);
+      return importCheckpoint({ input: source, outDir });
+    };
+    await installer(checking).install({ id: 'someone--model', files });
+    assert.equal(inputDir, path.join(store.downloadsDir, 'someone--model'));
+  });
+
+  it('a listing naming a file outside the download folder, or a repo the hub does not have: named errors', async () => {
+    server.routes.set('/api/models/evil/repo/tree/main', (_req, res) => res.writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify([{ type: 'file', path: '../../escape.gguf', size: 3, oid: 'a'.repeat(40), lfs: { oid: 'b'.repeat(64), size: 3 } }])));
+    await assert.rejects(listRepoFiles(server.origin, 'evil/repo', 'main'), (e: Error) => e.name === 'HubListingError' && /not a plain relative path/.test(e.message));
+    await assert.rejects(listRepoFiles(server.origin, 'nobody/nothing', 'main'), (e: Error) => e.name === 'DownloadHttpError' && /HTTP 404/.test(e.message));
+    await assert.rejects(installer().install({ id: 'evil', files: [{ path: '../x.gguf', url: `${server.origin}/x`, bytes: 1, sha256: 'a'.repeat(64) }] }), /not a plain relative file path/);
   });
 
   it('leftovers of an interrupted import or removal (a process that is gone) are cleaned; a live one\'s are not', async () => {

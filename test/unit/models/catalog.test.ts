@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { estimateImportedBytes, parseCatalog, shippedCatalog } from '../../../src/models/catalog';
-import { checkpointsOf, fileUrl, parseRepoId, resolveFromListing, type HubFile } from '../../../src/models/hub';
+import { checkpointsOf, fileUrl, isPlainRelativePath, parseRepoId, resolveFromListing, type HubFile } from '../../../src/models/hub';
 import { SMOLLM2_GGUF } from '../../helpers/smollm2';
 
 describe('model catalog', () => {
@@ -51,6 +51,11 @@ describe('hub helpers', () => {
     assert.equal(parseRepoId(' Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF '), 'Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF');
     assert.equal(parseRepoId('https://huggingface.co/Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF/tree/main'), 'Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF');
     for (const bad of ['', 'qwen', 'a/b/c', '../etc', 'a/..', 'a b/c']) assert.equal(parseRepoId(bad), undefined, bad);
+  });
+
+  it('file paths from a listing must stay inside the download folder', () => {
+    for (const ok of ['a.gguf', 'sub/a.gguf']) assert.equal(isPlainRelativePath(ok), true, ok);
+    for (const bad of ['', '/etc/passwd', '../a.gguf', 'sub/../../a', 'a\\..\\b', './a', 'a//b']) assert.equal(isPlainRelativePath(bad), false, bad);
   });
 
   it('builds resolve URLs on a mirror', () => {
