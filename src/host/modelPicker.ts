@@ -4,6 +4,7 @@
 // is fetched; its progress notification is cancellable; the log says what was fetched from where.
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { isAbort } from '../engine';
 import { estimateImportedBytes, shippedCatalog, type CatalogEntry } from '../models/catalog';
 import { describeModel, modelChoices, progressLine, type ModelChoice } from '../models/choices';
 import { formatBytes } from '../models/errors';
@@ -193,7 +194,12 @@ export class ModelPicker {
         subscription.dispose();
       }
     }).then((m) => m, (error: unknown) => {
-      this.log.error(error, `installing ${d.displayName}`);
+      if (isAbort(error)) {
+        this.log.info(`models: ${d.displayName}: cancelled`);
+        void vscode.window.showInformationMessage(`Flashcode: ${d.displayName} was not installed. What was downloaded is kept: choosing it again resumes the download.`);
+      } else {
+        this.log.error(error, `installing ${d.displayName}`);
+      }
       return undefined;
     });
     if (!model) return;

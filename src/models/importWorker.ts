@@ -38,6 +38,7 @@ export function workerImporter(workerScript: string): Importer {
       else finish(() => reject(Object.assign(new Error(m.error.message), { name: m.error.name })));
     });
     worker.on('error', (e) => finish(() => reject(e)));
-    worker.on('exit', (code) => finish(() => reject(signal.aborted ? Object.assign(new Error('the import was cancelled'), { name: 'AbortError' }) : new Error(`the import worker stopped (exit code ${code}) before finishing — try again; the log has details`))));
+    // A message posted just before the thread ended may still be queued: it settles first.
+    worker.on('exit', (code) => setImmediate(() => finish(() => reject(signal.aborted ? Object.assign(new Error('the import was cancelled'), { name: 'AbortError' }) : new Error(`the import worker stopped (exit code ${code}) before finishing — try again; the log has details`)))));
   });
 }

@@ -1,7 +1,7 @@
 // End-to-end case for the model manager: "Flashcode: Choose Model…" against a loopback fake of the
 // Hugging Face hub that serves the catalog's SmolLM2-135M Q4_1 GGUF (the real file, so its pinned
-// sha256 holds): pick it, confirm the download dialog, watch the progress notification, and get ghost
-// text from the new model. Runs last: it leaves flashcode.engine.modelPath pointing at that model.
+// sha256 holds): pick it, confirm the download dialog, watch the progress notification, get ghost
+// text from the new model, then switch back to the bundled model from the same quick pick. Runs last.
 import fs from 'node:fs';
 import path from 'node:path';
 import { shippedCatalog } from '../../src/models/catalog';
@@ -85,4 +85,18 @@ export async function chooseModelCase(s: VscodeSession, run: RunDir, hub: FileSe
   // The ghost text came from SmolLM2: the last completion the log records was run on it.
   const log = flashcodeLog(run);
   if (log.lastIndexOf('loaded SmolLM2-135M-Instruct.Q4_1') < log.lastIndexOf('loaded Flashcode')) throw new Error('the bundled model was loaded again after the switch');
+
+  // Back to the bundled model through the same quick pick: an installed model, switched in place.
+  await s.page.keyboard.press('Escape');
+  const loadsBefore = log.split('loaded Flashcode').length;
+  await s.runCommand('Flashcode: Choose Model…');
+  const bundled = s.page.locator('.quick-input-list .monaco-list-row', { hasText: '(bundled)' }).first();
+  await bundled.waitFor({ timeout: 15_000 });
+  const smolRow = await s.page.locator('.quick-input-list .monaco-list-row', { hasText: 'SmolLM2-135M-Instruct.Q4_1' }).first().textContent();
+  details.installedRow = smolRow;
+  if (!/145\.7 MB · q8_32 \(from Q8_0\+F32\+Q4_1\) · 8192-token context · FIM: no/.test(smolRow ?? '')) throw new Error(`the installed model's row says ${JSON.stringify(smolRow)}`);
+  t = Date.now();
+  await bundled.click();
+  await waitFor('the bundled model loaded again', () => flashcodeLog(run).split('loaded Flashcode').length > loadsBefore ? true : undefined, 60_000);
+  details.switchBackMs = Date.now() - t;
 }

@@ -325,7 +325,7 @@ async function main(): Promise<void> {
     await step(`case:${id}`, () => test(name, fn));
   }
 
-  // Last: it leaves flashcode.engine.modelPath on the downloaded model.
+  // Last: it installs a model into the global storage and switches models twice.
   const MODEL_CASE = 'models: Choose Model downloads SmolLM2 from the (loopback) hub, imports it, switches, and its ghost text shows';
   if (modelHub) {
     if (ready) await step('case:choose-model', () => test(MODEL_CASE, (d) => chooseModelCase(session!, run!, modelHub!, d)));
