@@ -37,14 +37,21 @@ export async function getFollowingRedirects(url: string, headers: Record<string,
 
 /** A JSON document (the hub's API); HTTP errors and unparsable bodies are named errors. */
 export async function getJson(url: string, options: GetOptions = {}): Promise<unknown> {
+  return (await getJsonPage(url, options)).body;
+}
+
+/** getJson, with the `Link: <…>; rel="next"` the hub paginates long listings with (same origin only). */
+export async function getJsonPage(url: string, options: GetOptions = {}): Promise<{ body: unknown; next: string | undefined }> {
   const response = await getFollowingRedirects(url, { accept: 'application/json', 'user-agent': 'Flashcode model manager' }, options);
   if (response.status !== 200) {
     await response.body?.cancel().catch(() => undefined);
     throw new DownloadHttpError(url, response.status);
   }
   options.log?.(`GET ${url}: HTTP 200`);
+  const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
+  const next = link !== undefined ? new URL(link, url) : undefined;
   try {
-    return await response.json();
+    return { body: await response.json(), next: next && next.origin === new URL(url).origin ? next.href : undefined };
   } catch (e) {
     if (options.signal?.aborted) throw new DownloadAbortedError();
     throw new DownloadNetworkError(url, `the answer is not JSON (${e instanceof Error ? e.message : String(e)})`);

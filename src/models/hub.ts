@@ -2,7 +2,7 @@
 // listing from `/api/models/<repo>/tree/<revision>`, whose LFS entries carry each file's sha256 and
 // size, and file URLs `<hub>/<repo>/resolve/<revision>/<path>`.
 import { HubListingError } from './errors';
-import { getJson, type GetOptions } from './http';
+import { getJson, getJsonPage, type GetOptions } from './http';
 
 export interface HubFile {
   path: string;
@@ -22,6 +22,9 @@ export interface ResolvedFile {
   gitBlobSha1?: string;
 }
 
+/** The hub pages a listing by 1,000 entries or so; a model repo has far fewer files. */
+const MAX_LISTING_PAGES = 50;
+
 const REPO_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
 
 /** `owner/name`, trimmed; also accepts a pasted https://huggingface.co/owner/name URL. */
@@ -37,11 +40,17 @@ export function fileUrl(hubUrl: string, repo: string, revision: string, file: st
 }
 
 export async function listRepoFiles(hubUrl: string, repo: string, revision: string, options: GetOptions = {}): Promise<HubFile[]> {
-  const url = `${trimHub(hubUrl)}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`;
-  const body = await getJson(url, options);
-  if (!Array.isArray(body)) throw new HubListingError(repo, `the hub's file listing (${url}) is not a list`);
+  const first = `${trimHub(hubUrl)}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`;
+  const entries: unknown[] = [];
+  for (let url: string | undefined = first, pages = 0; url !== undefined; pages++) {
+    if (pages >= MAX_LISTING_PAGES) throw new HubListingError(repo, `the file listing goes on for more than ${MAX_LISTING_PAGES} pages`);
+    const page: { body: unknown; next: string | undefined } = await getJsonPage(url, options);
+    if (!Array.isArray(page.body)) throw new HubListingError(repo, `the hub's file listing (${url}) is not a list`);
+    entries.push(...(page.body as unknown[]));
+    url = page.next;
+  }
   const files: HubFile[] = [];
-  for (const e of body as unknown[]) {
+  for (const e of entries) {
     if (typeof e !== 'object' || e === null) continue;
     const entry = e as { type?: unknown; path?: unknown; size?: unknown; oid?: unknown; lfs?: { oid?: unknown; size?: unknown } };
     if (entry.type !== 'file' || typeof entry.path !== 'string' || typeof entry.oid !== 'string') continue;

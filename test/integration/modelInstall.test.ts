@@ -171,6 +171,17 @@ describe('model install (loopback hub)', () => {
     assert.equal(inputDir, path.join(store.downloadsDir, 'someone--model'));
   });
 
+  it('a listing the hub pages (Link: rel="next") is read to its end', async () => {
+    const entry = (p: string) => ({ type: 'file', path: p, size: 135, oid: '0'.repeat(40), lfs: { oid: 'a'.repeat(64), size: 10 } });
+    server.routes.set('/api/models/paged/repo/tree/main', (req, res) => {
+      const cursor = new URL(req.url!, server.origin).searchParams.get('cursor');
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (cursor === null) headers.link = '</api/models/paged/repo/tree/main?recursive=true&cursor=p2>; rel="next"';
+      res.writeHead(200, headers).end(JSON.stringify(cursor === null ? [entry('a.gguf')] : [entry('b.gguf')]));
+    });
+    assert.deepEqual((await listRepoFiles(server.origin, 'paged/repo', 'main')).map((f) => f.path), ['a.gguf', 'b.gguf']);
+  });
+
   it('a listing naming a file outside the download folder, or a repo the hub does not have: named errors', async () => {
     server.routes.set('/api/models/evil/repo/tree/main', (_req, res) => res.writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify([{ type: 'file', path: '../../escape.gguf', size: 3, oid: 'a'.repeat(40), lfs: { oid: 'b'.repeat(64), size: 3 } }])));
