@@ -67,16 +67,31 @@ export class ModelPicker {
     const current = this.currentDir();
     const { models } = await this.store.list();
     const removable = models.filter((m) => path.resolve(m.dir) !== path.resolve(current));
-    if (removable.length === 0) {
+    const partial = (await this.store.listPartial()).filter((p) => !this.installer.installing(p.id));
+    if (removable.length === 0 && partial.length === 0) {
       void vscode.window.showInformationMessage(models.length === 0
         ? 'Flashcode: no downloaded models to remove (the bundled model cannot be removed).'
         : 'Flashcode: the only downloaded model is the one in use — choose another model first (Flashcode: Choose Model…).');
       return;
     }
-    const picked = await vscode.window.showQuickPick(removable.map((m) => ({ label: m.displayName, description: describeModel(m), model: m })), {
-      title: 'Flashcode: Remove Model', placeHolder: 'Downloaded models (not the bundled one, not the one in use)',
+    type Item = vscode.QuickPickItem & ({ model: ModelSummary } | { partial: { id: string; dir: string; bytes: number } });
+    const items: Item[] = [
+      ...removable.map((m) => ({ label: m.displayName, description: describeModel(m), model: m })),
+      ...partial.map((p) => ({ label: `$(cloud-download) Partial download: ${p.id}`, description: `${formatBytes(p.bytes)} kept so that choosing it again resumes`, partial: p })),
+    ];
+    const picked = await vscode.window.showQuickPick(items, {
+      title: 'Flashcode: Remove Model', placeHolder: 'Downloaded models (not the bundled one, not the one in use) and unfinished downloads',
     });
     if (!picked) return;
+    if ('partial' in picked) {
+      try {
+        await this.store.removePartial(picked.partial.id);
+        this.log.info(`models: removed the partial download ${picked.partial.dir} (${formatBytes(picked.partial.bytes)})`);
+      } catch (error) {
+        this.log.error(error, `removing ${picked.partial.dir}`);
+      }
+      return;
+    }
     const confirm = await vscode.window.showWarningMessage(`Remove ${picked.model.displayName}? This deletes ${formatBytes(picked.model.bytesOnDisk)} in ${picked.model.dir}.`, { modal: true }, 'Remove');
     if (confirm !== 'Remove') return;
     // Checked again: the model in use may have changed while the dialog was open.

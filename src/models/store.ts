@@ -60,6 +60,32 @@ export class ModelStore {
     await fs.rm(doomed, { recursive: true, force: true });
   }
 
+  /** Checkpoints downloaded in part (kept so that choosing the model again resumes), with their size. */
+  async listPartial(): Promise<{ id: string; dir: string; bytes: number }[]> {
+    const names = await fs.readdir(this.downloadsDir, { withFileTypes: true }).catch(() => []);
+    const out: { id: string; dir: string; bytes: number }[] = [];
+    for (const entry of names) {
+      if (!entry.isDirectory()) continue;
+      const dir = path.join(this.downloadsDir, entry.name);
+      const files = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+      let bytes = 0;
+      for (const f of files) if (f.isFile()) bytes += (await fs.stat(path.join(f.parentPath, f.name)).catch(() => undefined))?.size ?? 0;
+      if (bytes > 0) out.push({ id: entry.name, dir, bytes });
+    }
+    return out;
+  }
+
+  /** Deletes a partial download, unless a live process (another window) is downloading it now. */
+  async removePartial(id: string, isRunning: (pid: number) => boolean = processRunning): Promise<void> {
+    const dir = path.join(this.downloadsDir, id);
+    if (path.dirname(dir) !== this.downloadsDir) throw new Error(`${id} is not a download of Flashcode's`);
+    const holder = Number((JSON.parse(await fs.readFile(`${dir}.lock`, 'utf8').catch(() => '{}')) as { pid?: unknown }).pid);
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
+      throw new Error(`${id} is being downloaded by another VS Code window (process ${holder}) — cancel it there first.`);
+    }
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+
   /** Removes what an interrupted import or removal left (dot-prefixed directories in models/) when
    *  no process is still writing them. */
   async removeLeftovers(isRunning: (pid: number) => boolean = processRunning): Promise<string[]> {

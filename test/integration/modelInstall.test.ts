@@ -200,6 +200,25 @@ describe('model install (loopback hub)', () => {
     assert.deepEqual((await store.list()).models, []);
   });
 
+  it('a cancelled download is listed as partial with its size, and removed unless another window is downloading it', async () => {
+    const files = await resolveCatalogEntry(entry(), server.origin);
+    server.behaviour = { stallAfterBytes: 1000, chunkBytes: 500 };
+    const abort = new AbortController();
+    const done = installer().install({ id: 'tiny-llama', files, signal: abort.signal, onProgress: (p) => { if (p.stage === 'download' && p.progress.receivedBytes >= 1000) abort.abort(); } });
+    const part = path.join(store.downloadsDir, 'tiny-llama', 'tiny-q8_0.gguf.part');
+    while ((fs.statSync(part, { throwIfNoEntry: false })?.size ?? 0) < 1000) await new Promise((r) => setTimeout(r, 20));
+    abort.abort();
+    await assert.rejects(done, (e: Error) => e.name === 'AbortError');
+    const partial = await store.listPartial();
+    assert.deepEqual(partial.map((p) => p.id), ['tiny-llama']);
+    assert.ok(partial[0].bytes >= 1000);
+    fs.writeFileSync(path.join(store.downloadsDir, 'tiny-llama.lock'), JSON.stringify({ pid: 4242 }));
+    await assert.rejects(store.removePartial('tiny-llama', (pid) => pid === 4242), /another VS Code window \(process 4242\)/);
+    fs.rmSync(path.join(store.downloadsDir, 'tiny-llama.lock'));
+    await store.removePartial('tiny-llama');
+    assert.deepEqual(await store.listPartial(), []);
+  });
+
   it('remove refuses a directory outside the store (a model path set by hand)', async () => {
     await assert.rejects(store.remove(tempDir()), /not a model Flashcode installed/);
     await assert.rejects(store.remove(store.modelsDir), /not a model Flashcode installed/);
