@@ -506,4 +506,102 @@
         (local.set $yp (i32.add (local.get $yp) (i32.const 128)))
         (br $block)))
       (br $next))))
+
+  ;; ── 4-bit kernels (format v2, models/FORMAT.md §Q4: q4_32 matrices, nibbles [rows][d/2] u8, then
+  ;; scales and mins [rows][d/32] f32; byte k of a block holds value k in its low 4 bits and value
+  ;; k + 16 in its high 4 bits, as GGUF's Q4_0/Q4_1). A block's value is q·scale + min, so its dot
+  ;; with a quantized activation block is scale·Σ q·qx + min·Σ qx, both scaled by the block's sx:
+  ;; the activation sum is computed once per block and token and shared by the four rows.
+
+  ;; The integer sum of one block: 16 nibble bytes at $w against 32 i16 activations x0…x3.
+  (func $blockQ4 (param $w i32) (param $x0 v128) (param $x1 v128) (param $x2 v128) (param $x3 v128) (result v128)
+    (local $v v128) (local $lo v128) (local $hi v128)
+    (local.set $v (v128.load (local.get $w)))
+    (local.set $lo (v128.and (local.get $v) (i8x16.splat (i32.const 15))))
+    (local.set $hi (i8x16.shr_u (local.get $v) (i32.const 4)))
+    (i32x4.add
+      (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_u (local.get $lo)) (local.get $x0))
+                 (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_u (local.get $lo)) (local.get $x1)))
+      (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_u (local.get $hi)) (local.get $x2))
+                 (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_u (local.get $hi)) (local.get $x3)))))
+
+  ;; acc + dot·splat(scale·xs) + xsum·splat(min·xs): one row's share of one block, in f32x4 lanes.
+  (func $accQ4 (param $acc v128) (param $dot v128) (param $xsum v128) (param $s i32) (param $m i32) (param $xs f32) (result v128)
+    (f32x4.add (local.get $acc)
+      (f32x4.add
+        (f32x4.mul (f32x4.convert_i32x4_s (local.get $dot)) (f32x4.splat (f32.mul (f32.load (local.get $s)) (local.get $xs))))
+        (f32x4.mul (local.get $xsum) (f32x4.splat (f32.mul (f32.load (local.get $m)) (local.get $xs)))))))
+
+  ;; out[t][r] = W[r] · x[t] for rows r < n and tokens t < T: W q4 [n][d] (nibbles $w, scales $ws,
+  ;; mins $wm), x quantized [T][d] (qx i16, sx f32 [T][d/32]), out [T][n] f32. Four rows at a time
+  ;; (as matmulQ8); the last n mod 4 rows one by one.
+  (func (export "matmulQ4") (param $w i32) (param $ws i32) (param $wm i32) (param $n i32) (param $d i32)
+    (param $qx i32) (param $sx i32) (param $T i32) (param $out i32)
+    (local $r i32) (local $t i32) (local $nb i32) (local $b i32) (local $sRow i32) (local $nRow i32) (local $rows i32)
+    (local $w0 i32) (local $s0 i32) (local $m0 i32) (local $q i32) (local $qs i32) (local $xs f32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s01 v128) (local $s23 v128) (local $xsum v128)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
+    (local.set $sRow (i32.shl (local.get $nb) (i32.const 2)))
+    (local.set $nRow (i32.shr_u (local.get $d) (i32.const 1)))
+    (block $done (loop $group
+      (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+      ;; four rows, or one at the end
+      (local.set $rows (select (i32.const 4) (i32.const 1) (i32.le_u (i32.add (local.get $r) (i32.const 4)) (local.get $n))))
+      (local.set $t (i32.const 0))
+      (block $tokens (loop $token
+        (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
+        (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $nRow))))
+        (local.set $s0 (i32.add (local.get $ws) (i32.mul (local.get $r) (local.get $sRow))))
+        (local.set $m0 (i32.add (local.get $wm) (i32.mul (local.get $r) (local.get $sRow))))
+        (local.set $q (i32.add (local.get $qx) (i32.mul (local.get $t) (i32.shl (local.get $d) (i32.const 1)))))
+        (local.set $qs (i32.add (local.get $sx) (i32.mul (local.get $t) (local.get $sRow))))
+        (local.set $a0 (f32x4.splat (f32.const 0)))
+        (local.set $a1 (f32x4.splat (f32.const 0)))
+        (local.set $a2 (f32x4.splat (f32.const 0)))
+        (local.set $a3 (f32x4.splat (f32.const 0)))
+        (local.set $b (i32.const 0))
+        (block $blocks (loop $block
+          (br_if $blocks (i32.ge_u (local.get $b) (local.get $nb)))
+          (local.set $xs (f32.load (local.get $qs)))
+          (local.set $x0 (v128.load (local.get $q)))
+          (local.set $x1 (v128.load offset=16 (local.get $q)))
+          (local.set $x2 (v128.load offset=32 (local.get $q)))
+          (local.set $x3 (v128.load offset=48 (local.get $q)))
+          (local.set $xsum (f32x4.convert_i32x4_s (i32x4.add
+            (i32x4.add (i32x4.extadd_pairwise_i16x8_s (local.get $x0)) (i32x4.extadd_pairwise_i16x8_s (local.get $x1)))
+            (i32x4.add (i32x4.extadd_pairwise_i16x8_s (local.get $x2)) (i32x4.extadd_pairwise_i16x8_s (local.get $x3))))))
+          (local.set $a0 (call $accQ4 (local.get $a0) (call $blockQ4 (local.get $w0) (local.get $x0) (local.get $x1) (local.get $x2) (local.get $x3))
+            (local.get $xsum) (local.get $s0) (local.get $m0) (local.get $xs)))
+          (if (i32.eq (local.get $rows) (i32.const 4)) (then
+            (local.set $a1 (call $accQ4 (local.get $a1) (call $blockQ4 (i32.add (local.get $w0) (local.get $nRow)) (local.get $x0) (local.get $x1) (local.get $x2) (local.get $x3))
+              (local.get $xsum) (i32.add (local.get $s0) (local.get $sRow)) (i32.add (local.get $m0) (local.get $sRow)) (local.get $xs)))
+            (local.set $a2 (call $accQ4 (local.get $a2) (call $blockQ4 (i32.add (local.get $w0) (i32.shl (local.get $nRow) (i32.const 1))) (local.get $x0) (local.get $x1) (local.get $x2) (local.get $x3))
+              (local.get $xsum) (i32.add (local.get $s0) (i32.shl (local.get $sRow) (i32.const 1))) (i32.add (local.get $m0) (i32.shl (local.get $sRow) (i32.const 1))) (local.get $xs)))
+            (local.set $a3 (call $accQ4 (local.get $a3) (call $blockQ4 (i32.add (local.get $w0) (i32.mul (local.get $nRow) (i32.const 3))) (local.get $x0) (local.get $x1) (local.get $x2) (local.get $x3))
+              (local.get $xsum) (i32.add (local.get $s0) (i32.mul (local.get $sRow) (i32.const 3))) (i32.add (local.get $m0) (i32.mul (local.get $sRow) (i32.const 3))) (local.get $xs)))))
+          (local.set $w0 (i32.add (local.get $w0) (i32.const 16)))
+          (local.set $s0 (i32.add (local.get $s0) (i32.const 4)))
+          (local.set $m0 (i32.add (local.get $m0) (i32.const 4)))
+          (local.set $q (i32.add (local.get $q) (i32.const 64)))
+          (local.set $qs (i32.add (local.get $qs) (i32.const 4)))
+          (local.set $b (i32.add (local.get $b) (i32.const 1)))
+          (br $block)))
+        ;; [Σa0, Σa1, Σa2, Σa3] as in matmulQ8; a single row stores only its own sum.
+        (local.set $s01 (f32x4.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a0) (local.get $a1))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a0) (local.get $a1))))
+        (local.set $s23 (f32x4.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a2) (local.get $a3))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a2) (local.get $a3))))
+        (local.set $s01 (f32x4.add
+          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $s01) (local.get $s23))
+          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $s01) (local.get $s23))))
+        (if (i32.eq (local.get $rows) (i32.const 4))
+          (then (v128.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $n)) (local.get $r)) (i32.const 2))) (local.get $s01)))
+          (else (f32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $n)) (local.get $r)) (i32.const 2))) (f32x4.extract_lane 0 (local.get $s01)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $token)))
+      (local.set $r (i32.add (local.get $r) (local.get $rows)))
+      (br $group))))
 )
