@@ -34,9 +34,9 @@ describe('cli: import', () => {
   it('exit 2 on bad arguments, exit 1 with a named error on a bad checkpoint, nothing written', () => {
     const dir = tempDir();
     assert.equal(run(tinyQwen2).code, 2);
-    const bits = run(tinyQwen2, '--out', path.join(dir, 'm'), '--bits', '4');
-    assert.equal(bits.code, 1);
-    assert.match(bits.stderr, /ImportBitsUnsupportedError: --bits 4 is not supported yet/);
+    const bits = run(tinyQwen2, '--out', path.join(dir, 'm'), '--bits', '3');
+    assert.equal(bits.code, 2);
+    assert.match(bits.stderr, /--bits must be 8 or 4, got "3"/);
     const missing = run(path.join(dir, 'nothing.gguf'), '--out', path.join(dir, 'm'));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /CheckpointIncompleteError: .*nothing\.gguf: no such file or directory/);
