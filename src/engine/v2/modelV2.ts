@@ -110,6 +110,11 @@ export class ModelV2 {
   /** Set by the loader: closes what the model reads from (ffn.bin, for the flash cache). */
   onDispose: (() => Promise<void>) | undefined;
 
+  /** Bytes of the kernels' memory: resident weights, KV cache and scratch rows. */
+  get residentBytes(): number {
+    return this.w.arena.capacityBytes;
+  }
+
   /** What the FFN read from disk and found cached since load (all zeros when it is resident). */
   get ffnStats() {
     return this.w.ffn.stats;
