@@ -18,7 +18,7 @@ Options:
   --gate-skip S         share of feed-forward neurons to skip at decode, 0 to 0.9 (default 0: none);
                         thresholds calibrated on a code sample. Skipping costs accuracy: see
                         npm run bench:gate-sparsity
-  --json                print a JSON summary (id, architecture, source, contextTokens, fim, outputBytes, seconds)
+  --json                print a JSON summary (id, architecture, source, quantization, contextTokens, fim, outputBytes, seconds)
   -h, --help            show this help
 
 Progress goes to stderr. Exit codes: 0 success, 1 the checkpoint could not be imported, 2 bad arguments.`;
@@ -83,7 +83,7 @@ export async function runImport(args: ImportArgs): Promise<ImportSummary> {
     const summary = await importCheckpoint({ input: args.input, outDir: args.outDir, bits: args.bits, gateSkip: args.gateSkip, signal: abort.signal, onProgress: bar.update });
     bar.done();
     if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-    else process.stdout.write(`Imported ${summary.displayName} into ${summary.outDir}: ${(summary.outputBytes / MB).toFixed(1)} MB in ${summary.seconds.toFixed(1)} s.\n`);
+    else process.stdout.write(`Imported ${summary.displayName} into ${summary.outDir} (${summary.quantization}): ${(summary.outputBytes / MB).toFixed(1)} MB in ${summary.seconds.toFixed(1)} s.\n`);
     return summary;
   } finally {
     process.off('SIGINT', onSigint);

@@ -26,9 +26,13 @@ describe('cli: import', () => {
     assert.equal(summary.architecture.attentionBias, true);
     assert.equal(summary.fim, true);
     assert.equal(summary.chatFormat, 'chatml');
+    assert.equal(summary.quantization, 'q8_32', 'F16 weights: 8-bit unless --bits 4');
     assert.ok(summary.seconds > 0 && summary.outputBytes > 0);
     assert.match(r.stderr, /import: 100%/);
     assert.deepEqual(fs.readdirSync(out).sort(), ['ffn.bin', 'manifest.json', 'tokenizer.json', 'tokenizer_config.json', 'weights.bin']);
+    const four = run(tinyQwen2, '--out', path.join(tempDir(), 'four'), '--bits', '4');
+    assert.equal(four.code, 0, four.stderr);
+    assert.match(four.stdout, /^Imported .* \(q4_32\): /);
   });
 
   it('exit 2 on bad arguments, exit 1 with a named error on a bad checkpoint, nothing written', () => {

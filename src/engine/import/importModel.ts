@@ -43,6 +43,8 @@ export interface ImportSummary {
   fim: boolean;
   stopTokens: string[];
   chatFormat?: string;
+  /** What weights.bin's matrices became (models/FORMAT.md §M `quantization`). */
+  quantization: 'q8_32' | 'q4_32';
   outputBytes: number;
   seconds: number;
 }
@@ -174,7 +176,7 @@ async function writeModel(c: Checkpoint, dir: string, options: ImportOptions): P
   fs.writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return {
     id: manifest.id, displayName: c.displayName, source: manifest.source, architecture: a, contextTokens: manifest.contextTokens,
-    fim: fim !== undefined, stopTokens, chatFormat: manifest.chat?.format, outputBytes: Object.values(files).reduce((s, f) => s + f.bytes, 0) + fs.statSync(path.join(dir, 'manifest.json')).size,
+    fim: fim !== undefined, stopTokens, chatFormat: manifest.chat?.format, quantization: manifest.quantization, outputBytes: Object.values(files).reduce((s, f) => s + f.bytes, 0) + fs.statSync(path.join(dir, 'manifest.json')).size,
   };
 }
 

@@ -102,7 +102,7 @@ export function buildManifest(c: Checkpoint, found: {
     weights: { file: 'weights.bin' },
     ffn: { file: 'ffn.bin' },
     source: { kind: c.kind, files: found.sourceFiles, quantization: c.quantization },
-    quantization: found.matrices.q4 > 0 ? 'q4_32' : 'q8_32',
+    quantization: (found.matrices.q4 > 0 ? 'q4_32' : 'q8_32') as 'q4_32' | 'q8_32',
     sparsity: {
       gateThresholds: new Array<number>(a.layers).fill(0),
       targetSkip: 0,
