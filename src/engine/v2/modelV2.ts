@@ -10,11 +10,14 @@ import { rope } from '../attention/rope';
 import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
+import { dequantRowInto, matmulQuantized } from './matrix';
 
 export const CHUNK_TOKENS = 32;
 
-/** A q8_32 matrix in the arena: quants [rows][cols] int8 at `ptr`, scales [rows][cols/32] f32 at `scales`. */
-export interface Q8 { ptr: number; scales: number; rows: number; cols: number }
+/** A q8_32 matrix in the arena: quants [rows][cols] int8 at `ptr`, scales [rows][cols/32] f32 at `scales`.
+ *  With `mins`, a q4_32 one (§Q4): nibbles [rows][cols/2] at `ptr`, mins [rows][cols/32] f32 at `mins`
+ *  (matrix.ts dispatches on it). */
+export interface Q8 { ptr: number; scales: number; rows: number; cols: number; mins?: number }
 type Floats = { ptr: number; view: Float32Array };
 
 export interface LayerV2 {
@@ -107,6 +110,11 @@ export class ModelV2 {
   /** Set by the loader: closes what the model reads from (ffn.bin, for the flash cache). */
   onDispose: (() => Promise<void>) | undefined;
 
+  /** Bytes of the kernels' memory: resident weights, KV cache and scratch rows. */
+  get residentBytes(): number {
+    return this.w.arena.capacityBytes;
+  }
+
   /** What the FFN read from disk and found cached since load (all zeros when it is resident). */
   get ffnStats() {
     return this.w.ffn.stats;
@@ -180,14 +188,11 @@ export class ModelV2 {
   private matmul(W: Q8, xPtr: number, T: number, outPtr: number): void {
     const k = this.w.arena.kernels;
     k.quantizeI16(xPtr, T * W.cols, this.s.qx, this.s.sx);
-    k.matmulQ8(W.ptr, W.scales, W.rows, W.cols, this.s.qx, this.s.sx, T, outPtr);
+    matmulQuantized(k, W, this.s.qx, this.s.sx, T, outPtr);
   }
 
   private dequantRow(W: Q8, row: number, out: Float32Array, at: number): void {
-    const mem = this.w.arena.memory.buffer;
-    const q = new Int8Array(mem, W.ptr + row * W.cols, W.cols);
-    const scales = new Float32Array(mem, W.scales + row * (W.cols / 32) * 4, W.cols / 32);
-    for (let c = 0; c < W.cols; c++) out[at + c] = q[c] * scales[c >> 5];
+    dequantRowInto(this.w.arena.memory.buffer, W, row, out, at);
   }
 
   /** hidden [T][d] += attention of layer l; writes the T tokens' keys and values after kv.length. */
