@@ -178,7 +178,6 @@ async function main() {
   const perRun = results.map((r) => {
     const calls = r.calls.results;
     const prompt = sum(calls.map((c) => c.promptTokens));
-    const drafted = sum(calls.map((c) => c.draftTokens ?? 0));
     const typing = keystrokes(r);
     return {
       firstRequestMs: Object.fromEntries(r.sessions.map((s) => [s.file, round(s.first?.ms)])),
@@ -189,7 +188,6 @@ async function main() {
       accepts: sum(r.sessions.map((s) => s.accepts)),
       cacheHitRate: r.stats.requests ? r.stats.cacheHits / r.stats.requests : 0,
       prefixReuseRate: prompt ? sum(calls.map((c) => c.reusedPromptTokens)) / prompt : 0,
-      draftAcceptRate: drafted ? sum(calls.map((c) => c.acceptedDraftTokens ?? 0)) / drafted : null,
       engineCalls: { completed: calls.length, aborted: r.calls.aborted, promptTokens: prompt, prefilledTokens: sum(calls.map((c) => c.prefilledPromptTokens)) },
       pipeline: r.stats,
       cpuMainMs: r.cpu.mainMs === undefined ? null : r.cpu.mainMs / r.cpu.keystrokes,
@@ -230,7 +228,6 @@ async function main() {
     },
     cacheHitRate: med((r) => r.cacheHitRate),
     prefixReuseRate: med((r) => r.prefixReuseRate),
-    draftAcceptRate: med((r) => r.draftAcceptRate),
     cpuMsPerKeystroke: {
       mainThread: cpuMain, worker: cpuMain === null || cpuTotal === null ? null : round(cpuTotal - cpuMain, 2), total: cpuTotal,
       how: 'total: process.cpuUsage(), every thread of the process; mainThread: this thread (process.threadCpuUsage, else '
@@ -243,7 +240,7 @@ async function main() {
       firstRequestLargeFileP50Ms: met(large.p50Ms, TARGETS.firstRequestLargeFileP50Ms),
     },
     perRun: perRun.map((r) => ({
-      ...r, cacheHitRate: round(r.cacheHitRate, 3), prefixReuseRate: round(r.prefixReuseRate, 3), draftAcceptRate: round(r.draftAcceptRate, 3),
+      ...r, cacheHitRate: round(r.cacheHitRate, 3), prefixReuseRate: round(r.prefixReuseRate, 3),
       cpuMainMs: round(r.cpuMainMs, 2), cpuTotalMs: round(r.cpuTotalMs, 2),
     })),
   };
