@@ -9,9 +9,8 @@
 // a request that cannot use the running call aborts it before making its own.
 
 import { delay, unlessAborted } from '../common/abortable';
-import type { Engine } from '../engine';
+import { promptBudget, type Engine, type PromptBudget } from '../engine';
 import { closersReplaced, type BlockFinder } from '../postprocess';
-import { promptBudget, type PromptBudget } from './budget';
 import { clipAroundCursor, DEFAULT_CLIP_LIMITS, type ClipLimits } from './clip';
 import { requestTiming, startDelayMs } from './debounce';
 import { EngineJob, type JobInput, type JobKind, type JobRuntime } from './engineJob';
