@@ -1,10 +1,12 @@
-// One completion request, top to bottom: share the model's context window out (prefix, suffix,
-// extra context) → clip the document around the cursor to it → skip pointless requests → serve it
-// from the typed-ahead cache, or from the engine call already running when the user typed what it
-// streamed, or else wait out the debounce, gather extra context and make a new engine call, whose
-// output is post-processed once (suggestionFrom) → note the closers after the cursor the text
-// replaces → remember where accepting the suggestion would leave the cursor and prefetch the
-// suggestion after it.
+// One completion request, top to bottom, each step a stage of its own module: share the model's
+// context window out (src/engine/promptBudget) → clip the document around the cursor to it (./clip)
+// → skip pointless requests (./prefilter) → serve it from the typed-ahead cache (./typedAheadCache),
+// or from the engine call already running when the user typed what it streamed, or else wait out
+// the debounce (./debounce) and make a new engine call: its prompt, extra context included
+// (./engineRequest), the call (./engineJob, the engine), then post-processing of its output
+// (suggestionFrom, src/postprocess) → the closers after the cursor the text replaces → remember
+// where accepting the suggestion would leave the cursor and prefetch the suggestion after it
+// (afterShown, ./prefetch).
 // Latest request wins: each call supersedes the one before it, and a superseded or cancelled call
 // resolves to undefined rather than throwing. The engine holds at most one call of ours at a time;
 // a request that cannot use the running call aborts it before making its own.
@@ -158,29 +160,6 @@ export class CompletionPipeline {
     return suggestion && this.serve(suggestion, suggestion.text, 'engine');
   }
 
-  private afterShown(window: Window, shown: Shown, settings: CompletionSettings): void {
-    if (shown.text === '') {
-      this.accepted = undefined;
-      return;
-    }
-    const next = acceptedContext(window.context, shown, window.budget.clip);
-    this.accepted = cursorKey(next);
-    if (!settings.prefetch) return;
-    this.prefetches.schedule(
-      () => !this.latest && !this.job?.running && !this.cache.has(next),
-      () => {
-        this.stats.prefetches++;
-        this.startJob(jobInput(window, this.extraFor(settings), shown), settings, 'prefetch');
-      },
-      PREFETCH_AFTER_IDLE_MS,
-    );
-  }
-
-  /** The extra context source when the settings ask for it. */
-  private extraFor(settings: CompletionSettings): ExtraContextSource | undefined {
-    return settings.extraContext === true ? this.extra : undefined;
-  }
-
   private startJob(input: JobInput, settings: CompletionSettings, kind: JobKind): EngineJob {
     const request = generateRequest(input, settings);
     const job = new EngineJob(this.runtime, input.context, request, this.job?.settled ?? Promise.resolve(), (result) => this.suggestionFrom(result, input, kind));
@@ -221,6 +200,29 @@ export class CompletionPipeline {
       generatedTokens: fromEngine ? suggestion.generatedTokens : 0,
       stopReason: suggestion.stopReason,
     };
+  }
+
+  private afterShown(window: Window, shown: Shown, settings: CompletionSettings): void {
+    if (shown.text === '') {
+      this.accepted = undefined;
+      return;
+    }
+    const next = acceptedContext(window.context, shown, window.budget.clip);
+    this.accepted = cursorKey(next);
+    if (!settings.prefetch) return;
+    this.prefetches.schedule(
+      () => !this.latest && !this.job?.running && !this.cache.has(next),
+      () => {
+        this.stats.prefetches++;
+        this.startJob(jobInput(window, this.extraFor(settings), shown), settings, 'prefetch');
+      },
+      PREFETCH_AFTER_IDLE_MS,
+    );
+  }
+
+  /** The extra context source when the settings ask for it. */
+  private extraFor(settings: CompletionSettings): ExtraContextSource | undefined {
+    return settings.extraContext === true ? this.extra : undefined;
   }
 }
 
