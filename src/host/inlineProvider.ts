@@ -42,7 +42,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
         extraContext: settings.extraContext,
         explicit,
       }, controller.signal);
-      if (!result) return undefined;
+      // The model was switched (Choose Model) while this ran: the old model's answer is not shown.
+      if (!result || this.engineHost.pipeline !== pipeline) return undefined;
       this.onCompleted(result);
       if (result.text === '') return undefined;
       // Plain text (no snippet): what VS Code's partial accept (Accept Next Word / Line) splits,

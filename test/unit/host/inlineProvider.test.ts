@@ -66,6 +66,20 @@ describe('InlineProvider', () => {
     assert.equal(item!.insertText, 'points);');
   });
 
+  it('a suggestion that finishes after the model was switched is not shown', async () => {
+    const h = harness('b;');
+    const host = (h.provider as unknown as { engineHost: { pipeline: unknown } }).engineHost;
+    const old = host.pipeline as { complete: (...args: unknown[]) => Promise<CompletionResult> };
+    host.pipeline = { complete: async (...args: unknown[]) => {
+      const result = await old.complete(...args);
+      host.pipeline = { complete: old.complete }; // Choose Model loaded another model meanwhile
+      return result;
+    } };
+    const items = await h.provider.provideInlineCompletionItems(fakeDocument(source, 'typescript') as unknown as TextDocument, cursor as VsPosition, AUTOMATIC, token);
+    assert.equal(items, undefined);
+    assert.equal(h.completed.length, 0, 'nor reaches the status bar');
+  });
+
   it('an empty suggestion shows nothing but still reaches the status bar', async () => {
     const h = harness('');
     assert.equal(await h.provider.provideInlineCompletionItems(fakeDocument(source, 'typescript') as unknown as TextDocument, cursor as VsPosition, AUTOMATIC, token), undefined);
