@@ -45,7 +45,7 @@ const FILES: { path: string; languageId: string }[] = [
 const LARGE_FILE = '/usr/lib/python3.11/difflib.py';
 
 /** What the inline provider (src/host/inlineProvider.ts) passes with the default settings. The
- *  pipeline is built below as EngineHost builds it: keep the two alike. */
+ *  pipeline is built below as src/extension.ts builds it: keep the two alike. */
 const settings: CompletionSettings = {
   maxNewTokens: SETTINGS.maxTokens.default, timeBudgetMs: SETTINGS.timeBudgetMs.default,
   debounceMs: Number(values['debounce-ms']), prefetch: values.prefetch === 'on', // --debounce-ms, --prefetch to try others
@@ -100,7 +100,7 @@ interface RunResult {
   cpu: { mainMs: number | undefined; totalMs: number; keystrokes: number };
 }
 
-/** As src/host/completionContext.ts builds them for EngineHost. */
+/** As src/extension.ts builds them for EngineHost. */
 function pipelineOptions(syntax: SyntaxService, recent: RecentChunks): PipelineOptions {
   return { syntax, extraContext: new ExtraContext({ outlines: syntax, recent }) };
 }

@@ -3,6 +3,8 @@
 
 import * as vscode from 'vscode';
 import { completionGate } from './common/completionGate';
+import { CompletionPipeline } from './completion/pipeline';
+import { ExtraContext } from './context/extraContext';
 import { SyntaxService } from './context/syntax';
 import { COMMANDS } from './host/commandIds';
 import { CompletionContext } from './host/completionContext';
@@ -32,8 +34,11 @@ export function activate(context: vscode.ExtensionContext): void {
     log.error(error, 'loading tree-sitter');
     return undefined;
   });
+  // One keystroke: InlineProvider → CompletionPipeline (budget, clip, cache, prompt) → the engine
+  // → post-processing → ghost text. The pipeline is rebuilt over every model loaded.
   const completionContext = new CompletionContext(loadSyntax);
-  const engineHost = new EngineHost(log, completionContext.pipelineOptions);
+  const extraContext = new ExtraContext({ outlines: completionContext.syntax, recent: completionContext.recent });
+  const engineHost = new EngineHost(log, (engine) => new CompletionPipeline(engine, { syntax: completionContext.syntax, extraContext }));
   const power = new PowerWatch(log);
   power.follow(readSettings().completion.pauseOnBattery);
   const statusBar = new StatusBar(engineHost, () => completionGate({
