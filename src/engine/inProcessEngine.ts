@@ -61,7 +61,7 @@ export class InProcessEngine implements Engine {
       ffn: v1?.flash
         ? { mode: 'sparse', fullyResident: v1.flash.plan.fullyResident, residentNeurons: v1.flash.plan.neuronsPerLayer.reduce((n, c) => n + c, 0), neurons: manifest.architecture.layers * manifest.architecture.ffnSize }
         : { mode: 'dense', notice: v1?.flashNotice },
-      layerKernels: v1 ? v1.decodeAttention !== undefined && v1.embedHead !== undefined : true,
+      backend: v1 ? 'WebAssembly SIMD kernels and ONNX Runtime Web' : 'WebAssembly SIMD kernels',
       fim: manifest.fim !== undefined,
     };
     const chat = chatFormat(manifest);

@@ -71,9 +71,9 @@ export interface ModelInfo {
   /** How the FFN runs: 'sparse' (predictors + neuron cache, flashcode.engine.sparseFfn) or 'dense';
    *  `notice` says why sparse was asked for and is not running. */
   ffn: { mode: 'dense' | 'sparse'; notice?: string; fullyResident?: boolean; residentNeurons?: number; neurons?: number };
-  /** Whether the embedding, head and decode attention run in the WebAssembly SIMD kernels (model.ts's
-   *  layer kernels); false where they cannot, and every layer runs on the ONNX Runtime graphs. */
-  layerKernels: boolean;
+  /** What computes the model, for people: version-1 models run their dense FFN calls on ONNX Runtime
+   *  Web, everything else (and everything of version 2) runs in the WebAssembly SIMD kernels. */
+  backend: string;
   /** Whether the model has fill-in-the-middle tokens; without them it completes from the prefix alone. */
   fim: boolean;
   /** The chat template Explain and Refactor use ('chatml'), absent when the model has none. */

@@ -59,7 +59,7 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
   }
   const details = [
     `Model: ${state.info.displayName} (${state.info.id})`,
-    `Backend: ${state.info.layerKernels ? 'WebAssembly SIMD kernels and ONNX Runtime Web' : 'ONNX Runtime Web, WebAssembly'}, ${state.threads} thread${state.threads === 1 ? '' : 's'}, in a worker thread`,
+    `Backend: ${state.info.backend}, ${state.threads} thread${state.threads === 1 ? '' : 's'}, in a worker thread`,
     `FFN: ${describeFfn(state.info.ffn)}${state.info.ffn.notice === undefined ? '' : ` — ${ffnNoticeText(state.info.ffn.notice)}`}`,
     `Prompts: ${describePrompts(state.info)}`,
     `Last completion: ${describeLast(last)}`,

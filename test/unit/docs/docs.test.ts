@@ -78,6 +78,13 @@ describe('documentation', () => {
     });
   }
 
+  it('every `npm run NAME` the documents mention is a script of package.json', () => {
+    const scripts = JSON.parse(read('package.json')).scripts;
+    const unknown = DOCS.flatMap((doc) => [...read(doc).matchAll(/npm run (?:-s |--silent )?([\w:-]+)/g)]
+      .map((m) => m[1]!).filter((name) => !(name in scripts)).map((name) => `${doc}: npm run ${name}`));
+    assert.deepEqual(unknown, []);
+  });
+
   it('README.md links only to what the .vsix has (it is the installed extension\'s page), screenshots small', () => {
     const rules = read('.vscodeignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
     // vsce's reading of .vscodeignore: later rules win; `!` puts a file back.

@@ -4,7 +4,7 @@ import type { ModelInfo } from '../../../src/engine';
 import type { EngineState } from '../../../src/host/engineState';
 import { decodeTokensPerSecond, describeStatus, lastCompletion, type LastCompletion } from '../../../src/host/statusText';
 
-const info: ModelInfo = { id: 'tiny-fim', displayName: 'Tiny FIM', contextTokens: 512, vocabSize: 512, layers: 2, weightBytes: 1, ffn: { mode: 'dense' }, layerKernels: false, fim: true };
+const info: ModelInfo = { id: 'tiny-fim', displayName: 'Tiny FIM', contextTokens: 512, vocabSize: 512, layers: 2, weightBytes: 1, ffn: { mode: 'dense' }, backend: 'WebAssembly SIMD kernels', fim: true };
 const modelDir = '/models/tiny';
 const ready: EngineState = { kind: 'ready', modelDir, info, threads: 1 };
 const withFfn = (ffn: ModelInfo['ffn']): EngineState => ({ ...ready, info: { ...info, ffn } });
@@ -14,7 +14,7 @@ const fromEngine: LastCompletion = { latencyMs: 41.6, source: 'engine', promptTo
 describe('describeStatus', () => {
   const cases: Array<{ name: string; state: EngineState; gate?: Gate; last?: LastCompletion; text: string; tooltip: RegExp; isError: boolean }> = [
     { name: 'loading', state: { kind: 'loading', modelDir }, text: '$(sparkle) Flashcode: loading…', tooltip: /loading the model from \/models\/tiny/, isError: false },
-    { name: 'ready before any completion', state: ready, text: '$(sparkle) Flashcode: ready', tooltip: /Model: Tiny FIM \(tiny-fim\)\nBackend: ONNX Runtime Web, WebAssembly, 1 thread, in a worker thread\nFFN: dense\nPrompts: [^\n]*\nLast completion: none yet/, isError: false },
+    { name: 'ready before any completion', state: ready, text: '$(sparkle) Flashcode: ready', tooltip: /Model: Tiny FIM \(tiny-fim\)\nBackend: WebAssembly SIMD kernels, 1 thread, in a worker thread\nFFN: dense\nPrompts: [^\n]*\nLast completion: none yet/, isError: false },
     { name: 'latency and decode rate', state: ready, last: fromEngine, text: '$(sparkle) Flashcode 42 ms · 180 tok/s', tooltip: /Last completion: 42 ms, 180 tokens\/s decoding, 312 prompt tokens\n/, isError: false },
     { name: 'from the cache', state: ready, last: { latencyMs: 2.2, source: 'cache', promptTokens: 0, tokensPerSecond: undefined }, text: '$(sparkle) Flashcode 2 ms · cached', tooltip: /Last completion: 2 ms, from the cache/, isError: false },
     { name: 'joined a running call', state: ready, last: { ...fromEngine, source: 'inflight' }, text: '$(sparkle) Flashcode 42 ms · 180 tok/s', tooltip: /312 prompt tokens, continuing a model call already running/, isError: false },
@@ -25,8 +25,8 @@ describe('describeStatus', () => {
     { name: 'FFN line while paused', state: withFfn({ mode: 'sparse', fullyResident: true }), gate: { kind: 'paused', reason: 'battery' }, text: '$(sparkle) Flashcode: paused (battery)', tooltip: /\nFFN: sparse \(all neurons in memory\)\n/, isError: false },
     { name: 'FIM and no chat template in the prompts line', state: ready, text: '$(sparkle) Flashcode: ready', tooltip: /\nPrompts: completions fill in the middle \(they see the code after the cursor too\); Explain and Refactor use a plain-text prompt \(no chat template\)\n/, isError: false },
     { name: 'prefix-only completions and ChatML', state: { ...ready, info: { ...info, fim: false, chat: 'chatml' } }, text: '$(sparkle) Flashcode: ready', tooltip: /\nPrompts: this model has no fill-in-the-middle tokens, so completions continue the code before the cursor alone; Explain and Refactor use its chat template \(chatml\)\n/, isError: false },
-    { name: 'threads in the backend line', state: { ...ready, threads: 4 }, text: '$(sparkle) Flashcode: ready', tooltip: /WebAssembly, 4 threads,/, isError: false },
-    { name: 'layer kernels in the backend line', state: { ...ready, info: { ...info, layerKernels: true } }, text: '$(sparkle) Flashcode: ready', tooltip: /\nBackend: WebAssembly SIMD kernels and ONNX Runtime Web, 1 thread, in a worker thread\n/, isError: false },
+    { name: 'threads in the backend line', state: { ...ready, threads: 4 }, text: '$(sparkle) Flashcode: ready', tooltip: /kernels, 4 threads,/, isError: false },
+    { name: 'the backend line', state: { ...ready, info: { ...info, backend: 'WebAssembly SIMD kernels and ONNX Runtime Web' } }, text: '$(sparkle) Flashcode: ready', tooltip: /\nBackend: WebAssembly SIMD kernels and ONNX Runtime Web, 1 thread, in a worker thread\n/, isError: false },
     { name: 'off', state: ready, gate: { kind: 'off' }, last: fromEngine, text: '$(sparkle) Flashcode: off', tooltip: /Click to turn them on/, isError: false },
     { name: 'off for the language', state: ready, gate: { kind: 'off-language', languageId: 'markdown' }, last: fromEngine, text: '$(sparkle) Flashcode: off for markdown', tooltip: /off for markdown files \(setting flashcode\.completion\.languages\)[^]*Toggle Completions for This Language/, isError: false },
     { name: 'off for the language while loading', state: { kind: 'loading', modelDir }, gate: { kind: 'off-language', languageId: 'plaintext' }, text: '$(sparkle) Flashcode: off for plaintext', tooltip: /plaintext/, isError: false },
