@@ -17,7 +17,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { GenerateRequest, GenerateResult } from '../src/engine';
 import { loadInProcessEngine, type InProcessEngine } from '../src/engine/local';
-import { SETTINGS } from '../src/common/settingsSchema';
+import { SETTINGS } from '../src/settingsSchema';
 import type { FlashOptions } from '../src/engine/ffn/loadFlash';
 import { Model } from '../src/engine/model';
 import { openModelDir } from '../src/engine/modelDir';

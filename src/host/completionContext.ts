@@ -4,7 +4,7 @@
 // privacy patterns (flashcode.cloud.exclude) name never get in.
 
 import * as vscode from 'vscode';
-import { SETTINGS } from '../common/settingsSchema';
+import { SETTINGS } from '../settingsSchema';
 import type { PipelineOptions } from '../completion/pipeline';
 import { ExtraContext } from '../context/extraContext';
 import { RecentChunks } from '../context/recentChunks';
