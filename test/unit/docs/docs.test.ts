@@ -80,7 +80,7 @@ describe('documentation', () => {
 
   it('every `npm run NAME` the documents mention is a script of package.json', () => {
     const scripts = JSON.parse(read('package.json')).scripts;
-    const unknown = DOCS.flatMap((doc) => [...read(doc).matchAll(/npm run (?:-s |--silent )?([\w:-]+)/g)]
+    const unknown = DOCS.flatMap((doc) => [...read(doc).matchAll(/npm run (?:-s\s+|--silent\s+)?([\w:-]+)/g)]
       .map((m) => m[1]!).filter((name) => !(name in scripts)).map((name) => `${doc}: npm run ${name}`));
     assert.deepEqual(unknown, []);
   });
