@@ -18,6 +18,7 @@ import { FlashBudgetTooSmallError } from '../src/engine/errors';
 import { denseResidentBytes } from '../src/engine/ffn/flashPlan';
 import type { FlashOptions } from '../src/engine/ffn/loadFlash';
 import { Model } from '../src/engine/model';
+import { FlashRecall } from './flashRecall';
 import { openModelDir } from '../src/engine/modelDir';
 import { TextTokenizer } from '../src/engine/tokenizer';
 
@@ -161,7 +162,9 @@ async function main() {
   }
 
   // Online recall, on a fresh sparse model that checks every row (not timed).
-  const recall = await Model.load(dir, threads, undefined, { ...sparse(Number(values['budget-mb'])), recallSampleEvery: 1 });
+  const recall = await Model.load(dir, threads, undefined, sparse(Number(values['budget-mb'])));
+  const recallCheck = recall.flash ? new FlashRecall(recall.flash, recall.arch.dModel, recall.arch.ffnSize) : undefined;
+  if (recall.flash) recall.flash.step.observer = recallCheck!.observe;
   for (const ids of prompts) {
     const kv = recall.newCache();
     let logits = await recall.forward(ids, kv);
@@ -178,7 +181,7 @@ async function main() {
       nonZeroPerToken: round(l.nonZero / Math.max(1, l.tokens), 1),
       hitRate: round(l.hits / Math.max(1, l.hits + l.misses)),
       uncachedPerToken: round(l.uncached / Math.max(1, l.tokens), 1),
-      onlineRecall: recall.flash ? round(recall.flash.stats.layers[i].sampledFound / Math.max(1, recall.flash.stats.layers[i].sampledTrueActive), 4) : null,
+      onlineRecall: recallCheck ? round(recallCheck.recall(i), 4) : null,
     }));
     const hits = s ? s.layers.reduce((n, l) => n + l.hits, 0) : 0;
     const misses = s ? s.layers.reduce((n, l) => n + l.misses, 0) : 0;

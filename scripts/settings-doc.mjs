@@ -16,6 +16,7 @@ export const END = '<!-- settings: end -->';
 const AREAS = {
   completion: 'Inline completions',
   engine: 'The local model',
+  models: 'Downloading models',
   router: 'Explain and Refactor',
   cloud: 'The cloud model (off by default)',
 };

@@ -11,6 +11,7 @@ import { EngineHost } from './host/engineHost';
 import { ExplainPanel } from './host/explainPanel';
 import { TypingHeartbeat } from './host/heartbeat';
 import { InlineProvider } from './host/inlineProvider';
+import { ModelPicker } from './host/modelPicker';
 import { toggleLanguageCompletions } from './host/languageToggle';
 import { OutputLog } from './host/output';
 import { bundlePaths, resolveModelDir } from './host/paths';
@@ -58,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const panel = new ExplainPanel();
   const review = new RefactorReview(refactorDocs);
   const tasks = new TaskCommands({ engineHost, syntax: loadSyntax, key, consent, log, panel, review, statusBar });
+  const models = new ModelPicker(context.globalStorageUri.fsPath, paths.importWorkerScript, paths.defaultModelDir, engineHost, log);
 
   context.subscriptions.push(
     log,
@@ -83,6 +85,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.setCloudApiKey, () => key.promptAndStore(readSettings().cloud.baseUrl)),
     vscode.commands.registerCommand(COMMANDS.clearCloudApiKey, () => key.clear()),
     vscode.commands.registerCommand(COMMANDS.resetCloudConsent, () => consent.reset()),
+    vscode.commands.registerCommand(COMMANDS.chooseModel, () => models.choose()),
+    vscode.commands.registerCommand(COMMANDS.removeModel, () => models.remove()),
+    vscode.commands.registerCommand(COMMANDS.revealModelFolder, () => models.reveal()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsEngine(event)) loadModel();
       if (!affectsCompletionGate(event)) return;

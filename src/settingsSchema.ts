@@ -37,6 +37,7 @@ export const SETTINGS = {
   cloudTimeoutMs: { key: 'flashcode.cloud.timeoutMs', default: 30_000, minimum: 1000, maximum: 600_000 },
   cloudExclude: { key: 'flashcode.cloud.exclude', default: DEFAULT_EXCLUDE_PATTERNS },
   localMaxTokens: { key: 'flashcode.router.localMaxTokens', default: 2048, minimum: 256, maximum: 1_000_000 },
+  hubUrl: { key: 'flashcode.models.hubUrl', default: 'https://huggingface.co' },
 } as const satisfies Record<string, { key: string; default: unknown; minimum?: number; maximum?: number; values?: readonly unknown[] }>;
 
 /** The settings a change of which loads the model again. */

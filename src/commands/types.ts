@@ -3,6 +3,7 @@
 import type { ChatMessage, CloudSettings } from '../cloud/types';
 import type { Engine } from '../engine';
 import type { CloudConsent, Route } from '../router/types';
+import type { CodeReader } from './proposalCheck';
 
 export type TaskKind = 'explain' | 'refactor';
 
@@ -30,6 +31,12 @@ export interface TaskInput {
   /** Refactor only: what to change ("simplify", "add types", free text…). */
   instruction?: string;
   context: ContextChunk[];
+  /** 0 (default) for the first try; a retry (1, 2…) samples the local model instead of taking
+   *  its likeliest answer, which would only be the same again. */
+  attempt?: number;
+  /** The user asked for the cloud model: it answers when it is on, set up and allowed, even a
+   *  task that fits the local model. */
+  preferCloud?: boolean;
 }
 
 export type AnsweredBy = { kind: 'local'; model: string } | { kind: 'cloud'; model: string; host: string };
@@ -39,8 +46,11 @@ export interface TaskResult {
   text: string;
   answeredBy: AnsweredBy;
   totalMs: number;
-  /** What the user should be told: context left out, a cloud failure that fell back to local… */
+  /** What the user should be told, one sentence each: context left out, a cloud failure that
+   *  fell back to local… */
   notices: string[];
+  /** Refactor only: why `text` must not be offered for Apply (./proposalCheck.ts), as a clause. */
+  refused?: string;
 }
 
 /** What a task needs from outside; the host fills it from settings, SecretStorage and UI. */
@@ -49,6 +59,9 @@ export interface TaskDeps {
   cloud: CloudSettings;
   /** flashcode.router.localMaxTokens */
   localMaxTokens: number;
+  /** Parses a proposed rewrite and its original (src/context/syntax.ts); without it, or for a
+   *  language without a grammar, the check compares their words. */
+  codeReader?: CodeReader;
   /** flashcode.cloud.exclude, matched against CodeTarget/ContextChunk fileName. */
   excludePatterns: readonly string[];
   consent: CloudConsent;

@@ -10,12 +10,12 @@
 
 import { delay, unlessAborted } from '../common/abortable';
 import type { Engine } from '../engine';
-import type { BlockFinder } from '../postprocess';
+import { closersReplaced, type BlockFinder } from '../postprocess';
 import { promptBudget, type PromptBudget } from './budget';
 import { clipAroundCursor, DEFAULT_CLIP_LIMITS, type ClipLimits } from './clip';
 import { requestTiming, startDelayMs } from './debounce';
 import { EngineJob, type JobInput, type JobKind, type JobRuntime } from './engineJob';
-import { acceptedContext, PREFETCH_AFTER_IDLE_MS, PrefetchScheduler } from './prefetch';
+import { acceptedContext, PREFETCH_AFTER_IDLE_MS, PrefetchScheduler, type Shown } from './prefetch';
 import { skipReason } from './prefilter';
 import { TokenRatios } from './tokenRatio';
 import { continuation, cursorKey, DEFAULT_CACHE_ENTRIES, sameCursor, TypedAheadCache, type CursorKey, type Suggestion } from './typedAheadCache';
@@ -47,7 +47,7 @@ interface Window {
  *  100–200 ms apart. */
 const DEFAULT_ABANDONED_JOB_GRACE_MS = 250;
 
-type Served = Omit<CompletionResult, 'latencyMs'>;
+type Served = Omit<CompletionResult, 'latencyMs' | 'replacedAfterCursor'>;
 
 export class CompletionPipeline {
   readonly stats: PipelineStats = { requests: 0, cacheHits: 0, inflightJoins: 0, prefetches: 0, prefetchHits: 0 };
@@ -90,13 +90,16 @@ export class CompletionPipeline {
       if (turn.signal.aborted || skipReason(context) !== undefined) return undefined;
       const window: Window = { request, context, budget };
 
-      const served = this.fromCache(context)
+      // An explicit request (Trigger Inline Suggestion) asks the model again: the user saw the
+      // cached answer and wants another look.
+      const served = (settings.explicit ? undefined : this.fromCache(context))
         ?? await this.fromRunningJob(context, turn.signal)
         ?? await this.fromNewJob(window, settings, turn.signal);
       if (!served || turn.signal.aborted) return undefined;
 
-      this.afterShown(window, served.text, settings);
-      return { ...served, latencyMs: performance.now() - startMs };
+      const shown = { text: served.text, replaced: closersReplaced(served.text, context) };
+      this.afterShown(window, shown, settings);
+      return { ...served, replacedAfterCursor: shown.replaced, latencyMs: performance.now() - startMs };
     } catch (error) {
       if (turn.signal.aborted) return undefined;
       throw error;
@@ -163,19 +166,19 @@ export class CompletionPipeline {
     return suggestion && this.serve(suggestion, suggestion.text, 'engine');
   }
 
-  private afterShown(window: Window, text: string, settings: CompletionSettings): void {
-    if (text === '') {
+  private afterShown(window: Window, shown: Shown, settings: CompletionSettings): void {
+    if (shown.text === '') {
       this.accepted = undefined;
       return;
     }
-    const next = acceptedContext(window.context, text, window.budget.clip);
+    const next = acceptedContext(window.context, shown, window.budget.clip);
     this.accepted = cursorKey(next);
     if (!settings.prefetch) return;
     this.prefetches.schedule(
       () => !this.latest && !this.job?.running && !this.cache.has(next),
       () => {
         this.stats.prefetches++;
-        this.startJob(this.jobInput(window, settings, text), settings, 'prefetch');
+        this.startJob(this.jobInput(window, settings, shown), settings, 'prefetch');
       },
       PREFETCH_AFTER_IDLE_MS,
     );
@@ -184,9 +187,9 @@ export class CompletionPipeline {
   /** The engine call for the window's cursor, or for where accepting `accepted` there leads: extra
    *  context from the document as it is now, before the window's start; when there is none, the
    *  window takes the room kept for it. */
-  private jobInput({ request, context: shown, budget }: Window, settings: CompletionSettings, accepted = ''): JobInput {
-    const at = (context: ClippedContext, limits: ClipLimits) => (accepted === '' ? context : acceptedContext(context, accepted, limits));
-    const context = at(shown, budget.clip);
+  private jobInput({ request, context: cursor, budget }: Window, settings: CompletionSettings, accepted?: Shown): JobInput {
+    const at = (context: ClippedContext, limits: ClipLimits) => (accepted ? acceptedContext(context, accepted, limits) : context);
+    const context = at(cursor, budget.clip);
     const extra = this.extraContextOn(settings) ? this.extra!.gather(request, context.prefixStart, budget.extraChars) : '';
     const window = extra === '' && budget.extraChars > 0
       ? at(clipAroundCursor(request.document, request.offset, budget.clipWithoutExtra), budget.clipWithoutExtra)
@@ -197,7 +200,7 @@ export class CompletionPipeline {
   private startJob(input: JobInput, settings: CompletionSettings, kind: JobKind): EngineJob {
     const job = new EngineJob(this.runtime, input, kind, settings, this.job?.settled ?? Promise.resolve());
     this.job = job;
-    job.suggestion.then((s) => { if (s && worthCaching(s)) this.cache.put(input.context, s); }, noop);
+    job.suggestion.then((s) => { if (s && s.text !== '') this.cache.put(input.context, s); }, noop);
     return job;
   }
 
@@ -222,11 +225,6 @@ export class CompletionPipeline {
       stopReason: suggestion.stopReason,
     };
   }
-}
-
-/** An empty suggestion cut short by the time budget says nothing about the cursor: ask again. */
-function worthCaching(suggestion: Suggestion): boolean {
-  return suggestion.text !== '' || suggestion.stopReason !== 'time-budget';
 }
 
 function noop(): void {}

@@ -18,6 +18,9 @@ export type CompletionSource = 'engine' | 'cache' | 'inflight';
 export interface CompletionResult {
   /** Text to insert at the cursor; '' when post-processing dropped the model's output. */
   text: string;
+  /** Characters after the cursor `text` replaces: closers the editor has there already, which
+   *  `text` holds too (postprocess/closers.ts closersReplaced). */
+  replacedAfterCursor: number;
   source: CompletionSource;
   /** From the pipeline call to the post-processed result. */
   latencyMs: number;
@@ -43,6 +46,9 @@ export interface CompletionSettings {
   /** Put code from outside the window (imports, enclosing signatures, other files) before the
    *  prefix, when the pipeline has a source for it. Default off. */
   extraContext?: boolean;
+  /** The user asked for this suggestion (Trigger Inline Suggestion): the model is asked again
+   *  rather than the typed-ahead cache. Default false. */
+  explicit?: boolean;
 }
 
 /** Running totals of one pipeline, for benchmarks. */

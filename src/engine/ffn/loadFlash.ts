@@ -31,8 +31,6 @@ export interface FlashOptions {
   maxSparseTokens?: number;
   /** The control: every neuron active, which must equal the dense FFN. Needs no predictors. */
   forceAllActive?: boolean;
-  /** Check the predictor against the true activations on every Nth sparse row. Default 0 (never). */
-  recallSampleEvery?: number;
   /** Tests and benchmarks: hold this many neurons in every layer, whatever the budget says. */
   residentNeuronsPerLayer?: number;
 }
@@ -42,6 +40,9 @@ export interface FlashFfn {
   readonly plan: FlashPlan;
   readonly stats: FlashStats;
   readonly windowTokens: number;
+  /** The neuron caches [layers] and the dense step: what the benchmark's recall check reads. */
+  readonly caches: readonly NeuronCache[];
+  readonly dense: DenseStreamFfn;
 }
 
 export type FlashLoad = { ok: true; flash: FlashFfn } | { ok: false; notice: string };
@@ -87,13 +88,12 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     windowTokens,
     maxSparseTokens,
     forceAllActive: options.forceAllActive ?? false,
-    recallSampleEvery: options.recallSampleEvery ?? 0,
     prefillChunkNeurons: plan.prefillChunkNeurons,
   };
   const chunk = plan.fullyResident ? undefined : new NeuronCache(plan.prefillChunkNeurons, a.ffnSize, a.dModel, a.ffnGated, arena);
   const dense = new DenseStreamFfn(a, graph, caches, reader, chunk, plan.prefillChunkNeurons, stats);
   const step = new SparseFfn(a, dense, caches, chunk, predictors, reader, sparseOptions, stats, arena);
-  return { ok: true, flash: { step, plan, stats, windowTokens } };
+  return { ok: true, flash: { step, plan, stats, windowTokens, caches, dense } };
 }
 
 async function loadPredictors(dir: ModelDir): Promise<{ ok: true; layers: PredictorLayer[] } | { ok: false; notice: string }> {

@@ -7,7 +7,7 @@ import type { Architecture } from '../manifest';
 import type { DenseStreamFfn } from './denseStream';
 import type { FlashStats } from './flashStats';
 import type { FfnStep } from './ffnStep';
-import type { NeuronCache, NeuronRows } from './neuronCache';
+import type { NeuronCache } from './neuronCache';
 import type { Predictor } from './predictor';
 import type { RecordReader } from './recordReader';
 import type { KernelArena } from '../wasm/wasmKernels';
@@ -23,15 +23,15 @@ export interface SparseFfnOptions {
   maxSparseTokens: number;
   /** Every neuron active (the control: must equal the dense FFN). */
   forceAllActive: boolean;
-  /** Check the predictor against the true activations on every Nth sparse row; 0 = never. */
-  recallSampleEvery: number;
   /** Rows of the chunk rows (the uncached overflow). */
   prefillChunkNeurons: number;
 }
 
 export class SparseFfn implements FfnStep {
   private step = 0;
-  private sampleCountdown: number;
+  /** Called after each sparse call with the neurons predicted for it (undefined: all, forced);
+   *  the benchmark's recall check (bench/flashRecall.ts) watches through it. */
+  observer: ((layer: number, x: Float32Array, tokens: number, predicted: Uint8Array | undefined) => Promise<void>) | undefined;
   private readonly mark: Uint8Array; //   [ffnSize] 1 = needed this call
   private readonly ids: Int32Array; //    [ffnSize] needed neuron ids, ascending
   private readonly missing: Int32Array; // [ffnSize]
@@ -39,7 +39,6 @@ export class SparseFfn implements FfnStep {
   private readonly chunkSlots: Slots; //  [prefillChunkNeurons] 0, 1, 2, … (the chunk rows in order)
   /** The rows of x and y in the kernel arena, [maxSparseTokens][dModel] each, and their addresses. */
   private readonly wasm: { arena: KernelArena; x: Float32Array; y: Float32Array; at: { x: number; y: number } };
-  private readonly truth: Uint8Array; //  [ffnSize] recall sampling
 
   constructor(
     private readonly arch: Architecture,
@@ -57,7 +56,6 @@ export class SparseFfn implements FfnStep {
     if (arch.ffnActivation === 'silu') throw new Error('SparseFfn runs ReLU-family FFNs only, not silu');
     const n = arch.ffnSize;
     this.mark = new Uint8Array(n);
-    this.truth = new Uint8Array(n);
     this.ids = new Int32Array(n);
     this.missing = new Int32Array(n);
     this.slots = arena.ints(n);
@@ -66,7 +64,6 @@ export class SparseFfn implements FfnStep {
     const rows = options.maxSparseTokens * arch.dModel;
     const x = arena.floats(rows), y = arena.floats(rows);
     this.wasm = { arena, x: x.view, y: y.view, at: { x: x.ptr, y: y.ptr } };
-    this.sampleCountdown = options.recallSampleEvery;
   }
 
   async forward(layer: number, x: Float32Array, tokens: number): Promise<Float32Array> {
@@ -95,12 +92,7 @@ export class SparseFfn implements FfnStep {
     }
     y.set(this.wasm.y.subarray(0, tokens * d));
 
-    for (let t = 0; t < tokens; t++) {
-      if (this.options.recallSampleEvery > 0 && --this.sampleCountdown <= 0) {
-        this.sampleCountdown = this.options.recallSampleEvery;
-        await this.sampleRecall(layer, x, t * d);
-      }
-    }
+    await this.observer?.(layer, x, tokens, this.options.forceAllActive ? undefined : this.mark);
     this.stats.sparseTokens += layer === 0 ? tokens : 0;
     return y;
   }
@@ -134,34 +126,6 @@ export class SparseFfn implements FfnStep {
     s.uncached += m - fits;
     await this.reader.load(layer, this.missing, fits, cache, this.step, this.stats);
     return { m, uncached: m - fits };
-  }
-
-  /** The true active set of one row against what the predictor marked (this.mark, or all when forced). */
-  private async sampleRecall(layer: number, x: Float32Array, xAt: number): Promise<void> {
-    const d = this.arch.dModel;
-    const truth = this.truth.fill(0);
-    const cache = this.caches[layer];
-    const mark1 = (rows: NeuronRows, row: number, id: number) => {
-      const w = rows.gate ?? rows.up;
-      let g = 0;
-      for (let k = 0; k < d; k++) g += w[row * d + k] * x[xAt + k];
-      if (g > 0) truth[id] = 1;
-    };
-    if (cache.full) {
-      for (let j = 0; j < this.arch.ffnSize; j++) mark1(cache, cache.slotOf[j], j);
-    } else {
-      const counters = { bytesRead: 0, reads: 0, neuronsRead: 0 };
-      await this.dense.eachChunk(layer, counters, (rows, first, count) => {
-        for (let i = 0; i < count; i++) mark1(rows, i, first + i);
-      });
-      this.stats.sampleBytesRead += counters.bytesRead;
-    }
-    const s = this.stats.layers[layer];
-    for (let j = 0; j < this.arch.ffnSize; j++) {
-      if (!truth[j]) continue;
-      s.sampledTrueActive++;
-      if (this.options.forceAllActive || this.mark[j]) s.sampledFound++;
-    }
   }
 
   /** Adds the FFN over rows slots[0…k) of `rows` to the arena's y (which the caller filled with
