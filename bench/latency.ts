@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { threadCpuMs } from '../src/common/heartbeat';
-import { SETTINGS } from '../src/common/settingsSchema';
+import { SETTINGS } from '../src/settingsSchema';
 import { CompletionPipeline, type PipelineOptions } from '../src/completion/pipeline';
 import type { CompletionSettings, CompletionSource, PipelineStats } from '../src/completion/types';
 import { ExtraContext } from '../src/context/extraContext';

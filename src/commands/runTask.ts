@@ -4,7 +4,8 @@
 import { streamChat } from '../cloud/client';
 import { cloudHost, isCloudConfigured } from '../cloud/config';
 import { badBaseUrl, CloudError } from '../cloud/errors';
-import { AbortedError } from '../engine/errors';
+import type { ChatMessage } from '../cloud/types';
+import { AbortedError } from '../common/abortable';
 import { declined, localCut, route, type LocalRoute } from '../router/route';
 import type { RouteInput } from '../router/types';
 import { answerLocally, LOCAL_ANSWER_TOKENS } from './answerLocally';
@@ -14,7 +15,7 @@ import { buildMessages, localPromptText } from './prompts';
 import { extractRefactorCode } from './refactorOutput';
 import { cutRepetition } from './repetition';
 import { screenExcluded } from './screen';
-import type { AnsweredBy, ChatMessage, TaskCallbacks, TaskDeps, TaskInput, TaskResult } from './types';
+import type { AnsweredBy, TaskCallbacks, TaskDeps, TaskInput, TaskResult } from './types';
 
 /** Most answer tokens asked of the cloud model; a rewrite repeats the code, so it gets more. */
 const CLOUD_ANSWER_TOKENS = { explain: 1024, refactor: 4096 } as const;

@@ -5,6 +5,7 @@
 
 import path from 'node:path';
 import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+import type { Block } from '../common/block';
 import { LANGUAGES, type LanguageSpec } from './languages';
 import { outlineOf, scopeAround, type Outline } from './outline';
 import { textEdit } from './textEdit';
@@ -17,15 +18,6 @@ export interface Scope {
   end: number;
   /** The tree-sitter node type, e.g. `function_declaration`. */
   kind: string;
-}
-
-/** A block in UTF-16 offsets of the parsed text: brackets with their contents, a body that ends at
- *  `end`, or an indented body (Python's `block`, which ends with its last statement). */
-export interface Block {
-  start: number;
-  end: number;
-  /** Where the first syntax error or missing token inside the block is; absent when it has none. */
-  firstErrorAt?: number;
 }
 
 /** What a parse says about a piece of code (SyntaxService.codeFacts). */

@@ -66,17 +66,8 @@ export class EngineCrashedError extends EngineError {
   }
 }
 
-/** The error an aborted generation rejects with; callers treat it as "no result", never as a failure. */
-export class AbortedError extends Error {
-  constructor() {
-    super('aborted');
-    this.name = 'AbortError';
-  }
-}
-
-export function isAbort(error: unknown): boolean {
-  return error instanceof Error && error.name === 'AbortError';
-}
+// Aborts are not engine errors: the cloud client and the tasks throw the same one (common/abortable.ts).
+export { AbortedError, isAbort } from '../common/abortable';
 
 export class FlashBudgetTooSmallError extends EngineError {
   constructor(budgetMB: number, readonly minimumMB: number) {

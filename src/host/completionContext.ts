@@ -5,7 +5,7 @@
 // (flashcode.cloud.exclude) name never get in.
 
 import * as vscode from 'vscode';
-import { SETTINGS } from '../common/settingsSchema';
+import { SETTINGS } from '../settingsSchema';
 import type { OutlineFinder } from '../context/extraContext';
 import { RecentChunks } from '../context/recentChunks';
 import type { SyntaxService } from '../context/syntax';

@@ -2,8 +2,8 @@
 
 import * as vscode from 'vscode';
 import { languageMap, ownEntries, type LanguageMap } from '../common/completionGate';
-import { boundedInteger, ENGINE_SETTINGS, SETTINGS } from '../common/settingsSchema';
-import type { CompletionMode } from '../completion/lineMode';
+import { boundedInteger, ENGINE_SETTINGS, SETTINGS } from '../settingsSchema';
+import type { CompletionMode } from '../completion/types';
 
 export interface Settings {
   completion: CompletionSettings;

@@ -2,10 +2,9 @@
 // debounce, prefetch and cancellation. test/integration/pipeline.test.ts runs it on the real model.
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import type { CompletionMode } from '../../../src/completion/lineMode';
 import { CompletionPipeline } from '../../../src/completion/pipeline';
 import { PREFETCH_AFTER_IDLE_MS } from '../../../src/completion/prefetch';
-import type { CompletionRequest, CompletionSettings, ExtraContextSource } from '../../../src/completion/types';
+import type { CompletionMode, CompletionRequest, CompletionSettings, ExtraContextSource } from '../../../src/completion/types';
 import type { GenerateRequest } from '../../../src/engine';
 import type { BlockFinder } from '../../../src/postprocess';
 import { FakeEngine } from '../../helpers/fakeEngine';

@@ -1,10 +1,11 @@
 // Every Flashcode setting: key, default and bounds, in one table. package.json's
 // contributes.configuration declares the same (a unit test holds them together); the host reads
-// them through src/host/settings.ts and the CLI takes its defaults from here.
+// them through src/host/settings.ts and the CLI takes its defaults from here. Beside the entry
+// points, above every folder: it names the settings of all of them.
 
-import { COMPLETION_MODES, type CompletionMode } from '../completion/lineMode';
-import { DEFAULT_EXCLUDE_PATTERNS } from '../privacy/exclude';
-import { DEFAULT_LANGUAGES } from './completionGate';
+import { DEFAULT_LANGUAGES } from './common/completionGate';
+import { COMPLETION_MODES, type CompletionMode } from './completion/types';
+import { DEFAULT_EXCLUDE_PATTERNS } from './privacy/exclude';
 
 export interface NumberSetting {
   key: string;
