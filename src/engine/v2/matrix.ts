@@ -1,7 +1,9 @@
 // The one place a v2 matrix's storage type (models/FORMAT.md §Q q8_32, §Q4 q4_32) picks its kernel:
 // the forward pass calls these and never asks which it has.
 import type { KernelArena } from '../wasm/wasmKernels';
-import type { Q8 } from './modelV2';
+
+/** A matrix in kernel memory: [rows][cols] codes at ptr, a scale per 32 (and, for q4_32, a min). */
+export interface Q8 { ptr: number; scales: number; rows: number; cols: number; mins?: number }
 
 /** out [T][W.rows] = x [T][W.cols] · Wᵀ, x already quantized (qx i16, sx f32: quantizeI16). */
 export function matmulQuantized(k: KernelArena['kernels'], W: Q8, qx: number, sx: number, T: number, outPtr: number): void {

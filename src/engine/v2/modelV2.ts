@@ -10,14 +10,13 @@ import { rope } from '../attention/rope';
 import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
-import { dequantRowInto, matmulQuantized } from './matrix';
+import { dequantRowInto, matmulQuantized, type Q8 } from './matrix';
 
 export const CHUNK_TOKENS = 32;
 
 /** A q8_32 matrix in the arena: quants [rows][cols] int8 at `ptr`, scales [rows][cols/32] f32 at `scales`.
  *  With `mins`, a q4_32 one (§Q4): nibbles [rows][cols/2] at `ptr`, mins [rows][cols/32] f32 at `mins`
  *  (matrix.ts dispatches on it). */
-export interface Q8 { ptr: number; scales: number; rows: number; cols: number; mins?: number }
 type Floats = { ptr: number; view: Float32Array };
 
 export interface LayerV2 {

@@ -5,7 +5,8 @@ import { ModelFileCorruptError } from '../errors';
 import { KernelArena } from '../wasm/wasmKernels';
 import { q4Bytes, q4Layout } from '../weights/q4';
 import { checkRecordScales, FlashFfnV2, ResidentFfn, type FfnRows } from './ffnStore';
-import type { LayerV2, Q8, WeightsV2 } from './modelV2';
+import type { Q8 } from './matrix';
+import type { LayerV2, WeightsV2 } from './modelV2';
 import { scratchBytes } from './modelV2';
 
 /** Where a v2 model's tensors come from: the files (loadV2.ts) or, in tests, arrays. */
