@@ -82,5 +82,5 @@ function importRatio(file: string): number {
   if (/(^|[^a-z0-9])(q8_0|q8)([^a-z0-9]|$)/.test(name)) return 1.15;
   if (/(^|[^a-z0-9])(f16|bf16|fp16)([^a-z0-9]|$)/.test(name) || name.endsWith('.safetensors')) return 0.6; // safetensors: mostly bf16/f16
   if (/(^|[^a-z0-9])f32([^a-z0-9]|$)/.test(name)) return 0.3;
-  return 1.7; // 4–6-bit: SmolLM2 Q4_1, 98 MB, imports to 153 MB (1.55×)
+  return 1.7; // 4–6-bit: SmolLM2 Q4_1, 98 MB, imports to 133 MB (1.35×; 153 MB, 1.55×, with --bits 8)
 }
