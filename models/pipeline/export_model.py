@@ -5,7 +5,7 @@
         [--eval-rows N] [--sparsity-rows N]
 
 Reads .cache/train/<run>/ckpt.pt and that run's tokenizer.json. A checkpoint whose identity (model,
-data, tokenizer sha256, train seed, batch rows: train.identity) differs from the config's is refused
+data, tokenizer sha256, train seed, batch rows: checkpoint.identity) differs from the config's is refused
 with the differing fields named, exit code 2.
 
 Writes what make_fixture.py writes, from the trained weights: embed.onnx, attn.<l>.onnx, ffn.onnx,
@@ -45,13 +45,13 @@ import torch
 import torch.nn.functional as F
 
 import bpe
-import make_fixture
+from checkpoint import CheckpointMismatchError, batch, load_checkpoint, rows_of
 from fim import EOT, FILE_SEP, MID, PRE, SUF
 from flashcode_format import DTYPE_F16, DTYPE_F32, DTYPES, FfnLayer, write_ffn_bin, write_manifest
 from graphs import Dims, save_graphs
 from lm import CodeLm, ModelConfig, rope_inv_freq
+from manifest_v1 import v1_manifest
 from paths import CORPUS_DIR, DEFAULT_CONFIG, REPO, read_config, run_dir
-from train import CheckpointMismatchError, batch, check_identity, identity, rows_of
 
 FIM_LOGIT_BIAS = -30.0
 CROSS_CHECK_TOLERANCE = 1e-3
@@ -68,33 +68,6 @@ class ExportCheckError(Exception):
 
 def log(message: str) -> None:
     print(f"export_model: {message}", file=sys.stderr, flush=True)
-
-
-def _field_diffs(saved, wanted, prefix: str = "") -> list[str]:
-    """'model.d_model: checkpoint 32 ≠ config 48' for every leaf that differs."""
-    if isinstance(saved, dict) and isinstance(wanted, dict):
-        return [d for k in sorted(set(saved) | set(wanted), key=str)
-                for d in _field_diffs(saved.get(k), wanted.get(k), f"{prefix}.{k}" if prefix else str(k))]
-    return [] if saved == wanted else [f"{prefix}: checkpoint {saved!r} ≠ config {wanted!r}"]
-
-
-def load_checkpoint(config: dict, run: Path, checkpoint: Optional[Path] = None) -> dict:
-    """torch.load of the checkpoint, after train.check_identity against the config and the run's
-    tokenizer.json; CheckpointMismatchError names the differing fields."""
-    path = Path(checkpoint or run / "ckpt.pt")
-    for needed in (path, run / "tokenizer.json"):
-        if not needed.exists():
-            raise FileNotFoundError(f"{needed} does not exist (train the model first: models/pipeline/train.py)")
-    ckpt = torch.load(path, map_location="cpu")
-    wanted = identity(config, run)
-    try:
-        check_identity(ckpt["identity"], wanted)
-    except CheckpointMismatchError:
-        diffs = "; ".join(_field_diffs(ckpt["identity"], wanted))
-        raise CheckpointMismatchError(
-            f"{path} does not match the config: {diffs}. Export it with the config it was trained with, "
-            f"and the run directory's tokenizer.json it was trained with.") from None
-    return ckpt
 
 
 def dims_of(mc: ModelConfig) -> Dims:
@@ -156,26 +129,22 @@ def as_stored(model: CodeLm, ffn_dtype: int) -> CodeLm:
 
 
 def manifest_for(config: dict, mc: ModelConfig, notes: str) -> dict:
-    """make_fixture.base_manifest's layout (format, fim, stop tokens, graph names) for this model."""
+    """The format-v1 manifest (manifest_v1.py, make_fixture.py's layout) for this model."""
     if not re.fullmatch(r"[a-z0-9.-]+", config["modelId"]):
         raise ValueError(f"modelId {config['modelId']!r} must match [a-z0-9.-]+")
-    m = make_fixture.base_manifest(0)
-    m["id"] = config["modelId"]
-    m["displayName"] = config["displayName"]
-    m["notes"] = notes
-    m["architecture"] = {
-        "family": "llama", "layers": mc.layers, "dModel": mc.d_model, "heads": mc.heads, "kvHeads": mc.kv_heads,
-        "headDim": mc.head_dim, "ffnSize": mc.ffn_size, "ffnActivation": mc.ffn_activation,
-        "ffnGated": mc.ffn_gated, "ropeTheta": mc.rope_theta, "normEps": mc.norm_eps, "vocabSize": mc.vocab,
-        "tiedEmbeddings": mc.tied_embeddings,
-    }
-    m["contextTokens"] = mc.context_tokens
-    # The prompt order the engine uses (FORMAT.md §1); the data mixes both (configs' data.spm).
-    m["fim"]["order"] = config.get("export", {}).get("fimOrder", "psm")
-    if m["fim"]["order"] not in ("psm", "spm"):
-        raise ValueError(f"export.fimOrder {m['fim']['order']!r} must be psm or spm")
-    m["graphs"]["attention"] = [f"attn.{l}.onnx" for l in range(mc.layers)]
-    return m
+    return v1_manifest(
+        model_id=config["modelId"],
+        display_name=config["displayName"],
+        notes=notes,
+        architecture={
+            "family": "llama", "layers": mc.layers, "dModel": mc.d_model, "heads": mc.heads, "kvHeads": mc.kv_heads,
+            "headDim": mc.head_dim, "ffnSize": mc.ffn_size, "ffnActivation": mc.ffn_activation,
+            "ffnGated": mc.ffn_gated, "ropeTheta": mc.rope_theta, "normEps": mc.norm_eps, "vocabSize": mc.vocab,
+            "tiedEmbeddings": mc.tied_embeddings,
+        },
+        context_tokens=mc.context_tokens,
+        # The prompt order the engine uses (FORMAT.md §1); the data mixes both (configs' data.spm).
+        fim_order=config.get("export", {}).get("fimOrder", "psm"))
 
 
 def read_tokenizer(path: Path, mc: ModelConfig, manifest: dict) -> bpe.ByteLevelBpe:

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from bpe import ByteLevelBpe
+from fixture_common import SPARSITY_PROMPT, SPARSITY_STEPS, SUPPRESSED_LOGIT_BIAS, is_printable_token
 from flashcode_format import (DTYPE_F32, FfnLayer, PredictorLayer, decode_ffn_bin, predictors_manifest_entry,
                               write_manifest, write_predictors_bin)
 from flashcode_format_v2 import tensor_specs, write_model_dir_v2
-from make_fixture import SUPPRESSED_LOGIT_BIAS, is_printable_token
 
 REPO = Path(__file__).resolve().parents[2]
 TOKENIZER = REPO / "test" / "fixtures" / "tiny-model" / "tokenizer.json"
@@ -146,7 +146,6 @@ def exact_predictors(model_dir: Path) -> list[PredictorLayer]:
 def add_predictors(model_dir: Path, full: dict) -> dict:
     """predictors.bin and the manifest's `predictors` block, measured with the v2 reference."""
     from reference_v2 import ReferenceModelV2  # reads manifest.json, so only after it exists
-    from make_fixture import SPARSITY_PROMPT, SPARSITY_STEPS
     predictors = exact_predictors(model_dir)
     write_predictors_bin(model_dir / "predictors.bin", predictors, DTYPE_F32)
     full = write_manifest(model_dir, {k: v for k, v in full.items() if k != "files"})

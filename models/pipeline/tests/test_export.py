@@ -24,6 +24,7 @@ from tests.test_tokenizer import ROUND_TRIP, TRAIN_TEXTS, VOCAB, train_tiny
 if torch is not None:
     import export_model
     import train
+    from checkpoint import CheckpointMismatchError
     from lm import CodeLm, ModelConfig
     from reference import ReferenceModel
 
@@ -229,7 +230,7 @@ class ExportTest(unittest.TestCase):
         run, corpus = make_run(self.root, trained, random_model(trained))
         other = tiny_config(d_model=48, head_dim=24)
         out = self.root / "models" / "refused"
-        with self.assertRaises(train.CheckpointMismatchError) as caught:
+        with self.assertRaises(CheckpointMismatchError) as caught:
             quiet_export(other, run, out, corpus_heldout=corpus)
         self.assertIn("model.d_model: checkpoint 32 ≠ config 48", str(caught.exception))
         self.assertIn("model.head_dim", str(caught.exception))
@@ -251,7 +252,7 @@ class ExportTest(unittest.TestCase):
         run, corpus = make_run(self.root, config, random_model(config))
         with open(run / "tokenizer.json", "a", encoding="utf-8") as f:
             f.write("\n")
-        with self.assertRaisesRegex(train.CheckpointMismatchError, "tokenizerSha256"):
+        with self.assertRaisesRegex(CheckpointMismatchError, "tokenizerSha256"):
             quiet_export(config, run, self.root / "out", corpus_heldout=corpus)
 
     def test_command_line_prints_the_report(self):
