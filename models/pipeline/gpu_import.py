@@ -22,9 +22,9 @@ import torch
 
 import gpu_data
 from checkpoint import identity
+from corpus_jsonl import read_jsonl
 from fim import FimRates
 from paths import CORPUS_DIR, read_config, run_dir
-from train_tokenizer import read_jsonl
 
 
 class ImportError_(Exception):
