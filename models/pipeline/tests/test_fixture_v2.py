@@ -12,9 +12,9 @@ import numpy as np
 
 import make_fixture_v2
 import make_v2_reference_golden
+from fixture_common import PROMPT_TEXT
 from flashcode_format import parse_ffn_header, verify_manifest_files
 from flashcode_format_v2 import parse_weights_bin
-from make_reference_golden import PROMPT_TEXT
 from reference_v2 import ReferenceModelV2, rope_inv_freq
 
 REPO = Path(__file__).resolve().parents[3]
