@@ -24,7 +24,7 @@ from tests.test_tokenizer import ROUND_TRIP, TRAIN_TEXTS, VOCAB, train_tiny
 if torch is not None:
     import export_model
     import train
-    from checkpoint import CheckpointMismatchError
+    from checkpoint import CheckpointMismatchError, identity
     from lm import CodeLm, ModelConfig
     from reference import ReferenceModel
 
@@ -86,7 +86,7 @@ def make_run(root: Path, config: dict, model: "CodeLm", step: int = 7) -> tuple[
     corpus.write_text("".join(json.dumps({"language": lang, "text": text}) + "\n"
                               for lang, text in zip(LANGUAGES, HELDOUT_DOCS)), encoding="utf-8")
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    train.save_checkpoint(run / "ckpt.pt", model, opt, step, train.identity(config, run), config)
+    train.save_checkpoint(run / "ckpt.pt", model, opt, step, identity(config, run), config)
     return run, corpus
 
 
