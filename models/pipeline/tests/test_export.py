@@ -23,6 +23,7 @@ from tests.test_tokenizer import ROUND_TRIP, TRAIN_TEXTS, VOCAB, train_tiny
 
 if torch is not None:
     import export_model
+    from export_v1 import as_stored
     import train
     from checkpoint import CheckpointMismatchError, identity
     from lm import CodeLm, ModelConfig
@@ -126,7 +127,7 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(bias[tok.special[EOT]], 0)
         self.assertEqual(bias[tok.special[FILE_SEP]], 0)
 
-        stored = export_model.as_stored(model, ffn_dtype)
+        stored = as_stored(model, ffn_dtype)
         self.assertEqual(ffn_dtype == DTYPE_F32, all(torch.equal(a, b) for a, b in
                                                      zip(model.state_dict().values(), stored.state_dict().values())))
         for prompt in (tok.encode(PROMPT), ref.fim_prompt("x = [1, 2", "]\nprint(x)\n")):
@@ -187,7 +188,7 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(sum(x["tokens"] for x in h["perLanguage"].values()), h["tokens"])
         # the same loss as train.py's held-out loss over the same rows (fewer than one batch of 8)
         self.assertLessEqual(h["rows"], 8)
-        model = export_model.as_stored(random_model(config), DTYPE_F32)
+        model = as_stored(random_model(config), DTYPE_F32)
         heldout = np.fromfile(run / "heldout.u16", dtype="<u2")
         self.assertAlmostEqual(h["loss"], train.heldout_loss(model, heldout, 64, h["rows"]), places=3)
         macs = report["decodeMacsPerToken"]

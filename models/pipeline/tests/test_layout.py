@@ -14,9 +14,9 @@ PIPELINE = Path(__file__).resolve().parents[1]
 # reference_v2.py also have a command line, for looking at one model by hand). Every other top-level
 # .py file is a stage.
 LIBRARY = {
-    "allowlist", "bpe", "checkpoint", "corpus", "corpus_jsonl", "file_filters", "fim", "fixture_common",
-    "flashcode_format", "flashcode_format_v2", "golden_q4", "golden_q8", "gpu_data", "gpu_eval", "graphs",
-    "jsonfmt", "lm", "manifest_v1", "paths", "reference", "reference_v2",
+    "allowlist", "bpe", "checkpoint", "corpus", "corpus_jsonl", "export_check", "export_v1", "file_filters", "fim",
+    "fixture_common", "flashcode_format", "flashcode_format_v2", "golden_q4", "golden_q8", "gpu_data", "gpu_eval",
+    "graphs", "heldout_eval", "jsonfmt", "lm", "manifest_v1", "paths", "reference", "reference_v2",
 }
 
 
