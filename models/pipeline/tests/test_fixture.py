@@ -12,6 +12,7 @@ import onnx
 import corpus
 import make_fixture
 import make_reference_golden
+from fixture_common import SUPPRESSED_LOGIT_BIAS
 from flashcode_format import DTYPE_F32, decode_predictors_bin, parse_ffn_header, read_ffn_bin, verify_manifest_files
 from graphs import Dims, ffn_graph
 from reference import DEFAULT_MODEL_DIR as FIXTURE, REPO, ReferenceModel
@@ -193,9 +194,9 @@ class ReferenceTest(unittest.TestCase):
     def test_suppressed_tokens_get_the_logit_bias(self):
         bias = self.model.head["logit_bias"]
         for token_id in self.model.tokenizer.special.values():
-            self.assertEqual(bias[token_id], make_fixture.SUPPRESSED_LOGIT_BIAS)
+            self.assertEqual(bias[token_id], SUPPRESSED_LOGIT_BIAS)
         self.assertEqual(bias[ord("a")], 0)
-        self.assertEqual(bias[0x80], make_fixture.SUPPRESSED_LOGIT_BIAS)  # lone continuation byte
+        self.assertEqual(bias[0x80], SUPPRESSED_LOGIT_BIAS)  # lone continuation byte
 
     def test_manifest_sparsity_is_what_the_reference_measures(self):
         self.assertEqual(make_fixture.measure_sparsity(FIXTURE), self.model.manifest["sparsity"])
