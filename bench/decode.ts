@@ -4,7 +4,7 @@
 // Per run and model: the same real-code text prompt once with 1 new token (prefill + one step) and
 // once with --tokens new tokens; decode ms/token = (total_N − total_1) / (generated_N − 1). Prints
 // tokens/s and tokens/s × parameters (speed per parameter, for models of different sizes). One token
-// per forward pass: speculative decoding is off here (bench/speculative.ts measures it).
+// per forward pass.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,7 +38,7 @@ async function main() {
   const text = fs.readFileSync(path.join(root, 'src/engine/generate.ts'), 'utf8').slice(0, 1500);
   const models = await Promise.all(modelDirs.map(async (dir) => {
     const manifest = parseManifest(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-    return { dir, manifest, engine: await loadInProcessEngine({ modelDir: dir, threads, speculativeLookup: false }), msPerToken: [] as number[] };
+    return { dir, manifest, engine: await loadInProcessEngine({ modelDir: dir, threads }), msPerToken: [] as number[] };
   }));
   const request = (maxNewTokens: number) => ({ prompt: { kind: 'text' as const, text }, maxNewTokens, temperature: 0, topP: 1, seed: 0, timeBudgetMs: 60_000 });
   for (const m of models) await m.engine.generate(request(newTokens)); // warm-up

@@ -1,16 +1,12 @@
 // Dense vs sparse (flash) FFN on the same model, prompts, threads and greedy decoding, in one
 // process, interleaved (dense, sparse, sparse at the small budget, … per prompt), medians of N runs.
 // `npm run bench -- --json [--model DIR] [--runs 5] [--prompts 8] [--tokens 64] [--threads 1]
-//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--kernel wasm|js|ort] [--io sync|async] [--compare DIR]
-//   [--prefetch] [--layer-kernels wasm|ort] [--compare-layer-kernels]`
+//   [--budget-mb 256] [--small-budget 0.4] [--window 5] [--compare DIR]`
 //
 // Prompts: the prefixes of held-out FIM tasks (models/eval/heldout-fim.jsonl, code the model never
 // trained on), as plain text. Each prompt is prefilled (dense), then `--tokens` tokens are decoded one
 // at a time. The sparse engines are fed the dense engine's tokens (teacher forcing), so each step
 // compares top-1 on the same context: top1Agreement = steps where sparse's argmax equals dense's.
-// The layers around the FFN run in the WebAssembly kernels (model.ts: embedding, head, decode
-// attention) in every configuration unless --layer-kernels ort; --compare-layer-kernels adds dense
-// and sparse runs with every layer on the ONNX Runtime graphs, side by side in the same process.
 // Resident memory is measured, not only accounted: each configuration also runs in a child process
 // that reports its RSS after loading and decoding minus its RSS with ONNX Runtime initialised alone.
 import { spawnSync } from 'node:child_process';
@@ -21,9 +17,8 @@ import { loadGraph } from '../src/engine/backend/ort';
 import { FlashBudgetTooSmallError } from '../src/engine/errors';
 import { denseResidentBytes } from '../src/engine/ffn/flashPlan';
 import type { FlashOptions } from '../src/engine/ffn/loadFlash';
-import type { ReadMode } from '../src/engine/ffn/recordReader';
-import type { SparseKernel } from '../src/engine/ffn/sparseFfn';
-import { Model, type LayerKernels } from '../src/engine/model';
+import { Model } from '../src/engine/model';
+import { FlashRecall } from './flashRecall';
 import { openModelDir } from '../src/engine/modelDir';
 import { TextTokenizer } from '../src/engine/tokenizer';
 
@@ -34,9 +29,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' }, prompts: { type: 'string', default: '8' },
     tokens: { type: 'string', default: '64' }, threads: { type: 'string', default: '1' },
     'budget-mb': { type: 'string', default: '256' }, 'small-budget': { type: 'string', default: '0.4' },
-    window: { type: 'string', default: '5' }, kernel: { type: 'string' }, io: { type: 'string', default: 'sync' },
-    'prompt-tokens': { type: 'string', default: '200' }, compare: { type: 'string' }, prefetch: { type: 'boolean', default: false },
-    'layer-kernels': { type: 'string', default: 'wasm' }, 'compare-layer-kernels': { type: 'boolean', default: false },
+    window: { type: 'string', default: '5' },
+    'prompt-tokens': { type: 'string', default: '200' }, compare: { type: 'string' },
     child: { type: 'string' }, json: { type: 'boolean', default: false },
   },
 });
@@ -49,8 +43,7 @@ const argmax = (a: Float32Array) => { let best = 0; for (let i = 1; i < a.length
 
 /** modelDir: another directory of the same model (e.g. its ffn.bin in int8, by convert_ffn.py) to
  *  compare with the --model one; its steps are fed the --model dense run's tokens too. */
-interface Config { name: string; flash: FlashOptions | undefined; modelDir?: string; layerKernels?: LayerKernels }
-const kernelsOf = (config: Config): LayerKernels => config.layerKernels ?? (values['layer-kernels'] as LayerKernels);
+interface Config { name: string; flash: FlashOptions | undefined; modelDir?: string }
 
 async function promptIds(count: number, maxTokens: number): Promise<number[][]> {
   const tokenizer = await TextTokenizer.load(path.join(modelDir, 'tokenizer.json'));
@@ -74,7 +67,7 @@ async function child(config: Config, ids: number[]): Promise<void> {
     const m = process.memoryUsage();
     stages[stage] = { rss: m.rss - base.rss, external: m.external - base.external, jsHeap: m.heapUsed - base.heapUsed };
   };
-  const model = await Model.load(await openModelDir(config.modelDir ?? modelDir), threads, undefined, config.flash, kernelsOf(config));
+  const model = await Model.load(await openModelDir(config.modelDir ?? modelDir), threads, undefined, config.flash);
   mark('afterLoad');
   const kv = model.newCache();
   let logits = await model.forward(ids, kv);
@@ -107,10 +100,9 @@ async function main() {
   if (values.child) return child(JSON.parse(values.child) as Config, prompts[0]);
 
   const dir = await openModelDir(modelDir);
-  // Every configuration but the --compare-layer-kernels ones runs the kernels (start() checks), which the footprint counts.
-  const dense = denseResidentBytes(dir.manifest, values['layer-kernels'] === 'wasm' ? Model.kernelFootprint(dir.manifest) : undefined);
+  const dense = denseResidentBytes(dir.manifest, Model.kernelFootprint(dir.manifest));
   const smallBudgetMB = (dense * Number(values['small-budget'])) / 2 ** 20;
-  const sparse = (memoryBudgetMB: number): FlashOptions => ({ mode: 'sparse', memoryBudgetMB, windowTokens: Number(values.window), kernel: values.kernel as SparseKernel | undefined, io: values.io as ReadMode });
+  const sparse = (memoryBudgetMB: number): FlashOptions => ({ mode: 'sparse', memoryBudgetMB, windowTokens: Number(values.window) });
   const configs: Config[] = [
     { name: 'dense', flash: undefined },
     { name: 'sparse', flash: sparse(Number(values['budget-mb'])) },
@@ -120,13 +112,9 @@ async function main() {
     const other = path.resolve(values.compare);
     configs.push({ name: 'compareDense', flash: undefined, modelDir: other }, { name: 'compareSparse', flash: sparse(Number(values['budget-mb'])), modelDir: other });
   }
-  if (values['compare-layer-kernels']) {
-    configs.push({ name: 'denseOrtLayers', flash: undefined, layerKernels: 'ort' }, { name: 'sparseOrtLayers', flash: sparse(Number(values['budget-mb'])), layerKernels: 'ort' });
-  }
   const start = async (config: Config): Promise<Run> => {
-    const model = await Model.load(config.modelDir ? await openModelDir(config.modelDir) : dir, threads, undefined, config.flash, kernelsOf(config));
+    const model = await Model.load(config.modelDir ? await openModelDir(config.modelDir) : dir, threads, undefined, config.flash);
     if (config.flash && !model.flash) throw new Error(model.flashNotice);
-    if (kernelsOf(config) === 'wasm' && !(model.decodeAttention && model.embedHead)) throw new Error('the layer kernels did not load (no WebAssembly SIMD?): run with --layer-kernels ort');
     return { config, model, msPerToken: [], stageMsPerToken: { embed: [], attention: [], ffn: [], head: [] }, ttftMs: [], agree: 0, steps: 0, bytesSteady: 0, steadyTokens: 0 };
   };
   const runs: Run[] = [];
@@ -144,9 +132,6 @@ async function main() {
     }
   };
   for (const config of configs) await startOrAtMinimum(config);
-  // --prefetch: the small-budget run again with the next-layer prefetch, at the budget it ran at.
-  const small = runs.find((r) => r.config.name.startsWith('sparseSmallBudget'));
-  if (values.prefetch && small) await startOrAtMinimum({ name: `${small.config.name}Prefetch`, flash: { ...small.config.flash!, prefetchNextLayer: true } });
 
   const repetitions = Number(values.runs);
   for (let rep = -1; rep < repetitions; rep++) { // rep -1 warms up and is not counted
@@ -177,7 +162,9 @@ async function main() {
   }
 
   // Online recall, on a fresh sparse model that checks every row (not timed).
-  const recall = await Model.load(dir, threads, undefined, { ...sparse(Number(values['budget-mb'])), recallSampleEvery: 1 });
+  const recall = await Model.load(dir, threads, undefined, sparse(Number(values['budget-mb'])));
+  const recallCheck = recall.flash ? new FlashRecall(recall.flash, recall.arch.dModel, recall.arch.ffnSize) : undefined;
+  if (recall.flash) recall.flash.step.observer = recallCheck!.observe;
   for (const ids of prompts) {
     const kv = recall.newCache();
     let logits = await recall.forward(ids, kv);
@@ -194,8 +181,7 @@ async function main() {
       nonZeroPerToken: round(l.nonZero / Math.max(1, l.tokens), 1),
       hitRate: round(l.hits / Math.max(1, l.hits + l.misses)),
       uncachedPerToken: round(l.uncached / Math.max(1, l.tokens), 1),
-      ...(l.prefetched ? { prefetchedPerToken: round(l.prefetched / Math.max(1, l.tokens), 1), prefetchUsedShare: round(l.prefetchUsed / l.prefetched) } : {}),
-      onlineRecall: recall.flash ? round(recall.flash.stats.layers[i].sampledFound / Math.max(1, recall.flash.stats.layers[i].sampledTrueActive), 4) : null,
+      onlineRecall: recallCheck ? round(recallCheck.recall(i), 4) : null,
     }));
     const hits = s ? s.layers.reduce((n, l) => n + l.hits, 0) : 0;
     const misses = s ? s.layers.reduce((n, l) => n + l.misses, 0) : 0;
@@ -233,21 +219,10 @@ async function main() {
   };
   const out = {
     model: dir.manifest.id, threads, runs: repetitions, prompts: prompts.length, decodeTokensPerPrompt: decodeTokens,
-    kernel: runs.find((r) => r.model.flash)?.model.flash?.kernel ?? null, windowTokens: Number(values.window), io: values.io, ffnFileBytes, denseResidentBytesAccounted: dense,
+    windowTokens: Number(values.window), ffnFileBytes, denseResidentBytesAccounted: dense,
     smallBudgetFraction: Number(values['small-budget']), refused,
     ...results,
     ratios: ratiosOf('sparse'),
-    // --compare-layer-kernels: the same two paths on the graphs alone, and what the kernels gain each.
-    ...(results.denseOrtLayers && results.sparseOrtLayers ? {
-      ratiosWithOrtLayers: { decodeSpeedup: round(results.denseOrtLayers.decodeMsPerToken / results.sparseOrtLayers.decodeMsPerToken) },
-      layerKernelSpeedup: {
-        dense: round(results.denseOrtLayers.decodeMsPerToken / d.decodeMsPerToken),
-        sparse: round(results.sparseOrtLayers.decodeMsPerToken / results.sparse.decodeMsPerToken),
-        ...Object.fromEntries((['embed', 'attention', 'head'] as const).map((k) => [`${k}Stage`, round(results.denseOrtLayers.stageMsPerToken[k] / d.stageMsPerToken[k])])),
-      },
-      residentMemoryOfKernelsOverGraphs: { dense: round(d.measuredRssBytes / results.denseOrtLayers.measuredRssBytes), sparse: round(results.sparse.measuredRssBytes / results.sparseOrtLayers.measuredRssBytes) },
-    } : {}),
-    layerKernels: values['layer-kernels'],
     ...Object.fromEntries(Object.keys(results).filter((n) => n.startsWith('sparseSmallBudget') || n.startsWith('compare')).map((n) => [`ratios${n[0].toUpperCase()}${n.slice(1)}`, ratiosOf(n)])),
     compareModelDir: values.compare ?? null,
   };

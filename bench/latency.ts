@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { threadCpuMs } from '../src/common/heartbeat';
-import { SETTINGS } from '../src/common/settingsSchema';
+import { SETTINGS } from '../src/settingsSchema';
 import { CompletionPipeline, type PipelineOptions } from '../src/completion/pipeline';
 import type { CompletionSettings, CompletionSource, PipelineStats } from '../src/completion/types';
 import { ExtraContext } from '../src/context/extraContext';
@@ -45,7 +45,7 @@ const FILES: { path: string; languageId: string }[] = [
 const LARGE_FILE = '/usr/lib/python3.11/difflib.py';
 
 /** What the inline provider (src/host/inlineProvider.ts) passes with the default settings. The
- *  pipeline is built below as EngineHost builds it: keep the two alike. */
+ *  pipeline is built below as src/extension.ts builds it: keep the two alike. */
 const settings: CompletionSettings = {
   maxNewTokens: SETTINGS.maxTokens.default, timeBudgetMs: SETTINGS.timeBudgetMs.default,
   debounceMs: Number(values['debounce-ms']), prefetch: values.prefetch === 'on', // --debounce-ms, --prefetch to try others
@@ -100,7 +100,7 @@ interface RunResult {
   cpu: { mainMs: number | undefined; totalMs: number; keystrokes: number };
 }
 
-/** As src/host/completionContext.ts builds them for EngineHost. */
+/** As src/extension.ts builds them for EngineHost. */
 function pipelineOptions(syntax: SyntaxService, recent: RecentChunks): PipelineOptions {
   return { syntax, extraContext: new ExtraContext({ outlines: syntax, recent }) };
 }
@@ -178,7 +178,6 @@ async function main() {
   const perRun = results.map((r) => {
     const calls = r.calls.results;
     const prompt = sum(calls.map((c) => c.promptTokens));
-    const drafted = sum(calls.map((c) => c.draftTokens ?? 0));
     const typing = keystrokes(r);
     return {
       firstRequestMs: Object.fromEntries(r.sessions.map((s) => [s.file, round(s.first?.ms)])),
@@ -189,7 +188,6 @@ async function main() {
       accepts: sum(r.sessions.map((s) => s.accepts)),
       cacheHitRate: r.stats.requests ? r.stats.cacheHits / r.stats.requests : 0,
       prefixReuseRate: prompt ? sum(calls.map((c) => c.reusedPromptTokens)) / prompt : 0,
-      draftAcceptRate: drafted ? sum(calls.map((c) => c.acceptedDraftTokens ?? 0)) / drafted : null,
       engineCalls: { completed: calls.length, aborted: r.calls.aborted, promptTokens: prompt, prefilledTokens: sum(calls.map((c) => c.prefilledPromptTokens)) },
       pipeline: r.stats,
       cpuMainMs: r.cpu.mainMs === undefined ? null : r.cpu.mainMs / r.cpu.keystrokes,
@@ -230,7 +228,6 @@ async function main() {
     },
     cacheHitRate: med((r) => r.cacheHitRate),
     prefixReuseRate: med((r) => r.prefixReuseRate),
-    draftAcceptRate: med((r) => r.draftAcceptRate),
     cpuMsPerKeystroke: {
       mainThread: cpuMain, worker: cpuMain === null || cpuTotal === null ? null : round(cpuTotal - cpuMain, 2), total: cpuTotal,
       how: 'total: process.cpuUsage(), every thread of the process; mainThread: this thread (process.threadCpuUsage, else '
@@ -243,7 +240,7 @@ async function main() {
       firstRequestLargeFileP50Ms: met(large.p50Ms, TARGETS.firstRequestLargeFileP50Ms),
     },
     perRun: perRun.map((r) => ({
-      ...r, cacheHitRate: round(r.cacheHitRate, 3), prefixReuseRate: round(r.prefixReuseRate, 3), draftAcceptRate: round(r.draftAcceptRate, 3),
+      ...r, cacheHitRate: round(r.cacheHitRate, 3), prefixReuseRate: round(r.prefixReuseRate, 3),
       cpuMainMs: round(r.cpuMainMs, 2), cpuTotalMs: round(r.cpuTotalMs, 2),
     })),
   };

@@ -61,6 +61,7 @@ const entries = [
   { entryPoints: [path.join(root, 'src/extension.ts')], outfile: path.join(dist, 'extension.js') },
   { entryPoints: [path.join(root, 'src/engine/worker/main.ts')], outfile: path.join(dist, 'engineWorker.js') },
   { entryPoints: [path.join(root, 'src/cli.ts')], outfile: path.join(dist, 'cli.js') },
+  { entryPoints: [path.join(root, 'src/models/importWorkerMain.ts')], outfile: path.join(dist, 'importWorker.js') },
 ];
 
 fs.mkdirSync(dist, { recursive: true });

@@ -1,9 +1,10 @@
 // `npm start`: build dist/flashcode.vsix, install it into a VS Code (code-server) kept under
 // .cache/vscode/start/, and serve that VS Code on 127.0.0.1 until Ctrl-C.
 //
-//   npm start [-- --no-build] [-- --verbose]      PORT=8080 by default; a free port if it is taken
+//   npm start [-- --no-build] [-- --verbose] [-- --reset]   PORT=8080 by default; a free port if it is taken
 //
-// Settings, extensions state and the sample workspace persist between runs; the .vsix is
+// Settings, extensions state and the sample workspace persist between runs (VS Code saves every edit
+// into the workspace; --reset copies it afresh from test/fixtures/workspace/); the .vsix is
 // re-installed every time.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,10 +13,7 @@ import path from 'node:path';
 import {
   BASE_USER_SETTINGS, CACHE_DIR, REPO_ROOT, codeServerBaseArgs, codeServerServeArgs, ensureVscodeEnv, isolatedHome, node24Env,
 } from './vscode-env.mjs';
-
-const args = new Set(process.argv.slice(2));
-const build = !args.has('--no-build');
-const verbose = args.has('--verbose');
+import { parseStartArgs, prepareSampleWorkspace } from './start-options.mjs';
 
 const VSIX = path.join(REPO_ROOT, 'dist', 'flashcode.vsix');
 const SAMPLE_WORKSPACE = path.join(REPO_ROOT, 'test', 'fixtures', 'workspace');
@@ -36,6 +34,14 @@ function fail(message) {
   console.error(`[flashcode] ${message}`);
   process.exit(1);
 }
+
+let options;
+try {
+  options = parseStartArgs(process.argv.slice(2));
+} catch (err) {
+  fail(err.message);
+}
+const { build, verbose, reset } = options;
 
 /** Resolves with `preferred` if it can be bound on 127.0.0.1, else with a free port. */
 function pickPort(preferred) {
@@ -74,7 +80,9 @@ if (!fs.existsSync(settingsFile)) {
   fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
   fs.writeFileSync(settingsFile, JSON.stringify(BASE_USER_SETTINGS, null, 2) + '\n');
 }
-if (!fs.existsSync(dirs.workspace)) fs.cpSync(SAMPLE_WORKSPACE, dirs.workspace, { recursive: true });
+const workspace = prepareSampleWorkspace(SAMPLE_WORKSPACE, dirs.workspace, { reset });
+if (workspace === 'reset') say(`sample workspace restored from ${path.relative(REPO_ROOT, SAMPLE_WORKSPACE)}/`);
+else if (workspace === 'kept') say('sample workspace kept as you left it (npm start -- --reset restores it)');
 
 const serverEnv = { ...node24Env(env.node24BinDir), ...isolatedHome(dirs.home) };
 const install = spawnSync(env.codeServerBin, [...codeServerBaseArgs(dirs), '--install-extension', VSIX, '--force'], { env: serverEnv, encoding: 'utf8' });

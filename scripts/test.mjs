@@ -1,5 +1,5 @@
-// `npm test`: build, type gate, lint, Python pipeline tests, unit + integration (mocha), end to end
-// in real VS Code. Stops at the first failing stage; ends with one "N passed, N failed" line.
+// `npm test`: build, type gate, lint, Python pipeline tests, unit tests, integration tests (the real
+// engine), end to end in real VS Code. Stops at the first failing stage; ends with one "N passed, N failed" line.
 import { spawn } from 'node:child_process';
 
 /** [passed, failed] from a runner's closing lines, or undefined when it printed none. */
@@ -12,13 +12,15 @@ function mochaCounts(out) {
   return p && [Number(p[1]), Number(/(\d+) failing/.exec(out)?.[1] ?? 0)];
 }
 
+// Each test stage is the npm script of the same name, so `npm run test:<stage>` reruns one alone.
 const stages = [
   { name: 'build', cmd: 'npm', args: ['run', '--silent', 'build'] },
   { name: 'typecheck', cmd: 'npx', args: ['tsc', '-p', '.'] },
   { name: 'lint', cmd: 'npx', args: ['eslint', '.'] },
-  { name: 'python', cmd: 'bash', args: ['scripts/test-python.sh'], count: plainCounts },
-  { name: 'unit+integration', cmd: 'npx', args: ['mocha', '--expose-gc'], count: mochaCounts },
-  { name: 'e2e', cmd: 'npx', args: ['tsx', 'test/e2e/run.ts'], count: plainCounts },
+  { name: 'python', cmd: 'npm', args: ['run', '--silent', 'test:python'], count: plainCounts },
+  { name: 'unit', cmd: 'npm', args: ['run', '--silent', 'test:unit'], count: mochaCounts },
+  { name: 'integration', cmd: 'npm', args: ['run', '--silent', 'test:integration'], count: mochaCounts },
+  { name: 'e2e', cmd: 'npm', args: ['run', '--silent', 'test:e2e'], count: plainCounts },
 ];
 
 function run({ cmd, args }) {

@@ -3,6 +3,8 @@
 
 import * as vscode from 'vscode';
 import { completionGate } from './common/completionGate';
+import { CompletionPipeline } from './completion/pipeline';
+import { ExtraContext } from './context/extraContext';
 import { SyntaxService } from './context/syntax';
 import { COMMANDS } from './host/commandIds';
 import { CompletionContext } from './host/completionContext';
@@ -11,6 +13,7 @@ import { EngineHost } from './host/engineHost';
 import { ExplainPanel } from './host/explainPanel';
 import { TypingHeartbeat } from './host/heartbeat';
 import { InlineProvider } from './host/inlineProvider';
+import { ModelPicker } from './host/modelPicker';
 import { toggleLanguageCompletions } from './host/languageToggle';
 import { OutputLog } from './host/output';
 import { bundlePaths, resolveModelDir } from './host/paths';
@@ -31,8 +34,11 @@ export function activate(context: vscode.ExtensionContext): void {
     log.error(error, 'loading tree-sitter');
     return undefined;
   });
+  // One keystroke: InlineProvider → CompletionPipeline (budget, clip, cache, prompt) → the engine
+  // → post-processing → ghost text. The pipeline is rebuilt over every model loaded.
   const completionContext = new CompletionContext(loadSyntax);
-  const engineHost = new EngineHost(log, completionContext.pipelineOptions);
+  const extraContext = new ExtraContext({ outlines: completionContext.syntax, recent: completionContext.recent });
+  const engineHost = new EngineHost(log, (engine) => new CompletionPipeline(engine, { syntax: completionContext.syntax, extraContext }));
   const power = new PowerWatch(log);
   power.follow(readSettings().completion.pauseOnBattery);
   const statusBar = new StatusBar(engineHost, () => completionGate({
@@ -58,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const panel = new ExplainPanel();
   const review = new RefactorReview(refactorDocs);
   const tasks = new TaskCommands({ engineHost, syntax: loadSyntax, key, consent, log, panel, review, statusBar });
+  const models = new ModelPicker(context.globalStorageUri.fsPath, paths.importWorkerScript, paths.defaultModelDir, engineHost, log);
 
   context.subscriptions.push(
     log,
@@ -83,6 +90,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.setCloudApiKey, () => key.promptAndStore(readSettings().cloud.baseUrl)),
     vscode.commands.registerCommand(COMMANDS.clearCloudApiKey, () => key.clear()),
     vscode.commands.registerCommand(COMMANDS.resetCloudConsent, () => consent.reset()),
+    vscode.commands.registerCommand(COMMANDS.chooseModel, () => models.choose()),
+    vscode.commands.registerCommand(COMMANDS.removeModel, () => models.remove()),
+    vscode.commands.registerCommand(COMMANDS.revealModelFolder, () => models.reveal()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsEngine(event)) loadModel();
       if (!affectsCompletionGate(event)) return;

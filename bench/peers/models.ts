@@ -121,8 +121,11 @@ function byteChar(b: number): string {
   return String.fromCharCode(256 + n);
 }
 
-async function imported(gguf: string, dir: string): Promise<void> {
-  if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
+/** Imports `gguf` into `dir` unless a directory made by an importer of the same defaults is there
+ *  (one from before q4_32, with every matrix 8-bit, is imported again). */
+async function imported(gguf: string, dir: string, quantization = 'q8_32'): Promise<void> {
+  const manifest = path.join(dir, 'manifest.json');
+  if (!fs.existsSync(manifest) || (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { quantization?: string }).quantization !== quantization) {
     fs.rmSync(dir, { recursive: true, force: true });
     await importCheckpoint({ input: gguf, outDir: dir });
   }
@@ -136,8 +139,8 @@ export async function prepareModels(only: string[] | undefined, log: (line: stri
   if (want('smollm2-135m-q4_1') || want('smollm2-135m-q8_0')) {
     if (!fs.existsSync(SMOLLM2)) execFileSync(process.execPath, [path.join(ROOT, 'scripts/fetch-smollm2.mjs')], { stdio: ['ignore', 2, 2] });
     if (want('smollm2-135m-q4_1')) {
-      await imported(SMOLLM2, path.join(CACHE, 'smollm2-135m-q4_1'));
-      models.push({ name: 'smollm2-135m-q4_1', gguf: SMOLLM2, ggufQuant: 'Q4_1 (+Q8_0 embedding)', v2Dir: path.join(CACHE, 'smollm2-135m-q4_1'), sameFunction: true, note: 'llama.cpp runs the published Q4_1 GGUF; Flashcode its 8-bit import of it' });
+      await imported(SMOLLM2, path.join(CACHE, 'smollm2-135m-q4_1'), 'q4_32');
+      models.push({ name: 'smollm2-135m-q4_1', gguf: SMOLLM2, ggufQuant: 'Q4_1 (+Q8_0 embedding)', v2Dir: path.join(CACHE, 'smollm2-135m-q4_1'), sameFunction: true, note: 'llama.cpp runs the published Q4_1 GGUF; Flashcode its default import of it (the Q4_1 matrices kept 4-bit exactly, the embedding and ffn.bin 8-bit)' });
     }
     if (want('smollm2-135m-q8_0')) {
       const q8 = path.join(CACHE, 'smollm2-135m-q8_0.gguf');

@@ -23,10 +23,8 @@ import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
 
-REPO = Path(__file__).resolve().parents[2]
-ALLOWLIST = Path(__file__).resolve().parent / "data" / "allowlist.json"
-CORPUS = REPO / ".cache" / "corpus"
-MARKER = ".flashcode-fetch.json"
+from allowlist import ALLOWLIST, CORPUS, MARKER, load_allowlist, package_id, raw_dir
+
 
 # Debian short names (lower-cased) → SPDX ids. Unknown names are resolved from their stand-alone
 # licence paragraph by LICENCE_FINGERPRINTS, or stay as written (and so are not permitted).
@@ -50,18 +48,6 @@ class FetchError(Exception):
 
 class LicenceError(Exception):
     """A package's licence does not match the allow-list or is not permitted."""
-
-
-def package_id(pkg: dict) -> str:
-    return f"{pkg['source']}:{pkg['name']}@{pkg['version']}"
-
-
-def raw_dir(pkg: dict, corpus: Path = CORPUS) -> Path:
-    return corpus / "raw" / pkg["source"] / f"{pkg['name']}@{pkg['version']}"
-
-
-def load_allowlist(path: Path = ALLOWLIST) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 # --- npm ---------------------------------------------------------------------------------------

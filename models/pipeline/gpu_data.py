@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import bpe
-from clean_corpus import content_hash, content_reason, path_reason
+from file_filters import content_hash, content_reason, path_reason
 from fim import FimRates, chunk_document, make_example
 
 PERMITTED = [  # (pattern over a licence name, SPDX id); anything else, or any GPL/MPL term, is refused
@@ -62,7 +62,7 @@ def licence_of(meta) -> tuple[str | None, str]:
 
 
 def _check_file(path: Path) -> tuple[str | None, str, str]:
-    """(why the file is dropped or None, its text, content_hash) — clean_corpus.py's filters."""
+    """(why the file is dropped or None, its text, content_hash) — file_filters.py, clean_corpus.py's filters."""
     if path_reason(str(path).split("-packages/", 1)[-1].lower()):
         return "path", "", ""
     try:

@@ -2,7 +2,7 @@
 follow (export_model.py, convert_ffn.py, train_predictors.py, plot_loss.py) read it as a train.py run:
 
 - ckpt.pt: the float16 weights parts as float32 (no optimizer state: the run is finished), the step,
-  train.identity of the config and this run directory's tokenizer.json, and the config;
+  checkpoint.identity of the config and this run directory's tokenizer.json, and the config;
 - loss.jsonl: progress.jsonl with heldoutLoss as the mean over languages (plot_loss.py's field);
 - heldout.u16: the held-out files as plain text + <|endoftext|>, in heldout.jsonl order (what the GPU
   run evaluated on; export_model.py's per-language figures need that order);
@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 import gpu_data
+from checkpoint import identity
+from corpus_jsonl import read_jsonl
 from fim import FimRates
 from paths import CORPUS_DIR, read_config, run_dir
-from train import identity
-from train_tokenizer import read_jsonl
 
 
 class ImportError_(Exception):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
+
 
 def dumps(value: Any, indent: int = 1, _level: int = 0) -> str:
     pad = " " * (indent * (_level + 1))
@@ -17,3 +19,8 @@ def dumps(value: Any, indent: int = 1, _level: int = 0) -> str:
             return json.dumps(list(value), ensure_ascii=False)
         return "[\n" + ",\n".join(pad + dumps(v, indent, _level + 1) for v in value) + "\n" + " " * (indent * _level) + "]"
     return json.dumps(value, ensure_ascii=False)
+
+
+def f32_list(values: np.ndarray) -> list[float]:
+    """Shortest decimal that reads back as the same float32 (Math.fround(x) === the engine's value)."""
+    return [float(repr(np.float32(x))) for x in values]

@@ -17,8 +17,8 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
+from corpus_jsonl import read_jsonl
 from paths import CORPUS_DIR, REPO
-from train_tokenizer import read_jsonl
 
 SEED = 7
 SINGLE_PER_LANGUAGE = 100

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 
 import bpe
 import corpus
+from fixture_common import SPARSITY_PROMPT, SPARSITY_STEPS, SUPPRESSED_LOGIT_BIAS, is_printable_token
 from flashcode_format import (DTYPE_F32, FfnLayer, PredictorLayer, decode_predictors_bin, predictors_manifest_entry,
                               write_ffn_bin, write_manifest, write_predictors_bin)
 from graphs import Dims, save_graphs
+from manifest_v1 import v1_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "test" / "fixtures" / "tiny-model"
@@ -31,10 +32,7 @@ SEED = 20260101
 MODEL_ID = "flashcode-tiny-fixture"
 VOCAB_SIZE = 512
 SPECIAL_TOKENS = ["<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|file_sep|>"]
-SUPPRESSED_LOGIT_BIAS = -30.0
 CONTEXT_TOKENS = 2048
-SPARSITY_PROMPT = "import os\n\ndef read_lines(path):\n    with open(path) as f:\n        return [line.rstrip() for line in f]\n"
-SPARSITY_STEPS = 32
 
 DIMS = Dims(layers=2, d_model=64, heads=4, kv_heads=2, head_dim=16, ffn_size=256, vocab=VOCAB_SIZE,
             norm_eps=1e-5, rope_theta=10000.0, ffn_activation="relu", ffn_gated=True)
@@ -55,17 +53,6 @@ def train_tokenizer() -> tuple[str, bpe.ByteLevelBpe]:
     vocab, special = bpe.build_vocab(merges, SPECIAL_TOKENS)
     assert len(vocab) + len(special) == VOCAB_SIZE
     return bpe.tokenizer_json(vocab, merges, special), bpe.ByteLevelBpe(vocab, merges, special)
-
-
-def is_printable_token(tokenizer: bpe.ByteLevelBpe, token_id: int) -> bool:
-    """Valid UTF-8 on its own, with no control/format/unassigned characters other than \\n and \\t."""
-    if token_id in tokenizer.special.values():
-        return False
-    try:
-        text = tokenizer.token_bytes(token_id).decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return all(c in "\n\t" or not unicodedata.category(c).startswith("C") for c in text)
 
 
 def init_weights(rng: np.random.Generator, tokenizer: bpe.ByteLevelBpe) -> tuple[dict, list[dict], list[FfnLayer], dict]:
@@ -96,32 +83,19 @@ def init_weights(rng: np.random.Generator, tokenizer: bpe.ByteLevelBpe) -> tuple
 
 
 def base_manifest(suppressed: int) -> dict:
-    return {
-        "format": "flashcode-model",
-        "formatVersion": 1,
-        "id": MODEL_ID,
-        "displayName": "Flashcode tiny fixture (random weights, for tests)",
-        "notes": (f"Random weights from seed {SEED} (models/pipeline/make_fixture.py). head.onnx adds a "
-                  f"logit bias of {SUPPRESSED_LOGIT_BIAS:g} to the {suppressed} special or non-printable tokens, "
-                  "so greedy output is printable text and never stops on a stop token."),
-        "architecture": {
+    return v1_manifest(
+        model_id=MODEL_ID,
+        display_name="Flashcode tiny fixture (random weights, for tests)",
+        notes=(f"Random weights from seed {SEED} (models/pipeline/make_fixture.py). head.onnx adds a "
+               f"logit bias of {SUPPRESSED_LOGIT_BIAS:g} to the {suppressed} special or non-printable tokens, "
+               "so greedy output is printable text and never stops on a stop token."),
+        architecture={
             "family": "llama", "layers": DIMS.layers, "dModel": DIMS.d_model, "heads": DIMS.heads,
             "kvHeads": DIMS.kv_heads, "headDim": DIMS.head_dim, "ffnSize": DIMS.ffn_size,
             "ffnActivation": DIMS.ffn_activation, "ffnGated": DIMS.ffn_gated, "ropeTheta": DIMS.rope_theta,
             "normEps": DIMS.norm_eps, "vocabSize": DIMS.vocab, "tiedEmbeddings": False,
         },
-        "contextTokens": CONTEXT_TOKENS,
-        "fim": {
-            "order": "psm", "prefixToken": "<|fim_prefix|>", "suffixToken": "<|fim_suffix|>",
-            "middleToken": "<|fim_middle|>", "endOfTextToken": "<|endoftext|>", "fileSeparatorToken": "<|file_sep|>",
-        },
-        "stopTokens": ["<|endoftext|>", "<|file_sep|>"],
-        "graphs": {
-            "embed": "embed.onnx", "attention": [f"attn.{l}.onnx" for l in range(DIMS.layers)],
-            "ffn": "ffn.onnx", "head": "head.onnx",
-        },
-        "ffn": {"file": "ffn.bin"},
-    }
+        context_tokens=CONTEXT_TOKENS)
 
 
 def measure_sparsity(model_dir: Path) -> dict:

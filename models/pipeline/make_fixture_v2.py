@@ -15,16 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bpe import ByteLevelBpe
+from fixture_common import (FIXTURES, SPARSITY_PROMPT, SPARSITY_STEPS, SUPPRESSED_LOGIT_BIAS, FixtureSpec,
+                            is_printable_token)
 from flashcode_format import (DTYPE_F32, FfnLayer, PredictorLayer, decode_ffn_bin, predictors_manifest_entry,
                               write_manifest, write_predictors_bin)
 from flashcode_format_v2 import tensor_specs, write_model_dir_v2
-from make_fixture import SUPPRESSED_LOGIT_BIAS, is_printable_token
 
 REPO = Path(__file__).resolve().parents[2]
 TOKENIZER = REPO / "test" / "fixtures" / "tiny-model" / "tokenizer.json"
@@ -34,44 +34,6 @@ CHATML_TEMPLATE = ("{% for message in messages %}{{ '<|im_start|>' + message['ro
 FIM = {"order": "psm", "prefixToken": "<|fim_prefix|>", "suffixToken": "<|fim_suffix|>",
        "middleToken": "<|fim_middle|>", "endOfTextToken": "<|endoftext|>", "fileSeparatorToken": "<|file_sep|>"}
 
-
-@dataclass(frozen=True)
-class FixtureSpec:
-    name: str
-    seed: int
-    heads: int
-    kv_heads: int
-    activation: str          # silu | relu
-    tied: bool
-    attention_bias: bool
-    rope_theta: float
-    norm_eps: float
-    fim: bool
-    chat: bool
-    predictors: bool
-    layers: int = 2
-    d_model: int = 64
-    head_dim: int = 16
-    ffn_size: int = 128
-
-    def architecture(self, vocab: int) -> dict:
-        return {
-            "family": "llama", "layers": self.layers, "dModel": self.d_model, "heads": self.heads,
-            "kvHeads": self.kv_heads, "headDim": self.head_dim, "ffnSize": self.ffn_size,
-            "ffnActivation": self.activation, "ffnGated": True, "ropeTheta": self.rope_theta,
-            "normEps": self.norm_eps, "vocabSize": vocab, "tiedEmbeddings": self.tied,
-            "attentionBias": self.attention_bias,
-        }
-
-
-FIXTURES = [
-    FixtureSpec("tiny-llama-v2", 20260201, heads=4, kv_heads=2, activation="silu", tied=False, attention_bias=False,
-                rope_theta=10000.0, norm_eps=1e-5, fim=True, chat=False, predictors=False),
-    FixtureSpec("tiny-qwen2-v2", 20260202, heads=4, kv_heads=1, activation="silu", tied=True, attention_bias=True,
-                rope_theta=1000000.0, norm_eps=1e-6, fim=False, chat=True, predictors=False),
-    FixtureSpec("tiny-relu-v2", 20260203, heads=4, kv_heads=2, activation="relu", tied=False, attention_bias=False,
-                rope_theta=10000.0, norm_eps=1e-5, fim=True, chat=False, predictors=True),
-]
 
 # Init scales (std of a normal), as make_fixture.py: projections at 2/sqrt(d) keep greedy output varied.
 # A tied head is the embedding itself, so its std sets the logit spread there (≈ 3, like HEAD_STD's).
@@ -146,7 +108,6 @@ def exact_predictors(model_dir: Path) -> list[PredictorLayer]:
 def add_predictors(model_dir: Path, full: dict) -> dict:
     """predictors.bin and the manifest's `predictors` block, measured with the v2 reference."""
     from reference_v2 import ReferenceModelV2  # reads manifest.json, so only after it exists
-    from make_fixture import SPARSITY_PROMPT, SPARSITY_STEPS
     predictors = exact_predictors(model_dir)
     write_predictors_bin(model_dir / "predictors.bin", predictors, DTYPE_F32)
     full = write_manifest(model_dir, {k: v for k, v in full.items() if k != "files"})

@@ -1,6 +1,7 @@
 """Writes the cross-language format goldens: test/golden/ffn-f32.bin, ffn-f16.bin, ffn-int8.bin,
 ffn-golden.json and predictors-f32.bin, predictors-f16.bin, predictors-golden.json; and format v2's
-weights-q8.bin, ffn-q8.bin, ffn-q8-ungated.bin, q8-golden.json (golden_q8.py).
+weights-q8.bin, ffn-q8.bin, ffn-q8-ungated.bin, q8-golden.json (golden_q8.py) and weights-q4.bin,
+q4-golden.json (golden_q4.py).
 
 Values come from closed-form formulas (test/golden/README.md) chosen to be exact in f16 and f32, and
 for int8 to quantise exactly (a power-of-two scale, ±127 in every part), so the JSON can list them
@@ -20,6 +21,7 @@ import numpy as np
 from flashcode_format import (DTYPE_F16, DTYPE_F32, DTYPE_I8, FfnLayer, PredictorLayer, encode_ffn_bin,
                               encode_predictors_bin, layer_records, parse_ffn_header, parse_predictors_header,
                               read_ffn_int8)
+from golden_q4 import write_q4_golden
 from golden_q8 import write_q8_goldens
 
 REPO = Path(__file__).resolve().parents[2]
@@ -169,6 +171,7 @@ def main() -> None:
                                                       encoding="utf-8")
     names = [e["file"] for e in entries + predictor_entries] + ["ffn-golden.json", "predictors-golden.json"]
     names += write_q8_goldens(args.out)
+    names += write_q4_golden(args.out)
     print(f"wrote {', '.join(names)} to {args.out}")
 
 

@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 
 import jsonfmt
+from fixture_common import FIM_PREFIX, FIM_SUFFIX, PROMPT_TEXT
+from jsonfmt import f32_list
 from reference import DEFAULT_MODEL_DIR, REPO, GreedyRun, ReferenceModel
 
-PROMPT_TEXT = "def fibonacci(n):\n    if n < 2:\n        return n\n    return "
-FIM_PREFIX = "def add(a, b):\n    return "
-FIM_SUFFIX = "\n"
 DECODE_STEPS = 16
 LOGITS_STEPS = 3
 GREEDY_STEPS = 32
@@ -35,11 +34,6 @@ TOKENIZER_CASES = [
     "   leading and trailing   ",
     "a . b , c",
 ]
-
-
-def f32_list(values: np.ndarray) -> list[float]:
-    """Shortest decimal that reads back as the same float32 (Math.fround(x) === the engine's value)."""
-    return [float(repr(np.float32(x))) for x in values]
 
 
 def top2_gap(runs: list[GreedyRun]) -> float:

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 import jsonfmt
-from make_fixture_v2 import FIXTURES, REPO
-from make_reference_golden import FIM_PREFIX, FIM_SUFFIX, PROMPT_TEXT, f32_list
+from fixture_common import FIM_PREFIX, FIM_SUFFIX, FIXTURES, PROMPT_TEXT
+from jsonfmt import f32_list
+from paths import REPO
 from reference import GreedyRun
 from reference_v2 import ReferenceModelV2
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 import bpe
+from corpus_jsonl import read_jsonl
 from fim import EOT, FimRates, Piece, chunk_document, make_example
 from paths import CORPUS_DIR, read_config, run_dir
-from train_tokenizer import read_jsonl
 
 _tokenizer: bpe.ByteLevelBpe | None = None
 

@@ -15,7 +15,6 @@ linearly over sparsityWarmupSteps.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -27,31 +26,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from checkpoint import batch, check_identity, identity, rows_of
 from lm import CodeLm, ModelConfig
 from paths import read_config, run_dir
-
-
-class CheckpointMismatchError(Exception):
-    pass
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def identity(config: dict, out: Path) -> dict:
-    """What a checkpoint must agree with to be resumed or exported."""
-    return {"model": config["model"], "data": config["data"], "tokenizerSha256": sha256(out / "tokenizer.json"),
-            "trainSeed": config["train"]["seed"], "batchRows": config["train"]["batchRows"]}
-
-
-def check_identity(saved: dict, wanted: dict) -> None:
-    diffs = [k for k in wanted if saved.get(k) != wanted[k]]
-    if diffs:
-        detail = "; ".join(f"{k}: checkpoint {saved.get(k)!r} ≠ config {wanted[k]!r}" for k in diffs)
-        raise CheckpointMismatchError(
-            f"the checkpoint was trained with a different {', '.join(diffs)} ({detail}). "
-            "Use the config it was trained with, or delete the run directory to start over.")
 
 
 def lr_at(step: int, t: dict) -> float:
@@ -70,15 +47,6 @@ def lr_at(step: int, t: dict) -> float:
         return base + (peak - base) * (local + 1) / t["warmupSteps"]
     progress = (local - t["warmupSteps"]) / max(1, end - start - t["warmupSteps"])
     return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
-def rows_of(tokens: np.ndarray, context: int) -> int:
-    return (len(tokens) - 1) // context
-
-
-def batch(tokens: np.ndarray, rows: np.ndarray, context: int) -> torch.Tensor:
-    """[B, context + 1] int64: each row's tokens and the one after (the target of the last)."""
-    return torch.from_numpy(np.stack([tokens[r * context: r * context + context + 1] for r in rows]).astype(np.int64))
 
 
 def loss_terms(model: CodeLm, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[float]]:

@@ -45,11 +45,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from checkpoint import CheckpointMismatchError, batch, load_checkpoint, rows_of
 from flashcode_format import (DTYPE_F16, DTYPE_F32, DTYPES, PredictorLayer, encode_predictors_bin, file_entry,
                               predictors_manifest_entry, read_ffn_bin, verify_manifest_files)
 from lm import CodeLm, ModelConfig
 from paths import DEFAULT_CONFIG, REPO, read_config, run_dir
-from train import CheckpointMismatchError, batch, rows_of
 
 CALIBRATION_MARGIN = 0.002
 FORWARD_BATCH_ROWS = 8
@@ -293,9 +293,8 @@ def stored_as(ckpt_rows: np.ndarray, stored_rows: np.ndarray, dtype: int) -> boo
 def load_stored_model(config: dict, run: Path, model_dir: Path) -> CodeLm:
     """The checkpoint's model with the FFN weights read back from model_dir/ffn.bin, after checking
     that they are the checkpoint's, rounded as the file stores them."""
-    import export_model  # onnx and the exporter are needed here only
     verify_manifest_files(model_dir)
-    ckpt = export_model.load_checkpoint(config, run)
+    ckpt = load_checkpoint(config, run)
     model = CodeLm(ModelConfig(**config["model"]))
     model.load_state_dict(ckpt["model"])
     model.eval()

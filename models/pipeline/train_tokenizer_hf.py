@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import bpe
+from corpus_jsonl import balanced_sample, bytes_per_token
 from fim import SPECIAL_TOKENS
 from paths import CORPUS_DIR, read_config, run_dir
-from train_tokenizer import balanced_sample, bytes_per_token
 
 
 def hf_merges(texts: list[str], vocab_size: int) -> list[tuple[str, str]]:

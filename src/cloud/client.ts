@@ -4,11 +4,11 @@
 // bound (limits.ts: the answer is cut with a notice), no redirects, cancellation as AbortError,
 // and every failure as a CloudError.
 import OpenAI from 'openai';
-import type { ChatMessage } from '../commands/types';
-import { AbortedError } from '../engine/errors';
+import { AbortedError } from '../common/abortable';
 import { cloudHost } from './config';
 import { badBaseUrl, badKey, CloudError, mustWait, noEvents, redirected, seconds, stalled, toCloudError, tooSlow, type ErrorContext } from './errors';
 import { answerLimitChars, apiKeyProblem, retryAfterMs, TOTAL_TIME_FACTOR, totalLimitMs } from './limits';
+import type { ChatMessage } from './types';
 
 export interface CloudConfig {
   baseUrl: string;

@@ -24,12 +24,15 @@ export async function answerLocally(
     {
       prompt: buildLocalParts(fitted.input, engine.info),
       maxNewTokens: LOCAL_ANSWER_TOKENS,
-      temperature: 0,
-      topP: 1,
-      seed: 0,
+      ...sampling(input.attempt ?? 0),
       timeBudgetMs: LOCAL_TIME_BUDGET_MS,
     },
     { signal: callbacks.signal, onText: callbacks.onText },
   );
   return { text: result.text, notices: fitted.notices };
+}
+
+/** Greedy for the first try; a retry samples, each with its own seed. */
+function sampling(attempt: number): { temperature: number; topP: number; seed: number } {
+  return attempt === 0 ? { temperature: 0, topP: 1, seed: 0 } : { temperature: 0.7, topP: 0.95, seed: attempt };
 }

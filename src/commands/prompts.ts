@@ -1,9 +1,10 @@
 // The renderings of one task: chat messages for the cloud model; for the local model the same
 // system and user text when its checkpoint has a chat template (the engine renders it), else a
 // plain-text prompt a completion model answers by continuing the document.
+import type { ChatMessage } from '../cloud/types';
 import type { ModelInfo, PromptParts } from '../engine';
 import { renderChatText } from '../engine/prompt';
-import type { ChatMessage, TaskInput } from './types';
+import type { TaskInput } from './types';
 
 const SYSTEM = {
   explain:

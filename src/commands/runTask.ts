@@ -1,16 +1,21 @@
 // Explain / Refactor end to end: screen out excluded files → count the prompt → route → (ask
-// consent) → cloud or local model, streaming → a cloud failure falls back to local → the answer.
+// consent) → cloud or local model, streaming → a cloud failure falls back to local → the answer,
+// judged: an Explain loop cut, a Refactor proposal that must not be applied refused.
 import { streamChat } from '../cloud/client';
 import { cloudHost, isCloudConfigured } from '../cloud/config';
 import { badBaseUrl, CloudError } from '../cloud/errors';
-import { AbortedError } from '../engine/errors';
+import type { ChatMessage } from '../cloud/types';
+import { AbortedError } from '../common/abortable';
 import { declined, localCut, route, type LocalRoute } from '../router/route';
 import type { RouteInput } from '../router/types';
 import { answerLocally, LOCAL_ANSWER_TOKENS } from './answerLocally';
+import { asSentence } from './notices';
+import { refuseProposal } from './proposalCheck';
 import { buildMessages, localPromptText } from './prompts';
 import { extractRefactorCode } from './refactorOutput';
+import { cutRepetition } from './repetition';
 import { screenExcluded } from './screen';
-import type { AnsweredBy, ChatMessage, TaskCallbacks, TaskDeps, TaskInput, TaskResult } from './types';
+import type { AnsweredBy, TaskCallbacks, TaskDeps, TaskInput, TaskResult } from './types';
 
 /** Most answer tokens asked of the cloud model; a rewrite repeats the code, so it gets more. */
 const CLOUD_ANSWER_TOKENS = { explain: 1024, refactor: 4096 } as const;
@@ -20,11 +25,15 @@ export async function runTask(input: TaskInput, deps: TaskDeps, callbacks: TaskC
   const { signal, onText, onRoute } = callbacks;
   const screened = screenExcluded(input, deps.excludePatterns);
   const notices = [...screened.notices];
+  const { info } = deps.engine;
   const routeInput: RouteInput = {
-    promptTokens: await deps.engine.countTokens(localPromptText(screened.input, deps.engine.info)),
+    promptTokens: await deps.engine.countTokens(localPromptText(screened.input, info)),
+    codeTokens: await deps.engine.countTokens(localPromptText({ ...screened.input, context: [] }, info)),
     answerTokens: LOCAL_ANSWER_TOKENS,
-    localWindowTokens: Math.min(deps.engine.info.contextTokens, deps.localMaxTokens),
+    localWindowTokens: Math.min(info.contextTokens, deps.localMaxTokens),
+    localWindowBy: deps.localMaxTokens < info.contextTokens ? 'setting' : 'model',
     targetExcluded: screened.targetExcluded,
+    preferCloud: input.preferCloud,
     cloud: { enabled: deps.cloud.enabled, configured: isCloudConfigured(deps.cloud), consent: deps.consent, maxContextTokens: deps.cloud.maxContextTokens },
   };
   throwIfAborted(signal);
@@ -41,7 +50,7 @@ export async function runTask(input: TaskInput, deps: TaskDeps, callbacks: TaskC
         const maxTokens = cloudAnswerTokens(input, deps.cloud.maxContextTokens - routeInput.promptTokens);
         const answer = await streamChat(deps.cloud, { messages, maxTokens, signal, onText });
         if (answer.cutNotice) notices.push(answer.cutNotice);
-        return finish(answer.text, { kind: 'cloud', model: answer.model, host: answer.host });
+        return await finish(answer.text, { kind: 'cloud', model: answer.model, host: answer.host });
       }
     } catch (error) {
       if (!(error instanceof CloudError)) throw error; // an abort is not a failure to fall back from
@@ -55,11 +64,20 @@ export async function runTask(input: TaskInput, deps: TaskDeps, callbacks: TaskC
   if (localRoute.target === 'local-cut') notices.unshift(localRoute.reason);
   const answer = await answerLocally(screened.input, localRoute, deps.engine, callbacks);
   notices.push(...answer.notices);
-  return finish(answer.text, { kind: 'local', model: deps.engine.info.displayName });
+  return await finish(answer.text, { kind: 'local', model: deps.engine.info.displayName });
 
-  function finish(text: string, answeredBy: AnsweredBy): TaskResult {
-    const answer = input.kind === 'refactor' ? extractRefactorCode(text, input.target.code) : text;
-    return { text: answer, answeredBy, totalMs: performance.now() - started, notices };
+  /** Explain: a loop in the answer is cut, with a note. Refactor: the code, and whether it may be
+   *  offered at all. */
+  async function finish(text: string, answeredBy: AnsweredBy): Promise<TaskResult> {
+    const result = (answer: string, refused?: string): TaskResult =>
+      ({ text: answer, answeredBy, totalMs: performance.now() - started, notices: notices.map(asSentence), ...(refused && { refused }) });
+    if (input.kind === 'explain') {
+      const cut = cutRepetition(text);
+      if (cut.note) notices.push(cut.note);
+      return result(cut.text);
+    }
+    const code = extractRefactorCode(text, input.target.code);
+    return result(code, await refuseProposal(input.target.code, code, input.target.languageId, deps.codeReader));
   }
 }
 

@@ -2,12 +2,7 @@
 // line is wanted; a body is wanted at the start of an empty block (`{` or `:`, then Enter). Elsewhere
 // one line reads fastest and is most often right. Pure: the text around the cursor decides.
 
-import type { CursorContext } from './types';
-
-/** `flashcode.completion.mode`. */
-export type CompletionMode = 'auto' | 'singleLine' | 'multiLine';
-
-export const COMPLETION_MODES: readonly CompletionMode[] = ['auto', 'singleLine', 'multiLine'];
+import type { CompletionMode, CursorContext } from './types';
 
 /** What may follow the cursor on its line when a block is opened before it: `{█}`, `{█});`. */
 const CLOSERS_ONLY = /^[\s)\]}"'`;,]*$/;

@@ -1,27 +1,28 @@
-// One completion request, top to bottom: share the model's context window out (prefix, suffix,
-// extra context) → clip the document around the cursor to it → skip pointless requests → serve it
-// from the typed-ahead cache, or from the engine call already running when the user typed what it
-// streamed, or else wait out the debounce, gather extra context and make a new engine call (which
-// post-processes its output) → remember where accepting the suggestion would leave the cursor and
-// prefetch the suggestion after it.
+// One completion request, top to bottom, each step a stage of its own module: share the model's
+// context window out (src/engine/promptBudget) → clip the document around the cursor to it (./clip)
+// → skip pointless requests (./prefilter) → serve it from the typed-ahead cache (./typedAheadCache),
+// or from the engine call already running when the user typed what it streamed, or else wait out
+// the debounce (./debounce) and make a new engine call: its prompt, extra context included
+// (./engineRequest), the call (./engineJob, the engine), then post-processing of its output
+// (suggestionFrom, src/postprocess) → the closers after the cursor the text replaces → remember
+// where accepting the suggestion would leave the cursor and prefetch the suggestion after it
+// (afterShown, ./prefetch).
 // Latest request wins: each call supersedes the one before it, and a superseded or cancelled call
 // resolves to undefined rather than throwing. The engine holds at most one call of ours at a time;
 // a request that cannot use the running call aborts it before making its own.
 
 import { delay, unlessAborted } from '../common/abortable';
-import type { Engine } from '../engine';
-import type { BlockFinder } from '../postprocess';
-import { promptBudget, type PromptBudget } from './budget';
+import { promptBudget, type Engine, type GenerateResult, type PromptBudget } from '../engine';
+import { closersReplaced, postprocess, type BlockFinder } from '../postprocess';
 import { clipAroundCursor, DEFAULT_CLIP_LIMITS, type ClipLimits } from './clip';
 import { requestTiming, startDelayMs } from './debounce';
-import { EngineJob, type JobInput, type JobKind, type JobRuntime } from './engineJob';
-import { acceptedContext, PREFETCH_AFTER_IDLE_MS, PrefetchScheduler } from './prefetch';
+import { EngineJob, type JobRuntime } from './engineJob';
+import { generateRequest, jobInput, type JobInput, type Window } from './engineRequest';
+import { acceptedContext, PREFETCH_AFTER_IDLE_MS, PrefetchScheduler, type Shown } from './prefetch';
 import { skipReason } from './prefilter';
 import { TokenRatios } from './tokenRatio';
 import { continuation, cursorKey, DEFAULT_CACHE_ENTRIES, sameCursor, TypedAheadCache, type CursorKey, type Suggestion } from './typedAheadCache';
-import type {
-  ClippedContext, CompletionRequest, CompletionResult, CompletionSettings, CompletionSource, CursorContext, ExtraContextSource, PipelineStats,
-} from './types';
+import type { CompletionRequest, CompletionResult, CompletionSettings, CompletionSource, CursorContext, ExtraContextSource, PipelineStats } from './types';
 
 export interface PipelineOptions {
   /** Upper bounds on the window; the model's context window usually bounds it more tightly. */
@@ -36,23 +37,19 @@ export interface PipelineOptions {
   extraContext?: ExtraContextSource;
 }
 
-/** One request's cursor, cut to the prompt's budget. */
-interface Window {
-  request: CompletionRequest;
-  context: ClippedContext;
-  budget: PromptBudget;
-}
-
 /** VS Code asks again ~50 ms after a keystroke (its own debounce), and a typist's keystrokes come
  *  100–200 ms apart. */
 const DEFAULT_ABANDONED_JOB_GRACE_MS = 250;
 
-type Served = Omit<CompletionResult, 'latencyMs'>;
+type Served = Omit<CompletionResult, 'latencyMs' | 'replacedAfterCursor'>;
+/** A call for the request's cursor, or a speculative one for where accepting its suggestion leads. */
+type JobKind = 'request' | 'prefetch';
 
 export class CompletionPipeline {
   readonly stats: PipelineStats = { requests: 0, cacheHits: 0, inflightJoins: 0, prefetches: 0, prefetchHits: 0 };
   private readonly clipLimits: ClipLimits;
   private readonly runtime: JobRuntime;
+  private readonly syntax: BlockFinder | undefined;
   private readonly extra: ExtraContextSource | undefined;
   private readonly ratios: TokenRatios;
   private readonly cache: TypedAheadCache;
@@ -65,7 +62,8 @@ export class CompletionPipeline {
 
   constructor(private readonly engine: Engine, options: PipelineOptions = {}) {
     this.clipLimits = options.clipLimits ?? DEFAULT_CLIP_LIMITS;
-    this.runtime = { engine, syntax: options.syntax, graceMs: options.abandonedJobGraceMs ?? DEFAULT_ABANDONED_JOB_GRACE_MS };
+    this.runtime = { engine, graceMs: options.abandonedJobGraceMs ?? DEFAULT_ABANDONED_JOB_GRACE_MS };
+    this.syntax = options.syntax;
     this.extra = options.extraContext;
     this.ratios = new TokenRatios((text) => engine.countTokens(text));
     this.cache = new TypedAheadCache(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES);
@@ -90,13 +88,16 @@ export class CompletionPipeline {
       if (turn.signal.aborted || skipReason(context) !== undefined) return undefined;
       const window: Window = { request, context, budget };
 
-      const served = this.fromCache(context)
+      // An explicit request (Trigger Inline Suggestion) asks the model again: the user saw the
+      // cached answer and wants another look.
+      const served = (settings.explicit ? undefined : this.fromCache(context))
         ?? await this.fromRunningJob(context, turn.signal)
         ?? await this.fromNewJob(window, settings, turn.signal);
       if (!served || turn.signal.aborted) return undefined;
 
-      this.afterShown(window, served.text, settings);
-      return { ...served, latencyMs: performance.now() - startMs };
+      const shown = { text: served.text, replaced: closersReplaced(served.text, context) };
+      this.afterShown(window, shown, settings);
+      return { ...served, replacedAfterCursor: shown.replaced, latencyMs: performance.now() - startMs };
     } catch (error) {
       if (turn.signal.aborted) return undefined;
       throw error;
@@ -128,12 +129,8 @@ export class CompletionPipeline {
       maxNewTokens: settings.maxNewTokens,
       charsPerToken,
       charsAfterCursor: document.length - cursor,
-      extraContext: this.extraContextOn(settings),
+      extraContext: this.extraFor(settings) !== undefined,
     }, this.clipLimits);
-  }
-
-  private extraContextOn(settings: CompletionSettings): boolean {
-    return this.extra !== undefined && settings.extraContext === true;
   }
 
   private fromCache(context: CursorContext): Served | undefined {
@@ -159,46 +156,28 @@ export class CompletionPipeline {
     const { context } = window;
     const timing = requestTiming(context.prefix, this.accepted !== undefined && sameCursor(this.accepted, cursorKey(context)));
     if (!(await delay(startDelayMs(timing, settings.debounceMs ?? 0), signal))) return undefined;
-    const suggestion = await this.waitFor(this.startJob(this.jobInput(window, settings), settings, 'request'), signal);
+    const suggestion = await this.waitFor(this.startJob(jobInput(window, this.extraFor(settings)), settings, 'request'), signal);
     return suggestion && this.serve(suggestion, suggestion.text, 'engine');
   }
 
-  private afterShown(window: Window, text: string, settings: CompletionSettings): void {
-    if (text === '') {
-      this.accepted = undefined;
-      return;
-    }
-    const next = acceptedContext(window.context, text, window.budget.clip);
-    this.accepted = cursorKey(next);
-    if (!settings.prefetch) return;
-    this.prefetches.schedule(
-      () => !this.latest && !this.job?.running && !this.cache.has(next),
-      () => {
-        this.stats.prefetches++;
-        this.startJob(this.jobInput(window, settings, text), settings, 'prefetch');
-      },
-      PREFETCH_AFTER_IDLE_MS,
-    );
-  }
-
-  /** The engine call for the window's cursor, or for where accepting `accepted` there leads: extra
-   *  context from the document as it is now, before the window's start; when there is none, the
-   *  window takes the room kept for it. */
-  private jobInput({ request, context: shown, budget }: Window, settings: CompletionSettings, accepted = ''): JobInput {
-    const at = (context: ClippedContext, limits: ClipLimits) => (accepted === '' ? context : acceptedContext(context, accepted, limits));
-    const context = at(shown, budget.clip);
-    const extra = this.extraContextOn(settings) ? this.extra!.gather(request, context.prefixStart, budget.extraChars) : '';
-    const window = extra === '' && budget.extraChars > 0
-      ? at(clipAroundCursor(request.document, request.offset, budget.clipWithoutExtra), budget.clipWithoutExtra)
-      : context;
-    return { context, languageId: request.languageId, prompt: { prefix: extra + window.prefix, suffix: window.suffix } };
-  }
-
   private startJob(input: JobInput, settings: CompletionSettings, kind: JobKind): EngineJob {
-    const job = new EngineJob(this.runtime, input, kind, settings, this.job?.settled ?? Promise.resolve());
+    const request = generateRequest(input, settings);
+    const job = new EngineJob(this.runtime, input.context, request, this.job?.settled ?? Promise.resolve(), (result) => this.suggestionFrom(result, input, kind));
     this.job = job;
-    job.suggestion.then((s) => { if (s && worthCaching(s)) this.cache.put(input.context, s); }, noop);
+    job.suggestion.then((s) => { if (s && s.text !== '') this.cache.put(input.context, s); }, noop);
     return job;
+  }
+
+  /** Post-processing: the model's raw text cut to what may show at the cursor ('' for nothing). */
+  private suggestionFrom(result: GenerateResult, { context, languageId }: JobInput, kind: JobKind): Suggestion {
+    return {
+      text: postprocess(result.text, { prefix: context.prefix, suffix: context.suffix, languageId, syntax: this.syntax }) ?? '',
+      stopReason: result.stopReason,
+      ttfsMs: result.ttfsMs,
+      promptTokens: result.promptTokens,
+      generatedTokens: result.generatedTokens,
+      fromPrefetch: kind === 'prefetch',
+    };
   }
 
   private async waitFor(job: EngineJob, signal: AbortSignal): Promise<Suggestion | undefined> {
@@ -222,11 +201,29 @@ export class CompletionPipeline {
       stopReason: suggestion.stopReason,
     };
   }
-}
 
-/** An empty suggestion cut short by the time budget says nothing about the cursor: ask again. */
-function worthCaching(suggestion: Suggestion): boolean {
-  return suggestion.text !== '' || suggestion.stopReason !== 'time-budget';
+  private afterShown(window: Window, shown: Shown, settings: CompletionSettings): void {
+    if (shown.text === '') {
+      this.accepted = undefined;
+      return;
+    }
+    const next = acceptedContext(window.context, shown, window.budget.clip);
+    this.accepted = cursorKey(next);
+    if (!settings.prefetch) return;
+    this.prefetches.schedule(
+      () => !this.latest && !this.job?.running && !this.cache.has(next),
+      () => {
+        this.stats.prefetches++;
+        this.startJob(jobInput(window, this.extraFor(settings), shown), settings, 'prefetch');
+      },
+      PREFETCH_AFTER_IDLE_MS,
+    );
+  }
+
+  /** The extra context source when the settings ask for it. */
+  private extraFor(settings: CompletionSettings): ExtraContextSource | undefined {
+    return settings.extraContext === true ? this.extra : undefined;
+  }
 }
 
 function noop(): void {}

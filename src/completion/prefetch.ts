@@ -7,11 +7,17 @@
 import { clipAroundCursor, type ClipLimits } from './clip';
 import type { ClippedContext } from './types';
 
-/** The cursor context right after `text` is inserted at `context`'s cursor, clipped as a request
+/** A suggestion as shown: its text, over the `replaced` characters after the cursor. */
+export interface Shown {
+  text: string;
+  replaced: number;
+}
+
+/** The cursor context right after `shown` is accepted at `context`'s cursor, clipped as a request
  *  there would clip it. */
-export function acceptedContext(context: ClippedContext, text: string, limits: ClipLimits): ClippedContext {
-  const prefix = context.prefix + text;
-  return clipAroundCursor(prefix + context.suffix, prefix.length, limits, context.prefixStart);
+export function acceptedContext(context: ClippedContext, shown: Shown, limits: ClipLimits): ClippedContext {
+  const prefix = context.prefix + shown.text;
+  return clipAroundCursor(prefix + context.suffix.slice(shown.replaced), prefix.length, limits, context.prefixStart);
 }
 
 /** How long the user must leave a suggestion alone before its prefetch starts. Typing goes on at

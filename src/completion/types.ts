@@ -2,22 +2,14 @@
 // the host turns a TextDocument into a TextSource and a CancellationToken into an AbortSignal.
 
 import type { StopReason } from '../engine';
-import type { CompletionMode } from './lineMode';
 
-/** Read access to a document by UTF-16 offsets. A plain string satisfies it, and so does a thin
- *  adapter over an editor document, so a multi-MB document is never copied whole. */
-export interface TextSource {
-  readonly length: number;
-  slice(start: number, end: number): string;
-}
+// The request is what context gathering reads too; it is declared there, below this folder.
+export type { CompletionRequest, ExtraContextSource, TextSource } from '../context/types';
 
-export interface CompletionRequest {
-  document: TextSource;
-  /** Cursor position, in UTF-16 code units from the start of the document. */
-  offset: number;
-  languageId: string;
-  fileName: string;
-}
+/** `flashcode.completion.mode`: how much a suggestion may cover (./lineMode.ts decides). */
+export type CompletionMode = 'auto' | 'singleLine' | 'multiLine';
+
+export const COMPLETION_MODES: readonly CompletionMode[] = ['auto', 'singleLine', 'multiLine'];
 
 /** How a result was served: a new engine call; the typed-ahead cache (no engine work for this
  *  request); or an engine call already running when the request came, which it continued. */
@@ -26,6 +18,9 @@ export type CompletionSource = 'engine' | 'cache' | 'inflight';
 export interface CompletionResult {
   /** Text to insert at the cursor; '' when post-processing dropped the model's output. */
   text: string;
+  /** Characters after the cursor `text` replaces: closers the editor has there already, which
+   *  `text` holds too (postprocess/closers.ts closersReplaced). */
+  replacedAfterCursor: number;
   source: CompletionSource;
   /** From the pipeline call to the post-processed result. */
   latencyMs: number;
@@ -51,15 +46,9 @@ export interface CompletionSettings {
   /** Put code from outside the window (imports, enclosing signatures, other files) before the
    *  prefix, when the pipeline has a source for it. Default off. */
   extraContext?: boolean;
-}
-
-/** Code from outside the window for the prompt (src/context/extraContext.ts). */
-export interface ExtraContextSource {
-  /** Code to put before the prefix of a prompt whose window starts at document offset
-   *  `windowStart`, at most `maxChars` long ('' for none). It must change only when what it is made
-   *  of changes — not on every keystroke — so the engine can reuse the prompt's cached keys and
-   *  values. Synchronous and quick: it runs before every new engine call. */
-  gather(request: CompletionRequest, windowStart: number, maxChars: number): string;
+  /** The user asked for this suggestion (Trigger Inline Suggestion): the model is asked again
+   *  rather than the typed-ahead cache. Default false. */
+  explicit?: boolean;
 }
 
 /** Running totals of one pipeline, for benchmarks. */

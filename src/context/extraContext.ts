@@ -10,10 +10,10 @@
 // between them); the file's header: ./fileHeader. flashcode.completion.extraContext is off by
 // default.
 
-import type { CompletionRequest, ExtraContextSource } from '../completion/types';
 import { fileHeader, type HeaderParts } from './fileHeader';
 import type { CodeChunk, RecentChunks } from './recentChunks';
 import type { Outline } from './outline';
+import type { CompletionRequest, ExtraContextSource } from './types';
 
 /** What the header needs of src/context/syntax.ts's SyntaxService. */
 export interface OutlineFinder {

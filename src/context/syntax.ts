@@ -5,6 +5,7 @@
 
 import path from 'node:path';
 import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+import type { Block } from '../common/block';
 import { LANGUAGES, type LanguageSpec } from './languages';
 import { outlineOf, scopeAround, type Outline } from './outline';
 import { textEdit } from './textEdit';
@@ -19,13 +20,12 @@ export interface Scope {
   kind: string;
 }
 
-/** A block in UTF-16 offsets of the parsed text: brackets with their contents, a body that ends at
- *  `end`, or an indented body (Python's `block`, which ends with its last statement). */
-export interface Block {
-  start: number;
-  end: number;
-  /** Where the first syntax error or missing token inside the block is; absent when it has none. */
-  firstErrorAt?: number;
+/** What a parse says about a piece of code (SyntaxService.codeFacts). */
+export interface CodeFacts {
+  /** No syntax error or missing token anywhere. */
+  parses: boolean;
+  /** Identifier leaves outside comments and strings, in text order, repeats included. */
+  identifiers: string[];
 }
 
 /** The longest a synchronous parse may block the caller's thread. */
@@ -144,6 +144,35 @@ export class SyntaxService {
       this.log(`tree-sitter failed to outline ${languageId}: ${String(error)}`);
       this.documents.forget(key);
       return undefined;
+    }
+  }
+
+  /**
+   * Whether `text` parses as `languageId` without a syntax error, and the identifiers in it, in
+   * text order (comments and strings left out: prose there is not code). Undefined when the
+   * language has no grammar or it failed to load. For judging a proposed rewrite of some code.
+   */
+  async codeFacts(text: string, languageId: string): Promise<CodeFacts | undefined> {
+    const spec = LANGUAGES[languageId];
+    const parser = spec && await this.parser(languageId, spec);
+    if (!spec || !parser) return undefined;
+    const tree = parser.parse(text);
+    if (!tree) return undefined;
+    const cursor = tree.walk();
+    try {
+      const identifiers: string[] = [];
+      for (;;) {
+        const type = cursor.nodeType;
+        const prose = /comment|string/.test(type);
+        if (/identifier/.test(type) && cursor.currentNode.childCount === 0) identifiers.push(cursor.nodeText);
+        if (!prose && cursor.gotoFirstChild()) continue;
+        while (!cursor.gotoNextSibling()) {
+          if (!cursor.gotoParent()) return { parses: !tree.rootNode.hasError, identifiers };
+        }
+      }
+    } finally {
+      cursor.delete();
+      tree.delete();
     }
   }
 

@@ -12,7 +12,8 @@ export type EngineErrorCode =
   | 'EngineCrashed'
   | 'FlashBudgetTooSmall'
   | 'ContextOverflow'
-  | 'ModelTooLarge';
+  | 'ModelTooLarge'
+  | 'KernelsUnsupported';
 
 export class EngineError extends Error {
   constructor(readonly code: EngineErrorCode, message: string) {
@@ -65,17 +66,8 @@ export class EngineCrashedError extends EngineError {
   }
 }
 
-/** The error an aborted generation rejects with; callers treat it as "no result", never as a failure. */
-export class AbortedError extends Error {
-  constructor() {
-    super('aborted');
-    this.name = 'AbortError';
-  }
-}
-
-export function isAbort(error: unknown): boolean {
-  return error instanceof Error && error.name === 'AbortError';
-}
+// Aborts are not engine errors: the cloud client and the tasks throw the same one (common/abortable.ts).
+export { AbortedError, isAbort } from '../common/abortable';
 
 export class FlashBudgetTooSmallError extends EngineError {
   constructor(budgetMB: number, readonly minimumMB: number) {
@@ -94,5 +86,13 @@ export class ContextOverflowError extends EngineError {
 export class ModelTooLargeError extends EngineError {
   constructor(neededBytes: number, limitBytes: number) {
     super('ModelTooLarge', `the model needs ${Math.ceil(neededBytes / 2 ** 20)} MiB of WebAssembly memory, above its limit of ${limitBytes / 2 ** 20} MiB — choose a smaller model (or a smaller quantization of it).`);
+  }
+}
+
+/** The WebAssembly kernels cannot run a model here: no WebAssembly SIMD in this runtime, or sizes
+ *  they do not handle. */
+export class KernelsUnsupportedError extends EngineError {
+  constructor(what: string) {
+    super('KernelsUnsupported', `this model cannot run here: ${what} — Flashcode needs WebAssembly SIMD (Node 16.4 or later, VS Code 1.60 or later) and model sizes that are multiples of 4.`);
   }
 }

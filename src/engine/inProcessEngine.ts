@@ -10,8 +10,8 @@ import type { ManifestV2 } from './manifestV2';
 import { Model } from './model';
 import type { ModelDir } from './modelDir';
 import { openModelDir } from './modelDir';
-import { chatFormat, promptBudgetTokens, renderPromptIds } from './prompt';
-import { lookupDrafts } from './speculate';
+import { chatFormat, renderPromptIds } from './prompt';
+import { promptBudgetTokens } from './promptBudget';
 import { TextTokenizer } from './tokenizer';
 import { loadModelV2 } from './v2/loadV2';
 import type { Engine, EngineOptions, GenerateCallbacks, GenerateRequest, GenerateResult, ModelInfo } from './types';
@@ -34,7 +34,6 @@ export class InProcessEngine implements Engine {
     private readonly tokenizer: TextTokenizer,
     private readonly stopIds: ReadonlySet<number>,
     private readonly maxCachedKvBytes: number,
-    private readonly speculative: boolean,
   ) {
     this.kv = model.newCache();
   }
@@ -61,12 +60,12 @@ export class InProcessEngine implements Engine {
       ffn: v1?.flash
         ? { mode: 'sparse', fullyResident: v1.flash.plan.fullyResident, residentNeurons: v1.flash.plan.neuronsPerLayer.reduce((n, c) => n + c, 0), neurons: manifest.architecture.layers * manifest.architecture.ffnSize }
         : { mode: 'dense', notice: v1?.flashNotice },
-      layerKernels: v1 ? v1.decodeAttention !== undefined && v1.embedHead !== undefined : true,
+      backend: v1 ? 'WebAssembly SIMD kernels and ONNX Runtime Web' : 'WebAssembly SIMD kernels',
       fim: manifest.fim !== undefined,
     };
     const chat = chatFormat(manifest);
     if (chat) info.chat = chat;
-    return new InProcessEngine(info, manifest, model, v1, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity, options.speculativeLookup ?? false);
+    return new InProcessEngine(info, manifest, model, v1, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity);
   }
 
   generate(request: GenerateRequest, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
@@ -104,8 +103,7 @@ export class InProcessEngine implements Engine {
       const budget = promptBudgetTokens(this.model.contextTokens, request.maxNewTokens);
       const promptIds = renderPromptIds(request.prompt, this.tokenizer, this.manifest, budget);
       return await generateTokens(
-        { model: this.model, tokenizer: this.tokenizer, promptIds, stopIds: this.stopIds, contextTokens: this.model.contextTokens, kv: this.kv,
-          drafter: this.speculative ? lookupDrafts : undefined },
+        { model: this.model, tokenizer: this.tokenizer, promptIds, stopIds: this.stopIds, contextTokens: this.model.contextTokens, kv: this.kv },
         request,
         callbacks,
       );

@@ -7,7 +7,7 @@ import { WorkerEngine } from './worker/proxy';
 export * from './types';
 export * from './errors';
 export type { FlashOptions } from './ffn/loadFlash';
-export { FIM_CONTROL_TOKENS, promptBudgetTokens } from './prompt';
+export { FIM_CONTROL_TOKENS, promptBudget, promptBudgetTokens, splitFimTokens, type CharBudgetInput, type CharLimits, type PromptBudget } from './promptBudget';
 
 /** `workerScript`: the bundled dist/engineWorker.js. */
 export function startWorkerEngine(options: EngineOptions & { workerScript: string }): Promise<Engine> {

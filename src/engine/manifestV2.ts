@@ -40,7 +40,8 @@ export interface ManifestV2 {
   weights: { file: string };
   ffn: { file: string };
   files: Record<string, { bytes: number; sha256: string }>;
-  quantization: 'q8_32';
+  /** q8_32: every matrix q8_32; q4_32: weights.bin's matrices q4_32 or q8_32, each as its table says (ffn.bin stays q8_32). */
+  quantization: 'q8_32' | 'q4_32';
   chat?: { template: string; format: string };
   source?: { kind: 'gguf' | 'safetensors'; files: { name: string; bytes: number; sha256: string }[]; quantization: string };
   /** silu models: GateSparsity; ReLU models: v1's activation sparsity (unchecked, as v1). */
@@ -136,7 +137,7 @@ export function parseManifestV2(m: Json): ManifestV2 {
     weights: { file: str(obj(m.weights, 'weights'), 'file', 'weights') },
     ffn: { file: str(obj(m.ffn, 'ffn'), 'file', 'ffn') },
     files,
-    quantization: oneOf(m, 'quantization', 'manifest', ['q8_32'] as const),
+    quantization: oneOf(m, 'quantization', 'manifest', ['q8_32', 'q4_32'] as const),
   };
   const fim = fimV2(m.fim);
   if (fim) manifest.fim = fim;

@@ -1,21 +1,10 @@
 // Renders prompt parts with the model's template and fits them to the context window at token
-// level: the end of the prefix and the start of the suffix are what matter for the next tokens.
+// level (./promptBudget.ts shares it out): the end of the prefix and the start of the suffix are
+// what matter for the next tokens.
 import type { Manifest } from './manifest';
+import { FIM_CONTROL_TOKENS, splitFimTokens } from './promptBudget';
 import type { TextTokenizer } from './tokenizer';
 import type { ChatFormat, PromptParts } from './types';
-
-/** The FIM control tokens a fill-in-the-middle prompt adds around prefix and suffix. */
-export const FIM_CONTROL_TOKENS = 3;
-/** A tiny context still gets this many prompt tokens. */
-const MIN_PROMPT_TOKENS = 16;
-
-/** Tokens a prompt may take: the context less room for the answer, never below a small floor. */
-export function promptBudgetTokens(contextTokens: number, maxNewTokens: number): number {
-  return Math.max(MIN_PROMPT_TOKENS, contextTokens - maxNewTokens);
-}
-
-/** Share of the prompt budget the suffix may take when both sides are long. */
-const SUFFIX_SHARE = 0.25;
 
 /** A too-long prefix loses a multiple of this many tokens from its front, so its first kept token
  *  stays put while the user types at its end and the engine can reuse the cached keys and values
@@ -31,21 +20,16 @@ export function renderPromptIds(parts: PromptParts, tok: TextTokenizer, manifest
   let prefix = tok.encode(parts.prefix);
   let suffix = tok.encode(parts.suffix);
   const [pre, suf, mid] = [tok.specialId(fim.prefixToken), tok.specialId(fim.suffixToken), tok.specialId(fim.middleToken)];
+  const keep = splitFimTokens(room, { prefixTokens: prefix.length, suffixTokens: suffix.length }, fim.order);
   if (fim.order === 'spm') {
     // Suffix first: typing at the cursor changes only the end of the prompt, so the next keystroke
-    // reuses the cached keys and values of everything before it. The suffix's cut therefore must
-    // not move as the prefix grows: when both do not fit, it keeps exactly its share.
-    if (prefix.length + suffix.length > room) {
-      suffix = suffix.slice(0, Math.min(suffix.length, Math.floor(room * SUFFIX_SHARE)));
-      prefix = keepEnd(prefix, room - suffix.length);
-    }
+    // reuses the cached keys and values of everything before it.
+    suffix = suffix.slice(0, keep.suffixTokens);
+    prefix = keepEnd(prefix, keep.prefixTokens);
     return [pre, suf, ...suffix, mid, ...prefix];
   }
-  if (prefix.length + suffix.length > room) {
-    const suffixRoom = Math.min(suffix.length, Math.max(Math.floor(room * SUFFIX_SHARE), room - prefix.length));
-    prefix = keepEnd(prefix, room - suffixRoom);
-    suffix = suffix.slice(0, room - prefix.length); // the suffix may use what the prefix's cut left over
-  }
+  prefix = keepEnd(prefix, keep.prefixTokens);
+  suffix = suffix.slice(0, room - prefix.length); // the suffix may use what the prefix's cut left over
   return [pre, ...prefix, suf, ...suffix, mid];
 }
 

@@ -46,11 +46,6 @@ export interface GenerateResult {
   reusedPromptTokens: number;
   /** Prompt tokens run through the model for this call: promptTokens - reusedPromptTokens (≥ 1). */
   prefilledPromptTokens: number;
-  /** Tokens drafted by prompt lookup and run to be verified (speculative decoding; 0 without it). */
-  draftTokens?: number;
-  /** Of those, the ones greedy decoding agreed with; acceptedDraftTokens / draftTokens is the
-   *  acceptance rate. */
-  acceptedDraftTokens?: number;
 }
 
 export interface GenerateCallbacks {
@@ -71,9 +66,9 @@ export interface ModelInfo {
   /** How the FFN runs: 'sparse' (predictors + neuron cache, flashcode.engine.sparseFfn) or 'dense';
    *  `notice` says why sparse was asked for and is not running. */
   ffn: { mode: 'dense' | 'sparse'; notice?: string; fullyResident?: boolean; residentNeurons?: number; neurons?: number };
-  /** Whether the embedding, head and decode attention run in the WebAssembly SIMD kernels (model.ts's
-   *  layer kernels); false where they cannot, and every layer runs on the ONNX Runtime graphs. */
-  layerKernels: boolean;
+  /** What computes the model, for people: version-1 models run their dense FFN calls on ONNX Runtime
+   *  Web, everything else (and everything of version 2) runs in the WebAssembly SIMD kernels. */
+  backend: string;
   /** Whether the model has fill-in-the-middle tokens; without them it completes from the prefix alone. */
   fim: boolean;
   /** The chat template Explain and Refactor use ('chatml'), absent when the model has none. */
@@ -105,14 +100,6 @@ export interface EngineOptions {
    *  contextTokens × layers × 2 × kvHeads × headDim × 4 bytes (the fixture model: 2048 tokens ×
    *  512 B = 1 MiB). 0 keeps nothing: every generation prefills its whole prompt. */
   maxCachedKvBytes?: number;
-  /** Speculative decoding by prompt lookup for greedy requests (temperature 0): tokens copied from
-   *  earlier text in the prompt and the output are verified several at a time, in one forward pass.
-   *  The tokens are those of plain greedy decoding. Default: off. It paid while every pass ran the
-   *  ONNX Runtime graphs (a pass of 9 tokens cost little more than one: 1.6× multi-line, 1.2×
-   *  single-line on code-v1); with the layer kernels, whose cost grows with each token, and the
-   *  sparse FFN it loses: 0.92–0.95× multi-line and single-line on the held-out tasks, two runs of
-   *  `npm run -s bench:speculative -- --json --runs 3`. */
-  speculativeLookup?: boolean;
   /** The flash FFN path and its memory budget (engine/ffn/loadFlash.ts). Default: dense. */
   flash?: FlashOptions;
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { describeError } from '../common/describeError';
 import { languageIdForName } from '../common/languageIds';
-import type { CompletionMode } from '../completion/lineMode';
+import type { CompletionMode } from '../completion/types';
 import type { PipelineOptions } from '../completion/pipeline';
 import { ExtraContext } from '../context/extraContext';
 import { SyntaxService } from '../context/syntax';

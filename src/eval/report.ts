@@ -1,7 +1,7 @@
 // Task results → the numbers `npm run eval` prints: means overall, per language and per kind,
 // time per task, and why generation stopped (time-budget stops make a score depend on the machine).
 
-import type { CompletionMode } from '../completion/lineMode';
+import type { CompletionMode } from '../completion/types';
 import type { TaskResult } from './run';
 
 export interface Scores {

@@ -13,6 +13,9 @@ export const COMMANDS = {
   setCloudApiKey: 'flashcode.setCloudApiKey',
   clearCloudApiKey: 'flashcode.clearCloudApiKey',
   resetCloudConsent: 'flashcode.resetCloudConsent',
+  chooseModel: 'flashcode.chooseModel',
+  removeModel: 'flashcode.removeModel',
+  revealModelFolder: 'flashcode.revealModelFolder',
 } as const;
 
 export const CONTEXT_KEYS = {

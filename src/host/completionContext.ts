@@ -1,32 +1,33 @@
-// What completions know beyond the text around the cursor, for the pipeline: tree-sitter, loaded at
-// activation in the background (the active editor's grammar warmed first), for syntax-aware
-// truncation and the file's header; and code recently edited or viewed in other files. Files the
-// privacy patterns (flashcode.cloud.exclude) name never get in.
+// What completions know beyond the text around the cursor, kept up to date from the editor (the
+// composition root, src/extension.ts, hands it to the pipeline): tree-sitter, loaded at activation
+// in the background (the active editor's grammar warmed first), for syntax-aware truncation and the
+// file's header; and code recently edited or viewed in other files. Files the privacy patterns
+// (flashcode.cloud.exclude) name never get in.
 
 import * as vscode from 'vscode';
-import { SETTINGS } from '../common/settingsSchema';
-import type { PipelineOptions } from '../completion/pipeline';
-import { ExtraContext } from '../context/extraContext';
+import { SETTINGS } from '../settingsSchema';
+import type { OutlineFinder } from '../context/extraContext';
 import { RecentChunks } from '../context/recentChunks';
 import type { SyntaxService } from '../context/syntax';
+import type { BlockFinder } from '../postprocess';
 import { isExcluded } from '../privacy/exclude';
 import { RecentCodeFeed } from './recentCode';
 import { readSettings } from './settings';
 
 export class CompletionContext implements vscode.Disposable {
-  readonly pipelineOptions: PipelineOptions;
-  private syntax: SyntaxService | undefined;
-  private readonly recent = new RecentChunks((fileName) => isExcluded(vscode.workspace.asRelativePath(fileName, false), readSettings().cloud.exclude));
+  /** Tree-sitter once it is loaded; until then, completions are truncated by indentation and get
+   *  no header. */
+  readonly syntax: BlockFinder & OutlineFinder;
+  readonly recent = new RecentChunks((fileName) => isExcluded(vscode.workspace.asRelativePath(fileName, false), readSettings().cloud.exclude));
+  private loaded: SyntaxService | undefined;
   private readonly subscriptions: vscode.Disposable[];
 
   /** `loadSyntax` loads tree-sitter (once; Explain and Refactor share it). */
   constructor(loadSyntax: () => Promise<SyntaxService | undefined>) {
-    // Until tree-sitter is loaded, completions are truncated by indentation and get no header.
-    const syntax = {
-      blockAt: (text: string, offset: number, languageId: string) => this.syntax?.blockAt(text, offset, languageId),
-      outline: (key: string, text: string, cursor: number, languageId: string, budgetMs?: number) => this.syntax?.outline(key, text, cursor, languageId, budgetMs),
+    this.syntax = {
+      blockAt: (text: string, offset: number, languageId: string) => this.loaded?.blockAt(text, offset, languageId),
+      outline: (key: string, text: string, cursor: number, languageId: string, budgetMs?: number) => this.loaded?.outline(key, text, cursor, languageId, budgetMs),
     };
-    this.pipelineOptions = { syntax, extraContext: new ExtraContext({ outlines: syntax, recent: this.recent }) };
     this.subscriptions = [
       new RecentCodeFeed(this.recent),
       vscode.window.onDidChangeActiveTextEditor((editor) => this.warm(editor?.document.languageId)),
@@ -34,7 +35,7 @@ export class CompletionContext implements vscode.Disposable {
     ];
     // After activation returns: loading compiles wasm, which must not hold up the extension host.
     setImmediate(() => void loadSyntax().then((loaded) => {
-      this.syntax = loaded;
+      this.loaded = loaded;
       this.warm(vscode.window.activeTextEditor?.document.languageId);
     }));
   }
@@ -44,6 +45,6 @@ export class CompletionContext implements vscode.Disposable {
   }
 
   private warm(languageId: string | undefined): void {
-    if (languageId !== undefined) void this.syntax?.warm(languageId);
+    if (languageId !== undefined) void this.loaded?.warm(languageId);
   }
 }

@@ -2,7 +2,7 @@
 // what would be sent and a modal question; the answer is remembered until reset.
 
 import * as vscode from 'vscode';
-import type { ChatMessage } from '../commands/types';
+import type { ChatMessage } from '../cloud/types';
 import type { CloudConsent } from '../router/types';
 import { closeTabs, type ReadOnlyDocs } from './readOnlyDocs';
 

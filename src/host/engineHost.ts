@@ -4,7 +4,7 @@
 import { autoBudgetMB } from '../engine/memoryBudget';
 import * as vscode from 'vscode';
 import { describeError } from '../common/describeError';
-import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
+import { CompletionPipeline } from '../completion/pipeline';
 import { startWorkerEngine, type Engine, type FlashOptions, type GenerateResult } from '../engine';
 import type { EngineState } from './engineState';
 import { FfnNotices, ffnNoticeText } from './ffnNotice';
@@ -32,8 +32,12 @@ export class EngineHost implements vscode.Disposable {
   private lastGenerated: GenerateResult | undefined;
   private readonly ffnNotices = new FfnNotices();
 
-  /** `pipelineOptions`: what every completion pipeline gets (tree-sitter, extra context). */
-  constructor(private readonly log: OutputLog, private readonly pipelineOptions: PipelineOptions = {}) {}
+  /** `buildPipeline`: the completion pipeline over each engine loaded, built by the composition root
+   *  (src/extension.ts); by default a bare one (no tree-sitter, no extra context). */
+  constructor(
+    private readonly log: OutputLog,
+    private readonly buildPipeline: (engine: Engine) => CompletionPipeline = (engine) => new CompletionPipeline(engine),
+  ) {}
 
   get state(): EngineState {
     return this.current;
@@ -72,9 +76,9 @@ export class EngineHost implements vscode.Disposable {
         return;
       }
       this.engine = engine;
-      this.loaded = new CompletionPipeline(recordingGenerations(engine, (result) => {
+      this.loaded = this.buildPipeline(recordingGenerations(engine, (result) => {
         if (generation === this.generation) this.lastGenerated = result;
-      }), this.pipelineOptions);
+      }));
       this.log.info(`loaded ${engine.info.displayName} (${engine.info.id}) in ${Math.round(performance.now() - startMs)} ms; FFN: ${describeFfn(engine.info.ffn)}`);
       if (engine.info.ffn.notice !== undefined) this.log.warn(ffnNoticeText(engine.info.ffn.notice));
       const news = this.ffnNotices.afterLoad(options.modelDir, engine.info.ffn.notice);

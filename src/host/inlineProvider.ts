@@ -24,12 +24,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
     const settings = readSettings().completion;
-    const gate = completionGate({
-      ...settings,
-      languageId: document.languageId,
-      onBattery: this.power.onBattery,
-      explicit: context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke,
-    });
+    const explicit = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
+    const gate = completionGate({ ...settings, languageId: document.languageId, onBattery: this.power.onBattery, explicit });
     const pipeline = this.engineHost.pipeline;
     if (gate.kind !== 'on' || !pipeline || token.isCancellationRequested) return undefined;
 
@@ -44,13 +40,18 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
         prefetch: settings.prefetch && !gate.batterySaving,
         mode: settings.mode,
         extraContext: settings.extraContext,
+        explicit,
       }, controller.signal);
-      if (!result) return undefined;
+      // The model was switched (Choose Model) while this ran: the old model's answer is not shown.
+      if (!result || this.engineHost.pipeline !== pipeline) return undefined;
       this.onCompleted(result);
       if (result.text === '') return undefined;
-      // Plain text (no snippet) over an empty range at the cursor: what VS Code's partial accept
-      // (Accept Next Word / Line) splits, leaving the rest shown.
-      return [new vscode.InlineCompletionItem(result.text, new vscode.Range(position, position))];
+      // Plain text (no snippet): what VS Code's partial accept (Accept Next Word / Line) splits,
+      // leaving the rest shown. The range is empty at the cursor unless the text ends with the
+      // closers the line has after the cursor: then it covers them, and VS Code shows the text as
+      // ghost text around them instead of inserting a second copy.
+      const end = document.positionAt(document.offsetAt(position) + result.replacedAfterCursor);
+      return [new vscode.InlineCompletionItem(result.text, new vscode.Range(position, end))];
     } catch (error) {
       this.log.error(error, `completing in ${document.fileName}`);
       this.engineHost.restartAfterCrash(error);

@@ -5,6 +5,8 @@ import path from 'node:path';
 
 export interface BundlePaths {
   workerScript: string;
+  /** The importer's worker thread (model manager). */
+  importWorkerScript: string;
   ortWasmDir: string;
   /** web-tree-sitter's runtime and the grammars. */
   syntaxDir: string;
@@ -15,6 +17,7 @@ export function bundlePaths(extensionPath: string): BundlePaths {
   const dist = path.join(extensionPath, 'dist');
   return {
     workerScript: path.join(dist, 'engineWorker.js'),
+    importWorkerScript: path.join(dist, 'importWorker.js'),
     ortWasmDir: path.join(dist, 'ort'),
     syntaxDir: path.join(dist, 'syntaxes'),
     defaultModelDir: path.join(dist, 'models', 'default'),

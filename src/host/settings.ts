@@ -2,14 +2,15 @@
 
 import * as vscode from 'vscode';
 import { languageMap, ownEntries, type LanguageMap } from '../common/completionGate';
-import { boundedInteger, ENGINE_SETTINGS, SETTINGS } from '../common/settingsSchema';
-import type { CompletionMode } from '../completion/lineMode';
+import { boundedInteger, ENGINE_SETTINGS, SETTINGS } from '../settingsSchema';
+import type { CompletionMode } from '../completion/types';
 
 export interface Settings {
   completion: CompletionSettings;
   engine: EngineSettings;
   cloud: CloudSettings;
   router: { localMaxTokens: number };
+  models: { hubUrl: string };
 }
 
 export interface CompletionSettings {
@@ -76,6 +77,7 @@ export function readSettings(): Settings {
     },
     cloud: readCloudSettings(config),
     router: { localMaxTokens: boundedInteger(config.get<unknown>(SETTINGS.localMaxTokens.key), SETTINGS.localMaxTokens) },
+    models: { hubUrl: readHubUrl(config) },
   };
 }
 
@@ -99,6 +101,18 @@ function readCloudSettings(config: vscode.WorkspaceConfiguration): CloudSettings
       ...strings(exclude?.workspaceFolderValue),
     ])],
   };
+}
+
+/** Where models download from is the user's call, like the cloud endpoint: user settings only. */
+function readHubUrl(config: vscode.WorkspaceConfiguration): string {
+  const value = config.inspect<unknown>(SETTINGS.hubUrl.key)?.globalValue;
+  return typeof value === 'string' && /^https?:\/\/\S+$/.test(value.trim()) ? value.trim().replace(/\/+$/, '') : SETTINGS.hubUrl.default;
+}
+
+/** Points flashcode.engine.modelPath at `dir` ('' for the bundled model) in the user settings; the
+ *  engine host reloads on the change. */
+export async function setModelPath(dir: string): Promise<void> {
+  await vscode.workspace.getConfiguration().update(SETTINGS.modelPath.key, dir, vscode.ConfigurationTarget.Global);
 }
 
 function strings(value: unknown): string[] {

@@ -1,5 +1,5 @@
 // The status bar item: model state, whether completions run for the active editor, the last
-// completion's latency and decode rate; a click toggles completions.
+// completion's latency and decode rate; a click toggles completions, the tooltip links to Choose Model.
 
 import * as vscode from 'vscode';
 import type { Gate } from '../common/completionGate';
@@ -48,7 +48,7 @@ export class StatusBar implements vscode.Disposable {
     }
     const view = describeStatus({ state: this.engineHost.state, gate: this.gate(), last: this.last });
     this.item.text = view.text;
-    this.item.tooltip = view.tooltip;
+    this.item.tooltip = withLinks(view.tooltip);
     this.item.backgroundColor = view.isError ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
   }
 
@@ -56,4 +56,13 @@ export class StatusBar implements vscode.Disposable {
     this.subscription.dispose();
     this.item.dispose();
   }
+}
+
+/** The tooltip with links to the model manager and the log (the item's click stays the toggle). */
+function withLinks(text: string): vscode.MarkdownString {
+  const markdown = new vscode.MarkdownString(undefined, true);
+  markdown.appendText(text);
+  markdown.appendMarkdown(`\n\n[$(symbol-class) Choose Model…](command:${COMMANDS.chooseModel}) · [$(output) Show Log](command:${COMMANDS.showLog})`);
+  markdown.isTrusted = { enabledCommands: [COMMANDS.chooseModel, COMMANDS.showLog] };
+  return markdown;
 }

@@ -2,6 +2,7 @@
 // text ("Flashcode 42 ms · 180 tok/s"), the details in the tooltip.
 
 import type { Gate } from '../common/completionGate';
+import { formatTokens } from '../common/formatTokens';
 import type { CompletionResult } from '../completion/types';
 import type { GenerateResult, ModelInfo } from '../engine';
 import type { EngineState } from './engineState';
@@ -17,6 +18,8 @@ export interface StatusView {
 export interface LastCompletion {
   latencyMs: number;
   source: CompletionResult['source'];
+  /** The model had nothing to suggest there (or post-processing dropped all of it). */
+  empty: boolean;
   /** Of the engine call that produced it; 0 from the cache. */
   promptTokens: number;
   /** Decode rate of that engine call; undefined from the cache or when too short to measure. */
@@ -58,8 +61,8 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
     return { text: `${LABEL}: loading…`, tooltip: `Flashcode is loading the model from ${state.modelDir}.`, isError: false };
   }
   const details = [
-    `Model: ${state.info.displayName} (${state.info.id})`,
-    `Backend: ${state.info.layerKernels ? 'WebAssembly SIMD kernels and ONNX Runtime Web' : 'ONNX Runtime Web, WebAssembly'}, ${state.threads} thread${state.threads === 1 ? '' : 's'}, in a worker thread`,
+    `Model: ${state.info.displayName} (${state.info.id}), reads at most ${formatTokens(state.info.contextTokens)} at a time (prompt and answer together)`,
+    `Backend: ${state.info.backend}, ${state.threads} thread${state.threads === 1 ? '' : 's'}, in a worker thread`,
     `FFN: ${describeFfn(state.info.ffn)}${state.info.ffn.notice === undefined ? '' : ` — ${ffnNoticeText(state.info.ffn.notice)}`}`,
     `Prompts: ${describePrompts(state.info)}`,
     `Last completion: ${describeLast(last)}`,
@@ -103,13 +106,14 @@ export function describeFfn(ffn: ModelInfo['ffn']): string {
 
 /** The status bar's view of a suggestion and of the engine call that finished last. */
 export function lastCompletion(
-  result: Pick<CompletionResult, 'latencyMs' | 'source' | 'promptTokens'>,
+  result: Pick<CompletionResult, 'text' | 'latencyMs' | 'source' | 'promptTokens'>,
   generation: Pick<GenerateResult, 'generatedTokens' | 'ttfsMs' | 'totalMs'> | undefined,
 ): LastCompletion {
   const fromEngine = result.source !== 'cache';
   return {
     latencyMs: result.latencyMs,
     source: result.source,
+    empty: result.text === '',
     promptTokens: result.promptTokens,
     tokensPerSecond: fromEngine && generation ? decodeTokensPerSecond(generation) : undefined,
   };
@@ -123,7 +127,8 @@ export function decodeTokensPerSecond(g: Pick<GenerateResult, 'generatedTokens' 
 }
 
 function shortLast(last: LastCompletion): string {
-  const rate = last.source === 'cache' ? 'cached'
+  const rate = last.empty ? 'no suggestion'
+    : last.source === 'cache' ? 'cached'
     : last.tokensPerSecond === undefined ? undefined
       : `${Math.round(last.tokensPerSecond)} tok/s`;
   return [`${Math.round(last.latencyMs)} ms`, rate].filter((part) => part !== undefined).join(' · ');
@@ -132,6 +137,7 @@ function shortLast(last: LastCompletion): string {
 function describeLast(last: LastCompletion | undefined): string {
   if (!last) return 'none yet';
   const latency = `${Math.round(last.latencyMs)} ms`;
+  if (last.empty) return `${latency}, no suggestion: the model had nothing to add there, or only what the code already holds ("Trigger Inline Suggestion", Alt+\\, asks it again)`;
   if (last.source === 'cache') return `${latency}, from the cache (what you typed matched an earlier suggestion)`;
   return [
     latency,

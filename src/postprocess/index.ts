@@ -9,6 +9,7 @@ import { truncateToBlock } from './truncate';
 import type { PostProcessor, SuggestionContext } from './types';
 import { dropBlank, trimTrailingWhitespace } from './whitespace';
 
+export { closersReplaced } from './closers';
 export type { BlockFinder, PostProcessor, SuggestionContext } from './types';
 
 export const DEFAULT_POSTPROCESSORS: readonly PostProcessor[] = [

@@ -1,4 +1,4 @@
-import type { Block } from '../context/syntax';
+import type { Block } from '../common/block';
 
 /** The text around the cursor a suggestion is judged against. */
 export interface SuggestionContext {

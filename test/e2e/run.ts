@@ -18,6 +18,8 @@
 //   E2E_MAX_BLOCK_MS=20      fail the host-block case above this many ms
 //   E2E_BAD_CLOUD=1          also switch the cloud settings through a stalled endpoint, a malformed URL,
 //                            an endpoint that is down and no key (~30 s more; edits settings.json in the UI)
+//   E2E_MODELS=0             skip Choose Model (download SmolLM2 from a loopback fake hub, import, switch, ghost
+//                            text from it: ~1–3 min more; ./modelPicker.ts)
 //   E2E_KEEP=1               keep the temp run folder even when everything passed
 //   CI=true                  a missing VS Code environment fails instead of skipping
 
@@ -35,6 +37,8 @@ import {
 } from './tasks';
 import { brokenCloudCase, excludedFileCase, hugeSelectionCase, prepareBadInputFiles, type BadInputContext } from './badInputs';
 import { hostBlockCase, MAX_BLOCK_MS, prepareHostBlockFiles } from './hostBlock';
+import { chooseModelCase, prepareModelFiles, startModelHub } from './modelPicker';
+import type { FileServer } from '../helpers/fileServer';
 
 interface Case {
   name: string;
@@ -62,6 +66,7 @@ const options = {
   tasks: process.env.E2E_TASKS !== '0',
   hostBlock: process.env.E2E_HOST_BLOCK !== '0',
   badCloud: process.env.E2E_BAD_CLOUD === '1',
+  models: process.env.E2E_MODELS !== '0',
   keep: process.env.E2E_KEEP === '1',
   ci: process.env.CI === 'true',
 };
@@ -79,6 +84,7 @@ const steps: Record<string, number> = {};
 const results: TestResult[] = [];
 let session: VscodeSession | undefined;
 let cloudServer: OpenAiTestServer | undefined;
+let modelHub: FileServer | undefined;
 
 function log(message: string): void {
   console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
@@ -132,6 +138,7 @@ function prepareWorkspace(run: RunDir): void {
   prepareTaskFiles(run.workspace);
   prepareBadInputFiles(run.workspace);
   prepareHostBlockFiles(run.workspace);
+  prepareModelFiles(run.workspace);
 }
 
 /** User settings with the cloud on and pointed at the loopback server (short tasks still stay local). */
@@ -141,6 +148,7 @@ function cloudSettings(server: OpenAiTestServer, overrides: Record<string, unkno
     'flashcode.cloud.enabled': true,
     'flashcode.cloud.baseUrl': server.baseUrl,
     'flashcode.cloud.model': CLOUD_MODEL,
+    ...(modelHub ? { 'flashcode.models.hubUrl': modelHub.origin } : {}),
     ...overrides,
   };
 }
@@ -257,6 +265,11 @@ async function main(): Promise<void> {
     details.vsix = path.relative(REPO_ROOT, vsix) || vsix;
     run = createRunDir();
     cloudServer = await OpenAiTestServer.start();
+    if (options.models) {
+      const hub = await startModelHub();
+      if (typeof hub === 'string') log(`Choose Model case skipped: ${hub}`);
+      else modelHub = hub;
+    }
     writeUserSettings(run.userDataDir, cloudSettings(cloudServer));
     prepareWorkspace(run);
     details.installed = await step('installVsix', () => installVsix(env, run!, vsix));
@@ -294,10 +307,11 @@ async function main(): Promise<void> {
   });
   const TASK_CASES = ([
     ['explain-local', 'explain: a selection answered by the local model shows in the Explain view', (d) => explainLocalCase(session!, d)],
-    ['refactor-local', 'refactor: the diff of the enclosing function is applied and saved', (d) => refactorLocalCase(session!, run!, d)],
-    ['refactor-refused', 'refactor: Apply refuses when the code changed meanwhile, and changes nothing', (d) => refactorRefusedCase(session!, run!, d)],
     ['set-key', 'cloud: the API key is set through "Set Cloud API Key"', () => setCloudKeyCase(session!)],
     ['explain-cloud', 'cloud: a long selection goes to the cloud model after consent, without excluded files', (d) => explainCloudCase(session!, cloudServer!, d)],
+    // After explain-cloud: a refused local proposal is asked of the cloud, with consent given.
+    ['refactor-local', 'refactor: the diff of the enclosing function is applied and saved (a harmful local proposal is not offered)', (d) => refactorLocalCase(session!, run!, cloudServer!, d)],
+    ['refactor-refused', 'refactor: Apply refuses when the code changed meanwhile, and changes nothing', (d) => refactorRefusedCase(session!, run!, cloudServer!, d)],
     ['cloud-cancel', 'cloud: Cancel in the Explain view stops the streaming request', (d) => cloudCancelCase(session!, cloudServer!, d)],
     ['cloud-fallback', 'cloud: a failing endpoint falls back to the local model with a notice', (d) => cloudFallbackCase(session!, cloudServer!, d)],
     ['bad-excluded', 'bad input: a long file matching flashcode.cloud.exclude is answered locally, never sent', (d) => excludedFileCase(bad(), d)],
@@ -312,7 +326,15 @@ async function main(): Promise<void> {
     await step(`case:${id}`, () => test(name, fn));
   }
 
+  // Last: it installs a model into the global storage and switches models twice.
+  const MODEL_CASE = 'models: Choose Model downloads SmolLM2 from the (loopback) hub, imports it, switches, and its ghost text shows';
+  if (modelHub) {
+    if (ready) await step('case:choose-model', () => test(MODEL_CASE, (d) => chooseModelCase(session!, run!, modelHub!, d)));
+    else results.push({ name: MODEL_CASE, ok: false, ms: 0, error: 'not run: VS Code did not get ready' });
+  }
+
   await cloudServer?.close();
+  await modelHub?.close();
   if (session) {
     await session.screenshot('e2e-final.png').catch(() => {});
     await session.stop();
@@ -322,7 +344,7 @@ async function main(): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void Promise.all([session?.stop(), cloudServer?.close()]).finally(() => process.exit(130));
+    void Promise.all([session?.stop(), cloudServer?.close(), modelHub?.close()]).finally(() => process.exit(130));
   });
 }
 

@@ -1,11 +1,12 @@
 // End-to-end cases for Explain and Refactor: the local model answers a small selection in the
-// Explain view; a Refactor's diff is applied and saved; a long selection goes to a loopback
-// OpenAI-compatible server after the consent dialog, with the key from "Set Cloud API Key".
+// Explain view; a Refactor's diff is applied and saved (a harmful local proposal is refused, and
+// the cloud model asked instead); a long selection goes to a loopback OpenAI-compatible server
+// after the consent dialog, with the key from "Set Cloud API Key".
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { status, type OpenAiTestServer } from '../helpers/openaiServer';
+import { answer, status, type OpenAiTestServer } from '../helpers/openaiServer';
 import { currentView, explainFrame, runExplain, flashcodeLog, READ_VIEW, waitFor, waitForNewAnswer, waitForView, type ViewState } from './explainView';
 import { sleep, type RunDir, type VscodeSession } from './harness';
 
@@ -74,7 +75,33 @@ async function choosePreset(s: VscodeSession, label: string): Promise<void> {
   await s.page.keyboard.press('Enter');
 }
 
-export async function refactorLocalCase(s: VscodeSession, run: RunDir, details: Record<string, unknown>): Promise<void> {
+const PROPOSAL_TAB = { hasText: 'Flashcode proposal' };
+
+/**
+ * Waits for the proposal's diff. A proposal the local model wrote is often refused as harmful (the
+ * bundled model tends to answer with a comment that loops): then the refusal must say why and offer
+ * the cloud model, which is asked with "Use the Cloud Model" and answers `cloudCode` (loopback
+ * server; consent was given by the explain-cloud case). Either way a diff follows.
+ */
+async function proposalDiff(s: VscodeSession, server: OpenAiTestServer, cloudCode: string, languageId: string, details: Record<string, unknown>): Promise<void> {
+  const diff = s.page.locator('.part.editor .tab', PROPOSAL_TAB).first();
+  const refusal = s.page.locator('.notification-toast', { hasText: 'is not offered for Apply' }).first();
+  details.localProposal = await waitFor('a diff or a refusal', async () => {
+    if ((await diff.count()) > 0) return 'offered';
+    return (await refusal.count()) > 0 ? 'refused' : undefined;
+  }, 90_000);
+  if (details.localProposal === 'offered') return;
+  details.refusal = (await refusal.locator('.notification-list-item-message').first().textContent())?.trim();
+  if (!/is not offered for Apply: it [^.]+\. The local model is small/.test(String(details.refusal))) throw new Error(`the refusal says ${JSON.stringify(details.refusal)}`);
+  const useCloud = refusal.locator('.monaco-button', { hasText: 'Use the Cloud Model' }).first();
+  if ((await useCloud.count()) === 0) throw new Error('the refusal does not offer the cloud model');
+  await s.screenshot('e2e-refactor-not-offered.png');
+  server.script(answer(`\`\`\`${languageId}\n${cloudCode}\`\`\`\n`, 3));
+  await useCloud.click();
+  await diff.waitFor({ timeout: 60_000 });
+}
+
+export async function refactorLocalCase(s: VscodeSession, run: RunDir, server: OpenAiTestServer, details: Record<string, unknown>): Promise<void> {
   const file = path.join(run.workspace, TASK_FILE);
   const before = fs.readFileSync(file, 'utf8');
   const start = before.indexOf(REFACTOR_TARGET);
@@ -88,6 +115,7 @@ export async function refactorLocalCase(s: VscodeSession, run: RunDir, details: 
   const t = Date.now();
   await s.runCommand('Flashcode: Refactor…');
   await choosePreset(s, 'Simplify');
+  await proposalDiff(s, server, `${REFACTOR_TARGET.replace('2 * (width + height)', 'width * 2 + height * 2')}\n`, 'typescript', details);
   const diff = s.page.locator('.part.editor .monaco-diff-editor').first();
   await diff.waitFor({ timeout: 90_000 });
   details.diffMs = Date.now() - t;
@@ -127,7 +155,7 @@ export async function refactorLocalCase(s: VscodeSession, run: RunDir, details: 
 }
 
 /** Refactor, then edit the code in the original file: Apply must refuse and change nothing. */
-export async function refactorRefusedCase(s: VscodeSession, run: RunDir, details: Record<string, unknown>): Promise<void> {
+export async function refactorRefusedCase(s: VscodeSession, run: RunDir, server: OpenAiTestServer, details: Record<string, unknown>): Promise<void> {
   const file = path.join(run.workspace, GUARDED_FILE);
   await s.page.keyboard.press('Escape');
   await s.openFile(GUARDED_FILE);
@@ -135,7 +163,8 @@ export async function refactorRefusedCase(s: VscodeSession, run: RunDir, details
   await s.page.keyboard.press('ArrowDown');
   await s.runCommand('Flashcode: Refactor…');
   await choosePreset(s, 'Add documentation');
-  const diffTab = s.page.locator('.part.editor .tab', { hasText: 'Flashcode proposal' }).first();
+  await proposalDiff(s, server, GUARDED_TEXT.replace(':\n', ':\n    """The mean of xs."""\n'), 'python', details);
+  const diffTab = s.page.locator('.part.editor .tab', PROPOSAL_TAB).first();
   await diffTab.waitFor({ timeout: 90_000 });
   details.diffTitle = (await diffTab.textContent())?.trim();
   if (!String(details.diffTitle).includes('Add documentation')) throw new Error(`the diff is titled ${JSON.stringify(details.diffTitle)}`);

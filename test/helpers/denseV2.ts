@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import type { ManifestV2 } from '../../src/engine/manifestV2';
 import type { ModelDir } from '../../src/engine/modelDir';
 import { readFfnHeader, readFfnLayer, type FfnLayerWeights } from '../../src/engine/weights/ffnFile';
-import { dequantizeQ8, readTensorInto, readWeightsHeader } from '../../src/engine/weights/weightsFile';
+import { dequantizeQ4, dequantizeQ8, readTensorInto, readWeightsHeader } from '../../src/engine/weights/weightsFile';
 
 type Mat = { rows: number; cols: number; v: Float32Array };
 
@@ -18,7 +18,7 @@ async function loadWeights(dir: ModelDir, m: ManifestV2): Promise<{ w: Map<strin
       const bytes = new Uint8Array(t.bytes);
       await readTensorInto(file, m.weights.file, t, bytes);
       const [rows, cols] = t.shape.length === 2 ? t.shape : [1, t.shape[0]];
-      w.set(t.name, { rows, cols, v: t.dtype === 'f32' ? new Float32Array(bytes.buffer) : dequantizeQ8(bytes, rows, cols) });
+      w.set(t.name, { rows, cols, v: t.dtype === 'f32' ? new Float32Array(bytes.buffer) : t.dtype === 'q8_32' ? dequantizeQ8(bytes, rows, cols) : dequantizeQ4(bytes, rows, cols) });
     }
   } finally {
     await file.close();

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 
 export interface V2Tensor {
-  dtype: 'f32' | 'q8_32';
+  dtype: 'f32' | 'q8_32' | 'q4_32';
   shape: number[];
   values: Float32Array;
   quants?: Int8Array;
@@ -13,10 +13,12 @@ export interface V2Tensor {
 
 export function readWeightsBin(file: string): Map<string, V2Tensor> {
   const buf = fs.readFileSync(file);
-  if (buf.toString('ascii', 0, 4) !== 'FCWT' || buf.readUInt32LE(4) !== 1) throw new Error('not weights.bin v1');
+  const version = buf.readUInt32LE(4);
+  if (buf.toString('ascii', 0, 4) !== 'FCWT' || (version !== 1 && version !== 2)) throw new Error('not weights.bin v1 or v2');
   const table = JSON.parse(buf.toString('utf8', 12, 12 + buf.readUInt32LE(8))) as {
-    fileBytes: number; tensors: { name: string; dtype: 'f32' | 'q8_32'; shape: number[]; offset: number; bytes: number }[];
+    fileBytes: number; tensors: { name: string; dtype: 'f32' | 'q8_32' | 'q4_32'; shape: number[]; offset: number; bytes: number }[];
   };
+  if ((version === 2) !== table.tensors.some((t) => t.dtype === 'q4_32')) throw new Error(`version ${version} with${version === 2 ? 'out' : ''} q4_32 tensors`);
   if (table.fileBytes !== buf.length) throw new Error(`fileBytes ${table.fileBytes} ≠ ${buf.length}`);
   const out = new Map<string, V2Tensor>();
   for (const t of table.tensors) {
@@ -25,6 +27,18 @@ export function readWeightsBin(file: string): Map<string, V2Tensor> {
     const bytes = buf.subarray(t.offset, t.offset + t.bytes);
     if (t.dtype === 'f32') {
       out.set(t.name, { dtype: t.dtype, shape: t.shape, values: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 4 * n)) });
+      continue;
+    }
+    if (t.dtype === 'q4_32') {
+      // FORMAT.md §Q4: nibbles (value k low, k + 16 high in each block's 16 bytes), scales, mins
+      const scales = new Float32Array(bytes.buffer.slice(bytes.byteOffset + n / 2, bytes.byteOffset + n / 2 + n / 8));
+      const mins = new Float32Array(bytes.buffer.slice(bytes.byteOffset + n / 2 + n / 8, bytes.byteOffset + (3 * n) / 4));
+      const values = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const byte = bytes[(i >> 5) * 16 + (i & 15)];
+        values[i] = Math.fround(((i & 31) < 16 ? byte & 15 : byte >> 4) * scales[i >> 5]) + mins[i >> 5];
+      }
+      out.set(t.name, { dtype: t.dtype, shape: t.shape, values, scales });
       continue;
     }
     const quants = new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + n));

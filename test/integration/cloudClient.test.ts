@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { streamChat, type CloudConfig } from '../../src/cloud/client';
 import { CloudError, type CloudErrorCode } from '../../src/cloud/errors';
-import type { ChatMessage } from '../../src/commands/types';
+import type { ChatMessage } from '../../src/cloud/types';
 import { isAbort } from '../../src/engine/errors';
 import { answer, OpenAiTestServer, status, type Reply } from '../helpers/openaiServer';
 

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SETTINGS } from '../../src/common/settingsSchema';
+import { SETTINGS } from '../../src/settingsSchema';
 import { CompletionPipeline } from '../../src/completion/pipeline';
 import type { InProcessEngine } from '../../src/engine/inProcessEngine';
 import { loadInProcessEngine } from '../../src/engine/local';

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FlashBudgetTooSmallError } from '../../src/engine/errors';
+import { importCheckpoint } from '../../src/engine/import/importModel';
 import type { ManifestV2 } from '../../src/engine/manifestV2';
 import { openModelDir } from '../../src/engine/modelDir';
 import { calibrateGateThresholds } from '../../src/engine/v2/calibrate';
@@ -98,5 +99,30 @@ describe('the automatic memory budget (flashcode.engine.memoryBudgetMB 0)', () =
     await model.forward([7], model.newCache());
     assert.equal(model.ffnStats.bytesRead, 0, 'nothing read from ffn.bin: every neuron resident');
     await model.dispose();
+  });
+});
+
+describe('flash FFN of a 4-bit (q4_32) model', function () {
+  this.timeout(60_000);
+
+  it('the tiny Llama imported with --bits 4, gate skipping ~40 %: 24 of 64 neurons cached decodes exactly as resident', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flashcode-q4-flash-'));
+    try {
+      const out = path.join(dir, 'model');
+      await importCheckpoint({ input: path.join(repoRoot, 'test/fixtures/import/tiny-llama'), outDir: out, bits: 4, gateSkip: 0.4 });
+      const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as ManifestV2;
+      assert.equal(manifest.quantization, 'q4_32');
+      const ids = prompt.map((id) => id % 250);
+      const resident = await loadModelV2(await openModelDir(out) as never, { mode: 'sparse', memoryBudgetMB: 1024 });
+      const flash = await loadModelV2(await openModelDir(out) as never, { mode: 'sparse', memoryBudgetMB: 1024, residentNeuronsPerLayer: 24 });
+      const kvR = resident.newCache(), kvF = flash.newCache();
+      assert.deepEqual(await flash.forward(ids, kvF), await resident.forward(ids, kvR));
+      for (let t = 0; t < 8; t++) assert.deepEqual(await flash.forward([10 + 7 * t], kvF), await resident.forward([10 + 7 * t], kvR), `token ${t}`);
+      assert.ok(resident.ffnCounts.skipped > 0 && flash.ffnStats.misses > 0, 'neurons skipped, records read');
+      await resident.dispose();
+      await flash.dispose();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

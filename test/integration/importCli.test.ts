@@ -26,17 +26,21 @@ describe('cli: import', () => {
     assert.equal(summary.architecture.attentionBias, true);
     assert.equal(summary.fim, true);
     assert.equal(summary.chatFormat, 'chatml');
+    assert.equal(summary.quantization, 'q8_32', 'F16 weights: 8-bit unless --bits 4');
     assert.ok(summary.seconds > 0 && summary.outputBytes > 0);
     assert.match(r.stderr, /import: 100%/);
     assert.deepEqual(fs.readdirSync(out).sort(), ['ffn.bin', 'manifest.json', 'tokenizer.json', 'tokenizer_config.json', 'weights.bin']);
+    const four = run(tinyQwen2, '--out', path.join(tempDir(), 'four'), '--bits', '4');
+    assert.equal(four.code, 0, four.stderr);
+    assert.match(four.stdout, /^Imported .* \(q4_32\): /);
   });
 
   it('exit 2 on bad arguments, exit 1 with a named error on a bad checkpoint, nothing written', () => {
     const dir = tempDir();
     assert.equal(run(tinyQwen2).code, 2);
-    const bits = run(tinyQwen2, '--out', path.join(dir, 'm'), '--bits', '4');
-    assert.equal(bits.code, 1);
-    assert.match(bits.stderr, /ImportBitsUnsupportedError: --bits 4 is not supported yet/);
+    const bits = run(tinyQwen2, '--out', path.join(dir, 'm'), '--bits', '3');
+    assert.equal(bits.code, 2);
+    assert.match(bits.stderr, /--bits must be 8 or 4, got "3"/);
     const missing = run(path.join(dir, 'nothing.gguf'), '--out', path.join(dir, 'm'));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /CheckpointIncompleteError: .*nothing\.gguf: no such file or directory/);

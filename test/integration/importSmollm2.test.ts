@@ -98,14 +98,31 @@ describe('import: SmolLM2-135M-Instruct (real GGUF)', function () {
     const expected: Record<string, string> = { embed: 'q8_32[49152,576]', final_norm: 'f32[576]' };
     for (let l = 0; l < 30; l++) {
       Object.assign(expected, {
-        [`layers.${l}.attn_norm`]: 'f32[576]', [`layers.${l}.qkv`]: 'q8_32[960,576]', [`layers.${l}.out`]: 'q8_32[576,576]',
-        [`layers.${l}.ffn_norm`]: 'f32[576]', [`layers.${l}.ffn_gate`]: 'q8_32[1536,576]',
+        // the Q4_1 matrices stay 4-bit (the default); the Q8_0 embedding becomes q8_32
+        [`layers.${l}.attn_norm`]: 'f32[576]', [`layers.${l}.qkv`]: 'q4_32[960,576]', [`layers.${l}.out`]: 'q4_32[576,576]',
+        [`layers.${l}.ffn_norm`]: 'f32[576]', [`layers.${l}.ffn_gate`]: 'q4_32[1536,576]',
       });
     }
     assert.deepEqual(shapes, expected);
     const ffn = readFfnV3(path.join(out, 'ffn.bin'));
     assert.deepEqual([ffn.version, ffn.dtype, ffn.flags, ffn.layers, ffn.dModel, ffn.ffnSize], [3, 3, 0, 30, 576, 1536]);
-    assert.ok(summary.outputBytes < 160e6, `${summary.outputBytes} bytes`);
+    assert.equal(m.quantization, 'q4_32');
+    assert.ok(summary.outputBytes < 140e6, `${summary.outputBytes} bytes`);
+  });
+
+  it('q4_32 holds the Q4_1 matrices value for value (un-permuted Q and K rows included)', () => {
+    const w = readWeightsBin(path.join(out, 'weights.bin'));
+    const c = openGgufCheckpoint(gguf);
+    try {
+      // [checkpoint tensor, weights.bin tensor, rows, cols, its first row there]
+      for (const [from, to, rows, cols, at] of [['layers.3.out', 'layers.3.out', 576, 576, 0], ['layers.17.gate', 'layers.17.ffn_gate', 1536, 576, 0], ['layers.29.k', 'layers.29.qkv', 192, 576, 576]] as const) {
+        const source = new Float32Array(rows * cols);
+        c.tensor(from).readRows(0, rows, source);
+        assert.deepEqual(w.get(to)!.values.subarray(at * cols, (at + rows) * cols), source, from);
+      }
+    } finally {
+      c.close();
+    }
   });
 
   it('q8_32 stays within half a step of the GGUF weights (embedding)', () => {

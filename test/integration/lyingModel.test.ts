@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadInProcessEngine } from '../../src/engine/local';
 import { modelFileError } from '../../src/engine/modelDir';
+import { importCheckpoint } from '../../src/engine/import/importModel';
 import { copyFixtureModel, repoRoot } from '../helpers/fixture';
+import { readTable, withTable } from '../helpers/formatV2';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const sparse = { mode: 'sparse', memoryBudgetMB: 256 } as const;
@@ -136,6 +138,50 @@ describe('loading a model whose files lie', () => {
       await fsp.chmod(dir, 0o755);
       await fsp.rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a 4-bit (q4_32) model whose weights.bin lies', () => {
+  let q4Model: string;
+  before(async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'flashcode-q4-'));
+    q4Model = path.join(dir, 'model');
+    await importCheckpoint({ input: path.join(repoRoot, 'test/fixtures/import/tiny-llama'), outDir: q4Model, bits: 4 });
+  });
+  after(() => fsp.rm(path.dirname(q4Model), { recursive: true, force: true }));
+
+  const tensor = (b: Buffer, name: string) => readTable(b).tensors.find((t) => t.name === name)!;
+  const q4Cases: [what: string, damage: (dir: string) => Promise<void>, name: RegExp, message: RegExp][] = [
+    ['a NaN q4 scale', (d) => rewrite(d, 'weights.bin', (b) => { b.writeFloatLE(NaN, tensor(b, 'layers.0.qkv').offset + (64 * 32) / 2 + 4 * 3); return b; }),
+      /ModelFileCorrupt/, /weights\.bin is corrupt \(tensor layers\.0\.qkv: scale 3 is NaN, not finite\)/],
+    ['an infinite q4 min', (d) => rewrite(d, 'weights.bin', (b) => { const t = tensor(b, 'layers.1.out'); b.writeFloatLE(Infinity, t.offset + (32 * 32) / 2 + (32 * 32) / 8 + 4 * 5); return b; }),
+      /ModelFileCorrupt/, /weights\.bin is corrupt \(tensor layers\.1\.out: min 5 is Infinity, not finite\)/],
+    ['q4 bytes that contradict the shape', (d) => rewrite(d, 'weights.bin', (b) => withTable(b, (t) => { t.tensors.find((e) => e.name === 'layers.0.ffn_gate')!.bytes += 64; })),
+      /ModelFileCorrupt/, /tensor layers\.0\.ffn_gate has 1600 bytes, \[64,32\] q4_32 needs 1536/],
+    ['a q4 tensor offset past the end', (d) => rewrite(d, 'weights.bin', (b) => withTable(b, (t) => { t.tensors.find((e) => e.name === 'layers.1.qkv')!.offset = t.fileBytes - 64; })),
+      /ModelFileCorrupt/, /truncated: tensor layers\.1\.qkv ends at \d+, past the end/],
+    ['q4_32 tensors under a manifest that says q8_32', (d) => editManifest(d, (m) => { m.quantization = 'q8_32'; }),
+      /ModelFileCorrupt/, /tensor embed is q4_32, but the manifest's quantization is q8_32/],
+    ['q4_32 tensors in a version-1 weights.bin', (d) => rewrite(d, 'weights.bin', (b) => { b.writeUInt32LE(1, 4); return b; }),
+      /ModelFormatUnsupported/, /weights\.bin has format version 1 with tensor embed of dtype "q4_32"/],
+  ];
+  for (const [what, damage, name, message] of q4Cases) {
+    it(`names ${what}`, async () => {
+      const dir = await copyModel(q4Model);
+      try {
+        await damage(dir);
+        const e = await loadError(dir);
+        assert.match(e.name, name, e.message);
+        assert.match(e.message, message);
+      } finally {
+        await fsp.rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('the undamaged copy loads (so each case above fails for its damage alone)', async () => {
+    const engine = await loadInProcessEngine({ modelDir: q4Model });
+    await engine.dispose();
   });
 });
 

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { fitPrompt } from '../../src/commands/fit';
 import { buildLocalPrompt, buildMessages } from '../../src/commands/prompts';
 import { runTask } from '../../src/commands/runTask';
-import type { ChatMessage, TaskCallbacks, TaskDeps, TaskInput, TaskResult } from '../../src/commands/types';
+import type { ChatMessage } from '../../src/cloud/types';
+import type { TaskCallbacks, TaskDeps, TaskInput, TaskResult } from '../../src/commands/types';
 import { isAbort } from '../../src/engine/errors';
 import { loadInProcessEngine, type InProcessEngine } from '../../src/engine/local';
 import { DEFAULT_EXCLUDE_PATTERNS } from '../../src/privacy/exclude';
@@ -77,10 +78,21 @@ describe('runTask on the fixture engine and the loopback cloud', () => {
     assert.equal(routes.length, 1);
     assert.equal(routes[0].target, 'local-cut');
     assert.equal(result.answeredBy.kind, 'local');
-    assert.match(result.notices[0], /^too long for the local model \(a prompt of [\d,]+ tokens\) and the cloud model is off — turn on flashcode\.cloud\.enabled/);
-    assert.match(result.notices.join('\n'), /left out: the rest of big\.ts/);
-    assert.match(result.notices.join('\n'), /left out: [\d,]+ lines from the middle of the code/);
+    assert.match(result.notices[0], /^The code is too long for the local model: with the instruction it takes [\d,]+ tokens, and the local model reads at most 2,048 tokens \(its context window\), 256 of them kept for the answer; the cloud model is off — turn on flashcode\.cloud\.enabled to send long tasks to it\.$/);
+    assert.match(result.notices.join('\n'), /Left out: the rest of big\.ts/);
+    assert.match(result.notices.join('\n'), /Left out: [\d,]+ lines from the middle of the code/);
     assert.equal(server.requests.length, 0);
+  });
+
+  it('a short function in a long file: local, only the context cut, and the model\'s limit said (issue 18)', async () => {
+    const input = task(shortCode, { context: [{ label: 'the code before it in the same file', fileName: 'src/big.ts', text: lines(120) }] });
+    const { result, routes } = await run(input);
+    assert.deepEqual(routes.map((r) => r.target), ['local-cut'], 'the cloud is not asked: the code itself fits');
+    assert.equal(server.requests.length, 0);
+    assert.deepEqual(result.notices.map((n) => n.replace(/\d[\d,]*/g, 'N')), [
+      'The local model reads at most N tokens (its context window), N of them kept for the answer, so the code around it was shortened.',
+      'Left out: part of the code before it in the same file (N tokens).',
+    ]);
   });
 
   it('a cut prompt fits the budget in the real tokenizer', async () => {
@@ -143,7 +155,7 @@ describe('runTask on the fixture engine and the loopback cloud', () => {
     assert.equal(server.requests.length, 1);
     assert.ok(!JSON.stringify(server.requests[0].body).includes('wJalrXUtnFEMI'), 'not in the request');
     assert.ok(JSON.stringify(server.requests[0].body).includes('value119'), 'the code itself was sent');
-    assert.deepEqual(result.notices, ['left out: open file .env (config/.env matches flashcode.cloud.exclude)']);
+    assert.deepEqual(result.notices, ['Left out: open file .env (config/.env matches flashcode.cloud.exclude).']);
   });
 
   it('a long target in an excluded file stays local, even with consent', async () => {
@@ -194,6 +206,35 @@ describe('runTask on the fixture engine and the loopback cloud', () => {
     const { result } = await run(task(shortCode, { kind: 'refactor', instruction: 'add docs' }));
     assert.equal(result.answeredBy.kind, 'local');
     assert.ok(result.text.length > 0 && result.text.endsWith('\n') && !result.text.endsWith('\n\n'));
+  });
+
+  it('explain: an answer that loops is cut after the first time, with a note (issue 18)', async () => {
+    const loop = 'The debounced function is a function that is passed to the debounced function. ';
+    server.script(answer(`It delays calls. ${loop.repeat(8)}`, 5));
+    const { result } = await run(task(longCode));
+    assert.equal(result.answeredBy.kind, 'cloud');
+    assert.equal(result.text, `It delays calls. ${loop.trimEnd()}`);
+    assert.match(result.notices.at(-1)!, /^The answer began repeating itself \(“The debounced function .*” 8 times\), so it was cut after the first time\.$/);
+  });
+
+  it('refactor: a proposal that deletes the code is refused, with the reason (issue 18)', async () => {
+    server.script(answer('```typescript\n// Adds the numbers.\n```', 2));
+    const { result } = await run(task(longCode, { kind: 'refactor', instruction: 'add documentation' }));
+    assert.equal(result.text, '// Adds the numbers.\n');
+    assert.match(result.refused ?? 'offered', /^it drops most of the original code \(0 of its \d+ names are left\)$/, "no parser here: the comment's words count as names");
+  });
+
+  it('refactor: a sound proposal is not refused', async () => {
+    server.script(answer(`\`\`\`typescript\n/** Big. */\n${longCode}\`\`\``, 4));
+    const { result } = await run(task(longCode, { kind: 'refactor', instruction: 'add documentation' }));
+    assert.equal(result.refused, undefined);
+  });
+
+  it('asked for the cloud: a short task goes there too', async () => {
+    server.script(answer('It adds.', 2));
+    const { result, routes } = await run(task(shortCode, { preferCloud: true }));
+    assert.deepEqual(routes, [{ target: 'cloud', askConsent: false }]);
+    assert.equal(result.text, 'It adds.');
   });
 
   it('abort during the local answer: rejects with AbortError', async () => {

@@ -1,7 +1,13 @@
 // Flashcode's dense v2 path on SmolLM2-135M-Instruct imported from its Q4_1 GGUF against llama.cpp
 // (node-llama-cpp, CPU) on the same file: teacher-forced on llama.cpp's greedy tokens
-// (test/golden/smollm2-llamacpp.json, 8 code prompts × 64 steps), each next-token argmax compared.
+// (test/golden/smollm2-llamacpp.json, 8 code prompts × 64 steps), each next-token argmax compared,
+// for the default import (the Q4_1 matrices kept 4-bit exactly, models/FORMAT.md §Q4; the Q8_0
+// embedding and ffn.bin 8-bit) and for --bits 8 (every matrix re-quantized to q8_32).
 // The live, longer measurement is `npm run bench:peers` (bench/peers/agreement.ts).
+//
+// Neither reaches 0.99, and storage is not why: a NumPy f32 forward of the GGUF's exact weights
+// agrees at 0.973 too (scripts/smollm2-agreement-ceiling.py): what flips are near-ties decided by
+// llama.cpp's own arithmetic (8-bit activations, f16 KV cache, summation order).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,15 +21,24 @@ import { requireSmollm2 } from '../helpers/smollm2';
 
 interface GoldenPrompt { text: string; promptIds: number[]; greedyIds: number[]; topLogits: [number, number][][] }
 
-describe('SmolLM2-135M: Flashcode dense (q8) agrees with llama.cpp on the same GGUF', function () {
+// Measured (agreement, largest |logit diff| on llama.cpp's top 5, widest llama.cpp margin at a
+// flip): default 498/512 = 0.973, 1.82, 0.80; --bits 8 499/512 = 0.975, 1.59, 0.37 (with 8-bit
+// activations it was 0.961, 2.22 and 0.81). The bounds sit just past them.
+const CASES = [
+  { what: 'default (Q4_1 matrices 4-bit, exact)', bits: undefined, quantization: 'q4_32', agreement: 0.97, maxDiff: 2, widestFlip: 0.9 },
+  { what: '--bits 8', bits: 8, quantization: 'q8_32', agreement: 0.97, maxDiff: 2, widestFlip: 0.5 },
+] as const;
+
+describe('SmolLM2-135M: Flashcode dense agrees with llama.cpp on the same GGUF', function () {
   this.timeout(300_000);
 
-  it('same argmax at ≥ 97 % of 512 teacher-forced steps, differing only at near-ties; logits close', async function () {
+  for (const c of CASES) it(`${c.what}: same argmax at ≥ ${c.agreement * 100} % of 512 teacher-forced steps, differing only at near-ties; logits close`, async function () {
     const gguf = requireSmollm2(this);
     const golden = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/golden/smollm2-llamacpp.json'), 'utf8'));
     const out = path.join(tempDir(), 'smollm2');
-    await importCheckpoint({ input: gguf, outDir: out });
+    await importCheckpoint({ input: gguf, outDir: out, bits: c.bits });
     const dir = await openModelDir(out);
+    assert.equal((dir.manifest as ManifestV2).quantization, c.quantization);
     const model = await loadModelV2(dir as typeof dir & { manifest: ManifestV2 });
     model.gateThresholds = []; // dense
     const V = model.arch.vocabSize;
@@ -47,11 +62,8 @@ describe('SmolLM2-135M: Flashcode dense (q8) agrees with llama.cpp on the same G
     await model.dispose();
     console.log(`      top-1 agreement ${agree}/${steps} = ${(agree / steps).toFixed(4)}; largest |logit diff| on llama.cpp's top 5: ${maxDiff.toFixed(3)}; widest llama.cpp margin at a flip: ≥ ${widestFlip.toFixed(3)}`);
     assert.equal(steps, 512);
-    // Measured with 16-bit activations: 0.975 (499/512), max diff 1.59, widest flip 0.37 (with 8-bit
-    // activations it was 0.961, 2.22 and 0.81). What is left is the Q4_1 → q8_32 requantization and
-    // llama.cpp's own 8-bit activations: a plain f64 pass over the exact GGUF weights flips near-ties too.
-    assert.ok(agree / steps >= 0.97, `agreement ${agree}/${steps}`);
-    assert.ok(widestFlip < 0.5, `a flip where llama.cpp's margin was ${widestFlip}`);
-    assert.ok(maxDiff < 2, `largest logit difference ${maxDiff}`);
+    assert.ok(agree / steps >= c.agreement, `agreement ${agree}/${steps}`);
+    assert.ok(widestFlip < c.widestFlip, `a flip where llama.cpp's margin was ${widestFlip}`);
+    assert.ok(maxDiff < c.maxDiff, `largest logit difference ${maxDiff}`);
   });
 });

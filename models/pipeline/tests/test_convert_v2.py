@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from convert_v2 import convert, v2_tensors
+from fixture_common import PROMPT_TEXT
 from flashcode_format import Q8_BLOCK, read_ffn_bin, verify_manifest_files
 from flashcode_format_v2 import read_weights_bin
-from make_reference_golden import PROMPT_TEXT
 from reference import ReferenceModel
 from reference_v2 import ReferenceModelV2
 

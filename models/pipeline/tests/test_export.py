@@ -23,7 +23,9 @@ from tests.test_tokenizer import ROUND_TRIP, TRAIN_TEXTS, VOCAB, train_tiny
 
 if torch is not None:
     import export_model
+    from export_v1 import as_stored
     import train
+    from checkpoint import CheckpointMismatchError, identity
     from lm import CodeLm, ModelConfig
     from reference import ReferenceModel
 
@@ -85,7 +87,7 @@ def make_run(root: Path, config: dict, model: "CodeLm", step: int = 7) -> tuple[
     corpus.write_text("".join(json.dumps({"language": lang, "text": text}) + "\n"
                               for lang, text in zip(LANGUAGES, HELDOUT_DOCS)), encoding="utf-8")
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    train.save_checkpoint(run / "ckpt.pt", model, opt, step, train.identity(config, run), config)
+    train.save_checkpoint(run / "ckpt.pt", model, opt, step, identity(config, run), config)
     return run, corpus
 
 
@@ -125,7 +127,7 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(bias[tok.special[EOT]], 0)
         self.assertEqual(bias[tok.special[FILE_SEP]], 0)
 
-        stored = export_model.as_stored(model, ffn_dtype)
+        stored = as_stored(model, ffn_dtype)
         self.assertEqual(ffn_dtype == DTYPE_F32, all(torch.equal(a, b) for a, b in
                                                      zip(model.state_dict().values(), stored.state_dict().values())))
         for prompt in (tok.encode(PROMPT), ref.fim_prompt("x = [1, 2", "]\nprint(x)\n")):
@@ -186,7 +188,7 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(sum(x["tokens"] for x in h["perLanguage"].values()), h["tokens"])
         # the same loss as train.py's held-out loss over the same rows (fewer than one batch of 8)
         self.assertLessEqual(h["rows"], 8)
-        model = export_model.as_stored(random_model(config), DTYPE_F32)
+        model = as_stored(random_model(config), DTYPE_F32)
         heldout = np.fromfile(run / "heldout.u16", dtype="<u2")
         self.assertAlmostEqual(h["loss"], train.heldout_loss(model, heldout, 64, h["rows"]), places=3)
         macs = report["decodeMacsPerToken"]
@@ -229,7 +231,7 @@ class ExportTest(unittest.TestCase):
         run, corpus = make_run(self.root, trained, random_model(trained))
         other = tiny_config(d_model=48, head_dim=24)
         out = self.root / "models" / "refused"
-        with self.assertRaises(train.CheckpointMismatchError) as caught:
+        with self.assertRaises(CheckpointMismatchError) as caught:
             quiet_export(other, run, out, corpus_heldout=corpus)
         self.assertIn("model.d_model: checkpoint 32 ≠ config 48", str(caught.exception))
         self.assertIn("model.head_dim", str(caught.exception))
@@ -251,7 +253,7 @@ class ExportTest(unittest.TestCase):
         run, corpus = make_run(self.root, config, random_model(config))
         with open(run / "tokenizer.json", "a", encoding="utf-8") as f:
             f.write("\n")
-        with self.assertRaisesRegex(train.CheckpointMismatchError, "tokenizerSha256"):
+        with self.assertRaisesRegex(CheckpointMismatchError, "tokenizerSha256"):
             quiet_export(config, run, self.root / "out", corpus_heldout=corpus)
 
     def test_command_line_prints_the_report(self):

@@ -10,7 +10,9 @@ import numpy as np
 
 from flashcode_format import (DTYPE_Q8, FFN_VERSION_Q8, FfnLayer, ModelFileCorruptError, ModelFormatUnsupportedError,
                               decode_ffn_bin, dequantize_q8, encode_ffn_bin, parse_ffn_header, quantize_q8, read_ffn_q8)
-from flashcode_format_v2 import encode_weights_bin, parse_weights_bin, read_tensor, tensor_specs
+from flashcode_format_v2 import (decode_q4, dequantize_q4, encode_weights_bin, parse_weights_bin, quantize_q4, read_tensor,
+                                 tensor_specs)
+from golden_q4 import GOLDEN_Q4_FILE, golden_q4_weights
 from golden_q8 import GOLDEN_ARCH, GOLDEN_FFN_Q8_FILES, golden_ffn_layers, golden_weights
 
 GOLDEN = Path(__file__).resolve().parents[3] / "test" / "golden"
@@ -98,7 +100,7 @@ class WeightsBinTest(unittest.TestCase):
         with self.assertRaises(ModelFileCorruptError):
             parse_weights_bin(b"FCWX" + self.data[4:])
         with self.assertRaises(ModelFormatUnsupportedError):
-            parse_weights_bin(self.data[:4] + struct.pack("<I", 2) + self.data[8:])
+            parse_weights_bin(self.data[:4] + struct.pack("<I", 3) + self.data[8:])
         with self.assertRaises(ModelFileCorruptError):
             parse_weights_bin(self.data[:-64])
         with self.assertRaisesRegex(ModelFileCorruptError, "unexpected"):
@@ -120,6 +122,56 @@ class WeightsBinTest(unittest.TestCase):
             encode_weights_bin({k: v for k, v in values.items() if k != "final_norm"}, GOLDEN_ARCH)
         with self.assertRaisesRegex(ValueError, "shape"):
             encode_weights_bin({**values, "final_norm": np.zeros(31, np.float32)}, GOLDEN_ARCH)
+
+
+class Q4Test(unittest.TestCase):
+    def test_nibble_order_min_and_scale(self):
+        row = np.arange(32, dtype=np.float32)[None, :] / np.float32(31 / 15) - np.float32(2)  # min −2, span 15
+        nibbles, scale, lo = quantize_q4(row)
+        self.assertEqual((scale[0, 0], lo[0, 0]), (np.float32(1), np.float32(-2)))
+        q = np.rint(np.arange(32) * 15 / 31).astype(np.uint8)  # ties: 31/2 → 15.5/2 …
+        self.assertEqual(nibbles[0].tolist(), (q[:16] | (q[16:] << 4)).tolist())
+
+    def test_round_trip_within_half_a_step_and_zero_normalised(self):
+        rows = np.random.default_rng(2).standard_normal((6, 64)).astype(np.float32)
+        rows[0, :32] = 0
+        rows[0, 3] = -0.0
+        nibbles, scale, lo = quantize_q4(rows)
+        self.assertFalse(np.signbit(lo[0, 0]) or np.signbit(scale[0, 0]))
+        err = np.abs(dequantize_q4(nibbles, scale, lo) - rows).reshape(6, 2, 32)
+        self.assertTrue((err <= scale[:, :, None] / 2 * 1.0001 + 1e-7).all())
+
+    def test_refuses_non_finite_and_overflowing_spans(self):
+        with self.assertRaises(ValueError):
+            quantize_q4(np.full((1, 32), np.nan, dtype=np.float32))
+        with self.assertRaises(ValueError):
+            quantize_q4(np.array([[3e38, -3e38] + [0] * 30], dtype=np.float32))
+
+    def test_q4_golden_written_and_read_back(self):
+        values, q4 = golden_q4_weights()
+        data = (GOLDEN / GOLDEN_Q4_FILE).read_bytes()
+        self.assertEqual(encode_weights_bin(values, GOLDEN_ARCH, q4), data)
+        self.assertEqual(struct.unpack_from("<I", data, 4)[0], 2)
+        golden = json.loads((GOLDEN / "q4-golden.json").read_text(encoding="utf-8"))["weights"]
+        _, tensors = parse_weights_bin(data, GOLDEN_ARCH)
+        for t in golden["tensors"]:
+            if t["dtype"] != "q4_32":
+                continue
+            nibbles, scale, lo = decode_q4(data, *t["shape"], t["offset"])
+            self.assertEqual(nibbles.reshape(-1).tolist(), t["nibbles"], t["name"])
+            self.assertEqual(read_tensor(data, tensors[t["name"]]).reshape(-1).tolist(),
+                             dequantize_q4(nibbles, scale, lo).reshape(-1).tolist())
+
+    def test_q4_rejections(self):
+        data = bytearray((GOLDEN / GOLDEN_Q4_FILE).read_bytes())
+        v1 = bytes(data[:4]) + struct.pack("<I", 1) + bytes(data[8:])
+        with self.assertRaisesRegex(ModelFormatUnsupportedError, "q4_32"):
+            parse_weights_bin(v1)
+        _, tensors = parse_weights_bin(bytes(data), GOLDEN_ARCH)
+        e = tensors["layers.0.out"]
+        struct.pack_into("<f", data, e["offset"] + 32 * 16 + 32 * 4 + 4, float("inf"))  # min 1
+        with self.assertRaisesRegex(ModelFileCorruptError, "layers.0.out"):
+            read_tensor(bytes(data), e)
 
 
 class FfnV3Test(unittest.TestCase):

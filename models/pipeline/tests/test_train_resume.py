@@ -17,6 +17,7 @@ except ImportError:  # torch is an optional apt package (python3-torch); CI inst
 
 if torch is not None:
     import train
+    from checkpoint import CheckpointMismatchError
 
 
 def tiny_config(steps: int) -> dict:
@@ -86,7 +87,7 @@ class TrainResumeTest(unittest.TestCase):
             quiet_train(tiny_config(4), out, stop_after=2)
             other = tiny_config(4)
             other["model"]["ffn_size"] = 48
-            with self.assertRaisesRegex(train.CheckpointMismatchError, "model"):
+            with self.assertRaisesRegex(CheckpointMismatchError, "model"):
                 quiet_train(other, out)
 
 

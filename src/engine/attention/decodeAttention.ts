@@ -4,10 +4,11 @@
 // over the KV cache → output projection + residual → the FFN's input norm. The weights are read
 // from the graphs' own initializers, and the KV cache it works on lives in the kernels' memory, so
 // a token copies nothing: the ONNX Runtime graph copies every past key and value in and out on
-// every run, which made attention 58 % of a sparse token. It is faster than the graph for prompts
-// of every length too (`npm run -s bench:prefill`), so the graphs are loaded only where the
-// kernels cannot run.
+// every run, which made attention 58 % of a sparse token. It was faster than the graph for prompts
+// of every length too (bench/prefill.ts, deleted with the graph path), so the attention graphs are
+// never run.
 import type { Architecture } from '../manifest';
+import { KernelsUnsupportedError } from '../errors';
 import type { KvCache } from '../kvCache';
 import { rmsNorm } from '../norm';
 import { rope } from './rope';
@@ -54,11 +55,12 @@ export class DecodeAttention {
       + KernelArena.bytesFor(d) + KernelArena.bytesFor(qkvRows) + KernelArena.bytesFor(capacity) + KernelArena.bytesFor(H * hd) + KernelArena.bytesFor(d);
   }
 
-  /** From the attention graphs' bytes (`files` their names, for errors); undefined where the
-   *  kernels cannot run: no WebAssembly SIMD, or sizes that are not multiples of 4. */
-  static load(graphs: readonly Uint8Array[], files: readonly string[], arch: Architecture, capacity: number): DecodeAttention | undefined {
+  /** From the attention graphs' bytes (`files` their names, for errors). */
+  static load(graphs: readonly Uint8Array[], files: readonly string[], arch: Architecture, capacity: number): DecodeAttention {
     const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd } = arch;
-    if (!wasmKernelsAvailable() || [d, hd].some((n) => n % 4 !== 0) || H % Hkv !== 0) return undefined;
+    if (!wasmKernelsAvailable()) throw new KernelsUnsupportedError('this runtime has no WebAssembly SIMD');
+    if ([d, hd].some((n) => n % 4 !== 0)) throw new KernelsUnsupportedError(`dModel ${d} and headDim ${hd} are not both multiples of 4`);
+    if (H % Hkv !== 0) throw new KernelsUnsupportedError(`its ${H} heads do not divide into ${Hkv} key-value heads`);
     const qkvRows = (H + 2 * Hkv) * hd;
     const kvFloats = arch.layers * 2 * Hkv * capacity * hd;
     const arena = new KernelArena(DecodeAttention.weightBytes(arch, capacity) + KernelArena.bytesFor(kvFloats));

@@ -4,6 +4,7 @@
 // are E's rows dotted with the normed state. So the model holds E once, in place of two ONNX
 // Runtime sessions that each hold a copy (and cost several times their size in memory).
 import type { Architecture } from '../manifest';
+import { KernelsUnsupportedError } from '../errors';
 import { KernelArena, wasmKernelsAvailable } from '../wasm/wasmKernels';
 import { rmsNorm } from '../norm';
 import { readInitializers } from '../weights/onnxInitializers';
@@ -37,10 +38,11 @@ export class EmbedHead {
   }
 
   /** readGraph(name) gives a graph file's bytes (embed.onnx is read only when the embeddings are
-   *  not tied). Undefined where the kernels cannot run: no WebAssembly SIMD, or d not a multiple of 4. */
-  static async load(readGraph: (file: string) => Promise<Uint8Array>, files: { embed: string; head: string }, arch: Architecture): Promise<EmbedHead | undefined> {
+   *  not tied). */
+  static async load(readGraph: (file: string) => Promise<Uint8Array>, files: { embed: string; head: string }, arch: Architecture): Promise<EmbedHead> {
     const { vocabSize: V, dModel: d } = arch;
-    if (!wasmKernelsAvailable() || d % 4 !== 0) return undefined;
+    if (!wasmKernelsAvailable()) throw new KernelsUnsupportedError('this runtime has no WebAssembly SIMD');
+    if (d % 4 !== 0) throw new KernelsUnsupportedError(`its width (dModel ${d}) is not a multiple of 4`);
     const w = readInitializers(await readGraph(files.head), { 'final_norm.weight': [d], lm_head_t: [d, V], logit_bias: [V] }, files.head);
     const arena = new KernelArena(KernelArena.bytesFor(V * d) + KernelArena.bytesFor(d) + KernelArena.bytesFor(V));
     const head = arena.floats(V * d);

@@ -43,8 +43,6 @@ export function denseResidentBytes(manifest: Manifest, kernels = NO_KERNELS): nu
 export interface PlanOptions {
   /** Tests and benchmarks: this many neurons in every layer, whatever the budget. */
   forcedNeuronsPerLayer?: number;
-  /** Record readers, each with its own staging (2 with the next-layer prefetch). Default 1. */
-  readers?: number;
   /** The layer kernels' resident bytes (their KV cache is the kvCache category) and the graphs
    *  not loaded because of them. Default none. */
   kernels?: KernelFootprint;
@@ -68,7 +66,7 @@ export function maxKvBytes(manifest: Manifest): number {
  *  neurons does not hold room another needs. */
 export function planFlash(
   manifest: Manifest, budgetBytes: number, predictorBytes: number, fileRecordBytes: number, predictedFractions: readonly number[],
-  { forcedNeuronsPerLayer, readers = 1, kernels = NO_KERNELS }: PlanOptions = {},
+  { forcedNeuronsPerLayer, kernels = NO_KERNELS }: PlanOptions = {},
 ): FlashPlan {
   const a = manifest.architecture;
   const graphs = graphBytes(manifest, kernels.graphsNotLoaded);
@@ -96,7 +94,7 @@ export function planFlash(
     const fullyResident = neuronsPerLayer.every((n) => n === a.ffnSize);
     const prefillChunkNeurons = fullyResident ? 0 : chunk;
     // A reader stages one layer's reads at a time: up to its largest cache's records.
-    const staging = fullyResident ? 0 : readers * Math.max(chunk, ...neuronsPerLayer) * fileRecordBytes;
+    const staging = fullyResident ? 0 : Math.max(chunk, ...neuronsPerLayer) * fileRecordBytes;
     const neuronCache = neuronsPerLayer.reduce((n, c) => n + c, 0) * slabPerNeuron + prefillChunkNeurons * ffnRecordFloats(a) * 4;
     const total = graphs + kernels.bytes + predictorBytes + kvCache + neuronCache + staging;
     return { neuronsPerLayer, fullyResident, prefillChunkNeurons, bytes: { graphs, kernels: kernels.bytes, predictors: predictorBytes, kvCache, neuronCache, staging, total } };

@@ -15,13 +15,6 @@ export interface LayerFlashStats {
   /** Of the misses, those read and computed without entering the cache, because the cache was full
    *  of neurons the same token needs. */
   uncached: number;
-  /** Neurons read ahead by the next-layer prefetch, and those of them the layer's own prediction
-   *  then asked for (the rest cost I/O for nothing). */
-  prefetched: number;
-  prefetchUsed: number;
-  /** Online recall check on sampled rows: truly active neurons, and those the predictor found. */
-  sampledTrueActive: number;
-  sampledFound: number;
 }
 
 export interface FlashStats {
@@ -30,8 +23,6 @@ export interface FlashStats {
   bytesRead: number;
   reads: number;
   neuronsRead: number;
-  /** Bytes read only to check recall online (not part of decoding's cost). */
-  sampleBytesRead: number;
   /** Decode tokens (sparse forward calls of one token; multi-token sparse calls count each row). */
   sparseTokens: number;
   /** Calls that ran the FFN densely (prefill longer than the sparse limit). */
@@ -41,9 +32,8 @@ export interface FlashStats {
 export function emptyFlashStats(layers: number): FlashStats {
   return {
     layers: Array.from({ length: layers }, () => ({
-      tokens: 0, predicted: 0, nonZero: 0, hits: 0, misses: 0, evicted: 0, uncached: 0, prefetched: 0, prefetchUsed: 0,
-      sampledTrueActive: 0, sampledFound: 0,
+      tokens: 0, predicted: 0, nonZero: 0, hits: 0, misses: 0, evicted: 0, uncached: 0,
     })),
-    bytesRead: 0, reads: 0, neuronsRead: 0, sampleBytesRead: 0, sparseTokens: 0, denseCalls: 0,
+    bytesRead: 0, reads: 0, neuronsRead: 0, sparseTokens: 0, denseCalls: 0,
   };
 }

@@ -13,8 +13,9 @@ import { planFlash, type FlashPlan, type KernelFootprint } from './flashPlan';
 import { emptyFlashStats, type FlashStats } from './flashStats';
 import { NeuronCache } from './neuronCache';
 import { Predictor } from './predictor';
-import { RecordReader, type ReadMode } from './recordReader';
-import { SparseFfn, type SparseFfnOptions, type SparseKernel } from './sparseFfn';
+import { DenseStreamFfn } from './denseStream';
+import { RecordReader } from './recordReader';
+import { SparseFfn, type SparseFfnOptions } from './sparseFfn';
 import { KernelArena, wasmKernelsAvailable } from '../wasm/wasmKernels';
 
 export interface FlashOptions {
@@ -30,25 +31,8 @@ export interface FlashOptions {
   maxSparseTokens?: number;
   /** The control: every neuron active, which must equal the dense FFN. Needs no predictors. */
   forceAllActive?: boolean;
-  /** Check the predictor against the true activations on every Nth sparse row. Default 0 (never). */
-  recallSampleEvery?: number;
   /** Tests and benchmarks: hold this many neurons in every layer, whatever the budget says. */
   residentNeuronsPerLayer?: number;
-  /** How missing neurons are read (recordReader.ts): 'sync' (default, faster from the page cache) or 'async' parallel reads. */
-  io?: ReadMode;
-  /** Start reading the next layer's predicted neurons (its predictor applied to this layer's FFN
-   *  input) into its free slots, by async reads through a second reader, while this layer
-   *  computes. Default off: on code-v1 at its 18 MB minimum, decode was 3.47 against 3.57 ms/token
-   *  without (within noise) while the FFN part itself was slower, 2.10 against 1.99 ms: the second
-   *  staging leaves fewer neurons cached, and a full cache left it free slots for 0.1–0.2 neurons a
-   *  token. Letting it evict for room (`cache.makeRoom(Math.min(m, maxRecords), step)` before it
-   *  counts what fits) made the FFN 1.84× slower (layer 1's neurons guessed from layer 0's input:
-   *  8 % of them used).
-   *  `npm run bench -- --prefetch` measures it. */
-  prefetchNextLayer?: boolean;
-  /** Sparse kernel (sparseFfn.ts): 'wasm' (default where the shapes allow: sizes multiples of 4,
-   *  WebAssembly SIMD present; else 'js'), 'js' or 'ort'. */
-  kernel?: SparseKernel;
 }
 
 export interface FlashFfn {
@@ -56,7 +40,9 @@ export interface FlashFfn {
   readonly plan: FlashPlan;
   readonly stats: FlashStats;
   readonly windowTokens: number;
-  readonly kernel: SparseKernel;
+  /** The neuron caches [layers] and the dense step: what the benchmark's recall check reads. */
+  readonly caches: readonly NeuronCache[];
+  readonly dense: DenseStreamFfn;
 }
 
 export type FlashLoad = { ok: true; flash: FlashFfn } | { ok: false; notice: string };
@@ -72,21 +58,21 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     predictorLayers = loaded.layers;
   }
   const maxSparseTokens = options.maxSparseTokens ?? 16;
-  const kernel = chooseKernel(options.kernel, a.dModel, a.ffnSize, predictorLayers);
+  if (!wasmKernelsAvailable() || [a.dModel, a.ffnSize, ...predictorLayers.map((p) => p.rank)].some((n) => n % 4 !== 0)) {
+    // The sparse kernel works in 4-float SIMD steps.
+    return { ok: false, notice: 'the sparse FFN kernel needs WebAssembly SIMD and sizes that are multiples of 4, so the FFN runs densely (correct, slower).' };
+  }
   const fractions = options.forceAllActive || !manifest.predictors
     ? Array<number>(a.layers).fill(1)
     : manifest.predictors.perLayer.map((l) => l.predictedActiveFraction);
   const predictorBytes = predictorLayers.reduce((n, p) => n + Predictor.arenaBytes(p, a.dModel, a.ffnSize), 0);
-  const readers = options.prefetchNextLayer ? 2 : 1;
-  const plan = planFlash(manifest, budgetMB(options.memoryBudgetMB) * 2 ** 20, predictorBytes, header.recordBytes, fractions, { forcedNeuronsPerLayer: options.residentNeuronsPerLayer, readers, kernels });
+  const plan = planFlash(manifest, budgetMB(options.memoryBudgetMB) * 2 ** 20, predictorBytes, header.recordBytes, fractions, { forcedNeuronsPerLayer: options.residentNeuronsPerLayer, kernels });
 
   // The kernels' memory holds the neuron caches, the predictors and the sparse rows of x and y.
   const parts = a.ffnGated ? 3 : 2;
-  const arena = kernel === 'wasm'
-    ? new KernelArena(plan.neuronsPerLayer.reduce((n, c) => n + parts * KernelArena.bytesFor(c * a.dModel), 0) + predictorBytes
-      + 2 * KernelArena.bytesFor(maxSparseTokens * a.dModel) + KernelArena.bytesFor(a.ffnSize) // x, y, slots
-      + parts * KernelArena.bytesFor(plan.prefillChunkNeurons * a.dModel) + KernelArena.bytesFor(Math.max(1, plan.prefillChunkNeurons))) // chunk rows, slots
-    : undefined;
+  const arena = new KernelArena(plan.neuronsPerLayer.reduce((n, c) => n + parts * KernelArena.bytesFor(c * a.dModel), 0) + predictorBytes
+    + 2 * KernelArena.bytesFor(maxSparseTokens * a.dModel) + KernelArena.bytesFor(a.ffnSize) // x, y, slots
+    + parts * KernelArena.bytesFor(plan.prefillChunkNeurons * a.dModel) + KernelArena.bytesFor(Math.max(1, plan.prefillChunkNeurons))); // chunk rows, slots
   const predictors = predictorLayers.map((p) => new Predictor(p, a.dModel, a.ffnSize, arena));
   const caches = plan.neuronsPerLayer.map((n) => new NeuronCache(n, a.ffnSize, a.dModel, a.ffnGated, arena));
   const stats = emptyFlashStats(a.layers);
@@ -96,34 +82,18 @@ export async function loadFlashFfn(dir: ModelDir, file: fs.FileHandle, header: F
     const counters = { bytesRead: 0, reads: 0, neuronsRead: 0 };
     for (let l = 0; l < a.layers; l++) await preload.load(l, all, a.ffnSize, caches[l], 0, counters);
   }
-  const stagedRecords = plan.bytes.staging / readers / header.recordBytes;
-  const reader = new RecordReader(file, header, stagedRecords, manifest.ffn.file, options.io);
-  const prefetcher = options.prefetchNextLayer && !plan.fullyResident
-    ? new RecordReader(file, header, stagedRecords, manifest.ffn.file, 'async')
-    : undefined;
+  const reader = new RecordReader(file, header, plan.bytes.staging / header.recordBytes, manifest.ffn.file);
   const windowTokens = options.windowTokens ?? 5;
   const sparseOptions: SparseFfnOptions = {
     windowTokens,
     maxSparseTokens,
     forceAllActive: options.forceAllActive ?? false,
-    recallSampleEvery: options.recallSampleEvery ?? 0,
     prefillChunkNeurons: plan.prefillChunkNeurons,
-    kernel,
   };
-  const step = new SparseFfn(a, graph, caches, predictors, reader, sparseOptions, stats, arena, prefetcher);
-  return {
-    ok: true,
-    flash: {
-      step, plan, stats, windowTokens, kernel,
-    },
-  };
-}
-
-/** The asked-for kernel, or the fastest that fits the shapes: the SIMD kernels work in 4-float steps. */
-function chooseKernel(asked: SparseKernel | undefined, dModel: number, ffnSize: number, predictors: readonly PredictorLayer[]): SparseKernel {
-  const simdFits = wasmKernelsAvailable() && [dModel, ffnSize, ...predictors.map((p) => p.rank)].every((n) => n % 4 === 0);
-  if (asked === 'js' || asked === 'ort') return asked;
-  return simdFits ? 'wasm' : 'js';
+  const chunk = plan.fullyResident ? undefined : new NeuronCache(plan.prefillChunkNeurons, a.ffnSize, a.dModel, a.ffnGated, arena);
+  const dense = new DenseStreamFfn(a, graph, caches, reader, chunk, plan.prefillChunkNeurons, stats);
+  const step = new SparseFfn(a, dense, caches, chunk, predictors, reader, sparseOptions, stats, arena);
+  return { ok: true, flash: { step, plan, stats, windowTokens, caches, dense } };
 }
 
 async function loadPredictors(dir: ModelDir): Promise<{ ok: true; layers: PredictorLayer[] } | { ok: false; notice: string }> {

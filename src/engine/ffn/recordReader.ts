@@ -1,14 +1,14 @@
 // Reads neuron records from ffn.bin into a neuron cache: ids sorted by offset, adjacent records
-// coalesced into one read, the reads issued in parallel (async positional reads), then decoded into
-// the cache's slots. Nothing enters the cache before its bytes are read, so a failed read leaves the
+// coalesced into one positional read, then decoded into the cache's slots. The reads are
+// synchronous, on the worker's thread: from the page cache that costs least per read (code-v1 at
+// its minimum budget decoded 2.98 ms/token against 4.73 ms with async reads through libuv's thread
+// pool, `npm run bench -- --io` before it was removed). Nothing enters the cache before its bytes are read, so a failed read leaves the
 // cache as it was.
 import { readSync } from 'node:fs';
 import type fs from 'node:fs/promises';
 import { ModelFileCorruptError } from '../errors';
 import { decodeFfnRecord, type FfnHeader } from '../weights/ffnFile';
 import type { NeuronCache, NeuronRows } from './neuronCache';
-
-export type ReadMode = 'async' | 'sync';
 
 export interface ReadCounters {
   bytesRead: number;
@@ -25,11 +25,6 @@ export class RecordReader {
     private readonly header: FfnHeader,
     readonly maxRecords: number,
     private readonly name: string,
-    /** 'sync' (default): one positional read after another on this thread (the worker's), which
-     *  costs least per read when the file sits in the page cache — code-v1 (float16 ffn.bin) at its minimum budget
-     *  decoded 2.98 ms/token against 4.73 ms for 'async' (`npm run bench -- --io`); 'async': the
-     *  runs' reads issued together through libuv's thread pool, as flash storage would want. */
-    private readonly io: ReadMode = 'sync',
   ) {
     this.staging = Buffer.alloc(maxRecords * header.recordBytes);
   }
@@ -37,23 +32,21 @@ export class RecordReader {
   /** Loads neurons `ids[0…n)` (ascending, none resident, n ≤ maxRecords) of `layer` into `cache`,
    *  marking them used at `step`. */
   async load(layer: number, ids: Int32Array, n: number, cache: NeuronCache, step: number, counters: ReadCounters): Promise<void> {
-    await this.stage(layer, ids, 0, n, counters);
+    this.stage(layer, ids, 0, n, counters);
     for (let i = 0; i < n; i++) this.decodeRecord(i, cache.append(ids[i], step), cache);
   }
 
   /** Reads neurons `ids[from … from + n)` (ascending, n ≤ maxRecords) of `layer` into rows 0…n-1 of
    *  `rows`, outside any cache. */
   async loadRows(layer: number, ids: Int32Array, from: number, n: number, rows: NeuronRows, counters: ReadCounters): Promise<void> {
-    await this.stage(layer, ids, from, n, counters);
+    this.stage(layer, ids, from, n, counters);
     for (let i = 0; i < n; i++) this.decodeRecord(i, i, rows);
   }
 
-  /** ids[from … from + n) into staging records 0…n-1: adjacent records in one read, the reads
-   *  issued together ('async') or one after another ('sync'). */
-  private async stage(layer: number, ids: Int32Array, from: number, n: number, counters: ReadCounters): Promise<void> {
+  /** ids[from … from + n) into staging records 0…n-1: adjacent records in one read. */
+  private stage(layer: number, ids: Int32Array, from: number, n: number, counters: ReadCounters): void {
     const { recordBytes } = this.header;
     const base = this.header.sections[layer].offset;
-    const reads: Promise<void>[] = [];
     for (let i = 0; i < n; ) {
       let j = i + 1;
       while (j < n && ids[from + j] === ids[from + j - 1] + 1) j++; // one run of adjacent records
@@ -61,16 +54,13 @@ export class RecordReader {
       const at = i * recordBytes;
       const first = ids[from + i];
       const position = base + first * recordBytes;
-      const check = (bytesRead: number) => {
-        if (bytesRead !== bytes) throw new ModelFileCorruptError(this.name, `truncated: layer ${layer} neuron ${first} lies past the end`);
-      };
-      if (this.io === 'sync') check(readSync(this.file.fd, this.staging, at, bytes, position));
-      else reads.push(this.file.read(this.staging, at, bytes, position).then(({ bytesRead }) => check(bytesRead)));
+      if (readSync(this.file.fd, this.staging, at, bytes, position) !== bytes) {
+        throw new ModelFileCorruptError(this.name, `truncated: layer ${layer} neuron ${first} lies past the end`);
+      }
       counters.bytesRead += bytes;
       counters.reads++;
       i = j;
     }
-    await Promise.all(reads);
     counters.neuronsRead += n;
   }
 

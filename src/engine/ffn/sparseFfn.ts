@@ -1,23 +1,18 @@
 // The flash FFN step. A call of a few tokens (decode, speculative verification) is sparse:
 // predictor → neuron cache (window eviction, then a coalesced read of the missing records) → the
-// sparse kernel over the predicted neurons. Missing neurons beyond what the cache can hold this
-// token are read into the chunk rows and computed there, uncached. With a prefetcher, each layer
-// first starts async reads of the next layer's predicted neurons (that layer's predictor on this
-// layer's FFN input), which run while this layer computes. A longer call (prefill) is dense: over
-// the resident layer, or streamed from ffn.bin in chunks when it is not resident.
-import type { Graph, TensorIn } from '../backend/ort';
+// WebAssembly SIMD kernel over the predicted neurons, reading the cache's rows in place. Missing
+// neurons beyond what the cache can hold this token are read into the chunk rows and computed there,
+// uncached. A longer call (prefill) runs densely (denseStream.ts).
 import type { Architecture } from '../manifest';
+import type { DenseStreamFfn } from './denseStream';
 import type { FlashStats } from './flashStats';
 import type { FfnStep } from './ffnStep';
-import { allocateRows, NeuronCache, type NeuronRows } from './neuronCache';
+import type { NeuronCache } from './neuronCache';
 import type { Predictor } from './predictor';
 import type { RecordReader } from './recordReader';
-import { sparseFfnRow, type Activation } from './sparseKernel';
 import type { KernelArena } from '../wasm/wasmKernels';
 
-export type SparseKernel = 'wasm' | 'js' | 'ort';
-
-/** Slot numbers, and their address in the kernel arena ('wasm'; 0 otherwise). */
+/** Slot numbers, and their address in the kernel arena. */
 interface Slots { view: Int32Array; ptr: number }
 
 export interface SparseFfnOptions {
@@ -28,80 +23,51 @@ export interface SparseFfnOptions {
   maxSparseTokens: number;
   /** Every neuron active (the control: must equal the dense FFN). */
   forceAllActive: boolean;
-  /** Check the predictor against the true activations on every Nth sparse row; 0 = never. */
-  recallSampleEvery: number;
-  /** Rows of one dense prefill chunk when a layer is not resident. */
+  /** Rows of the chunk rows (the uncached overflow). */
   prefillChunkNeurons: number;
-  /** 'wasm': WebAssembly SIMD reads the cache's rows in place (kernels.wat); 'js': the same in
-   *  JavaScript; 'ort': the predicted rows are gathered and fed to the FFN graph (ONNX Runtime
-   *  copies them into its heap each run). Compared by `npm run bench -- --kernel …`. */
-  kernel: SparseKernel;
 }
 
 export class SparseFfn implements FfnStep {
   private step = 0;
-  private sampleCountdown: number;
+  /** Called after each sparse call with the neurons predicted for it (undefined: all, forced);
+   *  the benchmark's recall check (bench/flashRecall.ts) watches through it. */
+  observer: ((layer: number, x: Float32Array, tokens: number, predicted: Uint8Array | undefined) => Promise<void>) | undefined;
   private readonly mark: Uint8Array; //   [ffnSize] 1 = needed this call
   private readonly ids: Int32Array; //    [ffnSize] needed neuron ids, ascending
   private readonly missing: Int32Array; // [ffnSize]
   private readonly slots: Slots; //       [ffnSize] slots of the cache to compute
   private readonly chunkSlots: Slots; //  [prefillChunkNeurons] 0, 1, 2, … (the chunk rows in order)
-  /** 'wasm': the rows of x and y in the kernel arena, [maxSparseTokens][dModel] each, and their addresses. */
-  private readonly wasm: { arena: KernelArena; x: Float32Array; y: Float32Array; at: { x: number; y: number } } | undefined;
-  /** [prefillChunkNeurons] rows: dense streaming and the uncached overflow; undefined when all is resident. */
-  private readonly chunk: NeuronCache | undefined;
-  private readonly truth: Uint8Array; //  [ffnSize] recall sampling
-  private gathered: NeuronRows | undefined; // [ffnSize][dModel], the 'ort' kernel's feed
-  /** The next-layer prefetch in flight: it owns its layer's cache until it settles. */
-  private pending: { layer: number; done: Promise<void> } | undefined;
-  private readonly activation: Activation;
-  private readonly ahead: { mark: Uint8Array; ids: Int32Array; fetched: Uint8Array } | undefined; // [ffnSize] each
+  /** The rows of x and y in the kernel arena, [maxSparseTokens][dModel] each, and their addresses. */
+  private readonly wasm: { arena: KernelArena; x: Float32Array; y: Float32Array; at: { x: number; y: number } };
 
   constructor(
     private readonly arch: Architecture,
-    private readonly graph: Graph,
+    private readonly dense: DenseStreamFfn,
     private readonly caches: readonly NeuronCache[],
+    /** [prefillChunkNeurons] rows, shared with dense streaming; undefined when all is resident. */
+    private readonly chunk: NeuronCache | undefined,
     private readonly predictors: readonly Predictor[],
     private readonly reader: RecordReader,
     private readonly options: SparseFfnOptions,
     readonly stats: FlashStats,
-    arena?: KernelArena,
-    /** Reads ahead for the next layer (its own staging; async reads); none: no prefetch. */
-    private readonly prefetcher?: RecordReader,
+    arena: KernelArena,
   ) {
     // The flash path's kernels are ReLU-family: a silu model's neurons are never exactly zero.
     if (arch.ffnActivation === 'silu') throw new Error('SparseFfn runs ReLU-family FFNs only, not silu');
-    this.activation = arch.ffnActivation;
     const n = arch.ffnSize;
     this.mark = new Uint8Array(n);
-    this.truth = new Uint8Array(n);
     this.ids = new Int32Array(n);
     this.missing = new Int32Array(n);
-    const chunk = options.prefillChunkNeurons;
-    const wasmArena = options.kernel === 'wasm' ? arena : undefined;
-    if (options.kernel === 'wasm' && !arena) throw new Error('the wasm kernel needs a kernel arena');
-    const ints = (count: number): Slots => {
-      if (!wasmArena) return { view: new Int32Array(count), ptr: 0 };
-      return wasmArena.ints(count);
-    };
-    this.slots = ints(n);
-    this.chunkSlots = ints(Math.max(1, chunk));
+    this.slots = arena.ints(n);
+    this.chunkSlots = arena.ints(Math.max(1, options.prefillChunkNeurons));
     this.chunkSlots.view.forEach((_, i) => { this.chunkSlots.view[i] = i; });
-    if (wasmArena) {
-      const rows = options.maxSparseTokens * arch.dModel;
-      const x = wasmArena.floats(rows), y = wasmArena.floats(rows);
-      this.wasm = { arena: wasmArena, x: x.view, y: y.view, at: { x: x.ptr, y: y.ptr } };
-    } else {
-      this.wasm = undefined;
-    }
-    this.chunk = caches.every((c) => c.full) ? undefined : new NeuronCache(chunk, n, arch.dModel, arch.ffnGated, wasmArena);
-    this.sampleCountdown = options.recallSampleEvery;
-    this.ahead = prefetcher ? { mark: new Uint8Array(n), ids: new Int32Array(n), fetched: new Uint8Array(n) } : undefined;
+    const rows = options.maxSparseTokens * arch.dModel;
+    const x = arena.floats(rows), y = arena.floats(rows);
+    this.wasm = { arena, x: x.view, y: y.view, at: { x: x.ptr, y: y.ptr } };
   }
 
   async forward(layer: number, x: Float32Array, tokens: number): Promise<Float32Array> {
-    if (this.pending) await this.settlePrefetch(layer, this.pending);
-    if (tokens > this.options.maxSparseTokens) return this.dense(layer, x, tokens);
+    if (tokens > this.options.maxSparseTokens) return this.dense.forward(layer, x, tokens);
     if (layer === 0) this.step++;
     const d = this.arch.dModel;
     const cache = this.caches[layer];
@@ -109,8 +75,6 @@ export class SparseFfn implements FfnStep {
     const n = this.needed(layer, x, tokens);
     s.tokens += tokens;
     s.predicted += n * tokens;
-    if (this.ahead) s.prefetchUsed += this.countPrefetchedAmong(n);
-    if (this.prefetcher && layer + 1 < this.arch.layers && !this.caches[layer + 1].full) this.startPrefetch(layer + 1, x, tokens);
     s.hits += cache.touch(this.ids, n, this.step);
     // missing[0…m): not resident; the last `uncached` of them did not fit in the cache.
     const { m, uncached } = cache.full ? { m: 0, uncached: 0 } : await this.loadMissing(layer, n);
@@ -118,67 +82,19 @@ export class SparseFfn implements FfnStep {
     let k = 0;
     for (let i = 0; i < n; i++) if (cache.slotOf[this.ids[i]] >= 0) this.slots.view[k++] = cache.slotOf[this.ids[i]];
     const y = new Float32Array(tokens * d);
-    this.wasm?.x.set(x.subarray(0, tokens * d));
-    this.wasm?.y.fill(0, 0, tokens * d);
-    s.nonZero += await this.compute(cache, this.slots, k, x, tokens, y);
+    this.wasm.x.set(x.subarray(0, tokens * d));
+    this.wasm.y.fill(0, 0, tokens * d);
+    s.nonZero += this.compute(cache, this.slots, k, tokens);
     for (let from = m - uncached; from < m; from += this.options.prefillChunkNeurons) {
       const count = Math.min(this.options.prefillChunkNeurons, m - from);
       await this.reader.loadRows(layer, this.missing, from, count, this.chunk!, this.stats);
-      s.nonZero += await this.compute(this.chunk!, this.chunkSlots, count, x, tokens, y);
+      s.nonZero += this.compute(this.chunk!, this.chunkSlots, count, tokens);
     }
-    if (this.wasm) y.set(this.wasm.y.subarray(0, tokens * d));
+    y.set(this.wasm.y.subarray(0, tokens * d));
 
-    for (let t = 0; t < tokens; t++) {
-      if (this.options.recallSampleEvery > 0 && --this.sampleCountdown <= 0) {
-        this.sampleCountdown = this.options.recallSampleEvery;
-        await this.sampleRecall(layer, x, t * d);
-      }
-    }
+    await this.observer?.(layer, x, tokens, this.options.forceAllActive ? undefined : this.mark);
     this.stats.sparseTokens += layer === 0 ? tokens : 0;
     return y;
-  }
-
-  /** Waits for the prefetch in flight. Its failure fails this call when it read for this
-   *  layer (the request aborts; the cache keeps only what was fully read); one left over from a
-   *  call that failed in between is only waited for. */
-  private async settlePrefetch(layer: number, pending: { layer: number; done: Promise<void> }): Promise<void> {
-    this.pending = undefined;
-    try {
-      await pending.done;
-    } catch (e) {
-      if (pending.layer === layer) throw e;
-    }
-  }
-
-  /** Predicts `layer`'s neurons from the previous layer's FFN input `x` and starts reading the
-   *  missing ones into its cache's free slots (after window eviction, as the layer's own step does;
-   *  it evicts nothing else). They count as used the step before, so the layer's own step may
-   *  evict the ones its prediction does not ask for when it needs room. */
-  private startPrefetch(layer: number, x: Float32Array, tokens: number): void {
-    const ahead = this.ahead!;
-    const cache = this.caches[layer];
-    const s = this.stats.layers[layer];
-    const mark = ahead.mark.fill(0);
-    ahead.fetched.fill(0);
-    for (let t = 0; t < tokens; t++) this.predictors[layer].markActive(x, t * this.arch.dModel, mark);
-    if (this.options.windowTokens > 0) s.evicted += cache.evictOutsideWindow(this.step, this.options.windowTokens);
-    let m = 0;
-    for (let j = 0; j < this.arch.ffnSize; j++) if (mark[j] && cache.slotOf[j] < 0) ahead.ids[m++] = j;
-    const fits = Math.min(m, cache.capacity - cache.count, this.prefetcher!.maxRecords);
-    if (fits <= 0) return;
-    for (let i = 0; i < fits; i++) ahead.fetched[ahead.ids[i]] = 1;
-    s.prefetched += fits;
-    const done = this.prefetcher!.load(layer, ahead.ids, fits, cache, this.step - 1, this.stats);
-    done.catch(() => undefined); // observed by settlePrefetch; never an unhandled rejection
-    this.pending = { layer, done };
-  }
-
-  /** Of ids[0…n), those the prefetch just read. */
-  private countPrefetchedAmong(n: number): number {
-    let used = 0;
-    for (let i = 0; i < n; i++) used += this.ahead!.fetched[this.ids[i]];
-    this.ahead!.fetched.fill(0);
-    return used;
   }
 
   /** Fills ids[0…n) with the neurons predicted active for any of the call's rows, ascending. */
@@ -212,109 +128,19 @@ export class SparseFfn implements FfnStep {
     return { m, uncached: m - fits };
   }
 
-  /** The true active set of one row against what the predictor marked (this.mark, or all when forced). */
-  private async sampleRecall(layer: number, x: Float32Array, xAt: number): Promise<void> {
-    const d = this.arch.dModel;
-    const truth = this.truth.fill(0);
-    const cache = this.caches[layer];
-    const mark1 = (rows: NeuronRows, row: number, id: number) => {
-      const w = rows.gate ?? rows.up;
-      let g = 0;
-      for (let k = 0; k < d; k++) g += w[row * d + k] * x[xAt + k];
-      if (g > 0) truth[id] = 1;
-    };
-    if (cache.full) {
-      for (let j = 0; j < this.arch.ffnSize; j++) mark1(cache, cache.slotOf[j], j);
-    } else {
-      const counters = { bytesRead: 0, reads: 0, neuronsRead: 0 };
-      await this.streamLayer(layer, counters, (rows, first, count) => {
-        for (let i = 0; i < count; i++) mark1(rows, i, first + i);
-      });
-      this.stats.sampleBytesRead += counters.bytesRead;
-    }
-    const s = this.stats.layers[layer];
-    for (let j = 0; j < this.arch.ffnSize; j++) {
-      if (!truth[j]) continue;
-      s.sampledTrueActive++;
-      if (this.options.forceAllActive || this.mark[j]) s.sampledFound++;
-    }
-  }
-
-  private async dense(layer: number, x: Float32Array, tokens: number): Promise<Float32Array> {
-    this.stats.denseCalls += layer === 0 ? 1 : 0;
-    const cache = this.caches[layer];
-    if (cache.full) return this.runGraph(cache, this.arch.ffnSize, x, tokens);
-    const y = new Float32Array(tokens * this.arch.dModel);
-    await this.streamLayer(layer, this.stats, async (rows, _first, count) => {
-      const part = await this.runGraph(rows, count, x, tokens);
-      for (let i = 0; i < y.length; i++) y[i] += part[i];
-    });
-    return y;
-  }
-
-  /** Every neuron of a non-resident layer, chunk by chunk through the chunk rows. */
-  private async streamLayer(
-    layer: number, counters: { bytesRead: number; reads: number; neuronsRead: number },
-    each: (rows: NeuronRows, first: number, count: number) => void | Promise<void>,
-  ): Promise<void> {
-    const rows = this.chunk!;
-    const size = this.options.prefillChunkNeurons;
-    for (let first = 0; first < this.arch.ffnSize; first += size) {
-      const count = Math.min(size, this.arch.ffnSize - first);
-      await this.reader.readRange(layer, first, count, rows, counters);
-      await each(rows, first, count);
-    }
-  }
-
-  /** Adds the FFN over rows slots[0…k) of `rows` to y (for 'wasm': to the arena's y, which the
-   *  caller filled with zeros and reads back; x is already in the arena). Returns how many of the
-   *  neurons were non-zero (summed over the rows; 0 for 'ort', which does not say). */
-  private async compute(rows: NeuronCache, slots: Slots, k: number, x: Float32Array, tokens: number, y: Float32Array): Promise<number> {
-    const d = this.arch.dModel;
+  /** Adds the FFN over rows slots[0…k) of `rows` to the arena's y (which the caller filled with
+   *  zeros and reads back; x is already in the arena). Returns how many of the neurons were
+   *  non-zero, summed over the rows. */
+  private compute(rows: NeuronCache, slots: Slots, k: number, tokens: number): number {
     if (k === 0) return 0;
-    if (this.options.kernel === 'ort') {
-      const part = await this.gatheredGraph(rows, slots.view, k, x, tokens);
-      for (let i = 0; i < tokens * d; i++) y[i] += part[i];
-      return 0;
-    }
+    const d = this.arch.dModel;
+    const { arena, at } = this.wasm;
+    const r = rows.addresses!;
+    const squared = this.arch.ffnActivation === 'squared_relu' ? 1 : 0;
     let nonZero = 0;
-    if (this.wasm) {
-      const { arena, at } = this.wasm;
-      const r = rows.addresses!;
-      const squared = this.arch.ffnActivation === 'squared_relu' ? 1 : 0;
-      for (let t = 0; t < tokens; t++) {
-        nonZero += arena.kernels.ffnRows(r.gate, r.up, r.down, slots.ptr, k, d, at.x + t * d * 4, at.y + t * d * 4, squared);
-      }
-      return nonZero;
+    for (let t = 0; t < tokens; t++) {
+      nonZero += arena.kernels.ffnRows(r.gate, r.up, r.down, slots.ptr, k, d, at.x + t * d * 4, at.y + t * d * 4, squared);
     }
-    for (let t = 0; t < tokens; t++) nonZero += sparseFfnRow(rows, slots.view, k, this.activation, d, x, t * d, y, t * d);
     return nonZero;
-  }
-
-  /** The 'ort' kernel: the rows of slots[0…k) copied together, then the FFN graph over them. */
-  private async gatheredGraph(rows: NeuronRows, slots: Int32Array, k: number, x: Float32Array, tokens: number): Promise<Float32Array> {
-    const d = this.arch.dModel;
-    const g = (this.gathered ??= allocateRows(this.arch.ffnSize, d, this.arch.ffnGated));
-    for (let i = 0; i < k; i++) {
-      const from = slots[i] * d;
-      g.gate?.set(rows.gate!.subarray(from, from + d), i * d);
-      g.up.set(rows.up.subarray(from, from + d), i * d);
-      g.down.set(rows.down.subarray(from, from + d), i * d);
-    }
-    return this.runGraph(g, k, x, tokens);
-  }
-
-  /** The FFN graph over the first `neurons` rows. */
-  private async runGraph(rows: NeuronRows, neurons: number, x: Float32Array, tokens: number): Promise<Float32Array> {
-    const d = this.arch.dModel;
-    const dims = [neurons, d];
-    const part = (a: Float32Array) => (a.length === neurons * d ? a : a.subarray(0, neurons * d));
-    const feeds: Record<string, TensorIn> = {
-      x: { type: 'float32', data: x, dims: [tokens, d] },
-      w_up: { type: 'float32', data: part(rows.up), dims },
-      w_down: { type: 'float32', data: part(rows.down), dims },
-    };
-    if (rows.gate) feeds.w_gate = { type: 'float32', data: part(rows.gate), dims };
-    return (await this.graph.run(feeds)).y.data;
   }
 }

@@ -13,6 +13,9 @@ export interface TensorSource {
   cols: number;
   /** Writes rows r0 … r0+n-1 into out[0 … n·cols). */
   readRows(r0: number, n: number, out: Float32Array): void;
+  /** Present when the source's blocks are q4_32 exactly (GGUF Q4_0, Q4_1, Q4_K): rows r0 … r0+n-1
+   *  as q4_32 (models/FORMAT.md §Q4), n·cols/2 nibble bytes and n·cols/32 scales and mins. */
+  readQ4Rows?(r0: number, n: number, nibbles: Uint8Array, scales: Float32Array, mins: Float32Array): void;
 }
 
 export interface SourceFile {

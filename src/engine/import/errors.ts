@@ -36,7 +36,7 @@ export class CheckpointIncompleteError extends CheckpointError {
 /** --bits other than 8: format v2 stores q8_32 only. */
 export class ImportBitsUnsupportedError extends CheckpointError {
   constructor(bits: number) {
-    super('CheckpointUnsupported', `--bits ${bits} is not supported yet: model format v2 stores 8-bit (q8_32) weights — import with --bits 8.`);
+    super('CheckpointUnsupported', `--bits ${bits} is not supported: model format v2 stores 8-bit (q8_32) or 4-bit (q4_32) weights — import with --bits 8 or --bits 4.`);
     this.name = 'ImportBitsUnsupportedError';
   }
 }

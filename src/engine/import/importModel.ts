@@ -11,7 +11,7 @@ import { openGgufCheckpoint } from './gguf/checkpoint';
 import { openSafetensorsCheckpoint } from './safetensors/checkpoint';
 import { planFfn, writeFfnLayer } from './writer/ffnFile';
 import { buildManifest, discoverFim, discoverStopTokens, markSpecial } from './writer/manifest';
-import { planWeights, writeF32Tensor, writeQ8Tensor, type WeightsEntry } from './writer/weightsFile';
+import { planWeights, writeF32Tensor, writeQ4Tensor, writeQ8Tensor, type Q4RowReader, type RowReader, type WeightsDtype, type WeightsEntry } from './writer/weightsFile';
 
 export interface ImportProgress {
   /** Output bytes written so far, of `totalBytes`. */
@@ -22,6 +22,9 @@ export interface ImportProgress {
 export interface ImportOptions {
   input: string;
   outDir: string;
+  /** weights.bin's matrices: 8 all q8_32; 4 all q4_32 (models/FORMAT.md §Q4); absent: q4_32 where
+   *  the source's blocks are q4_32 exactly (GGUF Q4_0, Q4_1, Q4_K: lossless), q8_32 elsewhere.
+   *  ffn.bin's up and down are q8_32 either way. */
   bits?: number;
   /** Share of FFN neurons the gate skips at decode (0, the default: none — bench:gate-sparsity
    *  measures what skipping costs); above 0, thresholds are calibrated into the manifest. */
@@ -40,6 +43,8 @@ export interface ImportSummary {
   fim: boolean;
   stopTokens: string[];
   chatFormat?: string;
+  /** What weights.bin's matrices became (models/FORMAT.md §M `quantization`). */
+  quantization: 'q8_32' | 'q4_32';
   outputBytes: number;
   seconds: number;
 }
@@ -58,7 +63,7 @@ export function openCheckpoint(input: string): Checkpoint {
 
 export async function importCheckpoint(options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
-  if (options.bits !== undefined && options.bits !== 8) {
+  if (options.bits !== undefined && options.bits !== 8 && options.bits !== 4) {
     throw new ImportBitsUnsupportedError(options.bits);
   }
   const outDir = path.resolve(options.outDir);
@@ -84,8 +89,16 @@ type Omitted = 'outDir' | 'seconds';
 
 async function writeModel(c: Checkpoint, dir: string, options: ImportOptions): Promise<Omit<ImportSummary, Omitted>> {
   const a = c.architecture;
-  const specs: { name: string; dtype: 'f32' | 'q8_32'; shape: [number] | [number, number]; read: TensorSource[] }[] = [];
-  const q8 = (name: string, read: string[], rows: number, cols: number) => specs.push({ name, dtype: 'q8_32', shape: [rows, cols], read: read.map((r) => c.tensor(r)) });
+  const specs: { name: string; dtype: WeightsDtype; shape: [number] | [number, number]; read: TensorSource[] }[] = [];
+  const matrixDtype = (parts: TensorSource[]): WeightsDtype => {
+    if (options.bits === 8) return 'q8_32';
+    if (options.bits === 4) return 'q4_32';
+    return parts.every((p) => p.readQ4Rows) ? 'q4_32' : 'q8_32';
+  };
+  const q8 = (name: string, read: string[], rows: number, cols: number) => {
+    const parts = read.map((r) => c.tensor(r));
+    specs.push({ name, dtype: matrixDtype(parts), shape: [rows, cols], read: parts });
+  };
   const f32 = (name: string, read: string[], n: number) => specs.push({ name, dtype: 'f32', shape: [n], read: read.map((r) => c.tensor(r)) });
   const qkvRows = (a.heads + 2 * a.kvHeads) * a.headDim;
   q8('embed', ['embed'], a.vocabSize, a.dModel);
@@ -158,11 +171,12 @@ async function writeModel(c: Checkpoint, dir: string, options: ImportOptions): P
   for (const name of outputs) {
     files[name] = { bytes: fs.statSync(path.join(dir, name)).size, sha256: await sha256(path.join(dir, name)) };
   }
-  const manifest = buildManifest(c, { fim, stopTokens, sourceFiles, files });
+  const q4 = specs.filter((t) => t.dtype === 'q4_32').length;
+  const manifest = buildManifest(c, { fim, stopTokens, sourceFiles, files, matrices: { q4, q8: specs.filter((t) => t.dtype === 'q8_32').length } });
   fs.writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return {
     id: manifest.id, displayName: c.displayName, source: manifest.source, architecture: a, contextTokens: manifest.contextTokens,
-    fim: fim !== undefined, stopTokens, chatFormat: manifest.chat?.format, outputBytes: Object.values(files).reduce((s, f) => s + f.bytes, 0) + fs.statSync(path.join(dir, 'manifest.json')).size,
+    fim: fim !== undefined, stopTokens, chatFormat: manifest.chat?.format, quantization: manifest.quantization, outputBytes: Object.values(files).reduce((s, f) => s + f.bytes, 0) + fs.statSync(path.join(dir, 'manifest.json')).size,
   };
 }
 
@@ -179,18 +193,28 @@ function writeTensor(fd: number, entry: WeightsEntry, parts: TensorSource[], pro
     return;
   }
   // Rows of the parts one after the other (W_q, then W_k, then W_v for qkv).
-  writeQ8Tensor(fd, entry, (r0, n, out) => {
+  const rows = (n0: number, n: number, each: (p: TensorSource, lo: number, count: number, done: number) => void) => {
     let done = 0;
     let base = 0;
     for (const p of parts) {
-      const lo = Math.max(r0 + done, base), hi = Math.min(r0 + n, base + p.rows);
+      const lo = Math.max(n0 + done, base), hi = Math.min(n0 + n, base + p.rows);
       if (lo < hi) {
-        p.readRows(lo - base, hi - lo, out.subarray(done * p.cols, (done + hi - lo) * p.cols));
+        each(p, lo - base, hi - lo, done);
         done += hi - lo;
       }
       base += p.rows;
     }
-  }, progress);
+  };
+  const cols = entry.shape[1]!;
+  const read: RowReader = (r0, n, out) => rows(r0, n, (p, lo, count, done) => p.readRows(lo, count, out.subarray(done * cols, (done + count) * cols)));
+  if (entry.dtype === 'q8_32') {
+    writeQ8Tensor(fd, entry, read, progress);
+    return;
+  }
+  const exact: Q4RowReader | undefined = parts.every((p) => p.readQ4Rows) ? (r0, n, nibbles, scales, mins) => rows(r0, n, (p, lo, count, done) => {
+    p.readQ4Rows!(lo, count, nibbles.subarray(done * cols / 2, (done + count) * cols / 2), scales.subarray(done * cols / 32, (done + count) * cols / 32), mins.subarray(done * cols / 32, (done + count) * cols / 32));
+  }) : undefined;
+  writeQ4Tensor(fd, entry, read, exact, progress);
 }
 
 async function sha256(file: string): Promise<string> {

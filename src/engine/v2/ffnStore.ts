@@ -5,7 +5,7 @@
 // nearly every neuron, so it streams the layer's whole section through one staging area instead.
 import fs from 'node:fs';
 import type { KernelArena } from '../wasm/wasmKernels';
-import type { Q8 } from './modelV2';
+import type { Q8 } from './matrix';
 import { ModelFileCorruptError } from '../errors';
 
 /** down: a column per neuron, [F][d] in the row layout (ffn.bin's records). */

@@ -41,6 +41,7 @@ export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flas
     checkFfnMatchesV2(ffnHeader, manifest);
     const source: TensorSource = {
       has: (name) => header.tensors.has(name),
+      dtype: (name) => header.tensors.get(name)?.dtype,
       read: async (name, dst) => {
         const t = header.tensors.get(name);
         if (!t) throw new ModelFileCorruptError(manifest.weights.file, `tensor ${name} is missing`);

@@ -12,14 +12,10 @@ import { rope } from '../attention/rope';
 import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
-import { dequantPanelRow } from './panels';
+import { dequantRowInto, gatherDots, matmulQuantized, type Q8 } from './matrix';
 
 export const CHUNK_TOKENS = 32;
 
-/** A q8_32 matrix [rows][cols] in the arena. layout 'rows': quants [rows][cols] int8 at `ptr`,
- *  scales [rows][cols/32] f32 at `scales` (FORMAT.md §Q, the flash cache); 'panels': the kernels'
- *  panel layout from `ptr` (panels.ts; `scales` unused), every resident dense matrix. */
-export interface Q8 { ptr: number; scales: number; rows: number; cols: number; layout: 'rows' | 'panels' }
 type Floats = { ptr: number; view: Float32Array };
 
 export interface LayerV2 {
@@ -112,6 +108,11 @@ export class ModelV2 {
   /** Set by the loader: closes what the model reads from (ffn.bin, for the flash cache). */
   onDispose: (() => Promise<void>) | undefined;
 
+  /** Bytes of the kernels' memory: resident weights, KV cache and scratch rows. */
+  get residentBytes(): number {
+    return this.w.arena.capacityBytes;
+  }
+
   /** What the FFN read from disk and found cached since load (all zeros when it is resident). */
   get ffnStats() {
     return this.w.ffn.stats;
@@ -189,17 +190,11 @@ export class ModelV2 {
 
   /** matmul on the x the last matmul quantized (the same [T][W.cols] input). */
   private matmulQuantized(W: Q8, T: number, outPtr: number): void {
-    const k = this.w.arena.kernels;
-    if (W.layout === 'panels') k.matmulQ8P(W.ptr, W.rows, W.cols, this.s.qx, this.s.sx, T, outPtr);
-    else k.matmulQ8(W.ptr, W.scales, W.rows, W.cols, this.s.qx, this.s.sx, T, outPtr);
+    matmulQuantized(this.w.arena.kernels, W, this.s.qx, this.s.sx, T, outPtr);
   }
 
   private dequantRow(W: Q8, row: number, out: Float32Array, at: number): void {
-    const mem = this.w.arena.memory.buffer;
-    if (W.layout === 'panels') { dequantPanelRow(mem, W.ptr, W.cols, row, out, at); return; }
-    const q = new Int8Array(mem, W.ptr + row * W.cols, W.cols);
-    const scales = new Float32Array(mem, W.scales + row * (W.cols / 32) * 4, W.cols / 32);
-    for (let c = 0; c < W.cols; c++) out[at + c] = q[c] * scales[c >> 5];
+    dequantRowInto(this.w.arena.memory.buffer, W, row, out, at);
   }
 
   /** hidden [T][d] += attention of layer l; writes the T tokens' keys and values after kv.length. */
@@ -292,8 +287,7 @@ export class ModelV2 {
     for (let at = 0; at < kept; at += store.capacity) { // more neurons than the cache holds: in turns
       const n = Math.min(store.capacity, kept - at);
       const { up: U, down: D } = store.gather(l, ids.subarray(at, at + n), n, rows.view.subarray(at, at + n));
-      if (U.layout === 'panels') k.gatherDotsQ8P(U.ptr, rows.ptr + 4 * at, n, d, this.s.qx, this.s.sx, up.ptr + 4 * at);
-      else k.gatherDotsQ8(U.ptr, U.scales, rows.ptr + 4 * at, n, d, this.s.qx, this.s.sx, up.ptr + 4 * at);
+      gatherDots(k, U, rows.ptr + 4 * at, n, this.s.qx, this.s.sx, up.ptr + 4 * at);
       for (let i = at; i < at + n; i++) up.view[i] *= g[i];
       k.axpyQ8(y.ptr, D.ptr, D.scales, up.ptr + 4 * at, rows.ptr + 4 * at, n, d);
     }

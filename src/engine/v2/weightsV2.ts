@@ -3,9 +3,11 @@
 import type { Architecture } from '../manifest';
 import { ModelFileCorruptError } from '../errors';
 import { KernelArena } from '../wasm/wasmKernels';
+import { q4Bytes, q4Layout } from '../weights/q4';
 import { checkRecordScales, FlashFfnV2, ResidentFfn, transposeScales, type DenseFfnRows } from './ffnStore';
+import type { Q8 } from './matrix';
 import { panelBytes, rowsToPanels } from './panels';
-import type { LayerV2, Q8, WeightsV2 } from './modelV2';
+import type { LayerV2, WeightsV2 } from './modelV2';
 import { scratchBytes } from './modelV2';
 
 /** Where a v2 model's tensors come from: the files (loadV2.ts) or, in tests, arrays. */
@@ -13,12 +15,17 @@ export interface TensorSource {
   /** Fills `dst` with tensor `name`'s bytes (q8_32 as FORMAT.md §Q lays them out, or f32). */
   read(name: string, dst: Uint8Array): Promise<void>;
   has(name: string): boolean;
+  /** A matrix's storage: 'q4_32' (FORMAT.md §Q4) or, when absent or anything else, q8_32. */
+  dtype?(name: string): string | undefined;
   /** Layer l's FFN records (ffn.bin v3, dtype q8_32), `F` of `recordBytes` each. */
   ffnLayer(l: number): Promise<Uint8Array>;
   ffnGatedRecords: boolean;
 }
 
 const q8Bytes = (rows: number, cols: number) => rows * cols + (rows * cols / 32) * 4;
+const isQ4 = (source: Pick<TensorSource, 'dtype'>, name: string) => source.dtype?.(name) === 'q4_32';
+/** Arena bytes of weights.bin's matrix `name` [rows][cols]: q4_32 as stored, q8_32 in panels. */
+const matrixBytes = (source: Pick<TensorSource, 'dtype'>, name: string, rows: number, cols: number) => (isQ4(source, name) ? q4Bytes(rows, cols) : panelBytes(rows, cols));
 
 /** How the FFN's up and down rows are held: all resident, or `capacity` neurons per layer cached
  *  from ffn.bin (open as `fd`, layer sections at `sections`). */
@@ -26,17 +33,21 @@ export type FfnPlan = { kind: 'resident' } | { kind: 'flash'; capacity: number; 
 
 /** Arena bytes for the weights of `arch` plus the KV cache and scratch of `contextTokens`, the FFN
  *  held as `plan` says. */
-export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has'>, plan: FfnPlan = { kind: 'resident' }): number {
+export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has' | 'dtype'>, plan: FfnPlan = { kind: 'resident' }): number {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V, layers } = arch;
   const b = (bytes: number) => KernelArena.bytesFor(Math.ceil(bytes / 4));
-  let total = b(panelBytes(V, d)) + (arch.tiedEmbeddings ? 0 : b(panelBytes(V, d))) + b(4 * d);
+  const m = (name: string, rows: number, cols: number) => b(matrixBytes(source, name, rows, cols));
+  let total = m('embed', V, d) + (arch.tiedEmbeddings ? 0 : m('head', V, d)) + b(4 * d);
   if (source.has('head_bias')) total += b(4 * V);
   // resident: up in panels, down as ffn.bin's neuron columns plus its scales transposed (downQ8)
   const upDown = plan.kind === 'resident' ? b(panelBytes(F, d)) + b(q8Bytes(F, d)) + b((F * d) / 8) : 0;
-  const perLayer = 3 * b(4 * d) + b(panelBytes((H + 2 * Hkv) * hd, d)) + b(panelBytes(d, H * hd)) + b(panelBytes(F, d)) + upDown
-    + (arch.attentionBias ? b(4 * (H + 2 * Hkv) * hd) : 0);
+  for (let l = 0; l < layers; l++) {
+    const p = `layers.${l}.`;
+    total += 3 * b(4 * d) + m(`${p}qkv`, (H + 2 * Hkv) * hd, d) + m(`${p}out`, d, H * hd) + upDown
+      + (arch.ffnActivation === 'silu' ? m(`${p}ffn_gate`, F, d) : b(panelBytes(F, d))) + (arch.attentionBias ? b(4 * (H + 2 * Hkv) * hd) : 0);
+  }
   const cache = plan.kind === 'flash' ? FlashFfnV2.arenaBytes(layers, F, d, plan.capacity) : 0;
-  return total + layers * perLayer + cache + scratchBytes(arch, contextTokens);
+  return total + cache + scratchBytes(arch, contextTokens);
 }
 
 function q8In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uint8Array } {
@@ -59,10 +70,21 @@ function panel(arena: KernelArena, m: Q8): Q8 {
   return { ptr: m.ptr, scales: m.ptr, rows: m.rows, cols: m.cols, layout: 'panels' };
 }
 
+function q4In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uint8Array } {
+  const { ptr, view } = arena.bytes(q4Bytes(rows, cols));
+  const at = q4Layout(rows, cols);
+  return { ptr, scales: ptr + at.scales, mins: ptr + at.mins, rows, cols, bytes: view };
+}
+
 export async function loadWeightsV2(arch: Architecture, contextTokens: number, source: TensorSource, gateThresholds: number[], plan: FfnPlan = { kind: 'resident' }): Promise<WeightsV2> {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
   const arena = new KernelArena(arenaBytes(arch, contextTokens, source, plan));
   const q8 = async (name: string, rows: number, cols: number) => {
+    if (isQ4(source, name)) {
+      const q4 = q4In(arena, rows, cols);
+      await source.read(name, q4.bytes);
+      return q4;
+    }
     const m = panelIn(arena, rows, cols);
     await source.read(name, m.bytes);
     return panel(arena, m);

@@ -21,6 +21,8 @@ interface Exports {
   quantizeI16(x: number, n: number, qx: number, sx: number): void;
   /** out [T][n] f32 = x [T][d] (quantized: qx, sx) · Wᵀ, W q8_32 [n][d] (quants w, scales ws). */
   matmulQ8(w: number, ws: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
+  /** As matmulQ8 for W q4_32 [n][d] (nibbles w, scales ws, mins wm: models/FORMAT.md §Q4). */
+  matmulQ4(w: number, ws: number, wm: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
   /** out[i] = W[rows[i]] · x for i < k (rows i32). */
   gatherDotsQ8(w: number, ws: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
   /** The row-layout matrix at ptr rewritten as panels in place; tmp: rows·cols/8 + 4·cols bytes. */

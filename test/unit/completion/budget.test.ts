@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { promptBudget } from '../../../src/completion/budget';
+import { promptBudget } from '../../../src/engine/promptBudget';
 import { DEFAULT_CHARS_PER_TOKEN, MIN_SAMPLE_CHARS, TokenRatios } from '../../../src/completion/tokenRatio';
 
 const caps = { maxPrefixChars: 8_000, maxSuffixChars: 2_000 };

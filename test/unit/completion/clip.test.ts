@@ -110,7 +110,7 @@ describe('clipAroundCursor', () => {
         const before = typed(n);
         const inserted = lines.slice(n, n + 3).join('');
         const after = typed(n + 3);
-        assert.deepEqual(acceptedContext(before, inserted, small), { prefix: after.prefix, suffix: after.suffix, prefixStart: after.prefixStart });
+        assert.deepEqual(acceptedContext(before, { text: inserted, replaced: 0 }, small), { prefix: after.prefix, suffix: after.suffix, prefixStart: after.prefixStart });
       }
     });
   });

@@ -2,10 +2,9 @@
 // debounce, prefetch and cancellation. test/integration/pipeline.test.ts runs it on the real model.
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import type { CompletionMode } from '../../../src/completion/lineMode';
 import { CompletionPipeline } from '../../../src/completion/pipeline';
 import { PREFETCH_AFTER_IDLE_MS } from '../../../src/completion/prefetch';
-import type { CompletionRequest, CompletionSettings, ExtraContextSource } from '../../../src/completion/types';
+import type { CompletionMode, CompletionRequest, CompletionSettings, ExtraContextSource } from '../../../src/completion/types';
 import type { GenerateRequest } from '../../../src/engine';
 import type { BlockFinder } from '../../../src/postprocess';
 import { FakeEngine } from '../../helpers/fakeEngine';
@@ -59,6 +58,29 @@ describe('completion pipeline: typed-ahead cache', () => {
     assert.equal(result?.source, 'engine');
     assert.equal(engine.calls.length, 2);
     assert.equal(engine.calls[1].prefix, 'function f() {\n  return fox');
+  });
+});
+
+describe('completion pipeline: empty answers and explicit requests', () => {
+  it('never serves an empty answer from the cache: the same cursor asks the model again', async () => {
+    const engine = new FakeEngine((prefix) => (prefix.endsWith('blank ') ? '   ' : answer(prefix)));
+    const pipeline = new CompletionPipeline(engine);
+    for (let i = 0; i < 2; i++) {
+      const result = await pipeline.complete(at('blank ❚'), settings);
+      assert.deepEqual({ text: result?.text, source: result?.source }, { text: '', source: 'engine' });
+    }
+    assert.equal(engine.calls.length, 2);
+    assert.equal(pipeline.stats.cacheHits, 0);
+  });
+
+  it('an explicit request computes anew where the cache has an answer', async () => {
+    const engine = new FakeEngine(answer);
+    const pipeline = new CompletionPipeline(engine);
+    await pipeline.complete(at(RETURN), settings);
+    const again = await pipeline.complete(at(RETURN), { ...settings, explicit: true });
+    assert.deepEqual({ text: again?.text, source: again?.source }, { text: 'foo(bar);', source: 'engine' });
+    assert.equal(engine.calls.length, 2);
+    assert.equal((await pipeline.complete(at(RETURN), settings))?.source, 'cache', 'an automatic request still uses it');
   });
 });
 
@@ -212,6 +234,15 @@ describe('completion pipeline: prefetch', () => {
     assert.deepEqual({ text: next?.text, source: next?.source }, { text: ' // done', source: 'cache' });
     assert.equal(engine.calls.length, 2);
     assert.deepEqual(pipeline.stats, { requests: 3, cacheHits: 2, inflightJoins: 0, prefetches: 1, prefetchHits: 1 });
+  });
+
+  it('after a suggestion that replaces the closer after the cursor, prefetches where Tab leaves the document', async () => {
+    const engine = new FakeEngine((prefix) => (prefix.endsWith('points.map(') ? 'points);' : ''));
+    const pipeline = new CompletionPipeline(engine);
+    const shown = await pipeline.complete(at('  return points.map(❚)\n'), withPrefetch);
+    assert.deepEqual({ text: shown?.text, replacedAfterCursor: shown?.replacedAfterCursor }, { text: 'points);', replacedAfterCursor: 1 });
+    await pipeline.idle();
+    assert.deepEqual(engine.calls.map((c) => [c.prefix, c.suffix]), [['  return points.map(', ')\n'], ['  return points.map(points);', '\n']]);
   });
 
   it('is aborted the moment a real request that cannot use it arrives', async () => {

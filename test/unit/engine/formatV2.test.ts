@@ -97,7 +97,7 @@ describe('weights.bin rejections (named errors naming the file and tensor)', () 
   const entry = (name: string) => (t: { tensors: { name: string }[] }) => t.tensors.find((e) => e.name === name) as { offset: number; bytes: number; shape: number[]; dtype: string; name: string };
 
   it('wrong magic', () => rejects(Buffer.concat([Buffer.from('FCWX'), goldenBytes.subarray(4)]), ModelFileCorruptError, /bad magic "FCWX"/));
-  it('another version', () => rejects(set(goldenBytes, 4, 2), ModelFormatUnsupportedError, /format version 2/));
+  it('another version', () => rejects(set(goldenBytes, 4, 3), ModelFormatUnsupportedError, /format version 3/));
   it('a file shorter than the fixed header', () => rejects(goldenBytes.subarray(0, 8), ModelFileCorruptError, /truncated/));
   it('a table that ends past the file', () => rejects(set(goldenBytes, 8, goldenBytes.length), ModelFileCorruptError, /truncated/));
   it('invalid JSON', () => rejects(withTableText(goldenBytes, '{"fileBytes": 7872, "tensors": ['), ModelFileCorruptError, /not valid JSON/));

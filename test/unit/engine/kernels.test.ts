@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { KERNELS_WASM_BASE64 } from '../../../src/engine/wasm/kernelsWasm';
 import { NeuronCache } from '../../../src/engine/ffn/neuronCache';
 import { Predictor } from '../../../src/engine/ffn/predictor';
-import { sparseFfnRow } from '../../../src/engine/ffn/sparseKernel';
+import { sparseFfnRow } from '../../helpers/sparseFfnReference';
 import { KernelArena } from '../../../src/engine/wasm/wasmKernels';
 import { repoRoot } from '../../helpers/fixture';
 

@@ -22,13 +22,13 @@ interface Harness {
   completed: CompletionResult[];
 }
 
-function harness(text: string, power = { onBattery: false }): Harness {
+function harness(text: string, power = { onBattery: false }, replacedAfterCursor = 0): Harness {
   const calls: Harness['calls'] = [];
   const completed: CompletionResult[] = [];
   const pipeline = {
     complete: async (request: CompletionRequest, settings: CompletionSettings): Promise<CompletionResult> => {
       calls.push({ request, settings });
-      return { text, source: 'engine', latencyMs: 40, ttfsMs: 20, promptTokens: 30, generatedTokens: 4, stopReason: 'stop-token' };
+      return { text, replacedAfterCursor, source: 'engine', latencyMs: 40, ttfsMs: 20, promptTokens: 30, generatedTokens: 4, stopReason: 'stop-token' };
     },
   };
   const engineHost = { pipeline, restartAfterCrash: () => {} } as unknown as EngineHost;
@@ -56,10 +56,42 @@ describe('InlineProvider', () => {
     assert.equal(h.completed.length, 1);
   });
 
+  it('a suggestion that ends with the closer after the cursor replaces it: its range covers it', async () => {
+    const doc = '  return points.map()\n';
+    const at = new Position(0, doc.indexOf(')'));
+    const h = harness('points);', undefined, 1);
+    const [item] = (await h.provider.provideInlineCompletionItems(fakeDocument(doc, 'typescript') as unknown as TextDocument, at as VsPosition, AUTOMATIC, token))!;
+    const range = item!.range as unknown as Range;
+    assert.deepEqual([range.start, range.end], [at, new Position(0, at.character + 1)]);
+    assert.equal(item!.insertText, 'points);');
+  });
+
+  it('a suggestion that finishes after the model was switched is not shown', async () => {
+    const h = harness('b;');
+    const host = (h.provider as unknown as { engineHost: { pipeline: unknown } }).engineHost;
+    const old = host.pipeline as { complete: (...args: unknown[]) => Promise<CompletionResult> };
+    host.pipeline = { complete: async (...args: unknown[]) => {
+      const result = await old.complete(...args);
+      host.pipeline = { complete: old.complete }; // Choose Model loaded another model meanwhile
+      return result;
+    } };
+    const items = await h.provider.provideInlineCompletionItems(fakeDocument(source, 'typescript') as unknown as TextDocument, cursor as VsPosition, AUTOMATIC, token);
+    assert.equal(items, undefined);
+    assert.equal(h.completed.length, 0, 'nor reaches the status bar');
+  });
+
   it('an empty suggestion shows nothing but still reaches the status bar', async () => {
     const h = harness('');
     assert.equal(await h.provider.provideInlineCompletionItems(fakeDocument(source, 'typescript') as unknown as TextDocument, cursor as VsPosition, AUTOMATIC, token), undefined);
     assert.equal(h.completed.length, 1);
+  });
+
+  it('Trigger Inline Suggestion asks the pipeline for an explicit request; typing does not', async () => {
+    const h = harness('x');
+    for (const context of [INVOKE, AUTOMATIC]) {
+      await h.provider.provideInlineCompletionItems(fakeDocument(source, 'typescript') as unknown as TextDocument, cursor as VsPosition, context, token);
+    }
+    assert.deepEqual(h.calls.map((c) => c.settings.explicit), [true, false]);
   });
 
   const cases: Array<{ name: string; languageId: string; settings?: Record<string, unknown>; onBattery?: boolean; context: Context; runs: boolean; prefetch?: boolean }> = [

@@ -9,6 +9,7 @@ describe('paths', () => {
   it('finds the worker, ORT wasm, tree-sitter files and bundled model under dist/, where scripts/build.mjs puts them', () => {
     assert.deepEqual(bundlePaths(ext), {
       workerScript: path.join(ext, 'dist', 'engineWorker.js'),
+      importWorkerScript: path.join(ext, 'dist', 'importWorker.js'),
       ortWasmDir: path.join(ext, 'dist', 'ort'),
       syntaxDir: path.join(ext, 'dist', 'syntaxes'),
       defaultModelDir: path.join(ext, 'dist', 'models', 'default'),

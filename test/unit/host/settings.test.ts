@@ -1,6 +1,6 @@
 import { fakeVscode } from '../../helpers/fakeVscode';
 import assert from 'node:assert/strict';
-import { affectsEngine, readSettings } from '../../../src/host/settings';
+import { affectsEngine, readSettings, setModelPath } from '../../../src/host/settings';
 
 const changed = (...keys: string[]) => ({
   affectsConfiguration: (section: string) => keys.some((key) => key === section || key.startsWith(`${section}.`)),
@@ -42,4 +42,22 @@ describe('affectsEngine', () => {
   for (const [keys, reloads] of cases) {
     it(`${keys.join(', ')}: ${reloads ? 'reloads' : 'keeps'} the model`, () => assert.equal(affectsEngine(changed(...keys)), reloads));
   }
+});
+
+describe('readSettings: models', () => {
+  afterEach(() => fakeVscode.settings.clear());
+
+  it('hubUrl: the hub by default, a mirror without its trailing slash, the default for anything not http(s)', () => {
+    assert.equal(readSettings().models.hubUrl, 'https://huggingface.co');
+    fakeVscode.settings.set('flashcode.models.hubUrl', ' https://hf-mirror.example/ ');
+    assert.equal(readSettings().models.hubUrl, 'https://hf-mirror.example');
+    fakeVscode.settings.set('flashcode.models.hubUrl', 'file:///etc');
+    assert.equal(readSettings().models.hubUrl, 'https://huggingface.co');
+  });
+
+  it('setModelPath writes flashcode.engine.modelPath, which reloads the engine', async () => {
+    await setModelPath('/models/x');
+    assert.equal(readSettings().engine.modelPath, '/models/x');
+    assert.equal(affectsEngine(changed('flashcode.engine.modelPath')), true);
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { boundedInteger, ENGINE_SETTINGS, SETTINGS } from '../../../src/common/settingsSchema';
+import { boundedInteger, ENGINE_SETTINGS, SETTINGS } from '../../../src/settingsSchema';
 import { COMMANDS } from '../../../src/host/commandIds';
 import { DEFAULT_EXCLUDE_PATTERNS } from '../../../src/privacy/exclude';
 

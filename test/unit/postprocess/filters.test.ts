@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { postprocess } from '../../../src/postprocess';
 import { scanBrackets } from '../../../src/postprocess/brackets';
-import { dedupeClosers } from '../../../src/postprocess/closers';
+import { closersReplaced, dedupeClosers } from '../../../src/postprocess/closers';
 import { inferIndentation, matchIndentation } from '../../../src/postprocess/indentation';
 import { indentationBlockEnd } from '../../../src/postprocess/indentBlock';
 import { cutAtSuffixEcho, dropSuffixEcho } from '../../../src/postprocess/suffixEcho';
@@ -106,6 +106,31 @@ describe('postprocess filters', () => {
     { name: 'leaves text alone when the rest of the line is not closers', doc: 'f(❚, b)', suggestion: 'a)', want: 'a)' },
     { name: 'drops a , the editor has', doc: 'f(a, ❚, c)', suggestion: 'b,', want: 'b' },
   ]));
+
+  describe('closersReplaced: the document after accepting the post-processed suggestion', () => {
+    const cases: Array<{ name: string; doc: string; raw: string; replaced: number; after: string }> = [
+      { name: 'the editor\'s ) is kept once and the ; lands after it (issue 18)', doc: '  return points.map(❚)\n', raw: 'points);', replaced: 1, after: '  return points.map(points);\n' },
+      { name: 'a closer the suggestion closes first, then more of its own', doc: 'f(g(❚)\n', raw: 'x));', replaced: 1, after: 'f(g(x));\n' },
+      { name: 'two closers on the line, the suggestion adds a ;', doc: 'f([❚])\n', raw: '1, 2]);', replaced: 2, after: 'f([1, 2]);\n' },
+      { name: 'a } after a space', doc: 'const p = { ❚ }\n', raw: 'x: 1 };', replaced: 2, after: 'const p = { x: 1 };\n' },
+      { name: 'its own string before the line\'s )', doc: 'log(❚)\n', raw: '"a", "b");', replaced: 1, after: 'log("a", "b");\n' },
+      { name: 'an exact repeat is cut instead (dedupeClosers): nothing to replace', doc: 'console.log(❚);\n', raw: "'hello');", replaced: 0, after: "console.log('hello');\n" },
+      { name: 'a pair the suggestion opens and closes is its own: inserted', doc: 'f(❚)\n', raw: 'g(x);', replaced: 0, after: 'f(g(x);)\n' },
+      { name: 'more than closers after the cursor: inserted', doc: 'f(❚) + 1\n', raw: 'x);', replaced: 0, after: 'f(x);) + 1\n' },
+      { name: 'closers in another order than the line\'s: inserted', doc: 'f([❚)\n', raw: '1]);', replaced: 0, after: 'f([1]);)\n' },
+      { name: 'a multi-line suggestion is cut before the line\'s ) instead (no range past a line end)', doc: 'run(❚)\n', raw: '() => {\n  go();\n});', replaced: 0, after: 'run(() => {\n  go();\n})\n' },
+      { name: 'nothing after the cursor', doc: 'f(❚\n', raw: 'x);', replaced: 0, after: 'f(x);\n' },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const context = around(c.doc);
+        const text = postprocess(c.raw, context) ?? '';
+        const replaced = closersReplaced(text, context);
+        assert.equal(replaced, c.replaced);
+        assert.equal(context.prefix + text + context.suffix.slice(replaced), c.after);
+      });
+    }
+  });
 
   describe('scanBrackets', () => {
     const table: [string, string, string, number[]][] = [

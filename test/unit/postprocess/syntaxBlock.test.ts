@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { SyntaxService, type Block } from '../../../src/context/syntax';
+import type { Block } from '../../../src/common/block';
+import { SyntaxService } from '../../../src/context/syntax';
 import { syntaxBlockEnd, WINDOW_PREFIX_CHARS, WINDOW_SUFFIX_CHARS } from '../../../src/postprocess/syntaxBlock';
 import { truncateToBlock } from '../../../src/postprocess/truncate';
 import type { BlockFinder } from '../../../src/postprocess/types';

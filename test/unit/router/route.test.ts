@@ -31,7 +31,17 @@ const cases: Case[] = [
   { name: 'long, excluded file: cut even with consent', over: { promptTokens: 5000, targetExcluded: true }, want: cut(/flashcode\.cloud\.exclude/) },
   { name: 'too long even for the cloud: cut', over: { promptTokens: 200_000 }, want: cut(/even for the cloud.*128,000/) },
   { name: 'cloud limit counts the answer too', over: { promptTokens: 127_800, cloud: { consent: 'unasked' } }, want: cut(/even for the cloud/) },
-  { name: 'the reason names the prompt size', over: { promptTokens: 12_345, cloud: { enabled: false } }, want: cut(/prompt of 12,345 tokens/) },
+  { name: 'the reason names the size of the code and the model\'s limit', over: { promptTokens: 12_345, cloud: { enabled: false } }, want: cut(/^the code is too long for the local model: with the instruction it takes 12,345 tokens, and the local model reads at most 2,048 tokens \(its context window\), 256 of them kept for the answer; the cloud model is off/) },
+  { name: 'the limit set by flashcode.router.localMaxTokens is named as such', over: { promptTokens: 5000, localWindowBy: 'setting', cloud: { enabled: false } }, want: cut(/at most 2,048 tokens \(flashcode\.router\.localMaxTokens\)/) },
+  // Issue 18: a 5-line function in a long file was "too long for the local model".
+  { name: 'the code fits, its context does not: local with the context cut, even with the cloud on', over: { promptTokens: 5000, codeTokens: 1500 }, want: cut(/^the local model reads at most 2,048 tokens \(its context window\), 256 of them kept for the answer, so the code around it was shortened$/) },
+  { name: 'the code fits exactly with its answer', over: { promptTokens: 5000, codeTokens: 1792, cloud: { enabled: false } }, want: cut(/code around it was shortened/) },
+  { name: 'asked for the cloud: it answers a short task too', over: { preferCloud: true, cloud: { consent: 'unasked' } }, want: { target: 'cloud', askConsent: true } },
+  { name: 'asked for the cloud, but it is off: local', over: { preferCloud: true, cloud: { enabled: false } }, want: { target: 'local' } },
+  { name: 'asked for the cloud, but the file is excluded: local', over: { preferCloud: true, targetExcluded: true }, want: { target: 'local' } },
+  { name: 'asked for the cloud, but consent was refused: local', over: { preferCloud: true, cloud: { consent: 'denied' } }, want: { target: 'local' } },
+  { name: 'the code alone is over: the cloud', over: { promptTokens: 5000, codeTokens: 1793 }, want: { target: 'cloud', askConsent: false } },
+  { name: 'the code alone is over, cloud off: says how much the code takes', over: { promptTokens: 5000, codeTokens: 3000, cloud: { enabled: false } }, want: cut(/it takes 3,000 tokens/) },
   { name: 'budget never negative', over: { promptTokens: 5000, localWindowTokens: 100, cloud: { enabled: false } }, want: { target: 'local-cut', promptBudgetTokens: 0, reason: /off/ } },
 ];
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { expectedShape, layerTensorNames, type Checkpoint, type ImportedArchitecture, type TensorSource } from '../checkpoint';
 import { CheckpointCorruptError, CheckpointIncompleteError, CheckpointUnsupportedError } from '../errors';
 import { DEQUANTIZERS } from './dequant';
+import { Q4_REPACKERS } from './q4blocks';
 import { readGgufHeader, type GgufHeader, type GgufTensorInfo, type GgufValue } from './header';
 import { ggufTokenizer } from './tokenizer';
 import { GGML_TYPES, ggmlTypeName } from './types';
@@ -97,18 +98,26 @@ function ggufTensorSource(fd: number, t: GgufTensorInfo, rowMap?: (o: number) =>
   const dequant = DEQUANTIZERS.get(t.type)!;
   const rowBytes = (t.cols / type.blockValues) * type.blockBytes;
   let raw = Buffer.alloc(0);
+  const read = (r0: number, n: number) => {
+    if (raw.length < n * rowBytes) raw = Buffer.alloc(n * rowBytes);
+    if (rowMap) {
+      for (let i = 0; i < n; i++) fs.readSync(fd, raw, i * rowBytes, rowBytes, t.offset + rowMap(r0 + i) * rowBytes);
+    } else {
+      fs.readSync(fd, raw, 0, n * rowBytes, t.offset + r0 * rowBytes);
+    }
+  };
+  const repack = Q4_REPACKERS.get(t.type);
   return {
     rows: t.rows,
     cols: t.cols,
     readRows(r0, n, out) {
-      if (raw.length < n * rowBytes) raw = Buffer.alloc(n * rowBytes);
-      if (rowMap) {
-        for (let i = 0; i < n; i++) fs.readSync(fd, raw, i * rowBytes, rowBytes, t.offset + rowMap(r0 + i) * rowBytes);
-      } else {
-        fs.readSync(fd, raw, 0, n * rowBytes, t.offset + r0 * rowBytes);
-      }
+      read(r0, n);
       for (let i = 0; i < n; i++) dequant(raw, i * rowBytes, out.subarray(i * t.cols, (i + 1) * t.cols), t.cols);
     },
+    readQ4Rows: repack && ((r0, n, nibbles, scales, mins) => {
+      read(r0, n);
+      for (let i = 0; i < n; i++) repack(raw, i * rowBytes, t.cols, nibbles, (i * t.cols) / 2, scales, mins, (i * t.cols) / 32);
+    }),
   };
 }
 

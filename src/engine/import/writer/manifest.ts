@@ -67,16 +67,23 @@ export interface FileEntry {
   sha256: string;
 }
 
+function matricesNote({ q4, q8 }: { q4: number; q8: number }): string {
+  if (q4 === 0) return 'every matrix re-quantized to q8_32.';
+  return `${q4} of weights.bin's ${q4 + q8} matrices in q4_32, the rest and ffn.bin's up and down in q8_32.`;
+}
+
 /** manifest.json's object: the v1 fields, plus weights, source, quantization, chat and the dense
  *  (uncalibrated) gate sparsity of a silu model. */
 export function buildManifest(c: Checkpoint, found: {
   fim?: ManifestFim; stopTokens: string[]; sourceFiles: ({ name: string } & FileEntry)[]; files: Record<string, FileEntry>;
+  /** What weights.bin's matrices became: how many of them are q4_32 and q8_32. */
+  matrices: { q4: number; q8: number };
 }) {
   const a = c.architecture;
   const chat = chatOf(c);
   const contextTokens = Math.min(c.contextTokens, CONTEXT_CAP_TOKENS);
   const notes = [
-    `Imported by Flashcode from ${c.files.map((f) => f.name).join(', ')} (${c.kind}, ${c.quantization}); every matrix re-quantized to q8_32.`,
+    `Imported by Flashcode from ${c.files.map((f) => f.name).join(', ')} (${c.kind}, ${c.quantization}); ${matricesNote(found.matrices)}`,
     c.contextTokens > contextTokens ? `Context capped at ${contextTokens} tokens (the checkpoint allows ${c.contextTokens}).` : '',
     found.fim ? '' : 'No FIM tokens in the vocabulary: completions use the prefix alone.',
     'Sparsity not calibrated: gate thresholds 0 (dense).',
@@ -95,7 +102,7 @@ export function buildManifest(c: Checkpoint, found: {
     weights: { file: 'weights.bin' },
     ffn: { file: 'ffn.bin' },
     source: { kind: c.kind, files: found.sourceFiles, quantization: c.quantization },
-    quantization: 'q8_32',
+    quantization: (found.matrices.q4 > 0 ? 'q4_32' : 'q8_32') as 'q4_32' | 'q8_32',
     sparsity: {
       gateThresholds: new Array<number>(a.layers).fill(0),
       targetSkip: 0,

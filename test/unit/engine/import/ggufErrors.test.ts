@@ -85,7 +85,7 @@ describe('import: bad GGUF input', () => {
   it('a non-finite weight', () => expectRefusal(corrupt(/layers\.0\.ffn_gate.*non-finite/), (m) => {
     new Float32Array(m.tensors.find((t) => t.name === 'blk.0.ffn_gate.weight')!.data.buffer)[5] = NaN;
   }));
-  it('--bits 4', () => expectRefusal({ name: 'ImportBitsUnsupportedError', message: /not supported yet: model format v2 stores 8-bit/ }, undefined, undefined, { bits: 4 }));
+  it('--bits 3', () => expectRefusal({ name: 'ImportBitsUnsupportedError', message: /--bits 3 is not supported: .* 8-bit \(q8_32\) or 4-bit \(q4_32\)/ }, undefined, undefined, { bits: 3 }));
 
   it('GGUF version 2 (same layout as 3) imports', async () => {
     const dir = tempDir();

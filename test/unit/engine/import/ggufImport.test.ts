@@ -7,7 +7,8 @@ import path from 'node:path';
 import { TextTokenizer } from '../../../../src/engine/tokenizer';
 import { importCheckpoint } from '../../../../src/engine/import/importModel';
 import { quantizeQ8 } from '../../../../src/engine/import/writer/q8';
-import { tinyModel } from '../../../helpers/ggufWriter';
+import { quantizeQ4 } from '../../../../src/engine/weights/q4';
+import { tinyModel, type TinyModel } from '../../../helpers/ggufWriter';
 import { tempDir, writeTiny } from '../../../helpers/importFixtures';
 import { readFfnV3, readWeightsBin } from '../../../helpers/v2Model';
 
@@ -114,5 +115,77 @@ describe('import: GGUF with its own output head', () => {
     const w = readWeightsBin(path.join(out, 'weights.bin'));
     assertQ8(w.get('head'), head, 259, 32, 'head');
     assertQ8(w.get('embed'), m.values.get('token_embd.weight')!, 259, 32, 'embed');
+  });
+});
+
+/** `m` with every layer matrix as random Q4_1 blocks (f16 d and m, random codes); m.values gets
+ *  their exact values, value = fround(fround(q·d) + m) as llama.cpp dequantizes them. */
+function asQ4_1(m: TinyModel): TinyModel {
+  let s = 7;
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+  const half = (bits: number) => { const e = (bits >> 10) & 31, f = bits & 1023; return (bits & 0x8000 ? -1 : 1) * (1 + f / 1024) * 2 ** (e - 15); };
+  for (const t of m.tensors) {
+    if (!/^blk\.\d+\.(attn_[qkv]|attn_output|ffn_gate|ffn_up|ffn_down)\.weight$/.test(t.name)) continue;
+    const n = t.dims[0] * t.dims[1];
+    const data = Buffer.alloc((n / 32) * 20), values = new Float32Array(n);
+    for (let b = 0; b < n / 32; b++) {
+      const dBits = 0x2000 + (rnd() & 0x3ff), mBits = 0xa800 + (rnd() & 0x7ff); // d ≈ 0.008…0.016, m ≈ −0.03…−0.125
+      data.writeUInt16LE(dBits, 20 * b);
+      data.writeUInt16LE(mBits, 20 * b + 2);
+      for (let k = 0; k < 16; k++) {
+        const byte = rnd() & 255;
+        data[20 * b + 4 + k] = byte;
+        values[32 * b + k] = Math.fround(Math.fround((byte & 15) * half(dBits)) + half(mBits));
+        values[32 * b + k + 16] = Math.fround(Math.fround((byte >> 4) * half(dBits)) + half(mBits));
+      }
+    }
+    t.type = 3;
+    t.data = data;
+    m.values.set(t.name, values);
+  }
+  return m;
+}
+
+describe('import: --bits and 4-bit sources (models/FORMAT.md §Q4)', () => {
+  const p = 'blk.1.';
+  it('Q4_1 matrices stay 4-bit by default, value for value; F32 ones become q8_32; --bits 8 re-quantizes all', async () => {
+    const dir = tempDir();
+    const m = asQ4_1(tinyModel('llama'));
+    const input = writeTiny(m, dir);
+    const v = (n: string) => m.values.get(n)!;
+    const out = path.join(dir, 'auto');
+    await importCheckpoint({ input, outDir: out });
+    const w = readWeightsBin(path.join(out, 'weights.bin'));
+    assert.equal(w.get('layers.1.qkv')!.dtype, 'q4_32');
+    assert.deepEqual(w.get('layers.1.qkv')!.values, concat(hfRows(v(`${p}attn_q.weight`), 32, 16), hfRows(v(`${p}attn_k.weight`), 32, 16), v(`${p}attn_v.weight`)));
+    assert.deepEqual(w.get('layers.1.out')!.values, v(`${p}attn_output.weight`));
+    assert.deepEqual(w.get('layers.1.ffn_gate')!.values, v(`${p}ffn_gate.weight`));
+    assertQ8(w.get('embed'), v('token_embd.weight'), 259, 32, 'embed (F32 source)');
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.quantization, 'q4_32');
+    assert.match(manifest.notes, /6 of weights\.bin's 7 matrices in q4_32/);
+    assert.deepEqual(readFfnV3(path.join(out, 'ffn.bin')).up[1].length, 64 * 32, 'ffn.bin stays q8_32 (version 3)');
+
+    const eight = path.join(dir, 'eight');
+    await importCheckpoint({ input, outDir: eight, bits: 8 });
+    const w8 = readWeightsBin(path.join(eight, 'weights.bin'));
+    assertQ8(w8.get('layers.1.out'), v(`${p}attn_output.weight`), 32, 32, 'out');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(eight, 'manifest.json'), 'utf8')).quantization, 'q8_32');
+  });
+
+  it('--bits 4 quantizes F32 matrices to q4_32 (bit-exact with quantizeQ4)', async () => {
+    const dir = tempDir();
+    const m = tinyModel('qwen2');
+    const out = path.join(dir, 'four');
+    await importCheckpoint({ input: writeTiny(m, dir), outDir: out, bits: 4 });
+    const bytes = fs.readFileSync(path.join(out, 'weights.bin'));
+    const table = JSON.parse(bytes.toString('utf8', 12, 12 + bytes.readUInt32LE(8))) as { tensors: { name: string; dtype: string; offset: number; bytes: number }[] };
+    const entry = (name: string) => table.tensors.find((t) => t.name === name)!;
+    assert.equal(bytes.readUInt32LE(4), 2);
+    for (const [name, source, rows] of [['embed', 'token_embd.weight', 259], ['layers.0.out', 'blk.0.attn_output.weight', 32], ['layers.1.ffn_gate', 'blk.1.ffn_gate.weight', 64]] as const) {
+      const e = entry(name);
+      assert.equal(e.dtype, 'q4_32', name);
+      assert.deepEqual(new Uint8Array(bytes.subarray(e.offset, e.offset + e.bytes)), quantizeQ4(m.values.get(source)!, rows, 32), name);
+    }
   });
 });

@@ -1,10 +1,11 @@
 // Every Flashcode setting: key, default and bounds, in one table. package.json's
 // contributes.configuration declares the same (a unit test holds them together); the host reads
-// them through src/host/settings.ts and the CLI takes its defaults from here.
+// them through src/host/settings.ts and the CLI takes its defaults from here. Beside the entry
+// points, above every folder: it names the settings of all of them.
 
-import { COMPLETION_MODES, type CompletionMode } from '../completion/lineMode';
-import { DEFAULT_EXCLUDE_PATTERNS } from '../privacy/exclude';
-import { DEFAULT_LANGUAGES } from './completionGate';
+import { DEFAULT_LANGUAGES } from './common/completionGate';
+import { COMPLETION_MODES, type CompletionMode } from './completion/types';
+import { DEFAULT_EXCLUDE_PATTERNS } from './privacy/exclude';
 
 export interface NumberSetting {
   key: string;
@@ -36,6 +37,7 @@ export const SETTINGS = {
   cloudTimeoutMs: { key: 'flashcode.cloud.timeoutMs', default: 30_000, minimum: 1000, maximum: 600_000 },
   cloudExclude: { key: 'flashcode.cloud.exclude', default: DEFAULT_EXCLUDE_PATTERNS },
   localMaxTokens: { key: 'flashcode.router.localMaxTokens', default: 2048, minimum: 256, maximum: 1_000_000 },
+  hubUrl: { key: 'flashcode.models.hubUrl', default: 'https://huggingface.co' },
 } as const satisfies Record<string, { key: string; default: unknown; minimum?: number; maximum?: number; values?: readonly unknown[] }>;
 
 /** The settings a change of which loads the model again. */

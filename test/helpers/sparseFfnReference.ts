@@ -1,8 +1,8 @@
-// The FFN of one token over a list of resident neurons, reading the neuron rows in place:
+// The reference for the sparse FFN kernel (kernels.wat ffnRows), in plain JavaScript: the FFN of one token over a list of resident neurons, reading the neuron rows in place:
 // y += Σ_s act(gate_s · x) (up_s · x) down_s (gated) or y += Σ_s act(up_s · x) down_s. A listed
 // neuron whose gate comes out ≤ 0 contributes nothing, exactly as in the dense FFN, so a false
 // positive of the predictor costs one dot product and never accuracy.
-import type { NeuronRows } from './neuronCache';
+import type { NeuronRows } from '../../src/engine/ffn/neuronCache';
 
 export type Activation = 'relu' | 'squared_relu';
 

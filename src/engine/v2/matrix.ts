@@ -1,0 +1,43 @@
+// The one place a v2 matrix's storage type (models/FORMAT.md §Q q8_32, §Q4 q4_32) picks its kernel:
+// the forward pass calls these and never asks which it has.
+import type { KernelArena } from '../wasm/wasmKernels';
+import { dequantPanelRow } from './panels';
+
+/** A matrix in kernel memory: [rows][cols] codes at ptr, a scale per 32 (and, for q4_32, a min).
+ *  A q8_32 one with layout 'panels' is in the kernels' panel layout from ptr (panels.ts: every
+ *  resident dense q8 matrix; `scales` unused); otherwise rows as FORMAT.md lays them out. */
+export interface Q8 { ptr: number; scales: number; rows: number; cols: number; mins?: number; layout?: 'rows' | 'panels' }
+
+/** out [T][W.rows] = x [T][W.cols] · Wᵀ, x already quantized (qx i16, sx f32: quantizeI16). */
+export function matmulQuantized(k: KernelArena['kernels'], W: Q8, qx: number, sx: number, T: number, outPtr: number): void {
+  if (W.mins !== undefined) k.matmulQ4(W.ptr, W.scales, W.mins, W.rows, W.cols, qx, sx, T, outPtr);
+  else if (W.layout === 'panels') k.matmulQ8P(W.ptr, W.rows, W.cols, qx, sx, T, outPtr);
+  else k.matmulQ8(W.ptr, W.scales, W.rows, W.cols, qx, sx, T, outPtr);
+}
+
+/** out[i] = W[rows[i]] · x for i < k (rows i32 at rowsPtr), x quantized: the sparse FFN's up rows. */
+export function gatherDots(k: KernelArena['kernels'], W: Q8, rowsPtr: number, count: number, qx: number, sx: number, outPtr: number): void {
+  if (W.layout === 'panels') k.gatherDotsQ8P(W.ptr, rowsPtr, count, W.cols, qx, sx, outPtr);
+  else k.gatherDotsQ8(W.ptr, W.scales, rowsPtr, count, W.cols, qx, sx, outPtr);
+}
+
+/** Row `row` of W dequantized into out[at … at + W.cols) (the embedding lookup). */
+export function dequantRowInto(memory: ArrayBuffer, W: Q8, row: number, out: Float32Array, at: number): void {
+  if (W.layout === 'panels') { dequantPanelRow(memory, W.ptr, W.cols, row, out, at); return; }
+  const blocks = W.cols / 32;
+  const scales = new Float32Array(memory, W.scales + row * blocks * 4, blocks);
+  if (W.mins === undefined) {
+    const q = new Int8Array(memory, W.ptr + row * W.cols, W.cols);
+    for (let c = 0; c < W.cols; c++) out[at + c] = q[c] * scales[c >> 5];
+    return;
+  }
+  const nibbles = new Uint8Array(memory, W.ptr + row * (W.cols / 2), W.cols / 2);
+  const mins = new Float32Array(memory, W.mins + row * blocks * 4, blocks);
+  for (let b = 0; b < blocks; b++) {
+    for (let k = 0; k < 16; k++) {
+      const byte = nibbles[b * 16 + k];
+      out[at + b * 32 + k] = Math.fround((byte & 15) * scales[b]) + mins[b];
+      out[at + b * 32 + k + 16] = Math.fround((byte >> 4) * scales[b]) + mins[b];
+    }
+  }
+}
