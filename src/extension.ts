@@ -23,6 +23,7 @@ import { RefactorReview } from './host/refactorReview';
 import { CloudKey } from './host/secrets';
 import { affectsCompletionGate, affectsEngine, readSettings, setCompletionsEnabled } from './host/settings';
 import { StatusBar } from './host/statusBar';
+import { showStatusMenu } from './host/statusMenu';
 import { TaskCommands } from './host/tasks';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -93,6 +94,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.chooseModel, () => models.choose()),
     vscode.commands.registerCommand(COMMANDS.removeModel, () => models.remove()),
     vscode.commands.registerCommand(COMMANDS.revealModelFolder, () => models.reveal()),
+    vscode.commands.registerCommand(COMMANDS.statusMenu, () => showStatusMenu(readSettings().completion.enabled)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsEngine(event)) loadModel();
       if (!affectsCompletionGate(event)) return;

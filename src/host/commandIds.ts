@@ -16,6 +16,7 @@ export const COMMANDS = {
   chooseModel: 'flashcode.chooseModel',
   removeModel: 'flashcode.removeModel',
   revealModelFolder: 'flashcode.revealModelFolder',
+  statusMenu: 'flashcode.statusMenu',
 } as const;
 
 export const CONTEXT_KEYS = {

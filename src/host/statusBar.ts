@@ -1,5 +1,6 @@
 // The status bar item: model state, whether completions run for the active editor, the last
-// completion's latency and decode rate; a click toggles completions, the tooltip links to Choose Model.
+// completion's latency and decode rate; a click opens its menu (statusMenu.ts), the tooltip links to
+// Choose Model and the log.
 
 import * as vscode from 'vscode';
 import type { Gate } from '../common/completionGate';
@@ -7,8 +8,6 @@ import type { CompletionResult } from '../completion/types';
 import { COMMANDS } from './commandIds';
 import type { EngineHost } from './engineHost';
 import { describeStatus, lastCompletion, type LastCompletion } from './statusText';
-
-export const TOGGLE_COMMAND = COMMANDS.toggleCompletions;
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('flashcode.status', vscode.StatusBarAlignment.Right, 100);
@@ -20,7 +19,7 @@ export class StatusBar implements vscode.Disposable {
   /** `gate`: whether an automatic request in the active editor would run. */
   constructor(private readonly engineHost: EngineHost, private readonly gate: () => Gate) {
     this.item.name = 'Flashcode';
-    this.item.command = TOGGLE_COMMAND;
+    this.item.command = COMMANDS.statusMenu;
     this.subscription = engineHost.onDidChange(() => {
       this.last = undefined;
       this.update();
@@ -58,7 +57,7 @@ export class StatusBar implements vscode.Disposable {
   }
 }
 
-/** The tooltip with links to the model manager and the log (the item's click stays the toggle). */
+/** The tooltip with links to the model manager and the log. */
 function withLinks(text: string): vscode.MarkdownString {
   const markdown = new vscode.MarkdownString(undefined, true);
   markdown.appendText(text);

@@ -44,7 +44,7 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
     };
   }
   if (gate.kind === 'off') {
-    return { text: `${LABEL}: off`, tooltip: 'Flashcode inline completions are off. Click to turn them on.', isError: false };
+    return { text: `${LABEL}: off`, tooltip: 'Flashcode inline completions are off. Click for the menu to turn them on.', isError: false };
   }
   if (gate.kind === 'off-language') {
     return {
@@ -52,7 +52,7 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
       tooltip: [
         `Flashcode inline completions are off for ${gate.languageId} files (setting flashcode.completion.languages).`,
         'Run "Flashcode: Toggle Completions for This Language" to turn them on.',
-        'Click to turn inline completions off everywhere.',
+        'Click for the menu: turn inline completions off everywhere, choose a model, show the log.',
       ].join('\n'),
       isError: false,
     };
@@ -74,14 +74,14 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
         'Flashcode pauses automatic suggestions while this computer runs on battery power (setting flashcode.completion.pauseOnBattery).',
         '"Trigger Inline Suggestion" (Alt+\\) still asks the model.',
         ...details,
-        'Click to turn inline completions off.',
+        'Click for the menu: turn inline completions off, choose a model, show the log.',
       ].join('\n'),
       isError: false,
     };
   }
   return {
     text: last ? `${LABEL} ${shortLast(last)}` : `${LABEL}: ready`,
-    tooltip: ['Flashcode is ready.', ...details, 'Click to turn inline completions off.'].join('\n'),
+    tooltip: ['Flashcode is ready.', ...details, 'Click for the menu: turn inline completions off, choose a model, show the log.'].join('\n'),
     isError: false,
   };
 }
