@@ -125,9 +125,8 @@ describe('loading a model whose files lie', () => {
 
   it('a model directory without read permission says so, not "missing"', async function () {
     if (process.getuid?.() === 0) {
-      // root reads through any permission bits; the errno mapping itself is checked in the next case.
       console.log('      (as root: chmod cannot deny a read, so the directory case runs only as another user)');
-      return this.skip();
+      return this.skip(); // reason: root reads through any permission bits; the errno mapping itself is checked in the next case
     }
     const dir = await copyModel();
     try {
