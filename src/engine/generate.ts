@@ -67,8 +67,8 @@ export async function generateTokens(input: GenerateInput, request: GenerateRequ
     if (elapsedMs() >= request.timeBudgetMs) { stopReason = 'time-budget'; break; }
     logits = await model.forward([next], kv);
   }
-  // The cache holds the last generated token only if a stop token followed it (only then did it run).
-  kv.truncate(promptIds.length + ids.length - (stopReason === 'stop-token' ? 0 : 1));
+  // The cache holds the prompt and every generated token that ran: the last one only if a stop token
+  // followed it (only then was it run to get the next logits).
   if (text.length > streamed) {
     onText?.(text.slice(streamed));
     ttfsMs ??= elapsedMs();
