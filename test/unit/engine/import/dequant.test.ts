@@ -23,17 +23,19 @@ export function ulps(a: number, b: number): number {
   return Math.sign(ia) === Math.sign(ib) ? Math.abs(ia - ib) : Infinity;
 }
 
+/** A fixture tensor dequantized row by row by the importer's dequantizers: [rows][cols] f32. */
+const header = readGgufHeader(FIXTURE);
+const bytes = fs.readFileSync(FIXTURE);
+function rowsOf(name: string): Float32Array {
+  const t = header.tensors.get(name)!;
+  const type = GGML_TYPES.get(t.type)!;
+  const rowBytes = (t.cols / type.blockValues) * type.blockBytes;
+  const out = new Float32Array(t.rows * t.cols);
+  for (let r = 0; r < t.rows; r++) DEQUANTIZERS.get(t.type)!(bytes, t.offset + r * rowBytes, out.subarray(r * t.cols), t.cols);
+  return out;
+}
+
 describe('import: GGUF dequantization vs the gguf package', () => {
-  const header = readGgufHeader(FIXTURE);
-  const bytes = fs.readFileSync(FIXTURE);
-  const rowsOf = (name: string): Float32Array => {
-    const t = header.tensors.get(name)!;
-    const type = GGML_TYPES.get(t.type)!;
-    const rowBytes = (t.cols / type.blockValues) * type.blockBytes;
-    const out = new Float32Array(t.rows * t.cols);
-    for (let r = 0; r < t.rows; r++) DEQUANTIZERS.get(t.type)!(bytes, t.offset + r * rowBytes, out.subarray(r * t.cols), t.cols);
-    return out;
-  };
 
   for (const type of ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q4_K', 'Q5_K', 'Q6_K']) {
     it(`${type}: equal to gguf.quants.dequantize bit for bit`, () => {
@@ -52,16 +54,6 @@ describe('import: GGUF dequantization vs the gguf package', () => {
 });
 
 describe('import: GGUF 4-bit blocks kept as q4_32 (models/FORMAT.md §Q4)', () => {
-  const header = readGgufHeader(FIXTURE);
-  const bytes = fs.readFileSync(FIXTURE);
-  const reference = (name: string): Float32Array => {
-    const t = header.tensors.get(name)!;
-    const type = GGML_TYPES.get(t.type)!;
-    const rowBytes = (t.cols / type.blockValues) * type.blockBytes;
-    const out = new Float32Array(t.rows * t.cols);
-    for (let r = 0; r < t.rows; r++) DEQUANTIZERS.get(t.type)!(bytes, t.offset + r * rowBytes, out.subarray(r * t.cols), t.cols);
-    return out;
-  };
 
   for (const type of ['Q4_0', 'Q4_1', 'Q4_K']) {
     it(`${type}: repacked as q4_32 without a change in any value; q8_32 would move them`, () => {
@@ -73,7 +65,7 @@ describe('import: GGUF 4-bit blocks kept as q4_32 (models/FORMAT.md §Q4)', () =
       for (let r = 0; r < t.rows; r++) Q4_REPACKERS.get(code)!(bytes, t.offset + r * rowBytes, t.cols, nibbles, (r * t.cols) / 2, scales, mins, (r * t.cols) / 32);
       const q4 = new Float32Array(n);
       for (let b = 0; b < n / 32; b++) dequantizeBlockQ4(nibbles, 16 * b, scales[b], mins[b], q4, 32 * b);
-      const want = reference(`${type}.expected`);
+      const want = rowsOf(`${type}.expected`);
       let worst = 0, q8Worst = 0;
       const q8 = dequantizeQ8(quantizeQ8(want, t.rows, t.cols), t.rows, t.cols);
       for (let i = 0; i < n; i++) {
