@@ -5,7 +5,8 @@
                    model.safetensors, the committed tiny fixtures' tokenizer files), and
                    OUT/reference.json: per model the token ids and the logits [T][V] of a NumPy f32
                    forward of those ORIGINAL weights
-  imported DIR     the logits of the same forward over the weights the importer wrote to DIR
+  imported DIR     the logits of the same forward over the weights the importer wrote to DIR, keys and
+                   values stored as the engine's 8-bit KV cache
                    (weights.bin and ffn.bin dequantized: models/FORMAT.md §Q, §Q4), as JSON on stdout
 
 One forward for both, in Hugging Face layout: RMSNorm, RoPE rotate-half (θ in f64, rounded to f32),
@@ -62,8 +63,15 @@ def random_weights(config: dict, seed: int) -> dict:
     return w
 
 
-def forward(w: dict, config: dict, ids: list) -> np.ndarray:
-    """Logits [T][V] of `ids` from position 0."""
+def int8_rows(x: np.ndarray) -> np.ndarray:
+    """Each row of the last axis as the engine's 8-bit KV cache holds it (models/pipeline/reference_v2.py)."""
+    top = np.abs(x).max(axis=-1, keepdims=True).astype(np.float64)
+    inv = np.where(top > 0, 127 / np.where(top > 0, top, 1), 0)
+    return (np.floor(x.astype(np.float64) * inv + 0.5) * (top / 127).astype(F32)).astype(F32)
+
+
+def forward(w: dict, config: dict, ids: list, kv_int8: bool = False) -> np.ndarray:
+    """Logits [T][V] of `ids` from position 0; kv_int8: keys and values stored as the engine's 8-bit KV cache."""
     d, h, kv = config["hidden_size"], config["num_attention_heads"], config["num_key_value_heads"]
     hd, eps, n = d // h, F32(config["rms_norm_eps"]), len(ids)
     inv = (float(config["rope_theta"]) ** (-np.arange(0, hd, 2, dtype=np.float64) / hd)).astype(F32)
@@ -80,6 +88,8 @@ def forward(w: dict, config: dict, ids: list) -> np.ndarray:
         k = proj("k").reshape(n, kv, hd).transpose(1, 0, 2)
         v = proj("v").reshape(n, kv, hd).transpose(1, 0, 2)
         q, k = q * cos + rot(q) * sin, k * cos + rot(k) * sin
+        if kv_int8:
+            k, v = int8_rows(k), int8_rows(v)
         k, v = np.repeat(k, h // kv, axis=0), np.repeat(v, h // kv, axis=0)
         scores = (q @ k.transpose(0, 2, 1)) / F32(np.sqrt(hd))
         scores = np.where(np.tril(np.ones((n, n), bool)), scores, F32(-np.inf))
@@ -136,7 +146,7 @@ def main() -> None:
         (out / "reference.json").write_text(json.dumps(reference), encoding="utf-8")
     elif sys.argv[1] == "imported":
         w, config = imported_weights(Path(sys.argv[2]))
-        print(json.dumps(forward(w, config, IDS).tolist()))
+        print(json.dumps(forward(w, config, IDS, kv_int8=True).tolist()))
     else:
         raise SystemExit(__doc__)
 

@@ -53,6 +53,18 @@ def q8_activations_golden(name: str, prompt_ids: list[int], f32_prefill: np.ndar
     }
 
 
+def int8_kv_golden(name: str, prompt_ids: list[int], f32_prefill: np.ndarray) -> dict:
+    model = ReferenceModelV2(REPO / "test" / "fixtures" / name, kv="int8")
+    run = model.greedy(prompt_ids, GREEDY_STEPS)
+    gaps = top2_gaps(run)
+    return {
+        "prefillLastLogits": f32_list(run.prefill_logits),
+        "maxAbsDiffFromF32": round(float(np.max(np.abs(run.prefill_logits - f32_prefill))), 6),
+        "greedyIds": run.ids,
+        "top2Gaps": gaps,
+    }
+
+
 def fixture_golden(name: str) -> dict:
     model = ReferenceModelV2(REPO / "test" / "fixtures" / name)
     tok = model.tokenizer
@@ -80,6 +92,7 @@ def fixture_golden(name: str) -> dict:
         "fim": {"prefix": FIM_PREFIX, "suffix": FIM_SUFFIX, "promptIds": fim_ids, "greedyIds": fim_run.ids,
                 "top2Gaps": top2_gaps(fim_run)},
         "q8Activations": q8_activations_golden(name, prompt_ids, run.prefill_logits),
+        "int8Kv": int8_kv_golden(name, prompt_ids, run.prefill_logits),
     }
 
 
@@ -95,7 +108,9 @@ def main() -> None:
                   "choice i. fim.promptIds: the manifest's FIM prompt, or the prefix alone without `fim`. "
                   "q8Activations: the same runs with the input of every q8_32 matrix product (normed x before "
                   "qkv, gate/up and head; attention context before out) rounded to q8_32 as FORMAT.md §Q; the "
-                  "down projection keeps f32 activations. Floats are the shortest decimals of float32 values."),
+                  "down projection keeps f32 activations. int8Kv: the same prompt and greedy run with keys and "
+                  "values stored as the engine's 8-bit KV cache (reference_v2.py, kv=\"int8\"). Floats are the "
+                  "shortest decimals of float32 values."),
         "fixtures": {spec.name: fixture_golden(spec.name) for spec in FIXTURES},
     }
     args.out.write_text(jsonfmt.dumps(golden) + "\n", encoding="utf-8")
@@ -103,7 +118,9 @@ def main() -> None:
         q8 = g["q8Activations"]
         same = sum(a == b for a, b in zip(q8["greedyIds"], g["greedyIds"]))
         print(f"{name}: minTop2Gap {g['minTop2Gap']}, greedy {g['greedyText']!r}; q8 activations: max |Δlogit| "
-              f"{q8['maxAbsDiffFromF32']}, {same}/{len(g['greedyIds'])} greedy ids equal, minTop2Gap {q8['minTop2Gap']}")
+              f"{q8['maxAbsDiffFromF32']}, {same}/{len(g['greedyIds'])} greedy ids equal, minTop2Gap {q8['minTop2Gap']}; "
+              f"int8 KV: max |Δlogit| {g['int8Kv']['maxAbsDiffFromF32']}, "
+              f"{sum(a == b for a, b in zip(g['int8Kv']['greedyIds'], g['greedyIds']))}/{len(g['greedyIds'])} greedy ids equal")
 
 
 if __name__ == "__main__":

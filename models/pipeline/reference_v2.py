@@ -8,6 +8,10 @@ activations="q8" also rounds the input of every q8_32 matrix product to q8_32 (F
 gate/up and the head, and the attention context before `out`. The FFN's down projection (a sum of
 record columns scaled by the f32 activations) keeps f32 activations.
 
+kv="int8" stores each key and value row (one KV head, one position, headDim values) as the engine's
+8-bit KV cache does (src/engine/v2/kvCacheQ8.ts): scale = f32(max|row| / 127), quants =
+floor(x · 127/max|row| + 0.5) in f64, the row read back as quants × scale.
+
     /usr/bin/python3 models/pipeline/reference_v2.py MODEL_DIR [--prompt TEXT] [--steps N]
 """
 from __future__ import annotations
@@ -41,11 +45,23 @@ def q8_round(x: np.ndarray) -> np.ndarray:
     return dequantize_q8(q, scale).reshape(x.shape)
 
 
+def int8_rows(x: np.ndarray) -> np.ndarray:
+    """Each row of the last axis as the 8-bit KV cache holds it (module docstring, kv="int8")."""
+    top = np.abs(x).max(axis=-1, keepdims=True).astype(np.float64)
+    scale = (top / 127).astype(F32)
+    inv = np.where(top > 0, 127 / np.where(top > 0, top, 1), 0)
+    quants = np.floor(x.astype(np.float64) * inv + 0.5)
+    return (quants * scale).astype(F32)
+
+
 class ReferenceModelV2:
-    def __init__(self, model_dir: Path, activations: str = "f32"):
+    def __init__(self, model_dir: Path, activations: str = "f32", kv: str = "f32"):
         model_dir = Path(model_dir)
         if activations not in ("f32", "q8"):
             raise ValueError(f"activations must be f32 or q8, not {activations}")
+        if kv not in ("f32", "int8"):
+            raise ValueError(f"kv must be f32 or int8, not {kv}")
+        self.kv_round = int8_rows if kv == "int8" else (lambda x: x)
         self.act_in = q8_round if activations == "q8" else (lambda x: x)
         self.manifest = verify_manifest_files(model_dir)
         if self.manifest["formatVersion"] != 2:
@@ -87,8 +103,8 @@ class ReferenceModelV2:
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
 
-        keys = cache.keys[l] = np.concatenate([cache.keys[l], k], axis=1)          # [Hkv,S,hd]
-        values = cache.values[l] = np.concatenate([cache.values[l], v], axis=1)
+        keys = cache.keys[l] = np.concatenate([cache.keys[l], self.kv_round(k)], axis=1)          # [Hkv,S,hd]
+        values = cache.values[l] = np.concatenate([cache.values[l], self.kv_round(v)], axis=1)
         S = keys.shape[1]
         q5 = (q * F32(1 / np.sqrt(hd))).reshape(Hkv, H // Hkv, T, hd)    # query head h reads kv head h // G
         scores = q5 @ keys.transpose(0, 2, 1)[:, None]                    # [Hkv,G,T,S]

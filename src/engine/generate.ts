@@ -5,7 +5,7 @@
 // multi-line ones; bench/speculative.ts in git history.)
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AbortedError } from './errors';
-import type { KvCache } from './kvCache';
+import type { KvPositions } from './kvCache';
 import type { ForwardPass } from './forwardPass';
 import { sampleToken, seededRandom } from './sampling';
 import type { TextTokenizer } from './tokenizer';
@@ -19,7 +19,7 @@ export interface GenerateInput {
   contextTokens: number;
   /** The cache left by the previous generation, whose longest common prefix with `promptIds` is
    *  reused; it ends holding the prompt and the generated tokens that were run. Absent: a fresh one. */
-  kv?: KvCache;
+  kv?: KvPositions;
 }
 
 export async function generateTokens(input: GenerateInput, request: GenerateRequest, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {

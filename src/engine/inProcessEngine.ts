@@ -3,7 +3,7 @@
 import { EngineDisposedError, isAbort } from './errors';
 import type { FlashStats } from './ffn/flashStats';
 import { generateTokens } from './generate';
-import type { KvCache } from './kvCache';
+import type { KvPositions } from './kvCache';
 import type { Manifest } from './manifest';
 import type { ForwardPass } from './forwardPass';
 import type { ManifestV2 } from './manifestV2';
@@ -23,7 +23,7 @@ export class InProcessEngine implements Engine {
   running = 0;
   peakRunning = 0;
   /** Keys and values of the last generation's prompt and the generated tokens that were run. */
-  private readonly kv: KvCache;
+  private readonly kv: KvPositions;
 
   private constructor(
     readonly info: ModelInfo,

@@ -41,7 +41,7 @@ describe('safetensors checkpoint → import → engine vs a NumPy forward', func
   });
 
   for (const [name, bits] of [['llama', 8], ['qwen2', 8], ['llama', 4]] as const) {
-    it(`${name}, --bits ${bits}: within 1e-3 of NumPy over the imported weights; near the f32 original`, async () => {
+    it(`${name}, --bits ${bits}: within 4e-2 of NumPy over the imported weights (int8 KV); near the f32 original`, async () => {
       const out = path.join(work, `${name}-${bits}`);
       await importCheckpoint({ input: path.join(work, name), outDir: out, bits });
       const dir = await openModelDir(out);
@@ -54,8 +54,11 @@ describe('safetensors checkpoint → import → engine vs a NumPy forward', func
       assert.equal(engine.length, f32.length);
       const vsImported = maxDiff(engine, dequantized), vsF32 = maxDiff(engine, f32), storage = maxDiff(dequantized, f32);
       console.log(`      ${name} --bits ${bits}: |engine − NumPy(imported)| ≤ ${vsImported.toExponential(2)}, |engine − NumPy(f32 original)| ≤ ${vsF32.toExponential(2)} (of which the stored weights' rounding: ${storage.toExponential(2)}), logits up to ${Math.max(...f32.map(Math.abs)).toFixed(2)}`);
-      assert.ok(vsImported <= 1e-3, `engine vs NumPy over the imported weights: ${vsImported}`);
-      assert.ok(vsF32 <= storage + 1e-3, `engine vs NumPy over the f32 original: ${vsF32}, the stored weights alone ${storage}`);
+      // Both store keys and values in int8 (the NumPy side as kvCacheQ8.ts does): measured 5e-3–2.4e-2
+      // (f32 KV: under 1e-3), where the engine's 16-bit activations put a key or value on the other
+      // side of an int8 rounding half than NumPy's f32 ones.
+      assert.ok(vsImported <= 4e-2, `engine vs NumPy over the imported weights: ${vsImported}`);
+      assert.ok(vsF32 <= storage + 4e-2, `engine vs NumPy over the f32 original: ${vsF32}, the stored weights alone ${storage}`);
     });
   }
 });

@@ -23,10 +23,11 @@ interface GoldenPrompt { text: string; promptIds: number[]; greedyIds: number[];
 
 // Measured (agreement, largest |logit diff| on llama.cpp's top 5, widest llama.cpp margin at a
 // flip): default 498/512 = 0.973, 1.82, 0.80; --bits 8 499/512 = 0.975, 1.59, 0.37 (with 8-bit
-// activations it was 0.961, 2.22 and 0.81). The bounds sit just past them.
+// activations it was 0.961, 2.22 and 0.81). With the 8-bit KV cache (llama.cpp keeps f16 keys and
+// values): default 503/512 = 0.982, 1.81, 0.80; --bits 8 498/512 = 0.973, 1.81, 0.80. The bounds sit just past them.
 const CASES = [
   { what: 'default (Q4_1 matrices 4-bit, exact)', bits: undefined, quantization: 'q4_32', agreement: 0.97, maxDiff: 2, widestFlip: 0.9 },
-  { what: '--bits 8', bits: 8, quantization: 'q8_32', agreement: 0.97, maxDiff: 2, widestFlip: 0.5 },
+  { what: '--bits 8', bits: 8, quantization: 'q8_32', agreement: 0.97, maxDiff: 2, widestFlip: 0.9 },
 ] as const;
 
 describe('SmolLM2-135M: Flashcode dense agrees with llama.cpp on the same GGUF', function () {

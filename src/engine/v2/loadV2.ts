@@ -1,9 +1,9 @@
 // A format-v2 model directory (models/FORMAT.md §M, §W, §F) → ModelV2: weights.bin's tensors read
 // straight into the kernels' memory, ffn.bin's records split into the FFN matrices. The KV cache
-// holds at most MAX_CONTEXT_TOKENS positions whatever the checkpoint allows: at f32 it costs
-// layers × 2 × kvHeads × headDim × 4 bytes a position (46 KB for SmolLM2-135M).
+// holds at most MAX_CONTEXT_TOKENS positions whatever the checkpoint allows: in 8 bits it costs
+// layers × 2 × kvHeads × (headDim + 4) bytes a position (12 KB for SmolLM2-135M; f32: 46 KB).
 import fs from 'node:fs/promises';
-import { FlashBudgetTooSmallError, ModelFileCorruptError, ModelTooLargeError } from '../errors';
+import { FlashBudgetTooSmallError, KernelsUnsupportedError, ModelFileCorruptError, ModelTooLargeError } from '../errors';
 import type { FlashOptions } from '../ffn/loadFlash';
 import { budgetMB } from '../memoryBudget';
 import type { ManifestV2 } from '../manifestV2';
@@ -32,6 +32,7 @@ export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flas
   const { manifest } = dir;
   const arch = manifest.architecture;
   const contextTokens = Math.min(manifest.contextTokens, MAX_CONTEXT_TOKENS);
+  if (arch.headDim % 8 !== 0 || arch.headDim > 256) throw new KernelsUnsupportedError(`a head size of ${arch.headDim} (the 8-bit KV cache's attention takes multiples of 8 up to 256)`);
   const weights = await fs.open(dir.file(manifest.weights.file), 'r');
   const ffn = await fs.open(dir.file(manifest.ffn.file), 'r');
   let keepOpen: fs.FileHandle | undefined;

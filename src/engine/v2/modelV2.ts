@@ -3,11 +3,11 @@
 // residual) → head. The T tokens of a call share each weight load (matmulQ8P runs a panel of four
 // rows against every token; downQ8 the FFN's down projection from its neuron columns); each KV
 // group's heads attend causally over the chunk in one kernel call, the KV cache living in the
-// kernels' memory. Prompts run in chunks of CHUNK_TOKENS so the scratch rows stay small; only the
+// kernels' memory in 8 bits (kvCacheQ8.ts). Prompts run in chunks of CHUNK_TOKENS so the scratch rows stay small; only the
 // last position's logits are computed unless every position's are asked for.
 import type { Architecture } from '../manifest';
-import type { KvCache } from '../kvCache';
-import { KvCache as Cache } from '../kvCache';
+import type { KvPositions } from '../kvCache';
+import { Int8KvCache, type KvRowsQ8 } from './kvCacheQ8';
 import { rope } from '../attention/rope';
 import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
@@ -48,7 +48,7 @@ export function scratchBytes(arch: Architecture, contextTokens: number): number 
   const T = CHUNK_TOKENS;
   const qkvRows = (H + 2 * Hkv) * hd;
   const floats = [
-    arch.layers * 2 * Hkv * contextTokens * hd, // KV cache
+    arch.layers * 2 * Hkv * contextTokens * (hd / 4 + 1), // KV cache: int8 rows and their f32 scales
     T * d, T * Math.max(d, H * hd, F) / 2, T * Math.max(d, H * hd, F) / 32, // x, its quants (i16) and scales
     T * qkvRows, contextTokens, T * H * hd, T * d, // qkv, scores, context, projection out
     T * F, T * F, F, d, T * V, // gate, up, active rows, y, logits
@@ -67,8 +67,8 @@ export class ModelV2 {
   /** Per layer: at decode, a neuron is skipped when |act(gate·x)| ≤ its layer's threshold (0 or
    *  absent: every neuron runs). From the manifest; calibration and its benchmark change them. */
   gateThresholds: number[];
-  private resident: KvCache | undefined;
-  private readonly kv: Floats;
+  private resident: Int8KvCache | undefined;
+  private readonly kv: KvRowsQ8 & { quantsPtr: number; scalesPtr: number };
   private readonly s: {
     x: Floats; qx: number; sx: number; qkv: Floats; scores: Floats; ctx: Floats; proj: Floats;
     gate: Floats; up: Floats; ids: Int32Array; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats; zq: Floats;
@@ -81,7 +81,9 @@ export class ModelV2 {
     const a = w.arena;
     const T = CHUNK_TOKENS;
     const widest = Math.max(d, H * hd, F);
-    this.kv = a.floats(arch.layers * 2 * Hkv * contextTokens * hd);
+    const kvRows = arch.layers * 2 * Hkv * contextTokens;
+    const quants = a.bytes(kvRows * hd), scales = a.floats(kvRows);
+    this.kv = { quants: new Int8Array(quants.view.buffer, quants.ptr, kvRows * hd), scales: scales.view, quantsPtr: quants.ptr, scalesPtr: scales.ptr };
     this.s = {
       x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
       qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
@@ -91,17 +93,17 @@ export class ModelV2 {
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
   }
 
-  newCache(): KvCache {
-    return new Cache(this.arch.layers, this.arch.kvHeads, this.arch.headDim, this.contextTokens);
+  newCache(): Int8KvCache {
+    return new Int8KvCache(this.arch.layers, this.arch.kvHeads, this.arch.headDim, this.contextTokens);
   }
 
   /** Logits of the last position, [vocab] f32. On failure `kv` is cleared. */
-  forward(ids: readonly number[], kv: KvCache): Promise<Float32Array> {
+  forward(ids: readonly number[], kv: KvPositions): Promise<Float32Array> {
     return this.guarded(ids, kv, false);
   }
 
   /** Logits of every position, [T][vocab] f32. */
-  forwardAll(ids: readonly number[], kv: KvCache): Promise<Float32Array> {
+  forwardAll(ids: readonly number[], kv: KvPositions): Promise<Float32Array> {
     return this.guarded(ids, kv, true);
   }
 
@@ -124,18 +126,18 @@ export class ModelV2 {
     this.onDispose = undefined;
   }
 
-  private async guarded(ids: readonly number[], kv: KvCache, all: boolean): Promise<Float32Array> {
+  private async guarded(ids: readonly number[], kv: KvPositions, all: boolean): Promise<Float32Array> {
     try {
       kv.checkRoom(ids.length);
-      this.bind(kv);
+      const cache = this.bind(kv);
       const V = this.arch.vocabSize;
       const out = new Float32Array((all ? ids.length : 1) * V);
       for (let at = 0; at < ids.length; at += CHUNK_TOKENS) {
         const chunk = ids.slice(at, at + CHUNK_TOKENS);
         const last = at + chunk.length === ids.length;
-        if (!all && !last) { this.run(chunk, kv, 0); continue; }
+        if (!all && !last) { this.run(chunk, cache, 0); continue; }
         const rows = all ? chunk.length : 1;
-        out.set(this.run(chunk, kv, rows), all ? at * V : 0);
+        out.set(this.run(chunk, cache, rows), all ? at * V : 0);
       }
       return out;
     } catch (e) {
@@ -145,15 +147,17 @@ export class ModelV2 {
   }
 
   /** Moves `kv`'s keys and values into the kernels' memory (only when a caller switches caches). */
-  private bind(kv: KvCache): void {
-    if (this.resident === kv) return;
-    this.resident?.moveTo(new Float32Array(this.kv.view.length));
-    kv.moveTo(this.kv.view);
+  private bind(kv: KvPositions): Int8KvCache {
+    if (!(kv instanceof Int8KvCache)) throw new Error('a format-v2 model runs on the KV cache its newCache() gives');
+    if (this.resident === kv) return kv;
+    this.resident?.moveTo({ quants: new Int8Array(this.kv.quants.length), scales: new Float32Array(this.kv.scales.length) });
+    kv.moveTo(this.kv);
     this.resident = kv;
+    return kv;
   }
 
   /** Runs T ≤ CHUNK_TOKENS tokens; returns the logits of the last `rows` of them. */
-  private run(ids: readonly number[], kv: KvCache, rows: number): Float32Array {
+  private run(ids: readonly number[], kv: Int8KvCache, rows: number): Float32Array {
     const { dModel: d, vocabSize: V } = this.arch;
     const T = ids.length;
     const ms = this.stageMs;
@@ -198,7 +202,7 @@ export class ModelV2 {
   }
 
   /** hidden [T][d] += attention of layer l; writes the T tokens' keys and values after kv.length. */
-  private attention(l: number, hidden: Float32Array, T: number, kv: KvCache): void {
+  private attention(l: number, hidden: Float32Array, T: number, kv: Int8KvCache): void {
     const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, normEps } = this.arch;
     const L = this.w.layers[l];
     const k = this.w.arena.kernels;
@@ -207,7 +211,6 @@ export class ModelV2 {
     for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.attnNorm, normEps, x.view, t * d, d);
     this.matmul(L.qkv, x.ptr, T, qkv.ptr);
     const q = qkv.view;
-    const kvView = this.kv.view;
     const group = H / Hkv;
     const scale = Math.fround(1 / Math.sqrt(hd));
     for (let t = 0; t < T; t++) {
@@ -217,14 +220,16 @@ export class ModelV2 {
       rope(q, at, H + Hkv, hd, this.invFreq, position); // queries and keys are adjacent
       for (let i = 0; i < H * hd; i++) q[at + i] *= scale;
       for (let g = 0; g < Hkv; g++) {
-        kvView.set(q.subarray(at + (H + g) * hd, at + (H + g + 1) * hd), kv.offset(l, 0, g, position));
-        kvView.set(q.subarray(at + (H + Hkv + g) * hd, at + (H + Hkv + g + 1) * hd), kv.offset(l, 1, g, position));
+        kv.write(l, 0, g, position, q, at + (H + g) * hd);
+        kv.write(l, 1, g, position, q, at + (H + Hkv + g) * hd);
       }
     }
     // the whole chunk's keys and values are stored: each group's heads attend causally in one call
+    const { quantsPtr, scalesPtr } = this.kv;
     for (let g = 0; g < Hkv; g++) {
-      k.attend(qkv.ptr + 4 * g * group * hd, 4 * n, this.kv.ptr + 4 * kv.offset(l, 0, g, 0), this.kv.ptr + 4 * kv.offset(l, 1, g, 0),
-        kv.length, T, group, hd, scores.ptr, ctx.ptr + 4 * g * group * hd, 4 * H * hd);
+      const keys = kv.row(l, 0, g, 0), values = kv.row(l, 1, g, 0);
+      k.attendQ8(qkv.ptr + 4 * g * group * hd, 4 * n, quantsPtr + keys * hd, scalesPtr + 4 * keys, quantsPtr + values * hd, scalesPtr + 4 * values,
+        kv.length, T, group, hd, scores.ptr, this.s.qx, ctx.ptr + 4 * g * group * hd, 4 * H * hd);
     }
     this.matmul(L.out, ctx.ptr, T, proj.ptr);
     const p = proj.view;

@@ -270,30 +270,6 @@
       (local.set $at (i32.add (local.get $at) (i32.const 4)))
       (br $next))))
 
-  ;; Causal attention of a chunk of T tokens for the heads of one KV group: token t (position
-  ;; S0 + t) of head h attends to keys and values 0…S0+t, which the caller has already stored.
-  ;; Queries at $q + t·$qStride + h·hd·4 (scaled, rotated), keys and values [S][hd] f32 at $k and
-  ;; $v, results at $out + t·$outStride + h·hd·4; scores: room for S0 + T floats. One call per group
-  ;; and chunk instead of three per head and token.
-  (func (export "attend") (param $q i32) (param $qStride i32) (param $k i32) (param $v i32) (param $S0 i32) (param $T i32)
-    (param $heads i32) (param $hd i32) (param $scores i32) (param $out i32) (param $outStride i32)
-    (local $t i32) (local $h i32) (local $S i32) (local $qp i32) (local $op i32)
-    (block $tokens (loop $token
-      (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
-      (local.set $S (i32.add (i32.add (local.get $S0) (local.get $t)) (i32.const 1)))
-      (local.set $h (i32.const 0))
-      (block $done (loop $head
-        (br_if $done (i32.ge_u (local.get $h) (local.get $heads)))
-        (local.set $qp (i32.add (i32.add (local.get $q) (i32.mul (local.get $t) (local.get $qStride))) (i32.shl (i32.mul (local.get $h) (local.get $hd)) (i32.const 2))))
-        (local.set $op (i32.add (i32.add (local.get $out) (i32.mul (local.get $t) (local.get $outStride))) (i32.shl (i32.mul (local.get $h) (local.get $hd)) (i32.const 2))))
-        (call $rowDots (local.get $k) (local.get $qp) (local.get $S) (local.get $hd) (local.get $scores))
-        (call $softmax (local.get $scores) (local.get $S))
-        (call $vecmat (local.get $scores) (local.get $v) (local.get $S) (local.get $hd) (local.get $op))
-        (local.set $h (i32.add (local.get $h) (i32.const 1)))
-        (br $head)))
-      (local.set $t (i32.add (local.get $t) (i32.const 1)))
-      (br $token))))
-
   ;; SwiGLU's elementwise step over n floats (n a multiple of 4): gate[i] = silu(gate[i]) =
   ;; g / (1 + e^-g), then up[i] ·= gate[i]. e^-g is clamped at e^88 (silu is then -0 to f32
   ;; precision).
@@ -836,6 +812,144 @@
         (local.set $yp (i32.add (local.get $yp) (i32.const 128)))
         (br $block)))
       (br $next))))
+
+  ;; ── The KV cache in 8 bits: keys and values stored per (layer, kind, KV head, position) row of hd
+  ;; int8 quants with one f32 scale (max|row| / 127), a quarter of f32's bytes. hd: a multiple of 8,
+  ;; at most 256 (a row's integer dot, hd × 127 × 32767, stays inside i32).
+  ;; Causal attention of a chunk of T tokens for the heads of one KV group: token t (position
+  ;; S0 + t) of head h attends to positions 0…S0+t, already stored. Queries f32 at $q + t·$qStride
+  ;; + h·hd·4 (scaled, rotated); keys and values int8 [S][hd] at $k and $v, their row scales f32 [S]
+  ;; at $ks and $vs; results f32 at $out + t·$outStride + h·hd·4. Scratch: $scores (S0 + T floats),
+  ;; $qx (hd·2 bytes: the query in i16). A score is an exact integer dot of the query quantized to
+  ;; 16 bits (one scale per head) with the key's int8 row, scaled once; the weighted values convert
+  ;; int8 to f32. One call per group and chunk.
+  (func (export "attendQ8") (param $q i32) (param $qStride i32) (param $k i32) (param $ks i32) (param $v i32) (param $vs i32)
+    (param $S0 i32) (param $T i32) (param $heads i32) (param $hd i32) (param $scores i32) (param $qx i32) (param $out i32) (param $outStride i32)
+    (local $t i32) (local $h i32) (local $S i32) (local $s i32) (local $qp i32) (local $op i32) (local $sq f32)
+    (local $row i32) (local $c i32) (local $acc v128)
+    (block $tokens (loop $token
+      (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
+      (local.set $S (i32.add (i32.add (local.get $S0) (local.get $t)) (i32.const 1)))
+      (local.set $h (i32.const 0))
+      (block $done (loop $head
+        (br_if $done (i32.ge_u (local.get $h) (local.get $heads)))
+        (local.set $qp (i32.add (i32.add (local.get $q) (i32.mul (local.get $t) (local.get $qStride))) (i32.shl (i32.mul (local.get $h) (local.get $hd)) (i32.const 2))))
+        (local.set $op (i32.add (i32.add (local.get $out) (i32.mul (local.get $t) (local.get $outStride))) (i32.shl (i32.mul (local.get $h) (local.get $hd)) (i32.const 2))))
+        (local.set $sq (call $quantizeRowI16 (local.get $qp) (local.get $hd) (local.get $qx)))
+        (local.set $s (i32.const 0))
+        (local.set $row (local.get $k))
+        (block $scored (loop $score
+          (br_if $scored (i32.ge_u (local.get $s) (local.get $S)))
+          (local.set $acc (v128.const i32x4 0 0 0 0))
+          (local.set $c (i32.const 0))
+          (loop $eight
+            (local.set $acc (i32x4.add (local.get $acc) (i32x4.dot_i16x8_s
+              (v128.load8x8_s (i32.add (local.get $row) (local.get $c)))
+              (v128.load (i32.add (local.get $qx) (i32.shl (local.get $c) (i32.const 1)))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 8)))
+            (br_if $eight (i32.lt_u (local.get $c) (local.get $hd))))
+          (f32.store (i32.add (local.get $scores) (i32.shl (local.get $s) (i32.const 2)))
+            (f32.mul (f32.convert_i32_s (call $sumI32 (local.get $acc)))
+              (f32.mul (local.get $sq) (f32.load (i32.add (local.get $ks) (i32.shl (local.get $s) (i32.const 2)))))))
+          (local.set $row (i32.add (local.get $row) (local.get $hd)))
+          (local.set $s (i32.add (local.get $s) (i32.const 1)))
+          (br $score)))
+        (call $softmax (local.get $scores) (local.get $S))
+        (call $weightedRowsQ8 (local.get $scores) (local.get $v) (local.get $vs) (local.get $S) (local.get $hd) (local.get $op))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $head)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $token))))
+
+  ;; qx[0…n) i16 = x[0…n) f32 quantized with one scale, max|x| / 32767 (returned; 0 for a row of
+  ;; zeros); n a multiple of 8.
+  (func $quantizeRowI16 (param $x i32) (param $n i32) (param $qx i32) (result f32)
+    (local $i i32) (local $m v128) (local $amax f32) (local $inv v128)
+    (local.set $m (v128.const i32x4 0 0 0 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $m (f32x4.max (local.get $m) (f32x4.abs (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $next)))
+    (local.set $amax (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+                              (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
+    (local.set $inv (f32x4.splat (if (result f32) (f32.gt (local.get $amax) (f32.const 0))
+      (then (f32.div (f32.const 32767) (local.get $amax))) (else (f32.const 0)))))
+    (local.set $i (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (v128.store (i32.add (local.get $qx) (i32.shl (local.get $i) (i32.const 1))) (i16x8.narrow_i32x4_s
+        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))) (local.get $inv))))
+        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=16 (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))) (local.get $inv))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
+      (br $next)))
+    (f32.div (local.get $amax) (f32.const 32767)))
+
+  ;; y[0…hd) = Σ_s p[s] · vs[s] · v[s][·] over s < S: int8 rows [S][hd] at $v with row scales $vs.
+  ;; 32 outputs at a time stay in eight accumulators across every row; then 8 at a time.
+  (func $weightedRowsQ8 (param $p i32) (param $v i32) (param $vs i32) (param $S i32) (param $hd i32) (param $y i32)
+    (local $c i32) (local $s i32) (local $w v128) (local $x v128) (local $row i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (block $cols (loop $col
+      (br_if $cols (i32.gt_u (i32.add (local.get $c) (i32.const 32)) (local.get $hd)))
+      (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+      (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
+      (local.set $a4 (v128.const i32x4 0 0 0 0)) (local.set $a5 (v128.const i32x4 0 0 0 0))
+      (local.set $a6 (v128.const i32x4 0 0 0 0)) (local.set $a7 (v128.const i32x4 0 0 0 0))
+      (local.set $s (i32.const 0))
+      (local.set $row (i32.add (local.get $v) (local.get $c)))
+      (block $rows (loop $next
+        (br_if $rows (i32.ge_u (local.get $s) (local.get $S)))
+        (local.set $w (f32x4.splat (f32.mul
+          (f32.load (i32.add (local.get $p) (i32.shl (local.get $s) (i32.const 2))))
+          (f32.load (i32.add (local.get $vs) (i32.shl (local.get $s) (i32.const 2)))))))
+        (local.set $x (v128.load8x8_s (local.get $row)))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $x))))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $x))))))
+        (local.set $x (v128.load8x8_s offset=8 (local.get $row)))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $x))))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $x))))))
+        (local.set $x (v128.load8x8_s offset=16 (local.get $row)))
+        (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $x))))))
+        (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $x))))))
+        (local.set $x (v128.load8x8_s offset=24 (local.get $row)))
+        (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $x))))))
+        (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $x))))))
+        (local.set $row (i32.add (local.get $row) (local.get $hd)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $next)))
+      (local.set $row (i32.add (local.get $y) (i32.shl (local.get $c) (i32.const 2))))
+      (v128.store (local.get $row) (local.get $a0))
+      (v128.store offset=16 (local.get $row) (local.get $a1))
+      (v128.store offset=32 (local.get $row) (local.get $a2))
+      (v128.store offset=48 (local.get $row) (local.get $a3))
+      (v128.store offset=64 (local.get $row) (local.get $a4))
+      (v128.store offset=80 (local.get $row) (local.get $a5))
+      (v128.store offset=96 (local.get $row) (local.get $a6))
+      (v128.store offset=112 (local.get $row) (local.get $a7))
+      (local.set $c (i32.add (local.get $c) (i32.const 32)))
+      (br $col)))
+    (block $cols (loop $col
+      (br_if $cols (i32.ge_u (local.get $c) (local.get $hd)))
+      (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+      (local.set $s (i32.const 0))
+      (local.set $row (i32.add (local.get $v) (local.get $c)))
+      (block $rows (loop $next
+        (br_if $rows (i32.ge_u (local.get $s) (local.get $S)))
+        (local.set $w (f32x4.splat (f32.mul
+          (f32.load (i32.add (local.get $p) (i32.shl (local.get $s) (i32.const 2))))
+          (f32.load (i32.add (local.get $vs) (i32.shl (local.get $s) (i32.const 2)))))))
+        (local.set $x (v128.load8x8_s (local.get $row)))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $x))))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $x))))))
+        (local.set $row (i32.add (local.get $row) (local.get $hd)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $next)))
+      (local.set $row (i32.add (local.get $y) (i32.shl (local.get $c) (i32.const 2))))
+      (v128.store (local.get $row) (local.get $a0))
+      (v128.store offset=16 (local.get $row) (local.get $a1))
+      (local.set $c (i32.add (local.get $c) (i32.const 8)))
+      (br $col))))
 
   ;; ── 4-bit kernels (format v2, models/FORMAT.md §Q4: q4_32 matrices, nibbles [rows][d/2] u8, then
   ;; scales and mins [rows][d/32] f32; byte k of a block holds value k in its low 4 bits and value

@@ -10,9 +10,11 @@ interface Exports {
   rowDots(rows: number, x: number, n: number, d: number, out: number): void;
   /** y = x · w; x [n], w [n][m]. */
   vecmat(x: number, w: number, n: number, m: number, y: number): void;
-  /** Causal attention of T tokens (positions S0…) for `heads` query heads sharing keys k and values v
-   *  ([S][hd] f32): queries at q + t·qStride + h·hd·4, results at out + t·outStride + h·hd·4. */
-  attend(q: number, qStride: number, k: number, v: number, S0: number, T: number, heads: number, hd: number, scores: number, out: number, outStride: number): void;
+  /** Causal attention of T tokens (positions S0…) for `heads` query heads sharing keys and values
+   *  int8 [S][hd] at k and v with row scales f32 [S] at ks and vs (the 8-bit KV cache): queries at
+   *  q + t·qStride + h·hd·4, results at out + t·outStride + h·hd·4; qx: hd·2 bytes of scratch (the
+   *  query quantized); hd a multiple of 8, at most 256. */
+  attendQ8(q: number, qStride: number, k: number, ks: number, v: number, vs: number, S0: number, T: number, heads: number, hd: number, scores: number, qx: number, out: number, outStride: number): void;
   /** gate[i] = silu(gate[i]), up[i] ·= gate[i] over n floats (n a multiple of 4). */
   swiglu(gate: number, up: number, n: number): void;
   /** s[0…n) = softmax(s[0…n)), in place. */

@@ -112,31 +112,39 @@ describe('WebAssembly SIMD kernels', () => {
     });
   }
 
-  // A chunk of T tokens after S0 cached positions, three query heads on one KV group: token t sees
-  // positions 0…S0+t only (causal), each head its own softmax.
-  for (const [S0, T, heads, hd] of [[0, 5, 3, 8], [6, 3, 2, 16], [1, 1, 1, 64]] as const) {
-    it(`attend equals a plain causal attention (${S0} cached, ${T} tokens, ${heads} heads of ${hd})`, () => {
+  // A chunk of T tokens after S0 cached positions, several query heads on one KV group whose keys
+  // and values are int8 rows with a scale each (the 8-bit KV cache): token t sees positions
+  // 0…S0+t only (causal), each head its own softmax, against a plain f64 attention over the
+  // dequantized rows and the query quantized as the kernel does (16 bits, one scale per head).
+  for (const [S0, T, heads, hd] of [[0, 5, 3, 8], [6, 3, 2, 16], [1, 1, 1, 64], [40, 4, 3, 72]] as const) {
+    it(`attendQ8 equals a plain causal attention over the int8 rows (${S0} cached, ${T} tokens, ${heads} heads of ${hd})`, () => {
       const rnd = random(S0 * 7 + T * 5 + heads + hd);
       const S = S0 + T, qStride = heads * hd + 4, outStride = heads * hd + 8; // strides wider than the rows
-      const arena = new KernelArena(4 * (2 * S * hd + T * qStride + T * outStride + S) + 256);
-      const keys = arena.floats(S * hd), values = arena.floats(S * hd), q = arena.floats(T * qStride), out = arena.floats(T * outStride), scores = arena.floats(S);
-      for (const a of [keys.view, values.view, q.view]) for (let i = 0; i < a.length; i++) a[i] = rnd() * 2;
+      const arena = new KernelArena(2 * S * hd + 4 * (2 * S + T * qStride + T * outStride + S) + 2 * hd + 512);
+      const keys = arena.bytes(S * hd), values = arena.bytes(S * hd), ks = arena.floats(S), vs = arena.floats(S);
+      const q = arena.floats(T * qStride), out = arena.floats(T * outStride), scores = arena.floats(S), qx = arena.bytes(2 * hd);
+      const k8 = new Int8Array(keys.view.buffer, keys.ptr, S * hd), v8 = new Int8Array(values.view.buffer, values.ptr, S * hd);
+      for (const a of [k8, v8]) for (let i = 0; i < a.length; i++) a[i] = Math.round(rnd() * 254);
+      for (let s = 0; s < S; s++) { ks.view[s] = Math.fround(0.02 + rnd() * 0.02); vs.view[s] = Math.fround(0.03 + rnd() * 0.02); }
+      for (let i = 0; i < q.view.length; i++) q.view[i] = rnd() * 2;
       out.view.fill(77);
-      arena.kernels.attend(q.ptr, 4 * qStride, keys.ptr, values.ptr, S0, T, heads, hd, scores.ptr, out.ptr, 4 * outStride);
+      arena.kernels.attendQ8(q.ptr, 4 * qStride, keys.ptr, ks.ptr, values.ptr, vs.ptr, S0, T, heads, hd, scores.ptr, qx.ptr, out.ptr, 4 * outStride);
       for (let t = 0; t < T; t++) {
         for (let h = 0; h < heads; h++) {
           const seen = S0 + t + 1;
+          const query = q.view.subarray(t * qStride + h * hd, t * qStride + (h + 1) * hd);
+          const sq = Math.fround(Math.max(...query.map(Math.abs)) / 32767);
           const logits = Array.from({ length: seen }, (_, s) => {
             let dot = 0;
-            for (let i = 0; i < hd; i++) dot += q.view[t * qStride + h * hd + i] * keys.view[s * hd + i];
-            return dot;
+            for (let i = 0; i < hd; i++) dot += Math.round(query[i] / sq) * k8[s * hd + i];
+            return dot * sq * ks.view[s];
           });
           const max = Math.max(...logits), e = logits.map((x) => Math.exp(x - max)), sum = e.reduce((a, b) => a + b, 0);
           for (let i = 0; i < hd; i++) {
             let expected = 0;
-            for (let s = 0; s < seen; s++) expected += (e[s] / sum) * values.view[s * hd + i];
+            for (let s = 0; s < seen; s++) expected += (e[s] / sum) * v8[s * hd + i] * vs.view[s];
             const got = out.view[t * outStride + h * hd + i];
-            assert.ok(Math.abs(got - expected) < 1e-5, `token ${t} head ${h} [${i}] ${got} vs ${expected}`);
+            assert.ok(Math.abs(got - expected) < 2e-5 * (1 + Math.abs(expected)), `token ${t} head ${h} [${i}] ${got} vs ${expected}`);
           }
         }
         assert.equal(out.view[t * outStride + heads * hd], 77, 'nothing written past the heads');
