@@ -70,8 +70,11 @@ export class EngineCrashedError extends EngineError {
 export { AbortedError, isAbort } from '../common/abortable';
 
 export class FlashBudgetTooSmallError extends EngineError {
-  constructor(budgetMB: number, readonly minimumMB: number) {
-    super('FlashBudgetTooSmall', `flashcode.engine.memoryBudgetMB is ${+budgetMB.toFixed(1)} MB, too small for this model: it needs at least ${minimumMB} MB (its graphs, layer kernels, predictors, KV cache and the fewest neurons a token needs) — raise the setting to ${minimumMB} or more.`);
+  /** needs: what the minimum holds; wholeMB: what keeps the whole model in memory; minimumBytes:
+   *  the minimum before rounding up to whole MB (the setting is an integer). */
+  constructor(budgetMB: number, readonly minimumMB: number, needs = 'its graphs, layer kernels, predictors, KV cache and the fewest neurons a token needs', readonly wholeMB?: number, readonly minimumBytes = minimumMB * 2 ** 20) {
+    const whole = wholeMB === undefined ? '' : ` (${wholeMB} MB keeps all of it in memory, the fastest)`;
+    super('FlashBudgetTooSmall', `flashcode.engine.memoryBudgetMB is ${+budgetMB.toFixed(1)} MB, too small for this model: it needs at least ${minimumMB} MB (${needs}) — raise the setting to ${minimumMB} or more${whole}.`);
   }
 }
 

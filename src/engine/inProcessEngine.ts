@@ -14,6 +14,7 @@ import { chatFormat, renderPromptIds } from './prompt';
 import { promptBudgetTokens } from './promptBudget';
 import { TextTokenizer } from './tokenizer';
 import { loadModelV2 } from './v2/loadV2';
+import { ModelV2 } from './v2/modelV2';
 import type { Engine, EngineOptions, GenerateCallbacks, GenerateRequest, GenerateResult, ModelInfo } from './types';
 
 export class InProcessEngine implements Engine {
@@ -61,6 +62,7 @@ export class InProcessEngine implements Engine {
         ? { mode: 'sparse', fullyResident: v1.flash.plan.fullyResident, residentNeurons: v1.flash.plan.neuronsPerLayer.reduce((n, c) => n + c, 0), neurons: manifest.architecture.layers * manifest.architecture.ffnSize }
         : { mode: 'dense', notice: v1?.flashNotice },
       backend: v1 ? 'WebAssembly SIMD kernels and ONNX Runtime Web' : 'WebAssembly SIMD kernels',
+      memory: model instanceof ModelV2 ? model.memoryPlan?.summary : undefined,
       fim: manifest.fim !== undefined,
     };
     const chat = chatFormat(manifest);

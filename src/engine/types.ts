@@ -66,6 +66,9 @@ export interface ModelInfo {
   /** How the FFN runs: 'sparse' (predictors + neuron cache, flashcode.engine.sparseFfn) or 'dense';
    *  `notice` says why sparse was asked for and is not running. */
   ffn: { mode: 'dense' | 'sparse'; notice?: string; fullyResident?: boolean; residentNeurons?: number; neurons?: number };
+  /** Format-v2 models under flashcode.engine.memoryBudgetMB: what stays in memory and what is read
+   *  from disk as it is used, for the log. */
+  memory?: string;
   /** What computes the model, for people: version-1 models run their dense FFN calls on ONNX Runtime
    *  Web, everything else (and everything of version 2) runs in the WebAssembly SIMD kernels. */
   backend: string;

@@ -80,6 +80,7 @@ export class EngineHost implements vscode.Disposable {
         if (generation === this.generation) this.lastGenerated = result;
       }));
       this.log.info(`loaded ${engine.info.displayName} (${engine.info.id}) in ${Math.round(performance.now() - startMs)} ms; FFN: ${describeFfn(engine.info.ffn)}`);
+      if (engine.info.memory !== undefined) this.log.info(engine.info.memory);
       if (engine.info.ffn.notice !== undefined) this.log.warn(ffnNoticeText(engine.info.ffn.notice));
       const news = this.ffnNotices.afterLoad(options.modelDir, engine.info.ffn.notice);
       if (news !== undefined) void vscode.window.showWarningMessage(`Flashcode: ${ffnNoticeText(news)}`);

@@ -33,6 +33,9 @@ export interface FlashOptions {
   forceAllActive?: boolean;
   /** Tests and benchmarks: hold this many neurons in every layer, whatever the budget says. */
   residentNeuronsPerLayer?: number;
+  /** Tests (format-v2 models): leave on disk every matrix a budget could leave there, whatever the
+   *  budget says (on a small model streaming costs more memory than it saves, so no budget would). */
+  streamEverything?: boolean;
 }
 
 export interface FlashFfn {

@@ -148,14 +148,7 @@ export class FlashFfnV2 implements FfnStore {
   }
 
   private read(position: number, bytes: number): void {
-    let done = 0;
-    while (done < bytes) {
-      const n = fs.readSync(this.fd, this.staging, done, bytes - done, position + done);
-      if (n === 0) throw new Error(`ffn.bin ended at byte ${position + done}`);
-      done += n;
-    }
-    this.stats.bytesRead += bytes;
-    this.stats.reads++;
+    readFully(this.fd, this.staging.subarray(0, bytes), position, this.stats);
   }
 
   /** Copies the record at staging[at…] into row `row` of `rows` (up, down: quants then scales). */
@@ -168,6 +161,62 @@ export class FlashFfnV2 implements FfnStore {
     mem.set(s.subarray(at + 2 * d, at + 2 * d + d / 8), rows.up.scales + (row * d) / 8);
     mem.set(s.subarray(at + 2 * d + d / 8, at + 2 * d + d / 4), rows.down.scales + (row * d) / 8);
   }
+}
+
+/** Layers whose up and down stay resident, and layers read whole from ffn.bin each time they run
+ *  (a silu model without calibrated sparsity runs every neuron, so a neuron cache would only
+ *  thrash): the section in one positioned read into the kernels' memory, split there
+ *  (splitRecordsQ8) into the rows the dense path takes — the same bits as resident rows. */
+export class LayerStreamFfn implements FfnStore {
+  readonly stats = newStats();
+  readonly capacity: number;
+  private readonly staging: Uint8Array; // one layer's records, [F][recordBytes]
+  private readonly staged: DenseFfnRows;
+
+  constructor(
+    private readonly resident: readonly (DenseFfnRows | undefined)[],
+    private readonly fd: number,
+    private readonly sections: readonly { offset: number }[],
+    private readonly d: number,
+    private readonly F: number,
+    private readonly arena: KernelArena,
+    q8: (rows: number) => Q8,
+  ) {
+    this.capacity = F;
+    this.staging = arena.bytes(F * recordBytesV2(d)).view;
+    this.staged = { up: q8(F), down: q8(F), downScalesT: arena.floats((F * d) / 32).ptr };
+  }
+
+  /** Arena bytes of the staging area and the staged rows (any layer streamed). */
+  static arenaBytes(F: number, d: number): number {
+    return F * recordBytesV2(d) + 2 * F * ((d * 9) / 8) + (F * d) / 8 + 64 * 4;
+  }
+
+  dense(l: number): DenseFfnRows {
+    const rows = this.resident[l];
+    if (rows) return rows;
+    readFully(this.fd, this.staging, this.sections[l].offset, this.stats);
+    const { up, down, downScalesT } = this.staged;
+    this.arena.kernels.splitRecordsQ8(this.staging.byteOffset, this.F, this.d, up.ptr, up.scales, down.ptr, downScalesT);
+    return this.staged;
+  }
+
+  gather(l: number, ids: Int32Array, k: number, rows: Int32Array): FfnRows {
+    if (rows !== ids) rows.set(ids.subarray(0, k));
+    return this.dense(l);
+  }
+}
+
+/** Fills `into` from ffn.bin at `position`; a file that ends first is ModelFileCorruptError. */
+function readFully(fd: number, into: Uint8Array, position: number, stats: FlashStatsV2): void {
+  let done = 0;
+  while (done < into.length) {
+    const n = fs.readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) throw new ModelFileCorruptError('ffn.bin', `it ended at byte ${position + done}, reading ${into.length} bytes at offset ${position}`);
+    done += n;
+  }
+  stats.bytesRead += into.length;
+  stats.reads++;
 }
 
 /** The `count` f32 scales at records[at…] of neuron j of layer l are finite (a NaN would turn every

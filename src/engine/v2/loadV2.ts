@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import { FlashBudgetTooSmallError, KernelsUnsupportedError, ModelFileCorruptError, ModelTooLargeError } from '../errors';
 import type { FlashOptions } from '../ffn/loadFlash';
 import { budgetMB } from '../memoryBudget';
+import type { Architecture } from '../manifest';
 import type { ManifestV2 } from '../manifestV2';
 import type { ModelDir } from '../modelDir';
 import { checkFfnMatchesV2, readFfnHeader, readFfnLayerRaw } from '../weights/ffnFile';
@@ -25,9 +26,25 @@ export const WASM_MEMORY_LIMIT_BYTES = 4 * 1024 ** 3;
 /** Fewest neurons per layer the flash cache may hold: below it, the cache thrashes on every token. */
 export const MIN_CACHED_NEURONS = 64;
 
-/** flash: with mode 'sparse', a silu model larger than memoryBudgetMB keeps up and down in ffn.bin
- *  and a neuron cache within the budget holds what decoding reads; decoding runs only the neurons
- *  its gate thresholds keep (all, where they are 0). Otherwise every weight is resident. */
+/** What the memory budget kept in the kernels' memory and what it left on disk (logged at load). */
+export interface MemoryPlanV2 {
+  budgetMB: number;
+  /** The kernels' memory (weights kept, KV cache, scratch, staging) and the FFN's read buffer. */
+  residentBytes: number;
+  /** Weights read from disk when used: the matrices left in weights.bin and the FFN neurons not cached. */
+  streamedBytes: number;
+  /** weights.bin matrices left there; and FFN neurons cached per layer (ffnSize: all resident). */
+  streamed: string[];
+  ffnCachedNeurons: number;
+  summary: string;
+}
+
+const MIB = 2 ** 20;
+
+/** flash: with mode 'sparse', a model larger than memoryBudgetMB keeps within it what is worth most
+ *  per byte and reads the rest from disk as it is used (planMemory); a silu model's FFN goes behind
+ *  the neuron cache, its decoding running only the neurons its gate thresholds keep (all, where
+ *  they are 0). Otherwise every weight is resident. */
 export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flash?: FlashOptions): Promise<ModelV2> {
   const { manifest } = dir;
   const arch = manifest.architecture;
@@ -35,7 +52,7 @@ export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flas
   if (arch.headDim % 8 !== 0 || arch.headDim > 256) throw new KernelsUnsupportedError(`a head size of ${arch.headDim} (the 8-bit KV cache's attention takes multiples of 8 up to 256)`);
   const weights = await fs.open(dir.file(manifest.weights.file), 'r');
   const ffn = await fs.open(dir.file(manifest.ffn.file), 'r');
-  let keepOpen: fs.FileHandle | undefined;
+  const keepOpen: fs.FileHandle[] = [];
   try {
     const header = await readWeightsHeader(weights, manifest.weights.file, manifest);
     const ffnHeader = await readFfnHeader(ffn, manifest.ffn.file);
@@ -50,31 +67,106 @@ export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flas
       },
       ffnLayer: (l) => readFfnLayerRaw(ffn, ffnHeader, l, manifest.ffn.file),
       ffnGatedRecords: ffnHeader.gated,
+      file: { fd: weights.fd, name: manifest.weights.file, offset: (name) => header.tensors.get(name)!.offset },
     };
     const thresholds = manifest.sparsity && 'gateThresholds' in manifest.sparsity ? manifest.sparsity.gateThresholds : [];
-    let plan: FfnPlan = { kind: 'resident' };
-    // A budget below the whole model puts up and down behind the flash cache (silu models: their
-    // gate stays resident to choose the neurons), whether or not the gate skips any.
-    const sparse = flash?.mode === 'sparse' && arch.ffnActivation === 'silu';
     const budget = budgetMB(flash?.memoryBudgetMB ?? 0);
-    if (sparse && (flash.residentNeuronsPerLayer !== undefined || arenaBytes(arch, contextTokens, source) > budget * 2 ** 20)) {
-      const flashPlan = (capacity: number): FfnPlan => ({ kind: 'flash', capacity, fd: ffn.fd, sections: ffnHeader.sections });
-      const fixed = arenaBytes(arch, contextTokens, source, flashPlan(0)) + arch.ffnSize * recordBytesV2(arch.dModel); // + the read staging
-      const perNeuron = (arenaBytes(arch, contextTokens, source, flashPlan(1000)) - arenaBytes(arch, contextTokens, source, flashPlan(0))) / 1000;
-      const capacity = Math.min(arch.ffnSize, flash.residentNeuronsPerLayer ?? Math.floor((budget * 2 ** 20 - fixed) / perNeuron));
-      if (capacity < MIN_CACHED_NEURONS && flash.residentNeuronsPerLayer === undefined) throw new FlashBudgetTooSmallError(budget, Math.ceil((fixed + MIN_CACHED_NEURONS * perNeuron) / 2 ** 20));
-      plan = flashPlan(capacity);
-    }
-    const bytes = arenaBytes(arch, contextTokens, source, plan);
+    const sparse = arch.ffnActivation === 'silu' && thresholds.some((t) => t > 0);
+    const memory: Plan = flash?.mode === 'sparse'
+      ? planMemory(arch, contextTokens, source, flash.streamEverything ? 0 : budget, ffn.fd, ffnHeader.sections, sparse, flash.residentNeuronsPerLayer, flash.streamEverything)
+      : { streamed: new Set<string>(), ffn: { kind: 'resident' } };
+    const bytes = arenaBytes(arch, contextTokens, source, memory.ffn, memory.streamed);
     if (bytes > WASM_MEMORY_LIMIT_BYTES) throw new ModelTooLargeError(bytes, WASM_MEMORY_LIMIT_BYTES);
-    const model = new ModelV2(arch, contextTokens, await loadWeightsV2(arch, contextTokens, source, thresholds, plan));
-    if (plan.kind === 'flash') {
-      keepOpen = ffn; // the neuron cache reads from it until dispose
-      model.onDispose = () => ffn.close();
-    }
+    const model = new ModelV2(arch, contextTokens, await loadWeightsV2(arch, contextTokens, source, thresholds, memory.ffn, memory.streamed));
+    model.memoryPlan = describePlan(arch, header.tensors, memory, budget, bytes);
+    if (memory.ffn.kind !== 'resident') keepOpen.push(ffn); // the neuron cache or the streamed layers read it until dispose
+    if (memory.streamed.size > 0) keepOpen.push(weights); // so do the streamed matrices
+    model.onDispose = async () => { for (const f of keepOpen) await f.close(); };
     return model;
   } finally {
-    await weights.close();
-    if (!keepOpen) await ffn.close();
+    if (!keepOpen.includes(weights)) await weights.close();
+    if (!keepOpen.includes(ffn)) await ffn.close();
   }
+}
+
+/** What the budget gives up, least value per byte first: an untied embedding (one row a token);
+ *  a sparse silu model's FFN ('ffn': behind the neuron cache, which keeps the neurons its gate
+ *  keeps choosing); the head (tied: the embedding too); then each layer's gate, out and qkv from the
+ *  last layer to the first; then a dense silu model's FFN layers ('ffn.<l>': read whole when they
+ *  run, which costs a split besides the read). A dense decode reads each of those matrices whole
+ *  for every token, so their order among themselves hardly matters. */
+function streamOrder(arch: Architecture, sparse: boolean): string[] {
+  const order = arch.tiedEmbeddings ? [] : ['embed'];
+  if (sparse) order.push('ffn');
+  order.push(arch.tiedEmbeddings ? 'embed' : 'head');
+  for (let l = arch.layers - 1; l >= 0; l--) {
+    if (arch.ffnActivation === 'silu') order.push(`layers.${l}.ffn_gate`);
+    order.push(`layers.${l}.out`, `layers.${l}.qkv`);
+  }
+  if (!sparse && arch.ffnActivation === 'silu') for (let l = arch.layers - 1; l >= 0; l--) order.push(`ffn.${l}`);
+  return order;
+}
+
+type Plan = { streamed: Set<string>; ffn: FfnPlan };
+
+/** Within `budget` MB: everything resident when it fits; otherwise what streamOrder lists left on
+ *  disk one by one (the neuron cache shrunk to MIN_CACHED_NEURONS for 'ffn') until the rest fits,
+ *  the neuron cache then as large as the budget allows. Below what fits with all of it on disk:
+ *  FlashBudgetTooSmallError with that minimum and what the whole model needs. */
+function planMemory(arch: Architecture, contextTokens: number, source: TensorSource, budget: number, fd: number, sections: readonly { offset: number }[], sparse: boolean, forcedNeurons?: number, everything = false): Plan {
+  const F = arch.ffnSize;
+  const flash = (capacity: number): FfnPlan => ({ kind: 'flash', capacity, fd, sections });
+  const planOf = (units: Set<string>, capacity: number): Plan => {
+    const layers = new Set([...units].filter((u) => u.startsWith('ffn.')).map((u) => Number(u.slice(4))));
+    const streamed = new Set([...units].filter((u) => !u.startsWith('ffn.')));
+    return { streamed, ffn: capacity < F ? flash(capacity) : layers.size > 0 ? { kind: 'layers', streamed: layers, fd, sections } : { kind: 'resident' } };
+  };
+  // + the neuron cache's read buffer (FlashFfnV2.staging, outside the kernels' memory)
+  const cost = (units: Set<string>, capacity: number) => {
+    const p = planOf(units, capacity);
+    return arenaBytes(arch, contextTokens, source, p.ffn, p.streamed) + (capacity < F ? F * recordBytesV2(arch.dModel) : 0);
+  };
+  const units = new Set<string>();
+  if (forcedNeurons !== undefined && arch.ffnActivation === 'silu') return planOf(units, Math.min(F, forcedNeurons));
+  const limit = budget * MIB;
+  if (cost(units, F) <= limit) return planOf(units, F);
+  let capacity = F;
+  let fewest = cost(units, F); // the least any step below needs: streaming can cost more than it saves on a small model
+  const largestCache = (): number | undefined => { // neurons per layer within the budget, if ≥ the fewest
+    if (cost(units, F) <= limit) return F;
+    const base = cost(units, 0), perNeuron = (cost(units, 1000) - base) / 1000;
+    const n = Math.min(F - 1, Math.floor((limit - base) / perNeuron));
+    return n >= MIN_CACHED_NEURONS ? n : undefined;
+  };
+  if (everything) return planOf(new Set(streamOrder(arch, false).filter((u) => u !== 'ffn')), F);
+  for (const unit of streamOrder(arch, sparse)) {
+    if (unit === 'ffn') capacity = MIN_CACHED_NEURONS;
+    else units.add(unit);
+    const fits = capacity < F ? largestCache() : cost(units, F) <= limit ? F : undefined;
+    if (fits !== undefined) return planOf(units, fits);
+    fewest = Math.min(fewest, cost(units, capacity));
+  }
+  const minimum = Math.ceil(fewest / MIB), whole = Math.ceil(cost(new Set(), F) / MIB);
+  throw new FlashBudgetTooSmallError(budget, minimum, 'its KV cache, scratch rows, norms and read buffers, every matrix read from disk as it is used', whole, fewest);
+}
+
+function describePlan(arch: Architecture, tensors: Map<string, { bytes: number }>, memory: Plan, budget: number, arena: number): MemoryPlanV2 {
+  const { ffnSize: F, dModel: d, layers } = arch;
+  const cached = memory.ffn.kind === 'flash' ? memory.ffn.capacity : F;
+  const streamedLayers = memory.ffn.kind === 'layers' ? memory.ffn.streamed.size : 0;
+  const streamedMatrices = [...memory.streamed].reduce((n, name) => n + tensors.get(name)!.bytes, 0);
+  const ffnStreamed = (layers * (F - cached) + streamedLayers * F) * recordBytesV2(d);
+  const residentBytes = arena + (cached < F ? F * recordBytesV2(d) : 0);
+  const mb = (bytes: number) => (bytes / MIB).toFixed(1);
+  const layerMatrices = [...memory.streamed].filter((n) => n.startsWith('layers.')).length;
+  const parts = [
+    ...['embed', 'head'].filter((n) => memory.streamed.has(n)).map((n) => (n === 'embed' && arch.tiedEmbeddings ? 'embedding/head' : n)),
+    ...(layerMatrices > 0 ? [`${layerMatrices} layer matrices (qkv, out, gate)`] : []),
+    ...(cached < F ? [`the FFN beyond ${cached} of ${F} neurons cached per layer`] : []),
+    ...(streamedLayers > 0 ? [`the FFN of ${streamedLayers} of ${layers} layers`] : []),
+  ];
+  const summary = parts.length === 0
+    ? `memory budget ${budget} MB: the whole model in memory (${mb(residentBytes)} MB)`
+    : `memory budget ${budget} MB: ${mb(residentBytes)} MB in memory, ${mb(streamedMatrices + ffnStreamed)} MB of weights read from disk as used (${parts.join('; ')})`;
+  return { budgetMB: budget, residentBytes, streamedBytes: streamedMatrices + ffnStreamed, streamed: [...memory.streamed], ffnCachedNeurons: cached, summary };
 }

@@ -2,11 +2,15 @@
 // the forward pass calls these and never asks which it has.
 import type { KernelArena } from '../wasm/wasmKernels';
 import { dequantPanelRow } from './panels';
+import type { StreamedMatrix } from './weightStream';
 
 /** A matrix in kernel memory: [rows][cols] codes at ptr, a scale per 32 (and, for q4_32, a min).
  *  A q8_32 one with layout 'panels' is in the kernels' panel layout from ptr (panels.ts: every
  *  resident dense q8 matrix; `scales` unused); otherwise rows as FORMAT.md lays them out. */
 export interface Q8 { ptr: number; scales: number; rows: number; cols: number; mins?: number; layout?: 'rows' | 'panels' }
+
+/** A weights.bin matrix: in kernel memory, or left in the file by the memory budget (weightStream.ts). */
+export type Weight = Q8 | StreamedMatrix;
 
 /** out [T][W.rows] = x [T][W.cols] · Wᵀ, x already quantized (qx i16, sx f32: quantizeI16). */
 export function matmulQuantized(k: KernelArena['kernels'], W: Q8, qx: number, sx: number, T: number, outPtr: number): void {

@@ -12,7 +12,9 @@ import { rope } from '../attention/rope';
 import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
-import { dequantRowInto, gatherDots, matmulQuantized, type Q8 } from './matrix';
+import { dequantRowInto, gatherDots, matmulQuantized, type Weight } from './matrix';
+import { sliceRows, type WeightStream } from './weightStream';
+import type { MemoryPlanV2 } from './loadV2';
 
 export const CHUNK_TOKENS = 32;
 
@@ -20,19 +22,19 @@ type Floats = { ptr: number; view: Float32Array };
 
 export interface LayerV2 {
   attnNorm: Float32Array;
-  qkv: Q8;
+  qkv: Weight;
   qkvBias?: Float32Array;
-  out: Q8;
+  out: Weight;
   ffnNorm: Float32Array;
   /** Rows [F][d]: the gate (silu models: from weights.bin; ReLU-gated: from ffn.bin's records). */
-  gate?: Q8;
+  gate?: Weight;
 }
 
 export interface WeightsV2 {
   arena: KernelArena;
-  embed: Q8;
+  embed: Weight;
   /** The output head when untied; the embedding otherwise. */
-  head: Q8;
+  head: Weight;
   headBias?: Float32Array;
   finalNorm: Float32Array;
   layers: LayerV2[];
@@ -40,6 +42,8 @@ export interface WeightsV2 {
   ffn: FfnStore;
   /** The manifest's gate thresholds (ModelV2.gateThresholds). */
   gateThresholds: number[];
+  /** Reads the matrices the memory budget left in weights.bin (absent: every one is resident). */
+  stream?: WeightStream;
 }
 
 /** Bytes of arena a model needs besides its weights: the KV cache and the scratch rows. */
@@ -107,8 +111,16 @@ export class ModelV2 {
     return this.guarded(ids, kv, true);
   }
 
-  /** Set by the loader: closes what the model reads from (ffn.bin, for the flash cache). */
+  /** Set by the loader: closes what the model reads from (ffn.bin, weights.bin when streaming). */
   onDispose: (() => Promise<void>) | undefined;
+
+  /** Set by the loader: what the memory budget kept resident and left on disk. */
+  memoryPlan: MemoryPlanV2 | undefined;
+
+  /** Bytes read from weights.bin for the matrices left there, since load (their check at load included). */
+  get streamStats() {
+    return this.w.stream?.stats ?? { bytesRead: 0, reads: 0 };
+  }
 
   /** Bytes of the kernels' memory: resident weights, KV cache and scratch rows. */
   get residentBytes(): number {
@@ -187,18 +199,32 @@ export class ModelV2 {
   }
 
   /** out [T][W.rows] = x [T][W.cols] (f32 at xPtr) · Wᵀ, x quantized on the way. */
-  private matmul(W: Q8, xPtr: number, T: number, outPtr: number): void {
+  private matmul(W: Weight, xPtr: number, T: number, outPtr: number): void {
     this.w.arena.kernels.quantizeI16(xPtr, T * W.cols, this.s.qx, this.s.sx);
     this.matmulQuantized(W, T, outPtr);
   }
 
-  /** matmul on the x the last matmul quantized (the same [T][W.cols] input). */
-  private matmulQuantized(W: Q8, T: number, outPtr: number): void {
-    matmulQuantized(this.w.arena.kernels, W, this.s.qx, this.s.sx, T, outPtr);
+  /** matmul on the x the last matmul quantized (the same [T][W.cols] input). A matrix left in
+   *  weights.bin runs slice by slice from the staging area, each slice's outputs to their columns. */
+  private matmulQuantized(W: Weight, T: number, outPtr: number): void {
+    const k = this.w.arena.kernels, { qx, sx } = this.s;
+    if (!('streamed' in W)) { matmulQuantized(k, W, qx, sx, T, outPtr); return; }
+    const stream = this.w.stream!;
+    const step = sliceRows(W);
+    for (let r0 = 0; r0 < W.rows; r0 += step) {
+      const slice = stream.rows(W, r0, Math.min(W.rows, r0 + step));
+      if (T === 1) { matmulQuantized(k, slice, qx, sx, 1, outPtr + 4 * r0); continue; }
+      matmulQuantized(k, slice, qx, sx, T, stream.outPtr);
+      const mem = this.w.arena.memory.buffer;
+      const from = new Float32Array(mem, stream.outPtr, T * slice.rows), to = new Float32Array(mem, outPtr, T * W.rows);
+      for (let t = 0; t < T; t++) to.set(from.subarray(t * slice.rows, (t + 1) * slice.rows), t * W.rows + r0);
+    }
   }
 
-  private dequantRow(W: Q8, row: number, out: Float32Array, at: number): void {
-    dequantRowInto(this.w.arena.memory.buffer, W, row, out, at);
+  private dequantRow(W: Weight, row: number, out: Float32Array, at: number): void {
+    const mem = this.w.arena.memory.buffer;
+    if ('streamed' in W) dequantRowInto(mem, this.w.stream!.rows(W, row, row + 1), 0, out, at);
+    else dequantRowInto(mem, W, row, out, at);
   }
 
   /** hidden [T][d] += attention of layer l; writes the T tokens' keys and values after kv.length. */
@@ -273,7 +299,7 @@ export class ModelV2 {
 
   /** Decode: the gate decides which neurons run (act(gate·x) above the layer's threshold; a ReLU's
    *  zeros exactly), and only those have their up and down rows read and computed. */
-  private sparseStep(l: number, W: Q8, act: (v: number) => number, threshold: number, hidden: Float32Array): void {
+  private sparseStep(l: number, W: Weight, act: (v: number) => number, threshold: number, hidden: Float32Array): void {
     const { dModel: d, ffnSize: F } = this.arch;
     const k = this.w.arena.kernels;
     const { x, gate, up, ids, rows, y } = this.s;

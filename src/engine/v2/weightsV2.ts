@@ -4,11 +4,12 @@ import type { Architecture } from '../manifest';
 import { ModelFileCorruptError } from '../errors';
 import { KernelArena } from '../wasm/wasmKernels';
 import { q4Bytes, q4Layout } from '../weights/q4';
-import { checkRecordScales, FlashFfnV2, ResidentFfn, transposeScales, type DenseFfnRows } from './ffnStore';
-import type { Q8 } from './matrix';
+import { checkRecordScales, FlashFfnV2, LayerStreamFfn, recordBytesV2, ResidentFfn, transposeScales, type DenseFfnRows } from './ffnStore';
+import type { Q8, Weight } from './matrix';
 import { panelBytes, rowsToPanels } from './panels';
 import type { LayerV2, WeightsV2 } from './modelV2';
-import { scratchBytes } from './modelV2';
+import { CHUNK_TOKENS, scratchBytes } from './modelV2';
+import { stagingSize, WeightStream, type StreamedMatrix } from './weightStream';
 
 /** Where a v2 model's tensors come from: the files (loadV2.ts) or, in tests, arrays. */
 export interface TensorSource {
@@ -20,6 +21,8 @@ export interface TensorSource {
   /** Layer l's FFN records (ffn.bin v3, dtype q8_32), `F` of `recordBytes` each. */
   ffnLayer(l: number): Promise<Uint8Array>;
   ffnGatedRecords: boolean;
+  /** weights.bin open for positioned reads, for the matrices the budget leaves there (loadV2.ts). */
+  file?: { fd: number; name: string; offset(tensor: string): number };
 }
 
 const q8Bytes = (rows: number, cols: number) => rows * cols + (rows * cols / 32) * 4;
@@ -27,27 +30,46 @@ const isQ4 = (source: Pick<TensorSource, 'dtype'>, name: string) => source.dtype
 /** Arena bytes of weights.bin's matrix `name` [rows][cols]: q4_32 as stored, q8_32 in panels. */
 const matrixBytes = (source: Pick<TensorSource, 'dtype'>, name: string, rows: number, cols: number) => (isQ4(source, name) ? q4Bytes(rows, cols) : panelBytes(rows, cols));
 
-/** How the FFN's up and down rows are held: all resident, or `capacity` neurons per layer cached
- *  from ffn.bin (open as `fd`, layer sections at `sections`). */
-export type FfnPlan = { kind: 'resident' } | { kind: 'flash'; capacity: number; fd: number; sections: readonly { offset: number }[] };
+/** How the FFN's up and down rows are held: all resident; `capacity` neurons per layer cached
+ *  from ffn.bin (open as `fd`, layer sections at `sections`); or the layers in `streamed` read whole
+ *  from ffn.bin each time they run, the others resident (silu models). */
+export type FfnPlan = { kind: 'resident' }
+  | { kind: 'flash'; capacity: number; fd: number; sections: readonly { offset: number }[] }
+  | { kind: 'layers'; streamed: ReadonlySet<number>; fd: number; sections: readonly { offset: number }[] };
 
 /** Arena bytes for the weights of `arch` plus the KV cache and scratch of `contextTokens`, the FFN
- *  held as `plan` says. */
-export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has' | 'dtype'>, plan: FfnPlan = { kind: 'resident' }): number {
+ *  held as `plan` says, the weights.bin matrices named in `streamed` left in the file (and a
+ *  staging area to read them into when there are any). */
+export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has' | 'dtype'>, plan: FfnPlan = { kind: 'resident' }, streamed: ReadonlySet<string> = new Set()): number {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V, layers } = arch;
   const b = (bytes: number) => KernelArena.bytesFor(Math.ceil(bytes / 4));
-  const m = (name: string, rows: number, cols: number) => b(matrixBytes(source, name, rows, cols));
+  const m = (name: string, rows: number, cols: number) => (streamed.has(name) ? 0 : b(matrixBytes(source, name, rows, cols)));
   let total = m('embed', V, d) + (arch.tiedEmbeddings ? 0 : m('head', V, d)) + b(4 * d);
   if (source.has('head_bias')) total += b(4 * V);
   // resident: up in panels, down as ffn.bin's neuron columns plus its scales transposed (downQ8)
-  const upDown = plan.kind === 'resident' ? b(panelBytes(F, d)) + b(q8Bytes(F, d)) + b((F * d) / 8) : 0;
+  const upDown = b(panelBytes(F, d)) + b(q8Bytes(F, d)) + b((F * d) / 8);
+  const residentFfn = (l: number) => plan.kind === 'resident' || (plan.kind === 'layers' && !plan.streamed.has(l));
   for (let l = 0; l < layers; l++) {
     const p = `layers.${l}.`;
-    total += 3 * b(4 * d) + m(`${p}qkv`, (H + 2 * Hkv) * hd, d) + m(`${p}out`, d, H * hd) + upDown
+    total += 3 * b(4 * d) + m(`${p}qkv`, (H + 2 * Hkv) * hd, d) + m(`${p}out`, d, H * hd) + (residentFfn(l) ? upDown : 0)
       + (arch.ffnActivation === 'silu' ? m(`${p}ffn_gate`, F, d) : b(panelBytes(F, d))) + (arch.attentionBias ? b(4 * (H + 2 * Hkv) * hd) : 0);
   }
-  const cache = plan.kind === 'flash' ? FlashFfnV2.arenaBytes(layers, F, d, plan.capacity) : 0;
-  return total + cache + scratchBytes(arch, contextTokens);
+  const cache = plan.kind === 'flash' ? FlashFfnV2.arenaBytes(layers, F, d, plan.capacity)
+    : plan.kind === 'layers' && plan.streamed.size > 0 ? b(LayerStreamFfn.arenaBytes(F, d)) : 0;
+  const s = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), CHUNK_TOKENS);
+  const staging = streamed.size > 0 ? b(s.dataBytes + s.outBytes) : 0;
+  return total + cache + staging + scratchBytes(arch, contextTokens);
+}
+
+/** [rows, cols] and storage of weights.bin's matrix `name` (FORMAT.md §W). */
+function streamedShape(arch: Architecture, source: Pick<TensorSource, 'dtype'>, name: string): { rows: number; cols: number; q4: boolean } {
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
+  const q4 = isQ4(source, name);
+  if (name === 'embed' || name === 'head') return { rows: V, cols: d, q4 };
+  if (name.endsWith('.qkv')) return { rows: (H + 2 * Hkv) * hd, cols: d, q4 };
+  if (name.endsWith('.out')) return { rows: d, cols: H * hd, q4 };
+  if (name.endsWith('.ffn_gate')) return { rows: F, cols: d, q4 };
+  throw new Error(`no streamed matrix is called ${name}`);
 }
 
 function q8In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uint8Array } {
@@ -76,10 +98,21 @@ function q4In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uin
   return { ptr, scales: ptr + at.scales, mins: ptr + at.mins, rows, cols, bytes: view };
 }
 
-export async function loadWeightsV2(arch: Architecture, contextTokens: number, source: TensorSource, gateThresholds: number[], plan: FfnPlan = { kind: 'resident' }): Promise<WeightsV2> {
+export async function loadWeightsV2(arch: Architecture, contextTokens: number, source: TensorSource, gateThresholds: number[], plan: FfnPlan = { kind: 'resident' }, streamed: ReadonlySet<string> = new Set()): Promise<WeightsV2> {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
-  const arena = new KernelArena(arenaBytes(arch, contextTokens, source, plan));
-  const q8 = async (name: string, rows: number, cols: number) => {
+  const arena = new KernelArena(arenaBytes(arch, contextTokens, source, plan, streamed));
+  let stream: WeightStream | undefined;
+  if (streamed.size > 0) {
+    if (!source.file) throw new Error('streamed matrices need weights.bin open (TensorSource.file)');
+    const size = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), CHUNK_TOKENS);
+    stream = new WeightStream(source.file.fd, source.file.name, arena.memory, arena.bytes(size.dataBytes + size.outBytes).ptr, size.dataBytes);
+  }
+  const q8 = async (name: string, rows: number, cols: number): Promise<Weight> => {
+    if (stream && source.file && streamed.has(name)) {
+      const m: StreamedMatrix = { streamed: true, name, offset: source.file.offset(name), rows, cols, q4: isQ4(source, name) };
+      stream.check(m);
+      return m;
+    }
     if (isQ4(source, name)) {
       const q4 = q4In(arena, rows, cols);
       await source.read(name, q4.bytes);
@@ -99,7 +132,7 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
   const headBias = source.has('head_bias') ? await f32('head_bias', V) : undefined;
   const finalNorm = await f32('final_norm', d);
   const layers: LayerV2[] = [];
-  const ffnRows: DenseFfnRows[] = [];
+  const ffnRows: (DenseFfnRows | undefined)[] = [];
   for (let l = 0; l < arch.layers; l++) {
     const p = `layers.${l}.`;
     const layer: LayerV2 = {
@@ -112,6 +145,12 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
     };
     layers.push(layer);
     if (plan.kind === 'flash') continue; // up and down stay in ffn.bin
+    if (plan.kind === 'layers' && plan.streamed.has(l)) { // read whole when it runs: its scales checked once here
+      const records = await source.ffnLayer(l), R = recordBytesV2(d);
+      for (let j = 0; j < F; j++) checkRecordScales(records, j * R + 2 * d, d / 16, l, j);
+      ffnRows.push(undefined);
+      continue;
+    }
     const up = panelIn(arena, F, d), down = q8In(arena, F, d);
     const gate = source.ffnGatedRecords ? panelIn(arena, F, d) : undefined;
     splitRecords(await source.ffnLayer(l), l, F, d, [...(gate ? [gate] : []), up, down], new Uint8Array(arena.memory.buffer));
@@ -122,8 +161,10 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
   }
   const ffn = plan.kind === 'flash'
     ? new FlashFfnV2(plan.fd, plan.sections, d, F, plan.capacity, arena, (rows) => q8In(arena, rows, d))
-    : new ResidentFfn(ffnRows, F);
-  return { arena, embed, head, headBias, finalNorm, layers, ffn, gateThresholds };
+    : plan.kind === 'layers' && plan.streamed.size > 0
+      ? new LayerStreamFfn(ffnRows, plan.fd, plan.sections, d, F, arena, (rows) => q8In(arena, rows, d))
+      : new ResidentFfn(ffnRows as DenseFfnRows[], F);
+  return { arena, embed, head, headBias, finalNorm, layers, ffn, gateThresholds, stream };
 }
 
 /** Copies each record's parts (quants, then scales: FORMAT.md §F) into the rows of the matrices. */

@@ -951,6 +951,37 @@
       (local.set $c (i32.add (local.get $c) (i32.const 8)))
       (br $col))))
 
+  ;; ffn.bin's records of a silu model's layer (FORMAT.md §F: per neuron [up quants d | down quants d
+  ;; | up scales d/32 | down scales d/32]) at $src split into what the dense FFN runs on: up rows
+  ;; [F][d] at $up with scales [F][d/32] at $us (row layout), down columns [F][d] at $down with
+  ;; scales transposed [d/32][F] at $dsT (downQ8). A streamed layer is split on each use, so here
+  ;; rather than in JavaScript. d a multiple of 32.
+  (func (export "splitRecordsQ8") (param $src i32) (param $F i32) (param $d i32) (param $up i32) (param $us i32) (param $down i32) (param $dsT i32)
+    (local $j i32) (local $i i32) (local $nb i32) (local $scales i32)
+    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
+    (block $done (loop $record
+      (br_if $done (i32.ge_u (local.get $j) (local.get $F)))
+      (local.set $i (i32.const 0))
+      (loop $copy
+        (v128.store (i32.add (local.get $up) (local.get $i)) (v128.load (i32.add (local.get $src) (local.get $i))))
+        (v128.store (i32.add (local.get $down) (local.get $i)) (v128.load (i32.add (i32.add (local.get $src) (local.get $d)) (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br_if $copy (i32.lt_u (local.get $i) (local.get $d))))
+      (local.set $scales (i32.add (local.get $src) (i32.shl (local.get $d) (i32.const 1))))
+      (local.set $i (i32.const 0))
+      (loop $scale
+        (f32.store (i32.add (local.get $us) (i32.shl (local.get $i) (i32.const 2))) (f32.load (i32.add (local.get $scales) (i32.shl (local.get $i) (i32.const 2)))))
+        (f32.store (i32.add (local.get $dsT) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $F)) (local.get $j)) (i32.const 2)))
+          (f32.load (i32.add (local.get $scales) (i32.shl (i32.add (local.get $nb) (local.get $i)) (i32.const 2)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $scale (i32.lt_u (local.get $i) (local.get $nb))))
+      (local.set $src (i32.add (local.get $scales) (i32.shl (local.get $nb) (i32.const 3))))
+      (local.set $up (i32.add (local.get $up) (local.get $d)))
+      (local.set $down (i32.add (local.get $down) (local.get $d)))
+      (local.set $us (i32.add (local.get $us) (i32.shl (local.get $nb) (i32.const 2))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $record))))
+
   ;; ── 4-bit kernels (format v2, models/FORMAT.md §Q4: q4_32 matrices, nibbles [rows][d/2] u8, then
   ;; scales and mins [rows][d/32] f32; byte k of a block holds value k in its low 4 bits and value
   ;; k + 16 in its high 4 bits, as GGUF's Q4_0/Q4_1). A block's value is q·scale + min, so its dot

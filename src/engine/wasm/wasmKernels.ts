@@ -36,6 +36,9 @@ interface Exports {
   /** out [T][d] = h [T][F] · D, D q8 [F][d] in the row layout (quants w) with scales transposed,
    *  sT [d/32][F] f32; zq [T·d/32·F] i16 and zs [T·d/32·F/32] f32 are scratch. */
   downQ8(w: number, sT: number, h: number, T: number, F: number, d: number, zq: number, zs: number, out: number): void;
+  /** A silu layer's ffn.bin records (F of them, d wide) split: up rows and scales (row layout),
+   *  down columns and their scales transposed [d/32][F] (downQ8). */
+  splitRecordsQ8(src: number, F: number, d: number, up: number, us: number, down: number, dsT: number): void;
   /** y [d] += Σ_i h[i] · W[rows[i]] for i < k; zero h[i] skipped. */
   axpyQ8(y: number, w: number, ws: number, h: number, rows: number, k: number, d: number): void;
 }

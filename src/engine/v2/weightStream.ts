@@ -1,0 +1,86 @@
+// weights.bin's matrices that the memory budget leaves on disk (loadV2.ts plans which): read into one
+// bounded staging area in the kernels' memory just before use, a slice of rows at a time, with
+// positioned reads (the page cache keeps hot ones fast), and run there by the same row kernels as
+// resident ones — so a streamed matrix gives the same bits. The embedding reads one row per token.
+import fs from 'node:fs';
+import { ModelFileCorruptError } from '../errors';
+import { q4Layout } from '../weights/q4';
+import type { Q8 } from './matrix';
+
+/** A matrix left in weights.bin: [rows][cols], q8_32 (FORMAT.md §Q) or q4_32 (§Q4), at `offset`. */
+export interface StreamedMatrix { streamed: true; name: string; offset: number; rows: number; cols: number; q4: boolean }
+
+/** Data bytes one streamed slice may take: one staging area of this size serves every matrix. */
+export const SLICE_BYTES = 1 << 18;
+
+/** Bytes of one row of a streamed matrix (quants and its scales, and mins for q4_32). */
+export const streamedRowBytes = (cols: number, q4: boolean) => (q4 ? (cols * 3) / 4 : (cols * 9) / 8);
+
+/** Rows per slice: as many as SLICE_BYTES holds (at least one). */
+export const sliceRows = (m: Pick<StreamedMatrix, 'rows' | 'cols' | 'q4'>) => Math.max(1, Math.min(m.rows, Math.floor(SLICE_BYTES / streamedRowBytes(m.cols, m.q4))));
+
+/** The staging area the streamed matrices `ms` need for T tokens: their largest slice (data
+ *  bytes), and the most rows a slice has (its [T][rows] f32 outputs before they go to their columns). */
+export function stagingSize(ms: readonly Pick<StreamedMatrix, 'rows' | 'cols' | 'q4'>[], T: number): { dataBytes: number; outBytes: number } {
+  let dataBytes = 0, rows = 0;
+  for (const m of ms) {
+    dataBytes = Math.max(dataBytes, sliceRows(m) * streamedRowBytes(m.cols, m.q4));
+    rows = Math.max(rows, sliceRows(m));
+  }
+  return { dataBytes: Math.ceil(dataBytes / 64) * 64, outBytes: 4 * T * rows };
+}
+
+export interface StreamStats { bytesRead: number; reads: number }
+
+export class WeightStream {
+  readonly stats: StreamStats = { bytesRead: 0, reads: 0 };
+  /** [T][slice rows] f32: a slice's outputs (matmul, T > 1). */
+  readonly outPtr: number;
+
+  /** The staging area at ptr: stagingSize's dataBytes, then its outBytes. */
+  constructor(private readonly fd: number, private readonly fileName: string, private readonly memory: WebAssembly.Memory, private readonly ptr: number, dataBytes: number) {
+    this.outPtr = ptr + dataBytes;
+  }
+
+  /** Rows [r0, r1) of `m` read into the staging area, in the row layout the kernels take. */
+  rows(m: StreamedMatrix, r0: number, r1: number): Q8 {
+    const n = r1 - r0, c = m.cols, nb = c / 32;
+    if (m.q4) {
+      const at = q4Layout(m.rows, c);
+      const scales = this.ptr + (n * c) / 2, mins = scales + 4 * n * nb;
+      this.read(m, this.ptr, (n * c) / 2, m.offset + (r0 * c) / 2);
+      this.read(m, scales, 4 * n * nb, m.offset + at.scales + 4 * r0 * nb);
+      this.read(m, mins, 4 * n * nb, m.offset + at.mins + 4 * r0 * nb);
+      return { ptr: this.ptr, scales, mins, rows: n, cols: c };
+    }
+    const scales = this.ptr + n * c;
+    this.read(m, this.ptr, n * c, m.offset + r0 * c);
+    this.read(m, scales, 4 * n * nb, m.offset + m.rows * c + 4 * r0 * nb);
+    return { ptr: this.ptr, scales, rows: n, cols: c, layout: 'rows' };
+  }
+
+  /** Reads all of `m` once, slice by slice, and refuses a non-finite scale or min (at load: the
+   *  resident tensors get the same check from readTensorInto). */
+  check(m: StreamedMatrix): void {
+    const step = sliceRows(m);
+    for (let r0 = 0; r0 < m.rows; r0 += step) {
+      const s = this.rows(m, r0, Math.min(m.rows, r0 + step));
+      const floats = new Float32Array(this.memory.buffer, s.scales, ((s.rows * s.cols) / 32) * (m.q4 ? 2 : 1));
+      for (let i = 0; i < floats.length; i++) {
+        if (!Number.isFinite(floats[i])) throw new ModelFileCorruptError(this.fileName, `tensor ${m.name} has a non-finite scale in rows ${r0}…${r0 + s.rows - 1}`);
+      }
+    }
+  }
+
+  private read(m: StreamedMatrix, dst: number, bytes: number, position: number): void {
+    const view = new Uint8Array(this.memory.buffer, dst, bytes);
+    let done = 0;
+    while (done < bytes) {
+      const got = fs.readSync(this.fd, view, done, bytes - done, position + done);
+      if (got === 0) throw new ModelFileCorruptError(this.fileName, `it ended at byte ${position + done}, reading ${bytes} bytes of tensor ${m.name} at offset ${position}`);
+      done += got;
+    }
+    this.stats.bytesRead += bytes;
+    this.stats.reads++;
+  }
+}
