@@ -91,18 +91,18 @@ export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flas
 
 /** What the budget gives up, least value per byte first: an untied embedding (one row a token);
  *  a sparse silu model's FFN ('ffn': behind the neuron cache, which keeps the neurons its gate
- *  keeps choosing); the head (tied: the embedding too); then each layer's gate, out and qkv from the
- *  last layer to the first; then a dense silu model's FFN layers ('ffn.<l>': read whole when they
- *  run, which costs a split besides the read). A dense decode reads each of those matrices whole
- *  for every token, so their order among themselves hardly matters. */
+ *  keeps choosing); then what a dense decode reads whole for every token, equal in value per byte,
+ *  small units first so that no more is streamed than the budget needs: each layer's gate, out and
+ *  qkv from the last layer to the first, the head (tied: the embedding too), and a dense silu
+ *  model's FFN layers last ('ffn.<l>': read whole when they run, which costs a split besides). */
 function streamOrder(arch: Architecture, sparse: boolean): string[] {
   const order = arch.tiedEmbeddings ? [] : ['embed'];
   if (sparse) order.push('ffn');
-  order.push(arch.tiedEmbeddings ? 'embed' : 'head');
   for (let l = arch.layers - 1; l >= 0; l--) {
     if (arch.ffnActivation === 'silu') order.push(`layers.${l}.ffn_gate`);
     order.push(`layers.${l}.out`, `layers.${l}.qkv`);
   }
+  order.push(arch.tiedEmbeddings ? 'embed' : 'head');
   if (!sparse && arch.ffnActivation === 'silu') for (let l = arch.layers - 1; l >= 0; l--) order.push(`ffn.${l}`);
   return order;
 }

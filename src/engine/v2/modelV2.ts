@@ -12,11 +12,16 @@ import { rope } from '../attention/rope';
 import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
-import { dequantRowInto, gatherDots, matmulQuantized, type Weight } from './matrix';
+import { dequantRowInto, gatherDots, matmulQuantized, type Q8, type Weight } from './matrix';
+import { PANEL_BLOCK_BYTES } from './panels';
 import { sliceRows, type WeightStream } from './weightStream';
 import type { MemoryPlanV2 } from './loadV2';
 
 export const CHUNK_TOKENS = 32;
+
+/** Rows of the head one matmul computes (a multiple of 4: whole panels): its outputs go straight to
+ *  the logits, so no [T][vocab] scratch sits in the kernels' memory (6 MB at SmolLM2's vocabulary). */
+export const HEAD_SLICE_ROWS = 1024;
 
 type Floats = { ptr: number; view: Float32Array };
 
@@ -55,7 +60,7 @@ export function scratchBytes(arch: Architecture, contextTokens: number): number 
     arch.layers * 2 * Hkv * contextTokens * (hd / 4 + 1), // KV cache: int8 rows and their f32 scales
     T * d, T * Math.max(d, H * hd, F) / 2, T * Math.max(d, H * hd, F) / 32, // x, its quants (i16) and scales
     T * qkvRows, contextTokens, T * H * hd, T * d, // qkv, scores, context, projection out
-    T * F, T * F, F, d, T * V, // gate, up, active rows, y, logits
+    T * F, T * F, F, d, T * Math.min(V, HEAD_SLICE_ROWS), // gate, up, active rows, y, a head slice's logits
     T * (d / 32) * F / 2 + T * (d / 32) * F / 32, // downQ8's quantized z and its scales
   ];
   return floats.reduce((n, f) => n + KernelArena.bytesFor(Math.ceil(f)), 0);
@@ -91,7 +96,7 @@ export class ModelV2 {
     this.s = {
       x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
       qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
-      gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * V),
+      gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * Math.min(V, HEAD_SLICE_ROWS)),
       zq: a.floats(T * (d / 32) * F / 2 + T * (d / 32) * F / 32),
     };
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
@@ -188,10 +193,9 @@ export class ModelV2 {
     kv.advance(ids);
     if (rows === 0) return new Float32Array(0);
     start = performance.now();
-    const { x, logits } = this.s;
+    const { x } = this.s;
     for (let r = 0; r < rows; r++) rmsNorm(hidden, (T - rows + r) * d, this.w.finalNorm, this.arch.normEps, x.view, r * d, d);
-    this.matmul(this.w.head, x.ptr, rows, logits.ptr);
-    const out = logits.view.slice(0, rows * V);
+    const out = this.head(x.ptr, rows);
     const bias = this.w.headBias;
     if (bias) for (let r = 0; r < rows; r++) for (let v = 0; v < V; v++) out[r * V + v] += bias[v];
     ms.head += performance.now() - start;
@@ -219,6 +223,26 @@ export class ModelV2 {
       const from = new Float32Array(mem, stream.outPtr, T * slice.rows), to = new Float32Array(mem, outPtr, T * W.rows);
       for (let t = 0; t < T; t++) to.set(from.subarray(t * slice.rows, (t + 1) * slice.rows), t * W.rows + r0);
     }
+  }
+
+  /** logits [rows][vocab] = x [rows][d] (f32 at xPtr) · headᵀ, HEAD_SLICE_ROWS rows of the head at a
+   *  time (resident: a run of its panels or rows; streamed: read into the staging area). */
+  private head(xPtr: number, rows: number): Float32Array {
+    const W = this.w.head, V = W.rows, nb = W.cols / 32;
+    const k = this.w.arena.kernels, { qx, sx, logits } = this.s;
+    k.quantizeI16(xPtr, rows * W.cols, qx, sx);
+    const out = new Float32Array(rows * V);
+    const step = 'streamed' in W ? Math.min(HEAD_SLICE_ROWS, sliceRows(W)) : HEAD_SLICE_ROWS;
+    for (let r0 = 0; r0 < V; r0 += step) {
+      const n = Math.min(step, V - r0);
+      const slice: Q8 = 'streamed' in W ? this.w.stream!.rows(W, r0, r0 + n)
+        : W.layout === 'panels' ? { ptr: W.ptr + (r0 / 4) * nb * PANEL_BLOCK_BYTES, scales: 0, rows: n, cols: W.cols, layout: 'panels' }
+          : W.mins !== undefined ? { ptr: W.ptr + (r0 * W.cols) / 2, scales: W.scales + 4 * r0 * nb, mins: W.mins + 4 * r0 * nb, rows: n, cols: W.cols }
+            : { ptr: W.ptr + r0 * W.cols, scales: W.scales + 4 * r0 * nb, rows: n, cols: W.cols, layout: 'rows' };
+      matmulQuantized(k, slice, qx, sx, rows, logits.ptr);
+      for (let t = 0; t < rows; t++) out.set(logits.view.subarray(t * n, (t + 1) * n), t * V + r0);
+    }
+    return out;
   }
 
   private dequantRow(W: Weight, row: number, out: Float32Array, at: number): void {

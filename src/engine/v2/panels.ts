@@ -2,7 +2,9 @@
 // panels of four, each panel block by block, a block 144 bytes — the four rows' 32 int8 quants,
 // then their four f32 scales; a last partial panel padded with zero rows. weights.bin and ffn.bin
 // keep the row layout of FORMAT.md §Q; the loader rearranges each dense matrix once, in place.
-const BLOCK_BYTES = 144;
+/** Bytes of one block of a panel: four rows' 32 quants and their four scales. */
+export const PANEL_BLOCK_BYTES = 144;
+const BLOCK_BYTES = PANEL_BLOCK_BYTES;
 
 /** Arena bytes of a [rows][cols] matrix in panels (≥ its row layout's rows·cols·9/8). */
 export function panelBytes(rows: number, cols: number): number {
