@@ -10,8 +10,9 @@ import type { Q8 } from './matrix';
 /** A matrix left in weights.bin: [rows][cols], q8_32 (FORMAT.md §Q) or q4_32 (§Q4), at `offset`. */
 export interface StreamedMatrix { streamed: true; name: string; offset: number; rows: number; cols: number; q4: boolean }
 
-/** Data bytes one streamed slice may take: one staging area of this size serves every matrix. */
-export const SLICE_BYTES = 1 << 18;
+/** Data bytes one streamed slice may take: one staging area of this size serves every matrix. 1 MiB
+ *  holds a whole layer matrix at SmolLM2's size (its gate: 995 KB), read in one call (below). */
+export const SLICE_BYTES = 1 << 20;
 
 /** Bytes of one row of a streamed matrix (quants and its scales, and mins for q4_32). */
 export const streamedRowBytes = (cols: number, q4: boolean) => (q4 ? (cols * 3) / 4 : (cols * 9) / 8);
@@ -48,14 +49,22 @@ export class WeightStream {
     if (m.q4) {
       const at = q4Layout(m.rows, c);
       const scales = this.ptr + (n * c) / 2, mins = scales + 4 * n * nb;
-      this.read(m, this.ptr, (n * c) / 2, m.offset + (r0 * c) / 2);
-      this.read(m, scales, 4 * n * nb, m.offset + at.scales + 4 * r0 * nb);
-      this.read(m, mins, 4 * n * nb, m.offset + at.mins + 4 * r0 * nb);
+      if (n === m.rows) { // the whole matrix: its parts are adjacent in the file, one read
+        this.read(m, this.ptr, (n * c * 3) / 4, m.offset);
+      } else {
+        this.read(m, this.ptr, (n * c) / 2, m.offset + (r0 * c) / 2);
+        this.read(m, scales, 4 * n * nb, m.offset + at.scales + 4 * r0 * nb);
+        this.read(m, mins, 4 * n * nb, m.offset + at.mins + 4 * r0 * nb);
+      }
       return { ptr: this.ptr, scales, mins, rows: n, cols: c };
     }
     const scales = this.ptr + n * c;
-    this.read(m, this.ptr, n * c, m.offset + r0 * c);
-    this.read(m, scales, 4 * n * nb, m.offset + m.rows * c + 4 * r0 * nb);
+    if (n === m.rows) { // the whole matrix: quants and scales are adjacent in the file, one read
+      this.read(m, this.ptr, (n * c * 9) / 8, m.offset);
+    } else {
+      this.read(m, this.ptr, n * c, m.offset + r0 * c);
+      this.read(m, scales, 4 * n * nb, m.offset + m.rows * c + 4 * r0 * nb);
+    }
     return { ptr: this.ptr, scales, rows: n, cols: c, layout: 'rows' };
   }
 
