@@ -22,7 +22,7 @@ export function gatherDots(k: KernelArena['kernels'], W: Q8, rowsPtr: number, co
 }
 
 /** Row `row` of W dequantized into out[at … at + W.cols) (the embedding lookup). */
-export function dequantRowInto(memory: ArrayBuffer, W: Q8, row: number, out: Float32Array, at: number): void {
+export function dequantRowInto(memory: ArrayBufferLike, W: Q8, row: number, out: Float32Array, at: number): void {
   if (W.layout === 'panels') { dequantPanelRow(memory, W.ptr, W.cols, row, out, at); return; }
   const blocks = W.cols / 32;
   const scales = new Float32Array(memory, W.scales + row * blocks * 4, blocks);
