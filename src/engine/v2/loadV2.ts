@@ -27,8 +27,9 @@ export const MIN_CACHED_NEURONS = 64;
 
 /** flash: with mode 'sparse', a silu model larger than memoryBudgetMB keeps up and down in ffn.bin
  *  and a neuron cache within the budget holds what decoding reads; decoding runs only the neurons
- *  its gate thresholds keep (all, where they are 0). Otherwise every weight is resident. */
-export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flash?: FlashOptions): Promise<ModelV2> {
+ *  its gate thresholds keep (all, where they are 0). Otherwise every weight is resident.
+ *  threads: the prompt's chunks are split across this many threads (decode runs on one). */
+export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flash?: FlashOptions, threads = 1): Promise<ModelV2> {
   const { manifest } = dir;
   const arch = manifest.architecture;
   const contextTokens = Math.min(manifest.contextTokens, MAX_CONTEXT_TOKENS);
@@ -56,17 +57,17 @@ export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flas
     // gate stays resident to choose the neurons), whether or not the gate skips any.
     const sparse = flash?.mode === 'sparse' && arch.ffnActivation === 'silu';
     const budget = budgetMB(flash?.memoryBudgetMB ?? 0);
-    if (sparse && (flash.residentNeuronsPerLayer !== undefined || arenaBytes(arch, contextTokens, source) > budget * 2 ** 20)) {
+    if (sparse && (flash.residentNeuronsPerLayer !== undefined || arenaBytes(arch, contextTokens, source, undefined, threads) > budget * 2 ** 20)) {
       const flashPlan = (capacity: number): FfnPlan => ({ kind: 'flash', capacity, fd: ffn.fd, sections: ffnHeader.sections });
-      const fixed = arenaBytes(arch, contextTokens, source, flashPlan(0)) + arch.ffnSize * recordBytesV2(arch.dModel); // + the read staging
-      const perNeuron = (arenaBytes(arch, contextTokens, source, flashPlan(1000)) - arenaBytes(arch, contextTokens, source, flashPlan(0))) / 1000;
+      const fixed = arenaBytes(arch, contextTokens, source, flashPlan(0), threads) + arch.ffnSize * recordBytesV2(arch.dModel); // + the read staging
+      const perNeuron = (arenaBytes(arch, contextTokens, source, flashPlan(1000), threads) - arenaBytes(arch, contextTokens, source, flashPlan(0), threads)) / 1000;
       const capacity = Math.min(arch.ffnSize, flash.residentNeuronsPerLayer ?? Math.floor((budget * 2 ** 20 - fixed) / perNeuron));
       if (capacity < MIN_CACHED_NEURONS && flash.residentNeuronsPerLayer === undefined) throw new FlashBudgetTooSmallError(budget, Math.ceil((fixed + MIN_CACHED_NEURONS * perNeuron) / 2 ** 20));
       plan = flashPlan(capacity);
     }
-    const bytes = arenaBytes(arch, contextTokens, source, plan);
+    const bytes = arenaBytes(arch, contextTokens, source, plan, threads);
     if (bytes > WASM_MEMORY_LIMIT_BYTES) throw new ModelTooLargeError(bytes, WASM_MEMORY_LIMIT_BYTES);
-    const model = new ModelV2(arch, contextTokens, await loadWeightsV2(arch, contextTokens, source, thresholds, plan));
+    const model = new ModelV2(arch, contextTokens, await loadWeightsV2(arch, contextTokens, source, thresholds, plan, threads), threads);
     if (plan.kind === 'flash') {
       keepOpen = ffn; // the neuron cache reads from it until dispose
       model.onDispose = () => ffn.close();

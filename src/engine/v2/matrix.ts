@@ -2,6 +2,7 @@
 // the forward pass calls these and never asks which it has.
 import type { KernelArena } from '../wasm/wasmKernels';
 import { dequantPanelRow } from './panels';
+import { runCalls, type KernelCall } from './threadPool';
 
 /** A matrix in kernel memory: [rows][cols] codes at ptr, a scale per 32 (and, for q4_32, a min).
  *  A q8_32 one with layout 'panels' is in the kernels' panel layout from ptr (panels.ts: every
@@ -10,9 +11,15 @@ export interface Q8 { ptr: number; scales: number; rows: number; cols: number; m
 
 /** out [T][W.rows] = x [T][W.cols] · Wᵀ, x already quantized (qx i16, sx f32: quantizeI16). */
 export function matmulQuantized(k: KernelArena['kernels'], W: Q8, qx: number, sx: number, T: number, outPtr: number): void {
-  if (W.mins !== undefined) k.matmulQ4(W.ptr, W.scales, W.mins, W.rows, W.cols, qx, sx, T, outPtr);
-  else if (W.layout === 'panels') k.matmulQ8P(W.ptr, W.rows, W.cols, qx, sx, T, outPtr);
-  else k.matmulQ8(W.ptr, W.scales, W.rows, W.cols, qx, sx, T, outPtr);
+  runCalls(k, [matmulCall(W, qx, sx, T, outPtr)]);
+}
+
+/** matmulQuantized as a kernel call, for a thread to run (tokens t0… of x: qx + 2·t0·cols,
+ *  sx + t0·cols/8, outPtr + 4·t0·rows). */
+export function matmulCall(W: Q8, qx: number, sx: number, T: number, outPtr: number): KernelCall {
+  if (W.mins !== undefined) return ['matmulQ4', W.ptr, W.scales, W.mins, W.rows, W.cols, qx, sx, T, outPtr];
+  if (W.layout === 'panels') return ['matmulQ8P', W.ptr, W.rows, W.cols, qx, sx, T, outPtr];
+  return ['matmulQ8', W.ptr, W.scales, W.rows, W.cols, qx, sx, T, outPtr];
 }
 
 /** out[i] = W[rows[i]] · x for i < k (rows i32 at rowsPtr), x quantized: the sparse FFN's up rows. */

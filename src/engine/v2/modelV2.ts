@@ -3,7 +3,9 @@
 // residual) → head. The T tokens of a call share each weight load (matmulQ8P runs a panel of four
 // rows against every token; downQ8 the FFN's down projection from its neuron columns); each KV
 // group's heads attend causally over the chunk in one kernel call, the KV cache living in the
-// kernels' memory. Prompts run in chunks of CHUNK_TOKENS so the scratch rows stay small; only the
+// kernels' memory. Prompts run in chunks of CHUNK_TOKENS per thread so the scratch rows stay small;
+// with threads > 1 each kernel call of a chunk is split by tokens across the threads (threadPool.ts),
+// each part writing its own output rows, so the logits are the same bits as on one thread. Only the
 // last position's logits are computed unless every position's are asked for.
 import type { Architecture } from '../manifest';
 import type { KvCache } from '../kvCache';
@@ -12,9 +14,13 @@ import { rope } from '../attention/rope';
 import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
-import { dequantRowInto, gatherDots, matmulQuantized, type Q8 } from './matrix';
+import { dequantRowInto, gatherDots, matmulCall, type Q8 } from './matrix';
+import { runCalls, ThreadPool, type KernelCall } from './threadPool';
 
+/** Tokens of a prompt chunk per thread. */
 export const CHUNK_TOKENS = 32;
+/** Fewest tokens a thread's part of a kernel call gets: smaller calls stay on one thread. */
+export const MIN_PART_TOKENS = 4;
 
 type Floats = { ptr: number; view: Float32Array };
 
@@ -42,15 +48,16 @@ export interface WeightsV2 {
   gateThresholds: number[];
 }
 
-/** Bytes of arena a model needs besides its weights: the KV cache and the scratch rows. */
-export function scratchBytes(arch: Architecture, contextTokens: number): number {
+/** Bytes of arena a model needs besides its weights: the KV cache and the scratch rows (a chunk of
+ *  CHUNK_TOKENS tokens per thread; attention scores per thread). */
+export function scratchBytes(arch: Architecture, contextTokens: number, threads = 1): number {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
-  const T = CHUNK_TOKENS;
+  const T = CHUNK_TOKENS * threads;
   const qkvRows = (H + 2 * Hkv) * hd;
   const floats = [
     arch.layers * 2 * Hkv * contextTokens * hd, // KV cache
     T * d, T * Math.max(d, H * hd, F) / 2, T * Math.max(d, H * hd, F) / 32, // x, its quants (i16) and scales
-    T * qkvRows, contextTokens, T * H * hd, T * d, // qkv, scores, context, projection out
+    T * qkvRows, threads * contextTokens, T * H * hd, T * d, // qkv, scores, context, projection out
     T * F, T * F, F, d, T * V, // gate, up, active rows, y, logits
     T * (d / 32) * F / 2 + T * (d / 32) * F / 32, // downQ8's quantized z and its scales
   ];
@@ -74,21 +81,27 @@ export class ModelV2 {
     gate: Floats; up: Floats; ids: Int32Array; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats; zq: Floats;
   };
   private readonly invFreq: Float32Array;
+  /** Tokens per prompt chunk: CHUNK_TOKENS per thread. */
+  private readonly chunkTokens: number;
+  /** The prefill's other threads (threads > 1); replaced when one of its workers fails. */
+  private pool: ThreadPool | undefined;
 
-  constructor(readonly arch: Architecture, readonly contextTokens: number, private readonly w: WeightsV2) {
+  /** threads > 1 needs a shared arena (loadWeightsV2's `threads`). */
+  constructor(readonly arch: Architecture, readonly contextTokens: number, private readonly w: WeightsV2, readonly threads = 1) {
     this.gateThresholds = w.gateThresholds;
     const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
     const a = w.arena;
-    const T = CHUNK_TOKENS;
+    const T = this.chunkTokens = CHUNK_TOKENS * threads;
     const widest = Math.max(d, H * hd, F);
     this.kv = a.floats(arch.layers * 2 * Hkv * contextTokens * hd);
     this.s = {
       x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
-      qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
+      qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(threads * contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
       gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * V),
       zq: a.floats(T * (d / 32) * F / 2 + T * (d / 32) * F / 32),
     };
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
+    if (threads > 1) this.pool = new ThreadPool(a, threads);
   }
 
   newCache(): KvCache {
@@ -118,8 +131,14 @@ export class ModelV2 {
     return this.w.ffn.stats;
   }
 
+  /** The prefill's worker threads (undefined at 1 thread): tests inject faults through it. */
+  get threadPool(): ThreadPool | undefined {
+    return this.pool;
+  }
+
   async dispose(): Promise<void> {
     this.resident = undefined;
+    await this.pool?.dispose();
     await this.onDispose?.();
     this.onDispose = undefined;
   }
@@ -127,11 +146,15 @@ export class ModelV2 {
   private async guarded(ids: readonly number[], kv: KvCache, all: boolean): Promise<Float32Array> {
     try {
       kv.checkRoom(ids.length);
+      if (this.pool) {
+        if (!this.pool.healthy) await this.replacePool(); // a worker gone since the last request
+        await this.pool.ready;
+      }
       this.bind(kv);
       const V = this.arch.vocabSize;
       const out = new Float32Array((all ? ids.length : 1) * V);
-      for (let at = 0; at < ids.length; at += CHUNK_TOKENS) {
-        const chunk = ids.slice(at, at + CHUNK_TOKENS);
+      for (let at = 0; at < ids.length; at += this.chunkTokens) {
+        const chunk = ids.slice(at, at + this.chunkTokens);
         const last = at + chunk.length === ids.length;
         if (!all && !last) { this.run(chunk, kv, 0); continue; }
         const rows = all ? chunk.length : 1;
@@ -140,8 +163,17 @@ export class ModelV2 {
       return out;
     } catch (e) {
       kv.clear();
+      if (this.pool && !this.pool.healthy) await this.replacePool();
       throw e;
     }
+  }
+
+  /** A new pool for a broken one, once the old one's workers have stopped (a worker that stopped
+   *  answering may still be writing into the arena until then). */
+  private async replacePool(): Promise<void> {
+    const old = this.pool!;
+    this.pool = new ThreadPool(this.w.arena, this.threads);
+    await old.dispose();
   }
 
   /** Moves `kv`'s keys and values into the kernels' memory (only when a caller switches caches). */
@@ -152,7 +184,7 @@ export class ModelV2 {
     this.resident = kv;
   }
 
-  /** Runs T ≤ CHUNK_TOKENS tokens; returns the logits of the last `rows` of them. */
+  /** Runs T ≤ chunkTokens tokens; returns the logits of the last `rows` of them. */
   private run(ids: readonly number[], kv: KvCache, rows: number): Float32Array {
     const { dModel: d, vocabSize: V } = this.arch;
     const T = ids.length;
@@ -190,7 +222,15 @@ export class ModelV2 {
 
   /** matmul on the x the last matmul quantized (the same [T][W.cols] input). */
   private matmulQuantized(W: Q8, T: number, outPtr: number): void {
-    matmulQuantized(this.w.arena.kernels, W, this.s.qx, this.s.sx, T, outPtr);
+    const { qx, sx } = this.s;
+    this.split(T, (t0, n) => [matmulCall(W, qx + 2 * t0 * W.cols, sx + (t0 * W.cols) / 8, n, outPtr + 4 * t0 * W.rows)]);
+  }
+
+  /** Runs the kernel calls `part` gives for tokens t0 … t0 + n of T (p: the part's index), in
+   *  parts across the threads when T is long enough, on this thread otherwise. */
+  private split(T: number, part: (t0: number, n: number, p: number) => KernelCall[]): void {
+    if (!this.pool || T < 2 * MIN_PART_TOKENS) runCalls(this.w.arena.kernels, part(0, T, 0));
+    else this.pool.run(this.pool.ranges(T, MIN_PART_TOKENS).map(([a, b], p) => part(a, b - a, p)));
   }
 
   private dequantRow(W: Q8, row: number, out: Float32Array, at: number): void {
@@ -201,7 +241,6 @@ export class ModelV2 {
   private attention(l: number, hidden: Float32Array, T: number, kv: KvCache): void {
     const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, normEps } = this.arch;
     const L = this.w.layers[l];
-    const k = this.w.arena.kernels;
     const { x, qkv, scores, ctx, proj } = this.s;
     const n = (H + 2 * Hkv) * hd;
     for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.attnNorm, normEps, x.view, t * d, d);
@@ -222,10 +261,10 @@ export class ModelV2 {
       }
     }
     // the whole chunk's keys and values are stored: each group's heads attend causally in one call
-    for (let g = 0; g < Hkv; g++) {
-      k.attend(qkv.ptr + 4 * g * group * hd, 4 * n, this.kv.ptr + 4 * kv.offset(l, 0, g, 0), this.kv.ptr + 4 * kv.offset(l, 1, g, 0),
-        kv.length, T, group, hd, scores.ptr, ctx.ptr + 4 * g * group * hd, 4 * H * hd);
-    }
+    // per thread (tokens t0 … t0 + m, each thread its own scores row)
+    this.split(T, (t0, m, p) => Array.from({ length: Hkv }, (_, g): KernelCall => ['attend',
+      qkv.ptr + 4 * (t0 * n + g * group * hd), 4 * n, this.kv.ptr + 4 * kv.offset(l, 0, g, 0), this.kv.ptr + 4 * kv.offset(l, 1, g, 0),
+      kv.length + t0, m, group, hd, scores.ptr + 4 * p * this.contextTokens, ctx.ptr + 4 * (t0 * H * hd + g * group * hd), 4 * H * hd]));
     this.matmul(L.out, ctx.ptr, T, proj.ptr);
     const p = proj.view;
     for (let i = 0; i < T * d; i++) hidden[i] += p[i];
@@ -259,9 +298,11 @@ export class ModelV2 {
       else for (let i = 0; i < T * F; i++) { g[i] = act(g[i]); u[i] *= g[i]; }
       this.gateObserver?.(l, g.subarray(0, T * F));
     }
-    // down: every neuron's column at once (downQ8), resident or streamed alike
+    // down: every neuron's column at once (downQ8), resident or streamed alike; a thread's tokens
+    // t0 … t0 + n quantize into their own rows of zq (i16, [chunk][d/32][F]) and zs (f32, after zq)
     const { proj, zq } = this.s;
-    k.downQ8(D.ptr, downScalesT, up.ptr, T, F, d, zq.ptr, zq.ptr + 2 * T * (d / 32) * F, proj.ptr);
+    const nb = d / 32, zs = zq.ptr + 2 * this.chunkTokens * nb * F;
+    this.split(T, (t0, n) => [['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 2 * t0 * nb * F, zs + (t0 * nb * F) / 8, proj.ptr + 4 * t0 * d]]);
     const p = proj.view;
     for (let i = 0; i < T * d; i++) hidden[i] += p[i];
   }

@@ -32,8 +32,8 @@ const matrixBytes = (source: Pick<TensorSource, 'dtype'>, name: string, rows: nu
 export type FfnPlan = { kind: 'resident' } | { kind: 'flash'; capacity: number; fd: number; sections: readonly { offset: number }[] };
 
 /** Arena bytes for the weights of `arch` plus the KV cache and scratch of `contextTokens`, the FFN
- *  held as `plan` says. */
-export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has' | 'dtype'>, plan: FfnPlan = { kind: 'resident' }): number {
+ *  held as `plan` says, for a prefill on `threads` threads. */
+export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has' | 'dtype'>, plan: FfnPlan = { kind: 'resident' }, threads = 1): number {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V, layers } = arch;
   const b = (bytes: number) => KernelArena.bytesFor(Math.ceil(bytes / 4));
   const m = (name: string, rows: number, cols: number) => b(matrixBytes(source, name, rows, cols));
@@ -47,7 +47,7 @@ export function arenaBytes(arch: Architecture, contextTokens: number, source: Pi
       + (arch.ffnActivation === 'silu' ? m(`${p}ffn_gate`, F, d) : b(panelBytes(F, d))) + (arch.attentionBias ? b(4 * (H + 2 * Hkv) * hd) : 0);
   }
   const cache = plan.kind === 'flash' ? FlashFfnV2.arenaBytes(layers, F, d, plan.capacity) : 0;
-  return total + cache + scratchBytes(arch, contextTokens);
+  return total + cache + scratchBytes(arch, contextTokens, threads);
 }
 
 function q8In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uint8Array } {
@@ -76,9 +76,10 @@ function q4In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uin
   return { ptr, scales: ptr + at.scales, mins: ptr + at.mins, rows, cols, bytes: view };
 }
 
-export async function loadWeightsV2(arch: Architecture, contextTokens: number, source: TensorSource, gateThresholds: number[], plan: FfnPlan = { kind: 'resident' }): Promise<WeightsV2> {
+/** threads > 1: the arena is a shared memory the prefill's worker threads run the kernels on. */
+export async function loadWeightsV2(arch: Architecture, contextTokens: number, source: TensorSource, gateThresholds: number[], plan: FfnPlan = { kind: 'resident' }, threads = 1): Promise<WeightsV2> {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
-  const arena = new KernelArena(arenaBytes(arch, contextTokens, source, plan));
+  const arena = new KernelArena(arenaBytes(arch, contextTokens, source, plan, threads), { shared: threads > 1 });
   const q8 = async (name: string, rows: number, cols: number) => {
     if (isQ4(source, name)) {
       const q4 = q4In(arena, rows, cols);
