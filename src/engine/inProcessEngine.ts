@@ -45,7 +45,7 @@ export class InProcessEngine implements Engine {
     tokenizer.checkManifestTokens(manifest);
     const stopIds = new Set(manifest.stopTokens.map((t) => tokenizer.specialId(t)));
     const v1 = dir.manifest.formatVersion === 1 ? await Model.load(dir, options.threads ?? 1, options.ortWasmDir, options.flash) : undefined;
-    const model: ForwardPass = v1 ?? await loadModelV2(dir as ModelDir & { manifest: ManifestV2 }, options.flash);
+    const model: ForwardPass = v1 ?? await loadModelV2(dir as ModelDir & { manifest: ManifestV2 }, options.flash, options.threads ?? 1);
     // openModelDir has checked every size against the manifest.
     const weightBytes = Object.entries(manifest.files)
       .filter(([name]) => name !== 'tokenizer.json')

@@ -91,7 +91,8 @@ export interface Engine {
 export interface EngineOptions {
   /** Directory holding manifest.json and the files it lists. */
   modelDir: string;
-  /** ONNX Runtime wasm threads (1 decodes fastest on 2-core laptops). */
+  /** Threads: format-v2 models split each prompt chunk's kernel calls across them (decode runs on
+   *  one); format-v1 models give them to ONNX Runtime. */
   threads?: number;
   /** Directory holding ort-wasm-simd-threaded.{mjs,wasm} when running from a bundle. */
   ortWasmDir?: string;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PrefillThreadError } from '../../src/engine/errors';
+import { loadInProcessEngine } from '../../src/engine/local';
 import type { ManifestV2 } from '../../src/engine/manifestV2';
 import { openModelDir } from '../../src/engine/modelDir';
 import { argmax } from '../../src/engine/sampling';
@@ -114,6 +115,31 @@ describe('v2 engine: prefill split across threads', function () {
     } finally {
       await model.dispose();
     }
+  });
+
+  it('the engine\'s threads option reaches a v2 model: one more OS thread per extra thread while loaded, the same completion', async function () {
+    // the process's threads as Linux lists them: a worker thread is one of them
+    const osThreads = () => fs.readdirSync('/proc/self/task').length;
+    if (!fs.existsSync('/proc/self/task')) {
+      console.log('      skipped: no /proc/self/task (not Linux), no thread list to count');
+      this.skip();
+    }
+    const request = { prompt: { kind: 'text' as const, text: 'def fibonacci(n):\n    ' + 'x = 1\n    '.repeat(40) }, maxNewTokens: 8, temperature: 0, topP: 1, seed: 1, timeBudgetMs: 60_000 };
+    const results = [];
+    for (const threads of [1, 3]) {
+      const before = osThreads();
+      const engine = await loadInProcessEngine({ modelDir: FIXTURES[0], threads });
+      try {
+        assert.equal(osThreads() - before, threads - 1, `${threads} threads: worker threads started`);
+        const r = await engine.generate(request);
+        assert.ok(r.promptTokens > 2 * CHUNK_TOKENS, `a prompt of ${r.promptTokens} tokens spans chunks`);
+        results.push(r.tokenIds);
+      } finally {
+        await engine.dispose();
+      }
+      assert.equal(osThreads(), before, `${threads} threads: none left after dispose`);
+    }
+    assert.deepEqual(results[1], results[0]);
   });
 
   it('dispose ends every worker thread', async () => {
