@@ -19,8 +19,9 @@ import { runCalls, ThreadPool, type KernelCall } from './threadPool';
 
 /** Tokens of a prompt chunk per thread. */
 export const CHUNK_TOKENS = 32;
-/** Fewest tokens a thread's part of a kernel call gets: smaller calls stay on one thread. */
-export const MIN_PART_TOKENS = 4;
+/** Tokens of a unit of a split kernel call (threadPool.ts): the kernels' time per token measured
+ *  the same from 4 to 64 tokens a call, and small units let a busy machine's threads share fairly. */
+export const UNIT_TOKENS = 8;
 
 type Floats = { ptr: number; view: Float32Array };
 
@@ -49,7 +50,7 @@ export interface WeightsV2 {
 }
 
 /** Bytes of arena a model needs besides its weights: the KV cache and the scratch rows (a chunk of
- *  CHUNK_TOKENS tokens per thread; attention scores per thread). */
+ *  CHUNK_TOKENS tokens per thread; attention scores per unit of UNIT_TOKENS). */
 export function scratchBytes(arch: Architecture, contextTokens: number, threads = 1): number {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
   const T = CHUNK_TOKENS * threads;
@@ -57,7 +58,7 @@ export function scratchBytes(arch: Architecture, contextTokens: number, threads 
   const floats = [
     arch.layers * 2 * Hkv * contextTokens * hd, // KV cache
     T * d, T * Math.max(d, H * hd, F) / 2, T * Math.max(d, H * hd, F) / 32, // x, its quants (i16) and scales
-    T * qkvRows, threads * contextTokens, T * H * hd, T * d, // qkv, scores, context, projection out
+    T * qkvRows, Math.ceil(T / UNIT_TOKENS) * contextTokens, T * H * hd, T * d, // qkv, scores, context, projection out
     T * F, T * F, F, d, T * V, // gate, up, active rows, y, logits
     T * (d / 32) * F / 2 + T * (d / 32) * F / 32, // downQ8's quantized z and its scales
   ];
@@ -96,7 +97,7 @@ export class ModelV2 {
     this.kv = a.floats(arch.layers * 2 * Hkv * contextTokens * hd);
     this.s = {
       x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
-      qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(threads * contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
+      qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(Math.ceil(T / UNIT_TOKENS) * contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
       gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * V),
       zq: a.floats(T * (d / 32) * F / 2 + T * (d / 32) * F / 32),
     };
@@ -226,11 +227,13 @@ export class ModelV2 {
     this.split(T, (t0, n) => [matmulCall(W, qx + 2 * t0 * W.cols, sx + (t0 * W.cols) / 8, n, outPtr + 4 * t0 * W.rows)]);
   }
 
-  /** Runs the kernel calls `part` gives for tokens t0 … t0 + n of T (p: the part's index), in
-   *  parts across the threads when T is long enough, on this thread otherwise. */
-  private split(T: number, part: (t0: number, n: number, p: number) => KernelCall[]): void {
-    if (!this.pool || T < 2 * MIN_PART_TOKENS) runCalls(this.w.arena.kernels, part(0, T, 0));
-    else this.pool.run(this.pool.ranges(T, MIN_PART_TOKENS).map(([a, b], p) => part(a, b - a, p)));
+  /** Runs the kernel calls `part` gives for tokens t0 … t0 + n of T (u: the unit's index), in
+   *  units of UNIT_TOKENS across the threads when T has two or more, on this thread otherwise. */
+  private split(T: number, part: (t0: number, n: number, u: number) => KernelCall[]): void {
+    if (!this.pool || T < 2 * UNIT_TOKENS) { runCalls(this.w.arena.kernels, part(0, T, 0)); return; }
+    const units: KernelCall[][] = [];
+    for (let t0 = 0; t0 < T; t0 += UNIT_TOKENS) units.push(part(t0, Math.min(UNIT_TOKENS, T - t0), units.length));
+    this.pool.run(units);
   }
 
   private dequantRow(W: Q8, row: number, out: Float32Array, at: number): void {
@@ -261,10 +264,10 @@ export class ModelV2 {
       }
     }
     // the whole chunk's keys and values are stored: each group's heads attend causally in one call
-    // per thread (tokens t0 … t0 + m, each thread its own scores row)
-    this.split(T, (t0, m, p) => Array.from({ length: Hkv }, (_, g): KernelCall => ['attend',
+    // per unit (tokens t0 … t0 + m, each unit its own scores row)
+    this.split(T, (t0, m, u) => Array.from({ length: Hkv }, (_, g): KernelCall => ['attend',
       qkv.ptr + 4 * (t0 * n + g * group * hd), 4 * n, this.kv.ptr + 4 * kv.offset(l, 0, g, 0), this.kv.ptr + 4 * kv.offset(l, 1, g, 0),
-      kv.length + t0, m, group, hd, scores.ptr + 4 * p * this.contextTokens, ctx.ptr + 4 * (t0 * H * hd + g * group * hd), 4 * H * hd]));
+      kv.length + t0, m, group, hd, scores.ptr + 4 * u * this.contextTokens, ctx.ptr + 4 * (t0 * H * hd + g * group * hd), 4 * H * hd]));
     this.matmul(L.out, ctx.ptr, T, proj.ptr);
     const p = proj.view;
     for (let i = 0; i < T * d; i++) hidden[i] += p[i];
