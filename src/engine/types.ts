@@ -69,6 +69,9 @@ export interface ModelInfo {
   /** What computes the model, for people: version-1 models run their dense FFN calls on ONNX Runtime
    *  Web, everything else (and everything of version 2) runs in the WebAssembly SIMD kernels. */
   backend: string;
+  /** Threads it computes on: a version-2 model's prompt is split across `EngineOptions.threads`;
+   *  version-1 models run ONNX Runtime on one (V1_ORT_THREADS). */
+  threads: number;
   /** Whether the model has fill-in-the-middle tokens; without them it completes from the prefix alone. */
   fim: boolean;
   /** The chat template Explain and Refactor use ('chatml'), absent when the model has none. */
@@ -91,8 +94,8 @@ export interface Engine {
 export interface EngineOptions {
   /** Directory holding manifest.json and the files it lists. */
   modelDir: string;
-  /** Threads: format-v2 models split each prompt chunk's kernel calls across them (decode runs on
-   *  one); format-v1 models give them to ONNX Runtime. */
+  /** Threads a format-v2 model splits each prompt chunk's kernel calls across (decode runs on one).
+   *  Format-v1 models ignore it: ONNX Runtime runs on V1_ORT_THREADS. */
   threads?: number;
   /** Directory holding ort-wasm-simd-threaded.{mjs,wasm} when running from a bundle. */
   ortWasmDir?: string;
