@@ -13,7 +13,7 @@ import { argmax } from '../../src/engine/sampling';
 import { loadModelV2 } from '../../src/engine/v2/loadV2';
 import { CHUNK_TOKENS, type ModelV2 } from '../../src/engine/v2/modelV2';
 import type { Fault } from '../../src/engine/v2/threadPool';
-import { repoRoot } from '../helpers/fixture';
+import { fixtureModelDir, repoRoot } from '../helpers/fixture';
 
 const FIXTURES = ['tiny-llama-v2', 'tiny-qwen2-v2', 'tiny-relu-v2'].map((n) => path.join(repoRoot, 'test/fixtures', n));
 const SMOLLM2 = path.join(repoRoot, '.cache/smollm2-v2');
@@ -132,6 +132,7 @@ describe('v2 engine: prefill split across threads', function () {
       const engine = await loadInProcessEngine({ modelDir: FIXTURES[0], threads });
       try {
         assert.equal(osThreads() - before, threads - 1, `${threads} threads: worker threads started`);
+        assert.equal(engine.info.threads, threads);
         const r = await engine.generate(request);
         assert.ok(r.promptTokens > 2 * CHUNK_TOKENS, `a prompt of ${r.promptTokens} tokens spans chunks`);
         results.push(r.tokenIds);
@@ -141,6 +142,15 @@ describe('v2 engine: prefill split across threads', function () {
       assert.equal(osThreads(), before, `${threads} threads: none left after dispose`);
     }
     assert.deepEqual(results[1], results[0]);
+  });
+
+  it('a version-1 model runs ONNX Runtime on one thread whatever the option says', async () => {
+    const engine = await loadInProcessEngine({ modelDir: fixtureModelDir, threads: 2 });
+    try {
+      assert.equal(engine.info.threads, 1);
+    } finally {
+      await engine.dispose();
+    }
   });
 
   it('dispose ends every worker thread', async () => {
