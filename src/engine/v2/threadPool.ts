@@ -10,7 +10,7 @@
 // A worker that throws, exits or does not answer in time fails the run with PrefillThreadError
 // and leaves the pool broken: its owner disposes it and starts a new one (ModelV2).
 import { Worker } from 'node:worker_threads';
-import { PrefillThreadError } from '../errors';
+import { EngineDisposedError, PrefillThreadError } from '../errors';
 import type { KernelArena } from '../wasm/wasmKernels';
 
 type Kernels = KernelArena['kernels'];
@@ -50,18 +50,18 @@ const layout = (workers: number) => {
 
 // The worker's code, run with `eval` so it needs no file of its own beside the bundle (the
 // extension, the CLI and tsx all run it unchanged). Plain JavaScript: it claims units and
-// dispatches their calls, as ThreadPool.claim does on the calling thread.
+// dispatches their calls, as ThreadPool.run does on the calling thread.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { module, memory, control, text, worker, ops, layout } = workerData;
 const [TASK, CLAIM, UNITS, FINISHED, SLOT_INTS, STATE, FAULT, HOLDING, MESSAGE, CLAIMED, UNIT_BITS, TAG_MASK, CALL_INTS, TEXT_UNITS] = ${JSON.stringify([TASK, CLAIM, UNITS, FINISHED, SLOT_INTS, STATE, FAULT, HOLDING, MESSAGE, CLAIMED, UNIT_BITS, TAG_MASK, CALL_INTS, TEXT_UNITS])};
 const ctl = new Int32Array(control);
 const slot = layout.slots + worker * SLOT_INTS;
-const units = new Uint16Array(text, worker * TEXT_UNITS * 2, TEXT_UNITS);
+const chars = new Uint16Array(text, worker * TEXT_UNITS * 2, TEXT_UNITS);
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 function fail(state, message) {
   const s = String(message).slice(0, TEXT_UNITS);
-  for (let i = 0; i < s.length; i++) units[i] = s.charCodeAt(i);
+  for (let i = 0; i < s.length; i++) chars[i] = s.charCodeAt(i);
   Atomics.store(ctl, slot + MESSAGE, s.length);
   Atomics.store(ctl, slot + STATE, state);
   Atomics.notify(ctl, FINISHED);
@@ -108,6 +108,9 @@ export class ThreadPool {
    *  `timeLimitFactor` times as long as the calling thread's own units took. */
   minTimeLimitMs = 10_000;
   timeLimitFactor = 50;
+  /** Test hook: false leaves every unit to the workers (so that they run some however fast the
+   *  kernels are). */
+  callerClaims = true;
   /** Resolves when every worker has its kernels instantiated; rejects if one cannot start. */
   readonly ready: Promise<void>;
   private readonly workers: Worker[] = [];
@@ -118,8 +121,8 @@ export class ThreadPool {
   private task = 0;
   /** A fault injected and not yet met: the calling thread leaves every unit to the workers. */
   private faultPending = false;
-  /** Why the pool cannot run (a worker failed or exited, or it was disposed). */
-  private broken: string | undefined;
+  /** Why the pool cannot run: a worker failed or exited (which, and what happened), or 'disposed'. */
+  private broken: { thread: number; what: string } | 'disposed' | undefined;
 
   constructor(private readonly arena: KernelArena, readonly threads: number) {
     if (!arena.shared) throw new Error('ThreadPool needs a shared arena (KernelArena({ shared: true }))');
@@ -135,10 +138,10 @@ export class ThreadPool {
       });
       worker.unref(); // an idle pool does not keep the process alive
       // Between runs (the event loop turns): a worker gone means the pool must be replaced.
-      worker.on('error', (e) => { this.broken ??= `thread ${w + 1} failed: ${e.message}`; });
+      worker.on('error', (e) => { this.broken ??= { thread: w + 1, what: `failed: ${e.message}` }; });
       worker.on('exit', (code) => {
         this.alive.delete(worker);
-        this.broken ??= `thread ${w + 1} exited (code ${code})`;
+        this.broken ??= { thread: w + 1, what: `exited (code ${code})` };
       });
       started.push(new Promise((resolve, reject) => {
         worker.once('message', () => resolve());
@@ -174,7 +177,8 @@ export class ThreadPool {
    *  thread the OS runs less (a busy machine) takes fewer. Throws PrefillThreadError (and the pool
    *  is broken) when a worker fails. */
   run(units: KernelCall[][]): void {
-    if (this.broken) throw new PrefillThreadError(0, `pool unusable: ${this.broken}`);
+    if (this.broken === 'disposed') throw new EngineDisposedError();
+    if (this.broken) throw new PrefillThreadError(this.broken.thread, this.broken.what);
     if (units.length >= MAX_UNITS - 1) throw new RangeError(`${units.length} units in one run (at most ${MAX_UNITS - 2})`);
     const c = this.control, at = this.at;
     const task = ++this.task;
@@ -198,7 +202,7 @@ export class ThreadPool {
     Atomics.store(c, TASK, task);
     Atomics.notify(c, TASK);
     const start = performance.now();
-    while (!this.faultPending) {
+    while (this.callerClaims && !this.faultPending) {
       const claim = Atomics.load(c, CLAIM);
       const unit = claim & (MAX_UNITS - 1);
       if (unit >= units.length) break;
@@ -240,7 +244,7 @@ export class ThreadPool {
 
   /** Ends every worker; the pool cannot run afterwards. */
   async dispose(): Promise<void> {
-    this.broken ??= 'disposed';
+    this.broken = 'disposed';
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
@@ -254,7 +258,7 @@ export class ThreadPool {
   }
 
   private fail(w: number, what: string): never {
-    this.broken = `thread ${w} ${what}`;
+    this.broken = { thread: w, what };
     this.faultPending = false;
     throw new PrefillThreadError(w, what);
   }
