@@ -221,10 +221,11 @@ export class ModelV2 {
     this.matmulQuantized(W, T, outPtr);
   }
 
-  /** matmul on the x the last matmul quantized (the same [T][W.cols] input). */
-  private matmulQuantized(W: Q8, T: number, outPtr: number): void {
+  /** matmul on the x the last matmul quantized (the same [T][W.cols] input); `then`: calls on the
+   *  same tokens' rows after it, in the same unit. */
+  private matmulQuantized(W: Q8, T: number, outPtr: number, then?: (t0: number, n: number) => KernelCall[]): void {
     const { qx, sx } = this.s;
-    this.split(T, (t0, n) => [matmulCall(W, qx + 2 * t0 * W.cols, sx + (t0 * W.cols) / 8, n, outPtr + 4 * t0 * W.rows)]);
+    this.split(T, (t0, n) => [matmulCall(W, qx + 2 * t0 * W.cols, sx + (t0 * W.cols) / 8, n, outPtr + 4 * t0 * W.rows), ...(then?.(t0, n) ?? [])]);
   }
 
   /** Runs the kernel calls `part` gives for tokens t0 … t0 + n of T (u: the unit's index), in
@@ -277,7 +278,6 @@ export class ModelV2 {
   private ffn(l: number, hidden: Float32Array, T: number): void {
     const { dModel: d, ffnSize: F, normEps, ffnActivation } = this.arch;
     const L = this.w.layers[l];
-    const k = this.w.arena.kernels;
     const { x, gate, up } = this.s;
     for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.ffnNorm, normEps, x.view, t * d, d);
     const act = ffnActivation === 'silu' ? silu : ffnActivation === 'relu' ? relu : squaredRelu;
@@ -295,10 +295,13 @@ export class ModelV2 {
       for (let i = 0; i < T * F; i++) up.view[i] = act(up.view[i]);
     } else {
       this.matmul(L.gate, x.ptr, T, gate.ptr);
-      this.matmulQuantized(U, T, up.ptr);
       const g = gate.view, u = up.view;
-      if (ffnActivation === 'silu') k.swiglu(gate.ptr, up.ptr, T * F);
-      else for (let i = 0; i < T * F; i++) { g[i] = act(g[i]); u[i] *= g[i]; }
+      if (ffnActivation === 'silu') { // swiglu on each unit's rows as soon as its up rows are there
+        this.matmulQuantized(U, T, up.ptr, (t0, n) => [['swiglu', gate.ptr + 4 * t0 * F, up.ptr + 4 * t0 * F, n * F]]);
+      } else {
+        this.matmulQuantized(U, T, up.ptr);
+        for (let i = 0; i < T * F; i++) { g[i] = act(g[i]); u[i] *= g[i]; }
+      }
       this.gateObserver?.(l, g.subarray(0, T * F));
     }
     // down: every neuron's column at once (downQ8), resident or streamed alike; a thread's tokens
