@@ -1,6 +1,6 @@
 // One bench:peers measurement in its own process, so that its peak RSS (VmHWM) is
 // that runtime's alone, node itself included on both sides. Prints one JSON line.
-//   tsx bench/peers/child.ts flashcode DIR PROMPT.json DECODE
+//   tsx bench/peers/child.ts flashcode DIR PROMPT.json DECODE THREADS
 //   tsx bench/peers/child.ts llamacpp  GGUF PROMPT.json DECODE THREADS
 //   tsx bench/peers/child.ts greedy    GGUF PROMPTS.json STEPS      (llama.cpp's greedy ids + top logits)
 //   tsx bench/peers/child.ts agree     DIR  GREEDY.json             (Flashcode teacher-forced on them)
@@ -33,10 +33,11 @@ function argmax(row: Float32Array): number {
   return best;
 }
 
-async function loadFlashcode(): Promise<{ model: ModelV2; loadS: number }> {
+/** threads: the prompt's chunks split across them (decode runs on one). */
+async function loadFlashcode(threadCount = 1): Promise<{ model: ModelV2; loadS: number }> {
   const start = performance.now();
   const dir = await openModelDir(file);
-  const model = await loadModelV2(dir as typeof dir & { manifest: ManifestV2 });
+  const model = await loadModelV2(dir as typeof dir & { manifest: ManifestV2 }, undefined, threadCount);
   return { model, loadS: (performance.now() - start) / 1000 };
 }
 
@@ -54,7 +55,7 @@ async function decodeFlashcode(model: ModelV2, prompt: number[], steps: number) 
 
 async function flashcode() {
   const prompt: number[] = JSON.parse(fs.readFileSync(input, 'utf8'));
-  const { model, loadS } = await loadFlashcode();
+  const { model, loadS } = await loadFlashcode(Number(threads));
   const thresholds = model.gateThresholds;
   const sparseDefault = model.arch.ffnActivation !== 'silu'; // ReLU: its dense decode skips exact zeros
   model.gateThresholds = [];
@@ -70,6 +71,7 @@ async function flashcode() {
   model.ffnCounts.computed = model.ffnCounts.skipped = 0;
   const sparse = await decodeFlashcode(model, prompt, Number(count));
   const { computed, skipped } = model.ffnCounts;
+  await model.dispose(); // its prefill threads
   return {
     loadS, ttftS: dense.ttftS, prefillTokS: prompt.length / dense.ttftS, decodeTokS: dense.decodeTokS, ids: dense.ids,
     sparseDecodeTokS: sparse.decodeTokS, sparseSkippedShare: skipped / (computed + skipped || 1), sparseIsDense: sparseDefault,

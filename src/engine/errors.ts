@@ -13,7 +13,8 @@ export type EngineErrorCode =
   | 'FlashBudgetTooSmall'
   | 'ContextOverflow'
   | 'ModelTooLarge'
-  | 'KernelsUnsupported';
+  | 'KernelsUnsupported'
+  | 'PrefillThread';
 
 export class EngineError extends Error {
   constructor(readonly code: EngineErrorCode, message: string) {
@@ -63,6 +64,13 @@ export class EngineDisposedError extends EngineError {
 export class EngineCrashedError extends EngineError {
   constructor(detail: string) {
     super('EngineCrashed', `the inference worker stopped unexpectedly (${detail}) — completions restart with the next request.`);
+  }
+}
+
+/** A worker thread of the threaded prefill threw, exited or stopped answering mid-request. */
+export class PrefillThreadError extends EngineError {
+  constructor(thread: number, what: string) {
+    super('PrefillThread', `prefill thread ${thread} ${what} — this request failed and its cached prompt was dropped; the next request starts fresh threads (if this keeps happening, set flashcode.engine.threads to 1).`);
   }
 }
 

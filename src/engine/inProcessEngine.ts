@@ -17,6 +17,10 @@ import { loadModelV2 } from './v2/loadV2';
 import { ModelV2 } from './v2/modelV2';
 import type { Engine, EngineOptions, GenerateCallbacks, GenerateRequest, GenerateResult, ModelInfo } from './types';
 
+/** ONNX Runtime's threads for version-1 models, whatever flashcode.engine.threads says: the bundled
+ *  model ran 1.7–2.1× slower on 2 than on 1 on a 2-core machine (load 2.5–7), prompt and decode. */
+export const V1_ORT_THREADS = 1;
+
 export class InProcessEngine implements Engine {
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
@@ -45,8 +49,9 @@ export class InProcessEngine implements Engine {
     const tokenizer = await TextTokenizer.load(dir.file('tokenizer.json'), manifest.architecture.vocabSize);
     tokenizer.checkManifestTokens(manifest);
     const stopIds = new Set(manifest.stopTokens.map((t) => tokenizer.specialId(t)));
-    const v1 = dir.manifest.formatVersion === 1 ? await Model.load(dir, options.threads ?? 1, options.ortWasmDir, options.flash) : undefined;
-    const model: ForwardPass = v1 ?? await loadModelV2(dir as ModelDir & { manifest: ManifestV2 }, options.flash);
+    const threads = dir.manifest.formatVersion === 1 ? V1_ORT_THREADS : options.threads ?? 1;
+    const v1 = dir.manifest.formatVersion === 1 ? await Model.load(dir, threads, options.ortWasmDir, options.flash) : undefined;
+    const model: ForwardPass = v1 ?? await loadModelV2(dir as ModelDir & { manifest: ManifestV2 }, options.flash, threads);
     // openModelDir has checked every size against the manifest.
     const weightBytes = Object.entries(manifest.files)
       .filter(([name]) => name !== 'tokenizer.json')
@@ -63,6 +68,7 @@ export class InProcessEngine implements Engine {
         : { mode: 'dense', notice: v1?.flashNotice },
       backend: v1 ? 'WebAssembly SIMD kernels and ONNX Runtime Web' : 'WebAssembly SIMD kernels',
       memory: model instanceof ModelV2 ? model.memoryPlan?.summary : undefined,
+      threads,
       fim: manifest.fim !== undefined,
     };
     const chat = chatFormat(manifest);

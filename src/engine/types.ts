@@ -72,6 +72,9 @@ export interface ModelInfo {
   /** What computes the model, for people: version-1 models run their dense FFN calls on ONNX Runtime
    *  Web, everything else (and everything of version 2) runs in the WebAssembly SIMD kernels. */
   backend: string;
+  /** Threads it computes on: a version-2 model's prompt is split across `EngineOptions.threads`;
+   *  version-1 models run ONNX Runtime on one (V1_ORT_THREADS). */
+  threads: number;
   /** Whether the model has fill-in-the-middle tokens; without them it completes from the prefix alone. */
   fim: boolean;
   /** The chat template Explain and Refactor use ('chatml'), absent when the model has none. */
@@ -94,7 +97,8 @@ export interface Engine {
 export interface EngineOptions {
   /** Directory holding manifest.json and the files it lists. */
   modelDir: string;
-  /** ONNX Runtime wasm threads (1 decodes fastest on 2-core laptops). */
+  /** Threads a format-v2 model splits each prompt chunk's kernel calls across (decode runs on one).
+   *  Format-v1 models ignore it: ONNX Runtime runs on V1_ORT_THREADS. */
   threads?: number;
   /** Directory holding ort-wasm-simd-threaded.{mjs,wasm} when running from a bundle. */
   ortWasmDir?: string;

@@ -60,7 +60,7 @@ export async function evaluate(options: EvalOptions, progress: (line: string) =>
       return buildReport(results, {
         model: engine.info.id,
         modelDir: options.modelDir,
-        threads: options.threads,
+        threads: engine.info.threads,
         ffn: engine.info.ffn.mode,
         maxTokens: maxNewTokens,
         timeBudgetMs,

@@ -84,7 +84,7 @@ export class EngineHost implements vscode.Disposable {
       if (engine.info.ffn.notice !== undefined) this.log.warn(ffnNoticeText(engine.info.ffn.notice));
       const news = this.ffnNotices.afterLoad(options.modelDir, engine.info.ffn.notice);
       if (news !== undefined) void vscode.window.showWarningMessage(`Flashcode: ${ffnNoticeText(news)}`);
-      this.setState({ kind: 'ready', modelDir: options.modelDir, info: engine.info, threads: options.threads });
+      this.setState({ kind: 'ready', modelDir: options.modelDir, info: engine.info, threads: engine.info.threads });
     } catch (error) {
       if (generation !== this.generation) return;
       this.setState({ kind: 'error', modelDir: options.modelDir, message: describeError(error) });

@@ -13,7 +13,7 @@ export interface FakeCall {
 }
 
 export class FakeEngine implements Engine {
-  readonly info: ModelInfo = { id: 'fake', displayName: 'fake', contextTokens: 2048, vocabSize: 256, layers: 1, weightBytes: 0, ffn: { mode: 'dense' }, backend: 'fake', fim: true };
+  readonly info: ModelInfo = { id: 'fake', displayName: 'fake', contextTokens: 2048, vocabSize: 256, layers: 1, weightBytes: 0, ffn: { mode: 'dense' }, backend: 'fake', threads: 1, fim: true };
   readonly calls: FakeCall[] = [];
   running = 0;
   peakRunning = 0;

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { isAbort, startWorkerEngine, type Engine, type EngineError, type GenerateRequest } from '../../src/engine';
 import { loadInProcessEngine } from '../../src/engine/local';
 import type { WorkerEngine } from '../../src/engine/worker/proxy';
-import { copyFixtureModel, fixtureModelDir, requireBuiltWorker } from '../helpers/fixture';
+import { copyFixtureModel, fixtureModelDir, repoRoot, requireBuiltWorker } from '../helpers/fixture';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import path from 'node:path';
@@ -73,6 +74,31 @@ describe('worker engine', () => {
     assert.ok(grownMB < 20, `heap grew ${grownMB.toFixed(1)} MB`);
     const after = await worker.generate(request('x = '));
     assert.ok(after.generatedTokens > 0, 'the worker still answers after the storm');
+  });
+
+  it('splits a v2 model\'s prompt across threads inside the worker (the bundle\'s prefill workers start and give the same tokens)', async function () {
+    if (!fs.existsSync('/proc/self/task')) {
+      console.log('      skipped: no /proc/self/task (not Linux), no thread list to count');
+      this.skip();
+    }
+    const osThreads = () => fs.readdirSync('/proc/self/task').length;
+    const modelDir = path.join(repoRoot, 'test/fixtures/tiny-llama-v2');
+    const long: GenerateRequest = { ...request(''), prompt: { kind: 'text', text: `def f(x):\n    ${'y = x + 1\n    '.repeat(30)}` } };
+    const ids = [];
+    for (const threads of [1, 2]) {
+      const before = osThreads();
+      const engine = await startWorkerEngine({ modelDir, threads, workerScript: requireBuiltWorker() });
+      try {
+        // the engine's worker, and the prefill's workers inside it
+        assert.equal(osThreads() - before, threads, `${threads} threads`);
+        const r = await engine.generate(long);
+        assert.ok(r.promptTokens > 64, `${r.promptTokens} prompt tokens`);
+        ids.push(r.tokenIds);
+      } finally {
+        await engine.dispose();
+      }
+    }
+    assert.deepEqual(ids[1], ids[0]);
   });
 
   it('passes a named load error across the thread boundary', async () => {

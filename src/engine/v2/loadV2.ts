@@ -44,8 +44,9 @@ const MIB = 2 ** 20;
 /** flash: with mode 'sparse', a model larger than memoryBudgetMB keeps within it what is worth most
  *  per byte and reads the rest from disk as it is used (planMemory); a silu model's FFN goes behind
  *  the neuron cache, its decoding running only the neurons its gate thresholds keep (all, where
- *  they are 0). Otherwise every weight is resident. */
-export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flash?: FlashOptions): Promise<ModelV2> {
+ *  they are 0). Otherwise every weight is resident.
+ *  threads: the prompt's chunks are split across this many threads (decode runs on one). */
+export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flash?: FlashOptions, threads = 1): Promise<ModelV2> {
   const { manifest } = dir;
   const arch = manifest.architecture;
   const contextTokens = Math.min(manifest.contextTokens, MAX_CONTEXT_TOKENS);
@@ -73,11 +74,11 @@ export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flas
     const budget = budgetMB(flash?.memoryBudgetMB ?? 0);
     const sparse = arch.ffnActivation === 'silu' && thresholds.some((t) => t > 0);
     const memory: Plan = flash?.mode === 'sparse'
-      ? planMemory(arch, contextTokens, source, flash.streamEverything ? 0 : budget, ffn.fd, ffnHeader.sections, sparse, flash.residentNeuronsPerLayer, flash.streamEverything)
+      ? planMemory(arch, contextTokens, source, flash.streamEverything ? 0 : budget, ffn.fd, ffnHeader.sections, sparse, flash.residentNeuronsPerLayer, flash.streamEverything, threads)
       : { streamed: new Set<string>(), ffn: { kind: 'resident' } };
-    const bytes = arenaBytes(arch, contextTokens, source, memory.ffn, memory.streamed);
+    const bytes = arenaBytes(arch, contextTokens, source, memory.ffn, memory.streamed, threads);
     if (bytes > WASM_MEMORY_LIMIT_BYTES) throw new ModelTooLargeError(bytes, WASM_MEMORY_LIMIT_BYTES);
-    const model = new ModelV2(arch, contextTokens, await loadWeightsV2(arch, contextTokens, source, thresholds, memory.ffn, memory.streamed));
+    const model = new ModelV2(arch, contextTokens, await loadWeightsV2(arch, contextTokens, source, thresholds, memory.ffn, memory.streamed, threads), threads);
     model.memoryPlan = describePlan(arch, header.tensors, memory, budget, bytes);
     if (memory.ffn.kind !== 'resident') keepOpen.push(ffn); // the neuron cache or the streamed layers read it until dispose
     if (memory.streamed.size > 0) keepOpen.push(weights); // so do the streamed matrices
@@ -113,7 +114,7 @@ type Plan = { streamed: Set<string>; ffn: FfnPlan };
  *  disk one by one (the neuron cache shrunk to MIN_CACHED_NEURONS for 'ffn') until the rest fits,
  *  the neuron cache then as large as the budget allows. Below what fits with all of it on disk:
  *  FlashBudgetTooSmallError with that minimum and what the whole model needs. */
-function planMemory(arch: Architecture, contextTokens: number, source: TensorSource, budget: number, fd: number, sections: readonly { offset: number }[], sparse: boolean, forcedNeurons?: number, everything = false): Plan {
+function planMemory(arch: Architecture, contextTokens: number, source: TensorSource, budget: number, fd: number, sections: readonly { offset: number }[], sparse: boolean, forcedNeurons?: number, everything = false, threads = 1): Plan {
   const F = arch.ffnSize;
   const flash = (capacity: number): FfnPlan => ({ kind: 'flash', capacity, fd, sections });
   const planOf = (units: Set<string>, capacity: number): Plan => {
@@ -124,7 +125,7 @@ function planMemory(arch: Architecture, contextTokens: number, source: TensorSou
   // + the neuron cache's read buffer (FlashFfnV2.staging, outside the kernels' memory)
   const cost = (units: Set<string>, capacity: number) => {
     const p = planOf(units, capacity);
-    return arenaBytes(arch, contextTokens, source, p.ffn, p.streamed) + (capacity < F ? F * recordBytesV2(arch.dModel) : 0);
+    return arenaBytes(arch, contextTokens, source, p.ffn, p.streamed, threads) + (capacity < F ? F * recordBytesV2(arch.dModel) : 0);
   };
   const units = new Set<string>();
   if (forcedNeurons !== undefined && arch.ffnActivation === 'silu') return planOf(units, Math.min(F, forcedNeurons));

@@ -3,6 +3,7 @@
 import type { KernelArena } from '../wasm/wasmKernels';
 import { dequantPanelRow } from './panels';
 import type { StreamedMatrix } from './weightStream';
+import { runCalls, type KernelCall } from './threadPool';
 
 /** A matrix in kernel memory: [rows][cols] codes at ptr, a scale per 32 (and, for q4_32, a min).
  *  A q8_32 one with layout 'panels' is in the kernels' panel layout from ptr (panels.ts: every
@@ -14,9 +15,15 @@ export type Weight = Q8 | StreamedMatrix;
 
 /** out [T][W.rows] = x [T][W.cols] · Wᵀ, x already quantized (qx i16, sx f32: quantizeI16). */
 export function matmulQuantized(k: KernelArena['kernels'], W: Q8, qx: number, sx: number, T: number, outPtr: number): void {
-  if (W.mins !== undefined) k.matmulQ4(W.ptr, W.scales, W.mins, W.rows, W.cols, qx, sx, T, outPtr);
-  else if (W.layout === 'panels') k.matmulQ8P(W.ptr, W.rows, W.cols, qx, sx, T, outPtr);
-  else k.matmulQ8(W.ptr, W.scales, W.rows, W.cols, qx, sx, T, outPtr);
+  runCalls(k, [matmulCall(W, qx, sx, T, outPtr)]);
+}
+
+/** matmulQuantized as a kernel call, for a thread to run (tokens t0… of x: qx + 2·t0·cols,
+ *  sx + t0·cols/8, outPtr + 4·t0·rows). */
+export function matmulCall(W: Q8, qx: number, sx: number, T: number, outPtr: number): KernelCall {
+  if (W.mins !== undefined) return ['matmulQ4', W.ptr, W.scales, W.mins, W.rows, W.cols, qx, sx, T, outPtr];
+  if (W.layout === 'panels') return ['matmulQ8P', W.ptr, W.rows, W.cols, qx, sx, T, outPtr];
+  return ['matmulQ8', W.ptr, W.scales, W.rows, W.cols, qx, sx, T, outPtr];
 }
 
 /** out[i] = W[rows[i]] · x for i < k (rows i32 at rowsPtr), x quantized: the sparse FFN's up rows. */
@@ -26,7 +33,7 @@ export function gatherDots(k: KernelArena['kernels'], W: Q8, rowsPtr: number, co
 }
 
 /** Row `row` of W dequantized into out[at … at + W.cols) (the embedding lookup). */
-export function dequantRowInto(memory: ArrayBuffer, W: Q8, row: number, out: Float32Array, at: number): void {
+export function dequantRowInto(memory: ArrayBufferLike, W: Q8, row: number, out: Float32Array, at: number): void {
   if (W.layout === 'panels') { dequantPanelRow(memory, W.ptr, W.cols, row, out, at); return; }
   const blocks = W.cols / 32;
   const scales = new Float32Array(memory, W.scales + row * blocks * 4, blocks);

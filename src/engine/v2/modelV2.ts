@@ -3,7 +3,10 @@
 // residual) → head. The T tokens of a call share each weight load (matmulQ8P runs a panel of four
 // rows against every token; downQ8 the FFN's down projection from its neuron columns); each KV
 // group's heads attend causally over the chunk in one kernel call, the KV cache living in the
-// kernels' memory in 8 bits (kvCacheQ8.ts). Prompts run in chunks of CHUNK_TOKENS so the scratch rows stay small; only the
+// kernels' memory in 8 bits (kvCacheQ8.ts). Prompts run in chunks of CHUNK_TOKENS per thread so
+// the scratch rows stay small; with threads > 1 each kernel call of a chunk is split by tokens across
+// the threads (threadPool.ts), each part writing its own output rows, so the logits are the same bits
+// as on one thread. Only the
 // last position's logits are computed unless every position's are asked for.
 import type { Architecture } from '../manifest';
 import type { KvPositions } from '../kvCache';
@@ -12,12 +15,17 @@ import { rope } from '../attention/rope';
 import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
-import { dequantRowInto, gatherDots, matmulQuantized, type Q8, type Weight } from './matrix';
+import { dequantRowInto, gatherDots, matmulCall, matmulQuantized, type Q8, type Weight } from './matrix';
 import { PANEL_BLOCK_BYTES } from './panels';
 import { sliceRows, type WeightStream } from './weightStream';
 import type { MemoryPlanV2 } from './loadV2';
+import { runCalls, ThreadPool, type KernelCall } from './threadPool';
 
+/** Tokens of a prompt chunk per thread. */
 export const CHUNK_TOKENS = 32;
+/** Tokens of a unit of a split kernel call (threadPool.ts): the kernels' time per token measured
+ *  the same from 4 to 64 tokens a call, and small units let a busy machine's threads share fairly. */
+export const UNIT_TOKENS = 8;
 
 /** Rows of the head one matmul computes (a multiple of 4: whole panels): its outputs go straight to
  *  the logits, so no [T][vocab] scratch sits in the kernels' memory (6 MB at SmolLM2's vocabulary). */
@@ -51,16 +59,18 @@ export interface WeightsV2 {
   stream?: WeightStream;
 }
 
-/** Bytes of arena a model needs besides its weights: the KV cache and the scratch rows. */
-export function scratchBytes(arch: Architecture, contextTokens: number): number {
+/** Bytes of arena a model needs besides its weights: the KV cache and the scratch rows (a chunk of
+ *  CHUNK_TOKENS tokens per thread; attention scores per unit of UNIT_TOKENS). */
+export function scratchBytes(arch: Architecture, contextTokens: number, threads = 1): number {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
-  const T = CHUNK_TOKENS;
+  const T = CHUNK_TOKENS * threads;
   const qkvRows = (H + 2 * Hkv) * hd;
   const floats = [
     arch.layers * 2 * Hkv * contextTokens * (hd / 4 + 1), // KV cache: int8 rows and their f32 scales
     T * d, T * Math.max(d, H * hd, F) / 2, T * Math.max(d, H * hd, F) / 32, // x, its quants (i16) and scales
-    T * qkvRows, contextTokens, T * H * hd, T * d, // qkv, scores, context, projection out
+    T * qkvRows, Math.ceil(T / UNIT_TOKENS) * contextTokens, T * H * hd, T * d, // qkv, scores (a row per unit), context, projection out
     T * F, T * F, F, d, T * Math.min(V, HEAD_SLICE_ROWS), // gate, up, active rows, y, a head slice's logits
+    Math.ceil(T / UNIT_TOKENS) * hd / 2, // attendQ8's query in i16, a row per unit
     T * (d / 32) * F / 2 + T * (d / 32) * F / 32, // downQ8's quantized z and its scales
   ];
   return floats.reduce((n, f) => n + KernelArena.bytesFor(Math.ceil(f)), 0);
@@ -79,27 +89,34 @@ export class ModelV2 {
   private resident: Int8KvCache | undefined;
   private readonly kv: KvRowsQ8 & { quantsPtr: number; scalesPtr: number };
   private readonly s: {
-    x: Floats; qx: number; sx: number; qkv: Floats; scores: Floats; ctx: Floats; proj: Floats;
+    x: Floats; qx: number; sx: number; queryQ: number; qkv: Floats; scores: Floats; ctx: Floats; proj: Floats;
     gate: Floats; up: Floats; ids: Int32Array; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats; zq: Floats;
   };
   private readonly invFreq: Float32Array;
+  /** Tokens per prompt chunk: CHUNK_TOKENS per thread. */
+  private readonly chunkTokens: number;
+  /** The prefill's other threads (threads > 1); replaced when one of its workers fails. */
+  private pool: ThreadPool | undefined;
 
-  constructor(readonly arch: Architecture, readonly contextTokens: number, private readonly w: WeightsV2) {
+  /** threads > 1 needs a shared arena (loadWeightsV2's `threads`). */
+  constructor(readonly arch: Architecture, readonly contextTokens: number, private readonly w: WeightsV2, readonly threads = 1) {
     this.gateThresholds = w.gateThresholds;
     const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
     const a = w.arena;
-    const T = CHUNK_TOKENS;
+    const T = this.chunkTokens = CHUNK_TOKENS * threads;
     const widest = Math.max(d, H * hd, F);
     const kvRows = arch.layers * 2 * Hkv * contextTokens;
     const quants = a.bytes(kvRows * hd), scales = a.floats(kvRows);
     this.kv = { quants: new Int8Array(quants.view.buffer, quants.ptr, kvRows * hd), scales: scales.view, quantsPtr: quants.ptr, scalesPtr: scales.ptr };
     this.s = {
       x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
-      qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
+      qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(Math.ceil(T / UNIT_TOKENS) * contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
       gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * Math.min(V, HEAD_SLICE_ROWS)),
+      queryQ: a.floats(Math.ceil(T / UNIT_TOKENS) * hd / 2).ptr,
       zq: a.floats(T * (d / 32) * F / 2 + T * (d / 32) * F / 32),
     };
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
+    if (threads > 1) this.pool = new ThreadPool(a, threads);
   }
 
   newCache(): Int8KvCache {
@@ -137,8 +154,14 @@ export class ModelV2 {
     return this.w.ffn.stats;
   }
 
+  /** The prefill's worker threads (undefined at 1 thread): tests inject faults through it. */
+  get threadPool(): ThreadPool | undefined {
+    return this.pool;
+  }
+
   async dispose(): Promise<void> {
     this.resident = undefined;
+    await this.pool?.dispose();
     await this.onDispose?.();
     this.onDispose = undefined;
   }
@@ -146,11 +169,15 @@ export class ModelV2 {
   private async guarded(ids: readonly number[], kv: KvPositions, all: boolean): Promise<Float32Array> {
     try {
       kv.checkRoom(ids.length);
+      if (this.pool) {
+        if (!this.pool.healthy) await this.replacePool(); // a worker gone since the last request
+        await this.pool.ready;
+      }
       const cache = this.bind(kv);
       const V = this.arch.vocabSize;
       const out = new Float32Array((all ? ids.length : 1) * V);
-      for (let at = 0; at < ids.length; at += CHUNK_TOKENS) {
-        const chunk = ids.slice(at, at + CHUNK_TOKENS);
+      for (let at = 0; at < ids.length; at += this.chunkTokens) {
+        const chunk = ids.slice(at, at + this.chunkTokens);
         const last = at + chunk.length === ids.length;
         if (!all && !last) { this.run(chunk, cache, 0); continue; }
         const rows = all ? chunk.length : 1;
@@ -159,8 +186,17 @@ export class ModelV2 {
       return out;
     } catch (e) {
       kv.clear();
+      if (this.pool && !this.pool.healthy) await this.replacePool();
       throw e;
     }
+  }
+
+  /** A new pool for a broken one, once the old one's workers have stopped (a worker that stopped
+   *  answering may still be writing into the arena until then). */
+  private async replacePool(): Promise<void> {
+    const old = this.pool!;
+    this.pool = new ThreadPool(this.w.arena, this.threads);
+    await old.dispose();
   }
 
   /** Moves `kv`'s keys and values into the kernels' memory (only when a caller switches caches). */
@@ -173,7 +209,7 @@ export class ModelV2 {
     return kv;
   }
 
-  /** Runs T ≤ CHUNK_TOKENS tokens; returns the logits of the last `rows` of them. */
+  /** Runs T ≤ chunkTokens tokens; returns the logits of the last `rows` of them. */
   private run(ids: readonly number[], kv: Int8KvCache, rows: number): Float32Array {
     const { dModel: d, vocabSize: V } = this.arch;
     const T = ids.length;
@@ -208,11 +244,15 @@ export class ModelV2 {
     this.matmulQuantized(W, T, outPtr);
   }
 
-  /** matmul on the x the last matmul quantized (the same [T][W.cols] input). A matrix left in
-   *  weights.bin runs slice by slice from the staging area, each slice's outputs to their columns. */
-  private matmulQuantized(W: Weight, T: number, outPtr: number): void {
+  /** matmul on the x the last matmul quantized (the same [T][W.cols] input); `then`: calls on the
+   *  same tokens' rows after it, in the same unit. A matrix left in weights.bin runs slice by slice
+   *  from the staging area on this thread, each slice's outputs to their columns. */
+  private matmulQuantized(W: Weight, T: number, outPtr: number, then?: (t0: number, n: number) => KernelCall[]): void {
     const k = this.w.arena.kernels, { qx, sx } = this.s;
-    if (!('streamed' in W)) { matmulQuantized(k, W, qx, sx, T, outPtr); return; }
+    if (!('streamed' in W)) {
+      this.split(T, (t0, n) => [matmulCall(W, qx + 2 * t0 * W.cols, sx + (t0 * W.cols) / 8, n, outPtr + 4 * t0 * W.rows), ...(then?.(t0, n) ?? [])]);
+      return;
+    }
     const stream = this.w.stream!;
     const step = sliceRows(W);
     for (let r0 = 0; r0 < W.rows; r0 += step) {
@@ -223,6 +263,16 @@ export class ModelV2 {
       const from = new Float32Array(mem, stream.outPtr, T * slice.rows), to = new Float32Array(mem, outPtr, T * W.rows);
       for (let t = 0; t < T; t++) to.set(from.subarray(t * slice.rows, (t + 1) * slice.rows), t * W.rows + r0);
     }
+    if (then) runCalls(k, then(0, T));
+  }
+
+  /** Runs the kernel calls `part` gives for tokens t0 … t0 + n of T (u: the unit's index), in
+   *  units of UNIT_TOKENS across the threads when T has two or more, on this thread otherwise. */
+  private split(T: number, part: (t0: number, n: number, u: number) => KernelCall[]): void {
+    if (!this.pool || T < 2 * UNIT_TOKENS) { runCalls(this.w.arena.kernels, part(0, T, 0)); return; }
+    const units: KernelCall[][] = [];
+    for (let t0 = 0; t0 < T; t0 += UNIT_TOKENS) units.push(part(t0, Math.min(UNIT_TOKENS, T - t0), units.length));
+    this.pool.run(units);
   }
 
   /** logits [rows][vocab] = x [rows][d] (f32 at xPtr) · headᵀ, HEAD_SLICE_ROWS rows of the head at a
@@ -255,7 +305,6 @@ export class ModelV2 {
   private attention(l: number, hidden: Float32Array, T: number, kv: Int8KvCache): void {
     const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, normEps } = this.arch;
     const L = this.w.layers[l];
-    const k = this.w.arena.kernels;
     const { x, qkv, scores, ctx, proj } = this.s;
     const n = (H + 2 * Hkv) * hd;
     for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.attnNorm, normEps, x.view, t * d, d);
@@ -275,12 +324,13 @@ export class ModelV2 {
       }
     }
     // the whole chunk's keys and values are stored: each group's heads attend causally in one call
+    // per unit (tokens t0 … t0 + m, each unit its own scores row and query scratch)
     const { quantsPtr, scalesPtr } = this.kv;
-    for (let g = 0; g < Hkv; g++) {
+    this.split(T, (t0, m, u) => Array.from({ length: Hkv }, (_, g): KernelCall => {
       const keys = kv.row(l, 0, g, 0), values = kv.row(l, 1, g, 0);
-      k.attendQ8(qkv.ptr + 4 * g * group * hd, 4 * n, quantsPtr + keys * hd, scalesPtr + 4 * keys, quantsPtr + values * hd, scalesPtr + 4 * values,
-        kv.length, T, group, hd, scores.ptr, this.s.qx, ctx.ptr + 4 * g * group * hd, 4 * H * hd);
-    }
+      return ['attendQ8', qkv.ptr + 4 * (t0 * n + g * group * hd), 4 * n, quantsPtr + keys * hd, scalesPtr + 4 * keys, quantsPtr + values * hd, scalesPtr + 4 * values,
+        kv.length + t0, m, group, hd, scores.ptr + 4 * u * this.contextTokens, this.s.queryQ + 2 * u * hd, ctx.ptr + 4 * (t0 * H * hd + g * group * hd), 4 * H * hd];
+    }));
     this.matmul(L.out, ctx.ptr, T, proj.ptr);
     const p = proj.view;
     for (let i = 0; i < T * d; i++) hidden[i] += p[i];
@@ -290,7 +340,6 @@ export class ModelV2 {
   private ffn(l: number, hidden: Float32Array, T: number): void {
     const { dModel: d, ffnSize: F, normEps, ffnActivation } = this.arch;
     const L = this.w.layers[l];
-    const k = this.w.arena.kernels;
     const { x, gate, up } = this.s;
     for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.ffnNorm, normEps, x.view, t * d, d);
     const act = ffnActivation === 'silu' ? silu : ffnActivation === 'relu' ? relu : squaredRelu;
@@ -308,15 +357,20 @@ export class ModelV2 {
       for (let i = 0; i < T * F; i++) up.view[i] = act(up.view[i]);
     } else {
       this.matmul(L.gate, x.ptr, T, gate.ptr);
-      this.matmulQuantized(U, T, up.ptr);
       const g = gate.view, u = up.view;
-      if (ffnActivation === 'silu') k.swiglu(gate.ptr, up.ptr, T * F);
-      else for (let i = 0; i < T * F; i++) { g[i] = act(g[i]); u[i] *= g[i]; }
+      if (ffnActivation === 'silu') { // swiglu on each unit's rows as soon as its up rows are there
+        this.matmulQuantized(U, T, up.ptr, (t0, n) => [['swiglu', gate.ptr + 4 * t0 * F, up.ptr + 4 * t0 * F, n * F]]);
+      } else {
+        this.matmulQuantized(U, T, up.ptr);
+        for (let i = 0; i < T * F; i++) { g[i] = act(g[i]); u[i] *= g[i]; }
+      }
       this.gateObserver?.(l, g.subarray(0, T * F));
     }
-    // down: every neuron's column at once (downQ8), resident or streamed alike
+    // down: every neuron's column at once (downQ8), resident or streamed alike; a thread's tokens
+    // t0 … t0 + n quantize into their own rows of zq (i16, [chunk][d/32][F]) and zs (f32, after zq)
     const { proj, zq } = this.s;
-    k.downQ8(D.ptr, downScalesT, up.ptr, T, F, d, zq.ptr, zq.ptr + 2 * T * (d / 32) * F, proj.ptr);
+    const nb = d / 32, zs = zq.ptr + 2 * this.chunkTokens * nb * F;
+    this.split(T, (t0, n) => [['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 2 * t0 * nb * F, zs + (t0 * nb * F) / 8, proj.ptr + 4 * t0 * d]]);
     const p = proj.view;
     for (let i = 0; i < T * d; i++) hidden[i] += p[i];
   }

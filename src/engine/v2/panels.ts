@@ -15,7 +15,7 @@ export function panelBytes(rows: number, cols: number): number {
  *  as panels from the same address; mem must hold panelBytes(rows, cols) there. Panels go last to
  *  first: panel p lands at or after its own rows' quants (4.5 ≥ 4 bytes a value) and so only over
  *  bytes already moved; the scales are copied out first, as the panels overwrite them. */
-export function rowsToPanels(mem: ArrayBuffer, ptr: number, rows: number, cols: number): void {
+export function rowsToPanels(mem: ArrayBufferLike, ptr: number, rows: number, cols: number): void {
   const nb = cols / 32;
   const scales = new Float32Array(mem, ptr + rows * cols, rows * nb).slice();
   const words = new Uint32Array(mem, ptr, panelBytes(rows, cols) / 4);
@@ -38,7 +38,7 @@ export function rowsToPanels(mem: ArrayBuffer, ptr: number, rows: number, cols: 
 }
 
 /** Row `row` of the panel matrix at mem[ptr…] ([rows][cols]) as floats into out[at…]. */
-export function dequantPanelRow(mem: ArrayBuffer, ptr: number, cols: number, row: number, out: Float32Array, at: number): void {
+export function dequantPanelRow(mem: ArrayBufferLike, ptr: number, cols: number, row: number, out: Float32Array, at: number): void {
   const nb = cols / 32;
   const base = ptr + (row >> 2) * nb * BLOCK_BYTES;
   const lane = row & 3;

@@ -39,8 +39,8 @@ export type FfnPlan = { kind: 'resident' }
 
 /** Arena bytes for the weights of `arch` plus the KV cache and scratch of `contextTokens`, the FFN
  *  held as `plan` says, the weights.bin matrices named in `streamed` left in the file (and a
- *  staging area to read them into when there are any). */
-export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has' | 'dtype'>, plan: FfnPlan = { kind: 'resident' }, streamed: ReadonlySet<string> = new Set()): number {
+ *  staging area to read them into when there are any), for a prefill on `threads` threads. */
+export function arenaBytes(arch: Architecture, contextTokens: number, source: Pick<TensorSource, 'has' | 'dtype'>, plan: FfnPlan = { kind: 'resident' }, streamed: ReadonlySet<string> = new Set(), threads = 1): number {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V, layers } = arch;
   const b = (bytes: number) => KernelArena.bytesFor(Math.ceil(bytes / 4));
   const m = (name: string, rows: number, cols: number) => (streamed.has(name) ? 0 : b(matrixBytes(source, name, rows, cols)));
@@ -56,9 +56,9 @@ export function arenaBytes(arch: Architecture, contextTokens: number, source: Pi
   }
   const cache = plan.kind === 'flash' ? FlashFfnV2.arenaBytes(layers, F, d, plan.capacity)
     : plan.kind === 'layers' && plan.streamed.size > 0 ? b(LayerStreamFfn.arenaBytes(F, d)) : 0;
-  const s = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), CHUNK_TOKENS);
+  const s = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), CHUNK_TOKENS * threads);
   const staging = streamed.size > 0 ? b(s.dataBytes + s.outBytes) : 0;
-  return total + cache + staging + scratchBytes(arch, contextTokens);
+  return total + cache + staging + scratchBytes(arch, contextTokens, threads);
 }
 
 /** [rows, cols] and storage of weights.bin's matrix `name` (FORMAT.md §W). */
@@ -98,13 +98,14 @@ function q4In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uin
   return { ptr, scales: ptr + at.scales, mins: ptr + at.mins, rows, cols, bytes: view };
 }
 
-export async function loadWeightsV2(arch: Architecture, contextTokens: number, source: TensorSource, gateThresholds: number[], plan: FfnPlan = { kind: 'resident' }, streamed: ReadonlySet<string> = new Set()): Promise<WeightsV2> {
+/** threads > 1: the arena is a shared memory the prefill's worker threads run the kernels on. */
+export async function loadWeightsV2(arch: Architecture, contextTokens: number, source: TensorSource, gateThresholds: number[], plan: FfnPlan = { kind: 'resident' }, streamed: ReadonlySet<string> = new Set(), threads = 1): Promise<WeightsV2> {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
-  const arena = new KernelArena(arenaBytes(arch, contextTokens, source, plan, streamed));
+  const arena = new KernelArena(arenaBytes(arch, contextTokens, source, plan, streamed, threads), { shared: threads > 1 });
   let stream: WeightStream | undefined;
   if (streamed.size > 0) {
     if (!source.file) throw new Error('streamed matrices need weights.bin open (TensorSource.file)');
-    const size = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), CHUNK_TOKENS);
+    const size = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), CHUNK_TOKENS * threads);
     stream = new WeightStream(source.file.fd, source.file.name, arena.memory, arena.bytes(size.dataBytes + size.outBytes).ptr, size.dataBytes);
   }
   const q8 = async (name: string, rows: number, cols: number): Promise<Weight> => {

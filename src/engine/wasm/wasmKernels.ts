@@ -1,7 +1,9 @@
 // The WebAssembly SIMD kernels (kernels.wat) and a linear memory they read: neuron caches,
 // predictors, attention weights, the KV cache and scratch rows are carved out of it once at load
 // (an arena; it never grows, so the Float32Array views stay valid), and each call passes byte offsets.
-import { KERNELS_WASM_BASE64 } from './kernelsWasm';
+// A shared arena (threads > 1) is the same memory as a SharedArrayBuffer, which worker threads
+// instantiate the shared-memory variant of the kernels on (src/engine/v2/threadPool.ts).
+import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernelsWasm';
 
 interface Exports {
   ffnRows(gate: number, up: number, down: number, slots: number, k: number, d: number, x: number, y: number, squared: number): number;
@@ -43,15 +45,16 @@ interface Exports {
   axpyQ8(y: number, w: number, ws: number, h: number, rows: number, k: number, d: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
 
-/** The compiled module, or null where WebAssembly SIMD is missing. */
-function kernelsModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
-    compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+/** The compiled module, or null where WebAssembly SIMD (or, for `shared`, threads) is missing. */
+function kernelsModule(shared = false): WebAssembly.Module | null {
+  const key = shared ? 'shared' : 'plain';
+  if (compiled[key] === undefined) {
+    const bytes = Buffer.from(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64, 'base64');
+    compiled[key] = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
   }
-  return compiled;
+  return compiled[key];
 }
 
 export function wasmKernelsAvailable(): boolean {
@@ -65,13 +68,24 @@ const ALIGN = 16;
 export class KernelArena {
   readonly kernels: Exports;
   readonly memory: WebAssembly.Memory;
+  /** The compiled kernels this arena runs: a worker instantiates the shared one on `memory`. */
+  readonly module: WebAssembly.Module;
   private next = ALIGN; // address 0 stays unused: a 0 address means "none" (a plain FFN's gate)
 
-  constructor(readonly capacityBytes: number) {
-    const module = kernelsModule();
-    if (!module) throw new Error('WebAssembly SIMD is not available');
-    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((capacityBytes + ALIGN) / PAGE_BYTES)) });
+  /** shared: the memory is a SharedArrayBuffer that worker threads can run the kernels on; its
+   *  maximum is its size (the arena never grows, and a shared memory must declare one). */
+  constructor(readonly capacityBytes: number, options: { shared?: boolean } = {}) {
+    const shared = options.shared ?? false;
+    const module = kernelsModule(shared);
+    if (!module) throw new Error(`WebAssembly SIMD${shared ? ' with shared memory' : ''} is not available`);
+    this.module = module;
+    const pages = Math.max(1, Math.ceil((capacityBytes + ALIGN) / PAGE_BYTES));
+    this.memory = new WebAssembly.Memory(shared ? { initial: pages, maximum: pages, shared } : { initial: pages });
     this.kernels = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as Exports;
+  }
+
+  get shared(): boolean {
+    return this.memory.buffer instanceof SharedArrayBuffer;
   }
 
   /** Bytes an allocation of `floats` 4-byte values takes in the arena. */

@@ -9,8 +9,9 @@ declare namespace WebAssembly {
     readonly exports: Record<string, unknown>;
   }
   class Memory {
-    constructor(descriptor: { initial: number; maximum?: number });
-    readonly buffer: ArrayBuffer;
+    /** `shared` needs a `maximum`; the buffer is then a SharedArrayBuffer. */
+    constructor(descriptor: { initial: number; maximum?: number; shared?: boolean });
+    readonly buffer: ArrayBufferLike;
   }
   function validate(bytes: Uint8Array): boolean;
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { KERNELS_WASM_BASE64 } from '../../../src/engine/wasm/kernelsWasm';
+import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from '../../../src/engine/wasm/kernelsWasm';
 import { NeuronCache } from '../../../src/engine/ffn/neuronCache';
 import { Predictor } from '../../../src/engine/ffn/predictor';
 import { sparseFfnRow } from '../../helpers/sparseFfnReference';
@@ -17,10 +17,22 @@ function random(seed: number): () => number {
 }
 
 describe('WebAssembly SIMD kernels', () => {
-  it('kernelsWasm.ts holds exactly what kernels.wat compiles to (npm run build:kernels)', async () => {
+  it('kernelsWasm.ts holds exactly what kernels.wat compiles to, plain and shared-memory (npm run build:kernels)', async () => {
     const script = pathToFileURL(path.join(repoRoot, 'scripts/build-kernels.mjs')).href;
-    const { compileKernels } = (await import(script)) as { compileKernels: () => Promise<Buffer> };
-    assert.equal((await compileKernels()).toString('base64'), KERNELS_WASM_BASE64);
+    const { compileKernels } = (await import(script)) as { compileKernels: () => Promise<{ plain: Buffer; shared: Buffer }> };
+    const { plain, shared } = await compileKernels();
+    assert.equal(plain.toString('base64'), KERNELS_WASM_BASE64);
+    assert.equal(shared.toString('base64'), KERNELS_SHARED_WASM_BASE64);
+  });
+
+  it('the shared-memory kernels run on a shared memory and give the plain kernels\' bits', () => {
+    const plain = new KernelArena(1 << 16), shared = new KernelArena(1 << 16, { shared: true });
+    assert.ok(shared.memory.buffer instanceof SharedArrayBuffer);
+    const rnd = random(3);
+    const [x1, x2] = [plain, shared].map((a) => a.floats(256));
+    for (let i = 0; i < 256; i++) x1.view[i] = x2.view[i] = rnd();
+    for (const [a, x] of [[plain, x1], [shared, x2]] as const) a.kernels.softmax(x.ptr, 256);
+    assert.deepEqual(x2.view, x1.view);
   });
 
   for (const [gated, activation] of [[true, 'relu'], [true, 'squared_relu'], [false, 'relu']] as const) {

@@ -10,7 +10,7 @@ describe('readSettings: engine', () => {
   afterEach(() => fakeVscode.settings.clear());
 
   it('defaults: sparse FFN within the automatic budget (0), a 5-token neuron window', () => {
-    assert.deepEqual(readSettings().engine, { modelPath: '', threads: 1, sparseFfn: true, memoryBudgetMB: 0, neuronWindowTokens: 5 });
+    assert.deepEqual(readSettings().engine, { modelPath: '', threads: 2, sparseFfn: true, memoryBudgetMB: 0, neuronWindowTokens: 5 });
   });
 
   it('reads the user\'s values, numbers within their bounds', () => {

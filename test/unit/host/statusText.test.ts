@@ -4,7 +4,7 @@ import type { ModelInfo } from '../../../src/engine';
 import type { EngineState } from '../../../src/host/engineState';
 import { decodeTokensPerSecond, describeStatus, lastCompletion, type LastCompletion } from '../../../src/host/statusText';
 
-const info: ModelInfo = { id: 'tiny-fim', displayName: 'Tiny FIM', contextTokens: 512, vocabSize: 512, layers: 2, weightBytes: 1, ffn: { mode: 'dense' }, backend: 'WebAssembly SIMD kernels', fim: true };
+const info: ModelInfo = { id: 'tiny-fim', displayName: 'Tiny FIM', contextTokens: 512, vocabSize: 512, layers: 2, weightBytes: 1, ffn: { mode: 'dense' }, backend: 'WebAssembly SIMD kernels', threads: 1, fim: true };
 const modelDir = '/models/tiny';
 const ready: EngineState = { kind: 'ready', modelDir, info, threads: 1 };
 const withFfn = (ffn: ModelInfo['ffn']): EngineState => ({ ...ready, info: { ...info, ffn } });
