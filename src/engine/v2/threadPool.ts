@@ -35,7 +35,7 @@ const CLAIMED = 4; //  units it has claimed since it started
 const UNIT_BITS = 12;
 const MAX_UNITS = 1 << UNIT_BITS;
 const TAG_MASK = (1 << (31 - UNIT_BITS)) - 1;
-const CALL_INTS = 12; // op index and up to 11 arguments
+const CALL_INTS = 16; // op index and up to 15 arguments (attendQ8 takes 14)
 const MAX_CALLS = 2048;
 const TEXT_UNITS = 256;
 
@@ -191,6 +191,7 @@ export class ThreadPool {
       c[at.unitStarts + u] = call;
       if (call + calls.length > MAX_CALLS) throw new RangeError(`more than ${MAX_CALLS} kernel calls in one run`);
       for (const [op, ...args] of calls) {
+        if (args.length >= CALL_INTS) throw new RangeError(`${op} takes ${args.length} arguments, more than a call slot holds (${CALL_INTS - 1})`);
         c[at.calls + call * CALL_INTS] = OPS.indexOf(op);
         c.set(args, at.calls + call++ * CALL_INTS + 1);
       }
