@@ -196,7 +196,9 @@ export class GpuModelV2 implements ForwardPass {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), this.readbackTimeLimitMs); });
     try {
-      const mapped = await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, bytes), late]);
+      const mapping = staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      mapping.catch(() => undefined); // after a timeout it rejects when the device goes; nobody waits then
+      const mapped = await Promise.race([mapping, late]);
       if (mapped === 'late') throw new WebGpuFaultError('timeout', `the logits' readback did not finish within ${this.readbackTimeLimitMs} ms`);
     } finally {
       clearTimeout(timer);
