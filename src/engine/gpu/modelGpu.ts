@@ -18,12 +18,15 @@ import { WebGpuFaultError, WebGpuUnsupportedError } from './gpuErrors';
 
 export const GPU_CHUNK_TOKENS = 64;
 
-/** A readback that has not arrived in this long will not: the GPU is hung or gone. */
+/** A chunk's readback that has not arrived within this, or 20× what a token took after the
+ *  warm-up times that chunk's tokens (a software adapter runs SmolLM2 at ~1 s a token), will not:
+ *  the GPU is hung or gone. */
 export const READBACK_TIME_LIMIT_MS = 10_000;
 /** The first run compiles every kernel. */
 const WARM_UP_TIME_LIMIT_MS = 120_000;
 
 export interface GpuModelOptions {
+  /** A fixed limit for every readback instead (tests use 0: a readback that cannot arrive in time). */
   readbackTimeLimitMs?: number;
   /** Rewrites a kernel's WGSL before it is compiled (tests inject a shader that fails). */
   rewriteKernel?: (name: KernelName, wgsl: string) => string;
@@ -54,7 +57,10 @@ export class GpuModelV2 implements ForwardPass {
   private held: number[] = [];
   private lost: string | undefined;
   private readonly dispatches: { embed: Dispatch[]; layers: Dispatch[]; head: Dispatch[] };
-  private readbackTimeLimitMs: number;
+  private readonly fixedLimitMs: number | undefined;
+  /** Milliseconds of one token after the warm-up (the readback limit scales with it). */
+  private tokenMs = 0;
+  private warming = false;
 
   private constructor(
     readonly device: GPUDevice,
@@ -66,7 +72,7 @@ export class GpuModelV2 implements ForwardPass {
     this.arch = model.arch;
     this.contextTokens = model.contextTokens;
     this.dispatches = dispatches;
-    this.readbackTimeLimitMs = options.readbackTimeLimitMs ?? READBACK_TIME_LIMIT_MS;
+    this.fixedLimitMs = options.readbackTimeLimitMs;
     void device.lost.then((info) => { this.lost = info.message || info.reason || 'device lost'; });
   }
 
@@ -100,14 +106,22 @@ export class GpuModelV2 implements ForwardPass {
    *  (llvmpipe: up to seconds a kernel, before its disk cache has it), which belongs to the load,
    *  not to the first request's time limit. */
   private async warmUp(): Promise<void> {
-    const limit = this.readbackTimeLimitMs;
-    this.readbackTimeLimitMs = Math.max(limit, WARM_UP_TIME_LIMIT_MS);
+    this.warming = true;
     try {
       await this.forward([0], this.newCache());
+      const start = performance.now();
+      await this.forward([0], this.newCache());
+      this.tokenMs = performance.now() - start;
     } finally {
-      this.readbackTimeLimitMs = limit;
+      this.warming = false;
       this.held = [];
     }
+  }
+
+  /** Compute dispatches of a chunk that reads logits (the profile of bench/webgpu.ts). */
+  get dispatchCount(): number {
+    const { embed, layers, head } = this.dispatches;
+    return embed.length + layers.length + head.length;
   }
 
   newCache(): KvCache {
@@ -194,12 +208,13 @@ export class GpuModelV2 implements ForwardPass {
     if (bytes === 0) return undefined;
     const { staging } = this.buffers;
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), this.readbackTimeLimitMs); });
+    const limitMs = this.warming ? WARM_UP_TIME_LIMIT_MS : this.fixedLimitMs ?? Math.max(READBACK_TIME_LIMIT_MS, 20 * this.tokenMs * T);
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), limitMs); });
     try {
       const mapping = staging.mapAsync(GPUMapMode.READ, 0, bytes);
       mapping.catch(() => undefined); // after a timeout it rejects when the device goes; nobody waits then
       const mapped = await Promise.race([mapping, late]);
-      if (mapped === 'late') throw new WebGpuFaultError('timeout', `the logits' readback did not finish within ${this.readbackTimeLimitMs} ms`);
+      if (mapped === 'late') throw new WebGpuFaultError('timeout', `the logits' readback did not finish within ${Math.round(limitMs)} ms`);
     } finally {
       clearTimeout(timer);
     }
