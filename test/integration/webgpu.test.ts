@@ -153,6 +153,18 @@ describe('WebGPU backend on Dawn', function () {
     }
   });
 
+  it('auto calibrates on a hardware adapter and keeps the faster backend, saying both times', async function () {
+    const found = await adapterOrSkip(this);
+    const wasm = await loadWasm(FIXTURE);
+    // the adapter Dawn found, taken for hardware: the calibration then decides (llvmpipe loses to WASM)
+    const choice = await selectBackend(wasm, 'auto', { probe: async () => ({ ...found, isSoftware: false }), calibration: { promptTokens: 8, decodeTokens: 2 } });
+    assert.match(choice.reason, /calibration at load, 8 prompt \+ 2 decode tokens: WebGPU \d+ ms, WebAssembly \d+ ms/);
+    const [gpuMs, wasmMs] = [...choice.reason.matchAll(/(\d+) ms/g)].map((m) => Number(m[1]));
+    if (gpuMs !== wasmMs) assert.equal(choice.backend, gpuMs < wasmMs ? 'webgpu' : 'wasm'); // equal: a tie within the rounding
+    assert.equal(choice.warning, undefined);
+    await choice.pass.dispose();
+  });
+
   it('without an adapter WASM runs: silently on auto, with a warning when webgpu was asked for', async () => {
     const wasm = await loadWasm(FIXTURE);
     const probe = async () => ({ ok: false as const, reason: 'no WebGPU adapter: no GPU driver Dawn can use (Vulkan, Metal or Direct3D 12)', probeMs: 1 });
