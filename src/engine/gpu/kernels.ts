@@ -97,7 +97,8 @@ ${ENTRY} {
   for (var k = 0u; k < 32u; k++) { qx[at + k] = i32(round(x[at + k] * inv)); }
 }`,
 
-  /** out [rows][n] (= or +=) W [n][d] (panels) · x [rows][d] (quantized). */
+  /** out [rows][n] (= or +=) W [n][d] (panels) · x [rows][d] (quantized): an invocation per token
+   *  and panel, its four rows sharing each load of x. */
   matmul: /* wgsl */ `
 struct P { n: u32, d: u32, accumulate: u32, last: u32 }
 @group(0) @binding(1) var<uniform> p: P;
@@ -108,22 +109,31 @@ struct P { n: u32, d: u32, accumulate: u32, last: u32 }
 ${ENTRY} {
   let i = flat(gid, nwg);
   let rows = select(step.T, step.outRows, p.last == 1u);
-  if (i >= rows * p.n) { return; }
-  let t = i / p.n; let r = i % p.n;
-  let nb = p.d >> 5u; let lane = r & 3u;
-  var acc = 0.0;
+  let panels = (p.n + 3u) / 4u;
+  if (i >= rows * panels) { return; }
+  let t = i / panels; let panel = i % panels;
+  let nb = p.d >> 5u;
+  var acc = vec4f(0.0);
   for (var b = 0u; b < nb; b++) {
-    let base = ((r >> 2u) * nb + b) * ${PANEL_WORDS}u;
+    let base = (panel * nb + b) * ${PANEL_WORDS}u;
     let xq = t * p.d + b * 32u;
-    var sum = 0;
+    var sum = vec4i(0);
     for (var k = 0u; k < 8u; k++) {
-      let w = W[base + lane * 8u + k];
-      let x = xq + 4u * k;
-      sum += i8of(w, 0u) * qx[x] + i8of(w, 1u) * qx[x + 1u] + i8of(w, 2u) * qx[x + 2u] + i8of(w, 3u) * qx[x + 3u];
+      let x = vec4i(qx[xq + 4u * k], qx[xq + 4u * k + 1u], qx[xq + 4u * k + 2u], qx[xq + 4u * k + 3u]);
+      for (var lane = 0u; lane < 4u; lane++) {
+        let w = W[base + lane * 8u + k];
+        sum[lane] += dot(vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)), x);
+      }
     }
-    acc += f32(sum) * (bitcast<f32>(W[base + 32u + lane]) * sx[t * nb + b]);
+    let scales = vec4f(bitcast<f32>(W[base + 32u]), bitcast<f32>(W[base + 33u]), bitcast<f32>(W[base + 34u]), bitcast<f32>(W[base + 35u]));
+    acc += vec4f(sum) * (scales * sx[t * nb + b]);
   }
-  if (p.accumulate == 1u) { out[i] += acc; } else { out[i] = acc; }
+  for (var lane = 0u; lane < 4u; lane++) {
+    let r = panel * 4u + lane;
+    if (r >= p.n) { break; }
+    let o = t * p.n + r;
+    if (p.accumulate == 1u) { out[o] += acc[lane]; } else { out[o] = acc[lane]; }
+  }
 }`,
 
   /** qkv [T][(H + 2·Hkv)·hd]: + bias, RoPE on queries and keys, queries scaled, then the keys and
@@ -235,7 +245,8 @@ ${ENTRY} {
 }`,
 
   /** downQ8's second half: hidden [T][d] += Σ over neurons of zq · D, D the neuron columns as
-   *  ffn.bin holds them (int8 [F][d], row layout), per 32 neurons an exact integer sum. */
+   *  ffn.bin holds them (int8 [F][d], row layout), per 32 neurons an exact integer sum; an
+   *  invocation per token and four outputs (one word of each column). */
   down: /* wgsl */ `
 struct P { F: u32, d: u32 }
 @group(0) @binding(1) var<uniform> p: P;
@@ -245,20 +256,22 @@ struct P { F: u32, d: u32 }
 @group(0) @binding(5) var<storage, read_write> hidden: array<f32>;
 ${ENTRY} {
   let i = flat(gid, nwg);
-  if (i >= step.T * p.d) { return; }
-  let t = i / p.d; let o = i % p.d;
+  let quads = p.d / 4u;
+  if (i >= step.T * quads) { return; }
+  let t = i / quads; let o = (i % quads) * 4u;
   let nb = p.d >> 5u; let rows = step.T * nb; let row = t * nb + (o >> 5u);
-  var acc = 0.0;
+  var acc = vec4f(0.0);
   for (var jb = 0u; jb < (p.F >> 5u); jb++) {
     let z = (jb * rows + row) * 32u;
-    var sum = 0;
+    var sum = vec4i(0);
     for (var k = 0u; k < 32u; k++) {
-      let byte = (jb * 32u + k) * p.d + o;
-      sum += zq[z + k] * i8of(D[byte >> 2u], byte & 3u);
+      let w = D[((jb * 32u + k) * p.d + o) >> 2u];
+      sum += zq[z + k] * vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u));
     }
-    acc += f32(sum) * zs[jb * rows + row];
+    acc += vec4f(sum) * zs[jb * rows + row];
   }
-  hidden[i] += acc;
+  let at = t * p.d + o;
+  hidden[at] += acc.x; hidden[at + 1u] += acc.y; hidden[at + 2u] += acc.z; hidden[at + 3u] += acc.w;
 }`,
 
   /** logits [outRows][V] += bias. */

@@ -310,7 +310,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const norm = (weight: GPUBuffer, last: 0 | 1): Dispatch => dispatch('rmsNorm', [d, last, { f32: arch.normEps }], [hidden, weight, x], (t, r) => (last ? r : t));
   const quantize = (cols: number, last: 0 | 1): Dispatch => dispatch('quantize', [cols, last], [x, qx, sx], (t, r) => (last ? r : t) * cols / 32);
   const matmul = (W: GPUBuffer, rows: number, cols: number, out: GPUBuffer, accumulate: 0 | 1, last: 0 | 1 = 0): Dispatch =>
-    dispatch('matmul', [rows, cols, accumulate, last], [W, qx, sx, out], (t, r) => (last ? r : t) * rows);
+    dispatch('matmul', [rows, cols, accumulate, last], [W, qx, sx, out], (t, r) => (last ? r : t) * Math.ceil(rows / 4));
 
   const embedW = panels(w.embed);
   const embed = [dispatch('embed', [d], [ids, embedW, hidden], (t) => t * d)];
@@ -331,7 +331,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
       matmul(panels(rows.up), F, d, up, 0),
       dispatch('activate', [F, act, L.gate ? 1 : 0], [gate, up], (t) => t * F),
       dispatch('downPrep', [F, d], [up, floats(new Float32Array(memory(), rows.downScalesT, (F * d) / 32)), zq, zs], (t) => t * (d / 32) * (F / 32)),
-      dispatch('down', [F, d], [upload(new Uint8Array(memory(), rows.down.ptr, F * d)), zq, zs, hidden], (t) => t * d),
+      dispatch('down', [F, d], [upload(new Uint8Array(memory(), rows.down.ptr, F * d)), zq, zs, hidden], (t) => t * (d / 4)),
     ];
     layers.push(...attention, ...ffn);
   }
