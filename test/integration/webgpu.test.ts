@@ -230,8 +230,8 @@ describe('WebGPU backend on Dawn', function () {
     it('a kernel that does not compile: the load fails by name, and the engine runs WASM with a warning', async function () {
       const { adapter } = await adapterOrSkip(this);
       const wasm = await loadWasm(FIXTURE);
-      const rewriteKernel = (name: string, wgsl: string) => (name === 'attend' ? wgsl.replace('var m = -3.4e38;', 'var m = -3.4e38 +;') : wgsl);
-      await assert.rejects(GpuModelV2.load(adapter, wasm, { rewriteKernel }), (e: unknown) => e instanceof WebGpuFaultError && e.kind === 'compile' && /attend/.test(e.message));
+      const rewriteKernel = (name: string, wgsl: string) => (name === 'softmax' ? wgsl.replace('var m = -3.4e38;', 'var m = -3.4e38 +;') : wgsl);
+      await assert.rejects(GpuModelV2.load(adapter, wasm, { rewriteKernel }), (e: unknown) => e instanceof WebGpuFaultError && e.kind === 'compile' && /softmax/.test(e.message));
       const choice = await selectBackend(wasm, 'webgpu', { gpu: { rewriteKernel } });
       assert.equal(choice.backend, 'wasm');
       assert.match(choice.warning ?? '', /"webgpu".*compile/);

@@ -169,40 +169,65 @@ ${ENTRY} {
   for (var k = 0u; k < p.hd; k++) { kv[to + k] = qkv[at + k]; }
 }`,
 
-  /** ctx [T][H·hd] = causal attention of each token's heads over positions 0…pos0 + t. */
-  attend: /* wgsl */ `
+  /** Attention in three steps, each spread over as many invocations as it has independent sums
+   *  (a decode token has only H heads: one invocation per head left a GPU idle at long contexts).
+   *  scores [T][H][capacity]: the query of (t, h) · the key at position s ≤ pos0 + t. */
+  scores: /* wgsl */ `
 struct P { H: u32, Hkv: u32, hd: u32, capacity: u32, layer: u32 }
 @group(0) @binding(1) var<uniform> p: P;
 @group(0) @binding(2) var<storage, read> qkv: array<f32>;
 @group(0) @binding(3) var<storage, read> kv: array<f32>;
-@group(0) @binding(4) var<storage, read_write> scores: array<f32>; // [T][H][capacity]
-@group(0) @binding(5) var<storage, read_write> ctx: array<f32>;
+@group(0) @binding(4) var<storage, read_write> scores: array<f32>;
 ${ENTRY} {
   let i = flat(gid, nwg);
-  if (i >= step.T * p.H) { return; }
-  let t = i / p.H; let h = i % p.H;
+  let S = step.pos0 + step.T; // positions the last token sees
+  if (i >= step.T * p.H * S) { return; }
+  let s = i % S; let th = i / S; let t = th / p.H; let h = th % p.H;
+  if (s > step.pos0 + t) { return; }
   let group = h / (p.H / p.Hkv);
   let q = (t * (p.H + 2u * p.Hkv) + h) * p.hd;
-  let keys = ((p.layer * 2u) * p.Hkv + group) * p.capacity * p.hd;
-  let values = ((p.layer * 2u + 1u) * p.Hkv + group) * p.capacity * p.hd;
-  let S = step.pos0 + t + 1u;
-  let sc = i * p.capacity;
+  let key = (((p.layer * 2u) * p.Hkv + group) * p.capacity + s) * p.hd;
+  var dot = 0.0;
+  for (var k = 0u; k < p.hd; k++) { dot += qkv[q + k] * kv[key + k]; }
+  scores[th * p.capacity + s] = dot;
+}`,
+
+  /** scores of (t, h) over positions 0…pos0 + t → their softmax, in place. */
+  softmax: /* wgsl */ `
+struct P { H: u32, capacity: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read_write> scores: array<f32>;
+${ENTRY} {
+  let th = flat(gid, nwg);
+  if (th >= step.T * p.H) { return; }
+  let S = step.pos0 + th / p.H + 1u;
+  let sc = th * p.capacity;
   var m = -3.4e38;
-  for (var s = 0u; s < S; s++) {
-    var dot = 0.0;
-    for (var k = 0u; k < p.hd; k++) { dot += qkv[q + k] * kv[keys + s * p.hd + k]; }
-    scores[sc + s] = dot;
-    m = max(m, dot);
-  }
+  for (var s = 0u; s < S; s++) { m = max(m, scores[sc + s]); }
   var total = 0.0;
   for (var s = 0u; s < S; s++) { let e = cexp(scores[sc + s] - m); scores[sc + s] = e; total += e; }
   let inv = 1.0 / total;
-  let o = (t * p.H + h) * p.hd;
-  for (var k = 0u; k < p.hd; k++) { ctx[o + k] = 0.0; }
-  for (var s = 0u; s < S; s++) {
-    let w = scores[sc + s] * inv;
-    for (var k = 0u; k < p.hd; k++) { ctx[o + k] += w * kv[values + s * p.hd + k]; }
-  }
+  for (var s = 0u; s < S; s++) { scores[sc + s] *= inv; }
+}`,
+
+  /** ctx [T][H·hd]: value k of (t, h) = Σ over positions of softmax · value. */
+  mix: /* wgsl */ `
+struct P { H: u32, Hkv: u32, hd: u32, capacity: u32, layer: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> kv: array<f32>;
+@group(0) @binding(3) var<storage, read> scores: array<f32>;
+@group(0) @binding(4) var<storage, read_write> ctx: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= step.T * p.H * p.hd) { return; }
+  let k = i % p.hd; let th = i / p.hd; let t = th / p.H; let h = th % p.H;
+  let group = h / (p.H / p.Hkv);
+  let values = ((p.layer * 2u + 1u) * p.Hkv + group) * p.capacity * p.hd + k;
+  let S = step.pos0 + t + 1u;
+  let sc = th * p.capacity;
+  var y = 0.0;
+  for (var s = 0u; s < S; s++) { y += scores[sc + s] * kv[values + s * p.hd]; }
+  ctx[i] = y;
 }`,
 
   /** Gated: up[i] ·= act(gate[i]) (silu: SwiGLU); ungated: up[i] = act(up[i]). act: 0 silu, 1 relu,

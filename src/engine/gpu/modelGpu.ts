@@ -32,7 +32,7 @@ export interface GpuModelOptions {
   rewriteKernel?: (name: KernelName, wgsl: string) => string;
 }
 
-type Count = (T: number, outRows: number) => number;
+type Count = (T: number, outRows: number, pos0: number) => number;
 interface Dispatch { pipeline: GPUComputePipeline; group: GPUBindGroup; count: Count }
 
 const ACTIVATIONS = { silu: 0, relu: 1, squared_relu: 2 } as const;
@@ -191,7 +191,7 @@ export class GpuModelV2 implements ForwardPass {
     const pass = encoder.beginComputePass();
     const { embed, layers, head } = this.dispatches;
     for (const d of [...embed, ...layers, ...(outRows > 0 ? head : [])]) {
-      const n = d.count(T, outRows);
+      const n = d.count(T, outRows, pos0);
       if (n === 0) continue;
       pass.setPipeline(d.pipeline);
       pass.setBindGroup(0, d.group);
@@ -290,7 +290,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const none = storage(16);
 
   const pipelines = new Map<KernelName, GPUComputePipeline>();
-  for (const name of ['embed', 'rmsNorm', 'quantize', 'matmul', 'qkvPost', 'attend', 'activate', 'downPrep', 'down', 'addBias'] as const) {
+  for (const name of ['embed', 'rmsNorm', 'quantize', 'matmul', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'addBias'] as const) {
     const code = options.rewriteKernel ? options.rewriteKernel(name, kernelSource(name)) : kernelSource(name);
     const module = device.createShaderModule({ code, label: name });
     const info = await module.getCompilationInfo();
@@ -322,7 +322,9 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
     const attention = [
       norm(floats(L.attnNorm), 0), quantize(d, 0), matmul(panels(L.qkv), n, d, qkv, 0),
       dispatch('qkvPost', [H, Hkv, hd, C, l, L.qkvBias ? 1 : 0, { f32: Math.fround(1 / Math.sqrt(hd)) }], [qkv, L.qkvBias ? floats(L.qkvBias) : none, rope, kv], (t) => t * (H + 2 * Hkv)),
-      dispatch('attend', [H, Hkv, hd, C, l], [qkv, kv, scores, x], (t) => t * H),
+      dispatch('scores', [H, Hkv, hd, C, l], [qkv, kv, scores], (t, _, pos0) => t * H * (pos0 + t)),
+      dispatch('softmax', [H, C], [scores], (t) => t * H),
+      dispatch('mix', [H, Hkv, hd, C, l], [kv, scores, x], (t) => t * H * hd),
       quantize(H * hd, 0), matmul(panels(L.out), d, H * hd, hidden, 1),
     ];
     const ffn = [
