@@ -212,6 +212,31 @@ describe('WebGPU backend on Dawn', function () {
       assert.equal(faults.length, 1, 'told once');
     });
 
+    it('in the engine: the generation that hit the fault says so once, and ModelInfo names WASM and why', async function () {
+      await adapterOrSkip(this);
+      const engine = await InProcessEngine.load({ modelDir: FIXTURE, backend: 'webgpu' });
+      const plain = await InProcessEngine.load({ modelDir: FIXTURE, backend: 'wasm' });
+      try {
+        assert.match(engine.info.backend, /^WebGPU/);
+        const first = await engine.generate(request);
+        // fault injection from outside: the engine's GPU device, destroyed between generations
+        const gpu = (engine as unknown as { model: { gpu: GpuModelV2 } }).model.gpu;
+        gpu.device.destroy();
+        const expected = await plain.generate(request);
+        const hit = await engine.generate({ ...request, prompt: { kind: 'text', text: 'function g(' } });
+        assert.deepEqual(first.tokenIds, (await plain.generate(request)).tokenIds);
+        assert.match(hit.backendFault ?? '', /WebGPU/);
+        assert.deepEqual(hit.tokenIds, (await plain.generate({ ...request, prompt: { kind: 'text', text: 'function g(' } })).tokenIds);
+        assert.equal(engine.info.backend, 'WebAssembly SIMD kernels');
+        assert.match(engine.info.backendReason ?? '', /WebGPU failed/);
+        const after = await engine.generate(request);
+        assert.equal(after.backendFault, undefined, 'told once');
+        assert.deepEqual(after.tokenIds, expected.tokenIds);
+      } finally {
+        await Promise.all([engine.dispose(), plain.dispose()]);
+      }
+    });
+
     it('a readback past its time limit (a mapAsync that does not resolve in time)', async function () {
       const { adapter } = await adapterOrSkip(this);
       const wasm = await loadWasm(FIXTURE);
