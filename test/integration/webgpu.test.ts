@@ -4,7 +4,9 @@
 // a run to WebAssembly (a destroyed device, a kernel that does not compile, a readback past its
 // time limit). Without an adapter these skip saying why, except under CI=true, where they fail.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { probeAdapter, type AdapterFound } from '../../src/engine/gpu/adapter';
 import { WebGpuFaultError } from '../../src/engine/gpu/gpuErrors';
@@ -70,6 +72,23 @@ describe('WebGPU backend on Dawn', function () {
     assert.ok(again.probeMs < 200, `probe took ${again.probeMs} ms`);
     if (!again.ok) assert.match(again.reason, /adapter|webgpu/i);
     else assert.ok(again.description.length > 0);
+  });
+
+  it('without a GPU driver, probing (Dawn\'s load included) answers within 200 ms with the reason', function () {
+    // a process whose Vulkan loader finds no driver: what a user's machine without a GPU sees
+    const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'flashcode-probe-')), 'probe.ts');
+    fs.writeFileSync(script, `import { probeAdapter } from ${JSON.stringify(path.join(root, 'src/engine/gpu/adapter.ts'))};
+      probeAdapter().then((r) => { console.log(JSON.stringify({ ok: r.ok, ms: r.probeMs, reason: r.ok ? '' : r.reason })); process.exit(0); });`);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], {
+      encoding: 'utf8', timeout: 60_000, env: { ...process.env, VK_DRIVER_FILES: '/nonexistent.json', VK_ICD_FILENAMES: '/nonexistent.json' },
+    });
+    const line = child.stdout.trim().split('\n').pop() ?? '';
+    const result = JSON.parse(line) as { ok: boolean; ms: number; reason: string };
+    assert.equal(result.ok, false, child.stderr);
+    assert.match(result.reason, /no WebGPU adapter/);
+    console.log(`      no adapter: ${result.ms.toFixed(0)} ms`);
+    assert.ok(result.ms <= 200, `${result.ms} ms`);
+    fs.rmSync(path.dirname(script), { recursive: true, force: true });
   });
 
   for (const model of MODELS) {
