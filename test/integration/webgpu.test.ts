@@ -14,7 +14,9 @@ import { GpuWithFallback } from '../../src/engine/gpu/gpuFallback';
 import { GpuModelV2 } from '../../src/engine/gpu/modelGpu';
 import { selectBackend } from '../../src/engine/gpu/selectBackend';
 import { generateTokens } from '../../src/engine/generate';
+import { startWorkerEngine } from '../../src/engine';
 import { InProcessEngine } from '../../src/engine/inProcessEngine';
+import { requireBuiltWorker } from '../helpers/fixture';
 import type { ManifestV2 } from '../../src/engine/manifestV2';
 import { openModelDir, type ModelDir } from '../../src/engine/modelDir';
 import { TextTokenizer } from '../../src/engine/tokenizer';
@@ -182,6 +184,19 @@ describe('WebGPU backend on Dawn', function () {
     if (gpuMs !== wasmMs) assert.equal(choice.backend, gpuMs < wasmMs ? 'webgpu' : 'wasm'); // equal: a tie within the rounding
     assert.equal(choice.warning, undefined);
     await choice.pass.dispose();
+  });
+
+  it('Dawn loads in the inference worker (the bundled dist/engineWorker.js) and runs the model there', async function () {
+    await adapterOrSkip(this);
+    const worker = await startWorkerEngine({ modelDir: FIXTURE, backend: 'webgpu', workerScript: requireBuiltWorker() });
+    const local = await InProcessEngine.load({ modelDir: FIXTURE, backend: 'wasm' });
+    try {
+      assert.match(worker.info.backend, /^WebGPU \(/);
+      const request = { prompt: { kind: 'text' as const, text: 'def f(' }, maxNewTokens: 8, temperature: 0, topP: 1, seed: 1, timeBudgetMs: 60_000 };
+      assert.deepEqual((await worker.generate(request)).tokenIds, (await local.generate(request)).tokenIds);
+    } finally {
+      await Promise.all([worker.dispose(), local.dispose()]);
+    }
   });
 
   it('without an adapter WASM runs: silently on auto, with a warning when webgpu was asked for', async () => {
