@@ -199,6 +199,14 @@ describe('WebGPU backend on Dawn', function () {
     }
   });
 
+  it('a model whose FFN streams from ffn.bin stays on WASM, the warning naming why (no probe)', async () => {
+    const streamed = await loadModelV2((await openModelDir(FIXTURE)) as ModelDir & { manifest: ManifestV2 }, { mode: 'sparse', memoryBudgetMB: 1024, residentNeuronsPerLayer: 64 });
+    const choice = await selectBackend(streamed, 'webgpu', { probe: () => assert.fail('an unsupported model needs no adapter') });
+    assert.equal(choice.pass, streamed);
+    assert.match(choice.warning ?? '', /streams from ffn\.bin/);
+    await streamed.dispose();
+  });
+
   it('without an adapter WASM runs: silently on auto, with a warning when webgpu was asked for', async () => {
     const wasm = await loadWasm(FIXTURE);
     const probe = async () => ({ ok: false as const, reason: 'no WebGPU adapter: no GPU driver Dawn can use (Vulkan, Metal or Direct3D 12)', probeMs: 1 });

@@ -8,7 +8,7 @@ import type { ModelV2 } from '../v2/modelV2';
 import { probeAdapter, type AdapterProbe } from './adapter';
 import type { BackendSetting } from './backendSetting';
 import { GpuWithFallback } from './gpuFallback';
-import { GpuModelV2, type GpuModelOptions } from './modelGpu';
+import { GpuModelV2, gpuUnsupportedReason, type GpuModelOptions } from './modelGpu';
 
 
 export const WASM_LABEL = 'WebAssembly SIMD kernels';
@@ -38,6 +38,8 @@ export async function selectBackend(wasm: ModelV2, setting: BackendSetting, opti
     warning: setting === 'webgpu' ? `flashcode.engine.backend is "webgpu", but the model runs on WebAssembly: ${reason}` : undefined,
   });
   if (setting === 'wasm') return onWasm('flashcode.engine.backend is "wasm"');
+  const unsupported = gpuUnsupportedReason(wasm);
+  if (unsupported) return onWasm(`this model cannot run on WebGPU: ${unsupported}`);
   const probe = await (options.probe ?? probeAdapter)();
   if (!probe.ok) return onWasm(probe.reason);
   if (setting === 'auto' && probe.isSoftware) return onWasm(`the WebGPU adapter is ${probe.description}, a software renderer (never faster than the WebAssembly kernels); set flashcode.engine.backend to "webgpu" to use it anyway`);
