@@ -30,10 +30,14 @@ export interface GpuModelOptions {
   readbackTimeLimitMs?: number;
   /** Rewrites a kernel's WGSL before it is compiled (tests inject a shader that fails). */
   rewriteKernel?: (name: KernelName, wgsl: string) => string;
+  /** Time every dispatch on the GPU (timestamp queries, one compute pass each: slower; for
+   *  bench/webgpu.ts), summed per kernel into `kernelMs`. Ignored where the adapter cannot. */
+  profile?: boolean;
 }
 
 type Count = (T: number, outRows: number, pos0: number) => number;
-interface Dispatch { pipeline: GPUComputePipeline; group: GPUBindGroup; count: Count }
+interface Dispatch { name: KernelName; pipeline: GPUComputePipeline; group: GPUBindGroup; count: Count }
+interface Profiler { queries: GPUQuerySet; resolved: GPUBuffer; read: GPUBuffer }
 
 const ACTIVATIONS = { silu: 0, relu: 1, squared_relu: 2 } as const;
 
@@ -61,6 +65,9 @@ export class GpuModelV2 implements ForwardPass {
   /** Milliseconds of one token after the warm-up (the readback limit scales with it). */
   private tokenMs = 0;
   private warming = false;
+  private profiler: Profiler | undefined;
+  /** GPU milliseconds per kernel since load (options.profile), e.g. { matmul: 812, mix: 40, … }. */
+  readonly kernelMs: Partial<Record<KernelName, number>> = {};
 
   private constructor(
     readonly device: GPUDevice,
@@ -82,7 +89,9 @@ export class GpuModelV2 implements ForwardPass {
     const why = gpuUnsupportedReason(model);
     if (why) throw new WebGpuUnsupportedError(why);
     const { limits } = adapter;
+    const profile = options.profile === true && adapter.features.has('timestamp-query');
     const device = await adapter.requestDevice({
+      requiredFeatures: profile ? ['timestamp-query'] : [],
       requiredLimits: { maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize, maxBufferSize: limits.maxBufferSize, maxStorageBuffersPerShaderStage: Math.min(8, limits.maxStorageBuffersPerShaderStage) },
     });
     device.pushErrorScope('out-of-memory');
@@ -94,6 +103,14 @@ export class GpuModelV2 implements ForwardPass {
       if (memory) throw new WebGpuFaultError('out-of-memory', memory.message);
       if (validation) throw new WebGpuFaultError('validation', validation.message);
       const gpu = new GpuModelV2(device, model, built.buffers, built.dispatches, options);
+      if (profile) {
+        const slots = 2 * gpu.dispatchCount;
+        gpu.profiler = {
+          queries: device.createQuerySet({ type: 'timestamp', count: slots }),
+          resolved: device.createBuffer({ size: 8 * slots, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+          read: device.createBuffer({ size: 8 * slots, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+        };
+      }
       await gpu.warmUp();
       return gpu;
     } catch (e) {
@@ -116,6 +133,13 @@ export class GpuModelV2 implements ForwardPass {
       this.warming = false;
       this.held = [];
     }
+  }
+
+  private async readTimes(profiler: Profiler, timed: KernelName[]): Promise<void> {
+    await profiler.read.mapAsync(GPUMapMode.READ, 0, 16 * timed.length);
+    const ns = new BigInt64Array(profiler.read.getMappedRange(0, 16 * timed.length));
+    timed.forEach((name, i) => { this.kernelMs[name] = (this.kernelMs[name] ?? 0) + Number(ns[2 * i + 1] - ns[2 * i]) / 1e6; });
+    profiler.read.unmap();
   }
 
   /** Compute dispatches of a chunk that reads logits (the profile of bench/webgpu.ts). */
@@ -188,21 +212,33 @@ export class GpuModelV2 implements ForwardPass {
     queue.writeBuffer(this.buffers.step, 0, new Uint32Array([T, pos0, outRows, T - outRows]));
     queue.writeBuffer(this.buffers.ids, 0, Uint32Array.from(ids));
     const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
     const { embed, layers, head } = this.dispatches;
+    const timed: KernelName[] = [];
+    const profiler = this.profiler;
+    let pass = profiler ? undefined : encoder.beginComputePass();
     for (const d of [...embed, ...layers, ...(outRows > 0 ? head : [])]) {
       const n = d.count(T, outRows, pos0);
       if (n === 0) continue;
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.group);
+      if (profiler) {
+        const at = 2 * timed.push(d.name) - 2;
+        pass = encoder.beginComputePass({ timestampWrites: { querySet: profiler.queries, beginningOfPassWriteIndex: at, endOfPassWriteIndex: at + 1 } });
+      }
+      pass!.setPipeline(d.pipeline);
+      pass!.setBindGroup(0, d.group);
       const groups = Math.ceil(n / WORKGROUP);
       const x = Math.min(groups, 65535);
-      pass.dispatchWorkgroups(x, Math.ceil(groups / x));
+      pass!.dispatchWorkgroups(x, Math.ceil(groups / x));
+      if (profiler) pass!.end();
     }
-    pass.end();
+    if (!profiler) pass!.end();
+    if (profiler && timed.length > 0) {
+      encoder.resolveQuerySet(profiler.queries, 0, 2 * timed.length, profiler.resolved, 0);
+      encoder.copyBufferToBuffer(profiler.resolved, 0, profiler.read, 0, 16 * timed.length);
+    }
     const bytes = outRows * this.arch.vocabSize * 4;
     if (bytes > 0) encoder.copyBufferToBuffer(this.buffers.logits, 0, this.buffers.staging, 0, bytes);
     queue.submit([encoder.finish()]);
+    if (profiler && timed.length > 0) await this.readTimes(profiler, timed);
     const submitted = performance.now();
     this.stageMs.embed += submitted - start;
     if (bytes === 0) return undefined;
@@ -305,7 +341,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const dispatch = (name: KernelName, params: (number | { f32: number })[], buffers: GPUBuffer[], count: Count): Dispatch => {
     const pipeline = pipelines.get(name)!;
     const entries: GPUBindGroupEntry[] = [step, uniform(params), ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } }));
-    return { pipeline, group: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), count };
+    return { name, pipeline, group: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), count };
   };
   const norm = (weight: GPUBuffer, last: 0 | 1): Dispatch => dispatch('rmsNorm', [d, last, { f32: arch.normEps }], [hidden, weight, x], (t, r) => (last ? r : t));
   const quantize = (cols: number, last: 0 | 1): Dispatch => dispatch('quantize', [cols, last], [x, qx, sx], (t, r) => (last ? r : t) * cols / 32);
