@@ -97,8 +97,8 @@ ${ENTRY} {
   for (var k = 0u; k < 32u; k++) { qx[at + k] = i32(round(x[at + k] * inv)); }
 }`,
 
-  /** out [rows][n] (= or +=) W [n][d] (panels) · x [rows][d] (quantized): an invocation per token
-   *  and panel, its four rows sharing each load of x. */
+  /** out [rows][n] (= or +=) W [n][d] (panels) · x [rows][d] (quantized): an invocation per panel
+   *  and four tokens, each weight word loaded once for them. */
   matmul: /* wgsl */ `
 struct P { n: u32, d: u32, accumulate: u32, last: u32 }
 @group(0) @binding(1) var<uniform> p: P;
@@ -106,33 +106,38 @@ struct P { n: u32, d: u32, accumulate: u32, last: u32 }
 @group(0) @binding(3) var<storage, read> qx: array<i32>;
 @group(0) @binding(4) var<storage, read> sx: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
+fn unpack(w: u32) -> vec4i { return vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)); }
 ${ENTRY} {
   let i = flat(gid, nwg);
   let rows = select(step.T, step.outRows, p.last == 1u);
   let panels = (p.n + 3u) / 4u;
-  if (i >= rows * panels) { return; }
-  let t = i / panels; let panel = i % panels;
+  if (i >= ((rows + 3u) / 4u) * panels) { return; }
+  let t0 = (i / panels) * 4u; let panel = i % panels;
+  let tokens = min(4u, rows - t0);
   let nb = p.d >> 5u;
-  var acc = vec4f(0.0);
+  var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
   for (var b = 0u; b < nb; b++) {
     let base = (panel * nb + b) * ${PANEL_WORDS}u;
-    let xq = t * p.d + b * 32u;
-    var sum = vec4i(0);
+    var sums = array<vec4i, 4>(vec4i(0), vec4i(0), vec4i(0), vec4i(0));
     for (var k = 0u; k < 8u; k++) {
-      let x = vec4i(qx[xq + 4u * k], qx[xq + 4u * k + 1u], qx[xq + 4u * k + 2u], qx[xq + 4u * k + 3u]);
-      for (var lane = 0u; lane < 4u; lane++) {
-        let w = W[base + lane * 8u + k];
-        sum[lane] += dot(vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)), x);
+      let w0 = unpack(W[base + k]); let w1 = unpack(W[base + 8u + k]);
+      let w2 = unpack(W[base + 16u + k]); let w3 = unpack(W[base + 24u + k]);
+      for (var u = 0u; u < tokens; u++) {
+        let xq = (t0 + u) * p.d + b * 32u + 4u * k;
+        let x = vec4i(qx[xq], qx[xq + 1u], qx[xq + 2u], qx[xq + 3u]);
+        sums[u] += vec4i(dot(w0, x), dot(w1, x), dot(w2, x), dot(w3, x));
       }
     }
     let scales = vec4f(bitcast<f32>(W[base + 32u]), bitcast<f32>(W[base + 33u]), bitcast<f32>(W[base + 34u]), bitcast<f32>(W[base + 35u]));
-    acc += vec4f(sum) * (scales * sx[t * nb + b]);
+    for (var u = 0u; u < tokens; u++) { acc[u] += vec4f(sums[u]) * (scales * sx[(t0 + u) * nb + b]); }
   }
-  for (var lane = 0u; lane < 4u; lane++) {
-    let r = panel * 4u + lane;
-    if (r >= p.n) { break; }
-    let o = t * p.n + r;
-    if (p.accumulate == 1u) { out[o] += acc[lane]; } else { out[o] = acc[lane]; }
+  for (var u = 0u; u < tokens; u++) {
+    for (var lane = 0u; lane < 4u; lane++) {
+      let r = panel * 4u + lane;
+      if (r >= p.n) { break; }
+      let o = (t0 + u) * p.n + r;
+      if (p.accumulate == 1u) { out[o] += acc[u][lane]; } else { out[o] = acc[u][lane]; }
+    }
   }
 }`,
 

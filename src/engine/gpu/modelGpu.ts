@@ -346,7 +346,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const norm = (weight: GPUBuffer, last: 0 | 1): Dispatch => dispatch('rmsNorm', [d, last, { f32: arch.normEps }], [hidden, weight, x], (t, r) => (last ? r : t));
   const quantize = (cols: number, last: 0 | 1): Dispatch => dispatch('quantize', [cols, last], [x, qx, sx], (t, r) => (last ? r : t) * cols / 32);
   const matmul = (W: GPUBuffer, rows: number, cols: number, out: GPUBuffer, accumulate: 0 | 1, last: 0 | 1 = 0): Dispatch =>
-    dispatch('matmul', [rows, cols, accumulate, last], [W, qx, sx, out], (t, r) => (last ? r : t) * Math.ceil(rows / 4));
+    dispatch('matmul', [rows, cols, accumulate, last], [W, qx, sx, out], (t, r) => Math.ceil((last ? r : t) / 4) * Math.ceil(rows / 4));
 
   const embedW = panels(w.embed);
   const embed = [dispatch('embed', [d], [ids, embedW, hidden], (t) => t * d)];
