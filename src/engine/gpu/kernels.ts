@@ -60,35 +60,45 @@ ${ENTRY} {
   hidden[i] = f32(q) * bitcast<f32>(W[base + 32u + lane]);
 }`,
 
-  /** out [rows][d] = RMSNorm(hidden rows) · weight: every token's row, or (last = 1) the last outRows. */
-  rmsNorm: /* wgsl */ `
+  /** RMSNorm(hidden rows) · weight, quantized as the quantize kernel does, straight into qx and sx
+   *  (only the matmuls after a norm read it): an invocation per row and block of 32, each summing
+   *  its row's squares again — cheaper than a dispatch more. Every token's row, or (last = 1) the
+   *  last outRows. */
+  normQuantize: /* wgsl */ `
 struct P { d: u32, last: u32, eps: f32 }
 @group(0) @binding(1) var<uniform> p: P;
 @group(0) @binding(2) var<storage, read> hidden: array<f32>;
 @group(0) @binding(3) var<storage, read> weight: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read_write> qx: array<i32>;
+@group(0) @binding(5) var<storage, read_write> sx: array<f32>;
 ${ENTRY} {
-  let r = flat(gid, nwg);
+  let i = flat(gid, nwg);
   let rows = select(step.T, step.outRows, p.last == 1u);
-  if (r >= rows) { return; }
+  let nb = p.d >> 5u;
+  if (i >= rows * nb) { return; }
+  let r = i / nb; let b = i % nb;
   let src = select(r, step.firstRow + r, p.last == 1u) * p.d;
   var sum = 0.0;
-  for (var i = 0u; i < p.d; i++) { let v = hidden[src + i]; sum += v * v; }
+  for (var k = 0u; k < p.d; k++) { let v = hidden[src + k]; sum += v * v; }
   let inv = 1.0 / sqrt(sum / f32(p.d) + p.eps);
-  for (var i = 0u; i < p.d; i++) { out[r * p.d + i] = hidden[src + i] * inv * weight[i]; }
+  var v: array<f32, 32>;
+  var amax = 0.0;
+  for (var k = 0u; k < 32u; k++) { let c = b * 32u + k; v[k] = hidden[src + c] * inv * weight[c]; amax = max(amax, abs(v[k])); }
+  sx[i] = amax / 32767.0;
+  let scale = select(0.0, 32767.0 / amax, amax > 0.0);
+  for (var k = 0u; k < 32u; k++) { qx[r * p.d + b * 32u + k] = i32(round(v[k] * scale)); }
 }`,
 
-  /** qx (i16 values in i32) and sx [rows][n/32] from x [rows][n]: quantizeI16's arithmetic. */
+  /** qx (i16 values in i32) and sx [T][n/32] from x [T][n]: quantizeI16's arithmetic. */
   quantize: /* wgsl */ `
-struct P { n: u32, last: u32 }
+struct P { n: u32 }
 @group(0) @binding(1) var<uniform> p: P;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> qx: array<i32>;
 @group(0) @binding(4) var<storage, read_write> sx: array<f32>;
 ${ENTRY} {
   let i = flat(gid, nwg);
-  let rows = select(step.T, step.outRows, p.last == 1u);
-  if (i >= rows * (p.n >> 5u)) { return; }
+  if (i >= step.T * (p.n >> 5u)) { return; }
   let at = i * 32u;
   var amax = 0.0;
   for (var k = 0u; k < 32u; k++) { amax = max(amax, abs(x[at + k])); }

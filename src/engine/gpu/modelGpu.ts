@@ -299,7 +299,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const step = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   const ids = storage(4 * T, GPUBufferUsage.COPY_DST); //          [T] u32
   const hidden = storage(4 * T * d); //                            [T][d] f32, the residual stream
-  const x = storage(4 * T * widest); //                            [T][d] normed, or [T][H·hd] attention out
+  const x = storage(4 * T * H * hd); //                            [T][H·hd] attention out
   const qx = storage(4 * T * widest); //                           x quantized: [T][cols] i16 values as i32
   const sx = storage(4 * T * widest / 32); //                      [T][cols/32] f32
   const qkv = storage(4 * T * n); //                               [T][(H + 2·Hkv)·hd] f32
@@ -326,7 +326,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const none = storage(16);
 
   const pipelines = new Map<KernelName, GPUComputePipeline>();
-  for (const name of ['embed', 'rmsNorm', 'quantize', 'matmul', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'addBias'] as const) {
+  for (const name of ['embed', 'normQuantize', 'quantize', 'matmul', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'addBias'] as const) {
     const code = options.rewriteKernel ? options.rewriteKernel(name, kernelSource(name)) : kernelSource(name);
     const module = device.createShaderModule({ code, label: name });
     const info = await module.getCompilationInfo();
@@ -343,8 +343,8 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
     const entries: GPUBindGroupEntry[] = [step, uniform(params), ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } }));
     return { name, pipeline, group: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), count };
   };
-  const norm = (weight: GPUBuffer, last: 0 | 1): Dispatch => dispatch('rmsNorm', [d, last, { f32: arch.normEps }], [hidden, weight, x], (t, r) => (last ? r : t));
-  const quantize = (cols: number, last: 0 | 1): Dispatch => dispatch('quantize', [cols, last], [x, qx, sx], (t, r) => (last ? r : t) * cols / 32);
+  const normQuantize = (weight: GPUBuffer, last: 0 | 1): Dispatch => dispatch('normQuantize', [d, last, { f32: arch.normEps }], [hidden, weight, qx, sx], (t, r) => (last ? r : t) * d / 32);
+  const quantize = (cols: number): Dispatch => dispatch('quantize', [cols], [x, qx, sx], (t) => t * cols / 32);
   const matmul = (W: GPUBuffer, rows: number, cols: number, out: GPUBuffer, accumulate: 0 | 1, last: 0 | 1 = 0): Dispatch =>
     dispatch('matmul', [rows, cols, accumulate, last], [W, qx, sx, out], (t, r) => Math.ceil((last ? r : t) / 4) * Math.ceil(rows / 4));
 
@@ -356,15 +356,15 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
     const L = w.layers[l];
     const rows = w.ffn.dense(l);
     const attention = [
-      norm(floats(L.attnNorm), 0), quantize(d, 0), matmul(panels(L.qkv), n, d, qkv, 0),
+      normQuantize(floats(L.attnNorm), 0), matmul(panels(L.qkv), n, d, qkv, 0),
       dispatch('qkvPost', [H, Hkv, hd, C, l, L.qkvBias ? 1 : 0, { f32: Math.fround(1 / Math.sqrt(hd)) }], [qkv, L.qkvBias ? floats(L.qkvBias) : none, rope, kv], (t) => t * (H + 2 * Hkv)),
       dispatch('scores', [H, Hkv, hd, C, l], [qkv, kv, scores], (t, _, pos0) => t * H * (pos0 + t)),
       dispatch('softmax', [H, C], [scores], (t) => t * H),
       dispatch('mix', [H, Hkv, hd, C, l], [kv, scores, x], (t) => t * H * hd),
-      quantize(H * hd, 0), matmul(panels(L.out), d, H * hd, hidden, 1),
+      quantize(H * hd), matmul(panels(L.out), d, H * hd, hidden, 1),
     ];
     const ffn = [
-      norm(floats(L.ffnNorm), 0), quantize(d, 0),
+      normQuantize(floats(L.ffnNorm), 0),
       ...(L.gate ? [matmul(panels(L.gate), F, d, gate, 0)] : []),
       matmul(panels(rows.up), F, d, up, 0),
       dispatch('activate', [F, act, L.gate ? 1 : 0], [gate, up], (t) => t * F),
@@ -373,7 +373,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
     ];
     layers.push(...attention, ...ffn);
   }
-  const head = [norm(floats(w.finalNorm), 1), quantize(d, 1), matmul(w.head === w.embed ? embedW : panels(w.head), V, d, logits, 0, 1)];
+  const head = [normQuantize(floats(w.finalNorm), 1), matmul(w.head === w.embed ? embedW : panels(w.head), V, d, logits, 0, 1)];
   if (w.headBias) head.push(dispatch('addBias', [V], [floats(w.headBias), logits], (_, r) => r * V));
   return { buffers: { step, ids, logits, staging, all }, dispatches: { embed, layers, head } };
 }
