@@ -151,15 +151,20 @@ ${ENTRY} {
   }
 }`,
 
-  /** qkv [T][(H + 2·Hkv)·hd]: + bias, RoPE on queries and keys, queries scaled, then the keys and
-   *  values stored at their positions in the KV cache ([layers][2][Hkv][capacity][hd], kvCache.ts). */
+  /** qkv [T][(H + 2·Hkv)·hd]: + bias, RoPE on queries and keys; each query scaled, then quantized to
+   *  i16 with one scale for its head into qx [T][H·hd] and sx [T][H] (attendQ8's quantizeRowI16);
+   *  each key and value row stored at its position in the int8 KV cache as Int8KvCache.write does:
+   *  quants [layers][2][Hkv][capacity][hd] int8, four a word, then their f32 scales (max|row| / 127)
+   *  from word scalesAt. */
   qkvPost: /* wgsl */ `
-struct P { H: u32, Hkv: u32, hd: u32, capacity: u32, layer: u32, bias: u32, scale: f32 }
+struct P { H: u32, Hkv: u32, hd: u32, capacity: u32, layer: u32, bias: u32, scale: f32, scalesAt: u32 }
 @group(0) @binding(1) var<uniform> p: P;
 @group(0) @binding(2) var<storage, read_write> qkv: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> rope: array<f32>; // [capacity][hd/2] cos, then the same of sin
-@group(0) @binding(5) var<storage, read_write> kv: array<f32>;
+@group(0) @binding(5) var<storage, read_write> kv: array<u32>;
+@group(0) @binding(6) var<storage, read_write> qx: array<i32>;
+@group(0) @binding(7) var<storage, read_write> sx: array<f32>;
 ${ENTRY} {
   let i = flat(gid, nwg);
   let heads = p.H + 2u * p.Hkv;
@@ -178,21 +183,44 @@ ${ENTRY} {
       qkv[at + k + half] = b * c + a * s;
     }
   }
-  if (h < p.H) { for (var k = 0u; k < p.hd; k++) { qkv[at + k] *= p.scale; } return; }
+  var amax = 0.0;
+  if (h < p.H) {
+    for (var k = 0u; k < p.hd; k++) { let v = qkv[at + k] * p.scale; qkv[at + k] = v; amax = max(amax, abs(v)); }
+    let th = t * p.H + h;
+    sx[th] = amax / 32767.0;
+    let inv = select(0.0, 32767.0 / amax, amax > 0.0);
+    for (var k = 0u; k < p.hd; k++) { qx[th * p.hd + k] = clamp(i32(round(qkv[at + k] * inv)), -32768, 32767); }
+    return;
+  }
   let g = h - p.H; let kind = g / p.Hkv; let group = g % p.Hkv;
-  let to = (((p.layer * 2u + kind) * p.Hkv + group) * p.capacity + pos) * p.hd;
-  for (var k = 0u; k < p.hd; k++) { kv[to + k] = qkv[at + k]; }
+  let row = ((p.layer * 2u + kind) * p.Hkv + group) * p.capacity + pos;
+  for (var k = 0u; k < p.hd; k++) { amax = max(amax, abs(qkv[at + k])); }
+  kv[p.scalesAt + row] = bitcast<u32>(amax / 127.0);
+  let inv = select(0.0, 127.0 / amax, amax > 0.0);
+  let words = p.hd / 4u;
+  for (var w = 0u; w < words; w++) {
+    var word = 0u;
+    for (var b = 0u; b < 4u; b++) {
+      // Math.round: the nearest integer, halves up (WGSL's round() takes halves to even)
+      let x = qkv[at + 4u * w + b] * inv; let f = floor(x);
+      let q = i32(f) + select(0, 1, x - f >= 0.5);
+      word |= (bitcast<u32>(q) & 255u) << (8u * b);
+    }
+    kv[row * words + w] = word;
+  }
 }`,
 
   /** Attention in three steps, each spread over as many invocations as it has independent sums
-   *  (a decode token has only H heads: one invocation per head left a GPU idle at long contexts).
-   *  scores [T][H][capacity]: the query of (t, h) · the key at position s ≤ pos0 + t. */
+   *  (a decode token has only H heads: one invocation per head left a GPU idle at long contexts),
+   *  with attendQ8's arithmetic. scores [T][H][capacity]: the exact integer dot of the i16 query of
+   *  (t, h) with the int8 key at position s ≤ pos0 + t, times (query scale · key scale). */
   scores: /* wgsl */ `
-struct P { H: u32, Hkv: u32, hd: u32, capacity: u32, layer: u32 }
+struct P { H: u32, Hkv: u32, hd: u32, capacity: u32, layer: u32, scalesAt: u32 }
 @group(0) @binding(1) var<uniform> p: P;
-@group(0) @binding(2) var<storage, read> qkv: array<f32>;
-@group(0) @binding(3) var<storage, read> kv: array<f32>;
-@group(0) @binding(4) var<storage, read_write> scores: array<f32>;
+@group(0) @binding(2) var<storage, read> qx: array<i32>;
+@group(0) @binding(3) var<storage, read> sx: array<f32>;
+@group(0) @binding(4) var<storage, read> kv: array<u32>;
+@group(0) @binding(5) var<storage, read_write> scores: array<f32>;
 ${ENTRY} {
   let i = flat(gid, nwg);
   let S = step.pos0 + step.T; // positions the last token sees
@@ -200,14 +228,19 @@ ${ENTRY} {
   let s = i % S; let th = i / S; let t = th / p.H; let h = th % p.H;
   if (s > step.pos0 + t) { return; }
   let group = h / (p.H / p.Hkv);
-  let q = (t * (p.H + 2u * p.Hkv) + h) * p.hd;
-  let key = (((p.layer * 2u) * p.Hkv + group) * p.capacity + s) * p.hd;
-  var dot = 0.0;
-  for (var k = 0u; k < p.hd; k++) { dot += qkv[q + k] * kv[key + k]; }
-  scores[th * p.capacity + s] = dot;
+  let q = th * p.hd;
+  let row = ((p.layer * 2u) * p.Hkv + group) * p.capacity + s;
+  let words = p.hd / 4u;
+  var dot = 0;
+  for (var w = 0u; w < words; w++) {
+    let k = kv[row * words + w]; let x = q + 4u * w;
+    dot += qx[x] * i8of(k, 0u) + qx[x + 1u] * i8of(k, 1u) + qx[x + 2u] * i8of(k, 2u) + qx[x + 3u] * i8of(k, 3u);
+  }
+  scores[th * p.capacity + s] = f32(dot) * (sx[th] * bitcast<f32>(kv[p.scalesAt + row]));
 }`,
 
-  /** scores of (t, h) over positions 0…pos0 + t → their softmax, in place. */
+  /** scores of (t, h) over positions 0…pos0 + t → their softmax, in place: kernels.wat's softmax,
+   *  its sum in four lanes (position mod 4) and the tail after them. */
   softmax: /* wgsl */ `
 struct P { H: u32, capacity: u32 }
 @group(0) @binding(1) var<uniform> p: P;
@@ -216,20 +249,23 @@ ${ENTRY} {
   let th = flat(gid, nwg);
   if (th >= step.T * p.H) { return; }
   let S = step.pos0 + th / p.H + 1u;
+  let S4 = S & ~3u;
   let sc = th * p.capacity;
   var m = -3.4e38;
   for (var s = 0u; s < S; s++) { m = max(m, scores[sc + s]); }
-  var total = 0.0;
-  for (var s = 0u; s < S; s++) { let e = cexp(scores[sc + s] - m); scores[sc + s] = e; total += e; }
+  var lanes = vec4f(0.0);
+  for (var s = 0u; s < S4; s++) { let e = cexp(scores[sc + s] - m); scores[sc + s] = e; lanes[s & 3u] += e; }
+  var total = (lanes.x + lanes.y) + (lanes.z + lanes.w);
+  for (var s = S4; s < S; s++) { let e = cexp(scores[sc + s] - m); scores[sc + s] = e; total += e; }
   let inv = 1.0 / total;
   for (var s = 0u; s < S; s++) { scores[sc + s] *= inv; }
 }`,
 
-  /** ctx [T][H·hd]: value k of (t, h) = Σ over positions of softmax · value. */
+  /** ctx [T][H·hd]: value k of (t, h) = Σ over positions of (softmax · value scale) · int8 value. */
   mix: /* wgsl */ `
-struct P { H: u32, Hkv: u32, hd: u32, capacity: u32, layer: u32 }
+struct P { H: u32, Hkv: u32, hd: u32, capacity: u32, layer: u32, scalesAt: u32 }
 @group(0) @binding(1) var<uniform> p: P;
-@group(0) @binding(2) var<storage, read> kv: array<f32>;
+@group(0) @binding(2) var<storage, read> kv: array<u32>;
 @group(0) @binding(3) var<storage, read> scores: array<f32>;
 @group(0) @binding(4) var<storage, read_write> ctx: array<f32>;
 ${ENTRY} {
@@ -237,11 +273,15 @@ ${ENTRY} {
   if (i >= step.T * p.H * p.hd) { return; }
   let k = i % p.hd; let th = i / p.hd; let t = th / p.H; let h = th % p.H;
   let group = h / (p.H / p.Hkv);
-  let values = ((p.layer * 2u + 1u) * p.Hkv + group) * p.capacity * p.hd + k;
+  let values = ((p.layer * 2u + 1u) * p.Hkv + group) * p.capacity;
+  let words = p.hd / 4u;
   let S = step.pos0 + t + 1u;
   let sc = th * p.capacity;
   var y = 0.0;
-  for (var s = 0u; s < S; s++) { y += scores[sc + s] * kv[values + s * p.hd]; }
+  for (var s = 0u; s < S; s++) {
+    let w = scores[sc + s] * bitcast<f32>(kv[p.scalesAt + values + s]);
+    y += w * f32(i8of(kv[(values + s) * words + (k >> 2u)], k & 3u));
+  }
   ctx[i] = y;
 }`,
 

@@ -311,7 +311,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const hidden = storage(4 * T * d); //                            [T][d] f32, the residual stream
   const x = storage(4 * T * H * hd); //                            [T][H·hd] attention out
   const qx = storage(4 * T * widest); //                           x quantized: [T][cols] i16 values as i32
-  const sx = storage(4 * T * widest / 32); //                      [T][cols/32] f32
+  const sx = storage(4 * T * Math.max(widest / 32, H)); //          [T][cols/32] f32; attention: the queries' scales [T][H]
   const qkv = storage(4 * T * n); //                               [T][(H + 2·Hkv)·hd] f32
   const scores = storage(4 * T * H * C); //                        [T][H][C] f32
   const gate = storage(4 * T * F); //                              [T][F] f32
@@ -319,7 +319,8 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const zq = storage(4 * T * (d / 32) * F); //                     [F/32][T·d/32][32] i32
   const zs = storage(4 * T * (d / 32) * (F / 32)); //              [F/32][T·d/32] f32
   const logits = storage(4 * T * V, GPUBufferUsage.COPY_SRC); //   [outRows][V] f32
-  const kv = storage(4 * nLayers * 2 * Hkv * C * hd); //           [layers][2][Hkv][C][hd] f32
+  const kvRows = nLayers * 2 * Hkv * C; //                         Int8KvCache's rows: [layers][2][Hkv][C]
+  const kv = storage(kvRows * hd + 4 * kvRows); //                 [rows][hd] int8 (4 a word), then [rows] f32 scales
   const staging = device.createBuffer({ size: 4 * T * V, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   all.push(step, staging);
   // RoPE's angles as rope.ts rounds them: cos then sin, [C][hd/2] each
@@ -361,16 +362,17 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const embedW = panels(w.embed);
   const embed = [dispatch('embed', [d], [ids, embedW, hidden], (t) => t * d)];
   const layers: Dispatch[] = [];
+  const kvScalesAt = kvRows * hd / 4; // word index of the scales in kv
   const act = ACTIVATIONS[arch.ffnActivation as keyof typeof ACTIVATIONS];
   for (let l = 0; l < nLayers; l++) {
     const L = w.layers[l];
     const rows = w.ffn.dense(l);
     const attention = [
       normQuantize(floats(L.attnNorm), 0), matmul(panels(L.qkv), n, d, qkv, 0),
-      dispatch('qkvPost', [H, Hkv, hd, C, l, L.qkvBias ? 1 : 0, { f32: Math.fround(1 / Math.sqrt(hd)) }], [qkv, L.qkvBias ? floats(L.qkvBias) : none, rope, kv], (t) => t * (H + 2 * Hkv)),
-      dispatch('scores', [H, Hkv, hd, C, l], [qkv, kv, scores], (t, _, pos0) => t * H * (pos0 + t)),
+      dispatch('qkvPost', [H, Hkv, hd, C, l, L.qkvBias ? 1 : 0, { f32: Math.fround(1 / Math.sqrt(hd)) }, kvScalesAt], [qkv, L.qkvBias ? floats(L.qkvBias) : none, rope, kv, qx, sx], (t) => t * (H + 2 * Hkv)),
+      dispatch('scores', [H, Hkv, hd, C, l, kvScalesAt], [qx, sx, kv, scores], (t, _, pos0) => t * H * (pos0 + t)),
       dispatch('softmax', [H, C], [scores], (t) => t * H),
-      dispatch('mix', [H, Hkv, hd, C, l], [kv, scores, x], (t) => t * H * hd),
+      dispatch('mix', [H, Hkv, hd, C, l, kvScalesAt], [kv, scores, x], (t) => t * H * hd),
       quantize(H * hd), matmul(panels(L.out), d, H * hd, hidden, 1),
     ];
     const ffn = [
