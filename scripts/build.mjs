@@ -51,7 +51,8 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
-  external: ['vscode'],
+  // webgpu: Dawn's native addon, found beside its package at run time (optional: absent, WASM runs).
+  external: ['vscode', 'webgpu'],
   // ESM dependencies (onnxruntime-web's Node build) read import.meta.url, which a CJS bundle lacks.
   define: { 'import.meta.url': '__importMetaUrl' },
   banner: { js: "const __importMetaUrl = require('url').pathToFileURL(__filename).href;" },

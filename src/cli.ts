@@ -16,6 +16,7 @@ import { SyntaxService } from './context/syntax';
 import { EngineError } from './engine';
 import { loadInProcessEngine } from './engine/local';
 import type { FlashOptions } from './engine/ffn/loadFlash';
+import type { BackendSetting } from './engine/gpu/backendSetting';
 import { evaluate, unhurriedSyntax, type EvalOptions } from './eval/command';
 import { formatTable } from './eval/report';
 import { parseTasks, TaskFileError } from './eval/tasks';
@@ -42,7 +43,8 @@ Options:
   --threads N           threads a v2 model's prompt is split across; decode, and v1 models, run
                         on one (default ${SETTINGS.threads.default})
 ${SHARED_OPTIONS}
-  --json                print {"completion", "ttfsMs", "totalMs", "promptTokens", "generatedTokens"}
+  --backend B           ${SETTINGS.backend.values.join(' | ')}: what computes a format-v2 model (default ${SETTINGS.backend.default}; webgpu takes a software adapter too)
+  --json                print {"completion", "ttfsMs", "totalMs", "promptTokens", "generatedTokens", "backend", "backendReason"}
   -h, --help            show this help
 
 Exit codes: 0 success (an empty completion included), 1 the model could not be loaded or run,
@@ -92,6 +94,7 @@ interface CompleteArgs {
   timeBudgetMs: number;
   threads: number;
   flash: FlashOptions;
+  backend: BackendSetting;
   json: boolean;
 }
 
@@ -108,7 +111,7 @@ function parseCompleteArgs(argv: string[]): CompleteArgs | 'help' {
     args: argv,
     allowPositionals: true,
     options: {
-      ...GENERATION_OPTIONS, file: { type: 'string' }, offset: { type: 'string' }, language: { type: 'string' },
+      ...GENERATION_OPTIONS, file: { type: 'string' }, offset: { type: 'string' }, language: { type: 'string' }, backend: { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -129,8 +132,16 @@ function parseCompleteArgs(argv: string[]): CompleteArgs | 'help' {
     timeBudgetMs: integerArg('--time-budget-ms', values['time-budget-ms'], SETTINGS.timeBudgetMs),
     threads: integerArg('--threads', values.threads, SETTINGS.threads),
     flash: flashArgs(values.ffn, values['memory-budget-mb']),
+    backend: backendArg(values.backend),
     json: values.json,
   };
+}
+
+function backendArg(raw: string | undefined): BackendSetting {
+  if (raw === undefined) return SETTINGS.backend.default;
+  const backend = SETTINGS.backend.values.find((b) => b === raw);
+  if (!backend) throw new UsageError(`--backend must be one of ${SETTINGS.backend.values.join(', ')}, got ${JSON.stringify(raw)}`);
+  return backend;
 }
 
 interface EvalArgs extends EvalOptions {
@@ -206,7 +217,8 @@ function readText(option: string, file: string): string {
 }
 
 async function complete(args: CompleteArgs): Promise<void> {
-  const engine = await loadInProcessEngine({ modelDir: args.modelDir, threads: args.threads, ortWasmDir: path.join(__dirname, 'ort'), flash: args.flash });
+  const engine = await loadInProcessEngine({ modelDir: args.modelDir, threads: args.threads, ortWasmDir: path.join(__dirname, 'ort'), flash: args.flash, backend: args.backend });
+  if (engine.info.backendWarning) process.stderr.write(`flashcode: ${engine.info.backendWarning}\n`);
   if (engine.info.ffn.notice) process.stderr.write(`flashcode: ${engine.info.ffn.notice}\n`);
   const syntax = await loadSyntax(args.languageId);
   try {
@@ -224,6 +236,8 @@ async function complete(args: CompleteArgs): Promise<void> {
         totalMs: round(totalMs),
         promptTokens: result?.promptTokens ?? 0,
         generatedTokens: result?.generatedTokens ?? 0,
+        backend: engine.info.backend,
+        backendReason: engine.info.backendReason,
       })}\n`);
     } else if (completion !== '') {
       process.stdout.write(`${completion}\n`);

@@ -52,10 +52,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const isActiveDocument = (document: vscode.TextDocument) => document.uri.toString() === vscode.window.activeTextEditor?.document.uri.toString();
 
   const loadModel = () => {
-    const { modelPath, threads, sparseFfn, memoryBudgetMB, neuronWindowTokens } = readSettings().engine;
+    const { modelPath, threads, sparseFfn, memoryBudgetMB, neuronWindowTokens, backend } = readSettings().engine;
     const modelDir = resolveModelDir(modelPath, paths.defaultModelDir);
     const flash = { mode: sparseFfn ? 'sparse' : 'dense', memoryBudgetMB, windowTokens: neuronWindowTokens } as const;
-    void engineHost.load({ modelDir, threads, flash, workerScript: paths.workerScript, ortWasmDir: paths.ortWasmDir });
+    void engineHost.load({ modelDir, threads, flash, backend, workerScript: paths.workerScript, ortWasmDir: paths.ortWasmDir });
   };
 
   const refactorDocs = new ReadOnlyDocs('flashcode-refactor');

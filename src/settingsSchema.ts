@@ -5,6 +5,7 @@
 
 import { DEFAULT_LANGUAGES } from './common/completionGate';
 import { COMPLETION_MODES, type CompletionMode } from './completion/types';
+import { BACKEND_SETTINGS, type BackendSetting } from './engine/gpu/backendSetting';
 import { DEFAULT_EXCLUDE_PATTERNS } from './privacy/exclude';
 
 export interface NumberSetting {
@@ -32,6 +33,7 @@ export const SETTINGS = {
   sparseFfn: { key: 'flashcode.engine.sparseFfn', default: true },
   memoryBudgetMB: { key: 'flashcode.engine.memoryBudgetMB', default: 0, minimum: 0, maximum: 65536 },
   neuronWindowTokens: { key: 'flashcode.engine.neuronWindowTokens', default: 5, minimum: 1, maximum: 64 },
+  backend: { key: 'flashcode.engine.backend', default: 'auto' as BackendSetting, values: BACKEND_SETTINGS },
   cloudEnabled: { key: 'flashcode.cloud.enabled', default: false },
   cloudBaseUrl: { key: 'flashcode.cloud.baseUrl', default: 'https://api.openai.com/v1' },
   cloudModel: { key: 'flashcode.cloud.model', default: 'gpt-4o-mini' },
@@ -43,7 +45,7 @@ export const SETTINGS = {
 } as const satisfies Record<string, { key: string; default: unknown; minimum?: number; maximum?: number; values?: readonly unknown[] }>;
 
 /** The settings a change of which loads the model again. */
-export const ENGINE_SETTINGS = [SETTINGS.modelPath, SETTINGS.threads, SETTINGS.sparseFfn, SETTINGS.memoryBudgetMB, SETTINGS.neuronWindowTokens];
+export const ENGINE_SETTINGS = [SETTINGS.modelPath, SETTINGS.threads, SETTINGS.sparseFfn, SETTINGS.memoryBudgetMB, SETTINGS.neuronWindowTokens, SETTINGS.backend];
 
 /** An integer within the setting's bounds; the default for anything that is not a finite number
  *  (VS Code does not enforce a schema on what it hands back). */

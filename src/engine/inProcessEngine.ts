@@ -14,7 +14,7 @@ import { chatFormat, renderPromptIds } from './prompt';
 import { promptBudgetTokens } from './promptBudget';
 import { TextTokenizer } from './tokenizer';
 import { loadModelV2 } from './v2/loadV2';
-import { ModelV2 } from './v2/modelV2';
+import { selectBackend, WASM_LABEL } from './gpu/selectBackend';
 import type { Engine, EngineOptions, GenerateCallbacks, GenerateRequest, GenerateResult, ModelInfo } from './types';
 
 /** ONNX Runtime's threads for version-1 models, whatever flashcode.engine.threads says: the bundled
@@ -27,6 +27,8 @@ export class InProcessEngine implements Engine {
   /** Generations running right now; never above 1 (tests check it). */
   running = 0;
   peakRunning = 0;
+  /** A WebGPU fault not yet reported on a GenerateResult. */
+  private pendingFault: string | undefined;
   /** Keys and values of the last generation's prompt and the generated tokens that were run. */
   private readonly kv: KvPositions;
 
@@ -51,7 +53,13 @@ export class InProcessEngine implements Engine {
     const stopIds = new Set(manifest.stopTokens.map((t) => tokenizer.specialId(t)));
     const threads = dir.manifest.formatVersion === 1 ? V1_ORT_THREADS : options.threads ?? 1;
     const v1 = dir.manifest.formatVersion === 1 ? await Model.load(dir, threads, options.ortWasmDir, options.flash) : undefined;
-    const model: ForwardPass = v1 ?? await loadModelV2(dir as ModelDir & { manifest: ManifestV2 }, options.flash, threads);
+    const built: { engine?: InProcessEngine } = {}; // a GPU fault reaches the engine once it exists
+    // The v2 model as loaded, kept apart from what computes it: its memory plan is reported even when WebGPU wraps it.
+    const v2 = v1 ? undefined : await loadModelV2(dir as ModelDir & { manifest: ManifestV2 }, options.flash, threads);
+    const choice = v2
+      ? await selectBackend(v2, options.backend ?? 'auto', { onFault: (reason) => built.engine?.onBackendFault(reason) })
+      : { pass: v1 as Model, label: 'WebAssembly SIMD kernels and ONNX Runtime Web', reason: 'a format-v1 model: its FFN graphs run on ONNX Runtime Web (WebGPU runs format-v2 models)', warning: undefined };
+    const model: ForwardPass = choice.pass;
     // openModelDir has checked every size against the manifest.
     const weightBytes = Object.entries(manifest.files)
       .filter(([name]) => name !== 'tokenizer.json')
@@ -66,14 +74,25 @@ export class InProcessEngine implements Engine {
       ffn: v1?.flash
         ? { mode: 'sparse', fullyResident: v1.flash.plan.fullyResident, residentNeurons: v1.flash.plan.neuronsPerLayer.reduce((n, c) => n + c, 0), neurons: manifest.architecture.layers * manifest.architecture.ffnSize }
         : { mode: 'dense', notice: v1?.flashNotice },
-      backend: v1 ? 'WebAssembly SIMD kernels and ONNX Runtime Web' : 'WebAssembly SIMD kernels',
-      memory: model instanceof ModelV2 ? model.memoryPlan?.summary : undefined,
+      backend: choice.label,
+      backendReason: choice.reason,
+      ...(choice.warning ? { backendWarning: choice.warning } : {}),
+      memory: v2?.memoryPlan?.summary,
       threads,
       fim: manifest.fim !== undefined,
     };
     const chat = chatFormat(manifest);
     if (chat) info.chat = chat;
-    return new InProcessEngine(info, manifest, model, v1, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity);
+    const engine = new InProcessEngine(info, manifest, model, v1, tokenizer, stopIds, options.maxCachedKvBytes ?? Infinity);
+    built.engine = engine;
+    return engine;
+  }
+
+  /** WebGPU failed mid-run: the request finishes on WebAssembly, which runs from now on. */
+  private onBackendFault(reason: string): void {
+    this.info.backend = WASM_LABEL;
+    this.info.backendReason = `WebGPU failed and is off until the model loads again: ${reason}`;
+    this.pendingFault = reason;
   }
 
   generate(request: GenerateRequest, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
@@ -110,11 +129,14 @@ export class InProcessEngine implements Engine {
     try {
       const budget = promptBudgetTokens(this.model.contextTokens, request.maxNewTokens);
       const promptIds = renderPromptIds(request.prompt, this.tokenizer, this.manifest, budget);
-      return await generateTokens(
+      const result = await generateTokens(
         { model: this.model, tokenizer: this.tokenizer, promptIds, stopIds: this.stopIds, contextTokens: this.model.contextTokens, kv: this.kv },
         request,
         callbacks,
       );
+      if (this.pendingFault !== undefined) result.backendFault = this.pendingFault;
+      this.pendingFault = undefined;
+      return result;
     } catch (e) {
       // An abort leaves the cache as it was after the last token that ran; after a failure nothing
       // says it is, so it goes.

@@ -1,4 +1,5 @@
 import type { FlashOptions } from './ffn/loadFlash';
+import type { BackendSetting } from './gpu/backendSetting';
 
 // The engine's public contract: plain data in, plain data out. Two implementations share it:
 // InProcessEngine (tests, CLI, bench) and WorkerEngine (the extension host; a worker_threads proxy).
@@ -46,6 +47,9 @@ export interface GenerateResult {
   reusedPromptTokens: number;
   /** Prompt tokens run through the model for this call: promptTokens - reusedPromptTokens (≥ 1). */
   prefilledPromptTokens: number;
+  /** Set on the one generation during which WebGPU failed: it finished on WebAssembly, which runs
+   *  from then on; says why. */
+  backendFault?: string;
 }
 
 export interface GenerateCallbacks {
@@ -75,6 +79,10 @@ export interface ModelInfo {
   /** Threads it computes on: a version-2 model's prompt is split across `EngineOptions.threads`;
    *  version-1 models run ONNX Runtime on one (V1_ORT_THREADS). */
   threads: number;
+  /** Why that backend (flashcode.engine.backend, the adapter found, the calibration at load). */
+  backendReason?: string;
+  /** Set when WebGPU was asked for (flashcode.engine.backend "webgpu") and is not what runs. */
+  backendWarning?: string;
   /** Whether the model has fill-in-the-middle tokens; without them it completes from the prefix alone. */
   fim: boolean;
   /** The chat template Explain and Refactor use ('chatml'), absent when the model has none. */
@@ -109,4 +117,6 @@ export interface EngineOptions {
   maxCachedKvBytes?: number;
   /** The flash FFN path and its memory budget (engine/ffn/loadFlash.ts). Default: dense. */
   flash?: FlashOptions;
+  /** What computes a format-v2 model (flashcode.engine.backend; gpu/selectBackend.ts). Default: 'auto'. */
+  backend?: BackendSetting;
 }

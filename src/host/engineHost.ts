@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { describeError } from '../common/describeError';
 import { CompletionPipeline } from '../completion/pipeline';
 import { startWorkerEngine, type Engine, type FlashOptions, type GenerateResult } from '../engine';
+import type { BackendSetting } from '../engine/gpu/backendSetting';
 import type { EngineState } from './engineState';
 import { FfnNotices, ffnNoticeText } from './ffnNotice';
 import type { OutputLog } from './output';
@@ -18,6 +19,8 @@ export interface LoadOptions {
   ortWasmDir: string;
   /** Sparse or dense FFN, and the memory budget (flashcode.engine.sparseFfn and the settings after it). */
   flash: FlashOptions;
+  /** What computes a format-v2 model (flashcode.engine.backend; default 'auto'). */
+  backend?: BackendSetting;
 }
 
 export class EngineHost implements vscode.Disposable {
@@ -77,10 +80,17 @@ export class EngineHost implements vscode.Disposable {
       }
       this.engine = engine;
       this.loaded = this.buildPipeline(recordingGenerations(engine, (result) => {
-        if (generation === this.generation) this.lastGenerated = result;
+        if (generation !== this.generation) return;
+        this.lastGenerated = result;
+        if (result.backendFault !== undefined) this.onBackendFault(engine, options.threads, result.backendFault);
       }));
       this.log.info(`loaded ${engine.info.displayName} (${engine.info.id}) in ${Math.round(performance.now() - startMs)} ms; FFN: ${describeFfn(engine.info.ffn)}`);
       if (engine.info.memory !== undefined) this.log.info(engine.info.memory);
+      this.log.info(`backend: ${engine.info.backend} — ${engine.info.backendReason ?? ''}`);
+      if (engine.info.backendWarning !== undefined) {
+        this.log.warn(engine.info.backendWarning);
+        void vscode.window.showWarningMessage(`Flashcode: ${engine.info.backendWarning}`);
+      }
       if (engine.info.ffn.notice !== undefined) this.log.warn(ffnNoticeText(engine.info.ffn.notice));
       const news = this.ffnNotices.afterLoad(options.modelDir, engine.info.ffn.notice);
       if (news !== undefined) void vscode.window.showWarningMessage(`Flashcode: ${ffnNoticeText(news)}`);
@@ -90,6 +100,16 @@ export class EngineHost implements vscode.Disposable {
       this.setState({ kind: 'error', modelDir: options.modelDir, message: describeError(error) });
       this.log.error(error, `loading the model from ${options.modelDir}`);
     }
+  }
+
+  /** WebGPU failed during a generation, which finished on WebAssembly (the engine runs there until
+   *  it loads again): said once, since the engine reports a fault once. */
+  private onBackendFault(engine: Engine, threads: number, fault: string): void {
+    const message = `WebGPU failed, so the model runs on WebAssembly until it loads again (a change of flashcode.engine.backend or a restart): ${fault}`;
+    this.log.warn(message);
+    void vscode.window.showWarningMessage(`Flashcode: ${message}`);
+    const info = { ...engine.info, backend: 'WebAssembly SIMD kernels', backendReason: message };
+    if (this.current.kind === 'ready') this.setState({ kind: 'ready', modelDir: this.current.modelDir, info, threads });
   }
 
   /** After the inference worker died (EngineCrashedError), starts a fresh one with the same model. */

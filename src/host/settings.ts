@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { languageMap, ownEntries, type LanguageMap } from '../common/completionGate';
 import { boundedInteger, ENGINE_SETTINGS, SETTINGS } from '../settingsSchema';
 import type { CompletionMode } from '../completion/types';
+import type { BackendSetting } from '../engine/gpu/backendSetting';
 
 export interface Settings {
   completion: CompletionSettings;
@@ -35,6 +36,8 @@ export interface EngineSettings {
   memoryBudgetMB: number;
   /** Neurons used in the last this many tokens stay cached when the model does not fit the budget. */
   neuronWindowTokens: number;
+  /** What computes a format-v2 model (the engine's EngineOptions.backend). */
+  backend: BackendSetting;
 }
 
 export interface CloudSettings {
@@ -74,6 +77,7 @@ export function readSettings(): Settings {
       sparseFfn: typeof sparseFfn === 'boolean' ? sparseFfn : SETTINGS.sparseFfn.default,
       memoryBudgetMB: boundedInteger(config.get<unknown>(SETTINGS.memoryBudgetMB.key), SETTINGS.memoryBudgetMB),
       neuronWindowTokens: boundedInteger(config.get<unknown>(SETTINGS.neuronWindowTokens.key), SETTINGS.neuronWindowTokens),
+      backend: SETTINGS.backend.values.find((b) => b === config.get<unknown>(SETTINGS.backend.key)) ?? SETTINGS.backend.default,
     },
     cloud: readCloudSettings(config),
     router: { localMaxTokens: boundedInteger(config.get<unknown>(SETTINGS.localMaxTokens.key), SETTINGS.localMaxTokens) },

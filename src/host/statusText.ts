@@ -62,7 +62,7 @@ export function describeStatus({ state, gate, last }: StatusInput): StatusView {
   }
   const details = [
     `Model: ${state.info.displayName} (${state.info.id}), reads at most ${formatTokens(state.info.contextTokens)} at a time (prompt and answer together)`,
-    `Backend: ${state.info.backend}, ${state.threads} thread${state.threads === 1 ? '' : 's'}, in a worker thread`,
+    `Backend: ${state.info.backend}, ${state.threads} thread${state.threads === 1 ? '' : 's'}, in a worker thread${state.info.backendReason === undefined ? '' : ` — ${state.info.backendReason}`}`,
     `FFN: ${describeFfn(state.info.ffn)}${state.info.ffn.notice === undefined ? '' : ` — ${ffnNoticeText(state.info.ffn.notice)}`}`,
     `Prompts: ${describePrompts(state.info)}`,
     `Last completion: ${describeLast(last)}`,

@@ -35,7 +35,9 @@ describe('cli: complete', () => {
     const first = run('complete', '--file', file, '--offset', String(offset), '--json', '--time-budget-ms', '10000');
     assert.equal(first.code, 0, first.stderr);
     const json = JSON.parse(first.stdout);
-    assert.deepEqual(Object.keys(json), ['completion', 'ttfsMs', 'totalMs', 'promptTokens', 'generatedTokens']);
+    assert.deepEqual(Object.keys(json), ['completion', 'ttfsMs', 'totalMs', 'promptTokens', 'generatedTokens', 'backend', 'backendReason']);
+    assert.equal(json.backend, 'WebAssembly SIMD kernels and ONNX Runtime Web'); // the bundled model is format v1
+    assert.match(json.backendReason, /format-v1/);
     assert.equal(typeof json.completion, 'string');
     assert.ok(json.completion.length > 0, 'a completion');
     assert.ok(json.ttfsMs > 0 && json.totalMs >= json.ttfsMs);
@@ -73,6 +75,21 @@ describe('cli: complete', () => {
       assert.equal(result.stdout, '');
     });
   }
+
+  it('runs a format-v2 model on the --backend asked for, and says which in its JSON', () => {
+    const v2 = path.resolve(__dirname, '../fixtures/tiny-llama-v2');
+    const args = ['complete', '--file', file, '--offset', String(offset), '--json', '--model', v2, '--max-tokens', '4', '--time-budget-ms', '10000'];
+    const wasm = JSON.parse(run(...args, '--backend', 'wasm').stdout);
+    assert.equal(wasm.backend, 'WebAssembly SIMD kernels');
+    assert.match(wasm.backendReason, /"wasm"/);
+    const gpu = run(...args, '--backend', 'webgpu');
+    assert.equal(gpu.code, 0, gpu.stderr);
+    const json = JSON.parse(gpu.stdout);
+    // WebGPU when Dawn finds an adapter (CI: llvmpipe), else WASM with a warning that says why
+    if (json.backend.startsWith('WebGPU')) assert.equal(json.completion, wasm.completion);
+    else assert.match(gpu.stderr, /"webgpu", but the model runs on WebAssembly: /);
+    assert.equal(run(...args, '--backend', 'cuda').code, 2);
+  });
 
   it('explains offsets in --help', () => {
     const result = run('--help');

@@ -8,9 +8,11 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FlashBudgetTooSmallError } from '../../src/engine/errors';
+import { selectBackend, WASM_LABEL } from '../../src/engine/gpu/selectBackend';
 import { importCheckpoint } from '../../src/engine/import/importModel';
 import type { ManifestV2 } from '../../src/engine/manifestV2';
 import { openModelDir } from '../../src/engine/modelDir';
+import { InProcessEngine } from '../../src/engine/inProcessEngine';
 import { argmax } from '../../src/engine/sampling';
 import { loadModelV2 } from '../../src/engine/v2/loadV2';
 import type { ModelV2 } from '../../src/engine/v2/modelV2';
@@ -95,6 +97,34 @@ describe('a v2 model under a memory budget smaller than it', function () {
       await streamed.dispose();
     });
   }
+
+  // a budget 1 KiB below the whole model: a few layer matrices stream, the FFN stays resident, so
+  // the streamed matrices alone keep the model off the GPU
+  it('tiny-qwen2-v2 with matrices left in weights.bin stays on WASM, saying so, before any probe; the engine reports its plan', async () => {
+    const { wholeBytes } = await needs(dirs['tiny-qwen2-v2']);
+    const budgetMB = (wholeBytes - 1024) / MIB;
+    const model = await load(dirs['tiny-qwen2-v2'], budgetMB);
+    const plan = model.memoryPlan!;
+    assert.ok(plan.streamed.length > 0, plan.summary);
+    const why = /this model cannot run on WebGPU: the memory budget leaves some matrices in weights\.bin; the WebGPU path needs every weight resident$/;
+    for (const setting of ['webgpu', 'auto'] as const) {
+      const choice = await selectBackend(model, setting, { probe: () => assert.fail('a model the GPU cannot run needs no adapter') });
+      assert.equal(choice.pass, model);
+      assert.equal(choice.backend, 'wasm');
+      assert.match(choice.reason, why);
+      assert.equal(choice.warning !== undefined, setting === 'webgpu');
+    }
+    await model.dispose();
+    const engine = await InProcessEngine.load({ modelDir: dirs['tiny-qwen2-v2'], backend: 'webgpu', flash: { mode: 'sparse', memoryBudgetMB: budgetMB } });
+    try {
+      assert.equal(engine.info.backend, WASM_LABEL);
+      assert.match(engine.info.backendReason ?? '', why);
+      assert.match(engine.info.backendWarning ?? '', /^flashcode\.engine\.backend is "webgpu", but the model runs on WebAssembly: .*matrices in weights\.bin/);
+      assert.equal(engine.info.memory, plan.summary);
+    } finally {
+      await engine.dispose();
+    }
+  });
 
   it('refuses a budget below the least that runs, naming it and what the whole model takes', async () => {
     const { minimumMB, minimumBytes, wholeBytes } = await needs(dirs['tiny-llama-v2']);

@@ -149,6 +149,11 @@ export class ModelV2 {
     return this.w.arena.capacityBytes;
   }
 
+  /** The weights in the kernels' memory (the WebGPU backend uploads them from here). */
+  get weights(): WeightsV2 {
+    return this.w;
+  }
+
   /** What the FFN read from disk and found cached since load (all zeros when it is resident). */
   get ffnStats() {
     return this.w.ffn.stats;

@@ -9,8 +9,15 @@ const changed = (...keys: string[]) => ({
 describe('readSettings: engine', () => {
   afterEach(() => fakeVscode.settings.clear());
 
-  it('defaults: sparse FFN within the automatic budget (0), a 5-token neuron window', () => {
-    assert.deepEqual(readSettings().engine, { modelPath: '', threads: 2, sparseFfn: true, memoryBudgetMB: 0, neuronWindowTokens: 5 });
+  it('defaults: sparse FFN within the automatic budget (0), a 5-token neuron window, the backend chosen automatically', () => {
+    assert.deepEqual(readSettings().engine, { modelPath: '', threads: 2, sparseFfn: true, memoryBudgetMB: 0, neuronWindowTokens: 5, backend: 'auto' });
+  });
+
+  it('reads the backend, and takes auto for anything it does not name', () => {
+    fakeVscode.settings.set('flashcode.engine.backend', 'webgpu');
+    assert.equal(readSettings().engine.backend, 'webgpu');
+    fakeVscode.settings.set('flashcode.engine.backend', 'cuda');
+    assert.equal(readSettings().engine.backend, 'auto');
   });
 
   it('reads the user\'s values, numbers within their bounds', () => {
@@ -36,6 +43,7 @@ describe('affectsEngine', () => {
     [['flashcode.engine.sparseFfn'], true],
     [['flashcode.engine.memoryBudgetMB'], true],
     [['flashcode.engine.neuronWindowTokens'], true],
+    [['flashcode.engine.backend'], true],
     [['flashcode.completion.maxTokens'], false],
     [['editor.fontSize'], false],
   ];

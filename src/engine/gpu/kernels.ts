@@ -1,0 +1,374 @@
+// The WGSL kernels of a format-v2 forward pass (modelGpu.ts runs them in data-flow order). Each
+// mirrors the arithmetic of its WebAssembly counterpart in kernels.wat, so the logits agree to
+// rounding: activations quantized to i16 per 32 (quantizeI16), per block the exact integer sum of
+// int8 weights × i16 activations, then acc += f32(sum) · (weight scale · activation scale).
+// One invocation per output value and no workgroup memory or barriers: llvmpipe (the CI adapter)
+// aborted or hung on a matrix-vector shader with workgroup memory (../shared/DESIGN.md §5).
+
+export const WORKGROUP = 64;
+
+/** Every kernel's first binding: what changes per chunk (written once before it runs). */
+const PRELUDE = /* wgsl */ `
+struct Step {
+  T: u32,        // tokens in this chunk
+  pos0: u32,     // position of its first token
+  outRows: u32,  // rows whose logits are computed (the last outRows tokens)
+  firstRow: u32, // T - outRows
+}
+@group(0) @binding(0) var<uniform> step: Step;
+fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * ${WORKGROUP}u; }
+// e^x as kernels.wat's exp4 computes it (Cephes' expf): Vulkan lets exp() be off by 3 + 2|x| ulp
+// (GPUs' fast exp2 is), where softmax and SiLU should agree with the WASM kernels.
+fn cexp(x0: f32) -> f32 {
+  let x = max(x0, -88.3762626647949);
+  let n = floor(x * 1.44269504088896341 + 0.5);
+  let r = (x - n * 0.693359375) - n * -2.12194440e-4;
+  var e = 1.9875691500e-4;
+  e = e * r + 1.3981999507e-3;
+  e = e * r + 8.3334519073e-3;
+  e = e * r + 4.1665795894e-2;
+  e = e * r + 1.6666665459e-1;
+  e = e * r + 5.0000001201e-1;
+  e = (e * (r * r) + r) + 1.0;
+  return e * bitcast<f32>((i32(n) + 127) << 23u);
+}
+// int8 number k (0…3) of a little-endian word, sign-extended
+fn i8of(w: u32, k: u32) -> i32 { return (bitcast<i32>(w << (24u - 8u * k))) >> 24u; }
+`;
+
+const ENTRY = `@compute @workgroup_size(${WORKGROUP}) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u)`;
+
+// Panel layout (panels.ts): panel p = rows 4p…4p+3, block b of it 36 words — 4 rows × 8 words of
+// int8 quants, then the 4 rows' f32 scales.
+const PANEL_WORDS = 36;
+
+export const KERNELS = {
+  /** hidden [T][d] = the embedding rows of ids, dequantized. */
+  embed: /* wgsl */ `
+struct P { d: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> ids: array<u32>;
+@group(0) @binding(3) var<storage, read> W: array<u32>; // panels [V][d]
+@group(0) @binding(4) var<storage, read_write> hidden: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= step.T * p.d) { return; }
+  let t = i / p.d; let c = i % p.d;
+  let row = ids[t]; let lane = row & 3u; let b = c >> 5u; let k = c & 31u;
+  let base = ((row >> 2u) * (p.d >> 5u) + b) * ${PANEL_WORDS}u;
+  let q = i8of(W[base + lane * 8u + (k >> 2u)], k & 3u);
+  hidden[i] = f32(q) * bitcast<f32>(W[base + 32u + lane]);
+}`,
+
+  /** RMSNorm(hidden rows) · weight, quantized as the quantize kernel does, straight into qx and sx
+   *  (only the matmuls after a norm read it): an invocation per row and block of 32, each summing
+   *  its row's squares again — cheaper than a dispatch more. Every token's row, or (last = 1) the
+   *  last outRows. */
+  normQuantize: /* wgsl */ `
+struct P { d: u32, last: u32, eps: f32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> hidden: array<f32>;
+@group(0) @binding(3) var<storage, read> weight: array<f32>;
+@group(0) @binding(4) var<storage, read_write> qx: array<i32>;
+@group(0) @binding(5) var<storage, read_write> sx: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  let rows = select(step.T, step.outRows, p.last == 1u);
+  let nb = p.d >> 5u;
+  if (i >= rows * nb) { return; }
+  let r = i / nb; let b = i % nb;
+  let src = select(r, step.firstRow + r, p.last == 1u) * p.d;
+  var sum = 0.0;
+  for (var k = 0u; k < p.d; k++) { let v = hidden[src + k]; sum += v * v; }
+  let inv = 1.0 / sqrt(sum / f32(p.d) + p.eps);
+  var v: array<f32, 32>;
+  var amax = 0.0;
+  for (var k = 0u; k < 32u; k++) { let c = b * 32u + k; v[k] = hidden[src + c] * inv * weight[c]; amax = max(amax, abs(v[k])); }
+  sx[i] = amax / 32767.0;
+  let scale = select(0.0, 32767.0 / amax, amax > 0.0);
+  for (var k = 0u; k < 32u; k++) { qx[r * p.d + b * 32u + k] = i32(round(v[k] * scale)); }
+}`,
+
+  /** qx (i16 values in i32) and sx [T][n/32] from x [T][n]: quantizeI16's arithmetic. */
+  quantize: /* wgsl */ `
+struct P { n: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> qx: array<i32>;
+@group(0) @binding(4) var<storage, read_write> sx: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= step.T * (p.n >> 5u)) { return; }
+  let at = i * 32u;
+  var amax = 0.0;
+  for (var k = 0u; k < 32u; k++) { amax = max(amax, abs(x[at + k])); }
+  sx[i] = amax / 32767.0;
+  let inv = select(0.0, 32767.0 / amax, amax > 0.0);
+  for (var k = 0u; k < 32u; k++) { qx[at + k] = i32(round(x[at + k] * inv)); }
+}`,
+
+  /** out [rows][n] (= or +=) W [n][d] (panels) · x [rows][d] (quantized): an invocation per panel
+   *  and four tokens, each weight word loaded once for them. */
+  matmul: /* wgsl */ `
+struct P { n: u32, d: u32, accumulate: u32, last: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> W: array<u32>;
+@group(0) @binding(3) var<storage, read> qx: array<i32>;
+@group(0) @binding(4) var<storage, read> sx: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+fn unpack(w: u32) -> vec4i { return vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)); }
+${ENTRY} {
+  let i = flat(gid, nwg);
+  let rows = select(step.T, step.outRows, p.last == 1u);
+  let panels = (p.n + 3u) / 4u;
+  if (i >= ((rows + 3u) / 4u) * panels) { return; }
+  let t0 = (i / panels) * 4u; let panel = i % panels;
+  let tokens = min(4u, rows - t0);
+  let nb = p.d >> 5u;
+  var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  for (var b = 0u; b < nb; b++) {
+    let base = (panel * nb + b) * ${PANEL_WORDS}u;
+    var sums = array<vec4i, 4>(vec4i(0), vec4i(0), vec4i(0), vec4i(0));
+    for (var k = 0u; k < 8u; k++) {
+      let w0 = unpack(W[base + k]); let w1 = unpack(W[base + 8u + k]);
+      let w2 = unpack(W[base + 16u + k]); let w3 = unpack(W[base + 24u + k]);
+      for (var u = 0u; u < tokens; u++) {
+        let xq = (t0 + u) * p.d + b * 32u + 4u * k;
+        let x = vec4i(qx[xq], qx[xq + 1u], qx[xq + 2u], qx[xq + 3u]);
+        sums[u] += vec4i(dot(w0, x), dot(w1, x), dot(w2, x), dot(w3, x));
+      }
+    }
+    let scales = vec4f(bitcast<f32>(W[base + 32u]), bitcast<f32>(W[base + 33u]), bitcast<f32>(W[base + 34u]), bitcast<f32>(W[base + 35u]));
+    for (var u = 0u; u < tokens; u++) { acc[u] += vec4f(sums[u]) * (scales * sx[(t0 + u) * nb + b]); }
+  }
+  for (var u = 0u; u < tokens; u++) {
+    for (var lane = 0u; lane < 4u; lane++) {
+      let r = panel * 4u + lane;
+      if (r >= p.n) { break; }
+      let o = (t0 + u) * p.n + r;
+      if (p.accumulate == 1u) { out[o] += acc[u][lane]; } else { out[o] = acc[u][lane]; }
+    }
+  }
+}`,
+
+  /** qkv [T][(H + 2·Hkv)·hd]: + bias, RoPE on queries and keys; each query scaled, then quantized to
+   *  i16 with one scale for its head into qx [T][H·hd] and sx [T][H] (attendQ8's quantizeRowI16);
+   *  each key and value row stored at its position in the int8 KV cache as Int8KvCache.write does:
+   *  quants [layers][2][Hkv][capacity][hd] int8, four a word, then their f32 scales (max|row| / 127)
+   *  from word scalesAt. */
+  qkvPost: /* wgsl */ `
+struct P { H: u32, Hkv: u32, hd: u32, capacity: u32, layer: u32, bias: u32, scale: f32, scalesAt: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read_write> qkv: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> rope: array<f32>; // [capacity][hd/2] cos, then the same of sin
+@group(0) @binding(5) var<storage, read_write> kv: array<u32>;
+@group(0) @binding(6) var<storage, read_write> qx: array<i32>;
+@group(0) @binding(7) var<storage, read_write> sx: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  let heads = p.H + 2u * p.Hkv;
+  if (i >= step.T * heads) { return; }
+  let t = i / heads; let h = i % heads;
+  let at = (t * heads + h) * p.hd;
+  let pos = step.pos0 + t;
+  if (p.bias == 1u) { for (var k = 0u; k < p.hd; k++) { qkv[at + k] += bias[h * p.hd + k]; } }
+  if (h < p.H + p.Hkv) {
+    let half = p.hd / 2u;
+    let sines = p.capacity * half;
+    for (var k = 0u; k < half; k++) {
+      let c = rope[pos * half + k]; let s = rope[sines + pos * half + k];
+      let a = qkv[at + k]; let b = qkv[at + k + half];
+      qkv[at + k] = a * c - b * s;
+      qkv[at + k + half] = b * c + a * s;
+    }
+  }
+  var amax = 0.0;
+  if (h < p.H) {
+    for (var k = 0u; k < p.hd; k++) { let v = qkv[at + k] * p.scale; qkv[at + k] = v; amax = max(amax, abs(v)); }
+    let th = t * p.H + h;
+    sx[th] = amax / 32767.0;
+    let inv = select(0.0, 32767.0 / amax, amax > 0.0);
+    for (var k = 0u; k < p.hd; k++) { qx[th * p.hd + k] = clamp(i32(round(qkv[at + k] * inv)), -32768, 32767); }
+    return;
+  }
+  let g = h - p.H; let kind = g / p.Hkv; let group = g % p.Hkv;
+  let row = ((p.layer * 2u + kind) * p.Hkv + group) * p.capacity + pos;
+  for (var k = 0u; k < p.hd; k++) { amax = max(amax, abs(qkv[at + k])); }
+  kv[p.scalesAt + row] = bitcast<u32>(amax / 127.0);
+  let inv = select(0.0, 127.0 / amax, amax > 0.0);
+  let words = p.hd / 4u;
+  for (var w = 0u; w < words; w++) {
+    var word = 0u;
+    for (var b = 0u; b < 4u; b++) {
+      // Math.round: the nearest integer, halves up (WGSL's round() takes halves to even)
+      let x = qkv[at + 4u * w + b] * inv; let f = floor(x);
+      let q = i32(f) + select(0, 1, x - f >= 0.5);
+      word |= (bitcast<u32>(q) & 255u) << (8u * b);
+    }
+    kv[row * words + w] = word;
+  }
+}`,
+
+  /** Attention in three steps, each spread over as many invocations as it has independent sums
+   *  (a decode token has only H heads: one invocation per head left a GPU idle at long contexts),
+   *  with attendQ8's arithmetic. scores [T][H][capacity]: the exact integer dot of the i16 query of
+   *  (t, h) with the int8 key at position s ≤ pos0 + t, times (query scale · key scale). */
+  scores: /* wgsl */ `
+struct P { H: u32, Hkv: u32, hd: u32, capacity: u32, layer: u32, scalesAt: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> qx: array<i32>;
+@group(0) @binding(3) var<storage, read> sx: array<f32>;
+@group(0) @binding(4) var<storage, read> kv: array<u32>;
+@group(0) @binding(5) var<storage, read_write> scores: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  let S = step.pos0 + step.T; // positions the last token sees
+  if (i >= step.T * p.H * S) { return; }
+  let s = i % S; let th = i / S; let t = th / p.H; let h = th % p.H;
+  if (s > step.pos0 + t) { return; }
+  let group = h / (p.H / p.Hkv);
+  let q = th * p.hd;
+  let row = ((p.layer * 2u) * p.Hkv + group) * p.capacity + s;
+  let words = p.hd / 4u;
+  var dot = 0;
+  for (var w = 0u; w < words; w++) {
+    let k = kv[row * words + w]; let x = q + 4u * w;
+    dot += qx[x] * i8of(k, 0u) + qx[x + 1u] * i8of(k, 1u) + qx[x + 2u] * i8of(k, 2u) + qx[x + 3u] * i8of(k, 3u);
+  }
+  scores[th * p.capacity + s] = f32(dot) * (sx[th] * bitcast<f32>(kv[p.scalesAt + row]));
+}`,
+
+  /** scores of (t, h) over positions 0…pos0 + t → their softmax, in place: kernels.wat's softmax,
+   *  its sum in four lanes (position mod 4) and the tail after them. */
+  softmax: /* wgsl */ `
+struct P { H: u32, capacity: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read_write> scores: array<f32>;
+${ENTRY} {
+  let th = flat(gid, nwg);
+  if (th >= step.T * p.H) { return; }
+  let S = step.pos0 + th / p.H + 1u;
+  let S4 = S & ~3u;
+  let sc = th * p.capacity;
+  var m = -3.4e38;
+  for (var s = 0u; s < S; s++) { m = max(m, scores[sc + s]); }
+  var lanes = vec4f(0.0);
+  for (var s = 0u; s < S4; s++) { let e = cexp(scores[sc + s] - m); scores[sc + s] = e; lanes[s & 3u] += e; }
+  var total = (lanes.x + lanes.y) + (lanes.z + lanes.w);
+  for (var s = S4; s < S; s++) { let e = cexp(scores[sc + s] - m); scores[sc + s] = e; total += e; }
+  let inv = 1.0 / total;
+  for (var s = 0u; s < S; s++) { scores[sc + s] *= inv; }
+}`,
+
+  /** ctx [T][H·hd]: value k of (t, h) = Σ over positions of (softmax · value scale) · int8 value. */
+  mix: /* wgsl */ `
+struct P { H: u32, Hkv: u32, hd: u32, capacity: u32, layer: u32, scalesAt: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> kv: array<u32>;
+@group(0) @binding(3) var<storage, read> scores: array<f32>;
+@group(0) @binding(4) var<storage, read_write> ctx: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= step.T * p.H * p.hd) { return; }
+  let k = i % p.hd; let th = i / p.hd; let t = th / p.H; let h = th % p.H;
+  let group = h / (p.H / p.Hkv);
+  let values = ((p.layer * 2u + 1u) * p.Hkv + group) * p.capacity;
+  let words = p.hd / 4u;
+  let S = step.pos0 + t + 1u;
+  let sc = th * p.capacity;
+  var y = 0.0;
+  for (var s = 0u; s < S; s++) {
+    let w = scores[sc + s] * bitcast<f32>(kv[p.scalesAt + values + s]);
+    y += w * f32(i8of(kv[(values + s) * words + (k >> 2u)], k & 3u));
+  }
+  ctx[i] = y;
+}`,
+
+  /** Gated: up[i] ·= act(gate[i]) (silu: SwiGLU); ungated: up[i] = act(up[i]). act: 0 silu, 1 relu,
+   *  2 squared relu. */
+  activate: /* wgsl */ `
+struct P { F: u32, act: u32, gated: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> gate: array<f32>;
+@group(0) @binding(3) var<storage, read_write> up: array<f32>;
+fn act(v: f32) -> f32 {
+  if (p.act == 0u) { return v / (1.0 + cexp(min(-v, 88.0))); }
+  if (p.act == 1u) { return max(v, 0.0); }
+  return select(0.0, v * v, v > 0.0);
+}
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= step.T * p.F) { return; }
+  if (p.gated == 1u) { up[i] *= act(gate[i]); } else { up[i] = act(up[i]); }
+}`,
+
+  /** downQ8's first half: z[j] = h[j] · sT[b][j] for token t, output block b, quantized per 32
+   *  neurons jb: zq [F/32][T·nb][32], zs [F/32][T·nb]. */
+  downPrep: /* wgsl */ `
+struct P { F: u32, d: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> h: array<f32>;      // [T][F]
+@group(0) @binding(3) var<storage, read> scalesT: array<f32>; // [d/32][F]
+@group(0) @binding(4) var<storage, read_write> zq: array<i32>;
+@group(0) @binding(5) var<storage, read_write> zs: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  let nb = p.d >> 5u; let rows = step.T * nb;
+  if (i >= rows * (p.F >> 5u)) { return; }
+  let jb = i / rows; let row = i % rows; let t = row / nb; let b = row % nb;
+  var amax = 0.0;
+  for (var k = 0u; k < 32u; k++) { let j = jb * 32u + k; amax = max(amax, abs(h[t * p.F + j] * scalesT[b * p.F + j])); }
+  zs[i] = amax / 32767.0;
+  let inv = select(0.0, 32767.0 / amax, amax > 0.0);
+  for (var k = 0u; k < 32u; k++) { let j = jb * 32u + k; zq[i * 32u + k] = i32(round(h[t * p.F + j] * scalesT[b * p.F + j] * inv)); }
+}`,
+
+  /** downQ8's second half: hidden [T][d] += Σ over neurons of zq · D, D the neuron columns as
+   *  ffn.bin holds them (int8 [F][d], row layout), per 32 neurons an exact integer sum; an
+   *  invocation per token and four outputs (one word of each column). */
+  down: /* wgsl */ `
+struct P { F: u32, d: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> D: array<u32>;
+@group(0) @binding(3) var<storage, read> zq: array<i32>;
+@group(0) @binding(4) var<storage, read> zs: array<f32>;
+@group(0) @binding(5) var<storage, read_write> hidden: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  let quads = p.d / 4u;
+  if (i >= step.T * quads) { return; }
+  let t = i / quads; let o = (i % quads) * 4u;
+  let nb = p.d >> 5u; let rows = step.T * nb; let row = t * nb + (o >> 5u);
+  var acc = vec4f(0.0);
+  for (var jb = 0u; jb < (p.F >> 5u); jb++) {
+    let z = (jb * rows + row) * 32u;
+    var sum = vec4i(0);
+    for (var k = 0u; k < 32u; k++) {
+      let w = D[((jb * 32u + k) * p.d + o) >> 2u];
+      sum += zq[z + k] * vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u));
+    }
+    acc += vec4f(sum) * zs[jb * rows + row];
+  }
+  let at = t * p.d + o;
+  hidden[at] += acc.x; hidden[at + 1u] += acc.y; hidden[at + 2u] += acc.z; hidden[at + 3u] += acc.w;
+}`,
+
+  /** logits [outRows][V] += bias. */
+  addBias: /* wgsl */ `
+struct P { n: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= step.outRows * p.n) { return; }
+  out[i] += bias[i % p.n];
+}`,
+} as const;
+
+export type KernelName = keyof typeof KERNELS;
+
+export function kernelSource(name: KernelName): string {
+  return PRELUDE + KERNELS[name];
+}

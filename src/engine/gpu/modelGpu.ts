@@ -1,0 +1,391 @@
+// One forward pass of a format-v2 model on WebGPU, in the order the data flows: embed → per layer
+// (attention → FFN, each added into the residual) → head. The weights are uploaded once from the
+// WebAssembly model's memory (the same panels and neuron columns its kernels run on), the KV cache
+// lives in a GPU buffer, a chunk of up to GPU_CHUNK_TOKENS tokens is one compute pass in one
+// submission, and only the logits asked for are read back. Dispatches and their bind groups are
+// built at load; a chunk writes 16 bytes of step parameters and the token ids, nothing else.
+/// <reference types="@webgpu/types" />
+import type { Architecture } from '../manifest';
+import type { ForwardPass } from '../forwardPass';
+import type { KvPositions } from '../kvCache';
+import { ResidentFfn } from '../v2/ffnStore';
+import { Int8KvCache } from '../v2/kvCacheQ8';
+import type { Weight } from '../v2/matrix';
+import type { StreamedMatrix } from '../v2/weightStream';
+import type { ModelV2 } from '../v2/modelV2';
+import { panelBytes } from '../v2/panels';
+import { kernelSource, WORKGROUP, type KernelName } from './kernels';
+import { WebGpuFaultError, WebGpuUnsupportedError } from './gpuErrors';
+
+export const GPU_CHUNK_TOKENS = 64;
+
+/** A chunk's readback that has not arrived within this, or 20× what a token took after the
+ *  warm-up times that chunk's tokens (a software adapter runs SmolLM2 at ~1 s a token), will not:
+ *  the GPU is hung or gone. */
+export const READBACK_TIME_LIMIT_MS = 10_000;
+/** The first run compiles every kernel. */
+const WARM_UP_TIME_LIMIT_MS = 120_000;
+
+export interface GpuModelOptions {
+  /** A fixed limit for every readback instead (tests use 0: a readback that cannot arrive in time). */
+  readbackTimeLimitMs?: number;
+  /** Rewrites a kernel's WGSL before it is compiled (tests inject a shader that fails). */
+  rewriteKernel?: (name: KernelName, wgsl: string) => string;
+  /** Time every dispatch on the GPU (timestamp queries, one compute pass each: slower; for
+   *  bench/webgpu.ts), summed per kernel into `kernelMs`. Ignored where the adapter cannot. */
+  profile?: boolean;
+}
+
+type Count = (T: number, outRows: number, pos0: number) => number;
+interface Dispatch { name: KernelName; pipeline: GPUComputePipeline; group: GPUBindGroup; count: Count }
+interface Profiler { queries: GPUQuerySet; resolved: GPUBuffer; read: GPUBuffer }
+
+const ACTIVATIONS = { silu: 0, relu: 1, squared_relu: 2 } as const;
+
+const isStreamed = (m: Weight): m is StreamedMatrix => 'streamed' in m;
+
+/** Why `model` cannot run on the GPU, or undefined when it can. */
+export function gpuUnsupportedReason(model: ModelV2): string | undefined {
+  const { arch, weights: w } = model;
+  if (!(w.ffn instanceof ResidentFfn)) return 'its FFN streams from ffn.bin within the memory budget, and the WebGPU path needs every weight resident';
+  const matrices = [w.embed, w.head, ...w.layers.flatMap((l) => [l.qkv, l.out, ...(l.gate ? [l.gate] : [])])];
+  if (matrices.some(isStreamed)) return 'the memory budget leaves some matrices in weights.bin; the WebGPU path needs every weight resident';
+  if (matrices.some((m) => !isStreamed(m) && m.layout !== 'panels')) return 'it has q4_32 matrices, which the WebGPU kernels do not read yet';
+  if (!(arch.ffnActivation in ACTIVATIONS)) return `its FFN activation ${arch.ffnActivation} has no WebGPU kernel`;
+  return undefined;
+}
+
+export class GpuModelV2 implements ForwardPass {
+  /** The GPU runs a chunk as one submission: encoding and submitting count as `embed`, the wait
+   *  for its logits (the kernels' time) as `head`. */
+  readonly stageMs = { embed: 0, attention: 0, ffn: 0, head: 0 };
+  readonly arch: Architecture;
+  readonly contextTokens: number;
+  /** Token ids whose keys and values the GPU's KV buffer holds, in position order. */
+  private held: number[] = [];
+  private lost: string | undefined;
+  private readonly dispatches: { embed: Dispatch[]; layers: Dispatch[]; head: Dispatch[] };
+  private readonly fixedLimitMs: number | undefined;
+  /** Milliseconds of one token after the warm-up (the readback limit scales with it). */
+  private tokenMs = 0;
+  private warming = false;
+  private profiler: Profiler | undefined;
+  /** GPU milliseconds per kernel since load (options.profile), e.g. { matmul: 812, mix: 40, … }. */
+  readonly kernelMs: Partial<Record<KernelName, number>> = {};
+
+  private constructor(
+    readonly device: GPUDevice,
+    model: ModelV2,
+    private readonly buffers: { step: GPUBuffer; ids: GPUBuffer; logits: GPUBuffer; staging: GPUBuffer; all: GPUBuffer[] },
+    dispatches: GpuModelV2['dispatches'],
+    options: GpuModelOptions,
+  ) {
+    this.arch = model.arch;
+    this.contextTokens = model.contextTokens;
+    this.dispatches = dispatches;
+    this.fixedLimitMs = options.readbackTimeLimitMs;
+    void device.lost.then((info) => { this.lost = info.message || info.reason || 'device lost'; });
+  }
+
+  /** Uploads `model`'s weights to a device of `adapter` and compiles the kernels. Throws
+   *  WebGpuUnsupportedError (the model) or WebGpuFaultError (the GPU). */
+  static async load(adapter: GPUAdapter, model: ModelV2, options: GpuModelOptions = {}): Promise<GpuModelV2> {
+    const why = gpuUnsupportedReason(model);
+    if (why) throw new WebGpuUnsupportedError(why);
+    const { limits } = adapter;
+    const profile = options.profile === true && adapter.features.has('timestamp-query');
+    const device = await adapter.requestDevice({
+      requiredFeatures: profile ? ['timestamp-query'] : [],
+      requiredLimits: { maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize, maxBufferSize: limits.maxBufferSize, maxStorageBuffersPerShaderStage: Math.min(8, limits.maxStorageBuffersPerShaderStage) },
+    });
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    try {
+      const built = await build(device, model, options);
+      const validation = await device.popErrorScope();
+      const memory = await device.popErrorScope();
+      if (memory) throw new WebGpuFaultError('out-of-memory', memory.message);
+      if (validation) throw new WebGpuFaultError('validation', validation.message);
+      const gpu = new GpuModelV2(device, model, built.buffers, built.dispatches, options);
+      if (profile) {
+        const slots = 2 * gpu.dispatchCount;
+        gpu.profiler = {
+          queries: device.createQuerySet({ type: 'timestamp', count: slots }),
+          resolved: device.createBuffer({ size: 8 * slots, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+          read: device.createBuffer({ size: 8 * slots, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+        };
+      }
+      await gpu.warmUp();
+      return gpu;
+    } catch (e) {
+      device.destroy();
+      throw e;
+    }
+  }
+
+  /** Runs one token through every kernel: drivers compile a pipeline at its first dispatch
+   *  (llvmpipe: up to seconds a kernel, before its disk cache has it), which belongs to the load,
+   *  not to the first request's time limit. */
+  private async warmUp(): Promise<void> {
+    this.warming = true;
+    try {
+      await this.forward([0], this.newCache());
+      const start = performance.now();
+      await this.forward([0], this.newCache());
+      this.tokenMs = performance.now() - start;
+    } finally {
+      this.warming = false;
+      this.held = [];
+    }
+  }
+
+  private async readTimes(profiler: Profiler, timed: KernelName[]): Promise<void> {
+    await profiler.read.mapAsync(GPUMapMode.READ, 0, 16 * timed.length);
+    const ns = new BigInt64Array(profiler.read.getMappedRange(0, 16 * timed.length));
+    timed.forEach((name, i) => { this.kernelMs[name] = (this.kernelMs[name] ?? 0) + Number(ns[2 * i + 1] - ns[2 * i]) / 1e6; });
+    profiler.read.unmap();
+  }
+
+  /** Compute dispatches of a chunk that reads logits (the profile of bench/webgpu.ts). */
+  get dispatchCount(): number {
+    const { embed, layers, head } = this.dispatches;
+    return embed.length + layers.length + head.length;
+  }
+
+  /** A cache of the WebAssembly model's kind: only its ids are used here (which positions the GPU's
+   *  KV buffer must hold), so its int8 rows are never allocated; after a fault the fallback
+   *  recomputes them on WASM. */
+  newCache(): Int8KvCache {
+    return new Int8KvCache(this.arch.layers, this.arch.kvHeads, this.arch.headDim, this.contextTokens);
+  }
+
+  forward(ids: readonly number[], kv: KvPositions): Promise<Float32Array> {
+    return this.run(ids, kv, false);
+  }
+
+  forwardAll(ids: readonly number[], kv: KvPositions): Promise<Float32Array> {
+    return this.run(ids, kv, true);
+  }
+
+  async dispose(): Promise<void> {
+    this.held = [];
+    for (const b of this.buffers.all) b.destroy();
+    this.device.destroy();
+  }
+
+  /** Runs what `kv` holds and the GPU does not (another cache, or positions computed elsewhere)
+   *  and then `ids`; appends `ids` to `kv`. On a WebGpuFaultError `kv` is as it was. */
+  private async run(ids: readonly number[], kv: KvPositions, all: boolean): Promise<Float32Array> {
+    kv.checkRoom(ids.length);
+    if (this.lost) throw new WebGpuFaultError('device-lost', this.lost);
+    let have = 0;
+    while (have < kv.length && have < this.held.length && this.held[have] === kv.ids[have]) have++;
+    const todo = [...kv.ids.slice(have), ...ids];
+    const V = this.arch.vocabSize;
+    const out = new Float32Array((all ? ids.length : 1) * V);
+    const firstOwn = todo.length - ids.length; // index in todo of ids[0]
+    this.held = this.held.slice(0, have);
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    try {
+      for (let at = 0; at < todo.length; at += GPU_CHUNK_TOKENS) {
+        const chunk = todo.slice(at, at + GPU_CHUNK_TOKENS);
+        const end = at + chunk.length;
+        const own = Math.max(0, end - Math.max(at, firstOwn)); // positions of ids in this chunk: its tail
+        const rows = all ? own : end === todo.length ? 1 : 0;
+        const logits = await this.chunk(chunk, have + at, rows);
+        if (logits) out.set(logits, all ? (end - own - firstOwn) * V : 0);
+      }
+      const validation = await this.device.popErrorScope();
+      const memory = await this.device.popErrorScope();
+      if (this.lost) throw new WebGpuFaultError('device-lost', this.lost);
+      if (memory) throw new WebGpuFaultError('out-of-memory', memory.message);
+      if (validation) throw new WebGpuFaultError('validation', validation.message);
+    } catch (e) {
+      this.held = [];
+      if (e instanceof WebGpuFaultError) throw e;
+      throw new WebGpuFaultError(this.lost ? 'device-lost' : 'failed', this.lost ?? (e as Error).message);
+    }
+    kv.advance(ids);
+    this.held = kv.ids.slice();
+    return out;
+  }
+
+  /** One chunk of T tokens at positions pos0…; returns the logits of its last `outRows` tokens. */
+  private async chunk(ids: number[], pos0: number, outRows: number): Promise<Float32Array | undefined> {
+    const T = ids.length;
+    const start = performance.now();
+    const { queue } = this.device;
+    queue.writeBuffer(this.buffers.step, 0, new Uint32Array([T, pos0, outRows, T - outRows]));
+    queue.writeBuffer(this.buffers.ids, 0, Uint32Array.from(ids));
+    const encoder = this.device.createCommandEncoder();
+    const { embed, layers, head } = this.dispatches;
+    const timed: KernelName[] = [];
+    const profiler = this.profiler;
+    let pass = profiler ? undefined : encoder.beginComputePass();
+    for (const d of [...embed, ...layers, ...(outRows > 0 ? head : [])]) {
+      const n = d.count(T, outRows, pos0);
+      if (n === 0) continue;
+      if (profiler) {
+        const at = 2 * timed.push(d.name) - 2;
+        pass = encoder.beginComputePass({ timestampWrites: { querySet: profiler.queries, beginningOfPassWriteIndex: at, endOfPassWriteIndex: at + 1 } });
+      }
+      pass!.setPipeline(d.pipeline);
+      pass!.setBindGroup(0, d.group);
+      const groups = Math.ceil(n / WORKGROUP);
+      const x = Math.min(groups, 65535);
+      pass!.dispatchWorkgroups(x, Math.ceil(groups / x));
+      if (profiler) pass!.end();
+    }
+    if (!profiler) pass!.end();
+    if (profiler && timed.length > 0) {
+      encoder.resolveQuerySet(profiler.queries, 0, 2 * timed.length, profiler.resolved, 0);
+      encoder.copyBufferToBuffer(profiler.resolved, 0, profiler.read, 0, 16 * timed.length);
+    }
+    const bytes = outRows * this.arch.vocabSize * 4;
+    if (bytes > 0) encoder.copyBufferToBuffer(this.buffers.logits, 0, this.buffers.staging, 0, bytes);
+    queue.submit([encoder.finish()]);
+    if (profiler && timed.length > 0) await this.readTimes(profiler, timed);
+    const submitted = performance.now();
+    this.stageMs.embed += submitted - start;
+    if (bytes === 0) return undefined;
+    const { staging } = this.buffers;
+    let timer: NodeJS.Timeout | undefined;
+    const limitMs = this.warming ? WARM_UP_TIME_LIMIT_MS : this.fixedLimitMs ?? Math.max(READBACK_TIME_LIMIT_MS, 20 * this.tokenMs * T);
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), limitMs); });
+    try {
+      const mapping = staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      mapping.catch(() => undefined); // after a timeout it rejects when the device goes; nobody waits then
+      const mapped = await Promise.race([mapping, late]);
+      if (mapped === 'late') throw new WebGpuFaultError('timeout', `the logits' readback did not finish within ${Math.round(limitMs)} ms`);
+    } finally {
+      clearTimeout(timer);
+    }
+    const logits = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+    staging.unmap();
+    this.stageMs.head += performance.now() - submitted;
+    return logits;
+  }
+}
+
+/** The buffers and the dispatches of every stage, bound once. */
+async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions) {
+  const { arch, contextTokens: C, weights: w } = model;
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V, layers: nLayers } = arch;
+  const T = GPU_CHUNK_TOKENS;
+  const n = (H + 2 * Hkv) * hd;
+  const widest = Math.max(d, H * hd, F);
+  const memory = () => w.arena.memory.buffer;
+  const all: GPUBuffer[] = [];
+  const storage = (bytes: number, usage = 0) => {
+    const b = device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: GPUBufferUsage.STORAGE | usage });
+    all.push(b);
+    return b;
+  };
+  // Copied through a mapping, not writeBuffer: the kernels' memory may be a SharedArrayBuffer,
+  // whose views Dawn's writeBuffer rejects.
+  const upload = (bytes: Uint8Array) => {
+    const b = device.createBuffer({ size: Math.max(16, Math.ceil(bytes.length / 16) * 16), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
+    new Uint8Array(b.getMappedRange()).set(bytes);
+    b.unmap();
+    all.push(b);
+    return b;
+  };
+  const floats = (f: Float32Array) => upload(new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
+  const panels = (m: Weight) => {
+    if (isStreamed(m)) throw new WebGpuUnsupportedError(`${m.name} streams from weights.bin`); // gpuUnsupportedReason refuses such a model first
+    return upload(new Uint8Array(memory(), m.ptr, panelBytes(m.rows, m.cols)));
+  };
+  const uniform = (words: (number | { f32: number })[]) => {
+    const b = device.createBuffer({ size: Math.ceil(words.length / 4) * 16, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+    const u = new Uint32Array(b.getMappedRange()), f = new Float32Array(u.buffer);
+    words.forEach((v, i) => { if (typeof v === 'number') u[i] = v; else f[i] = v.f32; });
+    b.unmap();
+    all.push(b);
+    return b;
+  };
+
+  // scratch, sized for a chunk                                   shapes
+  const step = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const ids = storage(4 * T, GPUBufferUsage.COPY_DST); //          [T] u32
+  const hidden = storage(4 * T * d); //                            [T][d] f32, the residual stream
+  const x = storage(4 * T * H * hd); //                            [T][H·hd] attention out
+  const qx = storage(4 * T * widest); //                           x quantized: [T][cols] i16 values as i32
+  const sx = storage(4 * T * Math.max(widest / 32, H)); //          [T][cols/32] f32; attention: the queries' scales [T][H]
+  const qkv = storage(4 * T * n); //                               [T][(H + 2·Hkv)·hd] f32
+  const scores = storage(4 * T * H * C); //                        [T][H][C] f32
+  const gate = storage(4 * T * F); //                              [T][F] f32
+  const up = storage(4 * T * F); //                                [T][F] f32, then h
+  const zq = storage(4 * T * (d / 32) * F); //                     [F/32][T·d/32][32] i32
+  const zs = storage(4 * T * (d / 32) * (F / 32)); //              [F/32][T·d/32] f32
+  const logits = storage(4 * T * V, GPUBufferUsage.COPY_SRC); //   [outRows][V] f32
+  const kvRows = nLayers * 2 * Hkv * C; //                         Int8KvCache's rows: [layers][2][Hkv][C]
+  const kv = storage(kvRows * hd + 4 * kvRows); //                 [rows][hd] int8 (4 a word), then [rows] f32 scales
+  const staging = device.createBuffer({ size: 4 * T * V, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  all.push(step, staging);
+  // RoPE's angles as rope.ts rounds them: cos then sin, [C][hd/2] each
+  const half = hd / 2;
+  const table = new Float32Array(2 * C * half);
+  for (let pos = 0; pos < C; pos++) {
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround(pos * Math.fround(arch.ropeTheta ** (-2 * i / hd)));
+      table[pos * half + i] = Math.cos(angle);
+      table[C * half + pos * half + i] = Math.sin(angle);
+    }
+  }
+  const rope = floats(table);
+  const none = storage(16);
+
+  const pipelines = new Map<KernelName, GPUComputePipeline>();
+  for (const name of ['embed', 'normQuantize', 'quantize', 'matmul', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'addBias'] as const) {
+    const code = options.rewriteKernel ? options.rewriteKernel(name, kernelSource(name)) : kernelSource(name);
+    const module = device.createShaderModule({ code, label: name });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length > 0) throw new WebGpuFaultError('compile', `kernel ${name}: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+    try {
+      pipelines.set(name, await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: name }));
+    } catch (e) {
+      throw new WebGpuFaultError('compile', `kernel ${name}: ${(e as Error).message}`);
+    }
+  }
+  const dispatch = (name: KernelName, params: (number | { f32: number })[], buffers: GPUBuffer[], count: Count): Dispatch => {
+    const pipeline = pipelines.get(name)!;
+    const entries: GPUBindGroupEntry[] = [step, uniform(params), ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } }));
+    return { name, pipeline, group: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), count };
+  };
+  const normQuantize = (weight: GPUBuffer, last: 0 | 1): Dispatch => dispatch('normQuantize', [d, last, { f32: arch.normEps }], [hidden, weight, qx, sx], (t, r) => (last ? r : t) * d / 32);
+  const quantize = (cols: number): Dispatch => dispatch('quantize', [cols], [x, qx, sx], (t) => t * cols / 32);
+  const matmul = (W: GPUBuffer, rows: number, cols: number, out: GPUBuffer, accumulate: 0 | 1, last: 0 | 1 = 0): Dispatch =>
+    dispatch('matmul', [rows, cols, accumulate, last], [W, qx, sx, out], (t, r) => Math.ceil((last ? r : t) / 4) * Math.ceil(rows / 4));
+
+  const embedW = panels(w.embed);
+  const embed = [dispatch('embed', [d], [ids, embedW, hidden], (t) => t * d)];
+  const layers: Dispatch[] = [];
+  const kvScalesAt = kvRows * hd / 4; // word index of the scales in kv
+  const act = ACTIVATIONS[arch.ffnActivation as keyof typeof ACTIVATIONS];
+  for (let l = 0; l < nLayers; l++) {
+    const L = w.layers[l];
+    const rows = w.ffn.dense(l);
+    const attention = [
+      normQuantize(floats(L.attnNorm), 0), matmul(panels(L.qkv), n, d, qkv, 0),
+      dispatch('qkvPost', [H, Hkv, hd, C, l, L.qkvBias ? 1 : 0, { f32: Math.fround(1 / Math.sqrt(hd)) }, kvScalesAt], [qkv, L.qkvBias ? floats(L.qkvBias) : none, rope, kv, qx, sx], (t) => t * (H + 2 * Hkv)),
+      dispatch('scores', [H, Hkv, hd, C, l, kvScalesAt], [qx, sx, kv, scores], (t, _, pos0) => t * H * (pos0 + t)),
+      dispatch('softmax', [H, C], [scores], (t) => t * H),
+      dispatch('mix', [H, Hkv, hd, C, l, kvScalesAt], [kv, scores, x], (t) => t * H * hd),
+      quantize(H * hd), matmul(panels(L.out), d, H * hd, hidden, 1),
+    ];
+    const ffn = [
+      normQuantize(floats(L.ffnNorm), 0),
+      ...(L.gate ? [matmul(panels(L.gate), F, d, gate, 0)] : []),
+      matmul(panels(rows.up), F, d, up, 0),
+      dispatch('activate', [F, act, L.gate ? 1 : 0], [gate, up], (t) => t * F),
+      dispatch('downPrep', [F, d], [up, floats(new Float32Array(memory(), rows.downScalesT, (F * d) / 32)), zq, zs], (t) => t * (d / 32) * (F / 32)),
+      dispatch('down', [F, d], [upload(new Uint8Array(memory(), rows.down.ptr, F * d)), zq, zs, hidden], (t) => t * (d / 4)),
+    ];
+    layers.push(...attention, ...ffn);
+  }
+  const head = [normQuantize(floats(w.finalNorm), 1), matmul(w.head === w.embed ? embedW : panels(w.head), V, d, logits, 0, 1)];
+  if (w.headBias) head.push(dispatch('addBias', [V], [floats(w.headBias), logits], (_, r) => r * V));
+  return { buffers: { step, ids, logits, staging, all }, dispatches: { embed, layers, head } };
+}

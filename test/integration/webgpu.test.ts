@@ -1,0 +1,308 @@
+// The WebGPU backend on a real Dawn (npm `webgpu`), in CI on Mesa's llvmpipe: its logits against the
+// WebAssembly kernels' on the v2 fixtures, the bundled model converted to v2 and SmolLM2 (when
+// their files are here), forwardAll against forward, the backend choice, and the faults that move
+// a run to WebAssembly (a destroyed device, a kernel that does not compile, a readback past its
+// time limit). Without an adapter these skip saying why, except under CI=true, where they fail.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { probeAdapter, type AdapterFound } from '../../src/engine/gpu/adapter';
+import { WebGpuFaultError } from '../../src/engine/gpu/gpuErrors';
+import { GpuWithFallback } from '../../src/engine/gpu/gpuFallback';
+import { GpuModelV2 } from '../../src/engine/gpu/modelGpu';
+import { selectBackend } from '../../src/engine/gpu/selectBackend';
+import { generateTokens } from '../../src/engine/generate';
+import { startWorkerEngine } from '../../src/engine';
+import { InProcessEngine } from '../../src/engine/inProcessEngine';
+import { requireBuiltWorker } from '../helpers/fixture';
+import type { ManifestV2 } from '../../src/engine/manifestV2';
+import { openModelDir, type ModelDir } from '../../src/engine/modelDir';
+import { TextTokenizer } from '../../src/engine/tokenizer';
+import { loadModelV2 } from '../../src/engine/v2/loadV2';
+import type { ModelV2 } from '../../src/engine/v2/modelV2';
+
+const root = path.resolve(__dirname, '../..');
+const FIXTURE = path.join(root, 'test/fixtures/tiny-llama-v2');
+
+/** A fresh adapter (an adapter gives one device). */
+async function adapterOrSkip(ctx: Mocha.Context): Promise<AdapterFound> {
+  const found = await probeAdapter();
+  if (found.ok) return found;
+  if (process.env.CI === 'true') throw new Error(`CI needs a WebGPU adapter (.ci/run installs Mesa 25's llvmpipe): ${found.reason}`);
+  console.log(`      skipped: no WebGPU adapter here: ${found.reason}`);
+  return ctx.skip();
+}
+
+async function loadWasm(dir: string): Promise<ModelV2> {
+  return loadModelV2((await openModelDir(dir)) as ModelDir & { manifest: ManifestV2 });
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function argmax(x: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
+  return best;
+}
+
+// Tolerances, measured on llvmpipe: the kernels do the WASM kernels' integer arithmetic, and what
+// differs is f32 rounding (RMSNorm and RoPE sum in f64 in JavaScript, FMA contraction) moving an
+// activation's i16 rounding now and then; it grows with depth (30 layers: SmolLM2).
+const MODELS = [
+  { name: 'tiny-llama-v2 (fixture)', dir: FIXTURE, steps: 64, tolerance: 2e-3 },
+  { name: 'tiny-qwen2-v2 (fixture, attention bias)', dir: path.join(root, 'test/fixtures/tiny-qwen2-v2'), steps: 64, tolerance: 2e-3 },
+  { name: 'tiny-relu-v2 (fixture, ReLU gate)', dir: path.join(root, 'test/fixtures/tiny-relu-v2'), steps: 64, tolerance: 2e-3 },
+  { name: 'bundled model converted to v2', dir: path.join(root, '.cache/peers/bundled-v2'), steps: 64, tolerance: 2e-3 },
+  // llvmpipe on 2 cores runs SmolLM2 at ~1 s a token: a short prompt and 8 steps
+  { name: 'SmolLM2-135M v2', dir: path.join(root, '.cache/smollm2-v2'), steps: 8, tolerance: 1.5e-2 },
+];
+
+describe('WebGPU backend on Dawn', function () {
+  this.timeout(600_000);
+
+  it('probing finds an adapter or says why, within 200 ms after Dawn loads', async function () {
+    const first = await probeAdapter();
+    const again = await probeAdapter();
+    if (!first.ok && process.env.CI === 'true') assert.fail(first.reason);
+    assert.ok(again.probeMs < 200, `probe took ${again.probeMs} ms`);
+    if (!again.ok) assert.match(again.reason, /adapter|webgpu/i);
+    else assert.ok(again.description.length > 0);
+  });
+
+  it('without a GPU driver, probing (Dawn\'s load included) answers within 200 ms with the reason', function () {
+    // a process whose Vulkan loader finds no driver: what a user's machine without a GPU sees
+    const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'flashcode-probe-')), 'probe.ts');
+    fs.writeFileSync(script, `import { probeAdapter } from ${JSON.stringify(path.join(root, 'src/engine/gpu/adapter.ts'))};
+      probeAdapter().then((r) => { console.log(JSON.stringify({ ok: r.ok, ms: r.probeMs, reason: r.ok ? '' : r.reason })); process.exit(0); });`);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], {
+      encoding: 'utf8', timeout: 60_000, env: { ...process.env, VK_DRIVER_FILES: '/nonexistent.json', VK_ICD_FILENAMES: '/nonexistent.json' },
+    });
+    const line = child.stdout.trim().split('\n').pop() ?? '';
+    const result = JSON.parse(line) as { ok: boolean; ms: number; reason: string };
+    assert.equal(result.ok, false, child.stderr);
+    assert.match(result.reason, /no WebGPU adapter/);
+    console.log(`      no adapter: ${result.ms.toFixed(0)} ms`);
+    assert.ok(result.ms <= 200, `${result.ms} ms`);
+    fs.rmSync(path.dirname(script), { recursive: true, force: true });
+  });
+
+  for (const model of MODELS) {
+    it(`${model.name}: logits as WASM's and the same greedy tokens over ${model.steps} steps`, async function () {
+      const { adapter } = await adapterOrSkip(this);
+      if (!fs.existsSync(path.join(model.dir, 'manifest.json'))) {
+        if (process.env.CI === 'true' && !model.dir.includes('.cache')) assert.fail(`${model.dir} is missing`);
+        console.log(`      skipped: ${model.dir} is not here (make it with models/pipeline/convert_v2.py or the importer)`);
+        this.skip();
+      }
+      const wasm = await loadWasm(model.dir);
+      const gpu = await GpuModelV2.load(adapter, wasm);
+      try {
+        const V = wasm.arch.vocabSize;
+        const prompt = Array.from({ length: 12 }, (_, i) => (i * 131 + 7) % V);
+        const kw = wasm.newCache(), kg = gpu.newCache();
+        const a = await wasm.forwardAll(prompt, kw), b = await gpu.forwardAll(prompt, kg);
+        let worst = maxDiff(a, b);
+        let token = argmax(a.subarray(a.length - V));
+        assert.equal(argmax(b.subarray(b.length - V)), token);
+        for (let s = 0; s < model.steps; s++) {
+          const la = await wasm.forward([token], kw), lb = await gpu.forward([token], kg);
+          worst = Math.max(worst, maxDiff(la, lb));
+          token = argmax(la);
+          assert.equal(argmax(lb), token, `greedy token ${s} differs`);
+        }
+        console.log(`      max |logit difference| ${worst.toExponential(2)} over ${prompt.length} + ${model.steps} positions`);
+        assert.ok(worst <= model.tolerance, `logits differ by ${worst}`);
+        assert.equal(kg.length, prompt.length + model.steps);
+      } finally {
+        await gpu.dispose();
+      }
+    });
+  }
+
+  it('forwardAll equals forward position by position, and a second cache is replayed, not mixed up', async function () {
+    const { adapter } = await adapterOrSkip(this);
+    const wasm = await loadWasm(FIXTURE);
+    const gpu = await GpuModelV2.load(adapter, wasm);
+    try {
+      const V = wasm.arch.vocabSize;
+      const ids = [5, 17, 300, 42, 9, 77, 128, 3, 64, 200];
+      const all = await gpu.forwardAll(ids, gpu.newCache());
+      const one = gpu.newCache();
+      for (const [t, id] of ids.entries()) {
+        const logits = await gpu.forward([id], one);
+        assert.ok(maxDiff(logits, all.subarray(t * V, (t + 1) * V)) <= 1e-5, `position ${t}`);
+      }
+      // a third cache that shares only a prefix, then the second again: each sees its own past
+      const other = gpu.newCache();
+      await gpu.forward([5, 17, 1], other);
+      const next = await gpu.forward([9], one);
+      const reference = wasm.newCache();
+      await wasm.forward(ids, reference);
+      assert.ok(maxDiff(next, await wasm.forward([9], reference)) <= 2e-3);
+    } finally {
+      await gpu.dispose();
+    }
+  });
+
+  it('the engine runs on WebGPU when told to and says why; auto never picks a software adapter', async function () {
+    const found = await adapterOrSkip(this);
+    const request = { prompt: { kind: 'text' as const, text: 'def add(a, b):' }, maxNewTokens: 16, temperature: 0, topP: 1, seed: 1, timeBudgetMs: 60_000 };
+    const onWasm = await InProcessEngine.load({ modelDir: FIXTURE, backend: 'wasm' });
+    const onGpu = await InProcessEngine.load({ modelDir: FIXTURE, backend: 'webgpu' });
+    const auto = await InProcessEngine.load({ modelDir: FIXTURE, backend: 'auto' });
+    try {
+      assert.equal(onWasm.info.backend, 'WebAssembly SIMD kernels');
+      assert.match(onWasm.info.backendReason ?? '', /"wasm"/);
+      assert.match(onGpu.info.backend, /^WebGPU \(/);
+      assert.equal(onGpu.info.backendWarning, undefined);
+      if (found.isSoftware) {
+        assert.equal(auto.info.backend, 'WebAssembly SIMD kernels');
+        assert.match(auto.info.backendReason ?? '', /software/);
+      }
+      const [a, b] = [await onWasm.generate(request), await onGpu.generate(request)];
+      assert.deepEqual(b.tokenIds, a.tokenIds);
+      assert.equal(b.backendFault, undefined);
+    } finally {
+      await Promise.all([onWasm.dispose(), onGpu.dispose(), auto.dispose()]);
+    }
+  });
+
+  it('auto calibrates on a hardware adapter and keeps the faster backend, saying both times', async function () {
+    const found = await adapterOrSkip(this);
+    const wasm = await loadWasm(FIXTURE);
+    // the adapter Dawn found, taken for hardware: the calibration then decides (llvmpipe loses to WASM)
+    const choice = await selectBackend(wasm, 'auto', { probe: async () => ({ ...found, isSoftware: false }), calibration: { promptTokens: 8, decodeTokens: 2 } });
+    assert.match(choice.reason, /calibration at load, 8 prompt \+ 2 decode tokens: WebGPU \d+ ms, WebAssembly \d+ ms/);
+    const [gpuMs, wasmMs] = [...choice.reason.matchAll(/(\d+) ms/g)].map((m) => Number(m[1]));
+    if (gpuMs !== wasmMs) assert.equal(choice.backend, gpuMs < wasmMs ? 'webgpu' : 'wasm'); // equal: a tie within the rounding
+    assert.equal(choice.warning, undefined);
+    await choice.pass.dispose();
+  });
+
+  it('Dawn loads in the inference worker (the bundled dist/engineWorker.js) and runs the model there', async function () {
+    await adapterOrSkip(this);
+    const worker = await startWorkerEngine({ modelDir: FIXTURE, backend: 'webgpu', workerScript: requireBuiltWorker() });
+    const local = await InProcessEngine.load({ modelDir: FIXTURE, backend: 'wasm' });
+    try {
+      assert.match(worker.info.backend, /^WebGPU \(/);
+      const request = { prompt: { kind: 'text' as const, text: 'def f(' }, maxNewTokens: 8, temperature: 0, topP: 1, seed: 1, timeBudgetMs: 60_000 };
+      assert.deepEqual((await worker.generate(request)).tokenIds, (await local.generate(request)).tokenIds);
+    } finally {
+      await Promise.all([worker.dispose(), local.dispose()]);
+    }
+  });
+
+  it('a model whose FFN streams from ffn.bin stays on WASM, the warning naming why (no probe)', async () => {
+    const streamed = await loadModelV2((await openModelDir(FIXTURE)) as ModelDir & { manifest: ManifestV2 }, { mode: 'sparse', memoryBudgetMB: 1024, residentNeuronsPerLayer: 64 });
+    const choice = await selectBackend(streamed, 'webgpu', { probe: () => assert.fail('an unsupported model needs no adapter') });
+    assert.equal(choice.pass, streamed);
+    assert.match(choice.warning ?? '', /streams from ffn\.bin/);
+    await streamed.dispose();
+  });
+
+  it('without an adapter WASM runs: silently on auto, with a warning when webgpu was asked for', async () => {
+    const wasm = await loadWasm(FIXTURE);
+    const probe = async () => ({ ok: false as const, reason: 'no WebGPU adapter: no GPU driver Dawn can use (Vulkan, Metal or Direct3D 12)', probeMs: 1 });
+    const auto = await selectBackend(wasm, 'auto', { probe });
+    assert.equal(auto.pass, wasm);
+    assert.equal(auto.warning, undefined);
+    assert.match(auto.reason, /no GPU driver/);
+    const forced = await selectBackend(wasm, 'webgpu', { probe });
+    assert.equal(forced.backend, 'wasm');
+    assert.match(forced.warning ?? '', /^flashcode.engine.backend is "webgpu", but the model runs on WebAssembly: no WebGPU adapter/);
+    const off = await selectBackend(wasm, 'wasm', { probe: () => assert.fail('wasm must not probe') });
+    assert.equal(off.pass, wasm);
+  });
+
+  describe('faults: WASM finishes the request, once told, and WebGPU stays off', () => {
+    const request = { prompt: { kind: 'text' as const, text: 'function f(' }, maxNewTokens: 24, temperature: 0, topP: 1, seed: 1, timeBudgetMs: 60_000 };
+
+    /** The tokens of WASM alone, from a model of its own: the fallback's WASM memory must not hold
+     *  this run's keys and values, or a fallback that skipped the replay would pass. */
+    async function reference(tokenizer: TextTokenizer, promptIds: number[]) {
+      const wasm = await loadWasm(FIXTURE);
+      return generateTokens({ model: wasm, tokenizer, promptIds, stopIds: new Set(), contextTokens: wasm.contextTokens, kv: wasm.newCache() }, request);
+    }
+
+    it('a device destroyed mid-generation', async function () {
+      const { adapter } = await adapterOrSkip(this);
+      const wasm = await loadWasm(FIXTURE);
+      const tokenizer = await TextTokenizer.load(path.join(FIXTURE, 'tokenizer.json'), wasm.arch.vocabSize);
+      const promptIds = tokenizer.encode('function f(');
+      const expected = await reference(tokenizer, promptIds);
+      const gpu = await GpuModelV2.load(adapter, wasm);
+      const faults: string[] = [];
+      const pass = new GpuWithFallback(gpu, wasm, (reason) => faults.push(reason));
+      let pieces = 0;
+      const result = await generateTokens({ model: pass, tokenizer, promptIds, stopIds: new Set(), contextTokens: pass.contextTokens, kv: pass.newCache() }, request, {
+        onText: () => { if (++pieces === 3) gpu.device.destroy(); },
+      });
+      assert.ok(pieces >= 3, 'the fixture generated too little to destroy the device mid-run');
+      assert.deepEqual(result.tokenIds, expected.tokenIds);
+      assert.equal(faults.length, 1);
+      assert.match(faults[0], /device-lost|WebGPU/);
+      assert.equal(pass.onWebGpu, false);
+      const again = await generateTokens({ model: pass, tokenizer, promptIds, stopIds: new Set(), contextTokens: pass.contextTokens, kv: pass.newCache() }, request);
+      assert.deepEqual(again.tokenIds, expected.tokenIds);
+      assert.equal(faults.length, 1, 'told once');
+    });
+
+    it('in the engine: the generation that hit the fault says so once, and ModelInfo names WASM and why', async function () {
+      await adapterOrSkip(this);
+      const engine = await InProcessEngine.load({ modelDir: FIXTURE, backend: 'webgpu' });
+      const plain = await InProcessEngine.load({ modelDir: FIXTURE, backend: 'wasm' });
+      try {
+        assert.match(engine.info.backend, /^WebGPU/);
+        const first = await engine.generate(request);
+        // fault injection from outside: the engine's GPU device, destroyed between generations
+        const gpu = (engine as unknown as { model: { gpu: GpuModelV2 } }).model.gpu;
+        gpu.device.destroy();
+        const expected = await plain.generate(request);
+        const hit = await engine.generate({ ...request, prompt: { kind: 'text', text: 'function g(' } });
+        assert.deepEqual(first.tokenIds, (await plain.generate(request)).tokenIds);
+        assert.match(hit.backendFault ?? '', /WebGPU/);
+        assert.deepEqual(hit.tokenIds, (await plain.generate({ ...request, prompt: { kind: 'text', text: 'function g(' } })).tokenIds);
+        assert.equal(engine.info.backend, 'WebAssembly SIMD kernels');
+        assert.match(engine.info.backendReason ?? '', /WebGPU failed/);
+        const after = await engine.generate(request);
+        assert.equal(after.backendFault, undefined, 'told once');
+        assert.deepEqual(after.tokenIds, expected.tokenIds);
+      } finally {
+        await Promise.all([engine.dispose(), plain.dispose()]);
+      }
+    });
+
+    it('a readback past its time limit (a mapAsync that does not resolve in time)', async function () {
+      const { adapter } = await adapterOrSkip(this);
+      const wasm = await loadWasm(FIXTURE);
+      const tokenizer = await TextTokenizer.load(path.join(FIXTURE, 'tokenizer.json'), wasm.arch.vocabSize);
+      const promptIds = tokenizer.encode('function f(');
+      const expected = await reference(tokenizer, promptIds);
+      const gpu = await GpuModelV2.load(adapter, wasm, { readbackTimeLimitMs: 0 });
+      const faults: string[] = [];
+      const pass = new GpuWithFallback(gpu, wasm, (reason) => faults.push(reason));
+      const result = await generateTokens({ model: pass, tokenizer, promptIds, stopIds: new Set(), contextTokens: pass.contextTokens, kv: pass.newCache() }, request);
+      assert.deepEqual(result.tokenIds, expected.tokenIds);
+      assert.equal(faults.length, 1);
+      assert.match(faults[0], /timeout/);
+    });
+
+    it('a kernel that does not compile: the load fails by name, and the engine runs WASM with a warning', async function () {
+      const { adapter } = await adapterOrSkip(this);
+      const wasm = await loadWasm(FIXTURE);
+      const rewriteKernel = (name: string, wgsl: string) => (name === 'softmax' ? wgsl.replace('var m = -3.4e38;', 'var m = -3.4e38 +;') : wgsl);
+      await assert.rejects(GpuModelV2.load(adapter, wasm, { rewriteKernel }), (e: unknown) => e instanceof WebGpuFaultError && e.kind === 'compile' && /softmax/.test(e.message));
+      const choice = await selectBackend(wasm, 'webgpu', { gpu: { rewriteKernel } });
+      assert.equal(choice.backend, 'wasm');
+      assert.match(choice.warning ?? '', /"webgpu".*compile/);
+      assert.equal(choice.pass, wasm);
+    });
+  });
+});
