@@ -54,14 +54,20 @@ function argmax(x: Float32Array): number {
 
 // Tolerances, measured on llvmpipe: the kernels do the WASM kernels' integer arithmetic, and what
 // differs is f32 rounding (RMSNorm and RoPE sum in f64 in JavaScript, FMA contraction) moving an
-// activation's i16 rounding now and then; it grows with depth (30 layers: SmolLM2).
+// activation's i16 rounding now and then; it grows with depth (30 layers: SmolLM2). `tolerance`
+// holds for the prompt's logits. Over decode steps such a rounding difference now and then moves
+// one quant of the int8 KV cache by a step (1/254 of its row's largest value), and the logits after
+// it move with it: there the bound is the int8 cache's own error against f32 keys and values
+// (kvCacheInt8.test.ts: 0.35, SmolLM2 0.4), and the greedy tokens must stay the same.
+const KV_STEP_BOUND = 0.4;
 const MODELS = [
   { name: 'tiny-llama-v2 (fixture)', dir: FIXTURE, steps: 64, tolerance: 2e-3 },
   { name: 'tiny-qwen2-v2 (fixture, attention bias)', dir: path.join(root, 'test/fixtures/tiny-qwen2-v2'), steps: 64, tolerance: 2e-3 },
   { name: 'tiny-relu-v2 (fixture, ReLU gate)', dir: path.join(root, 'test/fixtures/tiny-relu-v2'), steps: 64, tolerance: 2e-3 },
-  { name: 'bundled model converted to v2', dir: path.join(root, '.cache/peers/bundled-v2'), steps: 64, tolerance: 2e-3 },
+  // deeper or wider models: a moved KV quant already within the prompt (measured 1.1e-2 and 0.15)
+  { name: 'bundled model converted to v2', dir: path.join(root, '.cache/peers/bundled-v2'), steps: 64, tolerance: 2e-2 },
   // llvmpipe on 2 cores runs SmolLM2 at ~1 s a token: a short prompt and 8 steps
-  { name: 'SmolLM2-135M v2', dir: path.join(root, '.cache/smollm2-v2'), steps: 8, tolerance: 1.5e-2 },
+  { name: 'SmolLM2-135M v2', dir: path.join(root, '.cache/smollm2-v2'), steps: 8, tolerance: 0.25 },
 ];
 
 describe('WebGPU backend on Dawn', function () {
@@ -94,7 +100,7 @@ describe('WebGPU backend on Dawn', function () {
   });
 
   for (const model of MODELS) {
-    it(`${model.name}: logits as WASM's and the same greedy tokens over ${model.steps} steps`, async function () {
+    it(`${model.name}: prompt logits as WASM's and the same greedy tokens over ${model.steps} steps`, async function () {
       const { adapter } = await adapterOrSkip(this);
       if (!fs.existsSync(path.join(model.dir, 'manifest.json'))) {
         if (process.env.CI === 'true' && !model.dir.includes('.cache')) assert.fail(`${model.dir} is missing`);
@@ -108,7 +114,9 @@ describe('WebGPU backend on Dawn', function () {
         const prompt = Array.from({ length: 12 }, (_, i) => (i * 131 + 7) % V);
         const kw = wasm.newCache(), kg = gpu.newCache();
         const a = await wasm.forwardAll(prompt, kw), b = await gpu.forwardAll(prompt, kg);
-        let worst = maxDiff(a, b);
+        const prefill = maxDiff(a, b);
+        assert.ok(prefill <= model.tolerance, `prompt logits differ by ${prefill}`);
+        let worst = prefill;
         let token = argmax(a.subarray(a.length - V));
         assert.equal(argmax(b.subarray(b.length - V)), token);
         for (let s = 0; s < model.steps; s++) {
@@ -117,8 +125,8 @@ describe('WebGPU backend on Dawn', function () {
           token = argmax(la);
           assert.equal(argmax(lb), token, `greedy token ${s} differs`);
         }
-        console.log(`      max |logit difference| ${worst.toExponential(2)} over ${prompt.length} + ${model.steps} positions`);
-        assert.ok(worst <= model.tolerance, `logits differ by ${worst}`);
+        console.log(`      max |logit difference| ${prefill.toExponential(2)} over the ${prompt.length} prompt positions, ${worst.toExponential(2)} with ${model.steps} decode steps`);
+        assert.ok(worst <= KV_STEP_BOUND, `decode logits differ by ${worst}`);
         assert.equal(kg.length, prompt.length + model.steps);
       } finally {
         await gpu.dispose();
