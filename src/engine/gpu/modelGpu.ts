@@ -11,7 +11,7 @@ import type { KvPositions } from '../kvCache';
 import { ResidentFfn } from '../v2/ffnStore';
 import { Int8KvCache } from '../v2/kvCacheQ8';
 import type { Weight } from '../v2/matrix';
-import type { StreamedMatrix } from '../v2/weightStream';
+import type { StreamedMatrix } from '../v2/matrix';
 import type { ModelV2 } from '../v2/modelV2';
 import { panelBytes } from '../v2/panels';
 import { kernelSource, WORKGROUP, type KernelName } from './kernels';

@@ -11,7 +11,7 @@ import type { ManifestV2 } from '../manifestV2';
 import type { ModelDir } from '../modelDir';
 import { checkFfnMatchesV2, readFfnHeader, readFfnLayerRaw } from '../weights/ffnFile';
 import { readTensorInto, readWeightsHeader } from '../weights/weightsFile';
-import { ModelV2 } from './modelV2';
+import { ModelV2, type MemoryPlanV2 } from './modelV2';
 import { recordBytesV2 } from './ffnStore';
 import { arenaBytes, loadWeightsV2, type FfnPlan, type TensorSource } from './weightsV2';
 
@@ -25,19 +25,6 @@ export const WASM_MEMORY_LIMIT_BYTES = 4 * 1024 ** 3;
 
 /** Fewest neurons per layer the flash cache may hold: below it, the cache thrashes on every token. */
 export const MIN_CACHED_NEURONS = 64;
-
-/** What the memory budget kept in the kernels' memory and what it left on disk (logged at load). */
-export interface MemoryPlanV2 {
-  budgetMB: number;
-  /** The kernels' memory (weights kept, KV cache, scratch, staging) and the FFN's read buffer. */
-  residentBytes: number;
-  /** Weights read from disk when used: the matrices left in weights.bin and the FFN neurons not cached. */
-  streamedBytes: number;
-  /** weights.bin matrices left there; and FFN neurons cached per layer (ffnSize: all resident). */
-  streamed: string[];
-  ffnCachedNeurons: number;
-  summary: string;
-}
 
 const MIB = 2 ** 20;
 

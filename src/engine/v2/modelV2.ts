@@ -18,7 +18,6 @@ import type { FfnStore } from './ffnStore';
 import { dequantRowInto, gatherDots, matmulCall, matmulQuantized, type Q8, type Weight } from './matrix';
 import { PANEL_BLOCK_BYTES } from './panels';
 import { sliceRows, type WeightStream } from './weightStream';
-import type { MemoryPlanV2 } from './loadV2';
 import { runCalls, ThreadPool, type KernelCall } from './threadPool';
 
 /** Tokens of a prompt chunk per thread. */
@@ -30,6 +29,19 @@ export const UNIT_TOKENS = 8;
 /** Rows of the head one matmul computes (a multiple of 4: whole panels): its outputs go straight to
  *  the logits, so no [T][vocab] scratch sits in the kernels' memory (6 MB at SmolLM2's vocabulary). */
 export const HEAD_SLICE_ROWS = 1024;
+
+/** What the memory budget kept in the kernels' memory and what it left on disk (logged at load). */
+export interface MemoryPlanV2 {
+  budgetMB: number;
+  /** The kernels' memory (weights kept, KV cache, scratch, staging) and the FFN's read buffer. */
+  residentBytes: number;
+  /** Weights read from disk when used: the matrices left in weights.bin and the FFN neurons not cached. */
+  streamedBytes: number;
+  /** weights.bin matrices left there; and FFN neurons cached per layer (ffnSize: all resident). */
+  streamed: string[];
+  ffnCachedNeurons: number;
+  summary: string;
+}
 
 type Floats = { ptr: number; view: Float32Array };
 

@@ -5,10 +5,8 @@
 import fs from 'node:fs';
 import { ModelFileCorruptError } from '../errors';
 import { q4Layout } from '../weights/q4';
-import type { Q8 } from './matrix';
+import type { Q8, StreamedMatrix } from './matrix';
 
-/** A matrix left in weights.bin: [rows][cols], q8_32 (FORMAT.md §Q) or q4_32 (§Q4), at `offset`. */
-export interface StreamedMatrix { streamed: true; name: string; offset: number; rows: number; cols: number; q4: boolean }
 
 /** Data bytes one streamed slice may take: one staging area of this size serves every matrix. 1 MiB
  *  holds a whole layer matrix at SmolLM2's size (its gate: 995 KB), read in one call (below). */

@@ -5,11 +5,11 @@ import { ModelFileCorruptError } from '../errors';
 import { KernelArena } from '../wasm/wasmKernels';
 import { q4Bytes, q4Layout } from '../weights/q4';
 import { checkRecordScales, FlashFfnV2, LayerStreamFfn, recordBytesV2, ResidentFfn, transposeScales, type DenseFfnRows } from './ffnStore';
-import type { Q8, Weight } from './matrix';
+import type { Q8, StreamedMatrix, Weight } from './matrix';
 import { panelBytes, rowsToPanels } from './panels';
 import type { LayerV2, WeightsV2 } from './modelV2';
 import { CHUNK_TOKENS, scratchBytes } from './modelV2';
-import { stagingSize, WeightStream, type StreamedMatrix } from './weightStream';
+import { stagingSize, WeightStream } from './weightStream';
 
 /** Where a v2 model's tensors come from: the files (loadV2.ts) or, in tests, arrays. */
 export interface TensorSource {
