@@ -1,9 +1,12 @@
 // The real SmolLM2-135M-Instruct Q4_1 GGUF for the importer's integration tests: fetched into .cache/
 // by scripts/fetch-smollm2.mjs when missing. Without a registry the tests skip with the reason,
-// except under CI=true, where they fail (CI must have it).
+// except under CI=true, where they fail (CI must have it). The engine's tests run it imported to
+// format v2 (.cache/smollm2-v2, 8-bit), and the bundled model converted to v2 (.cache/peers/bundled-v2):
+// both made here on first use.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { importCheckpoint } from '../../src/engine/import/importModel';
 import { repoRoot } from './fixture';
 
 export const SMOLLM2_GGUF = path.join(repoRoot, '.cache/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf');
@@ -44,4 +47,32 @@ export function requireImportPython(ctx: Mocha.Context): string {
     }
   }
   return python;
+}
+
+export const SMOLLM2_V2 = path.join(repoRoot, '.cache/smollm2-v2');
+export const BUNDLED_V2 = path.join(repoRoot, '.cache/peers/bundled-v2');
+
+/** .cache/smollm2-v2: the GGUF imported with --bits 8 (the golden test/golden/smollm2-f32-kv.json
+ *  was made from it), imported on first use; skips like requireSmollm2 when the GGUF cannot be had. */
+export async function requireSmollm2V2(ctx: Mocha.Context): Promise<string> {
+  if (fs.existsSync(path.join(SMOLLM2_V2, 'manifest.json'))) return SMOLLM2_V2;
+  const gguf = requireSmollm2(ctx);
+  await importCheckpoint({ input: gguf, outDir: SMOLLM2_V2, bits: 8 });
+  return SMOLLM2_V2;
+}
+
+/** .cache/peers/bundled-v2: the bundled model converted by models/pipeline/convert_v2.py (Debian's
+ *  python3 with numpy and onnx, as the pipeline tests use) on first use. */
+export function requireBundledV2(ctx: Mocha.Context): string {
+  if (fs.existsSync(path.join(BUNDLED_V2, 'manifest.json'))) return BUNDLED_V2;
+  try {
+    execFileSync('/usr/bin/python3', [path.join(repoRoot, 'models/pipeline/convert_v2.py'), path.join(repoRoot, 'models/flashcode-code-v1'), BUNDLED_V2], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+  } catch (e) {
+    fs.rmSync(BUNDLED_V2, { recursive: true, force: true });
+    const reason = `models/pipeline/convert_v2.py failed: ${((e as { stderr?: Buffer }).stderr?.toString() || (e as Error).message).trim().split('\n').at(-1)}`;
+    if (process.env.CI === 'true') throw new Error(`CI needs ${BUNDLED_V2}: ${reason}`);
+    console.log(`      skipped: ${reason}`);
+    ctx.skip();
+  }
+  return BUNDLED_V2;
 }

@@ -3,18 +3,17 @@
 // committed fixtures, and the engine itself with an f32 KV cache (commit 797478c,
 // smollm2-f32-kv.json) on SmolLM2-135M when .cache/smollm2-v2 is there.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { ManifestV2 } from '../../src/engine/manifestV2';
 import { openModelDir } from '../../src/engine/modelDir';
 import { argmax } from '../../src/engine/sampling';
 import { loadModelV2 } from '../../src/engine/v2/loadV2';
 import { readGolden, repoRoot } from '../helpers/fixture';
+import { requireSmollm2V2 } from '../helpers/smollm2';
 
 interface Fixture { promptIds: number[]; prefillLastLogits: number[]; greedyIds: number[]; int8Kv: { maxAbsDiffFromF32: number } }
 const fixtures = readGolden<{ fixtures: Record<string, Fixture> }>('tiny-v2-reference.json').fixtures;
 const smol = readGolden<{ promptIds: number[]; prefillTop: { id: number; logit: number }[]; greedyIds: number[] }>('smollm2-f32-kv.json');
-const SMOLLM2_V2 = path.join(repoRoot, '.cache/smollm2-v2');
 
 async function load(dir: string) {
   return loadModelV2(await openModelDir(dir) as Awaited<ReturnType<typeof openModelDir>> & { manifest: ManifestV2 });
@@ -56,11 +55,7 @@ describe('the 8-bit KV cache of v2 models', function () {
   }
 
   it('SmolLM2-135M: the same 64 greedy ids as the f32 KV cache, prefill logits within 0.4', async function () {
-    if (!fs.existsSync(path.join(SMOLLM2_V2, 'manifest.json'))) {
-      console.log(`      skipped: ${SMOLLM2_V2} is missing (the SmolLM2 GGUF imported to format v2, as bench:peers makes it)`);
-      this.skip();
-    }
-    const model = await load(SMOLLM2_V2);
+    const model = await load(await requireSmollm2V2(this));
     const kv = model.newCache();
     let logits = await model.forward(smol.promptIds, kv);
     // measured 0.35 at most over 500 prompt tokens and 64 steps (1.1 % of the largest logit)

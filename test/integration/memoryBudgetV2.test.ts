@@ -4,7 +4,6 @@
 // runs is refused with the numbers; a file cut short under a running model is a named error.
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FlashBudgetTooSmallError } from '../../src/engine/errors';
@@ -17,6 +16,7 @@ import { argmax } from '../../src/engine/sampling';
 import { loadModelV2 } from '../../src/engine/v2/loadV2';
 import type { ModelV2 } from '../../src/engine/v2/modelV2';
 import { repoRoot } from '../helpers/fixture';
+import { requireSmollm2V2 } from '../helpers/smollm2';
 
 const MIB = 2 ** 20;
 const prompt = Array.from({ length: 45 }, (_, i) => 3 + ((i * 37) % 240)); // two chunks: prefill streams twice
@@ -156,11 +156,7 @@ describe('a v2 model under a memory budget smaller than it', function () {
   }
 
   it('SmolLM2-135M at half its bytes: the resident logits bit for bit', async function () {
-    const dir = path.join(repoRoot, '.cache/smollm2-v2');
-    if (!existsSync(path.join(dir, 'manifest.json'))) {
-      console.log(`      skipped: ${dir} is missing (the SmolLM2 GGUF imported to format v2, as bench:peers makes it)`);
-      this.skip();
-    }
+    const dir = await requireSmollm2V2(this);
     const m = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestV2;
     const modelBytes = Object.entries(m.files).filter(([n]) => n !== 'tokenizer.json').reduce((n, [, f]) => n + f.bytes, 0);
     const resident = await load(dir, 4096);

@@ -14,9 +14,10 @@ import { loadModelV2 } from '../../src/engine/v2/loadV2';
 import { CHUNK_TOKENS, type ModelV2 } from '../../src/engine/v2/modelV2';
 import type { Fault } from '../../src/engine/v2/threadPool';
 import { fixtureModelDir, repoRoot } from '../helpers/fixture';
+import { requireSmollm2V2, SMOLLM2_V2 } from '../helpers/smollm2';
 
 const FIXTURES = ['tiny-llama-v2', 'tiny-qwen2-v2', 'tiny-relu-v2'].map((n) => path.join(repoRoot, 'test/fixtures', n));
-const SMOLLM2 = path.join(repoRoot, '.cache/smollm2-v2');
+const SMOLLM2 = SMOLLM2_V2;
 
 async function load(dir: string, threads: number): Promise<ModelV2> {
   const d = await openModelDir(dir);
@@ -46,11 +47,9 @@ function assertSameBits(actual: Float32Array[], expected: Float32Array[], what: 
 
 describe('v2 engine: prefill split across threads', function () {
   this.timeout(600_000);
-  const dirs = [...FIXTURES, ...(fs.existsSync(path.join(SMOLLM2, 'manifest.json')) ? [SMOLLM2] : [])];
-  if (!dirs.includes(SMOLLM2)) console.log(`      (no ${path.relative(repoRoot, SMOLLM2)}: threads checked on the fixtures only — scripts/fetch-smollm2.mjs and the import make it)`);
-
-  for (const dir of dirs) {
-    it(`${path.basename(dir)}: forwardAll, forward and decode at 2 and 3 threads are bit-identical to 1 thread`, async () => {
+  for (const name of [...FIXTURES, SMOLLM2]) {
+    it(`${path.basename(name)}: forwardAll, forward and decode at 2 and 3 threads are bit-identical to 1 thread`, async function () {
+      const dir = name === SMOLLM2 ? await requireSmollm2V2(this) : name;
       const one = await load(dir, 1);
       const ids = prompt(one.arch.vocabSize);
       const expected = await run(one, ids);

@@ -17,6 +17,7 @@ import { generateTokens } from '../../src/engine/generate';
 import { startWorkerEngine } from '../../src/engine';
 import { InProcessEngine } from '../../src/engine/inProcessEngine';
 import { requireBuiltWorker } from '../helpers/fixture';
+import { BUNDLED_V2, requireBundledV2, requireSmollm2V2, SMOLLM2_V2 } from '../helpers/smollm2';
 import type { ManifestV2 } from '../../src/engine/manifestV2';
 import { openModelDir, type ModelDir } from '../../src/engine/modelDir';
 import { TextTokenizer } from '../../src/engine/tokenizer';
@@ -65,9 +66,9 @@ const MODELS = [
   { name: 'tiny-qwen2-v2 (fixture, attention bias)', dir: path.join(root, 'test/fixtures/tiny-qwen2-v2'), steps: 64, tolerance: 2e-3 },
   { name: 'tiny-relu-v2 (fixture, ReLU gate)', dir: path.join(root, 'test/fixtures/tiny-relu-v2'), steps: 64, tolerance: 2e-3 },
   // deeper or wider models: a moved KV quant already within the prompt (measured 1.1e-2 and 0.15)
-  { name: 'bundled model converted to v2', dir: path.join(root, '.cache/peers/bundled-v2'), steps: 64, tolerance: 2e-2 },
+  { name: 'bundled model converted to v2', dir: BUNDLED_V2, steps: 64, tolerance: 2e-2 },
   // llvmpipe on 2 cores runs SmolLM2 at ~1 s a token: a short prompt and 8 steps
-  { name: 'SmolLM2-135M v2', dir: path.join(root, '.cache/smollm2-v2'), steps: 8, tolerance: 0.25 },
+  { name: 'SmolLM2-135M v2', dir: SMOLLM2_V2, steps: 8, tolerance: 0.25 },
 ];
 
 describe('WebGPU backend on Dawn', function () {
@@ -102,12 +103,8 @@ describe('WebGPU backend on Dawn', function () {
   for (const model of MODELS) {
     it(`${model.name}: prompt logits as WASM's and the same greedy tokens over ${model.steps} steps`, async function () {
       const { adapter } = await adapterOrSkip(this);
-      if (!fs.existsSync(path.join(model.dir, 'manifest.json'))) {
-        if (process.env.CI === 'true' && !model.dir.includes('.cache')) assert.fail(`${model.dir} is missing`);
-        console.log(`      skipped: ${model.dir} is not here (make it with models/pipeline/convert_v2.py or the importer)`);
-        this.skip();
-      }
-      const wasm = await loadWasm(model.dir);
+      const dir = model.dir === SMOLLM2_V2 ? await requireSmollm2V2(this) : model.dir === BUNDLED_V2 ? requireBundledV2(this) : model.dir;
+      const wasm = await loadWasm(dir);
       const gpu = await GpuModelV2.load(adapter, wasm);
       try {
         const V = wasm.arch.vocabSize;
