@@ -51,7 +51,7 @@ export async function probeAdapter(timeLimitMs = ADAPTER_TIME_LIMIT_MS): Promise
     gpu = await dawn();
   } catch (e) {
     gpuInstance = undefined;
-    return missing(`the optional package "webgpu" (Dawn) did not load: ${(e as Error).message.split('\n')[0]}`);
+    return missing(`the optional package "webgpu" (Dawn) did not load: ${(e as Error).message.split('\n')[0]} (the .vsix built for this platform carries it: npm run package -- --target ${process.platform}-${process.arch})`);
   }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeLimitMs); });
