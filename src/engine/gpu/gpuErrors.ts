@@ -12,7 +12,7 @@ export class WebGpuFaultError extends Error {
   }
 }
 
-/** The model has something the WebGPU kernels do not run (q4_32 matrices, a streamed FFN). */
+/** The model has something the WebGPU kernels do not run (a streamed FFN, an activation without a kernel). */
 export class WebGpuUnsupportedError extends Error {
   constructor(readonly reason: string) {
     super(`this model cannot run on WebGPU: ${reason}`);

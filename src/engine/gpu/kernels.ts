@@ -60,6 +60,26 @@ ${ENTRY} {
   hidden[i] = f32(q) * bitcast<f32>(W[base + 32u + lane]);
 }`,
 
+  /** embed's q4_32 form: value = q · scale + min of its block (dequantRowInto). W: nibbles
+   *  [V][d/2] u8 (byte k of a block: value k low, value k + 16 high), scales from word scalesAt,
+   *  mins from word minsAt, [V][d/32] f32 each. */
+  embedQ4: /* wgsl */ `
+struct P { d: u32, scalesAt: u32, minsAt: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> ids: array<u32>;
+@group(0) @binding(3) var<storage, read> W: array<u32>;
+@group(0) @binding(4) var<storage, read_write> hidden: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= step.T * p.d) { return; }
+  let t = i / p.d; let c = i % p.d;
+  let row = ids[t]; let k = c & 31u;
+  let block = row * (p.d >> 5u) + (c >> 5u);
+  let byte = block * 16u + (k & 15u);
+  let q = (W[byte >> 2u] >> (8u * (byte & 3u) + 4u * (k >> 4u))) & 15u;
+  hidden[i] = f32(q) * bitcast<f32>(W[p.scalesAt + block]) + bitcast<f32>(W[p.minsAt + block]);
+}`,
+
   /** RMSNorm(hidden rows) · weight, quantized as the quantize kernel does, straight into qx and sx
    *  (only the matmuls after a norm read it): an invocation per row and block of 32, each summing
    *  its row's squares again — cheaper than a dispatch more. Every token's row, or (last = 1) the
@@ -148,6 +168,60 @@ ${ENTRY} {
       let o = (t0 + u) * p.n + r;
       if (p.accumulate == 1u) { out[o] += acc[u][lane]; } else { out[o] = acc[u][lane]; }
     }
+  }
+}`,
+
+  /** matmul for a q4_32 W [n][d] (W as embedQ4 reads it) with matmulQ4's arithmetic: per row,
+   *  token and block the exact integer dots of the nibbles with the i16 activations in four lanes
+   *  (value k in lane (k >> 1) & 3, as its i32x4.dot_i16x8_s sums them), acc += f32(lanes) ·
+   *  (scale · xs), and c += min · (xs · f32(Σ qx)); out = the lanes summed as matmulQ4 does (its
+   *  four-row loop and its tail for the last n mod 4 rows differ) + c. An invocation per row and
+   *  four tokens, each weight word loaded once for them. */
+  matmulQ4: /* wgsl */ `
+struct P { n: u32, d: u32, accumulate: u32, last: u32, scalesAt: u32, minsAt: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> W: array<u32>;
+@group(0) @binding(3) var<storage, read> qx: array<i32>;
+@group(0) @binding(4) var<storage, read> sx: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+fn lo(w: u32) -> vec4i { return vec4i(i32(w & 15u), i32((w >> 8u) & 15u), i32((w >> 16u) & 15u), i32((w >> 24u) & 15u)); }
+fn hi(w: u32) -> vec4i { return vec4i(i32((w >> 4u) & 15u), i32((w >> 12u) & 15u), i32((w >> 20u) & 15u), i32(w >> 28u)); }
+${ENTRY} {
+  let i = flat(gid, nwg);
+  let rows = select(step.T, step.outRows, p.last == 1u);
+  if (i >= ((rows + 3u) / 4u) * p.n) { return; }
+  let t0 = (i / p.n) * 4u; let r = i % p.n;
+  let tokens = min(4u, rows - t0);
+  let nb = p.d >> 5u;
+  var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  var c = vec4f(0.0);
+  for (var b = 0u; b < nb; b++) {
+    let block = r * nb + b;
+    let scale = bitcast<f32>(W[p.scalesAt + block]); let m = bitcast<f32>(W[p.minsAt + block]);
+    let w0 = W[block * 4u]; let w1 = W[block * 4u + 1u]; let w2 = W[block * 4u + 2u]; let w3 = W[block * 4u + 3u];
+    for (var u = 0u; u < tokens; u++) {
+      let xq = (t0 + u) * p.d + b * 32u;
+      var lanes = vec4i(0);
+      var xsum = 0;
+      for (var k = 0u; k < 4u; k++) {
+        let w = select(select(w3, w2, k == 2u), select(w1, w0, k == 0u), k < 2u);
+        let xl = vec4i(qx[xq + 4u * k], qx[xq + 4u * k + 1u], qx[xq + 4u * k + 2u], qx[xq + 4u * k + 3u]);
+        let xh = vec4i(qx[xq + 16u + 4u * k], qx[xq + 17u + 4u * k], qx[xq + 18u + 4u * k], qx[xq + 19u + 4u * k]);
+        let d = lo(w) * xl + hi(w) * xh;
+        if ((k & 1u) == 0u) { lanes += vec4i(d.x + d.y, d.z + d.w, 0, 0); } else { lanes += vec4i(0, 0, d.x + d.y, d.z + d.w); }
+        xsum += (xl.x + xl.y) + (xl.z + xl.w) + (xh.x + xh.y) + (xh.z + xh.w);
+      }
+      let xs = sx[(t0 + u) * nb + b];
+      acc[u] += vec4f(lanes) * (scale * xs);
+      c[u] += m * (xs * f32(xsum));
+    }
+  }
+  let four = r < (p.n & ~3u);
+  for (var u = 0u; u < tokens; u++) {
+    let a = acc[u];
+    let y = select(c[u] + ((a.x + a.y) + (a.z + a.w)), ((a.x + a.z) + (a.y + a.w)) + c[u], four);
+    let o = (t0 + u) * p.n + r;
+    if (p.accumulate == 1u) { out[o] += y; } else { out[o] = y; }
   }
 }`,
 

@@ -1,9 +1,10 @@
 // One forward pass of a format-v2 model on WebGPU, in the order the data flows: embed → per layer
 // (attention → FFN, each added into the residual) → head. The weights are uploaded once from the
-// WebAssembly model's memory (the same panels and neuron columns its kernels run on), the KV cache
-// lives in a GPU buffer, a chunk of up to GPU_CHUNK_TOKENS tokens is one compute pass in one
-// submission, and only the logits asked for are read back. Dispatches and their bind groups are
-// built at load; a chunk writes 16 bytes of step parameters and the token ids, nothing else.
+// WebAssembly model's memory (the same panels, q4_32 matrices and neuron columns its kernels run
+// on), the KV cache lives in a GPU buffer, a chunk of up to GPU_CHUNK_TOKENS tokens is one compute
+// pass in one submission, and only the logits asked for are read back. Dispatches and their bind
+// groups are built at load; a chunk writes 16 bytes of step parameters and the token ids, nothing
+// else.
 /// <reference types="@webgpu/types" />
 import type { Architecture } from '../manifest';
 import type { ForwardPass } from '../forwardPass';
@@ -14,6 +15,7 @@ import type { Weight } from '../v2/matrix';
 import type { StreamedMatrix } from '../v2/matrix';
 import type { ModelV2 } from '../v2/modelV2';
 import { panelBytes } from '../v2/panels';
+import { q4Bytes, q4Layout } from '../weights/q4';
 import { kernelSource, WORKGROUP, type KernelName } from './kernels';
 import { WebGpuFaultError, WebGpuUnsupportedError } from './gpuErrors';
 
@@ -50,7 +52,7 @@ export function gpuUnsupportedReason(model: ModelV2): string | undefined {
   if (!(w.ffn instanceof ResidentFfn)) return 'its FFN streams from ffn.bin within the memory budget, and the WebGPU path needs every weight resident';
   const matrices = [w.embed, w.head, ...w.layers.flatMap((l) => [l.qkv, l.out, ...(l.gate ? [l.gate] : [])])];
   if (matrices.some(isStreamed)) return 'the memory budget leaves some matrices in weights.bin; the WebGPU path needs every weight resident';
-  if (matrices.some((m) => !isStreamed(m) && m.layout !== 'panels')) return 'it has q4_32 matrices, which the WebGPU kernels do not read yet';
+  if (matrices.some((m) => !isStreamed(m) && m.layout !== 'panels' && m.mins === undefined)) return 'it has q8_32 matrices outside the panel layout, which the WebGPU kernels do not read';
   if (!(arch.ffnActivation in ACTIVATIONS)) return `its FFN activation ${arch.ffnActivation} has no WebGPU kernel`;
   return undefined;
 }
@@ -292,9 +294,18 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
     return b;
   };
   const floats = (f: Float32Array) => upload(new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
-  const panels = (m: Weight) => {
+  // A resident matrix: q8_32 in panels, or q4_32 as one buffer of its nibbles, scales and mins
+  // (`scalesAt`, `minsAt`: word offsets of the last two).
+  const matrix = (m: Weight): { buffer: GPUBuffer; q4?: { scalesAt: number; minsAt: number } } => {
     if (isStreamed(m)) throw new WebGpuUnsupportedError(`${m.name} streams from weights.bin`); // gpuUnsupportedReason refuses such a model first
-    return upload(new Uint8Array(memory(), m.ptr, panelBytes(m.rows, m.cols)));
+    if (m.mins === undefined) return { buffer: upload(new Uint8Array(memory(), m.ptr, panelBytes(m.rows, m.cols))) };
+    const n = m.rows * m.cols;
+    const bytes = new Uint8Array(q4Bytes(m.rows, m.cols));
+    const at = q4Layout(m.rows, m.cols);
+    bytes.set(new Uint8Array(memory(), m.ptr, n / 2));
+    bytes.set(new Uint8Array(memory(), m.scales, n / 8), at.scales);
+    bytes.set(new Uint8Array(memory(), m.mins, n / 8), at.mins);
+    return { buffer: upload(bytes), q4: { scalesAt: at.scales / 4, minsAt: at.mins / 4 } };
   };
   const uniform = (words: (number | { f32: number })[]) => {
     const b = device.createBuffer({ size: Math.ceil(words.length / 4) * 16, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
@@ -337,7 +348,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const none = storage(16);
 
   const pipelines = new Map<KernelName, GPUComputePipeline>();
-  for (const name of ['embed', 'normQuantize', 'quantize', 'matmul', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'addBias'] as const) {
+  for (const name of ['embed', 'embedQ4', 'normQuantize', 'quantize', 'matmul', 'matmulQ4', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'addBias'] as const) {
     const code = options.rewriteKernel ? options.rewriteKernel(name, kernelSource(name)) : kernelSource(name);
     const module = device.createShaderModule({ code, label: name });
     const info = await module.getCompilationInfo();
@@ -356,11 +367,15 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   };
   const normQuantize = (weight: GPUBuffer, last: 0 | 1): Dispatch => dispatch('normQuantize', [d, last, { f32: arch.normEps }], [hidden, weight, qx, sx], (t, r) => (last ? r : t) * d / 32);
   const quantize = (cols: number): Dispatch => dispatch('quantize', [cols], [x, qx, sx], (t) => t * cols / 32);
-  const matmul = (W: GPUBuffer, rows: number, cols: number, out: GPUBuffer, accumulate: 0 | 1, last: 0 | 1 = 0): Dispatch =>
-    dispatch('matmul', [rows, cols, accumulate, last], [W, qx, sx, out], (t, r) => Math.ceil((last ? r : t) / 4) * Math.ceil(rows / 4));
+  const matmul = (W: ReturnType<typeof matrix>, rows: number, cols: number, out: GPUBuffer, accumulate: 0 | 1, last: 0 | 1 = 0): Dispatch =>
+    W.q4
+      ? dispatch('matmulQ4', [rows, cols, accumulate, last, W.q4.scalesAt, W.q4.minsAt], [W.buffer, qx, sx, out], (t, r) => Math.ceil((last ? r : t) / 4) * rows)
+      : dispatch('matmul', [rows, cols, accumulate, last], [W.buffer, qx, sx, out], (t, r) => Math.ceil((last ? r : t) / 4) * Math.ceil(rows / 4));
 
-  const embedW = panels(w.embed);
-  const embed = [dispatch('embed', [d], [ids, embedW, hidden], (t) => t * d)];
+  const embedW = matrix(w.embed);
+  const embed = [embedW.q4
+    ? dispatch('embedQ4', [d, embedW.q4.scalesAt, embedW.q4.minsAt], [ids, embedW.buffer, hidden], (t) => t * d)
+    : dispatch('embed', [d], [ids, embedW.buffer, hidden], (t) => t * d)];
   const layers: Dispatch[] = [];
   const kvScalesAt = kvRows * hd / 4; // word index of the scales in kv
   const act = ACTIVATIONS[arch.ffnActivation as keyof typeof ACTIVATIONS];
@@ -368,24 +383,24 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
     const L = w.layers[l];
     const rows = w.ffn.dense(l);
     const attention = [
-      normQuantize(floats(L.attnNorm), 0), matmul(panels(L.qkv), n, d, qkv, 0),
+      normQuantize(floats(L.attnNorm), 0), matmul(matrix(L.qkv), n, d, qkv, 0),
       dispatch('qkvPost', [H, Hkv, hd, C, l, L.qkvBias ? 1 : 0, { f32: Math.fround(1 / Math.sqrt(hd)) }, kvScalesAt], [qkv, L.qkvBias ? floats(L.qkvBias) : none, rope, kv, qx, sx], (t) => t * (H + 2 * Hkv)),
       dispatch('scores', [H, Hkv, hd, C, l, kvScalesAt], [qx, sx, kv, scores], (t, _, pos0) => t * H * (pos0 + t)),
       dispatch('softmax', [H, C], [scores], (t) => t * H),
       dispatch('mix', [H, Hkv, hd, C, l, kvScalesAt], [kv, scores, x], (t) => t * H * hd),
-      quantize(H * hd), matmul(panels(L.out), d, H * hd, hidden, 1),
+      quantize(H * hd), matmul(matrix(L.out), d, H * hd, hidden, 1),
     ];
     const ffn = [
       normQuantize(floats(L.ffnNorm), 0),
-      ...(L.gate ? [matmul(panels(L.gate), F, d, gate, 0)] : []),
-      matmul(panels(rows.up), F, d, up, 0),
+      ...(L.gate ? [matmul(matrix(L.gate), F, d, gate, 0)] : []),
+      matmul(matrix(rows.up), F, d, up, 0),
       dispatch('activate', [F, act, L.gate ? 1 : 0], [gate, up], (t) => t * F),
       dispatch('downPrep', [F, d], [up, floats(new Float32Array(memory(), rows.downScalesT, (F * d) / 32)), zq, zs], (t) => t * (d / 32) * (F / 32)),
       dispatch('down', [F, d], [upload(new Uint8Array(memory(), rows.down.ptr, F * d)), zq, zs, hidden], (t) => t * (d / 4)),
     ];
     layers.push(...attention, ...ffn);
   }
-  const head = [normQuantize(floats(w.finalNorm), 1), matmul(w.head === w.embed ? embedW : panels(w.head), V, d, logits, 0, 1)];
+  const head = [normQuantize(floats(w.finalNorm), 1), matmul(w.head === w.embed ? embedW : matrix(w.head), V, d, logits, 0, 1)];
   if (w.headBias) head.push(dispatch('addBias', [V], [floats(w.headBias), logits], (_, r) => r * V));
   return { buffers: { step, ids, logits, staging, all }, dispatches: { embed, layers, head } };
 }
