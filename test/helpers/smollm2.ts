@@ -76,3 +76,14 @@ export function requireBundledV2(ctx: Mocha.Context): string {
   }
   return BUNDLED_V2;
 }
+
+export const SMOLLM2_V2_Q4 = path.join(repoRoot, '.cache/smollm2-v2-q4');
+
+/** .cache/smollm2-v2-q4: the GGUF imported as `import` does without --bits (q4_32 wherever its
+ *  blocks are: embedding, attention, gate), on first use; skips like requireSmollm2V2. */
+export async function requireSmollm2V2Q4(ctx: Mocha.Context): Promise<string> {
+  if (fs.existsSync(path.join(SMOLLM2_V2_Q4, 'manifest.json'))) return SMOLLM2_V2_Q4;
+  const gguf = requireSmollm2(ctx);
+  await importCheckpoint({ input: gguf, outDir: SMOLLM2_V2_Q4 });
+  return SMOLLM2_V2_Q4;
+}
