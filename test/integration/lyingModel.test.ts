@@ -125,8 +125,9 @@ describe('loading a model whose files lie', () => {
 
   it('a model directory without read permission says so, not "missing"', async function () {
     if (process.getuid?.() === 0) {
-      console.log('      (as root: chmod cannot deny a read, so the directory case runs only as another user)');
-      return this.skip(); // reason: root reads through any permission bits; the errno mapping itself is checked in the next case
+      // root reads through any permission bits; the errno mapping itself is checked in the next case
+      console.log('      skipped: running as root, and chmod cannot deny root a read (the case runs as any other user)');
+      return this.skip();
     }
     const dir = await copyModel();
     try {
