@@ -7,7 +7,6 @@ import { ModelFileCorruptError } from '../errors';
 import { q4Layout } from '../weights/q4';
 import type { Q8, StreamedMatrix } from './matrix';
 
-
 /** Data bytes one streamed slice may take: one staging area of this size serves every matrix. 1 MiB
  *  holds a whole layer matrix at SmolLM2's size (its gate: 995 KB), read in one call (below). */
 export const SLICE_BYTES = 1 << 20;
