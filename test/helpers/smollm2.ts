@@ -54,11 +54,15 @@ export const BUNDLED_V2 = path.join(repoRoot, '.cache/peers/bundled-v2');
 
 /** .cache/smollm2-v2: the GGUF imported with --bits 8 (the golden test/golden/smollm2-f32-kv.json
  *  was made from it), imported on first use; skips like requireSmollm2 when the GGUF cannot be had. */
-export async function requireSmollm2V2(ctx: Mocha.Context): Promise<string> {
-  if (fs.existsSync(path.join(SMOLLM2_V2, 'manifest.json'))) return SMOLLM2_V2;
-  const gguf = requireSmollm2(ctx);
-  await importCheckpoint({ input: gguf, outDir: SMOLLM2_V2, bits: 8 });
-  return SMOLLM2_V2;
+export function requireSmollm2V2(ctx: Mocha.Context): Promise<string> {
+  return requireImported(ctx, SMOLLM2_V2, 8);
+}
+
+/** `dir`: the GGUF imported with `bits` (undefined: as `import` does without --bits), on first use. */
+async function requireImported(ctx: Mocha.Context, dir: string, bits: 8 | undefined): Promise<string> {
+  if (fs.existsSync(path.join(dir, 'manifest.json'))) return dir;
+  await importCheckpoint({ input: requireSmollm2(ctx), outDir: dir, bits });
+  return dir;
 }
 
 /** .cache/peers/bundled-v2: the bundled model converted by models/pipeline/convert_v2.py (Debian's
@@ -81,9 +85,6 @@ export const SMOLLM2_V2_Q4 = path.join(repoRoot, '.cache/smollm2-v2-q4');
 
 /** .cache/smollm2-v2-q4: the GGUF imported as `import` does without --bits (q4_32 wherever its
  *  blocks are: embedding, attention, gate), on first use; skips like requireSmollm2V2. */
-export async function requireSmollm2V2Q4(ctx: Mocha.Context): Promise<string> {
-  if (fs.existsSync(path.join(SMOLLM2_V2_Q4, 'manifest.json'))) return SMOLLM2_V2_Q4;
-  const gguf = requireSmollm2(ctx);
-  await importCheckpoint({ input: gguf, outDir: SMOLLM2_V2_Q4 });
-  return SMOLLM2_V2_Q4;
+export function requireSmollm2V2Q4(ctx: Mocha.Context): Promise<string> {
+  return requireImported(ctx, SMOLLM2_V2_Q4, undefined);
 }
