@@ -120,23 +120,30 @@ describe('8-bit WebAssembly kernels', () => {
     });
   }
 
+  /** downQ8's inputs over [F][d] and T tokens of h (a seeded mix of large, tiny and zero values). */
+  function downSetup(F: number, d: number, T: number) {
+    const rnd = random(F + d + T);
+    const w = Float32Array.from({ length: F * d }, () => rnd() * (rnd() > 0.3 ? 1 : 0.02));
+    const h = Float32Array.from({ length: T * F }, () => (rnd() > 0.4 ? rnd() * 5 : 0));
+    const wBytes = quantizeQ8(w, F, d), deq = dequantizeQ8(wBytes, F, d);
+    const nb = d / 32;
+    const arena = new KernelArena(F * d * 4 + (T + 1) * (F + d) * 4 + T * nb * F * 4 + 65536);
+    const wq = arena.bytes(F * d * 9 / 8);
+    wq.view.set(wBytes);
+    const sT = arena.floats(F * nb);
+    const scales = new Float32Array(wBytes.buffer, F * d, F * nb);
+    for (let j = 0; j < F; j++) for (let b = 0; b < nb; b++) sT.view[b * F + j] = scales[j * nb + b];
+    const hv = arena.floats(T * F), out = arena.floats(T * d), zq = arena.bytes(T * nb * F * 2), zs = arena.floats(T * nb * F / 32);
+    hv.view.set(h);
+    out.view.fill(123); // overwritten, not added to
+    const run = (hPtr: number, tokens: number, outPtr: number) => arena.kernels.downQ8(wq.ptr, sT.ptr, hPtr, tokens, F, d, zq.ptr, zs.ptr, outPtr);
+    return { arena, h, hv, deq, out, run };
+  }
+
   for (const [F, d, T] of [[64, 64, 1], [96, 32, 3], [128, 96, 2]]) {
     it(`downQ8 (down as neuron columns [${F}][${d}], ${T} tokens) equals the f32 product within i16 rounding`, () => {
-      const rnd = random(F + d + T);
-      const w = Float32Array.from({ length: F * d }, () => rnd() * (rnd() > 0.3 ? 1 : 0.02));
-      const h = Float32Array.from({ length: T * F }, () => (rnd() > 0.4 ? rnd() * 5 : 0));
-      const wBytes = quantizeQ8(w, F, d), deq = dequantizeQ8(wBytes, F, d);
-      const nb = d / 32;
-      const arena = new KernelArena(F * d * 4 + T * (F + d) * 4 + T * nb * F * 4 + 65536);
-      const wq = arena.bytes(F * d * 9 / 8);
-      wq.view.set(wBytes);
-      const sT = arena.floats(F * nb);
-      const scales = new Float32Array(wBytes.buffer, F * d, F * nb);
-      for (let j = 0; j < F; j++) for (let b = 0; b < nb; b++) sT.view[b * F + j] = scales[j * nb + b];
-      const hv = arena.floats(T * F), out = arena.floats(T * d), zq = arena.bytes(T * nb * F * 2), zs = arena.floats(T * nb * F / 32);
-      hv.view.set(h);
-      out.view.fill(123); // overwritten, not added to
-      arena.kernels.downQ8(wq.ptr, sT.ptr, hv.ptr, T, F, d, zq.ptr, zs.ptr, out.ptr);
+      const { h, hv, deq, out, run } = downSetup(F, d, T);
+      run(hv.ptr, T, out.ptr);
       for (let t = 0; t < T; t++) {
         for (let i = 0; i < d; i++) {
           let exact = 0, mag = 0;
@@ -147,4 +154,15 @@ describe('8-bit WebAssembly kernels', () => {
       }
     });
   }
+
+  it('downQ8 runs tokens in pairs and a last odd one alone: each token gets the bits it gets by itself', () => {
+    const F = 96, d = 128, T = 5;
+    const { arena, hv, out, run } = downSetup(F, d, T);
+    run(hv.ptr, T, out.ptr);
+    const one = arena.floats(d);
+    for (let t = 0; t < T; t++) {
+      run(hv.ptr + 4 * t * F, 1, one.ptr);
+      assert.deepEqual([...out.view.subarray(t * d, (t + 1) * d)], [...one.view], `token ${t}`);
+    }
+  });
 });
