@@ -11,11 +11,9 @@
 import type { Architecture } from '../manifest';
 import type { KvPositions } from '../kvCache';
 import { Int8KvCache, type KvRowsQ8 } from './kvCacheQ8';
-import { rope } from '../attention/rope';
-import { rmsNorm } from '../norm';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
-import { dequantRowInto, gatherDots, matmulCall, matmulQuantized, type Q8, type Weight } from './matrix';
+import { dequantRowInto, gatherDots, matmulCall, matmulQuantized, type Q8, type StreamedMatrix, type Weight } from './matrix';
 import { PANEL_BLOCK_BYTES } from './panels';
 import { sliceRows, type WeightStream } from './weightStream';
 import { runCalls, ThreadPool, type KernelCall } from './threadPool';
@@ -44,6 +42,10 @@ export interface MemoryPlanV2 {
 }
 
 type Floats = { ptr: number; view: Float32Array };
+
+/** One step of a layer, per run of tokens t0 … t0 + n (u: the unit's index): kernel calls, or a
+ *  matmul of x as the step before quantized it (into qx, sx) into `out` [T][W.rows]. */
+type Step = ((t0: number, n: number, u: number) => KernelCall[]) | { W: Weight; out: number };
 
 export interface LayerV2 {
   attnNorm: Float32Array;
@@ -79,6 +81,7 @@ export function scratchBytes(arch: Architecture, contextTokens: number, threads 
   const qkvRows = (H + 2 * Hkv) * hd;
   const floats = [
     arch.layers * 2 * Hkv * contextTokens * (hd / 4 + 1), // KV cache: int8 rows and their f32 scales
+    T * d, T * hd, 4, // the residual stream, RoPE's cosines and sines, eps (f64) and the query scale
     T * d, T * Math.max(d, H * hd, F) / 2, T * Math.max(d, H * hd, F) / 32, // x, its quants (i16) and scales
     T * qkvRows, Math.ceil(T / UNIT_TOKENS) * contextTokens, T * H * hd, T * d, // qkv, scores (a row per unit), context, projection out
     T * F, T * F, F, d, T * Math.min(V, HEAD_SLICE_ROWS), // gate, up, active rows, y, a head slice's logits
@@ -101,6 +104,7 @@ export class ModelV2 {
   private resident: Int8KvCache | undefined;
   private readonly kv: KvRowsQ8 & { quantsPtr: number; scalesPtr: number };
   private readonly s: {
+    hidden: Floats; trig: Floats; consts: number;
     x: Floats; qx: number; sx: number; queryQ: number; qkv: Floats; scores: Floats; ctx: Floats; proj: Floats;
     gate: Floats; up: Floats; ids: Int32Array; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats; zq: Floats;
   };
@@ -120,7 +124,11 @@ export class ModelV2 {
     const kvRows = arch.layers * 2 * Hkv * contextTokens;
     const quants = a.bytes(kvRows * hd), scales = a.floats(kvRows);
     this.kv = { quants: new Int8Array(quants.view.buffer, quants.ptr, kvRows * hd), scales: scales.view, quantsPtr: quants.ptr, scalesPtr: scales.ptr };
+    const consts = a.floats(4);
+    new Float64Array(consts.view.buffer, consts.ptr, 1)[0] = arch.normEps;
+    consts.view[2] = Math.fround(1 / Math.sqrt(hd));
     this.s = {
+      hidden: a.floats(T * d), trig: a.floats(T * hd), consts: consts.ptr,
       x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
       qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(Math.ceil(T / UNIT_TOKENS) * contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
       gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * Math.min(V, HEAD_SLICE_ROWS)),
@@ -232,22 +240,30 @@ export class ModelV2 {
     const T = ids.length;
     const ms = this.stageMs;
     let start = performance.now();
-    const hidden = new Float32Array(T * d); // [T][d]
-    for (let t = 0; t < T; t++) this.dequantRow(this.w.embed, ids[t], hidden, t * d);
+    const { hidden, x, trig } = this.s; // hidden: the residual stream [T][d]
+    for (let t = 0; t < T; t++) this.dequantRow(this.w.embed, ids[t], hidden.view, t * d);
+    // RoPE's angles for these positions, the same in every layer
+    const half = this.arch.headDim / 2;
+    for (let t = 0; t < T; t++) {
+      for (let i = 0; i < half; i++) {
+        const angle = Math.fround((kv.length + t) * this.invFreq[i]);
+        trig.view[(t * half + i) * 2] = Math.cos(angle);
+        trig.view[(t * half + i) * 2 + 1] = Math.sin(angle);
+      }
+    }
     ms.embed += performance.now() - start;
     for (let l = 0; l < this.arch.layers; l++) {
       start = performance.now();
-      this.attention(l, hidden, T, kv);
+      this.attention(l, T, kv);
       const mid = performance.now();
       ms.attention += mid - start;
-      this.ffn(l, hidden, T);
+      this.ffn(l, T);
       ms.ffn += performance.now() - mid;
     }
     kv.advance(ids);
     if (rows === 0) return new Float32Array(0);
     start = performance.now();
-    const { x } = this.s;
-    for (let r = 0; r < rows; r++) rmsNorm(hidden, (T - rows + r) * d, this.w.finalNorm, this.arch.normEps, x.view, r * d, d);
+    this.w.arena.kernels.rmsNorm(hidden.ptr + 4 * (T - rows) * d, this.w.finalNorm.byteOffset, this.s.consts, x.ptr, rows, d);
     const out = this.head(x.ptr, rows);
     const bias = this.w.headBias;
     if (bias) for (let r = 0; r < rows; r++) for (let v = 0; v < V; v++) out[r * V + v] += bias[v];
@@ -255,21 +271,32 @@ export class ModelV2 {
     return out;
   }
 
-  /** out [T][W.rows] = x [T][W.cols] (f32 at xPtr) · Wᵀ, x quantized on the way. */
-  private matmul(W: Weight, xPtr: number, T: number, outPtr: number): void {
-    this.w.arena.kernels.quantizeI16(xPtr, T * W.cols, this.s.qx, this.s.sx);
-    this.matmulQuantized(W, T, outPtr);
-  }
-
-  /** matmul on the x the last matmul quantized (the same [T][W.cols] input); `then`: calls on the
-   *  same tokens' rows after it, in the same unit. A matrix left in weights.bin runs slice by slice
-   *  from the staging area on this thread, each slice's outputs to their columns. */
-  private matmulQuantized(W: Weight, T: number, outPtr: number, then?: (t0: number, n: number) => KernelCall[]): void {
-    const k = this.w.arena.kernels, { qx, sx } = this.s;
-    if (!('streamed' in W)) {
-      this.split(T, (t0, n) => [matmulCall(W, qx + 2 * t0 * W.cols, sx + (t0 * W.cols) / 8, n, outPtr + 4 * t0 * W.rows), ...(then?.(t0, n) ?? [])]);
+  /** Runs a layer's steps over T tokens: all of them in each unit of tokens, one pass over the
+   *  threads, when every matrix is in the kernels' memory; step by step otherwise. */
+  private steps(T: number, steps: readonly Step[]): void {
+    const { qx, sx } = this.s;
+    const calls = (s: Step, t0: number, n: number, u: number): KernelCall[] => typeof s === 'function' ? s(t0, n, u)
+      : [matmulCall(s.W as Q8, qx + 2 * t0 * s.W.cols, sx + (t0 * s.W.cols) / 8, n, s.out + 4 * t0 * s.W.rows)];
+    if (steps.every((s) => typeof s === 'function' || !('streamed' in s.W))) {
+      this.split(T, (t0, n, u) => steps.flatMap((s) => calls(s, t0, n, u)));
       return;
     }
+    for (const s of steps) {
+      if (typeof s === 'function' || !('streamed' in s.W)) this.split(T, (t0, n, u) => calls(s, t0, n, u));
+      else this.streamedMatmul(s.W, T, s.out);
+    }
+  }
+
+  /** Tokens t0 … t0 + n of hidden through RMSNorm (weight `norm`) into x, quantized into qx, sx. */
+  private normQuantize(norm: Float32Array, t0: number, n: number): KernelCall[] {
+    const d = this.arch.dModel, { hidden, x, qx, sx, consts } = this.s;
+    return [['rmsNorm', hidden.ptr + 4 * t0 * d, norm.byteOffset, consts, x.ptr + 4 * t0 * d, n, d], ['quantizeI16', x.ptr + 4 * t0 * d, n * d, qx + 2 * t0 * d, sx + (t0 * d) / 8]];
+  }
+
+  /** out [T][W.rows] = x · Wᵀ (x quantized) for a matrix left in weights.bin: slice by slice from
+   *  the staging area on this thread, each slice's outputs to their columns. */
+  private streamedMatmul(W: StreamedMatrix, T: number, outPtr: number): void {
+    const k = this.w.arena.kernels, { qx, sx } = this.s;
     const stream = this.w.stream!;
     const step = sliceRows(W);
     for (let r0 = 0; r0 < W.rows; r0 += step) {
@@ -280,7 +307,6 @@ export class ModelV2 {
       const from = new Float32Array(mem, stream.outPtr, T * slice.rows), to = new Float32Array(mem, outPtr, T * W.rows);
       for (let t = 0; t < T; t++) to.set(from.subarray(t * slice.rows, (t + 1) * slice.rows), t * W.rows + r0);
     }
-    if (then) runCalls(k, then(0, T));
   }
 
   /** Runs the kernel calls `part` gives for tokens t0 … t0 + n of T (u: the unit's index), in
@@ -319,86 +345,80 @@ export class ModelV2 {
   }
 
   /** hidden [T][d] += attention of layer l; writes the T tokens' keys and values after kv.length. */
-  private attention(l: number, hidden: Float32Array, T: number, kv: Int8KvCache): void {
-    const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, normEps } = this.arch;
+  private attention(l: number, T: number, kv: Int8KvCache): void {
+    const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd } = this.arch;
     const L = this.w.layers[l];
-    const { x, qkv, scores, ctx, proj } = this.s;
+    const { hidden, qx, sx, qkv, scores, ctx, proj, trig, consts } = this.s;
     const n = (H + 2 * Hkv) * hd;
-    for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.attnNorm, normEps, x.view, t * d, d);
-    this.matmul(L.qkv, x.ptr, T, qkv.ptr);
-    const q = qkv.view;
-    const group = H / Hkv;
-    const scale = Math.fround(1 / Math.sqrt(hd));
-    for (let t = 0; t < T; t++) {
-      const at = t * n;
-      if (L.qkvBias) for (let i = 0; i < n; i++) q[at + i] += L.qkvBias[i];
-      const position = kv.length + t;
-      rope(q, at, H + Hkv, hd, this.invFreq, position); // queries and keys are adjacent
-      for (let i = 0; i < H * hd; i++) q[at + i] *= scale;
-      for (let g = 0; g < Hkv; g++) {
-        kv.write(l, 0, g, position, q, at + (H + g) * hd);
-        kv.write(l, 1, g, position, q, at + (H + Hkv + g) * hd);
-      }
-    }
+    const { quantsPtr, scalesPtr } = this.kv;
+    const row0 = kv.row(l, 0, 0, kv.length);
+    this.steps(T, [
+      (t0, m) => this.normQuantize(L.attnNorm, t0, m),
+      { W: L.qkv, out: qkv.ptr },
+      (t0, m) => [['qkvPost', qkv.ptr + 4 * t0 * n, n, m, H, Hkv, hd, trig.ptr + 4 * t0 * hd, consts + 8, L.qkvBias?.byteOffset ?? 0, quantsPtr, scalesPtr, row0 + t0, kv.capacity]],
+    ]);
     // the whole chunk's keys and values are stored: each group's heads attend causally in one call
     // per unit (tokens t0 … t0 + m, each unit its own scores row and query scratch)
-    const { quantsPtr, scalesPtr } = this.kv;
-    this.split(T, (t0, m, u) => Array.from({ length: Hkv }, (_, g): KernelCall => {
-      const keys = kv.row(l, 0, g, 0), values = kv.row(l, 1, g, 0);
-      return ['attendQ8', qkv.ptr + 4 * (t0 * n + g * group * hd), 4 * n, quantsPtr + keys * hd, scalesPtr + 4 * keys, quantsPtr + values * hd, scalesPtr + 4 * values,
-        kv.length + t0, m, group, hd, scores.ptr + 4 * u * this.contextTokens, this.s.queryQ + 2 * u * hd, ctx.ptr + 4 * (t0 * H * hd + g * group * hd), 4 * H * hd];
-    }));
-    this.matmul(L.out, ctx.ptr, T, proj.ptr);
-    const p = proj.view;
-    for (let i = 0; i < T * d; i++) hidden[i] += p[i];
+    const group = H / Hkv;
+    this.steps(T, [
+      (t0, m, u) => Array.from({ length: Hkv }, (_, g): KernelCall => {
+        const keys = kv.row(l, 0, g, 0), values = kv.row(l, 1, g, 0);
+        return ['attendQ8', qkv.ptr + 4 * (t0 * n + g * group * hd), 4 * n, quantsPtr + keys * hd, scalesPtr + 4 * keys, quantsPtr + values * hd, scalesPtr + 4 * values,
+          kv.length + t0, m, group, hd, scores.ptr + 4 * u * this.contextTokens, this.s.queryQ + 2 * u * hd, ctx.ptr + 4 * (t0 * H * hd + g * group * hd), 4 * H * hd];
+      }),
+      (t0, m) => [['quantizeI16', ctx.ptr + 4 * t0 * H * hd, m * H * hd, qx + 2 * t0 * H * hd, sx + (t0 * H * hd) / 8]],
+      { W: L.out, out: proj.ptr },
+      (t0, m) => [['addInto', hidden.ptr + 4 * t0 * d, proj.ptr + 4 * t0 * d, m * d]],
+    ]);
   }
 
   /** hidden [T][d] += FFN(RMSNorm_ffn(hidden)) of layer l. */
-  private ffn(l: number, hidden: Float32Array, T: number): void {
-    const { dModel: d, ffnSize: F, normEps, ffnActivation } = this.arch;
+  private ffn(l: number, T: number): void {
+    const { dModel: d, ffnSize: F, ffnActivation } = this.arch;
     const L = this.w.layers[l];
-    const { x, gate, up } = this.s;
-    for (let t = 0; t < T; t++) rmsNorm(hidden, t * d, L.ffnNorm, normEps, x.view, t * d, d);
-    const act = ffnActivation === 'silu' ? silu : ffnActivation === 'relu' ? relu : squaredRelu;
+    const { hidden, gate, up, proj, zq } = this.s;
+    const norm = (t0: number, n: number) => this.normQuantize(L.ffnNorm, t0, n);
     const threshold = T === 1 ? this.gateThresholds[l] ?? 0 : 0;
     // Decode goes the sparse way when the gate skips neurons, and when up and down are not all
     // resident (the flash cache), even with every neuron active.
     if (L.gate && T === 1 && (threshold > 0 || ffnActivation !== 'silu' || this.w.ffn.capacity < F)) {
-      this.sparseStep(l, L.gate, act, threshold, hidden);
+      runCalls(this.w.arena.kernels, norm(0, 1));
+      this.sparseStep(l, L.gate, ffnActivation === 'relu' ? relu : ffnActivation === 'silu' ? silu : squaredRelu, threshold);
       return;
     }
     const { up: U, down: D, downScalesT } = this.w.ffn.dense(l);
-    if (!L.gate) {
-      // A plain (ungated) FFN: h = act(up · x).
-      this.matmul(U, x.ptr, T, up.ptr);
-      for (let i = 0; i < T * F; i++) up.view[i] = act(up.view[i]);
-    } else {
-      this.matmul(L.gate, x.ptr, T, gate.ptr);
-      const g = gate.view, u = up.view;
-      if (ffnActivation === 'silu') { // swiglu on each unit's rows as soon as its up rows are there
-        this.matmulQuantized(U, T, up.ptr, (t0, n) => [['swiglu', gate.ptr + 4 * t0 * F, up.ptr + 4 * t0 * F, n * F]]);
-      } else {
-        this.matmulQuantized(U, T, up.ptr);
-        for (let i = 0; i < T * F; i++) { g[i] = act(g[i]); u[i] *= g[i]; }
-      }
-      this.gateObserver?.(l, g.subarray(0, T * F));
-    }
     // down: every neuron's column at once (downQ8), resident or streamed alike; a thread's tokens
     // t0 … t0 + n quantize into their own rows of zq (i16, [chunk][d/32][F]) and zs (f32, after zq)
-    const { proj, zq } = this.s;
     const nb = d / 32, zs = zq.ptr + 2 * this.chunkTokens * nb * F;
-    this.split(T, (t0, n) => [['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 2 * t0 * nb * F, zs + (t0 * nb * F) / 8, proj.ptr + 4 * t0 * d]]);
-    const p = proj.view;
-    for (let i = 0; i < T * d; i++) hidden[i] += p[i];
+    const down: Step = (t0, n) => [
+      ['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 2 * t0 * nb * F, zs + (t0 * nb * F) / 8, proj.ptr + 4 * t0 * d],
+      ['addInto', hidden.ptr + 4 * t0 * d, proj.ptr + 4 * t0 * d, n * d],
+    ];
+    if (L.gate && ffnActivation === 'silu') { // swiglu on each unit's rows as soon as its up rows are there
+      this.steps(T, [norm, { W: L.gate, out: gate.ptr }, { W: U, out: up.ptr }, (t0, n) => [['swiglu', gate.ptr + 4 * t0 * F, up.ptr + 4 * t0 * F, n * F]], down]);
+      this.gateObserver?.(l, gate.view.subarray(0, T * F));
+      return;
+    }
+    const act = ffnActivation === 'relu' ? relu : ffnActivation === 'silu' ? silu : squaredRelu;
+    if (!L.gate) { // a plain (ungated) FFN: h = act(up · x)
+      this.steps(T, [norm, { W: U, out: up.ptr }]);
+      for (let i = 0; i < T * F; i++) up.view[i] = act(up.view[i]);
+    } else {
+      this.steps(T, [norm, { W: L.gate, out: gate.ptr }, { W: U, out: up.ptr }]);
+      const g = gate.view, u = up.view;
+      for (let i = 0; i < T * F; i++) { g[i] = act(g[i]); u[i] *= g[i]; }
+      this.gateObserver?.(l, g.subarray(0, T * F));
+    }
+    this.steps(T, [down]);
   }
 
   /** Decode: the gate decides which neurons run (act(gate·x) above the layer's threshold; a ReLU's
    *  zeros exactly), and only those have their up and down rows read and computed. */
-  private sparseStep(l: number, W: Weight, act: (v: number) => number, threshold: number, hidden: Float32Array): void {
+  private sparseStep(l: number, W: Weight, act: (v: number) => number, threshold: number): void {
     const { dModel: d, ffnSize: F } = this.arch;
     const k = this.w.arena.kernels;
-    const { x, gate, up, ids, rows, y } = this.s;
-    this.matmul(W, x.ptr, 1, gate.ptr);
+    const { hidden, gate, up, ids, rows, y } = this.s;
+    this.steps(1, [{ W, out: gate.ptr }]);
     let kept = 0;
     const g = gate.view;
     for (let j = 0; j < F; j++) {
@@ -417,7 +437,7 @@ export class ModelV2 {
       for (let i = at; i < at + n; i++) up.view[i] *= g[i];
       k.axpyQ8(y.ptr, D.ptr, D.scales, up.ptr + 4 * at, rows.ptr + 4 * at, n, d);
     }
-    for (let i = 0; i < d; i++) hidden[i] += y.view[i];
+    k.addInto(hidden.ptr, y.ptr, d);
   }
 }
 

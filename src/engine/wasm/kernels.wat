@@ -953,6 +953,137 @@
         (br $block)))
       (br $next))))
 
+  ;; ── The steps around the matmuls, per token, so the threads run them too and JavaScript does not
+  ;; (norm.ts, rope.ts and Int8KvCache.write did them, in f64 as JavaScript computes; these give
+  ;; the same bits: the same f64 operations in the same order, rounded to f32 where it stored).
+
+  ;; out[t] = x[t] · w / rms(x[t]) for tokens t < T, rows of d f32 (norm.ts' rmsNorm): the squares
+  ;; summed in f64 in order, inv = 1 / √(sum / d + eps), each value (x · inv) · w in f64.
+  ;; $eps: the address of eps as an f64.
+  (func (export "rmsNorm") (param $x i32) (param $w i32) (param $eps i32) (param $out i32) (param $T i32) (param $d i32)
+    (local $end i32) (local $i i32) (local $sum f64) (local $inv f64) (local $v f64)
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.mul (local.get $T) (local.get $d)) (i32.const 2))))
+    (block $done (loop $token
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $sum (f64.const 0))
+      (local.set $i (i32.const 0))
+      (block $summed (loop $square
+        (br_if $summed (i32.ge_u (local.get $i) (local.get $d)))
+        (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $sum (f64.add (local.get $sum) (f64.mul (local.get $v) (local.get $v))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $square)))
+      (local.set $inv (f64.div (f64.const 1) (f64.sqrt (f64.add (f64.div (local.get $sum) (f64.convert_i32_u (local.get $d))) (f64.load (local.get $eps))))))
+      (local.set $i (i32.const 0))
+      (block $scaled (loop $scale
+        (br_if $scaled (i32.ge_u (local.get $i) (local.get $d)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+          (f32.demote_f64 (f64.mul
+            (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))) (local.get $inv))
+            (f64.promote_f32 (f32.load (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 2))))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $scale)))
+      (local.set $x (i32.add (local.get $x) (i32.shl (local.get $d) (i32.const 2))))
+      (local.set $out (i32.add (local.get $out) (i32.shl (local.get $d) (i32.const 2))))
+      (br $token))))
+
+  ;; y[0…n) += x[0…n) (f32; n a multiple of 4): the residual adds.
+  (func (export "addInto") (param $y i32) (param $x i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (f32x4.add (v128.load (local.get $y)) (v128.load (local.get $x))))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br $next))))
+
+  ;; JavaScript's Math.round of an f64: the nearest integer, halves toward +∞.
+  (func $roundHalfUp (param $v f64) (result f64)
+    (local $f f64)
+    (local.set $f (f64.floor (local.get $v)))
+    (if (result f64) (f64.ge (f64.sub (local.get $v) (local.get $f)) (f64.const 0.5))
+      (then (f64.add (local.get $f) (f64.const 1))) (else (local.get $f))))
+
+  ;; After the qkv projection of T tokens (rows of n = (H + 2·Hkv)·hd f32 at $q, the queries, keys,
+  ;; values of each head in turn): + bias ($bias 0: none); RoPE on the queries and keys, rotating
+  ;; value i with i + hd/2 by the angle whose f32 cosine and sine are $trig [T][hd/2][2]; queries ·=
+  ;; the f32 at $scale; then each key and value row written into the 8-bit KV cache as
+  ;; Int8KvCache.write does (scale max|row| / 127, quants Math.round(v · 127 / max)): quants at
+  ;; $kq, scales at $ks, row ((kind·Hkv + g)·$cap) + $row0 + t for token t (row0: the layer's first
+  ;; row plus the first token's position).
+  (func (export "qkvPost") (param $q i32) (param $n i32) (param $T i32) (param $H i32) (param $Hkv i32) (param $hd i32)
+    (param $trig i32) (param $scale i32) (param $bias i32) (param $kq i32) (param $ks i32) (param $row0 i32) (param $cap i32)
+    (local $t i32) (local $i i32) (local $h i32) (local $half i32) (local $a i32) (local $b i32) (local $c f64) (local $s f64)
+    (local $first f64) (local $second f64) (local $sc v128) (local $g i32) (local $src i32) (local $row i32)
+    (local $max f32) (local $inv f64) (local $qend i32)
+    (local.set $half (i32.shr_u (local.get $hd) (i32.const 1)))
+    (local.set $sc (v128.load32_splat (local.get $scale)))
+    (block $tokens (loop $token
+      (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
+      (if (local.get $bias) (then
+        (local.set $i (i32.const 0))
+        (block $biased (loop $addBias
+          (br_if $biased (i32.ge_u (local.get $i) (local.get $n)))
+          (v128.store (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))
+            (f32x4.add (v128.load (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2))))
+                       (v128.load (i32.add (local.get $bias) (i32.shl (local.get $i) (i32.const 2))))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $addBias)))))
+      (local.set $i (i32.const 0))
+      (block $rotated (loop $freq
+        (br_if $rotated (i32.ge_u (local.get $i) (local.get $half)))
+        (local.set $c (f64.promote_f32 (f32.load (local.get $trig))))
+        (local.set $s (f64.promote_f32 (f32.load offset=4 (local.get $trig))))
+        (local.set $h (i32.const 0))
+        (block $heads (loop $head
+          (br_if $heads (i32.ge_u (local.get $h) (i32.add (local.get $H) (local.get $Hkv))))
+          (local.set $a (i32.add (local.get $q) (i32.shl (i32.add (i32.mul (local.get $h) (local.get $hd)) (local.get $i)) (i32.const 2))))
+          (local.set $b (i32.add (local.get $a) (i32.shl (local.get $half) (i32.const 2))))
+          (local.set $first (f64.promote_f32 (f32.load (local.get $a))))
+          (local.set $second (f64.promote_f32 (f32.load (local.get $b))))
+          (f32.store (local.get $a) (f32.demote_f64 (f64.sub (f64.mul (local.get $first) (local.get $c)) (f64.mul (local.get $second) (local.get $s)))))
+          (f32.store (local.get $b) (f32.demote_f64 (f64.add (f64.mul (local.get $second) (local.get $c)) (f64.mul (local.get $first) (local.get $s)))))
+          (local.set $h (i32.add (local.get $h) (i32.const 1)))
+          (br $head)))
+        (local.set $trig (i32.add (local.get $trig) (i32.const 8)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $freq)))
+      (local.set $i (i32.const 0))
+      (block $scaled (loop $scaleQ
+        (br_if $scaled (i32.ge_u (local.get $i) (i32.mul (local.get $H) (local.get $hd))))
+        (v128.store (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))
+          (f32x4.mul (v128.load (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))) (local.get $sc)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $scaleQ)))
+      (local.set $g (i32.const 0)) ;; key rows (g < Hkv), then value rows
+      (block $written (loop $kvRow
+        (br_if $written (i32.ge_u (local.get $g) (i32.shl (local.get $Hkv) (i32.const 1))))
+        (local.set $src (i32.add (local.get $q) (i32.shl (i32.mul (i32.add (local.get $H) (local.get $g)) (local.get $hd)) (i32.const 2))))
+        (local.set $row (i32.add (i32.add (i32.mul (local.get $g) (local.get $cap)) (local.get $row0)) (local.get $t)))
+        (local.set $max (f32.const 0))
+        (local.set $i (i32.const 0))
+        (block $m (loop $maxAbs
+          (br_if $m (i32.ge_u (local.get $i) (local.get $hd)))
+          (local.set $max (f32.max (local.get $max) (f32.abs (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $maxAbs)))
+        (f32.store (i32.add (local.get $ks) (i32.shl (local.get $row) (i32.const 2))) (f32.div (local.get $max) (f32.const 127)))
+        (local.set $inv (if (result f64) (f32.gt (local.get $max) (f32.const 0))
+          (then (f64.div (f64.const 127) (f64.promote_f32 (local.get $max)))) (else (f64.const 0))))
+        (local.set $i (i32.const 0))
+        (block $q8 (loop $quant
+          (br_if $q8 (i32.ge_u (local.get $i) (local.get $hd)))
+          (i32.store8 (i32.add (i32.add (local.get $kq) (i32.mul (local.get $row) (local.get $hd))) (local.get $i))
+            (i32.trunc_f64_s (call $roundHalfUp (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))) (local.get $inv)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $quant)))
+        (local.set $g (i32.add (local.get $g) (i32.const 1)))
+        (br $kvRow)))
+      (local.set $q (i32.add (local.get $q) (i32.shl (local.get $n) (i32.const 2))))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $token))))
+
   ;; ── The KV cache in 8 bits: keys and values stored per (layer, kind, KV head, position) row of hd
   ;; int8 quants with one f32 scale (max|row| / 127), a quarter of f32's bytes. hd: a multiple of 8,
   ;; at most 256 (a row's integer dot, hd × 127 × 32767, stays inside i32).

@@ -38,6 +38,15 @@ interface Exports {
   /** out [T][d] = h [T][F] · D, D q8 [F][d] in the row layout (quants w) with scales transposed,
    *  sT [d/32][F] f32; zq [T·d/32·F] i16 and zs [T·d/32·F/32] f32 are scratch. */
   downQ8(w: number, sT: number, h: number, T: number, F: number, d: number, zq: number, zs: number, out: number): void;
+  /** out [T][d] = RMSNorm(x [T][d]) · w, as norm.ts' rmsNorm computes it (the same bits); eps: the
+   *  address of eps as an f64. */
+  rmsNorm(x: number, w: number, eps: number, out: number, T: number, d: number): void;
+  /** y [n] += x [n] (n a multiple of 4). */
+  addInto(y: number, x: number, n: number): void;
+  /** The qkv rows of T tokens after their projection: + bias (0: none), RoPE (f32 cos and sin at
+   *  trig [T][hd/2][2]), queries · the f32 at scale, keys and values written into the 8-bit KV cache
+   *  (quants kq, scales ks) at rows g·cap + row0 + t, as Int8KvCache.write does (the same bits). */
+  qkvPost(q: number, n: number, T: number, H: number, Hkv: number, hd: number, trig: number, scale: number, bias: number, kq: number, ks: number, row0: number, cap: number): void;
   /** A silu layer's ffn.bin records (F of them, d wide) split: up rows and scales (row layout),
    *  down columns and their scales transposed [d/32][F] (downQ8). */
   splitRecordsQ8(src: number, F: number, d: number, up: number, us: number, down: number, dsT: number): void;
