@@ -398,8 +398,9 @@ ${ENTRY} {
   for (var k = 0u; k < 32u; k++) { let j = jb * 32u + k; zq[i * 32u + k] = i32(round(h[t * p.F + j] * scalesT[b * p.F + j] * inv)); }
 }`,
 
-  /** downQ8's second half: hidden [T][d] += Σ over neurons of zq · D, D the neuron columns as
-   *  ffn.bin holds them (int8 [F][d], row layout), per 32 neurons an exact integer sum; an
+  /** downQ8's second half: hidden [T][d] += Σ over neurons of zq · D, D the neuron columns int8
+   *  [F][d] in the WASM side's down-block layout (neuron j's output o at (j/32)·32·d + (o/32)·1024
+   *  + (j mod 32)·32 + o mod 32), per 32 neurons an exact integer sum; an
    *  invocation per token and four outputs (one word of each column). */
   down: /* wgsl */ `
 struct P { F: u32, d: u32 }
@@ -419,7 +420,7 @@ ${ENTRY} {
     let z = (jb * rows + row) * 32u;
     var sum = vec4i(0);
     for (var k = 0u; k < 32u; k++) {
-      let w = D[((jb * 32u + k) * p.d + o) >> 2u];
+      let w = D[(jb * 32u * p.d + (o >> 5u) * 1024u + k * 32u + (o & 31u)) >> 2u];
       sum += zq[z + k] * vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u));
     }
     acc += vec4f(sum) * zs[jb * rows + row];

@@ -8,7 +8,8 @@ import type { KernelArena } from '../wasm/wasmKernels';
 import type { Q8 } from './matrix';
 import { ModelFileCorruptError } from '../errors';
 
-/** down: a column per neuron, [F][d] in the row layout (ffn.bin's records). */
+/** down: a column per neuron, [F][d]: in the row layout (ffn.bin's records: the flash cache's
+ *  rows), or the down-block layout that downQ8 reads (a dense layer's, layout 'blocks'). */
 export interface FfnRows { up: Q8; down: Q8 }
 /** A layer for the dense path: also down's scales transposed, [d/32][F] f32 at downScalesT (downQ8). */
 export type DenseFfnRows = FfnRows & { downScalesT: number };
@@ -65,6 +66,9 @@ export class FlashFfnV2 implements FfnStore {
   private readonly memory: Uint8Array; // the kernels' memory (it never grows)
   private tick = 0;
 
+  private readonly kernels: KernelArena['kernels'];
+  private readonly downTmp: number; // toDownBlocks' 32·d bytes
+
   constructor(
     private readonly fd: number,
     private readonly sections: readonly { offset: number }[],
@@ -74,20 +78,22 @@ export class FlashFfnV2 implements FfnStore {
     arena: KernelArena,
     q8: (rows: number) => Q8,
   ) {
+    this.kernels = arena.kernels;
+    this.downTmp = arena.bytes(32 * d).ptr;
     for (let l = 0; l < sections.length; l++) {
       this.caches.push({
         rows: { up: q8(capacity), down: q8(capacity) }, slotOf: new Int32Array(F).fill(-1),
         neuronOf: new Int32Array(capacity).fill(-1), lastUsed: new Float64Array(capacity).fill(-1), filled: 0,
       });
     }
-    this.stagedRows = { up: q8(F), down: q8(F), downScalesT: arena.floats((F * d) / 32).ptr };
+    this.stagedRows = { up: q8(F), down: { ...q8(F), layout: 'blocks' }, downScalesT: arena.floats((F * d) / 32).ptr };
     this.staging = new Uint8Array(F * recordBytesV2(d));
     this.memory = new Uint8Array(arena.memory.buffer);
   }
 
   /** Arena bytes beyond the resident weights: the caches and the prefill staging rows. */
   static arenaBytes(layers: number, F: number, d: number, capacity: number): number {
-    return (layers * 2 * capacity + 2 * F) * ((d * 9) / 8) + (F * d) / 8 + 64 * (2 * layers + 3);
+    return (layers * 2 * capacity + 2 * F) * ((d * 9) / 8) + (F * d) / 8 + 32 * d + 64 * (2 * layers + 4);
   }
 
   dense(l: number): DenseFfnRows {
@@ -98,6 +104,7 @@ export class FlashFfnV2 implements FfnStore {
       this.place(j * R, this.stagedRows, j);
     }
     transposeScales(this.memory.buffer, this.stagedRows.down, this.stagedRows.downScalesT);
+    this.kernels.toDownBlocks(this.stagedRows.down.ptr, this.F, this.d, this.downTmp);
     return this.stagedRows;
   }
 
@@ -184,7 +191,7 @@ export class LayerStreamFfn implements FfnStore {
   ) {
     this.capacity = F;
     this.staging = arena.bytes(F * recordBytesV2(d)).view;
-    this.staged = { up: q8(F), down: q8(F), downScalesT: arena.floats((F * d) / 32).ptr };
+    this.staged = { up: q8(F), down: { ...q8(F), layout: 'blocks' }, downScalesT: arena.floats((F * d) / 32).ptr };
   }
 
   /** Arena bytes of the staging area and the staged rows (any layer streamed). */

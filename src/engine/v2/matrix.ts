@@ -6,8 +6,10 @@ import { runCalls, type KernelCall } from './threadPool';
 
 /** A matrix in kernel memory: [rows][cols] codes at ptr, a scale per 32 (and, for q4_32, a min).
  *  A q8_32 one with layout 'panels' is in the kernels' panel layout from ptr (panels.ts: every
- *  resident dense q8 matrix; `scales` unused); otherwise rows as FORMAT.md lays them out. */
-export interface Q8 { ptr: number; scales: number; rows: number; cols: number; mins?: number; layout?: 'rows' | 'panels' }
+ *  resident dense q8 matrix; `scales` unused); 'blocks': the FFN's down columns with their quants
+ *  in the down-block layout (kernels.wat, toDownBlocks) and their scales as rows; otherwise rows as
+ *  FORMAT.md lays them out. */
+export interface Q8 { ptr: number; scales: number; rows: number; cols: number; mins?: number; layout?: 'rows' | 'panels' | 'blocks' }
 
 /** A matrix left in weights.bin: [rows][cols], q8_32 (FORMAT.md §Q) or q4_32 (§Q4), at `offset`. */
 export interface StreamedMatrix { streamed: true; name: string; offset: number; rows: number; cols: number; q4: boolean }

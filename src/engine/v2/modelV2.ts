@@ -435,7 +435,8 @@ export class ModelV2 {
       const { up: U, down: D } = store.gather(l, ids.subarray(at, at + n), n, rows.view.subarray(at, at + n));
       gatherDots(k, U, rows.ptr + 4 * at, n, this.s.qx, this.s.sx, up.ptr + 4 * at);
       for (let i = at; i < at + n; i++) up.view[i] *= g[i];
-      k.axpyQ8(y.ptr, D.ptr, D.scales, up.ptr + 4 * at, rows.ptr + 4 * at, n, d);
+      const [R, B] = D.layout === 'blocks' ? [32, 1024] : [d, 32];
+      k.axpyQ8(y.ptr, D.ptr, D.scales, up.ptr + 4 * at, rows.ptr + 4 * at, n, d, R, B);
     }
     k.addInto(hidden.ptr, y.ptr, d);
   }

@@ -46,9 +46,11 @@ export function arenaBytes(arch: Architecture, contextTokens: number, source: Pi
   const m = (name: string, rows: number, cols: number) => (streamed.has(name) ? 0 : b(matrixBytes(source, name, rows, cols)));
   let total = m('embed', V, d) + (arch.tiedEmbeddings ? 0 : m('head', V, d)) + b(4 * d);
   if (source.has('head_bias')) total += b(4 * V);
-  // resident: up in panels, down as ffn.bin's neuron columns plus its scales transposed (downQ8)
+  // resident: up in panels, down as ffn.bin's neuron columns (down-block layout, converted through
+  // 32·d bytes of scratch) plus its scales transposed (downQ8)
   const upDown = b(panelBytes(F, d)) + b(q8Bytes(F, d)) + b((F * d) / 8);
   const residentFfn = (l: number) => plan.kind === 'resident' || (plan.kind === 'layers' && !plan.streamed.has(l));
+  if (plan.kind !== 'flash') total += b(32 * d);
   for (let l = 0; l < layers; l++) {
     const p = `layers.${l}.`;
     total += 3 * b(4 * d) + m(`${p}qkv`, (H + 2 * Hkv) * hd, d) + m(`${p}out`, d, H * hd) + (residentFfn(l) ? upDown : 0)
@@ -134,6 +136,7 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
   const finalNorm = await f32('final_norm', d);
   const layers: LayerV2[] = [];
   const ffnRows: (DenseFfnRows | undefined)[] = [];
+  let downTmp: number | undefined; // toDownBlocks' 32·d bytes, once
   for (let l = 0; l < arch.layers; l++) {
     const p = `layers.${l}.`;
     const layer: LayerV2 = {
@@ -158,7 +161,9 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
     if (gate) layer.gate = panel(arena, gate);
     const downScalesT = arena.floats((F * d) / 32).ptr;
     transposeScales(arena.memory.buffer, down, downScalesT);
-    ffnRows.push({ up: panel(arena, up), down, downScalesT });
+    downTmp ??= arena.bytes(32 * d).ptr;
+    arena.kernels.toDownBlocks(down.ptr, F, d, downTmp);
+    ffnRows.push({ up: panel(arena, up), down: { ...down, layout: 'blocks' }, downScalesT });
   }
   const ffn = plan.kind === 'flash'
     ? new FlashFfnV2(plan.fd, plan.sections, d, F, plan.capacity, arena, (rows) => q8In(arena, rows, d))

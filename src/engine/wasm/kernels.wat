@@ -705,8 +705,9 @@
       (br $next))))
 
   ;; out [T][d] f32 = h [T][F] · D: the FFN's down projection with D as ffn.bin holds it, a column
-  ;; per neuron — quants [F][d] int8 at $w (row layout) — and its scales transposed, sT [d/32][F]
-  ;; f32. Blocks of 32 outputs share a scale along a neuron's column, not along the sum, so the
+  ;; per neuron — quants [F][d] int8 at $w in the down-block layout (toDownBlocks: per 32 neurons and
+  ;; 32 outputs, the 32 neurons' 32 bytes in one run of 1 KiB, so decode reads D in order instead of
+  ;; 32 rows at a stride) — and its scales transposed, sT [d/32][F] f32. Blocks of 32 outputs share a scale along a neuron's column, not along the sum, so the
   ;; scale goes into the activation: per output block b, z[j] = h[j]·sT[b][j], quantized to i16 per
   ;; 32 neurons (zq [F/32][T][d/32][32] i16, zs [F/32][T][d/32] f32, scratch). Then per 32
   ;; neurons × 32 outputs, two neurons' bytes are interleaved so that i32x4.dot_i16x8_s adds both
@@ -791,7 +792,7 @@
             (br_if $halves (i32.ge_u (local.get $half) (i32.const 32)))
             (local.set $z (i32.add (local.get $zq) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 6))))
             (local.set $rw (i32.add (i32.add (local.get $w) (i32.mul (i32.shl (local.get $jb) (i32.const 5)) (local.get $d)))
-              (i32.add (i32.shl (local.get $b) (i32.const 5)) (local.get $half))))
+              (i32.add (i32.shl (local.get $b) (i32.const 10)) (local.get $half))))
             (local.set $i0 (v128.const i32x4 0 0 0 0))
             (local.set $i1 (v128.const i32x4 0 0 0 0))
             (local.set $i2 (v128.const i32x4 0 0 0 0))
@@ -806,7 +807,7 @@
               (local.set $zz (v128.load32_splat (local.get $z)))
               (local.set $zb (v128.load32_splat (i32.add (local.get $z) (i32.shl (local.get $nb) (i32.const 6)))))
               (local.set $va (v128.load (local.get $rw)))
-              (local.set $vb (v128.load (i32.add (local.get $rw) (local.get $d))))
+              (local.set $vb (v128.load offset=32 (local.get $rw)))
               (local.set $lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $va) (local.get $vb)))
               (local.set $hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $va) (local.get $vb)))
               (local.set $e (i16x8.extend_low_i8x16_s (local.get $lo)))
@@ -822,7 +823,7 @@
               (local.set $i3 (i32x4.add (local.get $i3) (i32x4.dot_i16x8_s (local.get $e) (local.get $zz))))
               (local.set $i7 (i32x4.add (local.get $i7) (i32x4.dot_i16x8_s (local.get $e) (local.get $zb))))
               (local.set $z (i32.add (local.get $z) (i32.const 4)))
-              (local.set $rw (i32.add (local.get $rw) (i32.shl (local.get $d) (i32.const 1))))
+              (local.set $rw (i32.add (local.get $rw) (i32.const 64)))
               (local.set $p (i32.add (local.get $p) (i32.const 1)))
               (br $pair)))
             (local.set $z (i32.add (local.get $zs) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 2))))
@@ -852,7 +853,7 @@
           (br_if $blocks (i32.ge_u (local.get $b) (local.get $nb)))
           (local.set $row (i32.add (i32.mul (local.get $t) (local.get $nb)) (local.get $b)))
           (local.set $z (i32.add (local.get $zq) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 6))))
-          (local.set $rw (i32.add (i32.add (local.get $w) (i32.mul (i32.shl (local.get $jb) (i32.const 5)) (local.get $d))) (i32.shl (local.get $b) (i32.const 5))))
+          (local.set $rw (i32.add (i32.add (local.get $w) (i32.mul (i32.shl (local.get $jb) (i32.const 5)) (local.get $d))) (i32.shl (local.get $b) (i32.const 10))))
         (local.set $i0 (v128.const i32x4 0 0 0 0))
         (local.set $i1 (v128.const i32x4 0 0 0 0))
         (local.set $i2 (v128.const i32x4 0 0 0 0))
@@ -866,7 +867,7 @@
             (br_if $pairs (i32.ge_u (local.get $p) (i32.const 16)))
             (local.set $zz (v128.load32_splat (local.get $z)))
             (local.set $va (v128.load (local.get $rw)))
-            (local.set $vb (v128.load (i32.add (local.get $rw) (local.get $d))))
+            (local.set $vb (v128.load offset=32 (local.get $rw)))
             (local.set $lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $va) (local.get $vb)))
             (local.set $hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $va) (local.get $vb)))
             (local.set $i0 (i32x4.add (local.get $i0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $lo)) (local.get $zz))))
@@ -874,7 +875,7 @@
             (local.set $i2 (i32x4.add (local.get $i2) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $hi)) (local.get $zz))))
             (local.set $i3 (i32x4.add (local.get $i3) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $hi)) (local.get $zz))))
             (local.set $va (v128.load offset=16 (local.get $rw)))
-            (local.set $vb (v128.load offset=16 (i32.add (local.get $rw) (local.get $d))))
+            (local.set $vb (v128.load offset=48 (local.get $rw)))
             (local.set $lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $va) (local.get $vb)))
             (local.set $hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $va) (local.get $vb)))
             (local.set $i4 (i32x4.add (local.get $i4) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $lo)) (local.get $zz))))
@@ -882,7 +883,7 @@
             (local.set $i6 (i32x4.add (local.get $i6) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $hi)) (local.get $zz))))
             (local.set $i7 (i32x4.add (local.get $i7) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $hi)) (local.get $zz))))
             (local.set $z (i32.add (local.get $z) (i32.const 4)))
-            (local.set $rw (i32.add (local.get $rw) (i32.shl (local.get $d) (i32.const 1))))
+            (local.set $rw (i32.add (local.get $rw) (i32.const 64)))
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $pair)))
           (local.set $sc (v128.load32_splat (i32.add (local.get $zs) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 2)))))
@@ -918,8 +919,10 @@
       (br $next))))
 
   ;; y[0…d) += Σ_i h[i] · W[rows[i]] for i < k, W q8 [*][d]: the FFN's down projection, a column
-  ;; per neuron (row-column bundling). A zero h[i] is skipped.
-  (func (export "axpyQ8") (param $y i32) (param $w i32) (param $ws i32) (param $h i32) (param $rows i32) (param $k i32) (param $d i32)
+  ;; per neuron (row-column bundling). A zero h[i] is skipped. Row j's block b of quants is at
+  ;; $w + (j / 32)·32·d + (j mod 32)·$R + b·$B: the row layout ($R d, $B 32) or the down-block
+  ;; layout ($R 32, $B 1024).
+  (func (export "axpyQ8") (param $y i32) (param $w i32) (param $ws i32) (param $h i32) (param $rows i32) (param $k i32) (param $d i32) (param $R i32) (param $B i32)
     (local $i i32) (local $j i32) (local $hv f32) (local $wp i32) (local $sp i32) (local $yp i32) (local $end i32)
     (local $c v128) (local $v v128)
     (block $done (loop $next
@@ -928,7 +931,8 @@
       (local.set $hv (f32.load (i32.add (local.get $h) (i32.shl (local.get $i) (i32.const 2)))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $next (f32.eq (local.get $hv) (f32.const 0)))
-      (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $d))))
+      (local.set $wp (i32.add (local.get $w) (i32.add (i32.mul (i32.shl (i32.shr_u (local.get $j) (i32.const 5)) (i32.const 5)) (local.get $d))
+        (i32.mul (i32.and (local.get $j) (i32.const 31)) (local.get $R)))))
       (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $j) (i32.shr_u (local.get $d) (i32.const 5))) (i32.const 2))))
       (local.set $yp (local.get $y))
       (local.set $end (i32.add (local.get $y) (i32.shl (local.get $d) (i32.const 2))))
@@ -947,7 +951,7 @@
         (local.set $v (v128.load8x8_s offset=24 (local.get $wp)))
         (v128.store offset=96 (local.get $yp) (f32x4.add (v128.load offset=96 (local.get $yp)) (f32x4.mul (local.get $c) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $v))))))
         (v128.store offset=112 (local.get $yp) (f32x4.add (v128.load offset=112 (local.get $yp)) (f32x4.mul (local.get $c) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $v))))))
-        (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
+        (local.set $wp (i32.add (local.get $wp) (local.get $B)))
         (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
         (local.set $yp (i32.add (local.get $yp) (i32.const 128)))
         (br $block)))
@@ -1222,22 +1226,62 @@
       (local.set $c (i32.add (local.get $c) (i32.const 8)))
       (br $col))))
 
+  ;; The quants of D [F][d] int8 (row layout, F a multiple of 32) at $ptr rewritten in place in the
+  ;; down-block layout downQ8 reads: per 32 neurons, per output block b, the 32 neurons' bytes of
+  ;; block b in neuron order (1 KiB). Each 32 neurons go through $tmp (32·d bytes).
+  (func (export "toDownBlocks") (param $ptr i32) (param $F i32) (param $d i32) (param $tmp i32)
+    (local $g i32) (local $i i32) (local $r i32) (local $b i32) (local $src i32) (local $dst i32) (local $groupBytes i32)
+    (local.set $groupBytes (i32.shl (local.get $d) (i32.const 5)))
+    (block $groups (loop $group
+      (br_if $groups (i32.ge_u (local.get $g) (local.get $F)))
+      (local.set $i (i32.const 0))
+      (loop $save
+        (v128.store (i32.add (local.get $tmp) (local.get $i)) (v128.load (i32.add (local.get $ptr) (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br_if $save (i32.lt_u (local.get $i) (local.get $groupBytes))))
+      (local.set $r (i32.const 0))
+      (loop $row
+        (local.set $src (i32.add (local.get $tmp) (i32.mul (local.get $r) (local.get $d))))
+        (local.set $dst (i32.add (local.get $ptr) (i32.shl (local.get $r) (i32.const 5))))
+        (local.set $b (i32.const 0))
+        (loop $block
+          (v128.store (local.get $dst) (v128.load (local.get $src)))
+          (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+          (local.set $src (i32.add (local.get $src) (i32.const 32)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 1024)))
+          (local.set $b (i32.add (local.get $b) (i32.const 32)))
+          (br_if $block (i32.lt_u (local.get $b) (local.get $d))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br_if $row (i32.lt_u (local.get $r) (i32.const 32))))
+      (local.set $ptr (i32.add (local.get $ptr) (local.get $groupBytes)))
+      (local.set $g (i32.add (local.get $g) (i32.const 32)))
+      (br $group))))
+
   ;; ffn.bin's records of a silu model's layer (FORMAT.md §F: per neuron [up quants d | down quants d
   ;; | up scales d/32 | down scales d/32]) at $src split into what the dense FFN runs on: up rows
-  ;; [F][d] at $up with scales [F][d/32] at $us (row layout), down columns [F][d] at $down with
-  ;; scales transposed [d/32][F] at $dsT (downQ8). A streamed layer is split on each use, so here
+  ;; [F][d] at $up with scales [F][d/32] at $us (row layout), down columns [F][d] at $down in the
+  ;; down-block layout (toDownBlocks) with scales transposed [d/32][F] at $dsT (downQ8). A streamed layer is split on each use, so here
   ;; rather than in JavaScript. d a multiple of 32.
   (func (export "splitRecordsQ8") (param $src i32) (param $F i32) (param $d i32) (param $up i32) (param $us i32) (param $down i32) (param $dsT i32)
-    (local $j i32) (local $i i32) (local $nb i32) (local $scales i32)
+    (local $j i32) (local $i i32) (local $nb i32) (local $scales i32) (local $dj i32)
     (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
     (block $done (loop $record
       (br_if $done (i32.ge_u (local.get $j) (local.get $F)))
       (local.set $i (i32.const 0))
       (loop $copy
         (v128.store (i32.add (local.get $up) (local.get $i)) (v128.load (i32.add (local.get $src) (local.get $i))))
-        (v128.store (i32.add (local.get $down) (local.get $i)) (v128.load (i32.add (i32.add (local.get $src) (local.get $d)) (local.get $i))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br_if $copy (i32.lt_u (local.get $i) (local.get $d))))
+      ;; down in the down-block layout: block b of neuron j at (j / 32)·32·d + b·1024 + (j mod 32)·32
+      (local.set $dj (i32.add (local.get $down) (i32.add (i32.mul (i32.shl (i32.shr_u (local.get $j) (i32.const 5)) (i32.const 5)) (local.get $d))
+        (i32.shl (i32.and (local.get $j) (i32.const 31)) (i32.const 5)))))
+      (local.set $i (i32.const 0))
+      (loop $copyDown
+        (v128.store (local.get $dj) (v128.load (i32.add (i32.add (local.get $src) (local.get $d)) (local.get $i))))
+        (v128.store offset=16 (local.get $dj) (v128.load offset=16 (i32.add (i32.add (local.get $src) (local.get $d)) (local.get $i))))
+        (local.set $dj (i32.add (local.get $dj) (i32.const 1024)))
+        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (br_if $copyDown (i32.lt_u (local.get $i) (local.get $d))))
       (local.set $scales (i32.add (local.get $src) (i32.shl (local.get $d) (i32.const 1))))
       (local.set $i (i32.const 0))
       (loop $scale
@@ -1248,7 +1292,6 @@
         (br_if $scale (i32.lt_u (local.get $i) (local.get $nb))))
       (local.set $src (i32.add (local.get $scales) (i32.shl (local.get $nb) (i32.const 3))))
       (local.set $up (i32.add (local.get $up) (local.get $d)))
-      (local.set $down (i32.add (local.get $down) (local.get $d)))
       (local.set $us (i32.add (local.get $us) (i32.shl (local.get $nb) (i32.const 2))))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $record))))

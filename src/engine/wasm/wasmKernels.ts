@@ -35,7 +35,7 @@ interface Exports {
   matmulQ8P(w: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
   /** gatherDotsQ8 over W in panels. */
   gatherDotsQ8P(w: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
-  /** out [T][d] = h [T][F] · D, D q8 [F][d] in the row layout (quants w) with scales transposed,
+  /** out [T][d] = h [T][F] · D, D q8 [F][d] in the down-block layout (quants w) with scales transposed,
    *  sT [d/32][F] f32; zq [T·d/32·F] i16 and zs [T·d/32·F/32] f32 are scratch. */
   downQ8(w: number, sT: number, h: number, T: number, F: number, d: number, zq: number, zs: number, out: number): void;
   /** out [T][d] = RMSNorm(x [T][d]) · w, as norm.ts' rmsNorm computes it (the same bits); eps: the
@@ -48,10 +48,14 @@ interface Exports {
    *  (quants kq, scales ks) at rows g·cap + row0 + t, as Int8KvCache.write does (the same bits). */
   qkvPost(q: number, n: number, T: number, H: number, Hkv: number, hd: number, trig: number, scale: number, bias: number, kq: number, ks: number, row0: number, cap: number): void;
   /** A silu layer's ffn.bin records (F of them, d wide) split: up rows and scales (row layout),
-   *  down columns and their scales transposed [d/32][F] (downQ8). */
+   *  down columns in the down-block layout and their scales transposed [d/32][F] (downQ8). */
   splitRecordsQ8(src: number, F: number, d: number, up: number, us: number, down: number, dsT: number): void;
-  /** y [d] += Σ_i h[i] · W[rows[i]] for i < k; zero h[i] skipped. */
-  axpyQ8(y: number, w: number, ws: number, h: number, rows: number, k: number, d: number): void;
+  /** y [d] += Σ_i h[i] · W[rows[i]] for i < k; zero h[i] skipped. W's quants in the row layout (R d,
+   *  B 32) or the down-block layout (R 32, B 1024): row j's block b at w + (j >> 5)·32·d + (j & 31)·R + b·B. */
+  axpyQ8(y: number, w: number, ws: number, h: number, rows: number, k: number, d: number, R: number, B: number): void;
+  /** D's quants [F][d] (row layout, F a multiple of 32) rewritten in place in the down-block layout
+   *  (per 32 neurons and output block, the neurons' 32 bytes in a run of 1 KiB); tmp: 32·d bytes. */
+  toDownBlocks(ptr: number, F: number, d: number, tmp: number): void;
 }
 
 const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};

@@ -79,7 +79,7 @@ describe('8-bit WebAssembly kernels', () => {
 
     const h = arena.floats(chosen.length), y = arena.floats(cols);
     h.view.set([0.5, -2, 0, 1.25, 3]);
-    arena.kernels.axpyQ8(y.ptr, wq.ptr, wq.ptr + rows * cols, h.ptr, idx.ptr, chosen.length, cols);
+    arena.kernels.axpyQ8(y.ptr, wq.ptr, wq.ptr + rows * cols, h.ptr, idx.ptr, chosen.length, cols, cols, 32);
     const wv = new Int8Array(wq.view.buffer, wq.ptr, rows * cols);
     const ws = new Float32Array(wq.view.buffer.slice(wq.ptr + rows * cols, wq.ptr + rows * cols + rows * cols / 8));
     for (let c = 0; c < cols; c++) {
@@ -127,9 +127,10 @@ describe('8-bit WebAssembly kernels', () => {
     const h = Float32Array.from({ length: T * F }, () => (rnd() > 0.4 ? rnd() * 5 : 0));
     const wBytes = quantizeQ8(w, F, d), deq = dequantizeQ8(wBytes, F, d);
     const nb = d / 32;
-    const arena = new KernelArena(F * d * 4 + (T + 1) * (F + d) * 4 + T * nb * F * 4 + 65536);
+    const arena = new KernelArena(F * d * 4 + (T + 1) * (F + d) * 4 + T * nb * F * 4 + 32 * d + 65536);
     const wq = arena.bytes(F * d * 9 / 8);
     wq.view.set(wBytes);
+    arena.kernels.toDownBlocks(wq.ptr, F, d, arena.bytes(32 * d).ptr);
     const sT = arena.floats(F * nb);
     const scales = new Float32Array(wBytes.buffer, F * d, F * nb);
     for (let j = 0; j < F; j++) for (let b = 0; b < nb; b++) sT.view[b * F + j] = scales[j * nb + b];
@@ -137,8 +138,30 @@ describe('8-bit WebAssembly kernels', () => {
     hv.view.set(h);
     out.view.fill(123); // overwritten, not added to
     const run = (hPtr: number, tokens: number, outPtr: number) => arena.kernels.downQ8(wq.ptr, sT.ptr, hPtr, tokens, F, d, zq.ptr, zs.ptr, outPtr);
-    return { arena, h, hv, deq, out, run };
+    return { arena, h, hv, deq, wBytes, wq, out, run };
   }
+
+  it('toDownBlocks lays out neuron j\'s output o at (j/32)·32·d + (o/32)·1024 + (j mod 32)·32 + o mod 32, and axpyQ8 reads it as the rows', () => {
+    const F = 64, d = 96;
+    const { arena, wBytes, wq } = downSetup(F, d, 1);
+    for (let j = 0; j < F; j++) {
+      for (let o = 0; o < d; o++) {
+        const at = (j >> 5) * 32 * d + (o >> 5) * 1024 + (j & 31) * 32 + (o & 31);
+        assert.equal(wq.view[at], wBytes[j * d + o], `neuron ${j}, output ${o}`);
+      }
+    }
+    assert.deepEqual([...wq.view.subarray(F * d)], [...wBytes.subarray(F * d)], 'the scales stay as rows');
+    const rows = arena.bytes(F * d * 9 / 8);
+    rows.view.set(wBytes);
+    const chosen = [63, 0, 31, 32, 5], idx = arena.ints(chosen.length), h = arena.floats(chosen.length);
+    idx.view.set(chosen);
+    h.view.set([0.5, -2, 0, 1.25, 3]);
+    const a = arena.floats(d), b = arena.floats(d);
+    arena.kernels.axpyQ8(a.ptr, rows.ptr, rows.ptr + F * d, h.ptr, idx.ptr, chosen.length, d, d, 32);
+    arena.kernels.axpyQ8(b.ptr, wq.ptr, wq.ptr + F * d, h.ptr, idx.ptr, chosen.length, d, 32, 1024);
+    assert.deepEqual([...b.view], [...a.view]);
+    assert.ok(a.view.some((v) => v !== 0));
+  });
 
   for (const [F, d, T] of [[64, 64, 1], [96, 32, 3], [128, 96, 2]]) {
     it(`downQ8 (down as neuron columns [${F}][${d}], ${T} tokens) equals the f32 product within i16 rounding`, () => {
