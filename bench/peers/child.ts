@@ -33,7 +33,7 @@ function argmax(row: Float32Array): number {
   return best;
 }
 
-/** threads: the prompt's chunks split across them (decode runs on one). */
+/** threads: the prompt's chunks and each decoded token split across them. */
 async function loadFlashcode(threadCount = 1): Promise<{ model: ModelV2; loadS: number }> {
   const start = performance.now();
   const dir = await openModelDir(file);

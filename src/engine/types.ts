@@ -105,7 +105,8 @@ export interface Engine {
 export interface EngineOptions {
   /** Directory holding manifest.json and the files it lists. */
   modelDir: string;
-  /** Threads a format-v2 model splits each prompt chunk's kernel calls across (decode runs on one).
+  /** Threads a format-v2 model splits each prompt chunk's kernel calls (by tokens) and each decoded
+   *  token's (by rows) across.
    *  Format-v1 models ignore it: ONNX Runtime runs on V1_ORT_THREADS. */
   threads?: number;
   /** Directory holding ort-wasm-simd-threaded.{mjs,wasm} when running from a bundle. */

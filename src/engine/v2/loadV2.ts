@@ -32,7 +32,8 @@ const MIB = 2 ** 20;
  *  per byte and reads the rest from disk as it is used (planMemory); a silu model's FFN goes behind
  *  the neuron cache, its decoding running only the neurons its gate thresholds keep (all, where
  *  they are 0). Otherwise every weight is resident.
- *  threads: the prompt's chunks are split across this many threads (decode runs on one). */
+ *  threads: the prompt's chunks (by tokens) and each decoded token (by rows) are split across this
+ *  many threads. */
 export async function loadModelV2(dir: ModelDir & { manifest: ManifestV2 }, flash?: FlashOptions, threads = 1): Promise<ModelV2> {
   const { manifest } = dir;
   const arch = manifest.architecture;

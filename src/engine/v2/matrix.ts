@@ -1,7 +1,7 @@
 // The one place a v2 matrix's storage type (models/FORMAT.md §Q q8_32, §Q4 q4_32) picks its kernel:
 // the forward pass calls these and never asks which it has.
 import type { KernelArena } from '../wasm/wasmKernels';
-import { dequantPanelRow } from './panels';
+import { dequantPanelRow, PANEL_BLOCK_BYTES } from './panels';
 import { runCalls, type KernelCall } from './threadPool';
 
 /** A matrix in kernel memory: [rows][cols] codes at ptr, a scale per 32 (and, for q4_32, a min).
@@ -28,6 +28,14 @@ export function matmulCall(W: Q8, qx: number, sx: number, T: number, outPtr: num
   if (W.mins !== undefined) return ['matmulQ4', W.ptr, W.scales, W.mins, W.rows, W.cols, qx, sx, T, outPtr];
   if (W.layout === 'panels') return ['matmulQ8P', W.ptr, W.rows, W.cols, qx, sx, T, outPtr];
   return ['matmulQ8', W.ptr, W.scales, W.rows, W.cols, qx, sx, T, outPtr];
+}
+
+/** Rows r0 … r0 + n of W (r0 a multiple of 4 in panels) as a matrix of their own. */
+export function rowSlice(W: Q8, r0: number, n: number): Q8 {
+  const nb = W.cols / 32;
+  if (W.layout === 'panels') return { ptr: W.ptr + (r0 / 4) * nb * PANEL_BLOCK_BYTES, scales: 0, rows: n, cols: W.cols, layout: 'panels' };
+  if (W.mins !== undefined) return { ptr: W.ptr + (r0 * W.cols) / 2, scales: W.scales + 4 * r0 * nb, mins: W.mins + 4 * r0 * nb, rows: n, cols: W.cols };
+  return { ptr: W.ptr + r0 * W.cols, scales: W.scales + 4 * r0 * nb, rows: n, cols: W.cols, layout: 'rows' };
 }
 
 /** out[i] = W[rows[i]] · x for i < k (rows i32 at rowsPtr), x quantized: the sparse FFN's up rows. */

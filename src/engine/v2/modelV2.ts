@@ -4,17 +4,17 @@
 // rows against every token; downQ8 the FFN's down projection from its neuron columns); each KV
 // group's heads attend causally over the chunk in one kernel call, the KV cache living in the
 // kernels' memory in 8 bits (kvCacheQ8.ts). Prompts run in chunks of CHUNK_TOKENS per thread so
-// the scratch rows stay small; with threads > 1 each kernel call of a chunk is split by tokens across
-// the threads (threadPool.ts), each part writing its own output rows, so the logits are the same bits
-// as on one thread. Only the
-// last position's logits are computed unless every position's are asked for.
+// the scratch rows stay small; with threads > 1 a chunk's kernel calls are split by tokens across
+// the threads (threadPool.ts), and a decoded token's by rows (matrices), KV groups (attention) and
+// output blocks (the down projection), each part writing its own outputs, so the logits are the
+// same bits as on one thread. Only the last position's logits are computed unless every
+// position's are asked for.
 import type { Architecture } from '../manifest';
 import type { KvPositions } from '../kvCache';
 import { Int8KvCache, type KvRowsQ8 } from './kvCacheQ8';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
-import { dequantRowInto, gatherDots, matmulCall, matmulQuantized, type Q8, type StreamedMatrix, type Weight } from './matrix';
-import { PANEL_BLOCK_BYTES } from './panels';
+import { dequantRowInto, gatherDots, matmulCall, matmulQuantized, rowSlice, type Q8, type StreamedMatrix, type Weight } from './matrix';
 import { sliceRows, type WeightStream } from './weightStream';
 import { runCalls, ThreadPool, type KernelCall } from './threadPool';
 
@@ -43,9 +43,20 @@ export interface MemoryPlanV2 {
 
 type Floats = { ptr: number; view: Float32Array };
 
-/** One step of a layer, per run of tokens t0 … t0 + n (u: the unit's index): kernel calls, or a
- *  matmul of x as the step before quantized it (into qx, sx) into `out` [T][W.rows]. */
-type Step = ((t0: number, n: number, u: number) => KernelCall[]) | { W: Weight; out: number };
+/** One step of a layer, per run of tokens t0 … t0 + n (u: the unit's index): kernel calls run in
+ *  order; `each`: calls independent of one another (a decoded token runs each as its own unit);
+ *  or a matmul of x as the step before quantized it (into qx, sx) into `out` [T][W.rows]. */
+type Calls = (t0: number, n: number, u: number) => KernelCall[];
+type Step = Calls | { each: Calls } | { W: Weight; out: number };
+
+/** [first, count) runs splitting `total` into at most `parts`, each a multiple of `multiple`
+ *  (but the last). */
+function ranges(total: number, parts: number, multiple: number): [number, number][] {
+  const step = Math.ceil(total / parts / multiple) * multiple;
+  const out: [number, number][] = [];
+  for (let at = 0; at < total; at += step) out.push([at, Math.min(step, total - at)]);
+  return out;
+}
 
 export interface LayerV2 {
   attnNorm: Float32Array;
@@ -83,9 +94,10 @@ export function scratchBytes(arch: Architecture, contextTokens: number, threads 
     arch.layers * 2 * Hkv * contextTokens * (hd / 4 + 1), // KV cache: int8 rows and their f32 scales
     T * d, T * hd, 4, // the residual stream, RoPE's cosines and sines, eps (f64) and the query scale
     T * d, T * Math.max(d, H * hd, F) / 2, T * Math.max(d, H * hd, F) / 32, // x, its quants (i16) and scales
-    T * qkvRows, Math.ceil(T / UNIT_TOKENS) * contextTokens, T * H * hd, T * d, // qkv, scores (a row per unit), context, projection out
+    T * qkvRows, Math.ceil(T / UNIT_TOKENS) * Hkv * contextTokens, T * H * hd, T * d, // qkv, scores (a row per unit and KV group), context, projection out
     T * F, T * F, F, d, T * Math.min(V, HEAD_SLICE_ROWS), // gate, up, active rows, y, a head slice's logits
-    Math.ceil(T / UNIT_TOKENS) * hd / 2, // attendQ8's query in i16, a row per unit
+    Math.ceil(T / UNIT_TOKENS) * Hkv * hd / 2, // attendQ8's query in i16, a row per unit and KV group
+    threads > 1 ? V : 0, // a decoded token's logits, its head split across the threads
     T * (d / 32) * F / 2 + T * (d / 32) * F / 32, // downQ8's quantized z and its scales
   ];
   return floats.reduce((n, f) => n + KernelArena.bytesFor(Math.ceil(f)), 0);
@@ -106,7 +118,7 @@ export class ModelV2 {
   private readonly s: {
     hidden: Floats; trig: Floats; consts: number;
     x: Floats; qx: number; sx: number; queryQ: number; qkv: Floats; scores: Floats; ctx: Floats; proj: Floats;
-    gate: Floats; up: Floats; ids: Int32Array; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats; zq: Floats;
+    gate: Floats; up: Floats; ids: Int32Array; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats; zq: Floats; decodeLogits: Floats;
   };
   private readonly invFreq: Float32Array;
   /** Tokens per prompt chunk: CHUNK_TOKENS per thread. */
@@ -130,9 +142,9 @@ export class ModelV2 {
     this.s = {
       hidden: a.floats(T * d), trig: a.floats(T * hd), consts: consts.ptr,
       x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
-      qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(Math.ceil(T / UNIT_TOKENS) * contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
+      qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(Math.ceil(T / UNIT_TOKENS) * Hkv * contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
       gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * Math.min(V, HEAD_SLICE_ROWS)),
-      queryQ: a.floats(Math.ceil(T / UNIT_TOKENS) * hd / 2).ptr,
+      queryQ: a.floats(Math.ceil(T / UNIT_TOKENS) * Hkv * hd / 2).ptr, decodeLogits: a.floats(threads > 1 ? V : 0),
       zq: a.floats(T * (d / 32) * F / 2 + T * (d / 32) * F / 32),
     };
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
@@ -274,17 +286,47 @@ export class ModelV2 {
   /** Runs a layer's steps over T tokens: all of them in each unit of tokens, one pass over the
    *  threads, when every matrix is in the kernels' memory; step by step otherwise. */
   private steps(T: number, steps: readonly Step[]): void {
+    if (T === 1 && this.pool) { this.decodeSteps(steps); return; }
     const { qx, sx } = this.s;
-    const calls = (s: Step, t0: number, n: number, u: number): KernelCall[] => typeof s === 'function' ? s(t0, n, u)
+    const calls = (s: Step, t0: number, n: number, u: number): KernelCall[] => typeof s === 'function' ? s(t0, n, u) : 'each' in s ? s.each(t0, n, u)
       : [matmulCall(s.W as Q8, qx + 2 * t0 * s.W.cols, sx + (t0 * s.W.cols) / 8, n, s.out + 4 * t0 * s.W.rows)];
-    if (steps.every((s) => typeof s === 'function' || !('streamed' in s.W))) {
+    if (steps.every((s) => !('W' in s) || !('streamed' in s.W))) {
       this.split(T, (t0, n, u) => steps.flatMap((s) => calls(s, t0, n, u)));
       return;
     }
     for (const s of steps) {
-      if (typeof s === 'function' || !('streamed' in s.W)) this.split(T, (t0, n, u) => calls(s, t0, n, u));
-      else this.streamedMatmul(s.W, T, s.out);
+      if ('W' in s && 'streamed' in s.W) this.streamedMatmul(s.W, T, s.out);
+      else this.split(T, (t0, n, u) => calls(s, t0, n, u));
     }
+  }
+
+  /** A decoded token's steps across the threads: each matmul's rows split into a unit per thread
+   *  (consecutive matmuls in one pass), `each` step's calls a unit apiece, the rest on this thread.
+   *  Every output is computed as on one thread, so the logits are the same bits. */
+  private decodeSteps(steps: readonly Step[]): void {
+    const k = this.w.arena.kernels, pool = this.pool!, { qx, sx } = this.s;
+    let units: KernelCall[][] = [];
+    const flush = () => {
+      if (units.length > 0) pool.run(units);
+      units = [];
+    };
+    for (const s of steps) {
+      if (typeof s === 'function') {
+        flush();
+        runCalls(k, s(0, 1, 0));
+      } else if ('each' in s) {
+        flush();
+        units = s.each(0, 1, 0).map((c) => [c]);
+        flush();
+      } else if ('streamed' in s.W) {
+        flush();
+        this.streamedMatmul(s.W, 1, s.out);
+      } else {
+        const W = s.W, out = s.out;
+        units.push(...ranges(W.rows, this.threads, 4).map(([r0, n]) => [matmulCall(rowSlice(W, r0, n), qx, sx, 1, out + 4 * r0)]));
+      }
+    }
+    flush();
   }
 
   /** Tokens t0 … t0 + n of hidden through RMSNorm (weight `norm`) into x, quantized into qx, sx. */
@@ -321,17 +363,18 @@ export class ModelV2 {
   /** logits [rows][vocab] = x [rows][d] (f32 at xPtr) · headᵀ, HEAD_SLICE_ROWS rows of the head at a
    *  time (resident: a run of its panels or rows; streamed: read into the staging area). */
   private head(xPtr: number, rows: number): Float32Array {
-    const W = this.w.head, V = W.rows, nb = W.cols / 32;
-    const k = this.w.arena.kernels, { qx, sx, logits } = this.s;
+    const W = this.w.head, V = W.rows;
+    const k = this.w.arena.kernels, { qx, sx, logits, decodeLogits } = this.s;
     k.quantizeI16(xPtr, rows * W.cols, qx, sx);
+    if (rows === 1 && this.pool && !('streamed' in W)) { // a decoded token: the head's rows split across the threads
+      this.pool.run(ranges(V, this.threads, 4).map(([r0, n]) => [matmulCall(rowSlice(W, r0, n), qx, sx, 1, decodeLogits.ptr + 4 * r0)]));
+      return decodeLogits.view.slice();
+    }
     const out = new Float32Array(rows * V);
     const step = 'streamed' in W ? Math.min(HEAD_SLICE_ROWS, sliceRows(W)) : HEAD_SLICE_ROWS;
     for (let r0 = 0; r0 < V; r0 += step) {
       const n = Math.min(step, V - r0);
-      const slice: Q8 = 'streamed' in W ? this.w.stream!.rows(W, r0, r0 + n)
-        : W.layout === 'panels' ? { ptr: W.ptr + (r0 / 4) * nb * PANEL_BLOCK_BYTES, scales: 0, rows: n, cols: W.cols, layout: 'panels' }
-          : W.mins !== undefined ? { ptr: W.ptr + (r0 * W.cols) / 2, scales: W.scales + 4 * r0 * nb, mins: W.mins + 4 * r0 * nb, rows: n, cols: W.cols }
-            : { ptr: W.ptr + r0 * W.cols, scales: W.scales + 4 * r0 * nb, rows: n, cols: W.cols, layout: 'rows' };
+      const slice: Q8 = 'streamed' in W ? this.w.stream!.rows(W, r0, r0 + n) : rowSlice(W, r0, n);
       matmulQuantized(k, slice, qx, sx, rows, logits.ptr);
       for (let t = 0; t < rows; t++) out.set(logits.view.subarray(t * n, (t + 1) * n), t * V + r0);
     }
@@ -358,14 +401,14 @@ export class ModelV2 {
       (t0, m) => [['qkvPost', qkv.ptr + 4 * t0 * n, n, m, H, Hkv, hd, trig.ptr + 4 * t0 * hd, consts + 8, L.qkvBias?.byteOffset ?? 0, quantsPtr, scalesPtr, row0 + t0, kv.capacity]],
     ]);
     // the whole chunk's keys and values are stored: each group's heads attend causally in one call
-    // per unit (tokens t0 … t0 + m, each unit its own scores row and query scratch)
+    // per unit (tokens t0 … t0 + m, each unit and group its own scores row and query scratch)
     const group = H / Hkv;
     this.steps(T, [
-      (t0, m, u) => Array.from({ length: Hkv }, (_, g): KernelCall => {
-        const keys = kv.row(l, 0, g, 0), values = kv.row(l, 1, g, 0);
+      { each: (t0, m, u) => Array.from({ length: Hkv }, (_, g): KernelCall => {
+        const keys = kv.row(l, 0, g, 0), values = kv.row(l, 1, g, 0), scratch = u * Hkv + g;
         return ['attendQ8', qkv.ptr + 4 * (t0 * n + g * group * hd), 4 * n, quantsPtr + keys * hd, scalesPtr + 4 * keys, quantsPtr + values * hd, scalesPtr + 4 * values,
-          kv.length + t0, m, group, hd, scores.ptr + 4 * u * this.contextTokens, this.s.queryQ + 2 * u * hd, ctx.ptr + 4 * (t0 * H * hd + g * group * hd), 4 * H * hd];
-      }),
+          kv.length + t0, m, group, hd, scores.ptr + 4 * scratch * this.contextTokens, this.s.queryQ + 2 * scratch * hd, ctx.ptr + 4 * (t0 * H * hd + g * group * hd), 4 * H * hd];
+      }) },
       (t0, m) => [['quantizeI16', ctx.ptr + 4 * t0 * H * hd, m * H * hd, qx + 2 * t0 * H * hd, sx + (t0 * H * hd) / 8]],
       { W: L.out, out: proj.ptr },
       (t0, m) => [['addInto', hidden.ptr + 4 * t0 * d, proj.ptr + 4 * t0 * d, m * d]],
@@ -390,12 +433,14 @@ export class ModelV2 {
     // down: every neuron's column at once (downQ8), resident or streamed alike; a thread's tokens
     // t0 … t0 + n quantize into their own rows of zq (i16, [chunk][d/32][F]) and zs (f32, after zq)
     const nb = d / 32, zs = zq.ptr + 2 * this.chunkTokens * nb * F;
-    const down: Step = (t0, n) => [
-      ['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 2 * t0 * nb * F, zs + (t0 * nb * F) / 8, proj.ptr + 4 * t0 * d],
-      ['addInto', hidden.ptr + 4 * t0 * d, proj.ptr + 4 * t0 * d, n * d],
+    // (a decoded token's output blocks split across the threads)
+    const blocks = T === 1 && this.pool ? ranges(nb, this.threads, 1) : [[0, nb]];
+    const down: Step[] = [
+      { each: (t0, n) => blocks.map(([b0, m]): KernelCall => ['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 2 * t0 * nb * F, zs + (t0 * nb * F) / 8, proj.ptr + 4 * t0 * d, b0, b0 + m]) },
+      (t0, n) => [['addInto', hidden.ptr + 4 * t0 * d, proj.ptr + 4 * t0 * d, n * d]],
     ];
     if (L.gate && ffnActivation === 'silu') { // swiglu on each unit's rows as soon as its up rows are there
-      this.steps(T, [norm, { W: L.gate, out: gate.ptr }, { W: U, out: up.ptr }, (t0, n) => [['swiglu', gate.ptr + 4 * t0 * F, up.ptr + 4 * t0 * F, n * F]], down]);
+      this.steps(T, [norm, { W: L.gate, out: gate.ptr }, { W: U, out: up.ptr }, (t0, n) => [['swiglu', gate.ptr + 4 * t0 * F, up.ptr + 4 * t0 * F, n * F]], ...down]);
       this.gateObserver?.(l, gate.view.subarray(0, T * F));
       return;
     }
@@ -409,7 +454,7 @@ export class ModelV2 {
       for (let i = 0; i < T * F; i++) { g[i] = act(g[i]); u[i] *= g[i]; }
       this.gateObserver?.(l, g.subarray(0, T * F));
     }
-    this.steps(T, [down]);
+    this.steps(T, down);
   }
 
   /** Decode: the gate decides which neurons run (act(gate·x) above the layer's threshold; a ReLU's

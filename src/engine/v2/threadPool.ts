@@ -1,7 +1,7 @@
-// The threaded prefill's workers: threads − 1 worker threads that instantiate the shared-memory
+// The v2 engine's worker threads: threads − 1 worker threads that instantiate the shared-memory
 // kernels on the model's shared arena, plus the calling thread. One `run` is one step of the
-// forward pass split by tokens into units, each a list of kernel calls writing output rows no other
-// unit writes. The calling thread writes the units into an Int32Array control block and wakes the
+// forward pass split into units (a prompt chunk's tokens, or a decoded token's rows), each a list
+// of kernel calls writing outputs no other unit writes. The calling thread writes the units into an Int32Array control block and wakes the
 // workers with Atomics.notify; then every thread, the caller included, claims the next unit with
 // Atomics.compareExchange until none is left, and the caller Atomics.waits for the last to finish —
 // no message per call, whose round trip would cost more than a small chunk's kernels. Claiming
@@ -40,6 +40,18 @@ const MAX_CALLS = 2048;
 const TEXT_UNITS = 256;
 
 export type Fault = 'throw' | 'exit' | 'hang';
+
+/** Busy-waits up to 1 ms for `ready`, before a thread sleeps in Atomics.wait: a decoded token is
+ *  hundreds of short passes over the threads, and waking a sleeping thread took longer than most
+ *  of them (a second thread gained nothing at decode until the threads spun). A pool left idle
+ *  sleeps 1 ms later. (Its source also runs in the workers: nothing from outside it.) */
+function spin(ready: () => boolean): void {
+  const until = performance.now() + 1;
+  while (!ready()) {
+    for (let i = 0; i < 256; i++) if (ready()) return;
+    if (performance.now() > until) return;
+  }
+}
 const FAULTS: Record<Fault, number> = { throw: 1, exit: 2, hang: 3 };
 
 /** Int offsets in the control block for `workers` workers. */
@@ -53,6 +65,7 @@ const layout = (workers: number) => {
 // dispatches their calls, as ThreadPool.run does on the calling thread.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+${spin.toString()}
 const { module, memory, control, text, worker, ops, layout } = workerData;
 const [TASK, CLAIM, UNITS, FINISHED, SLOT_INTS, STATE, FAULT, HOLDING, MESSAGE, CLAIMED, UNIT_BITS, TAG_MASK, CALL_INTS, TEXT_UNITS] = ${JSON.stringify([TASK, CLAIM, UNITS, FINISHED, SLOT_INTS, STATE, FAULT, HOLDING, MESSAGE, CLAIMED, UNIT_BITS, TAG_MASK, CALL_INTS, TEXT_UNITS])};
 const ctl = new Int32Array(control);
@@ -97,6 +110,7 @@ function work(tag) {
 parentPort.postMessage('ready');
 let seen = 0;
 for (;;) {
+  spin(() => Atomics.load(ctl, TASK) !== seen);
   Atomics.wait(ctl, TASK, seen);
   seen = Atomics.load(ctl, TASK);
   work(seen & TAG_MASK);
@@ -220,6 +234,8 @@ export class ThreadPool {
         const w = [...Array(this.threads).keys()].find((i) => i > 0 && this.slot(i, HOLDING) !== 0) ?? 1;
         this.fail(w, `did not answer within ${Math.round(limitMs)} ms`);
       }
+      spin(() => Atomics.load(c, FINISHED) !== done);
+      if (Atomics.load(c, FINISHED) !== done) continue;
       Atomics.wait(c, FINISHED, done, left); // woken by each finished unit, or by a worker's exit handler
     }
     for (let w = 1; w < this.threads; w++) if (this.slot(w, STATE) !== 0) this.fail(w, this.message(w));

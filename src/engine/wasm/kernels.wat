@@ -704,7 +704,8 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $next))))
 
-  ;; out [T][d] f32 = h [T][F] · D: the FFN's down projection with D as ffn.bin holds it, a column
+  ;; out [T][b0·32 … b1·32) f32 = h [T][F] · D (output blocks b0 … b1 of d/32; the rest of out untouched):
+  ;; the FFN's down projection with D as ffn.bin holds it, a column
   ;; per neuron — quants [F][d] int8 at $w in the down-block layout (toDownBlocks: per 32 neurons and
   ;; 32 outputs, the 32 neurons' 32 bytes in one run of 1 KiB, so decode reads D in order instead of
   ;; 32 rows at a stride) — and its scales transposed, sT [d/32][F] f32. Blocks of 32 outputs share a scale along a neuron's column, not along the sum, so the
@@ -715,7 +716,7 @@
   ;; weights exactly as stored (a requantized [d][F] copy would cost memory and agreement).
   ;; F must be a multiple of 32.
   (func (export "downQ8") (param $w i32) (param $sT i32) (param $h i32) (param $T i32) (param $F i32) (param $d i32)
-    (param $zq i32) (param $zs i32) (param $out i32)
+    (param $zq i32) (param $zs i32) (param $out i32) (param $b0 i32) (param $b1 i32)
     (local $nb i32) (local $t i32) (local $b i32) (local $j i32) (local $jb i32) (local $p i32) (local $row i32)
     (local $z i32) (local $rw i32) (local $o i32) (local $hp i32) (local $sp i32) (local $fb i32) (local $rows i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128) (local $v5 v128) (local $v6 v128) (local $v7 v128)
@@ -731,6 +732,10 @@
     (local.set $row (i32.const 0)) ;; t·nb + b
     (block $prepped (loop $prep
       (br_if $prepped (i32.ge_u (local.get $row) (local.get $rows)))
+      (local.set $b (i32.rem_u (local.get $row) (local.get $nb)))
+      (if (i32.or (i32.lt_u (local.get $b) (local.get $b0)) (i32.ge_u (local.get $b) (local.get $b1))) (then
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $prep)))
       (local.set $hp (i32.add (local.get $h) (i32.shl (i32.mul (i32.div_u (local.get $row) (local.get $nb)) (local.get $F)) (i32.const 2))))
       (local.set $sp (i32.add (local.get $sT) (i32.shl (i32.mul (i32.rem_u (local.get $row) (local.get $nb)) (local.get $F)) (i32.const 2))))
       (local.set $jb (i32.const 0))
@@ -772,7 +777,13 @@
         (br $part)))
       (local.set $row (i32.add (local.get $row) (i32.const 1)))
       (br $prep)))
-    (call $fill (local.get $out) (i32.mul (local.get $T) (local.get $d)))
+    (local.set $t (i32.const 0))
+    (block $zeroed (loop $zero
+      (br_if $zeroed (i32.ge_u (local.get $t) (local.get $T)))
+      (call $fill (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $d)) (i32.shl (local.get $b0) (i32.const 5))) (i32.const 2)))
+        (i32.shl (i32.sub (local.get $b1) (local.get $b0)) (i32.const 5)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $zero)))
     (local.set $jb (i32.const 0))
     ;; 32 neurons' columns (32·d bytes) stay in the cache across the tokens and output blocks
     (block $neurons (loop $neuron
@@ -783,9 +794,9 @@
       ;; and the same f32 steps as one token at a time below, so the same bits
       (block $pairs (loop $pairT
         (br_if $pairs (i32.ge_u (i32.add (local.get $t) (i32.const 1)) (local.get $T)))
-        (local.set $b (i32.const 0))
+        (local.set $b (local.get $b0))
         (block $blocks (loop $block
-          (br_if $blocks (i32.ge_u (local.get $b) (local.get $nb)))
+          (br_if $blocks (i32.ge_u (local.get $b) (local.get $b1)))
           (local.set $row (i32.add (i32.mul (local.get $t) (local.get $nb)) (local.get $b)))
           (local.set $half (i32.const 0))
           (block $halves (loop $halfBlock
@@ -848,9 +859,9 @@
       ;; a last odd token (decode's one), a whole block per pass
       (block $tokens (loop $token
         (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
-        (local.set $b (i32.const 0))
+        (local.set $b (local.get $b0))
         (block $blocks (loop $block
-          (br_if $blocks (i32.ge_u (local.get $b) (local.get $nb)))
+          (br_if $blocks (i32.ge_u (local.get $b) (local.get $b1)))
           (local.set $row (i32.add (i32.mul (local.get $t) (local.get $nb)) (local.get $b)))
           (local.set $z (i32.add (local.get $zq) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 6))))
           (local.set $rw (i32.add (i32.add (local.get $w) (i32.mul (i32.shl (local.get $jb) (i32.const 5)) (local.get $d))) (i32.shl (local.get $b) (i32.const 10))))

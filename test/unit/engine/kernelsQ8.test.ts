@@ -137,7 +137,7 @@ describe('8-bit WebAssembly kernels', () => {
     const hv = arena.floats(T * F), out = arena.floats(T * d), zq = arena.bytes(T * nb * F * 2), zs = arena.floats(T * nb * F / 32);
     hv.view.set(h);
     out.view.fill(123); // overwritten, not added to
-    const run = (hPtr: number, tokens: number, outPtr: number) => arena.kernels.downQ8(wq.ptr, sT.ptr, hPtr, tokens, F, d, zq.ptr, zs.ptr, outPtr);
+    const run = (hPtr: number, tokens: number, outPtr: number, b0 = 0, b1 = nb) => arena.kernels.downQ8(wq.ptr, sT.ptr, hPtr, tokens, F, d, zq.ptr, zs.ptr, outPtr, b0, b1);
     return { arena, h, hv, deq, wBytes, wq, out, run };
   }
 
@@ -186,6 +186,20 @@ describe('8-bit WebAssembly kernels', () => {
     for (let t = 0; t < T; t++) {
       run(hv.ptr + 4 * t * F, 1, one.ptr);
       assert.deepEqual([...out.view.subarray(t * d, (t + 1) * d)], [...one.view], `token ${t}`);
+    }
+  });
+
+  it('downQ8 over a range of output blocks computes those, leaves the rest, and gives the whole run\'s bits', () => {
+    const F = 96, d = 128, T = 3;
+    const { arena, hv, out, run } = downSetup(F, d, T);
+    run(hv.ptr, T, out.ptr);
+    const parts = arena.floats(T * d);
+    parts.view.fill(7);
+    run(hv.ptr, T, parts.ptr, 0, 1);
+    run(hv.ptr, T, parts.ptr, 1, 3);
+    for (let t = 0; t < T; t++) {
+      assert.deepEqual([...parts.view.subarray(t * d, t * d + 96)], [...out.view.subarray(t * d, t * d + 96)], `token ${t}, blocks 0-2`);
+      assert.ok(parts.view.subarray(t * d + 96, (t + 1) * d).every((v) => v === 7), `token ${t}: block 3 untouched`);
     }
   });
 });
