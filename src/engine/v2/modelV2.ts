@@ -24,6 +24,12 @@ export const CHUNK_TOKENS = 32;
  *  the same from 4 to 64 tokens a call, and small units let a busy machine's threads share fairly. */
 export const UNIT_TOKENS = 8;
 
+/** A decoded token is split across the threads only when a layer's FFN has at least this many
+ *  weights (d·F): a pass over the threads costs microseconds, and the bundled model's shape (256 ×
+ *  1,024) decoded at 1,005 tok/s on 2 threads against 1,534 on 1 (bench:peers), while SmolLM2's
+ *  (576 × 1,536) went from 55 to 69. */
+export const DECODE_SPLIT_MIN_WEIGHTS = 1 << 19;
+
 /** Rows of the head one matmul computes (a multiple of 4: whole panels): its outputs go straight to
  *  the logits, so no [T][vocab] scratch sits in the kernels' memory (6 MB at SmolLM2's vocabulary). */
 export const HEAD_SLICE_ROWS = 1024;
@@ -123,8 +129,10 @@ export class ModelV2 {
   private readonly invFreq: Float32Array;
   /** Tokens per prompt chunk: CHUNK_TOKENS per thread. */
   private readonly chunkTokens: number;
-  /** The prefill's other threads (threads > 1); replaced when one of its workers fails. */
+  /** The other threads (threads > 1); replaced when one of its workers fails. */
   private pool: ThreadPool | undefined;
+  /** Whether a decoded token is split across the pool (DECODE_SPLIT_MIN_WEIGHTS). */
+  private readonly splitDecode: boolean;
 
   /** threads > 1 needs a shared arena (loadWeightsV2's `threads`). */
   constructor(readonly arch: Architecture, readonly contextTokens: number, private readonly w: WeightsV2, readonly threads = 1) {
@@ -149,6 +157,7 @@ export class ModelV2 {
     };
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
     if (threads > 1) this.pool = new ThreadPool(a, threads);
+    this.splitDecode = threads > 1 && d * F >= DECODE_SPLIT_MIN_WEIGHTS;
   }
 
   newCache(): Int8KvCache {
@@ -286,7 +295,7 @@ export class ModelV2 {
   /** Runs a layer's steps over T tokens: all of them in each unit of tokens, one pass over the
    *  threads, when every matrix is in the kernels' memory; step by step otherwise. */
   private steps(T: number, steps: readonly Step[]): void {
-    if (T === 1 && this.pool) { this.decodeSteps(steps); return; }
+    if (T === 1 && this.splitDecode) { this.decodeSteps(steps); return; }
     const { qx, sx } = this.s;
     const calls = (s: Step, t0: number, n: number, u: number): KernelCall[] => typeof s === 'function' ? s(t0, n, u) : 'each' in s ? s.each(t0, n, u)
       : [matmulCall(s.W as Q8, qx + 2 * t0 * s.W.cols, sx + (t0 * s.W.cols) / 8, n, s.out + 4 * t0 * s.W.rows)];
@@ -366,8 +375,8 @@ export class ModelV2 {
     const W = this.w.head, V = W.rows;
     const k = this.w.arena.kernels, { qx, sx, logits, decodeLogits } = this.s;
     k.quantizeI16(xPtr, rows * W.cols, qx, sx);
-    if (rows === 1 && this.pool && !('streamed' in W)) { // a decoded token: the head's rows split across the threads
-      this.pool.run(ranges(V, this.threads, 4).map(([r0, n]) => [matmulCall(rowSlice(W, r0, n), qx, sx, 1, decodeLogits.ptr + 4 * r0)]));
+    if (rows === 1 && this.splitDecode && !('streamed' in W)) { // a decoded token: the head's rows split across the threads
+      this.pool!.run(ranges(V, this.threads, 4).map(([r0, n]) => [matmulCall(rowSlice(W, r0, n), qx, sx, 1, decodeLogits.ptr + 4 * r0)]));
       return decodeLogits.view.slice();
     }
     const out = new Float32Array(rows * V);
@@ -434,7 +443,7 @@ export class ModelV2 {
     // t0 … t0 + n quantize into their own rows of zq (i16, [chunk][d/32][F]) and zs (f32, after zq)
     const nb = d / 32, zs = zq.ptr + 2 * this.chunkTokens * nb * F;
     // (a decoded token's output blocks split across the threads)
-    const blocks = T === 1 && this.pool ? ranges(nb, this.threads, 1) : [[0, nb]];
+    const blocks = T === 1 && this.splitDecode ? ranges(nb, this.threads, 1) : [[0, nb]];
     const down: Step[] = [
       { each: (t0, n) => blocks.map(([b0, m]): KernelCall => ['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 2 * t0 * nb * F, zs + (t0 * nb * F) / 8, proj.ptr + 4 * t0 * d, b0, b0 + m]) },
       (t0, n) => [['addInto', hidden.ptr + 4 * t0 * d, proj.ptr + 4 * t0 * d, n * d]],
