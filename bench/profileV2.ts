@@ -34,7 +34,7 @@ type Stages = ModelV2['stageMs'];
 const diff = (a: Stages, b: Stages, per: number) => Object.fromEntries(Object.keys(a).map((k) => [k, (a[k as keyof Stages] - b[k as keyof Stages]) / per])) as Stages;
 
 async function modelStages(model: ModelV2) {
-  const prompt = Array.from({ length: PROMPT }, (_, i) => 300 + (i * 7919) % 20000);
+  const prompt = Array.from({ length: PROMPT }, (_, i) => (300 + i * 7919) % model.arch.vocabSize);
   const runs: { prefillMs: number; prefill: Stages; decodeMs: number; decode: Stages }[] = [];
   for (let rep = -1; rep < REPS; rep++) { // rep -1: warm-up
     const kv = model.newCache();

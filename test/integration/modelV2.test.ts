@@ -59,6 +59,15 @@ for (const [name, dirPath, promptTokens, minAgree] of [['the fixture model', fix
       assert.ok(agree >= minAgree, `top-1 agreed on ${agree} of 24`);
     });
 
+    it('refuses a token id outside the vocabulary by name, keeping the cache', async () => {
+      const kv = v2.newCache();
+      await v2.forward(prompt.slice(0, 3), kv);
+      for (const id of [v2.arch.vocabSize, -1, 1.5]) {
+        await assert.rejects(v2.forward([id], kv), new RegExp(`token id ${id} is outside the model's vocabulary of ${v2.arch.vocabSize}`));
+      }
+      assert.equal(kv.length, 3, 'the cache is kept');
+    });
+
     it('a prompt in one call equals it token by token (chunks, KV cache)', async () => {
       const whole = await v2.forwardAll(prompt.slice(0, 37), v2.newCache());
       const kv = v2.newCache();

@@ -213,6 +213,8 @@ export class ModelV2 {
   }
 
   private async guarded(ids: readonly number[], kv: KvPositions, all: boolean): Promise<Float32Array> {
+    const V = this.arch.vocabSize;
+    for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= V) throw new RangeError(`token id ${id} is outside the model's vocabulary of ${V}`);
     try {
       kv.checkRoom(ids.length);
       if (this.pool) {
@@ -220,7 +222,6 @@ export class ModelV2 {
         await this.pool.ready;
       }
       const cache = this.bind(kv);
-      const V = this.arch.vocabSize;
       const out = new Float32Array((all ? ids.length : 1) * V);
       for (let at = 0; at < ids.length; at += this.chunkTokens) {
         const chunk = ids.slice(at, at + this.chunkTokens);

@@ -1090,7 +1090,7 @@
         (block $q8 (loop $quant
           (br_if $q8 (i32.ge_u (local.get $i) (local.get $hd)))
           (i32.store8 (i32.add (i32.add (local.get $kq) (i32.mul (local.get $row) (local.get $hd))) (local.get $i))
-            (i32.trunc_f64_s (call $roundHalfUp (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))) (local.get $inv)))))
+            (i32.trunc_sat_f64_s (call $roundHalfUp (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))) (local.get $inv)))))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $quant)))
         (local.set $g (i32.add (local.get $g) (i32.const 1)))

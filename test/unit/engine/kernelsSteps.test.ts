@@ -43,7 +43,10 @@ describe('the forward pass steps as kernels', () => {
       q.fill(0, n + H * hd, n + (H + 1) * hd); // a key row of zeros (scale 0)
       const v0 = (H + Hkv) * hd; // a value row with exact halves: Math.round takes them toward +∞
       q.set([127, 2.5, -2.5, 0.5, -0.5], v0);
-      const b = Float32Array.from({ length: n }, (_, i) => (i >= v0 && i < v0 + hd ? 0 : rnd()));
+      // a value row with a NaN, one with an infinity (a diverging model): stored as JavaScript stores them, no trap
+      q[n + v0 + hd] = NaN;
+      q[2 * n + v0 + hd + 3] = Infinity;
+      const b = Float32Array.from({ length: n }, (_, i) => (i >= v0 && i < v0 + 2 * hd ? 0 : rnd()));
       const invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(10000 ** (-2 * i / hd)));
       const scale = Math.fround(1 / Math.sqrt(hd));
       const arena = new KernelArena(4 * (T * n + n + T * hd + 4) + layers * 2 * Hkv * cap * (hd + 4) + 4096);
@@ -73,7 +76,8 @@ describe('the forward pass steps as kernels', () => {
       }
       assert.deepEqual(bits(qs.view), bits(q), 'queries and keys after RoPE and the scale');
       assert.deepEqual([...new Int8Array(kq.view.buffer, kq.ptr, kvRows * hd)], [...cache.data.quants], 'KV quants');
-      assert.deepEqual(bits(ks.view), bits(cache.data.scales), 'KV scales');
+      assert.deepEqual([...ks.view], [...cache.data.scales], 'KV scales (NaN where JavaScript has NaN)');
+      assert.ok(ks.view.some(Number.isNaN) && ks.view.includes(Infinity), 'the NaN and infinite rows were written');
       assert.ok(cache.data.quants.some((v) => v !== 0) && cache.data.scales.includes(0), 'rows written, the zero row with scale 0');
       const halves = cache.row(l, 1, 0, pos0) * hd;
       assert.deepEqual([...cache.data.quants.subarray(halves, halves + 5)], [127, 3, -2, 1, 0]);
