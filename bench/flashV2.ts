@@ -5,7 +5,9 @@
 // in a child process of its own, peak RSS; and with --cold, once per budget, the page cache dropped
 // (root only: `echo 1 > /proc/sys/vm/drop_caches`; the JSON says when it was refused) before the
 // load and the first tokens.
-// `npm run -s bench:flash-v2 -- --json --model DIR [--budgets 1.0,0.5,min] [--runs 3] [--tokens 16] [--cold]`
+// --threads: the engine's (default: flashcode.engine.threads' default); with more than one, a
+// decoded token's streamed slices are read while a worker computes on the last.
+// `npm run -s bench:flash-v2 -- --json --model DIR [--budgets 1.0,0.5,min] [--runs 3] [--tokens 16] [--threads N] [--cold]`
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,11 +18,13 @@ import { openModelDir } from '../src/engine/modelDir';
 import { argmax } from '../src/engine/sampling';
 import { loadModelV2 } from '../src/engine/v2/loadV2';
 import type { ModelV2 } from '../src/engine/v2/modelV2';
+import { SETTINGS } from '../src/settingsSchema';
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string' }, budgets: { type: 'string', default: '1.0,0.5,min' }, runs: { type: 'string', default: '3' },
     tokens: { type: 'string', default: '16' }, json: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false },
+    threads: { type: 'string', default: String(SETTINGS.threads.default) },
     child: { type: 'string' }, // internal: one budget (MB, or 'resident') in this process, for its peak RSS
     'child-cold': { type: 'boolean', default: false },
   },
@@ -31,7 +35,8 @@ const PROMPT = Array.from({ length: 64 }, (_, i) => 200 + ((i * 97) % 3000));
 type Dir = Awaited<ReturnType<typeof openModelDir>> & { manifest: ManifestV2 };
 
 async function load(dir: Dir, budgetMB: number | 'resident'): Promise<ModelV2> {
-  return budgetMB === 'resident' ? loadModelV2(dir) : loadModelV2(dir, { mode: 'sparse', memoryBudgetMB: budgetMB });
+  const threads = Number(values.threads);
+  return budgetMB === 'resident' ? loadModelV2(dir, undefined, threads) : loadModelV2(dir, { mode: 'sparse', memoryBudgetMB: budgetMB }, threads);
 }
 
 async function run(model: ModelV2, tokens: number): Promise<{ prefillMs: number; msPerToken: number; ids: number[] }> {
@@ -78,7 +83,7 @@ async function child(dir: Dir, budget: string, tokens: number, cold: boolean) {
 }
 
 function inChild(budget: number | 'resident', tokens: number, cold: boolean): Record<string, unknown> {
-  const args = ['--import', 'tsx', process.argv[1], '--model', values.model!, '--child', String(budget), '--tokens', String(tokens), ...(cold ? ['--child-cold'] : [])];
+  const args = ['--import', 'tsx', process.argv[1], '--model', values.model!, '--child', String(budget), '--tokens', String(tokens), '--threads', values.threads!, ...(cold ? ['--child-cold'] : [])];
   const out = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
 }
@@ -145,7 +150,7 @@ async function main() {
   const cold: Record<string, unknown> = {};
   if (values.cold) for (const c of [{ name: 'resident', budgetMB: 'resident' as const }, ...configs]) cold[c.name] = inChild(c.budgetMB, tokens, true);
   const out = {
-    model: dir.manifest.id, modelBytes, modelMB: +(modelBytes / MIB).toFixed(1), minimumBudgetMB: minimumMB, promptTokens: PROMPT.length, decodeTokens: tokens, runs: Number(values.runs),
+    model: dir.manifest.id, modelBytes, modelMB: +(modelBytes / MIB).toFixed(1), minimumBudgetMB: minimumMB, promptTokens: PROMPT.length, decodeTokens: tokens, runs: Number(values.runs), threads: Number(values.threads),
     resident: residentDecode, results, refused, greedyAgreementWithResident: +(agree / Math.max(1, compared)).toFixed(4),
     aloneInAProcess: alone, ...(values.cold ? { cold } : {}),
     loadAverage: os.loadavg().map((l) => +l.toFixed(2)), machine: `${os.cpus().length} cores, shared: compare ratios, not absolute times`,
