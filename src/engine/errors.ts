@@ -70,7 +70,7 @@ export class EngineCrashedError extends EngineError {
 /** A worker thread of the threaded prefill threw, exited or stopped answering mid-request. */
 export class PrefillThreadError extends EngineError {
   constructor(thread: number, what: string) {
-    super('PrefillThread', `prefill thread ${thread} ${what} — this request failed and its cached prompt was dropped; the next request starts fresh threads (if this keeps happening, set flashcode.engine.threads to 1).`);
+    super('PrefillThread', `inference thread ${thread} ${what} — this request failed and its cached prompt was dropped; the next request starts fresh threads (if this keeps happening, set flashcode.engine.threads to 1).`);
   }
 }
 

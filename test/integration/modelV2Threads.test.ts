@@ -1,4 +1,4 @@
-// The v2 engine's threaded prefill on real model files: every chunk's kernel calls split by tokens
+// The v2 engine's threads on real model files: every chunk's kernel calls split by tokens, and a decoded token's by rows,
 // across 2 and 3 threads give the one-thread logits bit for bit; a prefill thread that throws,
 // exits or stops answering fails the request with PrefillThreadError, the cache is dropped and the
 // next request runs on fresh threads with the right logits; dispose ends every worker.
@@ -74,9 +74,9 @@ describe('v2 engine: prefill split across threads', function () {
   }
 
   const faults: [Fault, RegExp][] = [
-    ['throw', /prefill thread 1 threw: injected fault/],
-    ['exit', /prefill thread 1 exited \(code 1\)/],
-    ['hang', /prefill thread 1 did not answer within 300 ms/],
+    ['throw', /inference thread 1 threw: injected fault/],
+    ['exit', /inference thread 1 exited \(code 1\)/],
+    ['hang', /inference thread 1 did not answer within 300 ms/],
   ];
   for (const [fault, message] of faults) {
     it(`a prefill thread that ${fault === 'hang' ? 'stops answering' : fault === 'throw' ? 'throws' : 'exits'} fails the request with PrefillThreadError; the next request gets the right logits`, async () => {
@@ -105,6 +105,31 @@ describe('v2 engine: prefill split across threads', function () {
       }
     });
   }
+
+  it('SmolLM2-135M: a thread that throws while a token is decoded (its rows split across the threads) fails that request; the next gets the one-thread logits', async function () {
+    const dir = await requireSmollm2V2(this);
+    const one = await load(dir, 1);
+    const ids = prompt(one.arch.vocabSize).slice(0, 40);
+    const kv1 = one.newCache();
+    await one.forward(ids, kv1);
+    const expected = await one.forward([7], kv1);
+    await one.dispose();
+    const model = await load(dir, 2);
+    try {
+      const kv = model.newCache();
+      await model.forward(ids, kv);
+      const pool = model.threadPool!;
+      const before = pool.runs;
+      pool.injectFault(1, 'throw');
+      await assert.rejects(model.forward([7], kv), (e: Error) => e instanceof PrefillThreadError && /inference thread 1 threw: injected fault/.test(e.message));
+      assert.ok(pool.runs > before, 'the decoded token went to the threads');
+      assert.equal(kv.length, 0, 'the KV cache was cleared');
+      await model.forward(ids, kv);
+      assertSameBits([await model.forward([7], kv)], [expected], 'the next request, on new threads');
+    } finally {
+      await model.dispose();
+    }
+  });
 
   it('a worker that died between requests is replaced before the next one, which succeeds', async () => {
     const model = await load(FIXTURES[0], 2);

@@ -236,7 +236,9 @@ export class ThreadPool {
       }
       spin(() => Atomics.load(c, FINISHED) !== done);
       if (Atomics.load(c, FINISHED) !== done) continue;
-      Atomics.wait(c, FINISHED, done, left); // woken by each finished unit, or by a worker's exit handler
+      // woken by each finished unit, or by a worker's exit handler; at most 50 ms, for an exit
+      // that notified between the check above and this wait
+      Atomics.wait(c, FINISHED, done, Math.min(left, 50));
     }
     for (let w = 1; w < this.threads; w++) if (this.slot(w, STATE) !== 0) this.fail(w, this.message(w));
   }
