@@ -3,8 +3,8 @@
 // residual) → head. The T tokens of a call share each weight load (matmulQ8P runs a panel of four
 // rows against every token; downQ8 the FFN's down projection from its neuron columns); each KV
 // group's heads attend causally over the chunk in one kernel call, the KV cache living in the
-// kernels' memory in 8 bits (kvCacheQ8.ts). Prompts run in chunks of CHUNK_TOKENS per thread so
-// the scratch rows stay small; with threads > 1 a chunk's kernel calls are split by tokens across
+// kernels' memory in 8 bits (kvCacheQ8.ts). Prompts run in chunks of CHUNK_TOKENS (more with more
+// than two threads) so the scratch rows stay small; with threads > 1 a chunk's kernel calls are split by tokens across
 // the threads (threadPool.ts), and a decoded token's by rows (matrices), KV groups (attention) and
 // output blocks (the down projection), each part writing its own outputs, so the logits are the
 // same bits as on one thread. Only the last position's logits are computed unless every
@@ -18,11 +18,16 @@ import { dequantRowInto, gatherDots, matmulCall, matmulQuantized, rowSlice, type
 import { sliceRows, type WeightStream } from './weightStream';
 import { runCalls, ThreadPool, type KernelCall } from './threadPool';
 
-/** Tokens of a prompt chunk per thread. */
+/** Tokens of a prompt chunk (at least two units per thread: chunkTokens). */
 export const CHUNK_TOKENS = 32;
 /** Tokens of a unit of a split kernel call (threadPool.ts): the kernels' time per token measured
  *  the same from 4 to 64 tokens a call, and small units let a busy machine's threads share fairly. */
 export const UNIT_TOKENS = 8;
+
+/** Tokens of a prompt chunk on `threads` threads: CHUNK_TOKENS, or two units per thread when that
+ *  is more. (32 per thread read the random 0.5B model's prompt no faster on 2 threads, with 12 MB
+ *  more scratch: node bench/peers/child.ts flashcode … 2.) */
+export const chunkTokens = (threads: number) => Math.max(CHUNK_TOKENS, 2 * UNIT_TOKENS * threads);
 
 /** A decoded token is split across the threads only when a layer's FFN has at least this many
  *  weights (d·F): a pass over the threads costs microseconds, and the bundled model's shape (256 ×
@@ -91,10 +96,10 @@ export interface WeightsV2 {
 }
 
 /** Bytes of arena a model needs besides its weights: the KV cache and the scratch rows (a chunk of
- *  CHUNK_TOKENS tokens per thread; attention scores per unit of UNIT_TOKENS). */
+ *  chunkTokens(threads) tokens; attention scores per unit of UNIT_TOKENS). */
 export function scratchBytes(arch: Architecture, contextTokens: number, threads = 1): number {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
-  const T = CHUNK_TOKENS * threads;
+  const T = chunkTokens(threads);
   const qkvRows = (H + 2 * Hkv) * hd;
   const floats = [
     arch.layers * 2 * Hkv * contextTokens * (hd / 4 + 1), // KV cache: int8 rows and their f32 scales
@@ -127,7 +132,7 @@ export class ModelV2 {
     gate: Floats; up: Floats; ids: Int32Array; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats; zq: Floats; decodeLogits: Floats;
   };
   private readonly invFreq: Float32Array;
-  /** Tokens per prompt chunk: CHUNK_TOKENS per thread. */
+  /** Tokens per prompt chunk: chunkTokens(threads). */
   private readonly chunkTokens: number;
   /** The other threads (threads > 1); replaced when one of its workers fails. */
   private pool: ThreadPool | undefined;
@@ -139,7 +144,7 @@ export class ModelV2 {
     this.gateThresholds = w.gateThresholds;
     const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V } = arch;
     const a = w.arena;
-    const T = this.chunkTokens = CHUNK_TOKENS * threads;
+    const T = this.chunkTokens = chunkTokens(threads);
     const widest = Math.max(d, H * hd, F);
     const kvRows = arch.layers * 2 * Hkv * contextTokens;
     const quants = a.bytes(kvRows * hd), scales = a.floats(kvRows);

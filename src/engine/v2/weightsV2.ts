@@ -8,7 +8,7 @@ import { checkRecordScales, FlashFfnV2, LayerStreamFfn, recordBytesV2, ResidentF
 import type { Q8, StreamedMatrix, Weight } from './matrix';
 import { panelBytes, rowsToPanels } from './panels';
 import type { LayerV2, WeightsV2 } from './modelV2';
-import { CHUNK_TOKENS, scratchBytes } from './modelV2';
+import { chunkTokens, scratchBytes } from './modelV2';
 import { stagingSize, WeightStream } from './weightStream';
 
 /** Where a v2 model's tensors come from: the files (loadV2.ts) or, in tests, arrays. */
@@ -58,7 +58,7 @@ export function arenaBytes(arch: Architecture, contextTokens: number, source: Pi
   }
   const cache = plan.kind === 'flash' ? FlashFfnV2.arenaBytes(layers, F, d, plan.capacity)
     : plan.kind === 'layers' && plan.streamed.size > 0 ? b(LayerStreamFfn.arenaBytes(F, d)) : 0;
-  const s = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), CHUNK_TOKENS * threads);
+  const s = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), chunkTokens(threads));
   const staging = streamed.size > 0 ? b(s.dataBytes + s.outBytes) : 0;
   return total + cache + staging + scratchBytes(arch, contextTokens, threads);
 }
@@ -107,7 +107,7 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
   let stream: WeightStream | undefined;
   if (streamed.size > 0) {
     if (!source.file) throw new Error('streamed matrices need weights.bin open (TensorSource.file)');
-    const size = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), CHUNK_TOKENS * threads);
+    const size = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), chunkTokens(threads));
     stream = new WeightStream(source.file.fd, source.file.name, arena.memory, arena.bytes(size.dataBytes + size.outBytes).ptr, size.dataBytes);
   }
   const q8 = async (name: string, rows: number, cols: number): Promise<Weight> => {
