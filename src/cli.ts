@@ -40,8 +40,8 @@ Options:
   --model DIR           model directory (default: the bundled model, dist/models/default)
   --max-tokens N        most tokens to generate (default ${SETTINGS.maxTokens.default}, ${SETTINGS.maxTokens.minimum}–${SETTINGS.maxTokens.maximum})
   --time-budget-ms N    wall-clock budget for the generation (default ${SETTINGS.timeBudgetMs.default})
-  --threads N           threads a v2 model's prompt is split across; decode, and v1 models, run
-                        on one (default ${SETTINGS.threads.default})
+  --threads N           threads a v2 model's prompt and each generated token are split across;
+                        v1 models run on one (default ${SETTINGS.threads.default})
 ${SHARED_OPTIONS}
   --backend B           ${SETTINGS.backend.values.join(' | ')}: what computes a format-v2 model (default ${SETTINGS.backend.default}; webgpu takes a software adapter too)
   --json                print {"completion", "ttfsMs", "totalMs", "promptTokens", "generatedTokens", "backend", "backendReason"}
@@ -68,8 +68,8 @@ Options:
   --model DIR           model directory (default: the bundled model, dist/models/default)
   --max-tokens N        most tokens to generate (default ${SETTINGS.maxTokens.default})
   --time-budget-ms N    wall-clock budget of one completion (default ${SETTINGS.timeBudgetMs.default})
-  --threads N           threads a v2 model's prompt is split across; decode, and v1 models, run
-                        on one (default ${SETTINGS.threads.default})
+  --threads N           threads a v2 model's prompt and each generated token are split across;
+                        v1 models run on one (default ${SETTINGS.threads.default})
 ${SHARED_OPTIONS}
   --out FILE            write each task's result as JSONL (id, expected, got, exact, editSimilarity, …)
   --json                print one JSON object: {"tasks", "exactMatch", "editSimilarity", "byLanguage", …}
