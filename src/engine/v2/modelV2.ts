@@ -4,11 +4,11 @@
 // rows against every token; downQ8 the FFN's down projection from its neuron columns); each KV
 // group's heads attend causally over the chunk in one kernel call, the KV cache living in the
 // kernels' memory in 8 bits (kvCacheQ8.ts). Prompts run in chunks of CHUNK_TOKENS (more with more
-// than two threads) so the scratch rows stay small; with threads > 1 a chunk's kernel calls are split by tokens across
-// the threads (threadPool.ts), and a decoded token's by rows (matrices), KV groups (attention) and
-// output blocks (the down projection), each part writing its own outputs, so the logits are the
-// same bits as on one thread. Only the last position's logits are computed unless every
-// position's are asked for.
+// than two threads) so the scratch rows stay small; with threads > 1 a chunk's kernel calls are
+// split by tokens across the threads (threadPool.ts), and a decoded token's by rows (matrices), KV
+// groups (attention) and output blocks (the down projection), each part writing its own outputs,
+// so the logits are the same bits as on one thread. Only the last position's logits are computed
+// unless every position's are asked for.
 import type { Architecture } from '../manifest';
 import type { KvPositions } from '../kvCache';
 import { Int8KvCache, type KvRowsQ8 } from './kvCacheQ8';
@@ -299,7 +299,8 @@ export class ModelV2 {
   }
 
   /** Runs a layer's steps over T tokens: all of them in each unit of tokens, one pass over the
-   *  threads, when every matrix is in the kernels' memory; step by step otherwise. */
+   *  threads, when every matrix is in the kernels' memory; step by step otherwise; a decoded token
+   *  split across the threads as decodeSteps does. */
   private steps(T: number, steps: readonly Step[]): void {
     if (T === 1 && this.splitDecode) { this.decodeSteps(steps); return; }
     const { qx, sx } = this.s;
@@ -436,12 +437,13 @@ export class ModelV2 {
     const L = this.w.layers[l];
     const { hidden, gate, up, proj, zq } = this.s;
     const norm = (t0: number, n: number) => this.normQuantize(L.ffnNorm, t0, n);
+    const act = ffnActivation === 'relu' ? relu : ffnActivation === 'silu' ? silu : squaredRelu;
     const threshold = T === 1 ? this.gateThresholds[l] ?? 0 : 0;
     // Decode goes the sparse way when the gate skips neurons, and when up and down are not all
     // resident (the flash cache), even with every neuron active.
     if (L.gate && T === 1 && (threshold > 0 || ffnActivation !== 'silu' || this.w.ffn.capacity < F)) {
       runCalls(this.w.arena.kernels, norm(0, 1));
-      this.sparseStep(l, L.gate, ffnActivation === 'relu' ? relu : ffnActivation === 'silu' ? silu : squaredRelu, threshold);
+      this.sparseStep(l, L.gate, act, threshold);
       return;
     }
     const { up: U, down: D, downScalesT } = this.w.ffn.dense(l);
@@ -459,7 +461,6 @@ export class ModelV2 {
       this.gateObserver?.(l, gate.view.subarray(0, T * F));
       return;
     }
-    const act = ffnActivation === 'relu' ? relu : ffnActivation === 'silu' ? silu : squaredRelu;
     if (!L.gate) { // a plain (ungated) FFN: h = act(up · x)
       this.steps(T, [norm, { W: U, out: up.ptr }]);
       for (let i = 0; i < T * F; i++) up.view[i] = act(up.view[i]);
