@@ -5,6 +5,7 @@ import { isAbort, startWorkerEngine, type Engine, type EngineError, type Generat
 import { loadInProcessEngine } from '../../src/engine/local';
 import type { WorkerEngine } from '../../src/engine/worker/proxy';
 import { copyFixtureModel, fixtureModelDir, repoRoot, requireBuiltWorker } from '../helpers/fixture';
+import { requireSmollm2V2 } from '../helpers/smollm2';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
@@ -93,6 +94,24 @@ describe('worker engine', () => {
         assert.equal(osThreads() - before, threads, `${threads} threads`);
         const r = await engine.generate(long);
         assert.ok(r.promptTokens > 64, `${r.promptTokens} prompt tokens`);
+        ids.push(r.tokenIds);
+      } finally {
+        await engine.dispose();
+      }
+    }
+    assert.deepEqual(ids[1], ids[0]);
+  });
+
+  it('SmolLM2-135M in the worker on 2 threads (each generated token split across them, the threads spinning between passes) gives the 1-thread tokens', async function () {
+    this.timeout(300_000);
+    const modelDir = await requireSmollm2V2(this);
+    const text: GenerateRequest = { prompt: { kind: 'text', text: 'def fibonacci(n):\n    # the n-th Fibonacci number\n' }, maxNewTokens: 24, temperature: 0, topP: 1, seed: 0, timeBudgetMs: 60_000 };
+    const ids = [];
+    for (const threads of [1, 2]) {
+      const engine = await startWorkerEngine({ modelDir, threads, workerScript: requireBuiltWorker() });
+      try {
+        const r = await engine.generate(text);
+        assert.equal(r.generatedTokens, 24);
         ids.push(r.tokenIds);
       } finally {
         await engine.dispose();
