@@ -35,6 +35,14 @@ export const chunkTokens = (threads: number) => Math.max(CHUNK_TOKENS, 2 * UNIT_
  *  (576 × 1,536) went from 55 to 69. */
 export const DECODE_SPLIT_MIN_WEIGHTS = 1 << 19;
 
+/** A decoded token goes the way (split across the threads, or all on the calling thread) that has
+ *  been faster lately: a split token waits for threads the OS may not be running (another process
+ *  busy on the second of two cores made SmolLM2 decode at 30–33 tok/s split against 55–59 on one
+ *  thread). The first DECODE_TRIAL_TOKENS alternate; then every DECODE_PROBE_EVERY-th goes the
+ *  slower way, to refresh its time. */
+export const DECODE_TRIAL_TOKENS = 4;
+export const DECODE_PROBE_EVERY = 16;
+
 /** Rows of the head one matmul computes (a multiple of 4: whole panels): its outputs go straight to
  *  the logits, so no [T][vocab] scratch sits in the kernels' memory (6 MB at SmolLM2's vocabulary). */
 export const HEAD_SLICE_ROWS = 1024;
@@ -136,8 +144,13 @@ export class ModelV2 {
   private readonly chunkTokens: number;
   /** The other threads (threads > 1); replaced when one of its workers fails. */
   private pool: ThreadPool | undefined;
-  /** Whether a decoded token is split across the pool (DECODE_SPLIT_MIN_WEIGHTS). */
+  /** Whether a decoded token may be split across the pool (DECODE_SPLIT_MIN_WEIGHTS). */
   private readonly splitDecode: boolean;
+  /** Whether this decoded token is (DECODE_TRIAL_TOKENS). */
+  private splitting = false;
+  /** Decoded tokens' mean time each way, ms (0: not measured yet), and tokens decoded. */
+  private readonly decodeMs = { split: 0, single: 0 };
+  private decoded = 0;
 
   /** threads > 1 needs a shared arena (loadWeightsV2's `threads`). */
   constructor(readonly arch: Architecture, readonly contextTokens: number, private readonly w: WeightsV2, readonly threads = 1) {
@@ -227,6 +240,7 @@ export class ModelV2 {
         await this.pool.ready;
       }
       const cache = this.bind(kv);
+      if (ids.length === 1 && this.splitDecode) return this.decodeToken(ids, cache);
       const out = new Float32Array((all ? ids.length : 1) * V);
       for (let at = 0; at < ids.length; at += this.chunkTokens) {
         const chunk = ids.slice(at, at + this.chunkTokens);
@@ -240,6 +254,21 @@ export class ModelV2 {
       kv.clear();
       if (this.pool && !this.pool.healthy) await this.replacePool();
       throw e;
+    }
+  }
+
+  /** One decoded token, split across the threads or all on this thread, whichever measured faster
+   *  lately (DECODE_TRIAL_TOKENS); the logits are the same bits either way. */
+  private decodeToken(ids: readonly number[], kv: Int8KvCache): Float32Array {
+    const n = ++this.decoded, faster = this.decodeMs.split <= this.decodeMs.single;
+    this.splitting = n <= DECODE_TRIAL_TOKENS ? n % 2 === 1 : n % DECODE_PROBE_EVERY === 0 ? !faster : faster;
+    const start = performance.now();
+    try {
+      return this.run(ids, kv, 1);
+    } finally {
+      const ms = performance.now() - start, way = this.splitting ? 'split' : 'single';
+      this.decodeMs[way] = this.decodeMs[way] === 0 ? ms : (this.decodeMs[way] + ms) / 2;
+      this.splitting = false;
     }
   }
 
@@ -302,7 +331,7 @@ export class ModelV2 {
    *  threads, when every matrix is in the kernels' memory; step by step otherwise; a decoded token
    *  split across the threads as decodeSteps does. */
   private steps(T: number, steps: readonly Step[]): void {
-    if (T === 1 && this.splitDecode) { this.decodeSteps(steps); return; }
+    if (T === 1 && this.splitting) { this.decodeSteps(steps); return; }
     const { qx, sx } = this.s;
     const calls = (s: Step, t0: number, n: number, u: number): KernelCall[] => typeof s === 'function' ? s(t0, n, u) : 'each' in s ? s.each(t0, n, u)
       : [matmulCall(s.W as Q8, qx + 2 * t0 * s.W.cols, sx + (t0 * s.W.cols) / 8, n, s.out + 4 * t0 * s.W.rows)];
@@ -382,7 +411,7 @@ export class ModelV2 {
     const W = this.w.head, V = W.rows;
     const k = this.w.arena.kernels, { qx, sx, logits, decodeLogits } = this.s;
     k.quantizeI16(xPtr, rows * W.cols, qx, sx);
-    if (rows === 1 && this.splitDecode && !('streamed' in W)) { // a decoded token: the head's rows split across the threads
+    if (rows === 1 && this.splitting && !('streamed' in W)) { // a decoded token: the head's rows split across the threads
       this.pool!.run(ranges(V, this.threads, 4).map(([r0, n]) => [matmulCall(rowSlice(W, r0, n), qx, sx, 1, decodeLogits.ptr + 4 * r0)]));
       return decodeLogits.view.slice();
     }
@@ -451,7 +480,7 @@ export class ModelV2 {
     // t0 … t0 + n quantize into their own rows of zq (i16, [chunk][d/32][F]) and zs (f32, after zq)
     const nb = d / 32, zs = zq.ptr + 2 * this.chunkTokens * nb * F;
     // (a decoded token's output blocks split across the threads)
-    const blocks = T === 1 && this.splitDecode ? ranges(nb, this.threads, 1) : [[0, nb]];
+    const blocks = T === 1 && this.splitting ? ranges(nb, this.threads, 1) : [[0, nb]];
     const down: Step[] = [
       { each: (t0, n) => blocks.map(([b0, m]): KernelCall => ['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 2 * t0 * nb * F, zs + (t0 * nb * F) / 8, proj.ptr + 4 * t0 * d, b0, b0 + m]) },
       (t0, n) => [['addInto', hidden.ptr + 4 * t0 * d, proj.ptr + 4 * t0 * d, n * d]],
