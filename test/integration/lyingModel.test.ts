@@ -127,7 +127,7 @@ describe('loading a model whose files lie', () => {
     if (process.getuid?.() === 0) {
       // root reads through any permission bits; the errno mapping itself is checked in the next case
       console.log('      skipped: running as root, and chmod cannot deny root a read (the case runs as any other user)');
-      return this.skip();
+      return this.skip(); // reason: root reads through permission bits (printed above)
     }
     const dir = await copyModel();
     try {

@@ -227,7 +227,7 @@ ${ENTRY} {
 
   /** qkv [T][(H + 2·Hkv)·hd]: + bias, RoPE on queries and keys; each query scaled, then quantized to
    *  i16 with one scale for its head into qx [T][H·hd] and sx [T][H] (attendQ8's quantizeRowI16);
-   *  each key and value row stored at its position in the int8 KV cache as Int8KvCache.write does:
+   *  each key and value row stored at its position in the int8 KV cache as WASM's qkvPost does:
    *  quants [layers][2][Hkv][capacity][hd] int8, four a word, then their f32 scales (max|row| / 127)
    *  from word scalesAt. */
   qkvPost: /* wgsl */ `

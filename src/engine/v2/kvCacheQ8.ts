@@ -1,8 +1,8 @@
 // A format-v2 model's KV cache in 8 bits: each (layer, keys|values, KV head, position) row of
 // headDim values is stored as int8 quants with one f32 scale (max|row| / 127), written as the
-// tokens run and read in place by the kernels' attendQ8. A quarter of f32's bytes (SmolLM2-135M at
-// 1,024 positions: 12.5 MB instead of 47 MB), within the q8 weights' own error.
-import { KvPositions, type KvKind } from '../kvCache';
+// tokens run by the kernels' qkvPost and read in place by their attendQ8. A quarter of f32's bytes
+// (SmolLM2-135M at 1,024 positions: 12.5 MB instead of 47 MB), within the q8 weights' own error.
+import { KvPositions } from '../kvCache';
 
 /** Where rows live: quants [rows][headDim] int8, scales [rows] f32 (KvPositions.row numbers them). */
 export interface KvRowsQ8 { quants: Int8Array; scales: Float32Array }
@@ -17,25 +17,6 @@ export class Int8KvCache extends KvPositions {
 
   get bytesPerPosition(): number {
     return 2 * this.layers * this.kvHeads * (this.headDim + Float32Array.BYTES_PER_ELEMENT);
-  }
-
-  /** This cache's own buffers (allocated at first use), or the model's while it is the one bound. */
-  get data(): KvRowsQ8 {
-    if (this.store.scales.length === 0) this.store = { quants: new Int8Array(this.rows * this.headDim), scales: new Float32Array(this.rows) };
-    return this.store;
-  }
-
-  /** Quantizes src[at … at + headDim) into the row of (layer, kind, head, position). */
-  write(layer: number, kind: KvKind, head: number, position: number, src: Float32Array, at: number): void {
-    const hd = this.headDim;
-    const r = this.row(layer, kind, head, position);
-    const { quants, scales } = this.data;
-    let max = 0;
-    for (let i = 0; i < hd; i++) max = Math.max(max, Math.abs(src[at + i]));
-    const scale = Math.fround(max / 127);
-    scales[r] = scale;
-    const inv = max > 0 ? 127 / max : 0;
-    for (let i = 0; i < hd; i++) quants[r * hd + i] = Math.round(src[at + i] * inv);
   }
 
   /** Moves what is held into `home` (the same layout) and keeps it there. */

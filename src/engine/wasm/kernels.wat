@@ -969,7 +969,7 @@
       (br $next))))
 
   ;; ── The steps around the matmuls, per token, so the threads run them too and JavaScript does not
-  ;; (norm.ts, rope.ts and Int8KvCache.write did them, in f64 as JavaScript computes; these give
+  ;; (norm.ts, rope.ts and the KV cache's JavaScript did them, in f64 as JavaScript computes; these give
   ;; the same bits: the same f64 operations in the same order, rounded to f32 where it stored).
 
   ;; out[t] = x[t] · w / rms(x[t]) for tokens t < T, rows of d f32 (norm.ts' rmsNorm): the squares
@@ -1024,7 +1024,7 @@
   ;; values of each head in turn): + bias ($bias 0: none); RoPE on the queries and keys, rotating
   ;; value i with i + hd/2 by the angle whose f32 cosine and sine are $trig [T][hd/2][2]; queries ·=
   ;; the f32 at $scale; then each key and value row written into the 8-bit KV cache as
-  ;; Int8KvCache.write does (scale max|row| / 127, quants Math.round(v · 127 / max)): quants at
+  ;; the KV cache's JavaScript did (scale max|row| / 127, quants Math.round(v · 127 / max)): quants at
   ;; $kq, scales at $ks, row ((kind·Hkv + g)·$cap) + $row0 + t for token t (row0: the layer's first
   ;; row plus the first token's position).
   (func (export "qkvPost") (param $q i32) (param $n i32) (param $T i32) (param $H i32) (param $Hkv i32) (param $hd i32)

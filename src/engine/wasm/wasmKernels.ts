@@ -46,7 +46,7 @@ interface Exports {
   addInto(y: number, x: number, n: number): void;
   /** The qkv rows of T tokens after their projection: + bias (0: none), RoPE (f32 cos and sin at
    *  trig [T][hd/2][2]), queries · the f32 at scale, keys and values written into the 8-bit KV cache
-   *  (quants kq, scales ks) at rows g·cap + row0 + t, as Int8KvCache.write does (the same bits). */
+   *  (quants kq, scales ks) at rows g·cap + row0 + t, scale max|row| / 127, quants Math.round(v · 127 / max) in f64. */
   qkvPost(q: number, n: number, T: number, H: number, Hkv: number, hd: number, trig: number, scale: number, bias: number, kq: number, ks: number, row0: number, cap: number): void;
   /** A silu layer's ffn.bin records (F of them, d wide) split: up rows and scales (row layout),
    *  down columns in the down-block layout and their scales transposed [d/32][F] (downQ8). */

@@ -1,12 +1,23 @@
 // The kernels that replaced the forward pass's per-token JavaScript (rmsNorm, qkvPost, addInto)
-// against that JavaScript, bit for bit: norm.ts' rmsNorm, rope.ts' rope with the query scale, and
-// Int8KvCache.write. The JavaScript still defines the arithmetic (the v1 engine runs it).
+// against that JavaScript, bit for bit: norm.ts' rmsNorm and rope.ts' rope (the v1 engine still
+// runs them) with the query scale, and the 8-bit KV cache's row quantization (writeRowQ8 below,
+// the JavaScript the v2 engine ran before qkvPost).
 import assert from 'node:assert/strict';
 import { KernelArena } from '../../../src/engine/wasm/wasmKernels';
 import { rmsNorm } from '../../../src/engine/norm';
 import { rope } from '../../../src/engine/attention/rope';
 import { Int8KvCache } from '../../../src/engine/v2/kvCacheQ8';
 import { random } from '../../helpers/kernelReference';
+
+/** Row `r` of quants [rows][hd] int8 and scales [rows] f32 = src[at … at + hd) in 8 bits:
+ *  scale fround(max|v| / 127), quants Math.round(v · 127 / max) (0 for a zero row). */
+function writeRowQ8(quants: Int8Array, scales: Float32Array, r: number, hd: number, src: Float32Array, at: number): void {
+  let max = 0;
+  for (let i = 0; i < hd; i++) max = Math.max(max, Math.abs(src[at + i]));
+  scales[r] = Math.fround(max / 127);
+  const inv = max > 0 ? 127 / max : 0;
+  for (let i = 0; i < hd; i++) quants[r * hd + i] = Math.round(src[at + i] * inv);
+}
 
 const bits = (a: Float32Array) => [...new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength))];
 
@@ -37,7 +48,7 @@ describe('the forward pass steps as kernels', () => {
   });
 
   for (const bias of [false, true]) {
-    it(`qkvPost (${bias ? 'with' : 'no'} bias): RoPE, the query scale and the 8-bit KV rows as rope.ts and Int8KvCache.write give them`, () => {
+    it(`qkvPost (${bias ? 'with' : 'no'} bias): RoPE, the query scale and the 8-bit KV rows as rope.ts and writeRowQ8 give them`, () => {
       const H = 4, Hkv = 2, hd = 16, T = 3, n = (H + 2 * Hkv) * hd, layers = 2, cap = 8, l = 1, pos0 = 5, rnd = random(bias ? 11 : 5);
       const q = Float32Array.from({ length: T * n }, () => rnd() * 8);
       q.fill(0, n + H * hd, n + (H + 1) * hd); // a key row of zeros (scale 0)
@@ -62,7 +73,8 @@ describe('the forward pass steps as kernels', () => {
           trig.view[(t * hd / 2 + i) * 2 + 1] = Math.sin(angle);
         }
       }
-      const cache = new Int8KvCache(layers, Hkv, hd, cap);
+      const cache = new Int8KvCache(layers, Hkv, hd, cap); // the row numbers
+      const expected = { quants: new Int8Array(kvRows * hd), scales: new Float32Array(kvRows) };
       arena.kernels.qkvPost(qs.ptr, n, T, H, Hkv, hd, trig.ptr, c.ptr + 8, bias ? bs.ptr : 0, kq.ptr, ks.ptr, cache.row(l, 0, 0, pos0), cap);
       for (let t = 0; t < T; t++) {
         const at = t * n;
@@ -70,17 +82,17 @@ describe('the forward pass steps as kernels', () => {
         rope(q, at, H + Hkv, hd, invFreq, pos0 + t);
         for (let i = 0; i < H * hd; i++) q[at + i] *= scale;
         for (let g = 0; g < Hkv; g++) {
-          cache.write(l, 0, g, pos0 + t, q, at + (H + g) * hd);
-          cache.write(l, 1, g, pos0 + t, q, at + (H + Hkv + g) * hd);
+          writeRowQ8(expected.quants, expected.scales, cache.row(l, 0, g, pos0 + t), hd, q, at + (H + g) * hd);
+          writeRowQ8(expected.quants, expected.scales, cache.row(l, 1, g, pos0 + t), hd, q, at + (H + Hkv + g) * hd);
         }
       }
       assert.deepEqual(bits(qs.view), bits(q), 'queries and keys after RoPE and the scale');
-      assert.deepEqual([...new Int8Array(kq.view.buffer, kq.ptr, kvRows * hd)], [...cache.data.quants], 'KV quants');
-      assert.deepEqual([...ks.view], [...cache.data.scales], 'KV scales (NaN where JavaScript has NaN)');
+      assert.deepEqual([...new Int8Array(kq.view.buffer, kq.ptr, kvRows * hd)], [...expected.quants], 'KV quants');
+      assert.deepEqual([...ks.view], [...expected.scales], 'KV scales (NaN where JavaScript has NaN)');
       assert.ok(ks.view.some(Number.isNaN) && ks.view.includes(Infinity), 'the NaN and infinite rows were written');
-      assert.ok(cache.data.quants.some((v) => v !== 0) && cache.data.scales.includes(0), 'rows written, the zero row with scale 0');
+      assert.ok(expected.quants.some((v) => v !== 0) && expected.scales.includes(0), 'rows written, the zero row with scale 0');
       const halves = cache.row(l, 1, 0, pos0) * hd;
-      assert.deepEqual([...cache.data.quants.subarray(halves, halves + 5)], [127, 3, -2, 1, 0]);
+      assert.deepEqual([...new Int8Array(kq.view.buffer, kq.ptr + halves, 5)], [127, 3, -2, 1, 0]);
     });
   }
 });
