@@ -28,8 +28,9 @@ export const SETTINGS = {
   extraContext: { key: 'flashcode.completion.extraContext', default: false },
   modelPath: { key: 'flashcode.engine.modelPath', default: '' },
   // 2: a v2 model's prompt read 1.76× as fast as on 1 on an idle 2-core machine, 1.16× at load
-  // 2–4 and no slower at load 5–7 (bench:peers, SmolLM2-135M); and decoded 1.2–1.3× as fast once
-  // its threads spun between passes.
+  // 2–4 and no slower at load 5–7 (bench:peers, SmolLM2-135M); it decoded 1.06–1.16× as fast on an
+  // idle machine, and 0.84× with a busy loop on the other core (bench/peers/child.ts, ModelV2's
+  // DECODE_TRIAL_TOKENS); a prompt on that busy machine read at 0.78–0.85×.
   threads: { key: 'flashcode.engine.threads', default: 2, minimum: 1, maximum: 8 },
   sparseFfn: { key: 'flashcode.engine.sparseFfn', default: true },
   memoryBudgetMB: { key: 'flashcode.engine.memoryBudgetMB', default: 0, minimum: 0, maximum: 65536 },
