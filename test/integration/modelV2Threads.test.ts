@@ -10,6 +10,7 @@ import { loadInProcessEngine } from '../../src/engine/local';
 import type { ManifestV2 } from '../../src/engine/manifestV2';
 import { openModelDir } from '../../src/engine/modelDir';
 import { argmax } from '../../src/engine/sampling';
+import { calibrateGateThresholds } from '../../src/engine/v2/calibrate';
 import { loadModelV2 } from '../../src/engine/v2/loadV2';
 import { CHUNK_TOKENS, type ModelV2 } from '../../src/engine/v2/modelV2';
 import type { Fault } from '../../src/engine/v2/threadPool';
@@ -72,6 +73,32 @@ describe('v2 engine: prefill split across threads', function () {
       }
     });
   }
+
+  it('SmolLM2-135M with gate thresholds: the sparse decode split across 2 threads (up rows by neuron, down columns by output block) gives the 1-thread bits', async function () {
+    const dir = await requireSmollm2V2(this);
+    const one = await load(dir, 1), two = await load(dir, 2);
+    try {
+      const ids = prompt(one.arch.vocabSize).slice(0, 40);
+      const { gateThresholds } = await calibrateGateThresholds(one, [ids], 0.5);
+      one.gateThresholds = two.gateThresholds = gateThresholds;
+      let prefillRuns = 0;
+      const decode = async (model: ModelV2) => {
+        const kv = model.newCache();
+        const out = [await model.forward(ids, kv)];
+        prefillRuns = model.threadPool?.runs ?? 0;
+        for (let s = 0; s < 5; s++) out.push(await model.forward([argmax(out[out.length - 1])], kv));
+        return out;
+      };
+      const expected = await decode(one);
+      assertSameBits(await decode(two), expected, '2 threads');
+      assert.ok(two.threadPool!.runs > prefillRuns, 'decoded tokens were split across the threads');
+      const { computed, skipped } = two.ffnCounts;
+      assert.ok(skipped > 0.3 * (computed + skipped), `the gate skipped ${skipped} of ${computed + skipped} neurons`);
+    } finally {
+      await one.dispose();
+      await two.dispose();
+    }
+  });
 
   const faults: [Fault, RegExp][] = [
     ['throw', /inference thread 1 threw: injected fault/],

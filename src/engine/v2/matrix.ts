@@ -38,12 +38,6 @@ export function rowSlice(W: Q8, r0: number, n: number): Q8 {
   return { ptr: W.ptr + r0 * W.cols, scales: W.scales + 4 * r0 * nb, rows: n, cols: W.cols, layout: 'rows' };
 }
 
-/** out[i] = W[rows[i]] · x for i < k (rows i32 at rowsPtr), x quantized: the sparse FFN's up rows. */
-export function gatherDots(k: KernelArena['kernels'], W: Q8, rowsPtr: number, count: number, qx: number, sx: number, outPtr: number): void {
-  if (W.layout === 'panels') k.gatherDotsQ8P(W.ptr, rowsPtr, count, W.cols, qx, sx, outPtr);
-  else k.gatherDotsQ8(W.ptr, W.scales, rowsPtr, count, W.cols, qx, sx, outPtr);
-}
-
 /** Row `row` of W dequantized into out[at … at + W.cols) (the embedding lookup). */
 export function dequantRowInto(memory: ArrayBufferLike, W: Q8, row: number, out: Float32Array, at: number): void {
   if (W.layout === 'panels') { dequantPanelRow(memory, W.ptr, W.cols, row, out, at); return; }

@@ -14,7 +14,7 @@ import type { KvPositions } from '../kvCache';
 import { Int8KvCache, type KvRowsQ8 } from './kvCacheQ8';
 import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
-import { dequantRowInto, gatherDots, matmulCall, matmulQuantized, rowSlice, type Q8, type StreamedMatrix, type Weight } from './matrix';
+import { dequantRowInto, matmulCall, matmulQuantized, rowSlice, type Q8, type StreamedMatrix, type Weight } from './matrix';
 import { sliceRows, type WeightStream } from './weightStream';
 import { runCalls, ThreadPool, type KernelCall } from './threadPool';
 
@@ -61,6 +61,7 @@ export interface MemoryPlanV2 {
 }
 
 type Floats = { ptr: number; view: Float32Array };
+type Ints = { ptr: number; view: Int32Array };
 
 /** One step of a layer, per run of tokens t0 … t0 + n (u: the unit's index): kernel calls run in
  *  order; `each`: calls independent of one another (a decoded token runs each as its own unit);
@@ -137,7 +138,7 @@ export class ModelV2 {
   private readonly s: {
     hidden: Floats; trig: Floats; consts: number;
     x: Floats; qx: number; sx: number; queryQ: number; qkv: Floats; scores: Floats; ctx: Floats; proj: Floats;
-    gate: Floats; up: Floats; ids: Int32Array; rows: { ptr: number; view: Int32Array }; y: Floats; logits: Floats; zq: Floats; decodeLogits: Floats;
+    gate: Floats; up: Floats; ids: Int32Array; rows: Ints; y: Floats; logits: Floats; zq: Floats; decodeLogits: Floats;
   };
   private readonly invFreq: Float32Array;
   /** Tokens per prompt chunk: chunkTokens(threads). */
@@ -503,11 +504,11 @@ export class ModelV2 {
   }
 
   /** Decode: the gate decides which neurons run (act(gate·x) above the layer's threshold; a ReLU's
-   *  zeros exactly), and only those have their up and down rows read and computed. */
+   *  zeros exactly), and only those have their up and down rows read and computed: the up rows
+   *  split across the threads by neuron, the down columns by output block, as the dense path does. */
   private sparseStep(l: number, W: Weight, act: (v: number) => number, threshold: number): void {
     const { dModel: d, ffnSize: F } = this.arch;
-    const k = this.w.arena.kernels;
-    const { hidden, gate, up, ids, rows, y } = this.s;
+    const { hidden, gate, up, ids, rows, y, qx, sx } = this.s;
     this.steps(1, [{ W, out: gate.ptr }]);
     let kept = 0;
     const g = gate.view;
@@ -520,15 +521,18 @@ export class ModelV2 {
     y.view.fill(0);
     const store = this.w.ffn;
     if (l === 0) store.stats.tokens++;
+    const nb = d / 32;
     for (let at = 0; at < kept; at += store.capacity) { // more neurons than the cache holds: in turns
       const n = Math.min(store.capacity, kept - at);
       const { up: U, down: D } = store.gather(l, ids.subarray(at, at + n), n, rows.view.subarray(at, at + n));
-      gatherDots(k, U, rows.ptr + 4 * at, n, this.s.qx, this.s.sx, up.ptr + 4 * at);
-      for (let i = at; i < at + n; i++) up.view[i] *= g[i];
       const [R, B] = D.layout === 'blocks' ? [32, 1024] : [d, 32];
-      k.axpyQ8(y.ptr, D.ptr, D.scales, up.ptr + 4 * at, rows.ptr + 4 * at, n, d, R, B);
+      const gathered = (i: number) => 4 * (at + i);
+      const upRows = ([i0, m]: [number, number]): KernelCall => ['gatherUpQ8', U.ptr, U.scales, U.layout === 'panels' ? 1 : 0, rows.ptr + gathered(i0), m, d, qx, sx, gate.ptr + gathered(i0), up.ptr + gathered(i0)];
+      const downColumns = ([b0, m]: [number, number]): KernelCall => ['axpyQ8', y.ptr, D.ptr, D.scales, up.ptr + gathered(0), rows.ptr + gathered(0), n, d, R, B, b0, b0 + m];
+      if (!this.splitting) { runCalls(this.w.arena.kernels, [upRows([0, n]), downColumns([0, nb])]); continue; } // (steps' bookkeeping measured ~10 % of the bundled model's token)
+      this.steps(1, [{ each: () => ranges(n, this.threads, 4).map(upRows) }, { each: () => ranges(nb, this.threads, 1).map(downColumns) }]);
     }
-    k.addInto(hidden.ptr, y.ptr, d);
+    this.w.arena.kernels.addInto(hidden.ptr, y.ptr, d);
   }
 }
 

@@ -14,7 +14,7 @@ import { EngineDisposedError, PrefillThreadError } from '../errors';
 import type { KernelArena } from '../wasm/wasmKernels';
 
 type Kernels = KernelArena['kernels'];
-const OPS = ['matmulQ8P', 'matmulQ8', 'matmulQ4', 'downQ8', 'attendQ8', 'swiglu', 'rmsNorm', 'quantizeI16', 'qkvPost', 'addInto'] as const;
+const OPS = ['matmulQ8P', 'matmulQ8', 'matmulQ4', 'downQ8', 'gatherUpQ8', 'axpyQ8', 'attendQ8', 'swiglu', 'rmsNorm', 'quantizeI16', 'qkvPost', 'addInto'] as const;
 type Op = (typeof OPS)[number];
 /** One kernel call: its name and arguments (all i32: byte offsets and counts). */
 export type KernelCall = { [K in Op]: [K, ...Parameters<Kernels[K]>] }[Op];

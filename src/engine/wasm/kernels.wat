@@ -688,6 +688,124 @@
         (if (i32.gt_u (i32.sub (local.get $n) (local.get $r)) (i32.const 1)) (then (f32.store offset=4 (local.get $o) (f32x4.extract_lane 1 (local.get $acc)))))
         (if (i32.gt_u (i32.sub (local.get $n) (local.get $r)) (i32.const 2)) (then (f32.store offset=8 (local.get $o) (f32x4.extract_lane 2 (local.get $acc))))))))
 
+  ;; out[i] = (W[rows[i]] · x) · g[i] for i < k (rows: i32 row numbers), x quantized (qx, sx): the
+  ;; up rows that the sparse FFN keeps, times their gate. W in panels at $w ($panels 1: row j is lane
+  ;; j mod 4 of panel j / 4; $ws unused) or in the row layout (quants $w, scales $ws). Four rows at a
+  ;; time share the activation loads; each row's arithmetic is $dotQ8's (so matmulQ8P's bits).
+  (func (export "gatherUpQ8") (param $w i32) (param $ws i32) (param $panels i32) (param $rows i32) (param $k i32) (param $d i32)
+    (param $qx i32) (param $sx i32) (param $g i32) (param $out i32)
+    (local $i i32) (local $nb i32) (local $step i32) (local $sStep i32) (local $b i32) (local $q i32) (local $qs i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $acc v128) (local $sc v128) (local $j i32) (local $sh i32) (local $m i32) (local $A i32) (local $C i32) (local $sBase i32) (local $A2 i32) (local $C2 i32)
+    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
+    (local.set $step (select (i32.const 144) (i32.const 32) (local.get $panels)))
+    (local.set $sStep (select (i32.const 144) (i32.const 4) (local.get $panels)))
+    ;; row j's first quant at w + (j >> sh)·A + (j & m)·C, its first scale at sBase + (j >> sh)·A2 + (j & m)·C2
+    (if (local.get $panels)
+      (then (local.set $sh (i32.const 2)) (local.set $m (i32.const 3)) (local.set $A (i32.mul (local.get $nb) (i32.const 144))) (local.set $C (i32.const 32))
+        (local.set $sBase (i32.add (local.get $w) (i32.const 128))) (local.set $A2 (local.get $A)) (local.set $C2 (i32.const 4)))
+      (else (local.set $A (local.get $d)) (local.set $sBase (local.get $ws)) (local.set $A2 (i32.shl (local.get $nb) (i32.const 2)))))
+    (block $fours (loop $four
+      (br_if $fours (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $k)))
+      (local.set $j (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $p0 (i32.add (local.get $w) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C)))))
+      (local.set $s0 (i32.add (local.get $sBase) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A2)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C2)))))
+      (local.set $j (i32.load offset=4 (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $p1 (i32.add (local.get $w) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C)))))
+      (local.set $s1 (i32.add (local.get $sBase) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A2)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C2)))))
+      (local.set $j (i32.load offset=8 (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $p2 (i32.add (local.get $w) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C)))))
+      (local.set $s2 (i32.add (local.get $sBase) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A2)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C2)))))
+      (local.set $j (i32.load offset=12 (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $p3 (i32.add (local.get $w) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C)))))
+      (local.set $s3 (i32.add (local.get $sBase) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A2)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C2)))))
+      (local.set $q (local.get $qx))
+      (local.set $qs (local.get $sx))
+      (local.set $acc (f32x4.splat (f32.const 0)))
+      (local.set $b (i32.const 0))
+      (block $blocks (loop $block
+        (br_if $blocks (i32.ge_u (local.get $b) (local.get $nb)))
+        (local.set $x0 (v128.load (local.get $q)))
+        (local.set $x1 (v128.load offset=16 (local.get $q)))
+        (local.set $x2 (v128.load offset=32 (local.get $q)))
+        (local.set $x3 (v128.load offset=48 (local.get $q)))
+        (local.set $r0 (i32x4.add
+          (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s (local.get $p0)) (local.get $x0))
+                     (i32x4.dot_i16x8_s (v128.load8x8_s offset=8 (local.get $p0)) (local.get $x1)))
+          (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $p0)) (local.get $x2))
+                     (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $p0)) (local.get $x3)))))
+        (local.set $r1 (i32x4.add
+          (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s (local.get $p1)) (local.get $x0))
+                     (i32x4.dot_i16x8_s (v128.load8x8_s offset=8 (local.get $p1)) (local.get $x1)))
+          (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $p1)) (local.get $x2))
+                     (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $p1)) (local.get $x3)))))
+        (local.set $r2 (i32x4.add
+          (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s (local.get $p2)) (local.get $x0))
+                     (i32x4.dot_i16x8_s (v128.load8x8_s offset=8 (local.get $p2)) (local.get $x1)))
+          (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $p2)) (local.get $x2))
+                     (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $p2)) (local.get $x3)))))
+        (local.set $r3 (i32x4.add
+          (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s (local.get $p3)) (local.get $x0))
+                     (i32x4.dot_i16x8_s (v128.load8x8_s offset=8 (local.get $p3)) (local.get $x1)))
+          (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $p3)) (local.get $x2))
+                     (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $p3)) (local.get $x3)))))
+        ;; [Σr0, Σr1, Σr2, Σr3] as matmulQ8P adds them
+        (local.set $r0 (i32x4.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $r0) (local.get $r1))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $r0) (local.get $r1))))
+        (local.set $r2 (i32x4.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $r2) (local.get $r3))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $r2) (local.get $r3))))
+        (local.set $r0 (i32x4.add
+          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r0) (local.get $r2))
+          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r0) (local.get $r2))))
+        (local.set $sc (f32x4.replace_lane 3 (f32x4.replace_lane 2 (f32x4.replace_lane 1 (f32x4.splat (f32.load (local.get $s0)))
+          (f32.load (local.get $s1))) (f32.load (local.get $s2))) (f32.load (local.get $s3))))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $r0))
+          (f32x4.mul (local.get $sc) (v128.load32_splat (local.get $qs))))))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $step)))
+        (local.set $p1 (i32.add (local.get $p1) (local.get $step)))
+        (local.set $p2 (i32.add (local.get $p2) (local.get $step)))
+        (local.set $p3 (i32.add (local.get $p3) (local.get $step)))
+        (local.set $s0 (i32.add (local.get $s0) (local.get $sStep)))
+        (local.set $s1 (i32.add (local.get $s1) (local.get $sStep)))
+        (local.set $s2 (i32.add (local.get $s2) (local.get $sStep)))
+        (local.set $s3 (i32.add (local.get $s3) (local.get $sStep)))
+        (local.set $q (i32.add (local.get $q) (i32.const 64)))
+        (local.set $qs (i32.add (local.get $qs) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $block)))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (f32x4.mul (local.get $acc) (v128.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $four)))
+    (block $done (loop $one ;; the last k mod 4 rows
+      (br_if $done (i32.ge_u (local.get $i) (local.get $k)))
+      (local.set $b (call $rowAt (local.get $rows) (local.get $i)))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (f32.mul (call $dotQ8 (call $rowQuants (local.get $w) (local.get $panels) (local.get $nb) (local.get $b))
+            (call $rowScales (local.get $w) (local.get $ws) (local.get $panels) (local.get $nb) (local.get $b))
+            (local.get $qx) (local.get $sx) (local.get $nb) (local.get $step) (local.get $sStep))
+          (f32.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $one))))
+
+  (func $rowAt (param $rows i32) (param $i i32) (result i32)
+    (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
+  ;; Row j's first block of quants, in panels or the row layout.
+  (func $rowQuants (param $w i32) (param $panels i32) (param $nb i32) (param $j i32) (result i32)
+    (if (result i32) (local.get $panels)
+      (then (i32.add (local.get $w) (i32.add (i32.mul (i32.shr_u (local.get $j) (i32.const 2)) (i32.mul (local.get $nb) (i32.const 144)))
+        (i32.shl (i32.and (local.get $j) (i32.const 3)) (i32.const 5)))))
+      (else (i32.add (local.get $w) (i32.shl (i32.mul (local.get $j) (local.get $nb)) (i32.const 5))))))
+  ;; Row j's first block's scale, in panels or the row layout.
+  (func $rowScales (param $w i32) (param $ws i32) (param $panels i32) (param $nb i32) (param $j i32) (result i32)
+    (if (result i32) (local.get $panels)
+      (then (i32.add (local.get $w) (i32.add (i32.mul (i32.shr_u (local.get $j) (i32.const 2)) (i32.mul (local.get $nb) (i32.const 144)))
+        (i32.add (i32.const 128) (i32.shl (i32.and (local.get $j) (i32.const 3)) (i32.const 2))))))
+      (else (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $j) (local.get $nb)) (i32.const 2))))))
+
   ;; gatherDotsQ8 over a matrix in panels: row j is lane j mod 4 of panel j / 4.
   (func (export "gatherDotsQ8P") (param $w i32) (param $rows i32) (param $k i32) (param $d i32)
     (param $qx i32) (param $sx i32) (param $out i32)
@@ -701,6 +819,21 @@
         (call $dotQ8 (i32.add (local.get $p) (i32.shl (i32.and (local.get $j) (i32.const 3)) (i32.const 5)))
           (i32.add (local.get $p) (i32.add (i32.const 128) (i32.shl (i32.and (local.get $j) (i32.const 3)) (i32.const 2))))
           (local.get $qx) (local.get $sx) (local.get $nb) (i32.const 144) (i32.const 144)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next))))
+
+  ;; out[i] = W[rows[i]] · x for i < k (rows: i32 row numbers): the rows the sparse FFN keeps.
+  (func (export "gatherDotsQ8") (param $w i32) (param $ws i32) (param $rows i32) (param $k i32) (param $d i32)
+    (param $qx i32) (param $sx i32) (param $out i32)
+    (local $i i32) (local $j i32) (local $nb i32)
+    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $k)))
+      (local.set $j (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (call $dotQ8 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $d)))
+          (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $j) (local.get $nb)) (i32.const 2)))
+          (local.get $qx) (local.get $sx) (local.get $nb) (i32.const 32) (i32.const 4)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $next))))
 
@@ -914,26 +1047,116 @@
       (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
       (br $neuron))))
 
-  ;; out[i] = W[rows[i]] · x for i < k (rows: i32 row numbers): the rows the sparse FFN keeps.
-  (func (export "gatherDotsQ8") (param $w i32) (param $ws i32) (param $rows i32) (param $k i32) (param $d i32)
-    (param $qx i32) (param $sx i32) (param $out i32)
-    (local $i i32) (local $j i32) (local $nb i32)
+  ;; y [b0·32 … b1·32) += Σ_i h[i] · D[rows[i]] for i < k: the down columns of the neurons the sparse
+  ;; FFN keeps (output blocks b0 … b1 of d/32, a decoded token's split across threads), computed as
+  ;; downQ8 computes them. $qb [k + k mod 2] i32: neuron i's quants of output block b at qb[i] + b·$B
+  ;; (any layout of 32-byte runs; a last odd entry repeated); its scales as rows, ws + (rows[i]·d/32 + b)·4.
+  ;; Per 32 kept neurons (a group) and output block, z = h · scale quantized to i16 (quantizeI16,
+  ;; in place in a 128-byte slot of $zq [k/32][d/32], its scale in $zs [k/32][d/32]), then two
+  ;; neurons' bytes interleaved per i32x4.dot_i16x8_s: with every neuron kept in order, downQ8's bits.
+  (func (export "gatherDownQ8") (param $y i32) (param $qb i32) (param $ws i32) (param $rows i32) (param $h i32) (param $k i32)
+    (param $d i32) (param $B i32) (param $zq i32) (param $zs i32) (param $b0 i32) (param $b1 i32)
+    (local $nb i32) (local $groups i32) (local $g i32) (local $i i32) (local $b i32) (local $hv v128) (local $sp i32) (local $slot i32)
+    (local $pairs i32) (local $p i32) (local $z i32) (local $bo i32) (local $na i32) (local $nc i32) (local $o i32)
+    (local $i0 v128) (local $i1 v128) (local $i2 v128) (local $i3 v128) (local $i4 v128) (local $i5 v128) (local $i6 v128) (local $i7 v128)
+    (local $zz v128) (local $va v128) (local $vb v128) (local $lo v128) (local $hi v128) (local $sc v128) (local $v v128)
     (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $k)))
-      (local.set $j (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
-      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
-        (call $dotQ8 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $d)))
-          (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $j) (local.get $nb)) (i32.const 2)))
-          (local.get $qx) (local.get $sx) (local.get $nb) (i32.const 32) (i32.const 4)))
+    (local.set $groups (i32.shr_u (i32.add (local.get $k) (i32.const 31)) (i32.const 5)))
+    ;; z of each kept neuron (0 past k) for blocks b0 … b1, four blocks at a time from its scales row
+    (block $prepped (loop $prep
+      (br_if $prepped (i32.ge_u (local.get $i) (i32.shl (local.get $groups) (i32.const 5))))
+      (local.set $hv (f32x4.splat (f32.const 0)))
+      (local.set $sp (local.get $ws)) ;; past k: any scale times 0
+      (if (i32.lt_u (local.get $i) (local.get $k)) (then
+        (local.set $hv (v128.load32_splat (i32.add (local.get $h) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.mul (call $rowAt (local.get $rows) (local.get $i)) (local.get $nb)) (i32.const 2))))))
+      (local.set $slot (i32.add (local.get $zq) (i32.add (i32.shl (i32.mul (i32.shr_u (local.get $i) (i32.const 5)) (local.get $nb)) (i32.const 7))
+        (i32.shl (i32.and (local.get $i) (i32.const 31)) (i32.const 2)))))
+      (local.set $b (local.get $b0))
+      (block $fours (loop $four
+        (br_if $fours (i32.gt_u (i32.add (local.get $b) (i32.const 4)) (local.get $b1)))
+        (local.set $v (f32x4.mul (v128.load (i32.add (local.get $sp) (i32.shl (local.get $b) (i32.const 2)))) (local.get $hv)))
+        (local.set $o (i32.add (local.get $slot) (i32.shl (local.get $b) (i32.const 7))))
+        (f32.store (local.get $o) (f32x4.extract_lane 0 (local.get $v)))
+        (f32.store offset=128 (local.get $o) (f32x4.extract_lane 1 (local.get $v)))
+        (f32.store offset=256 (local.get $o) (f32x4.extract_lane 2 (local.get $v)))
+        (f32.store offset=384 (local.get $o) (f32x4.extract_lane 3 (local.get $v)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $four)))
+      (block $ones (loop $one
+        (br_if $ones (i32.ge_u (local.get $b) (local.get $b1)))
+        (f32.store (i32.add (local.get $slot) (i32.shl (local.get $b) (i32.const 7)))
+          (f32.mul (f32.load (i32.add (local.get $sp) (i32.shl (local.get $b) (i32.const 2)))) (f32x4.extract_lane 0 (local.get $hv))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $one)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next))))
+      (br $prep)))
+    (block $groupsDone (loop $group
+      (br_if $groupsDone (i32.ge_u (local.get $g) (local.get $groups)))
+      (local.set $pairs (i32.shr_u (i32.add (i32.sub (local.get $k) (i32.shl (local.get $g) (i32.const 5))) (i32.const 1)) (i32.const 1)))
+      (if (i32.gt_u (local.get $pairs) (i32.const 16)) (then (local.set $pairs (i32.const 16))))
+      (local.set $b (local.get $b0))
+      (block $blocks (loop $block
+        (br_if $blocks (i32.ge_u (local.get $b) (local.get $b1)))
+        (local.set $z (i32.add (local.get $zq) (i32.shl (i32.add (i32.mul (local.get $g) (local.get $nb)) (local.get $b)) (i32.const 7))))
+        (call $quantizeI16 (local.get $z) (i32.const 32) (local.get $z)
+          (i32.add (local.get $zs) (i32.shl (i32.add (i32.mul (local.get $g) (local.get $nb)) (local.get $b)) (i32.const 2))))
+        (local.set $bo (i32.mul (local.get $b) (local.get $B)))
+        (local.set $na (i32.add (local.get $qb) (i32.shl (local.get $g) (i32.const 7))))
+        (local.set $i0 (v128.const i32x4 0 0 0 0))
+        (local.set $i1 (v128.const i32x4 0 0 0 0))
+        (local.set $i2 (v128.const i32x4 0 0 0 0))
+        (local.set $i3 (v128.const i32x4 0 0 0 0))
+        (local.set $i4 (v128.const i32x4 0 0 0 0))
+        (local.set $i5 (v128.const i32x4 0 0 0 0))
+        (local.set $i6 (v128.const i32x4 0 0 0 0))
+        (local.set $i7 (v128.const i32x4 0 0 0 0))
+        (local.set $p (i32.const 0))
+        (block $pairsDone (loop $pair
+          (br_if $pairsDone (i32.ge_u (local.get $p) (local.get $pairs)))
+          (local.set $zz (v128.load32_splat (i32.add (local.get $z) (i32.shl (local.get $p) (i32.const 2)))))
+          (local.set $nc (i32.add (i32.load offset=4 (local.get $na)) (local.get $bo)))
+          (local.set $o (i32.add (i32.load (local.get $na)) (local.get $bo)))
+          (local.set $va (v128.load (local.get $o)))
+          (local.set $vb (v128.load (local.get $nc)))
+          (local.set $lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $va) (local.get $vb)))
+          (local.set $hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $va) (local.get $vb)))
+          (local.set $i0 (i32x4.add (local.get $i0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $lo)) (local.get $zz))))
+          (local.set $i1 (i32x4.add (local.get $i1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $lo)) (local.get $zz))))
+          (local.set $i2 (i32x4.add (local.get $i2) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $hi)) (local.get $zz))))
+          (local.set $i3 (i32x4.add (local.get $i3) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $hi)) (local.get $zz))))
+          (local.set $va (v128.load offset=16 (local.get $o)))
+          (local.set $vb (v128.load offset=16 (local.get $nc)))
+          (local.set $lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $va) (local.get $vb)))
+          (local.set $hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $va) (local.get $vb)))
+          (local.set $i4 (i32x4.add (local.get $i4) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $lo)) (local.get $zz))))
+          (local.set $i5 (i32x4.add (local.get $i5) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $lo)) (local.get $zz))))
+          (local.set $i6 (i32x4.add (local.get $i6) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $hi)) (local.get $zz))))
+          (local.set $i7 (i32x4.add (local.get $i7) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $hi)) (local.get $zz))))
+          (local.set $na (i32.add (local.get $na) (i32.const 8)))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br $pair)))
+        (local.set $sc (v128.load32_splat (i32.add (local.get $zs) (i32.shl (i32.add (i32.mul (local.get $g) (local.get $nb)) (local.get $b)) (i32.const 2)))))
+        (local.set $o (i32.add (local.get $y) (i32.shl (local.get $b) (i32.const 7))))
+        (v128.store offset=0 (local.get $o) (f32x4.add (v128.load offset=0 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i0)) (local.get $sc))))
+        (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i1)) (local.get $sc))))
+        (v128.store offset=32 (local.get $o) (f32x4.add (v128.load offset=32 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i2)) (local.get $sc))))
+        (v128.store offset=48 (local.get $o) (f32x4.add (v128.load offset=48 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i3)) (local.get $sc))))
+        (v128.store offset=64 (local.get $o) (f32x4.add (v128.load offset=64 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i4)) (local.get $sc))))
+        (v128.store offset=80 (local.get $o) (f32x4.add (v128.load offset=80 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i5)) (local.get $sc))))
+        (v128.store offset=96 (local.get $o) (f32x4.add (v128.load offset=96 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i6)) (local.get $sc))))
+        (v128.store offset=112 (local.get $o) (f32x4.add (v128.load offset=112 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i7)) (local.get $sc))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $block)))
+      (local.set $g (i32.add (local.get $g) (i32.const 1)))
+      (br $group))))
 
-  ;; y[0…d) += Σ_i h[i] · W[rows[i]] for i < k, W q8 [*][d]: the FFN's down projection, a column
-  ;; per neuron (row-column bundling). A zero h[i] is skipped. Row j's block b of quants is at
+  ;; y [b0·32 … b1·32) += Σ_i h[i] · W[rows[i]] for i < k, W q8 [*][d]: the FFN's down projection, a
+  ;; column per neuron (row-column bundling), over output blocks b0 … b1 of d/32 (a decoded token's
+  ;; split across threads). A zero h[i] is skipped. Row j's block b of quants is at
   ;; $w + (j / 32)·32·d + (j mod 32)·$R + b·$B: the row layout ($R d, $B 32) or the down-block
   ;; layout ($R 32, $B 1024).
-  (func (export "axpyQ8") (param $y i32) (param $w i32) (param $ws i32) (param $h i32) (param $rows i32) (param $k i32) (param $d i32) (param $R i32) (param $B i32)
+  (func (export "axpyQ8") (param $y i32) (param $w i32) (param $ws i32) (param $h i32) (param $rows i32) (param $k i32) (param $d i32) (param $R i32) (param $B i32) (param $b0 i32) (param $b1 i32)
     (local $i i32) (local $j i32) (local $hv f32) (local $wp i32) (local $sp i32) (local $yp i32) (local $end i32)
     (local $c v128) (local $v v128)
     (block $done (loop $next
@@ -943,10 +1166,10 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $next (f32.eq (local.get $hv) (f32.const 0)))
       (local.set $wp (i32.add (local.get $w) (i32.add (i32.mul (i32.shl (i32.shr_u (local.get $j) (i32.const 5)) (i32.const 5)) (local.get $d))
-        (i32.mul (i32.and (local.get $j) (i32.const 31)) (local.get $R)))))
-      (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $j) (i32.shr_u (local.get $d) (i32.const 5))) (i32.const 2))))
-      (local.set $yp (local.get $y))
-      (local.set $end (i32.add (local.get $y) (i32.shl (local.get $d) (i32.const 2))))
+        (i32.add (i32.mul (i32.and (local.get $j) (i32.const 31)) (local.get $R)) (i32.mul (local.get $b0) (local.get $B))))))
+      (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.add (i32.mul (local.get $j) (i32.shr_u (local.get $d) (i32.const 5))) (local.get $b0)) (i32.const 2))))
+      (local.set $yp (i32.add (local.get $y) (i32.shl (local.get $b0) (i32.const 7))))
+      (local.set $end (i32.add (local.get $y) (i32.shl (local.get $b1) (i32.const 7))))
       (block $row (loop $block
         (br_if $row (i32.ge_u (local.get $yp) (local.get $end)))
         (local.set $c (f32x4.splat (f32.mul (local.get $hv) (f32.load (local.get $sp)))))

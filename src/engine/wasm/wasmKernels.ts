@@ -27,14 +27,13 @@ interface Exports {
   matmulQ8(w: number, ws: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
   /** As matmulQ8 for W q4_32 [n][d] (nibbles w, scales ws, mins wm: models/FORMAT.md §Q4). */
   matmulQ4(w: number, ws: number, wm: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
-  /** out[i] = W[rows[i]] · x for i < k (rows i32). */
-  gatherDotsQ8(w: number, ws: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
   /** The row-layout matrix at ptr rewritten as panels in place; tmp: rows·cols/8 + 4·cols bytes. */
   toPanels(ptr: number, rows: number, cols: number, tmp: number): void;
   /** matmulQ8 over W in panels (kernels.wat: the panel layout; w: its first byte). */
   matmulQ8P(w: number, n: number, d: number, qx: number, sx: number, T: number, out: number): void;
-  /** gatherDotsQ8 over W in panels. */
-  gatherDotsQ8P(w: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
+  /** out[i] = (W[rows[i]] · x) · g[i] for i < k (rows i32), x quantized: W in panels at w (panels 1)
+   *  or the row layout (quants w, scales ws); each row gives matmulQ8P's bits. */
+  gatherUpQ8(w: number, ws: number, panels: number, rows: number, k: number, d: number, qx: number, sx: number, g: number, out: number): void;
   /** out [T][d] = h [T][F] · D, D q8 [F][d] in the down-block layout (quants w) with scales transposed,
    *  sT [d/32][F] f32; zq [T·d/32·F] i16 and zs [T·d/32·F/32] f32 are scratch. Only output blocks
    *  b0 … b1 (of d/32) are computed (a decoded token's split across threads); out's others are untouched. */
@@ -51,9 +50,17 @@ interface Exports {
   /** A silu layer's ffn.bin records (F of them, d wide) split: up rows and scales (row layout),
    *  down columns in the down-block layout and their scales transposed [d/32][F] (downQ8). */
   splitRecordsQ8(src: number, F: number, d: number, up: number, us: number, down: number, dsT: number): void;
-  /** y [d] += Σ_i h[i] · W[rows[i]] for i < k; zero h[i] skipped. W's quants in the row layout (R d,
-   *  B 32) or the down-block layout (R 32, B 1024): row j's block b at w + (j >> 5)·32·d + (j & 31)·R + b·B. */
-  axpyQ8(y: number, w: number, ws: number, h: number, rows: number, k: number, d: number, R: number, B: number): void;
+  /** y [b0·32 … b1·32) += Σ_i h[i] · W[rows[i]] for i < k (output blocks b0 … b1 of d/32); zero h[i]
+   *  skipped. W's quants in the row layout (R d, B 32) or the down-block layout (R 32, B 1024): row j's
+   *  block b at w + (j >> 5)·32·d + (j & 31)·R + b·B; its scales as rows at ws. */
+  axpyQ8(y: number, w: number, ws: number, h: number, rows: number, k: number, d: number, R: number, B: number, b0: number, b1: number): void;
+  /** bench:sparse-kernels only: out[i] = W[rows[i]] · x (row layout; gatherDotsQ8P: panels). */
+  gatherDotsQ8(w: number, ws: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
+  gatherDotsQ8P(w: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
+  /** bench:sparse-kernels only: y [b0·32 … b1·32) += Σ_i h[i] · D[rows[i]] for i < k, as downQ8 computes it: neuron i's quants of
+   *  output block b at qb[i] + b·B (qb [k + k mod 2] i32, a last odd entry repeated), its scales rows
+   *  at ws + rows[i]·d/8; zq (128·d/32 bytes per 32 neurons) and zs (4·d/32 per 32) are scratch. */
+  gatherDownQ8(y: number, qb: number, ws: number, rows: number, h: number, k: number, d: number, B: number, zq: number, zs: number, b0: number, b1: number): void;
   /** D's quants [F][d] (row layout, F a multiple of 32) rewritten in place in the down-block layout
    *  (per 32 neurons and output block, the neurons' 32 bytes in a run of 1 KiB); tmp: 32·d bytes. */
   toDownBlocks(ptr: number, F: number, d: number, tmp: number): void;

@@ -66,33 +66,23 @@ describe('8-bit WebAssembly kernels', () => {
     });
   }
 
-  it('gatherDotsQ8 and axpyQ8 over chosen rows equal the dense results on those rows', () => {
+  it('gatherUpQ8 over chosen rows gives each its matmulQ8 row times its g, bit for bit (four at a time and the rest)', () => {
     const rows = 24, cols = 64;
     const { arena, wq, qx, sx } = setup(rows, cols, 1, 5);
     const all = arena.floats(rows);
     arena.kernels.matmulQ8(wq.ptr, wq.ptr + rows * cols, rows, cols, qx.ptr, sx.ptr, 1, all.ptr);
-    const chosen = [3, 0, 17, 23, 8];
-    const idx = arena.ints(chosen.length), got = arena.floats(chosen.length);
+    const chosen = [3, 0, 17, 23, 8, 8, 11];
+    const idx = arena.ints(chosen.length), g = arena.floats(chosen.length), got = arena.floats(chosen.length);
     idx.view.set(chosen);
-    arena.kernels.gatherDotsQ8(wq.ptr, wq.ptr + rows * cols, idx.ptr, chosen.length, cols, qx.ptr, sx.ptr, got.ptr);
-    chosen.forEach((r, i) => assert.ok(Math.abs(got.view[i] - all.view[r]) < 1e-5, `row ${r}`));
-
-    const h = arena.floats(chosen.length), y = arena.floats(cols);
-    h.view.set([0.5, -2, 0, 1.25, 3]);
-    arena.kernels.axpyQ8(y.ptr, wq.ptr, wq.ptr + rows * cols, h.ptr, idx.ptr, chosen.length, cols, cols, 32);
-    const wv = new Int8Array(wq.view.buffer, wq.ptr, rows * cols);
-    const ws = new Float32Array(wq.view.buffer.slice(wq.ptr + rows * cols, wq.ptr + rows * cols + rows * cols / 8));
-    for (let c = 0; c < cols; c++) {
-      let expected = 0;
-      chosen.forEach((r, i) => { expected += h.view[i] * wv[r * cols + c] * ws[r * (cols / 32) + (c >> 5)]; });
-      assert.ok(Math.abs(y.view[c] - expected) < 1e-5, `y[${c}] ${y.view[c]} vs ${expected}`);
-    }
+    g.view.set([1, -0.5, 2.25, 0, 1e-3, 3, -1]);
+    arena.kernels.gatherUpQ8(wq.ptr, wq.ptr + rows * cols, 0, idx.ptr, chosen.length, cols, qx.ptr, sx.ptr, g.ptr, got.ptr);
+    assert.deepEqual([...got.view], chosen.map((r, i) => Math.fround(all.view[r] * g.view[i])));
   });
 
   // The panel layout (panels.ts) holds the same quants and scales; its kernels must give the row
   // layout's results bit for bit (the flash cache keeps rows, the resident model panels).
   for (const [rows, cols, T] of [[8, 64, 1], [13, 96, 3], [7, 32, 5], [6, 576, 2]]) {
-    it(`toPanels, matmulQ8P and gatherDotsQ8P over [${rows}][${cols}] in panels: the row layout's bits (${T} tokens)`, () => {
+    it(`toPanels, matmulQ8P and gatherUpQ8 over [${rows}][${cols}] in panels: the row layout's bits (${T} tokens)`, () => {
       const { arena, wq, qx, sx, wBytes } = setup(rows, cols, T, rows * 7 + cols);
       const p = arena.bytes(panelBytes(rows, cols));
       p.view.set(wBytes);
@@ -105,11 +95,12 @@ describe('8-bit WebAssembly kernels', () => {
       arena.kernels.matmulQ8(wq.ptr, wq.ptr + rows * cols, rows, cols, qx.ptr, sx.ptr, T, a.ptr);
       arena.kernels.matmulQ8P(p.ptr, rows, cols, qx.ptr, sx.ptr, T, b.ptr);
       assert.deepEqual([...b.view], [...a.view]);
-      const chosen = [rows - 1, 0, Math.floor(rows / 2)];
-      const idx = arena.ints(3), g1 = arena.floats(3), g2 = arena.floats(3);
+      const chosen = [rows - 1, 0, Math.floor(rows / 2), 1, rows - 2];
+      const idx = arena.ints(5), ones = arena.floats(5), g1 = arena.floats(5), g2 = arena.floats(5);
       idx.view.set(chosen);
-      arena.kernels.gatherDotsQ8(wq.ptr, wq.ptr + rows * cols, idx.ptr, 3, cols, qx.ptr, sx.ptr, g1.ptr);
-      arena.kernels.gatherDotsQ8P(p.ptr, idx.ptr, 3, cols, qx.ptr, sx.ptr, g2.ptr);
+      ones.view.fill(1);
+      arena.kernels.gatherUpQ8(wq.ptr, wq.ptr + rows * cols, 0, idx.ptr, 5, cols, qx.ptr, sx.ptr, ones.ptr, g1.ptr);
+      arena.kernels.gatherUpQ8(p.ptr, 0, 1, idx.ptr, 5, cols, qx.ptr, sx.ptr, ones.ptr, g2.ptr);
       assert.deepEqual([...g2.view], [...g1.view]);
       assert.deepEqual([...g1.view], chosen.map((r) => a.view[r]), 'a gathered row is its matmul row');
       const deq = dequantizeQ8(wBytes, rows, cols), row = new Float32Array(cols);
@@ -141,7 +132,20 @@ describe('8-bit WebAssembly kernels', () => {
     return { arena, h, hv, deq, wBytes, wq, out, run };
   }
 
-  it('toDownBlocks lays out neuron j\'s output o at (j/32)·32·d + (o/32)·1024 + (j mod 32)·32 + o mod 32, and axpyQ8 reads it as the rows', () => {
+  /** gatherDownQ8 over the neurons `chosen` (weights h) of D (quants at w: row layout R d, B 32; down
+   *  blocks R 32, B 1024; scales as rows at ws) into y, blocks b0 … b1. */
+  function gatherDown(arena: KernelArena, y: number, w: number, ws: number, chosen: number[], h: number[], d: number, layout: 'rows' | 'blocks', b0 = 0, b1 = d / 32) {
+    const [R, B] = layout === 'rows' ? [d, 32] : [32, 1024];
+    const k = chosen.length, rows = arena.ints(k), at = arena.ints(k + 1), hv = arena.floats(k);
+    rows.view.set(chosen);
+    hv.view.set(h);
+    chosen.forEach((j, i) => { at.view[i] = w + (j >> 5) * 32 * d + (j & 31) * R; });
+    at.view[k] = at.view[k - 1];
+    const groups = Math.ceil(k / 32), zq = arena.bytes(groups * (d / 32) * 128), zs = arena.floats(groups * (d / 32));
+    arena.kernels.gatherDownQ8(y, at.ptr, ws, rows.ptr, hv.ptr, k, d, B, zq.ptr, zs.ptr, b0, b1);
+  }
+
+  it('toDownBlocks lays out neuron j\'s output o at (j/32)·32·d + (o/32)·1024 + (j mod 32)·32 + o mod 32, and gatherDownQ8 reads it as the rows', () => {
     const F = 64, d = 96;
     const { arena, wBytes, wq } = downSetup(F, d, 1);
     for (let j = 0; j < F; j++) {
@@ -153,12 +157,10 @@ describe('8-bit WebAssembly kernels', () => {
     assert.deepEqual([...wq.view.subarray(F * d)], [...wBytes.subarray(F * d)], 'the scales stay as rows');
     const rows = arena.bytes(F * d * 9 / 8);
     rows.view.set(wBytes);
-    const chosen = [63, 0, 31, 32, 5], idx = arena.ints(chosen.length), h = arena.floats(chosen.length);
-    idx.view.set(chosen);
-    h.view.set([0.5, -2, 0, 1.25, 3]);
+    const chosen = [63, 0, 31, 32, 5], h = [0.5, -2, 0, 1.25, 3];
     const a = arena.floats(d), b = arena.floats(d);
-    arena.kernels.axpyQ8(a.ptr, rows.ptr, rows.ptr + F * d, h.ptr, idx.ptr, chosen.length, d, d, 32);
-    arena.kernels.axpyQ8(b.ptr, wq.ptr, wq.ptr + F * d, h.ptr, idx.ptr, chosen.length, d, 32, 1024);
+    gatherDown(arena, a.ptr, rows.ptr, rows.ptr + F * d, chosen, h, d, 'rows');
+    gatherDown(arena, b.ptr, wq.ptr, wq.ptr + F * d, chosen, h, d, 'blocks');
     assert.deepEqual([...b.view], [...a.view]);
     assert.ok(a.view.some((v) => v !== 0));
   });
@@ -201,5 +203,37 @@ describe('8-bit WebAssembly kernels', () => {
       assert.deepEqual([...parts.view.subarray(t * d, t * d + 96)], [...out.view.subarray(t * d, t * d + 96)], `token ${t}, blocks 0-2`);
       assert.ok(parts.view.subarray(t * d + 96, (t + 1) * d).every((v) => v === 7), `token ${t}: block 3 untouched`);
     }
+  });
+
+  for (const [F, d, k] of [[96, 128, 37], [64, 96, 1], [128, 64, 64]]) {
+    it(`gatherDownQ8 over ${k} of ${F} neurons (d ${d}) equals the f32 sum of their columns within i16 rounding, and by output blocks the whole run's bits`, () => {
+      const { arena, h, deq, wq } = downSetup(F, d, 1);
+      const rnd = random(k);
+      const chosen = Array.from({ length: F }, (_, j) => j).sort(() => rnd() - 0.5).slice(0, k);
+      const hk = chosen.map((j) => h[j] || 0.75);
+      const y = arena.floats(d), parts = arena.floats(d);
+      y.view.fill(1);
+      gatherDown(arena, y.ptr, wq.ptr, wq.ptr + F * d, chosen, hk, d, 'blocks');
+      for (let o = 0; o < d; o++) {
+        let exact = 1, mag = 0;
+        chosen.forEach((j, i) => { exact += hk[i] * deq[j * d + o]; mag += Math.abs(hk[i] * deq[j * d + o]); });
+        assert.ok(Math.abs(y.view[o] - exact) <= 1e-4 * mag + 1e-6, `y[${o}] ${y.view[o]} vs ${exact}`);
+      }
+      parts.view.fill(1);
+      const nb = d / 32, mid = Math.floor(nb / 2);
+      gatherDown(arena, parts.ptr, wq.ptr, wq.ptr + F * d, chosen, hk, d, 'blocks', 0, mid);
+      assert.ok(parts.view.subarray(mid * 32).every((v) => v === 1), 'blocks past b1 untouched');
+      gatherDown(arena, parts.ptr, wq.ptr, wq.ptr + F * d, chosen, hk, d, 'blocks', mid, nb);
+      assert.deepEqual([...parts.view], [...y.view]);
+    });
+  }
+
+  it('gatherDownQ8 with every neuron kept in order gives downQ8\'s bits (the sparse path with none skipped is the dense one)', () => {
+    const F = 96, d = 128;
+    const { arena, h, hv, wq, out, run } = downSetup(F, d, 1);
+    run(hv.ptr, 1, out.ptr);
+    const y = arena.floats(d);
+    gatherDown(arena, y.ptr, wq.ptr, wq.ptr + F * d, Array.from({ length: F }, (_, j) => j), [...h], d, 'blocks');
+    assert.deepEqual([...y.view], [...out.view]);
   });
 });
