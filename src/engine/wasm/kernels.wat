@@ -782,60 +782,15 @@
       (br $four)))
     (block $done (loop $one ;; the last k mod 4 rows
       (br_if $done (i32.ge_u (local.get $i) (local.get $k)))
-      (local.set $b (call $rowAt (local.get $rows) (local.get $i)))
+      (local.set $j (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
       (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
-        (f32.mul (call $dotQ8 (call $rowQuants (local.get $w) (local.get $panels) (local.get $nb) (local.get $b))
-            (call $rowScales (local.get $w) (local.get $ws) (local.get $panels) (local.get $nb) (local.get $b))
+        (f32.mul (call $dotQ8
+            (i32.add (local.get $w) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C))))
+            (i32.add (local.get $sBase) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A2)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C2))))
             (local.get $qx) (local.get $sx) (local.get $nb) (local.get $step) (local.get $sStep))
           (f32.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2))))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $one))))
-
-  (func $rowAt (param $rows i32) (param $i i32) (result i32)
-    (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
-  ;; Row j's first block of quants, in panels or the row layout.
-  (func $rowQuants (param $w i32) (param $panels i32) (param $nb i32) (param $j i32) (result i32)
-    (if (result i32) (local.get $panels)
-      (then (i32.add (local.get $w) (i32.add (i32.mul (i32.shr_u (local.get $j) (i32.const 2)) (i32.mul (local.get $nb) (i32.const 144)))
-        (i32.shl (i32.and (local.get $j) (i32.const 3)) (i32.const 5)))))
-      (else (i32.add (local.get $w) (i32.shl (i32.mul (local.get $j) (local.get $nb)) (i32.const 5))))))
-  ;; Row j's first block's scale, in panels or the row layout.
-  (func $rowScales (param $w i32) (param $ws i32) (param $panels i32) (param $nb i32) (param $j i32) (result i32)
-    (if (result i32) (local.get $panels)
-      (then (i32.add (local.get $w) (i32.add (i32.mul (i32.shr_u (local.get $j) (i32.const 2)) (i32.mul (local.get $nb) (i32.const 144)))
-        (i32.add (i32.const 128) (i32.shl (i32.and (local.get $j) (i32.const 3)) (i32.const 2))))))
-      (else (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $j) (local.get $nb)) (i32.const 2))))))
-
-  ;; gatherDotsQ8 over a matrix in panels: row j is lane j mod 4 of panel j / 4.
-  (func (export "gatherDotsQ8P") (param $w i32) (param $rows i32) (param $k i32) (param $d i32)
-    (param $qx i32) (param $sx i32) (param $out i32)
-    (local $i i32) (local $j i32) (local $nb i32) (local $p i32)
-    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $k)))
-      (local.set $j (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
-      (local.set $p (i32.add (local.get $w) (i32.mul (i32.shr_u (local.get $j) (i32.const 2)) (i32.mul (local.get $nb) (i32.const 144)))))
-      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
-        (call $dotQ8 (i32.add (local.get $p) (i32.shl (i32.and (local.get $j) (i32.const 3)) (i32.const 5)))
-          (i32.add (local.get $p) (i32.add (i32.const 128) (i32.shl (i32.and (local.get $j) (i32.const 3)) (i32.const 2))))
-          (local.get $qx) (local.get $sx) (local.get $nb) (i32.const 144) (i32.const 144)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next))))
-
-  ;; out[i] = W[rows[i]] · x for i < k (rows: i32 row numbers): the rows the sparse FFN keeps.
-  (func (export "gatherDotsQ8") (param $w i32) (param $ws i32) (param $rows i32) (param $k i32) (param $d i32)
-    (param $qx i32) (param $sx i32) (param $out i32)
-    (local $i i32) (local $j i32) (local $nb i32)
-    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $k)))
-      (local.set $j (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
-      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
-        (call $dotQ8 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $d)))
-          (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $j) (local.get $nb)) (i32.const 2)))
-          (local.get $qx) (local.get $sx) (local.get $nb) (i32.const 32) (i32.const 4)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next))))
 
   ;; out [T][b0·32 … b1·32) f32 = h [T][F] · D (output blocks b0 … b1 of d/32; the rest of out untouched):
   ;; the FFN's down projection with D as ffn.bin holds it, a column
@@ -1046,110 +1001,6 @@
         (br $token)))
       (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
       (br $neuron))))
-
-  ;; y [b0·32 … b1·32) += Σ_i h[i] · D[rows[i]] for i < k: the down columns of the neurons the sparse
-  ;; FFN keeps (output blocks b0 … b1 of d/32, a decoded token's split across threads), computed as
-  ;; downQ8 computes them. $qb [k + k mod 2] i32: neuron i's quants of output block b at qb[i] + b·$B
-  ;; (any layout of 32-byte runs; a last odd entry repeated); its scales as rows, ws + (rows[i]·d/32 + b)·4.
-  ;; Per 32 kept neurons (a group) and output block, z = h · scale quantized to i16 (quantizeI16,
-  ;; in place in a 128-byte slot of $zq [k/32][d/32], its scale in $zs [k/32][d/32]), then two
-  ;; neurons' bytes interleaved per i32x4.dot_i16x8_s: with every neuron kept in order, downQ8's bits.
-  (func (export "gatherDownQ8") (param $y i32) (param $qb i32) (param $ws i32) (param $rows i32) (param $h i32) (param $k i32)
-    (param $d i32) (param $B i32) (param $zq i32) (param $zs i32) (param $b0 i32) (param $b1 i32)
-    (local $nb i32) (local $groups i32) (local $g i32) (local $i i32) (local $b i32) (local $hv v128) (local $sp i32) (local $slot i32)
-    (local $pairs i32) (local $p i32) (local $z i32) (local $bo i32) (local $na i32) (local $nc i32) (local $o i32)
-    (local $i0 v128) (local $i1 v128) (local $i2 v128) (local $i3 v128) (local $i4 v128) (local $i5 v128) (local $i6 v128) (local $i7 v128)
-    (local $zz v128) (local $va v128) (local $vb v128) (local $lo v128) (local $hi v128) (local $sc v128) (local $v v128)
-    (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
-    (local.set $groups (i32.shr_u (i32.add (local.get $k) (i32.const 31)) (i32.const 5)))
-    ;; z of each kept neuron (0 past k) for blocks b0 … b1, four blocks at a time from its scales row
-    (block $prepped (loop $prep
-      (br_if $prepped (i32.ge_u (local.get $i) (i32.shl (local.get $groups) (i32.const 5))))
-      (local.set $hv (f32x4.splat (f32.const 0)))
-      (local.set $sp (local.get $ws)) ;; past k: any scale times 0
-      (if (i32.lt_u (local.get $i) (local.get $k)) (then
-        (local.set $hv (v128.load32_splat (i32.add (local.get $h) (i32.shl (local.get $i) (i32.const 2)))))
-        (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.mul (call $rowAt (local.get $rows) (local.get $i)) (local.get $nb)) (i32.const 2))))))
-      (local.set $slot (i32.add (local.get $zq) (i32.add (i32.shl (i32.mul (i32.shr_u (local.get $i) (i32.const 5)) (local.get $nb)) (i32.const 7))
-        (i32.shl (i32.and (local.get $i) (i32.const 31)) (i32.const 2)))))
-      (local.set $b (local.get $b0))
-      (block $fours (loop $four
-        (br_if $fours (i32.gt_u (i32.add (local.get $b) (i32.const 4)) (local.get $b1)))
-        (local.set $v (f32x4.mul (v128.load (i32.add (local.get $sp) (i32.shl (local.get $b) (i32.const 2)))) (local.get $hv)))
-        (local.set $o (i32.add (local.get $slot) (i32.shl (local.get $b) (i32.const 7))))
-        (f32.store (local.get $o) (f32x4.extract_lane 0 (local.get $v)))
-        (f32.store offset=128 (local.get $o) (f32x4.extract_lane 1 (local.get $v)))
-        (f32.store offset=256 (local.get $o) (f32x4.extract_lane 2 (local.get $v)))
-        (f32.store offset=384 (local.get $o) (f32x4.extract_lane 3 (local.get $v)))
-        (local.set $b (i32.add (local.get $b) (i32.const 4)))
-        (br $four)))
-      (block $ones (loop $one
-        (br_if $ones (i32.ge_u (local.get $b) (local.get $b1)))
-        (f32.store (i32.add (local.get $slot) (i32.shl (local.get $b) (i32.const 7)))
-          (f32.mul (f32.load (i32.add (local.get $sp) (i32.shl (local.get $b) (i32.const 2)))) (f32x4.extract_lane 0 (local.get $hv))))
-        (local.set $b (i32.add (local.get $b) (i32.const 1)))
-        (br $one)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $prep)))
-    (block $groupsDone (loop $group
-      (br_if $groupsDone (i32.ge_u (local.get $g) (local.get $groups)))
-      (local.set $pairs (i32.shr_u (i32.add (i32.sub (local.get $k) (i32.shl (local.get $g) (i32.const 5))) (i32.const 1)) (i32.const 1)))
-      (if (i32.gt_u (local.get $pairs) (i32.const 16)) (then (local.set $pairs (i32.const 16))))
-      (local.set $b (local.get $b0))
-      (block $blocks (loop $block
-        (br_if $blocks (i32.ge_u (local.get $b) (local.get $b1)))
-        (local.set $z (i32.add (local.get $zq) (i32.shl (i32.add (i32.mul (local.get $g) (local.get $nb)) (local.get $b)) (i32.const 7))))
-        (call $quantizeI16 (local.get $z) (i32.const 32) (local.get $z)
-          (i32.add (local.get $zs) (i32.shl (i32.add (i32.mul (local.get $g) (local.get $nb)) (local.get $b)) (i32.const 2))))
-        (local.set $bo (i32.mul (local.get $b) (local.get $B)))
-        (local.set $na (i32.add (local.get $qb) (i32.shl (local.get $g) (i32.const 7))))
-        (local.set $i0 (v128.const i32x4 0 0 0 0))
-        (local.set $i1 (v128.const i32x4 0 0 0 0))
-        (local.set $i2 (v128.const i32x4 0 0 0 0))
-        (local.set $i3 (v128.const i32x4 0 0 0 0))
-        (local.set $i4 (v128.const i32x4 0 0 0 0))
-        (local.set $i5 (v128.const i32x4 0 0 0 0))
-        (local.set $i6 (v128.const i32x4 0 0 0 0))
-        (local.set $i7 (v128.const i32x4 0 0 0 0))
-        (local.set $p (i32.const 0))
-        (block $pairsDone (loop $pair
-          (br_if $pairsDone (i32.ge_u (local.get $p) (local.get $pairs)))
-          (local.set $zz (v128.load32_splat (i32.add (local.get $z) (i32.shl (local.get $p) (i32.const 2)))))
-          (local.set $nc (i32.add (i32.load offset=4 (local.get $na)) (local.get $bo)))
-          (local.set $o (i32.add (i32.load (local.get $na)) (local.get $bo)))
-          (local.set $va (v128.load (local.get $o)))
-          (local.set $vb (v128.load (local.get $nc)))
-          (local.set $lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $va) (local.get $vb)))
-          (local.set $hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $va) (local.get $vb)))
-          (local.set $i0 (i32x4.add (local.get $i0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $lo)) (local.get $zz))))
-          (local.set $i1 (i32x4.add (local.get $i1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $lo)) (local.get $zz))))
-          (local.set $i2 (i32x4.add (local.get $i2) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $hi)) (local.get $zz))))
-          (local.set $i3 (i32x4.add (local.get $i3) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $hi)) (local.get $zz))))
-          (local.set $va (v128.load offset=16 (local.get $o)))
-          (local.set $vb (v128.load offset=16 (local.get $nc)))
-          (local.set $lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $va) (local.get $vb)))
-          (local.set $hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $va) (local.get $vb)))
-          (local.set $i4 (i32x4.add (local.get $i4) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $lo)) (local.get $zz))))
-          (local.set $i5 (i32x4.add (local.get $i5) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $lo)) (local.get $zz))))
-          (local.set $i6 (i32x4.add (local.get $i6) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $hi)) (local.get $zz))))
-          (local.set $i7 (i32x4.add (local.get $i7) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $hi)) (local.get $zz))))
-          (local.set $na (i32.add (local.get $na) (i32.const 8)))
-          (local.set $p (i32.add (local.get $p) (i32.const 1)))
-          (br $pair)))
-        (local.set $sc (v128.load32_splat (i32.add (local.get $zs) (i32.shl (i32.add (i32.mul (local.get $g) (local.get $nb)) (local.get $b)) (i32.const 2)))))
-        (local.set $o (i32.add (local.get $y) (i32.shl (local.get $b) (i32.const 7))))
-        (v128.store offset=0 (local.get $o) (f32x4.add (v128.load offset=0 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i0)) (local.get $sc))))
-        (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i1)) (local.get $sc))))
-        (v128.store offset=32 (local.get $o) (f32x4.add (v128.load offset=32 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i2)) (local.get $sc))))
-        (v128.store offset=48 (local.get $o) (f32x4.add (v128.load offset=48 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i3)) (local.get $sc))))
-        (v128.store offset=64 (local.get $o) (f32x4.add (v128.load offset=64 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i4)) (local.get $sc))))
-        (v128.store offset=80 (local.get $o) (f32x4.add (v128.load offset=80 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i5)) (local.get $sc))))
-        (v128.store offset=96 (local.get $o) (f32x4.add (v128.load offset=96 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i6)) (local.get $sc))))
-        (v128.store offset=112 (local.get $o) (f32x4.add (v128.load offset=112 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i7)) (local.get $sc))))
-        (local.set $b (i32.add (local.get $b) (i32.const 1)))
-        (br $block)))
-      (local.set $g (i32.add (local.get $g) (i32.const 1)))
-      (br $group))))
 
   ;; y [b0·32 … b1·32) += Σ_i h[i] · W[rows[i]] for i < k, W q8 [*][d]: the FFN's down projection, a
   ;; column per neuron (row-column bundling), over output blocks b0 … b1 of d/32 (a decoded token's

@@ -54,13 +54,6 @@ interface Exports {
    *  skipped. W's quants in the row layout (R d, B 32) or the down-block layout (R 32, B 1024): row j's
    *  block b at w + (j >> 5)·32·d + (j & 31)·R + b·B; its scales as rows at ws. */
   axpyQ8(y: number, w: number, ws: number, h: number, rows: number, k: number, d: number, R: number, B: number, b0: number, b1: number): void;
-  /** bench:sparse-kernels only: out[i] = W[rows[i]] · x (row layout; gatherDotsQ8P: panels). */
-  gatherDotsQ8(w: number, ws: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
-  gatherDotsQ8P(w: number, rows: number, k: number, d: number, qx: number, sx: number, out: number): void;
-  /** bench:sparse-kernels only: y [b0·32 … b1·32) += Σ_i h[i] · D[rows[i]] for i < k, as downQ8 computes it: neuron i's quants of
-   *  output block b at qb[i] + b·B (qb [k + k mod 2] i32, a last odd entry repeated), its scales rows
-   *  at ws + rows[i]·d/8; zq (128·d/32 bytes per 32 neurons) and zs (4·d/32 per 32) are scratch. */
-  gatherDownQ8(y: number, qb: number, ws: number, rows: number, h: number, k: number, d: number, B: number, zq: number, zs: number, b0: number, b1: number): void;
   /** D's quants [F][d] (row layout, F a multiple of 32) rewritten in place in the down-block layout
    *  (per 32 neurons and output block, the neurons' 32 bytes in a run of 1 KiB); tmp: 32·d bytes. */
   toDownBlocks(ptr: number, F: number, d: number, tmp: number): void;

@@ -132,20 +132,17 @@ describe('8-bit WebAssembly kernels', () => {
     return { arena, h, hv, deq, wBytes, wq, out, run };
   }
 
-  /** gatherDownQ8 over the neurons `chosen` (weights h) of D (quants at w: row layout R d, B 32; down
-   *  blocks R 32, B 1024; scales as rows at ws) into y, blocks b0 … b1. */
-  function gatherDown(arena: KernelArena, y: number, w: number, ws: number, chosen: number[], h: number[], d: number, layout: 'rows' | 'blocks', b0 = 0, b1 = d / 32) {
+  /** axpyQ8 over the neurons `chosen` (weights h) of D (quants at w: row layout R d, B 32; down
+   *  blocks R 32, B 1024; scales as rows at ws) into y, output blocks b0 … b1. */
+  function axpy(arena: KernelArena, y: number, w: number, ws: number, chosen: number[], h: number[], d: number, layout: 'rows' | 'blocks', b0 = 0, b1 = d / 32) {
     const [R, B] = layout === 'rows' ? [d, 32] : [32, 1024];
-    const k = chosen.length, rows = arena.ints(k), at = arena.ints(k + 1), hv = arena.floats(k);
+    const rows = arena.ints(chosen.length), hv = arena.floats(chosen.length);
     rows.view.set(chosen);
     hv.view.set(h);
-    chosen.forEach((j, i) => { at.view[i] = w + (j >> 5) * 32 * d + (j & 31) * R; });
-    at.view[k] = at.view[k - 1];
-    const groups = Math.ceil(k / 32), zq = arena.bytes(groups * (d / 32) * 128), zs = arena.floats(groups * (d / 32));
-    arena.kernels.gatherDownQ8(y, at.ptr, ws, rows.ptr, hv.ptr, k, d, B, zq.ptr, zs.ptr, b0, b1);
+    arena.kernels.axpyQ8(y, w, ws, hv.ptr, rows.ptr, chosen.length, d, R, B, b0, b1);
   }
 
-  it('toDownBlocks lays out neuron j\'s output o at (j/32)·32·d + (o/32)·1024 + (j mod 32)·32 + o mod 32, and gatherDownQ8 reads it as the rows', () => {
+  it('toDownBlocks lays out neuron j\'s output o at (j/32)·32·d + (o/32)·1024 + (j mod 32)·32 + o mod 32, and axpyQ8 reads it as the rows', () => {
     const F = 64, d = 96;
     const { arena, wBytes, wq } = downSetup(F, d, 1);
     for (let j = 0; j < F; j++) {
@@ -159,8 +156,8 @@ describe('8-bit WebAssembly kernels', () => {
     rows.view.set(wBytes);
     const chosen = [63, 0, 31, 32, 5], h = [0.5, -2, 0, 1.25, 3];
     const a = arena.floats(d), b = arena.floats(d);
-    gatherDown(arena, a.ptr, rows.ptr, rows.ptr + F * d, chosen, h, d, 'rows');
-    gatherDown(arena, b.ptr, wq.ptr, wq.ptr + F * d, chosen, h, d, 'blocks');
+    axpy(arena, a.ptr, rows.ptr, rows.ptr + F * d, chosen, h, d, 'rows');
+    axpy(arena, b.ptr, wq.ptr, wq.ptr + F * d, chosen, h, d, 'blocks');
     assert.deepEqual([...b.view], [...a.view]);
     assert.ok(a.view.some((v) => v !== 0));
   });
@@ -205,35 +202,22 @@ describe('8-bit WebAssembly kernels', () => {
     }
   });
 
-  for (const [F, d, k] of [[96, 128, 37], [64, 96, 1], [128, 64, 64]]) {
-    it(`gatherDownQ8 over ${k} of ${F} neurons (d ${d}) equals the f32 sum of their columns within i16 rounding, and by output blocks the whole run's bits`, () => {
-      const { arena, h, deq, wq } = downSetup(F, d, 1);
-      const rnd = random(k);
-      const chosen = Array.from({ length: F }, (_, j) => j).sort(() => rnd() - 0.5).slice(0, k);
-      const hk = chosen.map((j) => h[j] || 0.75);
-      const y = arena.floats(d), parts = arena.floats(d);
-      y.view.fill(1);
-      gatherDown(arena, y.ptr, wq.ptr, wq.ptr + F * d, chosen, hk, d, 'blocks');
-      for (let o = 0; o < d; o++) {
-        let exact = 1, mag = 0;
-        chosen.forEach((j, i) => { exact += hk[i] * deq[j * d + o]; mag += Math.abs(hk[i] * deq[j * d + o]); });
-        assert.ok(Math.abs(y.view[o] - exact) <= 1e-4 * mag + 1e-6, `y[${o}] ${y.view[o]} vs ${exact}`);
-      }
-      parts.view.fill(1);
-      const nb = d / 32, mid = Math.floor(nb / 2);
-      gatherDown(arena, parts.ptr, wq.ptr, wq.ptr + F * d, chosen, hk, d, 'blocks', 0, mid);
-      assert.ok(parts.view.subarray(mid * 32).every((v) => v === 1), 'blocks past b1 untouched');
-      gatherDown(arena, parts.ptr, wq.ptr, wq.ptr + F * d, chosen, hk, d, 'blocks', mid, nb);
-      assert.deepEqual([...parts.view], [...y.view]);
-    });
-  }
-
-  it('gatherDownQ8 with every neuron kept in order gives downQ8\'s bits (the sparse path with none skipped is the dense one)', () => {
+  it('axpyQ8 over chosen columns adds their f32 sum (a zero weight skipped), and by output blocks gives the whole run\'s bits', () => {
     const F = 96, d = 128;
-    const { arena, h, hv, wq, out, run } = downSetup(F, d, 1);
-    run(hv.ptr, 1, out.ptr);
-    const y = arena.floats(d);
-    gatherDown(arena, y.ptr, wq.ptr, wq.ptr + F * d, Array.from({ length: F }, (_, j) => j), [...h], d, 'blocks');
-    assert.deepEqual([...y.view], [...out.view]);
+    const { arena, deq, wq } = downSetup(F, d, 1);
+    const chosen = [95, 3, 40, 41, 0, 77, 31], h = [0.5, -2, 0, 1.25, 3, -0.75, 1e-3];
+    const y = arena.floats(d), parts = arena.floats(d);
+    y.view.fill(1);
+    axpy(arena, y.ptr, wq.ptr, wq.ptr + F * d, chosen, h, d, 'blocks');
+    for (let o = 0; o < d; o++) {
+      let exact = 1;
+      chosen.forEach((j, i) => { exact += h[i] * deq[j * d + o]; });
+      assert.ok(Math.abs(y.view[o] - exact) <= 1e-5 * (1 + Math.abs(exact)), `y[${o}] ${y.view[o]} vs ${exact}`);
+    }
+    parts.view.fill(1);
+    axpy(arena, parts.ptr, wq.ptr, wq.ptr + F * d, chosen, h, d, 'blocks', 0, 1);
+    assert.ok(parts.view.subarray(32).every((v) => v === 1), 'blocks past b1 untouched');
+    axpy(arena, parts.ptr, wq.ptr, wq.ptr + F * d, chosen, h, d, 'blocks', 1, 4);
+    assert.deepEqual([...parts.view], [...y.view]);
   });
 });
