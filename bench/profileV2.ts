@@ -81,7 +81,7 @@ function kernelTimes(model: ModelV2, T: number, context: number) {
   x.view.forEach((_, i) => { x.view[i] = Math.sin(i); });
   const out = arena.floats(T * Math.max(V, widest)).ptr;
   const kv = arena.floats(2 * Hkv * context * hd).ptr, scores = arena.floats(context).ptr;
-  const zq = arena.floats(T * (d / 32) * F).ptr;
+  const zq = arena.floats(T * (d / 32) * 17).ptr;
   const k = arena.kernels;
   const time = (fn: () => void) => {
     fn();
@@ -96,7 +96,7 @@ function kernelTimes(model: ModelV2, T: number, context: number) {
   return {
     tokens: T,
     qkvMs: mm(panels.qkv), outMs: mm(panels.out), gateMs: mm(panels.gate), upMs: mm(panels.up),
-    downMs: time(() => k.downQ8(down.ptr, downScalesT, x.ptr, T, F, d, zq, zq + T * (d / 32) * F * 2, out, 0, d / 32)),
+    downMs: time(() => k.downQ8(down.ptr, downScalesT, x.ptr, T, F, d, zq, zq + T * (d / 32) * 64, out, 0, d / 32)),
     attentionCoreMs: time(() => {
       for (let t = 0; t < T; t++) for (let hh = 0; hh < H; hh++) {
         k.rowDots(kv, x.ptr, context, hd, scores);

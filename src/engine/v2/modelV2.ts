@@ -118,7 +118,7 @@ export function scratchBytes(arch: Architecture, contextTokens: number, threads 
     T * F, T * F, F, d, T * Math.min(V, HEAD_SLICE_ROWS), // gate, up, active rows, y, a head slice's logits
     Math.ceil(T / UNIT_TOKENS) * Hkv * hd / 2, // attendQ8's query in i16, a row per unit and KV group
     threads > 1 ? V : 0, // a decoded token's logits, its head split across the threads
-    T * (d / 32) * F / 2 + T * (d / 32) * F / 32, // downQ8's quantized z and its scales
+    T * (d / 32) * 16 + T * (d / 32), // downQ8's quantized z (one group of 32 neurons) and its scales
   ];
   return floats.reduce((n, f) => n + KernelArena.bytesFor(Math.ceil(f)), 0);
 }
@@ -172,7 +172,7 @@ export class ModelV2 {
       qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(Math.ceil(T / UNIT_TOKENS) * Hkv * contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
       gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * Math.min(V, HEAD_SLICE_ROWS)),
       queryQ: a.floats(Math.ceil(T / UNIT_TOKENS) * Hkv * hd / 2).ptr, decodeLogits: a.floats(threads > 1 ? V : 0),
-      zq: a.floats(T * (d / 32) * F / 2 + T * (d / 32) * F / 32),
+      zq: a.floats(T * (d / 32) * 16 + T * (d / 32)),
     };
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
     if (threads > 1) this.pool = new ThreadPool(a, threads);
@@ -478,12 +478,12 @@ export class ModelV2 {
     }
     const { up: U, down: D, downScalesT } = this.w.ffn.dense(l);
     // down: every neuron's column at once (downQ8), resident or streamed alike; a thread's tokens
-    // t0 … t0 + n quantize into their own rows of zq (i16, [chunk][d/32][F]) and zs (f32, after zq)
-    const nb = d / 32, zs = zq.ptr + 2 * this.chunkTokens * nb * F;
+    // t0 … t0 + n quantize into their own rows of zq (i16, [chunk][d/32][32]) and zs (f32, after zq)
+    const nb = d / 32, zs = zq.ptr + 64 * this.chunkTokens * nb;
     // (a decoded token's output blocks split across the threads)
     const blocks = T === 1 && this.splitting ? ranges(nb, this.threads, 1) : [[0, nb]];
     const down: Step[] = [
-      { each: (t0, n) => blocks.map(([b0, m]): KernelCall => ['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 2 * t0 * nb * F, zs + (t0 * nb * F) / 8, proj.ptr + 4 * t0 * d, b0, b0 + m]) },
+      { each: (t0, n) => blocks.map(([b0, m]): KernelCall => ['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 64 * t0 * nb, zs + 4 * t0 * nb, proj.ptr + 4 * t0 * d, b0, b0 + m]) },
       (t0, n) => [['addInto', hidden.ptr + 4 * t0 * d, proj.ptr + 4 * t0 * d, n * d]],
     ];
     if (L.gate && ffnActivation === 'silu') { // swiglu on each unit's rows as soon as its up rows are there

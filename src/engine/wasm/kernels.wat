@@ -798,7 +798,7 @@
   ;; 32 outputs, the 32 neurons' 32 bytes in one run of 1 KiB, so decode reads D in order instead of
   ;; 32 rows at a stride) — and its scales transposed, sT [d/32][F] f32. Blocks of 32 outputs share a scale along a neuron's column, not along the sum, so the
   ;; scale goes into the activation: per output block b, z[j] = h[j]·sT[b][j], quantized to i16 per
-  ;; 32 neurons (zq [F/32][T][d/32][32] i16, zs [F/32][T][d/32] f32, scratch). Then per 32
+  ;; 32 neurons, one group of 32 neurons at a time (zq [T][d/32][32] i16, zs [T][d/32] f32, scratch). Then per 32
   ;; neurons × 32 outputs, two neurons' bytes are interleaved so that i32x4.dot_i16x8_s adds both
   ;; neurons' terms of four outputs: the dense down projection at matmulQ8's rate per MAC, with the
   ;; weights exactly as stored (a requantized [d][F] copy would cost memory and agreement).
@@ -815,20 +815,29 @@
     (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
     (local.set $fb (i32.shr_u (local.get $F) (i32.const 5)))
     (local.set $rows (i32.mul (local.get $T) (local.get $nb)))
-    ;; z for every token and output block, quantized as quantizeI16 does, each 32 neurons' part
-    ;; stored at [jb][row], where the products below read it in order
-    (local.set $row (i32.const 0)) ;; t·nb + b
-    (block $prepped (loop $prep
-      (br_if $prepped (i32.ge_u (local.get $row) (local.get $rows)))
-      (local.set $b (i32.rem_u (local.get $row) (local.get $nb)))
-      (if (i32.or (i32.lt_u (local.get $b) (local.get $b0)) (i32.ge_u (local.get $b) (local.get $b1))) (then
-        (local.set $row (i32.add (local.get $row) (i32.const 1)))
-        (br $prep)))
-      (local.set $hp (i32.add (local.get $h) (i32.shl (i32.mul (i32.div_u (local.get $row) (local.get $nb)) (local.get $F)) (i32.const 2))))
-      (local.set $sp (i32.add (local.get $sT) (i32.shl (i32.mul (i32.rem_u (local.get $row) (local.get $nb)) (local.get $F)) (i32.const 2))))
-      (local.set $jb (i32.const 0))
-      (block $done (loop $part
-        (br_if $done (i32.ge_u (local.get $jb) (local.get $fb)))
+    (local.set $t (i32.const 0))
+    (block $zeroed (loop $zero
+      (br_if $zeroed (i32.ge_u (local.get $t) (local.get $T)))
+      (call $fill (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $d)) (i32.shl (local.get $b0) (i32.const 5))) (i32.const 2)))
+        (i32.shl (i32.sub (local.get $b1) (local.get $b0)) (i32.const 5)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $zero)))
+    (local.set $jb (i32.const 0))
+    ;; 32 neurons' columns (32·d bytes) stay in the cache across the tokens and output blocks
+    (block $neurons (loop $neuron
+      (br_if $neurons (i32.ge_u (local.get $jb) (local.get $fb)))
+      ;; z of these 32 neurons for every token and output block (row t·nb + b), quantized as
+      ;; quantizeI16 does, at zq [row] (64 bytes) and zs [row]: made just before use, so that z
+      ;; stays in the cache (every group's z made first was 8.7 MB a chunk at 0.5B)
+      (local.set $row (i32.const 0))
+      (block $prepped (loop $prep
+        (br_if $prepped (i32.ge_u (local.get $row) (local.get $rows)))
+        (local.set $b (i32.rem_u (local.get $row) (local.get $nb)))
+        (if (i32.or (i32.lt_u (local.get $b) (local.get $b0)) (i32.ge_u (local.get $b) (local.get $b1))) (then
+          (local.set $row (i32.add (local.get $row) (i32.const 1)))
+          (br $prep)))
+        (local.set $hp (i32.add (local.get $h) (i32.shl (i32.add (i32.mul (i32.div_u (local.get $row) (local.get $nb)) (local.get $F)) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 2))))
+        (local.set $sp (i32.add (local.get $sT) (i32.shl (i32.add (i32.mul (local.get $b) (local.get $F)) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 2))))
         (local.set $v0 (f32x4.mul (v128.load offset=0 (local.get $hp)) (v128.load offset=0 (local.get $sp))))
         (local.set $v1 (f32x4.mul (v128.load offset=16 (local.get $hp)) (v128.load offset=16 (local.get $sp))))
         (local.set $v2 (f32x4.mul (v128.load offset=32 (local.get $hp)) (v128.load offset=32 (local.get $sp))))
@@ -842,9 +851,8 @@
           (f32x4.max (f32x4.max (f32x4.abs (local.get $v4)) (f32x4.abs (local.get $v5))) (f32x4.max (f32x4.abs (local.get $v6)) (f32x4.abs (local.get $v7))))))
         (local.set $amax (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
                                   (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
-        (local.set $z (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)))
-        (f32.store (i32.add (local.get $zs) (i32.shl (local.get $z) (i32.const 2))) (f32.div (local.get $amax) (f32.const 32767)))
-        (local.set $z (i32.add (local.get $zq) (i32.shl (local.get $z) (i32.const 6))))
+        (f32.store (i32.add (local.get $zs) (i32.shl (local.get $row) (i32.const 2))) (f32.div (local.get $amax) (f32.const 32767)))
+        (local.set $z (i32.add (local.get $zq) (i32.shl (local.get $row) (i32.const 6))))
         (local.set $inv (f32x4.splat (if (result f32) (f32.gt (local.get $amax) (f32.const 0))
           (then (f32.div (f32.const 32767) (local.get $amax))) (else (f32.const 0)))))
         (v128.store offset=0 (local.get $z) (i16x8.narrow_i32x4_s
@@ -859,23 +867,8 @@
         (v128.store offset=48 (local.get $z) (i16x8.narrow_i32x4_s
           (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v6) (local.get $inv))))
           (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v7) (local.get $inv))))))
-        (local.set $hp (i32.add (local.get $hp) (i32.const 128)))
-        (local.set $sp (i32.add (local.get $sp) (i32.const 128)))
-        (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
-        (br $part)))
-      (local.set $row (i32.add (local.get $row) (i32.const 1)))
-      (br $prep)))
-    (local.set $t (i32.const 0))
-    (block $zeroed (loop $zero
-      (br_if $zeroed (i32.ge_u (local.get $t) (local.get $T)))
-      (call $fill (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $d)) (i32.shl (local.get $b0) (i32.const 5))) (i32.const 2)))
-        (i32.shl (i32.sub (local.get $b1) (local.get $b0)) (i32.const 5)))
-      (local.set $t (i32.add (local.get $t) (i32.const 1)))
-      (br $zero)))
-    (local.set $jb (i32.const 0))
-    ;; 32 neurons' columns (32·d bytes) stay in the cache across the tokens and output blocks
-    (block $neurons (loop $neuron
-      (br_if $neurons (i32.ge_u (local.get $jb) (local.get $fb)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $prep)))
       (local.set $t (i32.const 0))
       ;; tokens two at a time, each neuron pair's bytes interleaved and widened once for both, half
       ;; a block (16 outputs) per pass to keep the 2 × 4 sums in registers: the same integer sums
@@ -889,7 +882,7 @@
           (local.set $half (i32.const 0))
           (block $halves (loop $halfBlock
             (br_if $halves (i32.ge_u (local.get $half) (i32.const 32)))
-            (local.set $z (i32.add (local.get $zq) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 6))))
+            (local.set $z (i32.add (local.get $zq) (i32.shl (local.get $row) (i32.const 6))))
             (local.set $rw (i32.add (i32.add (local.get $w) (i32.mul (i32.shl (local.get $jb) (i32.const 5)) (local.get $d)))
               (i32.add (i32.shl (local.get $b) (i32.const 10)) (local.get $half))))
             (local.set $i0 (v128.const i32x4 0 0 0 0))
@@ -925,7 +918,7 @@
               (local.set $rw (i32.add (local.get $rw) (i32.const 64)))
               (local.set $p (i32.add (local.get $p) (i32.const 1)))
               (br $pair)))
-            (local.set $z (i32.add (local.get $zs) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 2))))
+            (local.set $z (i32.add (local.get $zs) (i32.shl (local.get $row) (i32.const 2))))
             (local.set $sc (v128.load32_splat (local.get $z)))
             (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.add (i32.mul (local.get $t) (local.get $d)) (i32.shl (local.get $b) (i32.const 5))) (local.get $half)) (i32.const 2))))
             (v128.store offset=0 (local.get $o) (f32x4.add (v128.load offset=0 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i0)) (local.get $sc))))
@@ -951,7 +944,7 @@
         (block $blocks (loop $block
           (br_if $blocks (i32.ge_u (local.get $b) (local.get $b1)))
           (local.set $row (i32.add (i32.mul (local.get $t) (local.get $nb)) (local.get $b)))
-          (local.set $z (i32.add (local.get $zq) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 6))))
+          (local.set $z (i32.add (local.get $zq) (i32.shl (local.get $row) (i32.const 6))))
           (local.set $rw (i32.add (i32.add (local.get $w) (i32.mul (i32.shl (local.get $jb) (i32.const 5)) (local.get $d))) (i32.shl (local.get $b) (i32.const 10))))
         (local.set $i0 (v128.const i32x4 0 0 0 0))
         (local.set $i1 (v128.const i32x4 0 0 0 0))
@@ -985,7 +978,7 @@
             (local.set $rw (i32.add (local.get $rw) (i32.const 64)))
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $pair)))
-          (local.set $sc (v128.load32_splat (i32.add (local.get $zs) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $rows)) (local.get $row)) (i32.const 2)))))
+          (local.set $sc (v128.load32_splat (i32.add (local.get $zs) (i32.shl (local.get $row) (i32.const 2)))))
           (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $d)) (i32.shl (local.get $b) (i32.const 5))) (i32.const 2))))
           (v128.store offset=0 (local.get $o) (f32x4.add (v128.load offset=0 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i0)) (local.get $sc))))
           (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (f32x4.mul (f32x4.convert_i32x4_s (local.get $i1)) (local.get $sc))))

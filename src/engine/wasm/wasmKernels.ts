@@ -35,7 +35,7 @@ interface Exports {
    *  or the row layout (quants w, scales ws); each row gives matmulQ8P's bits. */
   gatherUpQ8(w: number, ws: number, panels: number, rows: number, k: number, d: number, qx: number, sx: number, g: number, out: number): void;
   /** out [T][d] = h [T][F] · D, D q8 [F][d] in the down-block layout (quants w) with scales transposed,
-   *  sT [d/32][F] f32; zq [T·d/32·F] i16 and zs [T·d/32·F/32] f32 are scratch. Only output blocks
+   *  sT [d/32][F] f32; zq [T·d/32·32] i16 and zs [T·d/32] f32 are scratch. Only output blocks
    *  b0 … b1 (of d/32) are computed (a decoded token's split across threads); out's others are untouched. */
   downQ8(w: number, sT: number, h: number, T: number, F: number, d: number, zq: number, zs: number, out: number, b0: number, b1: number): void;
   /** out [T][d] = RMSNorm(x [T][d]) · w, as norm.ts' rmsNorm computes it (the same bits); eps: the

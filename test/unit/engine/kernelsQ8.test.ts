@@ -125,7 +125,7 @@ describe('8-bit WebAssembly kernels', () => {
     const sT = arena.floats(F * nb);
     const scales = new Float32Array(wBytes.buffer, F * d, F * nb);
     for (let j = 0; j < F; j++) for (let b = 0; b < nb; b++) sT.view[b * F + j] = scales[j * nb + b];
-    const hv = arena.floats(T * F), out = arena.floats(T * d), zq = arena.bytes(T * nb * F * 2), zs = arena.floats(T * nb * F / 32);
+    const hv = arena.floats(T * F), out = arena.floats(T * d), zq = arena.bytes(T * nb * 64), zs = arena.floats(T * nb); // a group of 32 neurons at a time
     hv.view.set(h);
     out.view.fill(123); // overwritten, not added to
     const run = (hPtr: number, tokens: number, outPtr: number, b0 = 0, b1 = nb) => arena.kernels.downQ8(wq.ptr, sT.ptr, hPtr, tokens, F, d, zq.ptr, zs.ptr, outPtr, b0, b1);
