@@ -115,7 +115,7 @@ export function scratchBytes(arch: Architecture, contextTokens: number, threads 
     T * d, T * hd, 4, // the residual stream, RoPE's cosines and sines, eps (f64) and the query scale
     T * d, T * Math.max(d, H * hd, F) / 2, T * Math.max(d, H * hd, F) / 32, // x, its quants (i16) and scales
     T * qkvRows, Math.ceil(T / UNIT_TOKENS) * Hkv * contextTokens, T * H * hd, T * d, // qkv, scores (a row per unit and KV group), context, projection out
-    T * F, T * F, F, d, T * Math.min(V, HEAD_SLICE_ROWS), // gate, up, active rows, y, a head slice's logits
+    T * F, T * F, F, F, d, T * Math.min(V, HEAD_SLICE_ROWS), // gate, up, kept neurons and their rows, y, a head slice's logits
     Math.ceil(T / UNIT_TOKENS) * Hkv * hd / 2, // attendQ8's query in i16, a row per unit and KV group
     threads > 1 ? V : 0, // a decoded token's logits, its head split across the threads
     T * (d / 32) * 16 + T * (d / 32), // downQ8's quantized z (one group of 32 neurons) and its scales
@@ -138,7 +138,7 @@ export class ModelV2 {
   private readonly s: {
     hidden: Floats; trig: Floats; consts: number;
     x: Floats; qx: number; sx: number; queryQ: number; qkv: Floats; scores: Floats; ctx: Floats; proj: Floats;
-    gate: Floats; up: Floats; ids: Int32Array; rows: Ints; y: Floats; logits: Floats; zq: Floats; decodeLogits: Floats;
+    gate: Floats; up: Floats; ids: Ints; rows: Ints; y: Floats; logits: Floats; zq: Floats; decodeLogits: Floats;
   };
   private readonly invFreq: Float32Array;
   /** Tokens per prompt chunk: chunkTokens(threads). */
@@ -170,7 +170,7 @@ export class ModelV2 {
       hidden: a.floats(T * d), trig: a.floats(T * hd), consts: consts.ptr,
       x: a.floats(T * d), qx: a.floats(T * widest / 2).ptr, sx: a.floats(T * widest / 32).ptr,
       qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(Math.ceil(T / UNIT_TOKENS) * Hkv * contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
-      gate: a.floats(T * F), up: a.floats(T * F), ids: new Int32Array(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * Math.min(V, HEAD_SLICE_ROWS)),
+      gate: a.floats(T * F), up: a.floats(T * F), ids: a.ints(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * Math.min(V, HEAD_SLICE_ROWS)),
       queryQ: a.floats(Math.ceil(T / UNIT_TOKENS) * Hkv * hd / 2).ptr, decodeLogits: a.floats(threads > 1 ? V : 0),
       zq: a.floats(T * (d / 32) * 16 + T * (d / 32)),
     };
@@ -473,7 +473,7 @@ export class ModelV2 {
     // resident (the flash cache), even with every neuron active.
     if (L.gate && T === 1 && (threshold > 0 || ffnActivation !== 'silu' || this.w.ffn.capacity < F)) {
       runCalls(this.w.arena.kernels, norm(0, 1));
-      this.sparseStep(l, L.gate, act, threshold);
+      this.sparseStep(l, L.gate, threshold);
       return;
     }
     const { up: U, down: D, downScalesT } = this.w.ffn.dense(l);
@@ -506,16 +506,12 @@ export class ModelV2 {
   /** Decode: the gate decides which neurons run (act(gate·x) above the layer's threshold; a ReLU's
    *  zeros exactly), and only those have their up and down rows read and computed: the up rows
    *  split across the threads by neuron, the down columns by output block, as the dense path does. */
-  private sparseStep(l: number, W: Weight, act: (v: number) => number, threshold: number): void {
-    const { dModel: d, ffnSize: F } = this.arch;
+  private sparseStep(l: number, W: Weight, threshold: number): void {
+    const { dModel: d, ffnSize: F, ffnActivation } = this.arch;
     const { hidden, gate, up, ids, rows, y, qx, sx } = this.s;
     this.steps(1, [{ W, out: gate.ptr }]);
-    let kept = 0;
-    const g = gate.view;
-    for (let j = 0; j < F; j++) {
-      const a = act(g[j]);
-      if (Math.abs(a) > threshold) { ids[kept] = j; g[kept++] = a; }
-    }
+    const kind = ffnActivation === 'relu' ? 0 : ffnActivation === 'silu' ? 1 : 2;
+    const kept = this.w.arena.kernels.gateSelect(gate.ptr, F, kind, threshold, ids.ptr);
     this.ffnCounts.computed += kept;
     this.ffnCounts.skipped += F - kept;
     y.view.fill(0);
@@ -524,7 +520,7 @@ export class ModelV2 {
     const nb = d / 32;
     for (let at = 0; at < kept; at += store.capacity) { // more neurons than the cache holds: in turns
       const n = Math.min(store.capacity, kept - at);
-      const { up: U, down: D } = store.gather(l, ids.subarray(at, at + n), n, rows.view.subarray(at, at + n));
+      const { up: U, down: D } = store.gather(l, ids.view.subarray(at, at + n), n, rows.view.subarray(at, at + n));
       const [R, B] = D.layout === 'blocks' ? [32, 1024] : [d, 32];
       const gathered = (i: number) => 4 * (at + i);
       const upRows = ([i0, m]: [number, number]): KernelCall => ['gatherUpQ8', U.ptr, U.scales, U.layout === 'panels' ? 1 : 0, rows.ptr + gathered(i0), m, d, qx, sx, gate.ptr + gathered(i0), up.ptr + gathered(i0)];

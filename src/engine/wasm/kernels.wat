@@ -287,6 +287,41 @@
       (local.set $up (i32.add (local.get $up) (i32.const 16)))
       (br $next))))
 
+;; The sparse FFN's choice at decode: a = act(gate[j]) for j < n ($kind 0: ReLU, 1: SiLU as swiglu
+  ;; computes it, 2: squared ReLU), and the neurons with |a| > $threshold (compared in f64) kept in
+  ;; order: ids[i] = j and gate[i] = a for the i-th kept, in place. Returns how many. Branchless: each
+  ;; lane is written at the next free place and counted only if kept. n a multiple of 4.
+  (func (export "gateSelect") (param $gate i32) (param $n i32) (param $kind i32) (param $threshold f64) (param $ids i32) (result i32)
+    (local $j i32) (local $kept i32) (local $g v128) (local $a f32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $g (v128.load (i32.add (local.get $gate) (i32.shl (local.get $j) (i32.const 2)))))
+      (if (i32.eq (local.get $kind) (i32.const 1))
+        (then (local.set $g (f32x4.div (local.get $g) (f32x4.add (f32x4.splat (f32.const 1))
+          (call $exp4 (f32x4.min (f32x4.neg (local.get $g)) (f32x4.splat (f32.const 88))))))))
+        (else
+          (local.set $g (f32x4.pmax (f32x4.splat (f32.const 0)) (local.get $g))) ;; 0 < g ? g : 0, as JavaScript's ReLU
+          (if (i32.eq (local.get $kind) (i32.const 2)) (then (local.set $g (f32x4.mul (local.get $g) (local.get $g)))))))
+      (local.set $a (f32x4.extract_lane 0 (local.get $g)))
+      (f32.store (i32.add (local.get $gate) (i32.shl (local.get $kept) (i32.const 2))) (local.get $a))
+      (i32.store (i32.add (local.get $ids) (i32.shl (local.get $kept) (i32.const 2))) (i32.add (local.get $j) (i32.const 0)))
+      (local.set $kept (i32.add (local.get $kept) (f64.gt (f64.promote_f32 (f32.abs (local.get $a))) (local.get $threshold))))
+      (local.set $a (f32x4.extract_lane 1 (local.get $g)))
+      (f32.store (i32.add (local.get $gate) (i32.shl (local.get $kept) (i32.const 2))) (local.get $a))
+      (i32.store (i32.add (local.get $ids) (i32.shl (local.get $kept) (i32.const 2))) (i32.add (local.get $j) (i32.const 1)))
+      (local.set $kept (i32.add (local.get $kept) (f64.gt (f64.promote_f32 (f32.abs (local.get $a))) (local.get $threshold))))
+      (local.set $a (f32x4.extract_lane 2 (local.get $g)))
+      (f32.store (i32.add (local.get $gate) (i32.shl (local.get $kept) (i32.const 2))) (local.get $a))
+      (i32.store (i32.add (local.get $ids) (i32.shl (local.get $kept) (i32.const 2))) (i32.add (local.get $j) (i32.const 2)))
+      (local.set $kept (i32.add (local.get $kept) (f64.gt (f64.promote_f32 (f32.abs (local.get $a))) (local.get $threshold))))
+      (local.set $a (f32x4.extract_lane 3 (local.get $g)))
+      (f32.store (i32.add (local.get $gate) (i32.shl (local.get $kept) (i32.const 2))) (local.get $a))
+      (i32.store (i32.add (local.get $ids) (i32.shl (local.get $kept) (i32.const 2))) (i32.add (local.get $j) (i32.const 3)))
+      (local.set $kept (i32.add (local.get $kept) (f64.gt (f64.promote_f32 (f32.abs (local.get $a))) (local.get $threshold))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $next)))
+    (local.get $kept))
+
   ;; The predictor's scores: low = x·A (A: [d][r]), then scores = bias + low·B (B: [r][n]).
   (func (export "predict")
     (param $x i32) (param $a i32) (param $b i32) (param $bias i32)

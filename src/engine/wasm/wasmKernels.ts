@@ -19,6 +19,10 @@ interface Exports {
   attendQ8(q: number, qStride: number, k: number, ks: number, v: number, vs: number, S0: number, T: number, heads: number, hd: number, scores: number, qx: number, out: number, outStride: number): void;
   /** gate[i] = silu(gate[i]), up[i] ·= gate[i] over n floats (n a multiple of 4). */
   swiglu(gate: number, up: number, n: number): void;
+  /** The sparse FFN's choice: a = act(gate[j]) for j < n (kind 0 ReLU, 1 SiLU as swiglu, 2 squared
+   *  ReLU); the j with |a| > threshold kept in order (ids[i] = j, gate[i] = a, in place). Returns how
+   *  many; n a multiple of 4. */
+  gateSelect(gate: number, n: number, kind: number, threshold: number, ids: number): number;
   /** s[0…n) = softmax(s[0…n)), in place. */
   softmax(s: number, n: number): void;
   /** qx [n] i16 and sx [n/32] f32: x [n] f32 quantized to 16 bits per block of 32 (n a multiple of 32). */

@@ -179,4 +179,28 @@ describe('WebAssembly SIMD kernels', () => {
       assert.ok(Math.abs(up.view[i] - u[i] * silu) <= 3e-7 * Math.abs(u[i] * silu) + 1e-30, `up[${i}]`);
     }
   });
+
+  for (const [kind, name] of [[0, 'ReLU'], [1, 'SiLU'], [2, 'squared ReLU']] as const) {
+    for (const threshold of [0, 0.3]) {
+      it(`gateSelect keeps, in order, the neurons with |${name}(gate)| > ${threshold}, their activations compacted in place`, () => {
+        const n = 64;
+        const arena = new KernelArena(16 * n + 64);
+        const gate = arena.floats(n), ids = arena.ints(n), ref = arena.floats(n), ones = arena.floats(n);
+        const rnd = random(7 + kind);
+        const g = Float32Array.from({ length: n }, (_, i) => (i === 0 ? -0 : i === 1 ? 0.3 : i === 2 ? -100 : i === 3 ? 100 : rnd() * 4));
+        gate.view.set(g);
+        // the activations: ReLU and its square as JavaScript computes them; SiLU as swiglu does
+        ref.view.set(g);
+        ones.view.fill(1);
+        if (kind === 1) arena.kernels.swiglu(ref.ptr, ones.ptr, n);
+        else ref.view.forEach((v, i) => { const r = v > 0 ? v : 0; ref.view[i] = kind === 2 ? Math.fround(r * r) : r; });
+        const want = [...ref.view.keys()].filter((j) => Math.abs(ref.view[j]) > threshold);
+        const kept = arena.kernels.gateSelect(gate.ptr, n, kind, threshold, ids.ptr);
+        assert.equal(kept, want.length);
+        assert.ok(kept > 0 && kept < n, `some kept, some skipped (${kept})`);
+        assert.deepEqual([...ids.view.subarray(0, kept)], want);
+        assert.deepEqual([...gate.view.subarray(0, kept)], want.map((j) => ref.view[j]));
+      });
+    }
+  }
 });
