@@ -30,7 +30,8 @@ export const SETTINGS = {
   // 2: a v2 model's prompt read 1.76× as fast as on 1 on an idle 2-core machine, 1.16× at load
   // 2–4 and no slower at load 5–7 (bench:peers, SmolLM2-135M); it decoded 1.06–1.16× as fast on an
   // idle machine, and 0.84× with a busy loop on the other core (bench/peers/child.ts, ModelV2's
-  // DECODE_TRIAL_TOKENS); a prompt on that busy machine read at 0.78–0.85×.
+  // DECODE_TRIAL_TOKENS); a prompt on that busy machine read at 0.78–0.85× until its layers chose
+  // their way too (PREFILL_TRIAL_LAYERS), then at 1.0× (157.7 and 160.2 against 156.0 and 161.7 tok/s).
   threads: { key: 'flashcode.engine.threads', default: 2, minimum: 1, maximum: 8 },
   sparseFfn: { key: 'flashcode.engine.sparseFfn', default: true },
   memoryBudgetMB: { key: 'flashcode.engine.memoryBudgetMB', default: 0, minimum: 0, maximum: 65536 },

@@ -16,7 +16,7 @@ import { KernelArena } from '../wasm/wasmKernels';
 import type { FfnStore } from './ffnStore';
 import { dequantRowInto, matmulCall, matmulQuantized, rowSlice, type Q8, type StreamedMatrix, type Weight } from './matrix';
 import { sliceRows, type WeightStream } from './weightStream';
-import { runCalls, ThreadPool, type KernelCall } from './threadPool';
+import { runCalls, SplitChoice, ThreadPool, type KernelCall } from './threadPool';
 
 /** Tokens of a prompt chunk (at least two units per thread: chunkTokens). */
 export const CHUNK_TOKENS = 32;
@@ -36,12 +36,17 @@ export const chunkTokens = (threads: number) => Math.max(CHUNK_TOKENS, 2 * UNIT_
 export const DECODE_SPLIT_MIN_WEIGHTS = 1 << 19;
 
 /** A decoded token goes the way (split across the threads, or all on the calling thread) that has
- *  been faster lately: a split token waits for threads the OS may not be running (another process
- *  busy on the second of two cores made SmolLM2 decode at 30–33 tok/s split against 55–59 on one
- *  thread). The first DECODE_TRIAL_TOKENS alternate; then every DECODE_PROBE_EVERY-th goes the
- *  slower way, to refresh its time. */
+ *  been faster lately (SplitChoice): another process busy on the second of two cores made SmolLM2
+ *  decode at 30–33 tok/s split against 55–59 on one thread. The first DECODE_TRIAL_TOKENS
+ *  alternate; then every DECODE_PROBE_EVERY-th goes the slower way, to refresh its time. */
 export const DECODE_TRIAL_TOKENS = 4;
 export const DECODE_PROBE_EVERY = 16;
+
+/** A prompt's layers likewise, layer by layer (every layer of a chunk costs the same, so a layer
+ *  each way compares like with like, and a probe costs one layer, not a chunk): the first
+ *  PREFILL_TRIAL_LAYERS alternate, then every PREFILL_PROBE_EVERY-th layer goes the slower way. */
+export const PREFILL_TRIAL_LAYERS = 4;
+export const PREFILL_PROBE_EVERY = 64;
 
 /** Rows of the head one matmul computes (a multiple of 4: whole panels): its outputs go straight to
  *  the logits, so no [T][vocab] scratch sits in the kernels' memory (6 MB at SmolLM2's vocabulary). */
@@ -149,9 +154,10 @@ export class ModelV2 {
   private readonly splitDecode: boolean;
   /** Whether this decoded token is (DECODE_TRIAL_TOKENS). */
   private splitting = false;
-  /** Decoded tokens' mean time each way, ms (0: not measured yet), and tokens decoded. */
-  private readonly decodeMs = { split: 0, single: 0 };
-  private decoded = 0;
+  private readonly decodeChoice = new SplitChoice(DECODE_TRIAL_TOKENS, DECODE_PROBE_EVERY);
+  /** Whether this prompt layer's units go to the threads (PREFILL_TRIAL_LAYERS). */
+  private splitLayer = true;
+  private readonly layerChoice = new SplitChoice(PREFILL_TRIAL_LAYERS, PREFILL_PROBE_EVERY);
 
   /** threads > 1 needs a shared arena (loadWeightsV2's `threads`). */
   constructor(readonly arch: Architecture, readonly contextTokens: number, private readonly w: WeightsV2, readonly threads = 1) {
@@ -261,14 +267,12 @@ export class ModelV2 {
   /** One decoded token, split across the threads or all on this thread, whichever measured faster
    *  lately (DECODE_TRIAL_TOKENS); the logits are the same bits either way. */
   private decodeToken(ids: readonly number[], kv: Int8KvCache): Float32Array {
-    const n = ++this.decoded, faster = this.decodeMs.split <= this.decodeMs.single;
-    this.splitting = n <= DECODE_TRIAL_TOKENS ? n % 2 === 1 : n % DECODE_PROBE_EVERY === 0 ? !faster : faster;
+    this.splitting = this.decodeChoice.next();
     const start = performance.now();
     try {
       return this.run(ids, kv, 1);
     } finally {
-      const ms = performance.now() - start, way = this.splitting ? 'split' : 'single';
-      this.decodeMs[way] = this.decodeMs[way] === 0 ? ms : (this.decodeMs[way] + ms) / 2;
+      this.decodeChoice.record(this.splitting, performance.now() - start);
       this.splitting = false;
     }
   }
@@ -309,13 +313,17 @@ export class ModelV2 {
       }
     }
     ms.embed += performance.now() - start;
+    const choose = this.pool !== undefined && T >= 2 * UNIT_TOKENS; // a prompt chunk the threads could share
     for (let l = 0; l < this.arch.layers; l++) {
+      if (choose) this.splitLayer = this.layerChoice.next();
       start = performance.now();
       this.attention(l, T, kv);
       const mid = performance.now();
       ms.attention += mid - start;
       this.ffn(l, T);
-      ms.ffn += performance.now() - mid;
+      const end = performance.now();
+      ms.ffn += end - mid;
+      if (choose) this.layerChoice.record(this.splitLayer, end - start);
     }
     kv.advance(ids);
     if (rows === 0) return new Float32Array(0);
@@ -398,9 +406,10 @@ export class ModelV2 {
   }
 
   /** Runs the kernel calls `part` gives for tokens t0 … t0 + n of T (u: the unit's index), in
-   *  units of UNIT_TOKENS across the threads when T has two or more, on this thread otherwise. */
+   *  units of UNIT_TOKENS across the threads when T has two or more and this layer goes to them
+   *  (splitLayer), on this thread otherwise. */
   private split(T: number, part: (t0: number, n: number, u: number) => KernelCall[]): void {
-    if (!this.pool || T < 2 * UNIT_TOKENS) { runCalls(this.w.arena.kernels, part(0, T, 0)); return; }
+    if (!this.pool || T < 2 * UNIT_TOKENS || !this.splitLayer) { runCalls(this.w.arena.kernels, part(0, T, 0)); return; }
     const units: KernelCall[][] = [];
     for (let t0 = 0; t0 < T; t0 += UNIT_TOKENS) units.push(part(t0, Math.min(UNIT_TOKENS, T - t0), units.length));
     this.pool.run(units);

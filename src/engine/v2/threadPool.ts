@@ -287,3 +287,36 @@ export class ThreadPool {
 export function runCalls(kernels: Kernels, calls: readonly KernelCall[]): void {
   for (const [op, ...args] of calls) (kernels[op] as (...a: number[]) => void)(...args);
 }
+
+/** Which way the next piece of work goes — split across the threads, or all on the calling thread —
+ *  by which has been faster lately: a split piece waits for threads the OS may not be running (a
+ *  process busy on the second of two cores). The first `trials` pieces alternate, split first; then
+ *  each goes the faster way, except every `probeEvery`-th, which goes the other way to refresh its
+ *  time. A way's time is the median of its last SPLIT_CHOICE_WINDOW pieces: one slow piece (a
+ *  collection, a page fault) does not turn the choice, and neither does a lucky fast one while a busy
+ *  core slows most split pieces. The caller makes the results the same bits either way. */
+export class SplitChoice {
+  private readonly times = { split: [] as number[], single: [] as number[] }; // the last few, ms
+  private count = 0;
+  constructor(private readonly trials: number, private readonly probeEvery: number) {}
+
+  /** Whether the next piece is split. */
+  next(): boolean {
+    const n = ++this.count, faster = this.time('split') <= this.time('single');
+    return n <= this.trials ? n % 2 === 1 : n % this.probeEvery === 0 ? !faster : faster;
+  }
+
+  /** How long a piece took, ms, and whether it was split. */
+  record(split: boolean, ms: number): void {
+    const times = this.times[split ? 'split' : 'single'];
+    times.push(ms);
+    if (times.length > SPLIT_CHOICE_WINDOW) times.shift();
+  }
+
+  private time(way: 'split' | 'single'): number {
+    const sorted = [...this.times[way]].sort((a, b) => a - b);
+    return sorted.length === 0 ? 0 : sorted[(sorted.length - 1) >> 1];
+  }
+}
+
+const SPLIT_CHOICE_WINDOW = 5;
