@@ -294,7 +294,10 @@ export function runCalls(kernels: Kernels, calls: readonly KernelCall[]): void {
  *  each goes the faster way, except every `probeEvery`-th, which goes the other way to refresh its
  *  time. A way's time is the median of its last SPLIT_CHOICE_WINDOW pieces: one slow piece (a
  *  collection, a page fault) does not turn the choice, and neither does a lucky fast one while a busy
- *  core slows most split pieces. The caller makes the results the same bits either way. */
+ *  core slows most split pieces. Splitting stays the choice unless one thread is SPLIT_CHOICE_MARGIN
+ *  faster: fresh threads warm up over their first pieces (a SmolLM2 prompt layer split took 11.2,
+ *  8.0, 6.9 and 6.4 ms, then 3.3–3.6, against 6.5–7.2 on one thread), and a busy core costs more
+ *  than that (2× here). The caller makes the results the same bits either way. */
 export class SplitChoice {
   private readonly times = { split: [] as number[], single: [] as number[] }; // the last few, ms
   private count = 0;
@@ -302,7 +305,7 @@ export class SplitChoice {
 
   /** Whether the next piece is split. */
   next(): boolean {
-    const n = ++this.count, faster = this.time('split') <= this.time('single');
+    const n = ++this.count, faster = this.time('split') <= this.time('single') * SPLIT_CHOICE_MARGIN;
     return n <= this.trials ? n % 2 === 1 : n % this.probeEvery === 0 ? !faster : faster;
   }
 
@@ -320,3 +323,4 @@ export class SplitChoice {
 }
 
 const SPLIT_CHOICE_WINDOW = 5;
+const SPLIT_CHOICE_MARGIN = 1.1;

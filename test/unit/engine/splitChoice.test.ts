@@ -39,4 +39,9 @@ describe('SplitChoice', () => {
     const busy = run(choice, 12, (split) => (split ? 20 : 9));
     assert.deepEqual(busy.map(Number).join(''), '111000000000', 'three slow split pieces of the last five, then the calling thread');
   });
+
+  it('splitting stays the choice unless one thread is more than 10 % faster (fresh threads warm up over their first pieces)', () => {
+    assert.ok(run(new SplitChoice(4, 64), 20, (split) => (split ? 10.5 : 10)).slice(4).every((split) => split), 'one thread 5 % faster: split');
+    assert.ok(run(new SplitChoice(4, 64), 20, (split) => (split ? 12 : 10)).slice(4).every((split) => !split), 'one thread 20 % faster: one thread');
+  });
 });
