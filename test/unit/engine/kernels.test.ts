@@ -187,7 +187,8 @@ describe('WebAssembly SIMD kernels', () => {
         const arena = new KernelArena(16 * n + 64);
         const gate = arena.floats(n), ids = arena.ints(n), ref = arena.floats(n), ones = arena.floats(n);
         const rnd = random(7 + kind);
-        const g = Float32Array.from({ length: n }, (_, i) => (i === 0 ? -0 : i === 1 ? 0.3 : i === 2 ? -100 : i === 3 ? 100 : rnd() * 4));
+        const odd = [-0, 0.3, -100, 100, NaN, Infinity, -Infinity]; // and NaN skipped, as before
+        const g = Float32Array.from({ length: n }, (_, i) => (i < odd.length ? odd[i] : rnd() * 4));
         gate.view.set(g);
         // the activations: ReLU and its square as JavaScript computes them; SiLU as swiglu does
         ref.view.set(g);
