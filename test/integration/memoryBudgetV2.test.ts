@@ -21,8 +21,8 @@ import { requireSmollm2V2 } from '../helpers/smollm2';
 const MIB = 2 ** 20;
 const prompt = Array.from({ length: 45 }, (_, i) => 3 + ((i * 37) % 240)); // two chunks: prefill streams twice
 
-async function load(dir: string, memoryBudgetMB: number, streamEverything?: boolean): Promise<ModelV2> {
-  return loadModelV2(await openModelDir(dir) as Awaited<ReturnType<typeof openModelDir>> & { manifest: ManifestV2 }, { mode: 'sparse', memoryBudgetMB, streamEverything });
+async function load(dir: string, memoryBudgetMB: number, streamEverything?: boolean, threads = 1): Promise<ModelV2> {
+  return loadModelV2(await openModelDir(dir) as Awaited<ReturnType<typeof openModelDir>> & { manifest: ManifestV2 }, { mode: 'sparse', memoryBudgetMB, streamEverything }, threads);
 }
 
 /** The least budget that loads (from the refusal below it, in MB and exact) and what the whole model takes. */
@@ -155,7 +155,7 @@ describe('a v2 model under a memory budget smaller than it', function () {
     });
   }
 
-  it('SmolLM2-135M at half its bytes: the resident logits bit for bit', async function () {
+  it('SmolLM2-135M at half its bytes, on 1 and 2 threads: the resident logits bit for bit', async function () {
     const dir = await requireSmollm2V2(this);
     const m = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestV2;
     const modelBytes = Object.entries(m.files).filter(([n]) => n !== 'tokenizer.json').reduce((n, [, f]) => n + f.bytes, 0);
@@ -163,7 +163,13 @@ describe('a v2 model under a memory budget smaller than it', function () {
     const half = await load(dir, (0.5 * modelBytes) / MIB);
     assert.ok(half.memoryPlan!.residentBytes <= 0.5 * modelBytes, half.memoryPlan!.summary);
     await assertSameLogits(resident, half);
-    await resident.dispose();
     await half.dispose();
+    // on 2 threads a decoded token's slices read from disk are split across them too
+    const halfTwo = await load(dir, (0.5 * modelBytes) / MIB, false, 2);
+    const runs = halfTwo.threadPool!.runs;
+    await assertSameLogits(resident, halfTwo);
+    assert.ok(halfTwo.threadPool!.runs > runs, 'the threads ran');
+    await resident.dispose();
+    await halfTwo.dispose();
   });
 });

@@ -13,7 +13,7 @@ import type { Architecture } from '../manifest';
 import type { KvPositions } from '../kvCache';
 import { Int8KvCache, type KvRowsQ8 } from './kvCacheQ8';
 import { KernelArena } from '../wasm/wasmKernels';
-import type { FfnStore } from './ffnStore';
+import { ResidentFfn, type FfnStore } from './ffnStore';
 import { dequantRowInto, matmulCall, matmulQuantized, rowSlice, type Q8, type StreamedMatrix, type Weight } from './matrix';
 import { sliceRows, type WeightStream } from './weightStream';
 import { runCalls, SplitChoice, ThreadPool, type KernelCall } from './threadPool';
@@ -43,9 +43,10 @@ export const DECODE_SPLIT_MIN_WEIGHTS = 1 << 19;
 export const DECODE_TRIAL_TOKENS = 8;
 export const DECODE_PROBE_EVERY = 16;
 
-/** A prompt's layers likewise, layer by layer (every layer of a chunk costs the same, so a layer
- *  each way compares like with like, and a probe costs one layer, not a chunk): the first
- *  PREFILL_TRIAL_LAYERS alternate, then every PREFILL_PROBE_EVERY-th layer goes the slower way. */
+/** A prompt's layers likewise (where a decoded token may split), layer by layer (every layer of a
+ *  chunk costs the same, so a layer each way compares like with like, and a probe costs one layer,
+ *  not a chunk): the first PREFILL_TRIAL_LAYERS alternate, then every PREFILL_PROBE_EVERY-th layer
+ *  goes the slower way. */
 export const PREFILL_TRIAL_LAYERS = 8;
 export const PREFILL_PROBE_EVERY = 64;
 
@@ -159,6 +160,8 @@ export class ModelV2 {
   /** Whether this prompt layer's units go to the threads (PREFILL_TRIAL_LAYERS). */
   private splitLayer = true;
   private readonly layerChoice = new SplitChoice(PREFILL_TRIAL_LAYERS, PREFILL_PROBE_EVERY);
+  /** Every layer in the kernels' memory: no memory budget streams any (the layer choice's premise). */
+  private readonly layersAlike: boolean;
 
   /** threads > 1 needs a shared arena (loadWeightsV2's `threads`). */
   constructor(readonly arch: Architecture, readonly contextTokens: number, private readonly w: WeightsV2, readonly threads = 1) {
@@ -184,6 +187,7 @@ export class ModelV2 {
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
     if (threads > 1) this.pool = new ThreadPool(a, threads);
     this.splitDecode = threads > 1 && d * F >= DECODE_SPLIT_MIN_WEIGHTS;
+    this.layersAlike = w.stream === undefined && w.ffn instanceof ResidentFfn;
   }
 
   newCache(): Int8KvCache {
@@ -314,9 +318,11 @@ export class ModelV2 {
       }
     }
     ms.embed += performance.now() - start;
-    const choose = this.pool !== undefined && T >= 2 * UNIT_TOKENS; // a prompt chunk the threads could share
+    // a prompt chunk of a model whose tokens may split (DECODE_SPLIT_MIN_WEIGHTS) and whose layers
+    // cost alike (none read from disk): its layers choose their way; other chunks go to the threads
+    const choose = this.splitDecode && this.layersAlike && T >= 2 * UNIT_TOKENS;
     for (let l = 0; l < this.arch.layers; l++) {
-      if (choose) this.splitLayer = this.layerChoice.next();
+      this.splitLayer = choose ? this.layerChoice.next() : true;
       start = performance.now();
       this.attention(l, T, kv);
       const mid = performance.now();
@@ -391,19 +397,28 @@ export class ModelV2 {
   }
 
   /** out [T][W.rows] = x · Wᵀ (x quantized) for a matrix left in weights.bin: slice by slice from
-   *  the staging area on this thread, each slice's outputs to their columns. */
+   *  the staging area, each slice's outputs to their columns (a decoded token's slice split across
+   *  the threads when the token is, decodeMatmul; a prompt's on this thread). */
   private streamedMatmul(W: StreamedMatrix, T: number, outPtr: number): void {
     const k = this.w.arena.kernels, { qx, sx } = this.s;
     const stream = this.w.stream!;
     const step = sliceRows(W);
     for (let r0 = 0; r0 < W.rows; r0 += step) {
       const slice = stream.rows(W, r0, Math.min(W.rows, r0 + step));
-      if (T === 1) { matmulQuantized(k, slice, qx, sx, 1, outPtr + 4 * r0); continue; }
+      if (T === 1) { this.decodeMatmul(slice, outPtr + 4 * r0); continue; }
       matmulQuantized(k, slice, qx, sx, T, stream.outPtr);
       const mem = this.w.arena.memory.buffer;
       const from = new Float32Array(mem, stream.outPtr, T * slice.rows), to = new Float32Array(mem, outPtr, T * W.rows);
       for (let t = 0; t < T; t++) to.set(from.subarray(t * slice.rows, (t + 1) * slice.rows), t * W.rows + r0);
     }
+  }
+
+  /** out [W.rows] = x · Wᵀ for one token, x quantized (qx, sx): W's rows split across the threads
+   *  when this decoded token is (a slice read from disk included), on this thread otherwise. */
+  private decodeMatmul(W: Q8, outPtr: number): void {
+    const { qx, sx } = this.s;
+    if (!this.splitting) { matmulQuantized(this.w.arena.kernels, W, qx, sx, 1, outPtr); return; }
+    this.pool!.run(ranges(W.rows, this.threads, 4).map(([r0, n]) => [matmulCall(rowSlice(W, r0, n), qx, sx, 1, outPtr + 4 * r0)]));
   }
 
   /** Runs the kernel calls `part` gives for tokens t0 … t0 + n of T (u: the unit's index), in
@@ -417,13 +432,14 @@ export class ModelV2 {
   }
 
   /** logits [rows][vocab] = x [rows][d] (f32 at xPtr) · headᵀ, HEAD_SLICE_ROWS rows of the head at a
-   *  time (resident: a run of its panels or rows; streamed: read into the staging area). */
+   *  time (resident: a run of its panels or rows; streamed: read into the staging area; a decoded
+   *  token's split across the threads when it is, decodeMatmul). */
   private head(xPtr: number, rows: number): Float32Array {
     const W = this.w.head, V = W.rows;
     const k = this.w.arena.kernels, { qx, sx, logits, decodeLogits } = this.s;
     k.quantizeI16(xPtr, rows * W.cols, qx, sx);
     if (rows === 1 && this.splitting && !('streamed' in W)) { // a decoded token: the head's rows split across the threads
-      this.pool!.run(ranges(V, this.threads, 4).map(([r0, n]) => [matmulCall(rowSlice(W, r0, n), qx, sx, 1, decodeLogits.ptr + 4 * r0)]));
+      this.decodeMatmul(W, decodeLogits.ptr);
       return decodeLogits.view.slice();
     }
     const out = new Float32Array(rows * V);
@@ -431,7 +447,8 @@ export class ModelV2 {
     for (let r0 = 0; r0 < V; r0 += step) {
       const n = Math.min(step, V - r0);
       const slice: Q8 = 'streamed' in W ? this.w.stream!.rows(W, r0, r0 + n) : rowSlice(W, r0, n);
-      matmulQuantized(k, slice, qx, sx, rows, logits.ptr);
+      if (rows === 1) this.decodeMatmul(slice, logits.ptr);
+      else matmulQuantized(k, slice, qx, sx, rows, logits.ptr);
       for (let t = 0; t < rows; t++) out.set(logits.view.subarray(t * n, (t + 1) * n), t * V + r0);
     }
     return out;

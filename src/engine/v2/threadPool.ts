@@ -292,9 +292,10 @@ export function runCalls(kernels: Kernels, calls: readonly KernelCall[]): void {
  *  by which has been faster lately: a split piece waits for threads the OS may not be running (a
  *  process busy on the second of two cores). The first `trials` pieces alternate, split first; then
  *  each goes the faster way, except every `probeEvery`-th, which goes the other way to refresh its
- *  time. A way's time is the median of its last SPLIT_CHOICE_WINDOW pieces: one slow piece (a
- *  collection, a page fault) does not turn the choice, and neither does a lucky fast one while a busy
- *  core slows most split pieces. Splitting stays the choice unless one thread is SPLIT_CHOICE_MARGIN
+ *  time. A way's time is the second fastest of its last SPLIT_CHOICE_WINDOW pieces: slow pieces (a
+ *  collection, a preempted thread: a quarter of SmolLM2's split tokens took 23–24 ms against 10–14
+ *  on an idle machine) do not turn the choice unless four of five are slow, and one lucky fast split
+ *  piece does not either while a busy core slows the others. Splitting stays the choice unless one thread is SPLIT_CHOICE_MARGIN
  *  faster: fresh threads warm up over their first pieces (a SmolLM2 prompt layer split took 11.2,
  *  8.0, 6.9 and 6.4 ms, then 3.3–3.6, against 6.5–7.2 on one thread), and a busy core costs more
  *  than that (2× here). The caller makes the results the same bits either way. */
@@ -318,7 +319,7 @@ export class SplitChoice {
 
   private time(way: 'split' | 'single'): number {
     const sorted = [...this.times[way]].sort((a, b) => a - b);
-    return sorted.length === 0 ? 0 : sorted[(sorted.length - 1) >> 1];
+    return sorted.length === 0 ? 0 : sorted[Math.min(1, sorted.length - 1)];
   }
 }
 
