@@ -287,7 +287,7 @@
       (local.set $up (i32.add (local.get $up) (i32.const 16)))
       (br $next))))
 
-;; The sparse FFN's choice at decode: a = act(gate[j]) for j < n ($kind 0: ReLU, 1: SiLU as swiglu
+  ;; The sparse FFN's choice at decode: a = act(gate[j]) for j < n ($kind 0: ReLU, 1: SiLU as swiglu
   ;; computes it, 2: squared ReLU), and the neurons with |a| > $threshold (compared in f64) kept in
   ;; order: ids[i] = j and gate[i] = a for the i-th kept, in place. Returns how many. Branchless: each
   ;; lane is written at the next free place and counted only if kept. n a multiple of 4.
