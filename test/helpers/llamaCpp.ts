@@ -20,7 +20,7 @@ export async function importLlamaCpp(test: Mocha.Context): Promise<LlamaCppModul
     const reason = `node-llama-cpp is not installed in .cache/node-llama-cpp — run node scripts/install-llamacpp.mjs`;
     if (process.env.CI === 'true') throw new Error(reason);
     console.log(`      skipped: ${reason}`);
-    test.skip();
+    test.skip(); // reason: node-llama-cpp not installed outside CI (printed above; CI throws instead)
   }
   return (await import(pathToFileURL(entry).href)) as LlamaCppModule;
 }

@@ -29,7 +29,7 @@ export function requireSmollm2(ctx: Mocha.Context): string {
     if (reason) {
       if (process.env.CI === 'true') throw new Error(`CI needs ${SMOLLM2_GGUF}: ${reason}`);
       console.log(`      skipped: ${SMOLLM2_GGUF} is missing and ${reason}`);
-      ctx.skip();
+      ctx.skip(); // reason: a file or venv it needs is missing outside CI (printed above; CI throws instead)
     }
   }
   return SMOLLM2_GGUF;
@@ -43,7 +43,7 @@ export function requireImportPython(ctx: Mocha.Context): string {
     if (reason) {
       if (process.env.CI === 'true') throw new Error(`CI needs the import venv: ${reason}`);
       console.log(`      skipped: ${reason}`);
-      ctx.skip();
+      ctx.skip(); // reason: a file or venv it needs is missing outside CI (printed above; CI throws instead)
     }
   }
   return python;
@@ -76,7 +76,7 @@ export function requireBundledV2(ctx: Mocha.Context): string {
     const reason = `models/pipeline/convert_v2.py failed: ${((e as { stderr?: Buffer }).stderr?.toString() || (e as Error).message).trim().split('\n').at(-1)}`;
     if (process.env.CI === 'true') throw new Error(`CI needs ${BUNDLED_V2}: ${reason}`);
     console.log(`      skipped: ${reason}`);
-    ctx.skip();
+    ctx.skip(); // reason: the bundled model's v2 conversion failed outside CI (printed above; CI throws instead)
   }
   return BUNDLED_V2;
 }

@@ -179,7 +179,7 @@ describe('v2 engine: prefill split across threads', function () {
     const osThreads = () => fs.readdirSync('/proc/self/task').length;
     if (!fs.existsSync('/proc/self/task')) {
       console.log('      skipped: no /proc/self/task (not Linux), no thread list to count');
-      this.skip();
+      this.skip(); // reason: no /proc/self/task (not Linux) to count threads in (printed above)
     }
     const request = { prompt: { kind: 'text' as const, text: 'def fibonacci(n):\n    ' + 'x = 1\n    '.repeat(40) }, maxNewTokens: 8, temperature: 0, topP: 1, seed: 1, timeBudgetMs: 60_000 };
     const results = [];

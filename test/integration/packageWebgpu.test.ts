@@ -35,7 +35,7 @@ describe('package: the WebGPU backend in a platform .vsix', function () {
   it('a bundle beside the staged package loads Dawn from it (linux-x64)', function () {
     if (`${process.platform}-${process.arch}` !== 'linux-x64') {
       console.log(`      skipped: this machine is ${process.platform}-${process.arch}; the check loads the linux-x64 binary`);
-      this.skip();
+      this.skip(); // reason: not linux-x64, the binary the check loads (printed above)
     }
     script.stageWebgpu('linux-x64', dist);
     // what esbuild makes of the engine's `await import('webgpu')` in a CJS bundle

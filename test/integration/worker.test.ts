@@ -80,7 +80,7 @@ describe('worker engine', () => {
   it('splits a v2 model\'s prompt across threads inside the worker (the bundle\'s prefill workers start and give the same tokens)', async function () {
     if (!fs.existsSync('/proc/self/task')) {
       console.log('      skipped: no /proc/self/task (not Linux), no thread list to count');
-      this.skip();
+      this.skip(); // reason: no /proc/self/task (not Linux) to count threads in (printed above)
     }
     const osThreads = () => fs.readdirSync('/proc/self/task').length;
     const modelDir = path.join(repoRoot, 'test/fixtures/tiny-llama-v2');
