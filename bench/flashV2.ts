@@ -6,7 +6,7 @@
 // (root only: `echo 1 > /proc/sys/vm/drop_caches`; the JSON says when it was refused) before the
 // load and the first tokens.
 // --threads: the engine's (default: flashcode.engine.threads' default); with more than one, a
-// decoded token's streamed slices are read while a worker computes on the last.
+// decoded token's streamed slices are split across them as its resident matrices are.
 // `npm run -s bench:flash-v2 -- --json --model DIR [--budgets 1.0,0.5,min] [--runs 3] [--tokens 16] [--threads N] [--cold]`
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -365,7 +365,7 @@ export class ModelV2 {
    *  (consecutive matmuls in one pass), `each` step's calls a unit apiece, the rest on this thread.
    *  Every output is computed as on one thread, so the logits are the same bits. */
   private decodeSteps(steps: readonly Step[]): void {
-    const k = this.w.arena.kernels, pool = this.pool!, { qx, sx } = this.s;
+    const k = this.w.arena.kernels, pool = this.pool!;
     let units: KernelCall[][] = [];
     const flush = () => {
       if (units.length > 0) pool.run(units);
@@ -383,8 +383,7 @@ export class ModelV2 {
         flush();
         this.streamedMatmul(s.W, 1, s.out);
       } else {
-        const W = s.W, out = s.out;
-        units.push(...ranges(W.rows, this.threads, 4).map(([r0, n]) => [matmulCall(rowSlice(W, r0, n), qx, sx, 1, out + 4 * r0)]));
+        units.push(...this.rowUnits(s.W, s.out));
       }
     }
     flush();
@@ -416,9 +415,14 @@ export class ModelV2 {
   /** out [W.rows] = x · Wᵀ for one token, x quantized (qx, sx): W's rows split across the threads
    *  when this decoded token is (a slice read from disk included), on this thread otherwise. */
   private decodeMatmul(W: Q8, outPtr: number): void {
+    if (!this.splitting) { matmulQuantized(this.w.arena.kernels, W, this.s.qx, this.s.sx, 1, outPtr); return; }
+    this.pool!.run(this.rowUnits(W, outPtr));
+  }
+
+  /** One token's out [W.rows] = x · Wᵀ as a unit per thread, each a run of W's rows (whole panels). */
+  private rowUnits(W: Q8, outPtr: number): KernelCall[][] {
     const { qx, sx } = this.s;
-    if (!this.splitting) { matmulQuantized(this.w.arena.kernels, W, qx, sx, 1, outPtr); return; }
-    this.pool!.run(ranges(W.rows, this.threads, 4).map(([r0, n]) => [matmulCall(rowSlice(W, r0, n), qx, sx, 1, outPtr + 4 * r0)]));
+    return ranges(W.rows, this.threads, 4).map(([r0, n]) => [matmulCall(rowSlice(W, r0, n), qx, sx, 1, outPtr + 4 * r0)]);
   }
 
   /** Runs the kernel calls `part` gives for tokens t0 … t0 + n of T (u: the unit's index), in
