@@ -556,7 +556,7 @@ export class ModelV2 {
       const gathered = (i: number) => 4 * (at + i);
       const upRows = ([i0, m]: [number, number]): KernelCall => ['gatherUpQ8', U.ptr, U.scales, U.layout === 'panels' ? 1 : 0, rows.ptr + gathered(i0), m, d, qx, sx, gate.ptr + gathered(i0), up.ptr + gathered(i0)];
       const downColumns = ([b0, m]: [number, number]): KernelCall => ['axpyQ8', y.ptr, D.ptr, D.scales, up.ptr + gathered(0), rows.ptr + gathered(0), n, d, R, B, b0, b0 + m];
-      if (!this.splitting) { runCalls(this.w.arena.kernels, [upRows([0, n]), downColumns([0, nb])]); continue; } // (steps' bookkeeping measured ~10 % of the bundled model's token)
+      if (!this.splitting) { runCalls(this.w.arena.kernels, [upRows([0, n]), downColumns([0, nb])]); continue; } // on one thread: straight to the kernels, no units
       this.steps(1, [{ each: () => ranges(n, this.threads, 4).map(upRows) }, { each: () => ranges(nb, this.threads, 1).map(downColumns) }]);
     }
     this.w.arena.kernels.addInto(hidden.ptr, y.ptr, d);
