@@ -9,8 +9,9 @@ forward of SmolLM2-135M-Instruct.Q4_1.gguf, teacher-forced on test/golden/smollm
                  activations) and q, k, v and the attention weights to f16 (its KV cache)
 
 Prints agreement and the largest |logit difference| on llama.cpp's top 5 per variant. Measured
-2026-12-04: exact 0.973 (1.18), updown_q8 0.973 (1.82), exact_act8_f16 0.984 (1.04): storing the
-weights exactly does not reach 0.99; what flips are near-ties that llama.cpp's arithmetic decides.
+2026-12-04: exact 0.973 (1.18), updown_q8 0.973 (1.82; 1.93 with f16 scales, 2026-12-05),
+exact_act8_f16 0.984 (1.04): storing the weights exactly does not reach 0.99; what flips are
+near-ties that llama.cpp's arithmetic decides.
 
     .cache/import-venv/bin/python scripts/smollm2-agreement-ceiling.py [VARIANT ...]
 """
@@ -26,10 +27,13 @@ F32 = np.float32
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def q8_32(x: np.ndarray) -> np.ndarray:
-    """x [..., n] → q8_32 and back (FORMAT.md §Q), blocks of 32 along the last axis."""
+def q8_32(x: np.ndarray, f16_scale: bool = True) -> np.ndarray:
+    """x [..., n] → q8_32 and back (FORMAT.md §Q: f16 scales), blocks of 32 along the last axis;
+    f16_scale=False keeps each scale f32 (the activation rounding of exact_act8_f16)."""
     b = x.reshape(-1, 32)
     s = (np.abs(b).max(1) / F32(127)).astype(F32)
+    if f16_scale:
+        s = s.astype(np.float16).astype(F32)
     q = np.where(s[:, None] > 0, np.clip(np.rint(b / np.where(s > 0, s, F32(1))[:, None]), -127, 127), 0)
     return (q * s[:, None]).astype(F32).reshape(x.shape)
 
@@ -69,7 +73,7 @@ class Smollm2:
                 w[k] = q8_32(w[k].T.copy()).T.copy() if k == "dn" else q8_32(w[k])
             layers.append(w)
         embed = q8_32(self.embed) if name == "all_q8" else self.embed
-        act = q8_32 if name == "exact_act8_f16" else (lambda x: x)
+        act = (lambda x: q8_32(x, f16_scale=False)) if name == "exact_act8_f16" else (lambda x: x)
         return layers, embed, act, name == "exact_act8_f16"
 
     def logits(self, ids: list, layers, embed, act, f16) -> np.ndarray:

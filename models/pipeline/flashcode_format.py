@@ -36,6 +36,8 @@ DTYPES: dict[int, np.dtype] = {DTYPE_F32: np.dtype("<f4"), DTYPE_F16: np.dtype("
 FFN_DTYPES = (DTYPE_F32, DTYPE_F16, DTYPE_I8, DTYPE_Q8)
 DTYPE_NAMES = {DTYPE_F32: "float32", DTYPE_F16: "float16", DTYPE_I8: "int8", DTYPE_Q8: "q8_32"}
 INT8_MAX = 127
+F16_MAX = 65504.0           # a q8_32 scale is an f16 value (FORMAT.md §Q)
+F16_ROUNDS_TO_INF = 65520.0  # halfway from 65504 to 2^16: this and above round to f16 infinity
 
 FLAG_GATED = 1
 
@@ -116,8 +118,9 @@ def quantize_int8(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def quantize_q8(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """q8_32 (FORMAT.md §Q) in f32 arithmetic: rows [n, c] (c % 32 == 0) → quants [n, c] int8 and
-    scales [n, c/32] f32, per block of 32: scale = max|w| / 127, q = rint(w / scale) (ties to even),
-    clamped to ±127; q = 0 in a block whose scale is 0."""
+    scales [n, c/32] f32, per block of 32: scale = f16(max|w| / 127) (the nearest f16, ties to even,
+    subnormals included: llama.cpp's Q8_0 scale), q = rint(w / scale) (ties to even), clamped to ±127;
+    q = 0 in a block whose scale is 0. A scale past f16's largest value (65504) is a ValueError."""
     rows = np.asarray(rows, dtype=np.float32)
     n, c = rows.shape
     if c % Q8_BLOCK:
@@ -125,11 +128,24 @@ def quantize_q8(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not np.isfinite(rows).all():
         raise ValueError("q8_32 quantisation needs finite weights")
     blocks = rows.reshape(n, c // Q8_BLOCK, Q8_BLOCK)
-    scale = (np.max(np.abs(blocks), axis=2) / np.float32(INT8_MAX)).astype(np.float32)  # [n, c/32]
+    top = np.max(np.abs(blocks), axis=2)  # [n, c/32] f32
+    raw = (top / np.float32(INT8_MAX)).astype(np.float32)
+    if (raw >= F16_ROUNDS_TO_INF).any():
+        r, b = np.argwhere(raw >= F16_ROUNDS_TO_INF)[0]
+        raise ValueError(f"q8_32 scale {raw[r, b]} exceeds f16's largest value {F16_MAX:g} (max |w| {top[r, b]} "
+                         f"in row {r}, block {b}; q8_32 needs max |w| < 127 · {F16_ROUNDS_TO_INF:g})")
+    scale = raw.astype(np.float16).astype(np.float32)
     divisor = np.where(scale > 0, scale, np.float32(1))[:, :, None]
     q = np.clip(np.rint(blocks / divisor), -INT8_MAX, INT8_MAX)
     q = np.where(scale[:, :, None] > 0, q, 0).astype(np.int8)
     return q.reshape(n, c), scale
+
+
+def is_f16_scale(scale: np.ndarray) -> np.ndarray:
+    """Per value: a finite f16 value ≥ 0, not −0 (what a q8_32 scale must be, FORMAT.md §Q)."""
+    scale = np.asarray(scale, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.isfinite(scale) & ~np.signbit(scale) & (scale.astype(np.float16).astype(np.float32) == scale)
 
 
 def dequantize_q8(q: np.ndarray, scale: np.ndarray) -> np.ndarray:

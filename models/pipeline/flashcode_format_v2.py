@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from flashcode_format import (DTYPE_Q8, FfnLayer, ModelFileCorruptError, ModelFormatUnsupportedError, Q8_BLOCK,
-                              decode_q8, dequantize_q8, encode_ffn_bin, encode_q8, write_manifest)
+                              decode_q8, dequantize_q8, encode_ffn_bin, encode_q8, is_f16_scale, write_manifest)
 
 WEIGHTS_MAGIC = b"FCWT"
 WEIGHTS_VERSION = 1
@@ -236,6 +236,9 @@ def read_tensor(data: bytes, entry: dict) -> np.ndarray:
             values = dequantize_q4(nibbles, scale, lo)
     if not np.isfinite(finite).all():
         raise ModelFileCorruptError(f"weights.bin: tensor {entry['name']} has a non-finite value or scale")
+    if entry["dtype"] == "q8_32" and not is_f16_scale(finite).all():
+        raise ModelFileCorruptError(f"weights.bin: tensor {entry['name']} has a q8_32 scale that is not an f16 value ≥ 0 "
+                                    "(FORMAT.md §Q; a file written before that rule: write it again)")
     return values.reshape(entry["shape"])
 
 

@@ -2,8 +2,9 @@
 records), ffn-q8-ungated.bin (silu: up and down only) and q8-golden.json.
 
 Values are closed-form (golden_q8_values) and hit every corner of the q8_32 rule on purpose: halfway
-ties (both signs; half-to-even decides), all-zero blocks, blocks of subnormals whose scale underflows
-to 0, a block with a subnormal scale, ±max (q = ±127) and large magnitudes. q8-golden.json lists each
+ties (both signs; half-to-even decides), all-zero blocks, blocks whose scale rounds to 0 in f16,
+f16-subnormal scales (with clamped quants), scales that round up, down and halfway to an f16 value,
+±max (q = ±127) and large magnitudes up to f16's largest scale, 65504. q8-golden.json lists each
 tensor's input values with the quants and scales the writer stored, so the TypeScript quantizer is
 checked byte for byte against these files.
 """
@@ -26,35 +27,52 @@ GOLDEN_ARCH = {
 }
 # (file name, layers, dModel, ffnSize, gated records)
 GOLDEN_FFN_Q8_FILES = [("ffn-q8.bin", 2, 64, 3, True), ("ffn-q8-ungated.bin", 1, 32, 2, False)]
-BLOCK_KINDS = 6
+BLOCK_KINDS = 8
 
 
 def golden_q8_values(t: int, rows: int, cols: int) -> np.ndarray:
-    """[rows, cols] f32; block b of row r is of kind (r + b + t) mod 6:
-    0 zeros; 1 ties: s·(m + ½) with s = 2^−(t mod 5 + 3), m = (7r + c) mod 254 − 127, its first value
-    127·s (so the scale is exactly s); 2 subnormals (c − 16)·2^−149: max/127 underflows, scale 0;
-    3 (c − 16)·2^−130: a subnormal scale; 4 (131r + 71c + 17t) mod 997 − 498 over 97.25, its first
-    value −max (q = −127); 5 kind 4 times 2^100."""
+    """[rows, cols] f32; block b of row r is of kind (r + b + t) mod 8, each block's first value its
+    largest magnitude (so max/127 is known):
+    0 zeros;
+    1 ties: s·(m + ½) with s = 2^−(t mod 5 + 3), m = (7r + c) mod 254 − 127, first value 127·s (the
+      scale is exactly s, an f16 value);
+    2 (c − 16)·2^−30, first value 127·2^−25: max/127 = 2^−25 is halfway between 0 and f16's smallest
+      subnormal and ties to even: scale 0, q = 0;
+    3 (c − 16)·3·2^−(19 + t mod 5): max/127 between 0.76 and 12.1 times 2^−24, an f16-subnormal scale
+      (rounded to a multiple of 2^−24, often down, so max/scale reaches 128 and q is clamped to −127);
+    4 v = ((131r + 71c + 17t) mod 997 − 498)/97.25, first value −max|v| (q = −127): max/127 rounds up
+      or down to an f16 value;
+    5 v, first value −127·(1 + k·2^−11), k = 1 + 2((⌊r/8⌋ + t) mod 2): max/127 is halfway between two f16
+      values and ties to even (down to 1 for k = 1, up to 1 + 2^−9 for k = 3);
+    6 v times 2^20: scales near 2^15, in f16's top binade;
+    7 v times 2^20, first value −127·65519: max/127 = 65519 rounds down to 65504, f16's largest value
+      (127·65520 would not fit: quantize_q8 refuses it)."""
     out = np.zeros((rows, cols), dtype=np.float32)
     for r in range(rows):
         for b in range(cols // Q8_BLOCK):
             kind = (r + b + t) % BLOCK_KINDS
             cs = np.arange(b * Q8_BLOCK, (b + 1) * Q8_BLOCK)
-            if kind == 1:
+            v = ((131 * r + 71 * cs + 17 * t) % 997 - 498) / 97.25
+            if kind == 0:
+                block = np.zeros(Q8_BLOCK)
+            elif kind == 1:
                 s = 2.0 ** -(t % 5 + 3)
                 block = s * (((7 * r + cs) % 254 - 127) + 0.5)
                 block[0] = 127 * s
             elif kind == 2:
-                block = (cs - 16) * 2.0 ** -149
+                block = (cs - 16) * 2.0 ** -30
+                block[0] = 127 * 2.0 ** -25
             elif kind == 3:
-                block = (cs - 16) * 2.0 ** -130
-            elif kind in (4, 5):
-                block = ((131 * r + 71 * cs + 17 * t) % 997 - 498) / 97.25
-                block[0] = -np.max(np.abs(block))
-                if kind == 5:
-                    block = block * 2.0 ** 100
+                block = (cs - 16) * 3 * 2.0 ** -(19 + t % 5)
+            elif kind == 4:
+                block = v
+                block[0] = -np.max(np.abs(v))
+            elif kind == 5:
+                block = v
+                block[0] = -127 * (1 + (1 + 2 * ((r // BLOCK_KINDS + t) % 2)) * 2.0 ** -11)
             else:
-                block = np.zeros(Q8_BLOCK)
+                block = v * 2.0 ** 20
+                block[0] = -np.max(np.abs(block)) if kind == 6 else -127 * 65519
             out[r, cs] = block
     return out
 

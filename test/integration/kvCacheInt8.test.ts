@@ -32,9 +32,10 @@ describe('the 8-bit KV cache of v2 models', function () {
     await model.dispose();
   });
 
-  // tiny-relu-v2 is left out: its top two logits are 0.02–0.04 apart, below what int8 keys and values
-  // move them by (0.19 in the NumPy reference itself, whose int8 run keeps 3 of 32 greedy ids).
-  for (const name of ['tiny-llama-v2', 'tiny-qwen2-v2']) {
+  // tiny-llama-v2 is left out: its top two logits are 0.02 apart at greedy step 24, below what int8
+  // keys and values move them by (0.19 in the NumPy reference itself, whose int8 run keeps 24 of 32
+  // greedy ids).
+  for (const name of ['tiny-qwen2-v2', 'tiny-relu-v2']) {
     it(`${name}: prefill logits within 0.35 of f32 keys and values, the same 32 greedy ids`, async () => {
       const f = fixtures[name];
       const model = await load(path.join(repoRoot, 'test/fixtures', name));
@@ -42,7 +43,7 @@ describe('the 8-bit KV cache of v2 models', function () {
       let logits = await model.forward(f.promptIds, kv);
       let worst = 0;
       for (let i = 0; i < logits.length; i++) worst = Math.max(worst, Math.abs(logits[i] - f.prefillLastLogits[i]));
-      // the reference's own int8 run moves them by 0.15–0.29 (int8Kv.maxAbsDiffFromF32)
+      // the reference's own int8 run moves them by 0.14–0.20 (int8Kv.maxAbsDiffFromF32)
       assert.ok(worst < 0.35, `largest logit difference ${worst} (NumPy int8 KV: ${f.int8Kv.maxAbsDiffFromF32})`);
       const ids: number[] = [];
       for (let t = 0; t < f.greedyIds.length; t++) {

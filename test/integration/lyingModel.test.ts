@@ -11,6 +11,8 @@ import { modelFileError } from '../../src/engine/modelDir';
 import { importCheckpoint } from '../../src/engine/import/importModel';
 import { copyFixtureModel, repoRoot } from '../helpers/fixture';
 import { readTable, withTable } from '../helpers/formatV2';
+import { recordBytesV2 } from '../../src/engine/v2/ffnStore';
+import type { FlashOptions } from '../../src/engine/ffn/loadFlash';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const sparse = { mode: 'sparse', memoryBudgetMB: 256 } as const;
@@ -34,7 +36,7 @@ async function rewrite(dir: string, name: string, edit: (b: Buffer) => Buffer | 
 const ffnSection = (b: Buffer, l = 0) => Number(b.readBigUInt64LE(64 + 16 * l));
 const predictorsSection = (b: Buffer, l = 0) => Number(b.readBigUInt64LE(64 + 32 * l));
 
-async function loadError(dir: string, flash?: typeof sparse): Promise<Error> {
+async function loadError(dir: string, flash?: FlashOptions): Promise<Error> {
   return loadInProcessEngine({ modelDir: dir, ...(flash ? { flash } : {}) }).then(
     async (e) => { await e.dispose(); return assert.fail('loaded'); },
     (e: Error) => e,
@@ -183,6 +185,34 @@ describe('a 4-bit (q4_32) model whose weights.bin lies', () => {
     const engine = await loadInProcessEngine({ modelDir: q4Model });
     await engine.dispose();
   });
+});
+
+describe('an 8-bit (q8_32) model with a scale that is not an f16 value (a file written before that rule)', () => {
+  const fixture = path.join(repoRoot, 'test/fixtures/tiny-llama-v2');
+  const tensor = (b: Buffer, name: string) => readTable(b).tensors.find((t) => t.name === name)!;
+  const scale3 = (b: Buffer) => { const t = tensor(b, 'layers.0.qkv'); return t.offset + (t.bytes * 8) / 9 + 4 * 3; };
+  const notF16 = Math.fround(0.1); // f16 holds 0.0999755859375 and 0.10003662109375
+  const cases: [what: string, damage: (dir: string) => Promise<void>, message: RegExp, flash?: FlashOptions][] = [
+    ['in weights.bin', (d) => rewrite(d, 'weights.bin', (b) => { b.writeFloatLE(notF16, scale3(b)); return b; }),
+      /weights\.bin is corrupt \(tensor layers\.0\.qkv: scale 3 is 0\.10000000149011612, not an f16 value ≥ 0 as q8_32 scales must be \(models\/FORMAT\.md §Q\): written before that rule\? Import or convert the model again\)/],
+    ['in weights.bin, the matrix left there by the memory budget', (d) => rewrite(d, 'weights.bin', (b) => { b.writeFloatLE(notF16, scale3(b)); return b; }),
+      /weights\.bin is corrupt \(tensor layers\.0\.qkv has a scale of 0\.10000000149011612 in rows 0…\d+, not an f16 value/, { ...sparse, streamEverything: true }],
+    ['in ffn.bin', (d) => rewrite(d, 'ffn.bin', (b) => { b.writeFloatLE(notF16, Number(b.readBigUInt64LE(64 + 16)) + 7 * recordBytesV2(64) + 2 * 64 + 4); return b; }),
+      /ffn\.bin is corrupt \(layer 1 neuron 7 has a scale of 0\.10000000149011612, not an f16 value/],
+  ];
+  for (const [what, damage, message, flash] of cases) {
+    it(`is refused at load, named: ${what}`, async () => {
+      const dir = await copyModel(fixture);
+      try {
+        await damage(dir);
+        const e = await loadError(dir, flash);
+        assert.match(e.name, /ModelFileCorrupt/, e.message);
+        assert.match(e.message, message);
+      } finally {
+        await fsp.rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('filesystem failures on model files are named', () => {

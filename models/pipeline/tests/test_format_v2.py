@@ -26,12 +26,51 @@ class Q8Test(unittest.TestCase):
         self.assertEqual(scale[0, 0], s)
         self.assertEqual(q[0, :8].tolist(), [127, 0, 2, 2, 0, -2, -2, 126])
 
-    def test_zero_and_underflowing_blocks_have_scale_0_and_q_0(self):
-        rows = np.zeros((2, 32), dtype=np.float32)
-        rows[1] = np.arange(32) * np.float32(2.0 ** -149)  # max / 127 underflows to 0
+    def test_scale_is_the_nearest_f16_of_max_over_127(self):
+        rows = np.random.default_rng(2).standard_normal((16, 64)).astype(np.float32) * np.float32(3.0)
+        _, scale = quantize_q8(rows)
+        raw = (np.abs(rows).reshape(16, 2, 32).max(axis=2) / np.float32(127)).astype(np.float32)
+        self.assertEqual(scale.tolist(), raw.astype(np.float16).astype(np.float32).tolist())
+        self.assertTrue((scale > raw).any() and (scale < raw).any())  # rounded up and down
+
+    def test_scale_rounding_halfway_cases_and_f16_subnormals(self):
+        cases = [  # max|w| → scale
+            (127 * (1 + 2.0 ** -11), 1.0),                # halfway between 1 and 1 + 2^−10: to even (down)
+            (127 * (1 + 3 * 2.0 ** -11), 1 + 2.0 ** -9),  # halfway: to even (up)
+            (127 * 5.4 * 2.0 ** -24, 5 * 2.0 ** -24),     # f16 subnormal: a multiple of 2^−24
+            (127 * 2.0 ** -25, 0.0),                      # halfway between 0 and 2^−24: to even, 0
+            (127 * 1.01 * 2.0 ** -25, 2.0 ** -24),
+            (127 * 65519.0, 65504.0),                     # f16's largest value
+        ]
+        rows = np.zeros((len(cases), 32), dtype=np.float32)
+        rows[:, 0] = [m for m, _ in cases]
         q, scale = quantize_q8(rows)
-        self.assertEqual(scale.tolist(), [[0.0], [0.0]])
+        self.assertEqual(scale[:, 0].tolist(), [s for _, s in cases])
+        self.assertEqual(q[:, 0].tolist(), [127, 127, 127, 0, 64, 127])  # 64: a scale rounded up to twice max/127
+
+    def test_a_subnormal_scale_rounded_down_clamps_to_127(self):
+        row = np.zeros((1, 32), dtype=np.float32)
+        row[0, :2] = [-127 * 1.4 * 2.0 ** -24, 127 * 2.0 ** -24]
+        q, scale = quantize_q8(row)
+        self.assertEqual(scale[0, 0], np.float32(2.0 ** -24))
+        self.assertEqual(q[0, :2].tolist(), [-127, 127])  # −177.8 clamped
+
+    def test_zero_and_underflowing_blocks_have_scale_0_and_q_0(self):
+        rows = np.zeros((3, 32), dtype=np.float32)
+        rows[1] = np.arange(32) * np.float32(2.0 ** -149)  # max / 127 underflows to 0 in f32
+        rows[2] = np.arange(32) * np.float32(2.0 ** -35)   # max / 127 ≈ 2^−35.0 rounds to 0 in f16
+        q, scale = quantize_q8(rows)
+        self.assertEqual(scale.tolist(), [[0.0], [0.0], [0.0]])
+        self.assertFalse(np.signbit(scale).any())
         self.assertFalse(q.any())
+
+    def test_refuses_a_scale_past_f16s_largest_value(self):
+        rows = np.ones((2, 64), dtype=np.float32)
+        rows[1, 40] = -127 * 65520.0
+        with self.assertRaisesRegex(ValueError, r"exceeds f16's largest value 65504 .*row 1, block 1"):
+            quantize_q8(rows)
+        rows[1, 40] = np.nextafter(np.float32(127 * 65520.0), np.float32(0))
+        self.assertEqual(quantize_q8(rows)[1][1, 1], np.float32(65504))
 
     def test_round_trip_within_half_a_scale_and_never_minus_128(self):
         rows = np.random.default_rng(1).standard_normal((8, 64)).astype(np.float32)
@@ -115,6 +154,15 @@ class WeightsBinTest(unittest.TestCase):
         struct.pack_into("<f", bad, e["offset"] + 32 * 32, float("nan"))
         with self.assertRaisesRegex(ModelFileCorruptError, "layers.0.out"):
             read_tensor(bytes(bad), e)
+
+    def test_a_q8_scale_that_is_not_an_f16_value_is_corrupt(self):
+        _, tensors = parse_weights_bin(self.data, GOLDEN_ARCH)
+        e = tensors["layers.0.out"]
+        for scale in (1 + 2.0 ** -12, 65536.0, 2.0 ** -25, -0.0, -1.0):
+            bad = bytearray(self.data)
+            struct.pack_into("<f", bad, e["offset"] + 32 * 32 + 4, scale)
+            with self.assertRaisesRegex(ModelFileCorruptError, "layers.0.out .*not an f16 value", msg=scale):
+                read_tensor(bytes(bad), e)
 
     def test_writer_refuses_missing_tensors_and_wrong_shapes(self):
         values = golden_weights()

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { KernelArena } from '../wasm/wasmKernels';
 import type { Q8 } from './matrix';
 import { ModelFileCorruptError } from '../errors';
+import { F16_SCALE, isF16Scale } from '../weights/f16';
 
 /** down: a column per neuron, [F][d]: in the row layout (ffn.bin's records: the flash cache's
  *  rows), or the down-block layout that downQ8 reads (a dense layer's, layout 'blocks'). */
@@ -226,13 +227,13 @@ function readFully(fd: number, into: Uint8Array, position: number, stats: FlashS
   stats.reads++;
 }
 
-/** The `count` f32 scales at records[at…] of neuron j of layer l are finite (a NaN would turn every
- *  suggestion into noise, silently). */
+/** The `count` f32 scales at records[at…] of neuron j of layer l are f16 values ≥ 0 (FORMAT.md §Q:
+ *  a NaN would turn every suggestion into noise, silently; the kernels hold them in 16 bits). */
 export function checkRecordScales(records: Uint8Array, at: number, count: number, l: number, j: number): void {
   const view = new DataView(records.buffer, records.byteOffset + at, count * 4);
   for (let i = 0; i < count; i++) {
     const scale = view.getFloat32(4 * i, true);
-    if (!Number.isFinite(scale)) throw new ModelFileCorruptError('ffn.bin', `layer ${l} neuron ${j} has a scale of ${scale}`);
+    if (!isF16Scale(scale)) throw new ModelFileCorruptError('ffn.bin', `layer ${l} neuron ${j} has a scale of ${scale}${Number.isFinite(scale) ? `, not ${F16_SCALE}` : ''}`);
   }
 }
 

@@ -1,12 +1,14 @@
 // The q8_32 encoding (models/FORMAT.md §Q): per block of 32 values of a row, scale =
-// fround(max|w| / 127) and q = roundHalfEven(fround(w / scale)). Bit-exact with the Python writer
-// (np.float32 arithmetic, np.rint): a double quotient of two f32 values rounded once to f32 is the
+// f16Round(fround(max|w| / 127)) (an f16 value, stored as f32: llama.cpp's Q8_0 scale) and
+// q = roundHalfEven(fround(w / scale)). Bit-exact with the Python writer (np.float32 arithmetic,
+// .astype(np.float16), np.rint): a double quotient of two f32 values rounded once to f32 is the
 // correctly rounded f32 quotient (53 ≥ 2·24 + 2 bits), so Math.fround(a / b) is f32 division.
 // test/golden/weights-q8.bin pins the two together.
 
 const BLOCK = 32;
 const Q_MAX = 127;
 const F32_MAX = 3.4028234663852886e38;
+const F16_MAX = 65504;
 
 /** 1.5 · 2^52: adding it leaves no fraction bits, so the f64 sum rounds to an integer in the default
  *  mode, ties to even; subtracting it back is exact. Valid for |x| < 2^51 (here |x| ≤ 191). */
@@ -15,6 +17,15 @@ const ROUNDER = 6755399441055744;
 /** Nearest integer, ties to even, as np.rint (5× faster than Math.round plus a tie fix-up). */
 export function roundHalfEven(x: number): number {
   return (x + ROUNDER) - ROUNDER;
+}
+
+/** The f16 value nearest x (ties to even; f16 subnormals included), as a number: a q8_32 scale is
+ *  one (models/FORMAT.md §Q). Infinity past f16's largest finite value (65,504). x ≥ 0. */
+export function f16Round(x: number): number {
+  if (x < 2 ** -14) return roundHalfEven(x * 2 ** 24) / 2 ** 24; // subnormal: multiples of 2^−24
+  const step = 2 ** (Math.floor(Math.log2(x)) - 10);
+  const r = roundHalfEven(x / step) * step;
+  return r > 65504 ? Infinity : r;
 }
 
 function checkShape(rows: number, cols: number, values: number): void {
@@ -46,7 +57,8 @@ export function quantizeQ8(values: Float32Array, rows: number, cols: number): Ui
       if (!(abs <= F32_MAX)) throw new RangeError(`q8_32 needs finite weights: value ${k} is ${w}`); // NaN fails too
       if (abs > max) max = abs;
     }
-    const scale = Math.fround(max / Q_MAX);
+    const scale = f16Round(Math.fround(max / Q_MAX));
+    if (scale > F16_MAX) throw new RangeError(`q8_32 scale ${Math.fround(max / Q_MAX)} of block ${b} exceeds f16's largest value ${F16_MAX} (max |w| ${max}; q8_32 needs max |w| < 127 · 65520)`);
     scales[b] = scale;
     if (scale === 0) continue; // all q = 0 (zeros, or a max that underflows)
     for (let k = at; k < at + BLOCK; k++) {

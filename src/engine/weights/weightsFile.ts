@@ -5,6 +5,7 @@
 import type fs from 'node:fs/promises';
 import { ModelFileCorruptError, ModelFormatUnsupportedError } from '../errors';
 import type { Architecture } from '../manifest';
+import { F16_SCALE, isF16Scale } from './f16';
 import { Q8_BLOCK, type ManifestV2 } from '../manifestV2';
 
 export const WEIGHTS_MAGIC = 'FCWT';
@@ -142,7 +143,7 @@ export async function readWeightsHeader(file: fs.FileHandle, fileName: string, m
 }
 
 /** Reads tensor t into dst (dst.byteLength === t.bytes), checks every f32 value / q8 scale / q4
- *  scale and min is finite (named error naming file and tensor). */
+ *  scale and min is finite, and every q8 scale an f16 value (named error naming file and tensor). */
 export async function readTensorInto(file: fs.FileHandle, fileName: string, t: WeightTensor, dst: Uint8Array): Promise<void> {
   if (dst.byteLength !== t.bytes) throw new RangeError(`readTensorInto: ${t.name} needs ${t.bytes} bytes, got a ${dst.byteLength}-byte buffer`);
   if (await readExactly(file, dst, t.offset) !== t.bytes) throw new ModelFileCorruptError(fileName, `truncated: tensor ${t.name}`);
@@ -154,6 +155,9 @@ export async function readTensorInto(file: fs.FileHandle, fileName: string, t: W
       const i = (at - floatsAt) / 4, blocks = t.bytes / 24; // q4_32: 24 bytes a block
       const what = t.dtype === 'f32' ? `value ${i}` : t.dtype === 'q8_32' || i < blocks ? `scale ${i}` : `min ${i - blocks}`;
       throw new ModelFileCorruptError(fileName, `tensor ${t.name}: ${what} is ${view.getFloat32(at, true)}, not finite`);
+    }
+    if (t.dtype === 'q8_32' && !isF16Scale(view.getFloat32(at, true))) {
+      throw new ModelFileCorruptError(fileName, `tensor ${t.name}: scale ${(at - floatsAt) / 4} is ${view.getFloat32(at, true)}, not ${F16_SCALE}`);
     }
   }
 }

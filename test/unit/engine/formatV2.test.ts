@@ -1,12 +1,12 @@
 // weights.bin (models/FORMAT.md §W, §Q): the golden written by the Python writer read back exactly,
-// quantizeQ8 byte-identical with the Python quantizer on the golden's values (ties, zeros,
-// subnormals on purpose), and every rejection the spec lists, each a named error.
+// quantizeQ8 byte-identical with the Python quantizer on the golden's values (ties, zeros, f16
+// scales rounded every way on purpose), and every rejection the spec lists, each a named error.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModelFileCorruptError, ModelFormatUnsupportedError } from '../../../src/engine/errors';
 import type { Architecture } from '../../../src/engine/manifest';
-import { roundHalfEven } from '../../../src/engine/weights/q8';
+import { f16Round, roundHalfEven } from '../../../src/engine/weights/q8';
 import { dequantizeQ8, quantizeQ8, readTensorInto, readWeightsHeader, type WeightsHeader } from '../../../src/engine/weights/weightsFile';
 import { goldenDir, manifestFor, readGoldenBytes, tempFile, withFile, withTable, withTableText } from '../../helpers/formatV2';
 
@@ -54,17 +54,26 @@ describe('weights.bin golden (written by models/pipeline/golden_q8.py)', () => {
     });
   });
 
-  it('the golden exercises ties, zero blocks and subnormal scales (so the match above means something)', () => {
-    let ties = 0, zeroScales = 0, subnormalScales = 0;
+  it('the golden\'s scales are f16 values and exercise ties, zero blocks, f16-subnormal scales, rounding up and down, clamping and 65504', () => {
+    let ties = 0, zeroScales = 0, subnormalScales = 0, roundedUp = 0, roundedDown = 0, largest = 0, clamped = 0;
     for (const t of g.tensors.filter((x) => x.dtype === 'q8_32')) {
-      t.values.forEach((v, i) => {
-        const s = t.scales![Math.floor(i / 32)];
-        if (s > 0 && Math.abs(Math.fround(v / s) % 1) === 0.5) ties++;
+      t.scales!.forEach((s, b) => {
+        assert.equal(f16Round(s), s, `${t.name} block ${b}: scale ${s} is not an f16 value`);
+        const block = t.values.slice(32 * b, 32 * b + 32);
+        const raw = Math.fround(Math.max(...block.map(Math.abs)) / 127);
+        if (s > raw) roundedUp++;
+        if (s > 0 && s < raw) roundedDown++;
+        for (const v of block) {
+          if (s > 0 && Math.abs(Math.fround(v / s) % 1) === 0.5) ties++;
+          if (s > 0 && Math.abs(Math.fround(v / s)) > 127.5) clamped++;
+        }
       });
       zeroScales += t.scales!.filter((s) => s === 0).length;
-      subnormalScales += t.scales!.filter((s) => s > 0 && s < 2 ** -126).length;
+      subnormalScales += t.scales!.filter((s) => s > 0 && s < 2 ** -14).length;
+      largest += t.scales!.filter((s) => s === 65504).length;
     }
-    assert.ok(ties > 100 && zeroScales > 10 && subnormalScales > 10, `${ties} ties, ${zeroScales} zero scales, ${subnormalScales} subnormal scales`);
+    const counts = { ties, zeroScales, subnormalScales, roundedUp, roundedDown, largest, clamped };
+    assert.ok(ties > 100 && zeroScales > 10 && subnormalScales > 10 && roundedUp > 10 && roundedDown > 10 && largest > 10 && clamped > 10, JSON.stringify(counts));
   });
 });
 
@@ -75,6 +84,22 @@ describe('q8_32 helpers', () => {
   it('quantizeQ8 refuses non-finite values and columns not in blocks of 32', () => {
     assert.throws(() => quantizeQ8(new Float32Array(32).fill(NaN), 1, 32), /finite/);
     assert.throws(() => quantizeQ8(new Float32Array(16), 1, 16), /blocks of 32/);
+  });
+  it('quantizeQ8 refuses a scale past f16\'s largest value (max |w| ≥ 127 · 65520); just below it, the scale is 65504', () => {
+    const values = new Float32Array(64).fill(1);
+    values[40] = -127 * 65520;
+    assert.throws(() => quantizeQ8(values, 1, 64), (e: unknown) => e instanceof RangeError && /block 1 exceeds f16's largest value 65504 \(max \|w\| 8321040/.test((e as Error).message));
+    values[40] = Math.fround(127 * 65520 - 0.5);
+    assert.equal(new Float32Array(quantizeQ8(values, 1, 64).buffer, 64)[1], 65504);
+  });
+  it('f16Round gives the nearest f16 value, ties to even, subnormals included, Infinity past 65504', () => {
+    const cases: [number, number][] = [
+      [0, 0], [1, 1], [1 + 2 ** -11, 1], [1 + 3 * 2 ** -11, 1 + 2 ** -9], [1 + 2 ** -10, 1 + 2 ** -10],
+      [Math.fround(0.1), 0.0999755859375], [2 ** -14, 2 ** -14], [2 ** -14 - 2 ** -25, 2 ** -14], [2 ** -14 - 3 * 2 ** -25, 2 ** -14 - 2 ** -23],
+      [5.4 * 2 ** -24, 5 * 2 ** -24], [2 ** -25, 0], [1.01 * 2 ** -25, 2 ** -24], [3 * 2 ** -25, 2 ** -23],
+      [65504, 65504], [65519.99, 65504], [65520, Infinity],
+    ];
+    for (const [x, want] of cases) assert.equal(f16Round(x), want, `f16Round(${x})`);
   });
   it('never writes −128, and round-trips within half a scale', () => {
     const values = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i * 1.7) * (i < 32 ? 1 : 1e-3));

@@ -3,7 +3,7 @@
 // f32[d/32] | down scales f32[d/32]], one 4 KiB-aligned section per layer.
 import fs from 'node:fs';
 import { CheckpointCorruptError } from '../errors';
-import { NonFiniteWeightError, quantizeRowQ8 } from './q8';
+import { quantizeRowQ8, UnquantizableWeightError } from './q8';
 
 export const FFN_VERSION_Q8 = 3;
 export const FFN_DTYPE_Q8_32 = 3;
@@ -54,7 +54,7 @@ export function writeFfnLayer(fd: number, plan: FfnPlan, l: number, up: Float32A
       quantizeRowQ8(up, j * d, d, quants, at, scales, 0);
       quantizeRowQ8(column, 0, d, quants, at + d, scales, d / 32);
     } catch (e) {
-      if (e instanceof NonFiniteWeightError) throw new CheckpointCorruptError(`layers.${l}.ffn`, `non-finite weight in neuron ${j}`);
+      if (e instanceof UnquantizableWeightError) throw new CheckpointCorruptError(`layers.${l}.ffn`, `${e.what} in neuron ${j}`);
       throw e;
     }
     section.set(scaleBytes, at + PARTS * d);

@@ -1,13 +1,18 @@
 // q8_32 (models/FORMAT.md v2 §Q): per block of 32 consecutive values of a row, in f32 arithmetic,
-// scale = fround(max|w| / 127), q = roundHalfEven(fround(w / scale)) clamped to ±127; a zero scale
-// gives zero quants. The engine-v2 reader's quantizeQ8 must give the same bytes (to be deduplicated
-// at merge).
+// scale = the f16 value nearest fround(max|w| / 127) (stored as f32), q = roundHalfEven(fround(w /
+// scale)) clamped to ±127; a zero scale gives zero quants; a scale past f16's largest value (65504)
+// cannot be written. The engine-v2 reader's quantizeQ8 must give the same bytes (to be
+// deduplicated at merge).
+
+import { f16Round } from '../../weights/q8';
 
 const f = Math.fround;
+const F16_MAX = 65504;
 
-export class NonFiniteWeightError extends Error {
-  constructor(readonly index: number) {
-    super(`non-finite weight at value ${index}`);
+/** A weight q8_32 cannot hold (`what`: why), value `index` of the row. */
+export class UnquantizableWeightError extends Error {
+  constructor(readonly index: number, readonly what: string) {
+    super(`${what} at value ${index}`);
   }
 }
 
@@ -17,20 +22,22 @@ function roundHalfEven(x: number): number {
 }
 
 /** Quantizes `cols` values of `src` (from `srcAt`) into `quants` at `qAt` and `cols / 32` scales into
- *  `scales` at `sAt`. Throws NonFiniteWeightError on NaN or ±∞. */
+ *  `scales` at `sAt`. Throws UnquantizableWeightError on NaN or ±∞, and on a block whose scale
+ *  would exceed f16's largest value (max |w| ≥ 127 · 65520). */
 export function quantizeRowQ8(
   src: Float32Array, srcAt: number, cols: number, quants: Int8Array, qAt: number, scales: Float32Array, sAt: number,
 ): void {
   for (let b = 0; b < cols / 32; b++) {
     const base = srcAt + b * 32;
-    let max = 0;
+    let max = 0, largest = base;
     for (let k = 0; k < 32; k++) {
       const w = src[base + k];
-      if (!Number.isFinite(w)) throw new NonFiniteWeightError(base + k - srcAt);
+      if (!Number.isFinite(w)) throw new UnquantizableWeightError(base + k - srcAt, 'non-finite weight');
       const a = Math.abs(w);
-      if (a > max) max = a;
+      if (a > max) { max = a; largest = base + k; }
     }
-    const scale = f(max / 127);
+    const scale = f16Round(f(max / 127));
+    if (scale > F16_MAX) throw new UnquantizableWeightError(largest - srcAt, `weight ${src[largest]} too large for 8 bits (|w| must stay under 127 × 65,520: the block's scale is an f16 value)`);
     scales[sAt + b] = scale;
     const out = qAt + b * 32;
     if (scale === 0) {

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { CheckpointCorruptError } from '../errors';
 import { quantizeBlockQ4 } from '../../weights/q4';
-import { NonFiniteWeightError, quantizeRowQ8 } from './q8';
+import { quantizeRowQ8, UnquantizableWeightError } from './q8';
 
 export const WEIGHTS_MAGIC = 'FCWT';
 export const WEIGHTS_VERSION = 1;
@@ -78,7 +78,7 @@ export function writeQ8Tensor(fd: number, entry: WeightsEntry, read: RowReader, 
       try {
         quantizeRowQ8(values, i * cols, cols, quants, i * cols, scales, i * cols / 32);
       } catch (e) {
-        if (e instanceof NonFiniteWeightError) throw new CheckpointCorruptError(entry.name, `non-finite weight in row ${r0 + i}, column ${e.index}`);
+        if (e instanceof UnquantizableWeightError) throw new CheckpointCorruptError(entry.name, `${e.what} in row ${r0 + i}, column ${e.index}`);
         throw e;
       }
     }

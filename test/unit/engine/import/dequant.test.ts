@@ -9,6 +9,7 @@ import { readGgufHeader } from '../../../../src/engine/import/gguf/header';
 import { Q4_REPACKERS } from '../../../../src/engine/import/gguf/q4blocks';
 import { GGML_TYPES } from '../../../../src/engine/import/gguf/types';
 import { dequantizeBlockQ4 } from '../../../../src/engine/weights/q4';
+import { halfToFloat } from '../../../../src/engine/weights/float16';
 import { dequantizeQ8, quantizeQ8 } from '../../../../src/engine/weights/q8';
 
 const FIXTURE = path.join(__dirname, '../../../fixtures/import/quants.gguf');
@@ -51,6 +52,19 @@ describe('import: GGUF dequantization vs the gguf package', () => {
       assert.ok(want.some((v) => v !== 0), 'the fixture is not all zeros');
     });
   }
+
+  it('Q8_0 re-quantized to q8_32 keeps every value and scale: its f16 scales are q8_32 scales (models/FORMAT.md §Q)', () => {
+    const t = header.tensors.get('Q8_0')!;
+    const values = rowsOf('Q8_0');
+    const q8 = quantizeQ8(values, t.rows, t.cols);
+    assert.deepEqual(dequantizeQ8(q8, t.rows, t.cols), values);
+    const n = t.rows * t.cols, rowBytes = (t.cols / 32) * 34;
+    const scales = new Float32Array(q8.buffer, n, n / 32);
+    for (let b = 0; b < n / 32; b++) {
+      const at = t.offset + Math.floor(b / (t.cols / 32)) * rowBytes + (b % (t.cols / 32)) * 34;
+      assert.equal(scales[b], halfToFloat(bytes[at] | (bytes[at + 1] << 8)), `block ${b}: the Q8_0 block's d`);
+    }
+  });
 });
 
 describe('import: GGUF 4-bit blocks kept as q4_32 (models/FORMAT.md §Q4)', () => {

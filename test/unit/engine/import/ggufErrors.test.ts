@@ -85,6 +85,9 @@ describe('import: bad GGUF input', () => {
   it('a non-finite weight', () => expectRefusal(corrupt(/layers\.0\.ffn_gate.*non-finite/), (m) => {
     new Float32Array(m.tensors.find((t) => t.name === 'blk.0.ffn_gate.weight')!.data.buffer)[5] = NaN;
   }));
+  it('a weight too large for an 8-bit block (its scale must be an f16 value)', () => expectRefusal(corrupt(/layers\.0\.ffn_gate.*weight 9000000 too large for 8 bits.*row 0, column 5/), (m) => {
+    new Float32Array(m.tensors.find((t) => t.name === 'blk.0.ffn_gate.weight')!.data.buffer)[5] = 9e6;
+  }));
   it('--bits 3', () => expectRefusal({ name: 'ImportBitsUnsupportedError', message: /--bits 3 is not supported: .* 8-bit \(q8_32\) or 4-bit \(q4_32\)/ }, undefined, undefined, { bits: 3 }));
 
   it('GGUF version 2 (same layout as 3) imports', async () => {

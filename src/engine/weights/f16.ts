@@ -1,0 +1,28 @@
+// q8_32 scales are f16 values (models/FORMAT.md §Q), stored as f32 in the files and as their 16
+// bits in the kernels' memory (the panels, the down projection's transposed scales): the same
+// conversions as kernels.wat's $f16Bits and $f16Value, exact for every f16 value.
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The f16 bits of v, an f16 value ≥ 0 (scaling by 2^−112 moves f16's exponents onto f32's lowest,
+ *  where bits 13… are the f16 encoding). */
+export function f16Bits(v: number): number {
+  f32[0] = v * 2 ** -112;
+  return u32[0] >>> 13;
+}
+
+/** The value of f16 bits h (h < 0x7c00: finite, ≥ 0). */
+export function f16Value(h: number): number {
+  u32[0] = h << 13;
+  return f32[0] * 2 ** 112;
+}
+
+/** Whether v is a finite f16 value ≥ 0 (not −0): what a q8_32 scale must be. */
+export function isF16Scale(v: number): boolean {
+  const h = f16Bits(v);
+  return h < 0x7c00 && f16Value(h) === v && !Object.is(v, -0);
+}
+
+/** What a refused scale is not, for the error naming it. */
+export const F16_SCALE = 'an f16 value ≥ 0 as q8_32 scales must be (models/FORMAT.md §Q): written before that rule? Import or convert the model again';
