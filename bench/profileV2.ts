@@ -12,7 +12,8 @@ import type { ManifestV2 } from '../src/engine/manifestV2';
 import { loadModelV2 } from '../src/engine/v2/loadV2';
 import { CHUNK_TOKENS, type ModelV2 } from '../src/engine/v2/modelV2';
 import { KernelArena } from '../src/engine/wasm/wasmKernels';
-import { panelBytes, rowsToPanels } from '../src/engine/v2/panels';
+import { panelRoom, rowsToPanels } from '../src/engine/v2/panels';
+import { f16Bits } from '../src/engine/weights/f16';
 import { quantizeQ8 } from '../src/engine/weights/weightsFile';
 
 const { values, positionals } = parseArgs({
@@ -64,19 +65,19 @@ function kernelTimes(model: ModelV2, T: number, context: number) {
   const widest = Math.max(d, H * hd, F);
   const shapes = { qkv: [(H + 2 * Hkv) * hd, d], out: [d, H * hd], gate: [F, d], up: [F, d], head: [V, d] } as const;
   let bytes = 0;
-  for (const [r, c] of Object.values(shapes)) bytes += panelBytes(r, c) + 64;
+  for (const [r, c] of Object.values(shapes)) bytes += panelRoom(r, c) + 64;
   const arena = new KernelArena(bytes + F * d * 2 + 4 * (T * widest * 4 + 2 * Hkv * context * hd + context + T * V + 4 * F + T * (d / 32) * F) + 65536);
   const rnd = (() => { let s = 1; return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5; })();
   const panels = Object.fromEntries(Object.entries(shapes).map(([name, [r, c]]) => {
-    const m = arena.bytes(panelBytes(r, c));
+    const m = arena.bytes(panelRoom(r, c));
     m.view.set(quantizeQ8(Float32Array.from({ length: r * c }, rnd), r, c));
     rowsToPanels(arena.memory.buffer, m.ptr, r, c);
     return [name, { ptr: m.ptr, rows: r, cols: c }];
   })) as Record<keyof typeof shapes, { ptr: number; rows: number; cols: number }>;
   const down = arena.bytes(F * d * 9 / 8);
   down.view.set(quantizeQ8(Float32Array.from({ length: F * d }, rnd), F, d));
-  const downScalesT = arena.floats(F * d / 32).ptr;
-  new Float32Array(arena.memory.buffer, downScalesT, F * d / 32).fill(0.01);
+  const downScalesT = arena.bytes(F * d / 16).ptr; // f16 bits
+  new Uint16Array(arena.memory.buffer, downScalesT, F * d / 32).fill(f16Bits(2 ** -7));
   const x = arena.floats(T * widest), qx = arena.floats(T * widest / 2).ptr, sx = arena.floats(T * widest / 32).ptr;
   x.view.forEach((_, i) => { x.view[i] = Math.sin(i); });
   const out = arena.floats(T * Math.max(V, widest)).ptr;

@@ -38,9 +38,9 @@ fn i8of(w: u32, k: u32) -> i32 { return (bitcast<i32>(w << (24u - 8u * k))) >> 2
 
 const ENTRY = `@compute @workgroup_size(${WORKGROUP}) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u)`;
 
-// Panel layout (panels.ts): panel p = rows 4p…4p+3, block b of it 36 words — 4 rows × 8 words of
-// int8 quants, then the 4 rows' f32 scales.
-const PANEL_WORDS = 36;
+// Panel layout (panels.ts): panel p = rows 4p…4p+3, block b of it 34 words — 4 rows × 8 words of
+// int8 quants, then the 4 rows' scales as f16, two a word (unpack2x16float: exact).
+const PANEL_WORDS = 34;
 
 export const KERNELS = {
   /** hidden [T][d] = the embedding rows of ids, dequantized. */
@@ -57,7 +57,7 @@ ${ENTRY} {
   let row = ids[t]; let lane = row & 3u; let b = c >> 5u; let k = c & 31u;
   let base = ((row >> 2u) * (p.d >> 5u) + b) * ${PANEL_WORDS}u;
   let q = i8of(W[base + lane * 8u + (k >> 2u)], k & 3u);
-  hidden[i] = f32(q) * bitcast<f32>(W[base + 32u + lane]);
+  hidden[i] = f32(q) * unpack2x16float(W[base + 32u + (lane >> 1u)])[lane & 1u];
 }`,
 
   /** embed's q4_32 form: value = q · scale + min of its block (dequantRowInto). W: nibbles
@@ -158,7 +158,7 @@ ${ENTRY} {
         sums[u] += vec4i(dot(w0, x), dot(w1, x), dot(w2, x), dot(w3, x));
       }
     }
-    let scales = vec4f(bitcast<f32>(W[base + 32u]), bitcast<f32>(W[base + 33u]), bitcast<f32>(W[base + 34u]), bitcast<f32>(W[base + 35u]));
+    let scales = vec4f(unpack2x16float(W[base + 32u]), unpack2x16float(W[base + 33u]));
     for (var u = 0u; u < tokens; u++) { acc[u] += vec4f(sums[u]) * (scales * sx[(t0 + u) * nb + b]); }
   }
   for (var u = 0u; u < tokens; u++) {
@@ -383,7 +383,8 @@ ${ENTRY} {
 struct P { F: u32, d: u32 }
 @group(0) @binding(1) var<uniform> p: P;
 @group(0) @binding(2) var<storage, read> h: array<f32>;      // [T][F]
-@group(0) @binding(3) var<storage, read> scalesT: array<f32>; // [d/32][F]
+@group(0) @binding(3) var<storage, read> scalesT: array<u32>; // [d/32][F] f16, two a word
+fn scaleT(i: u32) -> f32 { return unpack2x16float(scalesT[i >> 1u])[i & 1u]; }
 @group(0) @binding(4) var<storage, read_write> zq: array<i32>;
 @group(0) @binding(5) var<storage, read_write> zs: array<f32>;
 ${ENTRY} {
@@ -392,10 +393,10 @@ ${ENTRY} {
   if (i >= rows * (p.F >> 5u)) { return; }
   let jb = i / rows; let row = i % rows; let t = row / nb; let b = row % nb;
   var amax = 0.0;
-  for (var k = 0u; k < 32u; k++) { let j = jb * 32u + k; amax = max(amax, abs(h[t * p.F + j] * scalesT[b * p.F + j])); }
+  for (var k = 0u; k < 32u; k++) { let j = jb * 32u + k; amax = max(amax, abs(h[t * p.F + j] * scaleT(b * p.F + j))); }
   zs[i] = amax / 32767.0;
   let inv = select(0.0, 32767.0 / amax, amax > 0.0);
-  for (var k = 0u; k < 32u; k++) { let j = jb * 32u + k; zq[i * 32u + k] = i32(round(h[t * p.F + j] * scalesT[b * p.F + j] * inv)); }
+  for (var k = 0u; k < 32u; k++) { let j = jb * 32u + k; zq[i * 32u + k] = i32(round(h[t * p.F + j] * scaleT(b * p.F + j) * inv)); }
 }`,
 
   /** downQ8's second half: hidden [T][d] += Σ over neurons of zq · D, D the neuron columns int8

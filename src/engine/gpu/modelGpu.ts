@@ -395,7 +395,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
       ...(L.gate ? [matmul(matrix(L.gate), F, d, gate, 0)] : []),
       matmul(matrix(rows.up), F, d, up, 0),
       dispatch('activate', [F, act, L.gate ? 1 : 0], [gate, up], (t) => t * F),
-      dispatch('downPrep', [F, d], [up, floats(new Float32Array(memory(), rows.downScalesT, (F * d) / 32)), zq, zs], (t) => t * (d / 32) * (F / 32)),
+      dispatch('downPrep', [F, d], [up, upload(new Uint8Array(memory(), rows.downScalesT, (F * d) / 16)), zq, zs], (t) => t * (d / 32) * (F / 32)),
       dispatch('down', [F, d], [upload(new Uint8Array(memory(), rows.down.ptr, F * d)), zq, zs, hidden], (t) => t * (d / 4)),
     ];
     layers.push(...attention, ...ffn);

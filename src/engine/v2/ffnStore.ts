@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import type { KernelArena } from '../wasm/wasmKernels';
 import type { Q8 } from './matrix';
 import { ModelFileCorruptError } from '../errors';
-import { F16_SCALE, isF16Scale } from '../weights/f16';
+import { F16_SCALE, f16Bits, isF16Scale } from '../weights/f16';
 
 /** down: a column per neuron, [F][d]: in the row layout (ffn.bin's records: the flash cache's
  *  rows), or the down-block layout that downQ8 reads (a dense layer's, layout 'blocks'). */
 export interface FfnRows { up: Q8; down: Q8 }
-/** A layer for the dense path: also down's scales transposed, [d/32][F] f32 at downScalesT (downQ8). */
+/** A layer for the dense path: also down's scales transposed, [d/32][F] f16 bits at downScalesT (downQ8). */
 export type DenseFfnRows = FfnRows & { downScalesT: number };
 
 export interface FfnStore {
@@ -87,14 +87,14 @@ export class FlashFfnV2 implements FfnStore {
         neuronOf: new Int32Array(capacity).fill(-1), lastUsed: new Float64Array(capacity).fill(-1), filled: 0,
       });
     }
-    this.stagedRows = { up: q8(F), down: { ...q8(F), layout: 'blocks' }, downScalesT: arena.floats((F * d) / 32).ptr };
+    this.stagedRows = { up: q8(F), down: { ...q8(F), layout: 'blocks' }, downScalesT: arena.bytes((F * d) / 16).ptr };
     this.staging = new Uint8Array(F * recordBytesV2(d));
     this.memory = new Uint8Array(arena.memory.buffer);
   }
 
   /** Arena bytes beyond the resident weights: the caches and the prefill staging rows. */
   static arenaBytes(layers: number, F: number, d: number, capacity: number): number {
-    return (layers * 2 * capacity + 2 * F) * ((d * 9) / 8) + (F * d) / 8 + 32 * d + 64 * (2 * layers + 4);
+    return (layers * 2 * capacity + 2 * F) * ((d * 9) / 8) + (F * d) / 16 + 32 * d + 64 * (2 * layers + 4);
   }
 
   dense(l: number): DenseFfnRows {
@@ -192,12 +192,12 @@ export class LayerStreamFfn implements FfnStore {
   ) {
     this.capacity = F;
     this.staging = arena.bytes(F * recordBytesV2(d)).view;
-    this.staged = { up: q8(F), down: { ...q8(F), layout: 'blocks' }, downScalesT: arena.floats((F * d) / 32).ptr };
+    this.staged = { up: q8(F), down: { ...q8(F), layout: 'blocks' }, downScalesT: arena.bytes((F * d) / 16).ptr };
   }
 
   /** Arena bytes of the staging area and the staged rows (any layer streamed). */
   static arenaBytes(F: number, d: number): number {
-    return F * recordBytesV2(d) + 2 * F * ((d * 9) / 8) + (F * d) / 8 + 64 * 4;
+    return F * recordBytesV2(d) + 2 * F * ((d * 9) / 8) + (F * d) / 16 + 64 * 4;
   }
 
   dense(l: number): DenseFfnRows {
@@ -237,9 +237,9 @@ export function checkRecordScales(records: Uint8Array, at: number, count: number
   }
 }
 
-/** down's scales [F][d/32] (row layout) written transposed, [d/32][F] f32, at dst. */
+/** down's scales [F][d/32] (row layout) written transposed, [d/32][F] f16 bits, at dst. */
 export function transposeScales(memory: ArrayBufferLike, down: Q8, dst: number): void {
   const F = down.rows, nb = down.cols / 32;
-  const from = new Float32Array(memory, down.scales, F * nb), to = new Float32Array(memory, dst, F * nb);
-  for (let j = 0; j < F; j++) for (let b = 0; b < nb; b++) to[b * F + j] = from[j * nb + b];
+  const from = new Float32Array(memory, down.scales, F * nb), to = new Uint16Array(memory, dst, F * nb);
+  for (let j = 0; j < F; j++) for (let b = 0; b < nb; b++) to[b * F + j] = f16Bits(from[j * nb + b]);
 }

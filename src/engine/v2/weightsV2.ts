@@ -6,7 +6,7 @@ import { KernelArena } from '../wasm/wasmKernels';
 import { q4Bytes, q4Layout } from '../weights/q4';
 import { checkRecordScales, FlashFfnV2, LayerStreamFfn, recordBytesV2, ResidentFfn, transposeScales, type DenseFfnRows } from './ffnStore';
 import type { Q8, StreamedMatrix, Weight } from './matrix';
-import { panelBytes, rowsToPanels } from './panels';
+import { panelBytes, panelRoom, rowsToPanels } from './panels';
 import type { LayerV2, WeightsV2 } from './modelV2';
 import { chunkTokens, scratchBytes } from './modelV2';
 import { stagingSize, WeightStream } from './weightStream';
@@ -44,11 +44,13 @@ export function arenaBytes(arch: Architecture, contextTokens: number, source: Pi
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: hd, ffnSize: F, vocabSize: V, layers } = arch;
   const b = (bytes: number) => KernelArena.bytesFor(Math.ceil(bytes / 4));
   const m = (name: string, rows: number, cols: number) => (streamed.has(name) ? 0 : b(matrixBytes(source, name, rows, cols)));
-  let total = m('embed', V, d) + (arch.tiedEmbeddings ? 0 : m('head', V, d)) + b(4 * d);
+  // a matrix is read in its row layout before it becomes panels, up to rows·cols/16 bytes more (panel)
+  let total = b((Math.max(V, F, (H + 2 * Hkv) * hd) * Math.max(d, H * hd)) / 16);
+  total += m('embed', V, d) + (arch.tiedEmbeddings ? 0 : m('head', V, d)) + b(4 * d);
   if (source.has('head_bias')) total += b(4 * V);
   // resident: up in panels, down as ffn.bin's neuron columns (down-block layout, converted through
   // 32·d bytes of scratch) plus its scales transposed (downQ8)
-  const upDown = b(panelBytes(F, d)) + b(q8Bytes(F, d)) + b((F * d) / 8);
+  const upDown = b(panelBytes(F, d)) + b(q8Bytes(F, d)) + b((F * d) / 16);
   const residentFfn = (l: number) => plan.kind === 'resident' || (plan.kind === 'layers' && !plan.streamed.has(l));
   if (plan.kind !== 'flash') total += b(32 * d);
   for (let l = 0; l < layers; l++) {
@@ -79,18 +81,21 @@ function q8In(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uin
   return { ptr, scales: ptr + rows * cols, rows, cols, layout: 'rows', bytes: view };
 }
 
-/** Room for a matrix in panels, its row layout first (to read or split records into, then `panel`). */
+/** Room for a matrix in panels, its row layout first (to read or split records into, then `panel`,
+ *  before the next allocation: the row layout is the larger, panel trims it). */
 function panelIn(arena: KernelArena, rows: number, cols: number): Q8 & { bytes: Uint8Array } {
-  const { ptr } = arena.bytes(panelBytes(rows, cols));
+  const { ptr } = arena.bytes(panelRoom(rows, cols));
   return { ptr, scales: ptr + rows * cols, rows, cols, layout: 'rows', bytes: new Uint8Array(arena.memory.buffer, ptr, q8Bytes(rows, cols)) };
 }
 
+/** The latest allocation, panelIn's m, rearranged into panels and trimmed to them. */
 function panel(arena: KernelArena, m: Q8): Q8 {
   // in the kernels, with the arena's still unallocated end as scratch (later layers, the KV cache
   // and the scratch rows: always enough at real sizes), else in JavaScript (3–5× slower)
   const tail = arena.freeTail();
   if (tail.bytes >= (m.rows * m.cols) / 8 + 4 * m.cols) arena.kernels.toPanels(m.ptr, m.rows, m.cols, tail.ptr);
   else rowsToPanels(arena.memory.buffer, m.ptr, m.rows, m.cols);
+  arena.trimLast(m.ptr, panelBytes(m.rows, m.cols));
   return { ptr: m.ptr, scales: m.ptr, rows: m.rows, cols: m.cols, layout: 'panels' };
 }
 
@@ -155,15 +160,19 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
       ffnRows.push(undefined);
       continue;
     }
-    const up = panelIn(arena, F, d), down = q8In(arena, F, d);
-    const gate = source.ffnGatedRecords ? panelIn(arena, F, d) : undefined;
-    splitRecords(await source.ffnLayer(l), l, F, d, [...(gate ? [gate] : []), up, down], new Uint8Array(arena.memory.buffer));
-    if (gate) layer.gate = panel(arena, gate);
-    const downScalesT = arena.floats((F * d) / 32).ptr;
+    // each matrix filled from the records and rearranged before the next is allocated (panel)
+    const records = await source.ffnLayer(l), parts = source.ffnGatedRecords ? 3 : 2;
+    checkRecords(records, l, F, d, parts);
+    const memory = new Uint8Array(arena.memory.buffer);
+    const fill = (m: Q8 & { bytes: Uint8Array }, part: number) => (copyPart(records, F, d, parts, part, m, memory), m);
+    if (parts === 3) layer.gate = panel(arena, fill(panelIn(arena, F, d), 0));
+    const up = panel(arena, fill(panelIn(arena, F, d), parts - 2));
+    const down = fill(q8In(arena, F, d), parts - 1);
+    const downScalesT = arena.bytes((F * d) / 16).ptr;
     transposeScales(arena.memory.buffer, down, downScalesT);
     downTmp ??= arena.bytes(32 * d).ptr;
     arena.kernels.toDownBlocks(down.ptr, F, d, downTmp);
-    ffnRows.push({ up: panel(arena, up), down: { ...down, layout: 'blocks' }, downScalesT });
+    ffnRows.push({ up, down: { ...down, layout: 'blocks' }, downScalesT });
   }
   const ffn = plan.kind === 'flash'
     ? new FlashFfnV2(plan.fd, plan.sections, d, F, plan.capacity, arena, (rows) => q8In(arena, rows, d))
@@ -173,19 +182,20 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
   return { arena, embed, head, headBias, finalNorm, layers, ffn, gateThresholds, stream };
 }
 
-/** Copies each record's parts (quants, then scales: FORMAT.md §F) into the rows of the matrices. */
-function splitRecords(records: Uint8Array, l: number, F: number, d: number, targets: Q8[], memory: Uint8Array): void {
-  const parts = targets.length;
+/** Layer l's records (FORMAT.md §F, `parts` parts each) are F of them, with valid scales. */
+function checkRecords(records: Uint8Array, l: number, F: number, d: number, parts: number): void {
   const recordBytes = (parts * d * 9) / 8;
   if (records.length !== F * recordBytes) throw new ModelFileCorruptError('ffn.bin', `a layer of ${records.length} bytes, expected ${F * recordBytes}`);
-  const blocks = d / 32;
-  for (let j = 0; j < F; j++) checkRecordScales(records, j * recordBytes + parts * d, parts * blocks, l, j);
-  for (const [p, m] of targets.entries()) {
-    for (let j = 0; j < F; j++) {
-      const at = j * recordBytes;
-      memory.set(records.subarray(at + p * d, at + (p + 1) * d), m.ptr + j * d);
-      memory.set(records.subarray(at + parts * d + p * blocks * 4, at + parts * d + (p + 1) * blocks * 4), m.scales + j * blocks * 4);
-    }
+  for (let j = 0; j < F; j++) checkRecordScales(records, j * recordBytes + parts * d, (parts * d) / 32, l, j);
+}
+
+/** Copies part p of each record (its quants, then its scales: FORMAT.md §F) into row j of m. */
+function copyPart(records: Uint8Array, F: number, d: number, parts: number, p: number, m: Q8, memory: Uint8Array): void {
+  const recordBytes = (parts * d * 9) / 8, blocks = d / 32;
+  for (let j = 0; j < F; j++) {
+    const at = j * recordBytes;
+    memory.set(records.subarray(at + p * d, at + (p + 1) * d), m.ptr + j * d);
+    memory.set(records.subarray(at + parts * d + p * blocks * 4, at + parts * d + (p + 1) * blocks * 4), m.scales + j * blocks * 4);
   }
 }
 

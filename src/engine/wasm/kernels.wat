@@ -392,25 +392,44 @@
       (i32x4.add (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $w)) (v128.load offset=32 (local.get $qx)))
                  (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $w)) (v128.load offset=48 (local.get $qx))))))
 
-;; The four lanes of an i32x4 added (exact: a block's sum is far inside i32).
+;; A q8 scale (models/FORMAT.md §Q: an f16 value, stored as f32 in the files) as the panels and the
+  ;; down projection's transposed scales hold it in memory: its f16 bits (2 bytes instead of 4: a
+  ;; decoded token reads 34 bytes per 32 weights instead of 36). Exact for every f16 value, subnormals
+  ;; and 0 included: scaling by 2^−112 moves f16's exponent range onto f32's lowest, where the top 19
+  ;; bits are the f16 encoding; the loader refuses a scale that is not an f16 value.
+  (func $f16Bits (param $v f32) (result i32)
+    (i32.shr_u (i32.reinterpret_f32 (f32.mul (local.get $v) (f32.const 0x1p-112))) (i32.const 13)))
+
+  ;; The f32 value of f16 bits (the inverse of $f16Bits; kernels do it four lanes at a time the same way).
+  (func $f16Value (param $h i32) (result f32)
+    (f32.mul (f32.reinterpret_i32 (i32.shl (local.get $h) (i32.const 13))) (f32.const 0x1p112)))
+
+  ;; The scale at $at: f16 bits ($f16 1: panels) or an f32 (the row layout).
+  (func $scaleAt (param $at i32) (param $f16 i32) (result f32)
+    (if (result f32) (local.get $f16)
+      (then (call $f16Value (i32.load16_u (local.get $at))))
+      (else (f32.load (local.get $at)))))
+
+  ;; The four lanes of an i32x4 added (exact: a block's sum is far inside i32).
   (func $sumI32 (param $v v128) (result i32)
     (i32.add
       (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 1 (local.get $v)))
       (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))))
 
   ;; One q8 row · one quantized activation row over nb blocks: the row's block b has its quants at
-  ;; $w + b·$wStep and its scale at $ws + b·$sStep (row layout: 32 and 4; panels: 144 and 144).
+  ;; $w + b·$wStep and its scale at $ws + b·$sStep (row layout: 32 and 4, f32 scales; panels: 136 and
+  ;; 136, f16 scales: $f16 1).
   ;; Every layout's kernel does a row's arithmetic in this order — per block the exact integer
   ;; sum, then acc += f32(sum) · (scale · x scale) — so a row gives the same bits wherever it lives
   ;; (the flash cache and the resident panels must decode alike).
-  (func $dotQ8 (param $w i32) (param $ws i32) (param $qx i32) (param $sx i32) (param $nb i32) (param $wStep i32) (param $sStep i32) (result f32)
+  (func $dotQ8 (param $w i32) (param $ws i32) (param $qx i32) (param $sx i32) (param $nb i32) (param $wStep i32) (param $sStep i32) (param $f16 i32) (result f32)
     (local $acc f32) (local $end i32)
     (local.set $end (i32.add (local.get $sx) (i32.shl (local.get $nb) (i32.const 2))))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $sx) (local.get $end)))
       (local.set $acc (f32.add (local.get $acc) (f32.mul
         (f32.convert_i32_s (call $sumI32 (call $blockQ8 (local.get $w) (local.get $qx))))
-        (f32.mul (f32.load (local.get $ws)) (f32.load (local.get $sx))))))
+        (f32.mul (call $scaleAt (local.get $ws) (local.get $f16)) (f32.load (local.get $sx))))))
       (local.set $w (i32.add (local.get $w) (local.get $wStep)))
       (local.set $qx (i32.add (local.get $qx) (i32.const 64)))
       (local.set $ws (i32.add (local.get $ws) (local.get $sStep)))
@@ -515,18 +534,19 @@
         (br_if $tokens (i32.ge_u (local.get $t) (local.get $T)))
         (f32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $n)) (local.get $r)) (i32.const 2)))
           (call $dotQ8 (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $d))) (i32.add (local.get $ws) (i32.mul (local.get $r) (local.get $sRow)))
-            (i32.add (local.get $qx) (i32.mul (local.get $t) (local.get $rowBytes))) (i32.add (local.get $sx) (i32.mul (local.get $t) (local.get $sRow))) (local.get $nb) (i32.const 32) (i32.const 4)))
+            (i32.add (local.get $qx) (i32.mul (local.get $t) (local.get $rowBytes))) (i32.add (local.get $sx) (i32.mul (local.get $t) (local.get $sRow))) (local.get $nb) (i32.const 32) (i32.const 4) (i32.const 0)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $token)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $row))))
 
   ;; The panel layout of a q8_32 matrix (what the loader makes of every dense matrix): rows in
-  ;; panels of four, a panel block by block, each block 144 bytes: the four rows' 32 int8 quants
-  ;; (128 bytes), then their four f32 scales. A panel is one sequential stream (the prefetcher's
+  ;; panels of four, a panel block by block, each block 136 bytes: the four rows' 32 int8 quants
+  ;; (128 bytes), then their four scales as f16 bits ($f16Bits: 34 bytes per 32 weights, as llama.cpp's
+  ;; Q8_0; f32 scales made 144). A panel is one sequential stream (the prefetcher's
   ;; best case: the row-major layout's four row streams plus a scale stream ran at a third of the
   ;; memory bandwidth once the matrix left the cache), and a block's four integer sums are
-  ;; transposed into one vector, scaled by one load of the four scales. A last partial panel's
+  ;; transposed into one vector, scaled by one load of the four scales (widened to f32 as $f16Value does). A last partial panel's
   ;; missing rows are zeros.
   ;; The row-layout matrix at $ptr ([rows][cols] quants, then [rows][cols/32] scales) rewritten as
   ;; panels from the same address (panels.ts' rowsToPanels, here for the load's speed): the scales
@@ -565,17 +585,17 @@
       (local.set $b (i32.const 0))
       (block $blocks (loop $block
         (br_if $blocks (i32.ge_u (local.get $b) (local.get $nb)))
-        (local.set $dst (i32.add (local.get $ptr) (i32.mul (i32.add (i32.mul (local.get $p) (local.get $nb)) (local.get $b)) (i32.const 144))))
+        (local.set $dst (i32.add (local.get $ptr) (i32.mul (i32.add (i32.mul (local.get $p) (local.get $nb)) (local.get $b)) (i32.const 136))))
         (local.set $r (i32.const 0))
         (block $done (loop $row
           (br_if $done (i32.ge_u (local.get $r) (i32.const 4)))
           (local.set $src (i32.add (local.get $q) (i32.add (i32.mul (local.get $r) (local.get $cols)) (i32.shl (local.get $b) (i32.const 5)))))
           (v128.store (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 5))) (v128.load (local.get $src)))
           (v128.store offset=16 (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 5))) (v128.load offset=16 (local.get $src)))
-          (f32.store offset=128 (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2)))
-            (if (result f32) (i32.lt_u (local.get $r) (local.get $present))
-              (then (f32.load (i32.add (local.get $tmp) (i32.shl (i32.add (i32.mul (i32.add (i32.shl (local.get $p) (i32.const 2)) (local.get $r)) (local.get $nb)) (local.get $b)) (i32.const 2)))))
-              (else (f32.const 0))))
+          (i32.store16 offset=128 (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 1)))
+            (if (result i32) (i32.lt_u (local.get $r) (local.get $present))
+              (then (call $f16Bits (f32.load (i32.add (local.get $tmp) (i32.shl (i32.add (i32.mul (i32.add (i32.shl (local.get $p) (i32.const 2)) (local.get $r)) (local.get $nb)) (local.get $b)) (i32.const 2))))))
+              (else (i32.const 0))))
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
           (br $row)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
@@ -595,7 +615,7 @@
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
     (local $xa v128) (local $xb v128) (local $wv v128) (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128) (local $sc v128)
     (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
-    (local.set $panelBytes (i32.mul (local.get $nb) (i32.const 144)))
+    (local.set $panelBytes (i32.mul (local.get $nb) (i32.const 136)))
     (local.set $rowBytes (i32.shl (local.get $d) (i32.const 1)))
     (block $panels (loop $panel
       (br_if $panels (i32.ge_u (local.get $r) (local.get $n)))
@@ -633,7 +653,7 @@
             (local.set $b3 (i32x4.add (local.get $b3) (i32x4.dot_i16x8_s (local.get $wv) (local.get $xb))))
             (local.set $c (i32.add (local.get $c) (i32.const 8)))
             (br $col)))
-          (local.set $sc (v128.load offset=128 (local.get $p)))
+          (local.set $sc (f32x4.mul (i32x4.shl (v128.load16x4_u offset=128 (local.get $p)) (i32.const 13)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112)))
           ;; [Σr0, Σr1, Σr2, Σr3]: pairs of lanes added within two vectors, then odd to even
           (local.set $r0 (i32x4.add
             (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $r0) (local.get $r1))
@@ -657,7 +677,7 @@
             (f32x4.mul (local.get $sc) (v128.load32_splat (local.get $qs))))))
           (local.set $accB (f32x4.add (local.get $accB) (f32x4.mul (f32x4.convert_i32x4_s (local.get $b0))
             (f32x4.mul (local.get $sc) (v128.load32_splat (i32.add (local.get $qs) (i32.shl (local.get $nb) (i32.const 2))))))))
-          (local.set $p (i32.add (local.get $p) (i32.const 144)))
+          (local.set $p (i32.add (local.get $p) (i32.const 136)))
           (local.set $q (i32.add (local.get $q) (i32.const 64)))
           (local.set $qs (i32.add (local.get $qs) (i32.const 4)))
           (br $block)))
@@ -707,8 +727,8 @@
             (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r0) (local.get $r2))
             (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r0) (local.get $r2))))
           (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $r0))
-            (f32x4.mul (v128.load offset=128 (local.get $p)) (v128.load32_splat (local.get $qs))))))
-          (local.set $p (i32.add (local.get $p) (i32.const 144)))
+            (f32x4.mul (f32x4.mul (i32x4.shl (v128.load16x4_u offset=128 (local.get $p)) (i32.const 13)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112)) (v128.load32_splat (local.get $qs))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 136)))
           (local.set $q (i32.add (local.get $q) (i32.const 64)))
           (local.set $qs (i32.add (local.get $qs) (i32.const 4)))
           (br $block)))
@@ -739,12 +759,12 @@
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
     (local $acc v128) (local $sc v128) (local $j i32) (local $sh i32) (local $m i32) (local $A i32) (local $C i32) (local $sBase i32) (local $A2 i32) (local $C2 i32)
     (local.set $nb (i32.shr_u (local.get $d) (i32.const 5)))
-    (local.set $step (select (i32.const 144) (i32.const 32) (local.get $panels)))
-    (local.set $sStep (select (i32.const 144) (i32.const 4) (local.get $panels)))
+    (local.set $step (select (i32.const 136) (i32.const 32) (local.get $panels)))
+    (local.set $sStep (select (i32.const 136) (i32.const 4) (local.get $panels)))
     ;; row j's first quant at w + (j >> sh)·A + (j & m)·C, its first scale at sBase + (j >> sh)·A2 + (j & m)·C2
     (if (local.get $panels)
-      (then (local.set $sh (i32.const 2)) (local.set $m (i32.const 3)) (local.set $A (i32.mul (local.get $nb) (i32.const 144))) (local.set $C (i32.const 32))
-        (local.set $sBase (i32.add (local.get $w) (i32.const 128))) (local.set $A2 (local.get $A)) (local.set $C2 (i32.const 4)))
+      (then (local.set $sh (i32.const 2)) (local.set $m (i32.const 3)) (local.set $A (i32.mul (local.get $nb) (i32.const 136))) (local.set $C (i32.const 32))
+        (local.set $sBase (i32.add (local.get $w) (i32.const 128))) (local.set $A2 (local.get $A)) (local.set $C2 (i32.const 2)))
       (else (local.set $A (local.get $d)) (local.set $sBase (local.get $ws)) (local.set $A2 (i32.shl (local.get $nb) (i32.const 2)))))
     (block $fours (loop $four
       (br_if $fours (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $k)))
@@ -800,8 +820,8 @@
         (local.set $r0 (i32x4.add
           (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r0) (local.get $r2))
           (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r0) (local.get $r2))))
-        (local.set $sc (f32x4.replace_lane 3 (f32x4.replace_lane 2 (f32x4.replace_lane 1 (f32x4.splat (f32.load (local.get $s0)))
-          (f32.load (local.get $s1))) (f32.load (local.get $s2))) (f32.load (local.get $s3))))
+        (local.set $sc (f32x4.replace_lane 3 (f32x4.replace_lane 2 (f32x4.replace_lane 1 (f32x4.splat (call $scaleAt (local.get $s0) (local.get $panels)))
+          (call $scaleAt (local.get $s1) (local.get $panels))) (call $scaleAt (local.get $s2) (local.get $panels))) (call $scaleAt (local.get $s3) (local.get $panels))))
         (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $r0))
           (f32x4.mul (local.get $sc) (v128.load32_splat (local.get $qs))))))
         (local.set $p0 (i32.add (local.get $p0) (local.get $step)))
@@ -827,7 +847,7 @@
         (f32.mul (call $dotQ8
             (i32.add (local.get $w) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C))))
             (i32.add (local.get $sBase) (i32.add (i32.mul (i32.shr_u (local.get $j) (local.get $sh)) (local.get $A2)) (i32.mul (i32.and (local.get $j) (local.get $m)) (local.get $C2))))
-            (local.get $qx) (local.get $sx) (local.get $nb) (local.get $step) (local.get $sStep))
+            (local.get $qx) (local.get $sx) (local.get $nb) (local.get $step) (local.get $sStep) (local.get $panels))
           (f32.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2))))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $one))))
@@ -836,7 +856,7 @@
   ;; the FFN's down projection with D as ffn.bin holds it, a column
   ;; per neuron — quants [F][d] int8 at $w in the down-block layout (toDownBlocks: per 32 neurons and
   ;; 32 outputs, the 32 neurons' 32 bytes in one run of 1 KiB, so decode reads D in order instead of
-  ;; 32 rows at a stride) — and its scales transposed, sT [d/32][F] f32. Blocks of 32 outputs share a scale along a neuron's column, not along the sum, so the
+  ;; 32 rows at a stride) — and its scales transposed, sT [d/32][F] f16 ($f16Bits). Blocks of 32 outputs share a scale along a neuron's column, not along the sum, so the
   ;; scale goes into the activation: per output block b, z[j] = h[j]·sT[b][j], quantized to i16 per
   ;; 32 neurons, one group of 32 neurons at a time (zq [T][d/32][32] i16, zs [T][d/32] f32, scratch). Then per 32
   ;; neurons × 32 outputs, two neurons' bytes are interleaved so that i32x4.dot_i16x8_s adds both
@@ -877,15 +897,15 @@
           (local.set $row (i32.add (local.get $row) (i32.const 1)))
           (br $prep)))
         (local.set $hp (i32.add (local.get $h) (i32.shl (i32.add (i32.mul (i32.div_u (local.get $row) (local.get $nb)) (local.get $F)) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 2))))
-        (local.set $sp (i32.add (local.get $sT) (i32.shl (i32.add (i32.mul (local.get $b) (local.get $F)) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 2))))
-        (local.set $v0 (f32x4.mul (v128.load offset=0 (local.get $hp)) (v128.load offset=0 (local.get $sp))))
-        (local.set $v1 (f32x4.mul (v128.load offset=16 (local.get $hp)) (v128.load offset=16 (local.get $sp))))
-        (local.set $v2 (f32x4.mul (v128.load offset=32 (local.get $hp)) (v128.load offset=32 (local.get $sp))))
-        (local.set $v3 (f32x4.mul (v128.load offset=48 (local.get $hp)) (v128.load offset=48 (local.get $sp))))
-        (local.set $v4 (f32x4.mul (v128.load offset=64 (local.get $hp)) (v128.load offset=64 (local.get $sp))))
-        (local.set $v5 (f32x4.mul (v128.load offset=80 (local.get $hp)) (v128.load offset=80 (local.get $sp))))
-        (local.set $v6 (f32x4.mul (v128.load offset=96 (local.get $hp)) (v128.load offset=96 (local.get $sp))))
-        (local.set $v7 (f32x4.mul (v128.load offset=112 (local.get $hp)) (v128.load offset=112 (local.get $sp))))
+        (local.set $sp (i32.add (local.get $sT) (i32.shl (i32.add (i32.mul (local.get $b) (local.get $F)) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 1))))
+        (local.set $v0 (f32x4.mul (v128.load offset=0 (local.get $hp)) (f32x4.mul (i32x4.shl (v128.load16x4_u offset=0 (local.get $sp)) (i32.const 13)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))))
+        (local.set $v1 (f32x4.mul (v128.load offset=16 (local.get $hp)) (f32x4.mul (i32x4.shl (v128.load16x4_u offset=8 (local.get $sp)) (i32.const 13)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))))
+        (local.set $v2 (f32x4.mul (v128.load offset=32 (local.get $hp)) (f32x4.mul (i32x4.shl (v128.load16x4_u offset=16 (local.get $sp)) (i32.const 13)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))))
+        (local.set $v3 (f32x4.mul (v128.load offset=48 (local.get $hp)) (f32x4.mul (i32x4.shl (v128.load16x4_u offset=24 (local.get $sp)) (i32.const 13)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))))
+        (local.set $v4 (f32x4.mul (v128.load offset=64 (local.get $hp)) (f32x4.mul (i32x4.shl (v128.load16x4_u offset=32 (local.get $sp)) (i32.const 13)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))))
+        (local.set $v5 (f32x4.mul (v128.load offset=80 (local.get $hp)) (f32x4.mul (i32x4.shl (v128.load16x4_u offset=40 (local.get $sp)) (i32.const 13)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))))
+        (local.set $v6 (f32x4.mul (v128.load offset=96 (local.get $hp)) (f32x4.mul (i32x4.shl (v128.load16x4_u offset=48 (local.get $sp)) (i32.const 13)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))))
+        (local.set $v7 (f32x4.mul (v128.load offset=112 (local.get $hp)) (f32x4.mul (i32x4.shl (v128.load16x4_u offset=56 (local.get $sp)) (i32.const 13)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))))
         (local.set $m (i32x4.max_s
           (i32x4.max_s (i32x4.max_s (f32x4.abs (local.get $v0)) (f32x4.abs (local.get $v1))) (i32x4.max_s (f32x4.abs (local.get $v2)) (f32x4.abs (local.get $v3))))
           (i32x4.max_s (i32x4.max_s (f32x4.abs (local.get $v4)) (f32x4.abs (local.get $v5))) (i32x4.max_s (f32x4.abs (local.get $v6)) (f32x4.abs (local.get $v7))))))
@@ -1378,7 +1398,7 @@
   ;; ffn.bin's records of a silu model's layer (FORMAT.md §F: per neuron [up quants d | down quants d
   ;; | up scales d/32 | down scales d/32]) at $src split into what the dense FFN runs on: up rows
   ;; [F][d] at $up with scales [F][d/32] at $us (row layout), down columns [F][d] at $down in the
-  ;; down-block layout (toDownBlocks) with scales transposed [d/32][F] at $dsT (downQ8). A streamed layer is split on each use, so here
+  ;; down-block layout (toDownBlocks) with scales transposed [d/32][F] f16 at $dsT (downQ8). A streamed layer is split on each use, so here
   ;; rather than in JavaScript. d a multiple of 32.
   (func (export "splitRecordsQ8") (param $src i32) (param $F i32) (param $d i32) (param $up i32) (param $us i32) (param $down i32) (param $dsT i32)
     (local $j i32) (local $i i32) (local $nb i32) (local $scales i32) (local $dj i32)
@@ -1404,8 +1424,8 @@
       (local.set $i (i32.const 0))
       (loop $scale
         (f32.store (i32.add (local.get $us) (i32.shl (local.get $i) (i32.const 2))) (f32.load (i32.add (local.get $scales) (i32.shl (local.get $i) (i32.const 2)))))
-        (f32.store (i32.add (local.get $dsT) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $F)) (local.get $j)) (i32.const 2)))
-          (f32.load (i32.add (local.get $scales) (i32.shl (i32.add (local.get $nb) (local.get $i)) (i32.const 2)))))
+        (i32.store16 (i32.add (local.get $dsT) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $F)) (local.get $j)) (i32.const 1)))
+          (call $f16Bits (f32.load (i32.add (local.get $scales) (i32.shl (i32.add (local.get $nb) (local.get $i)) (i32.const 2))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $scale (i32.lt_u (local.get $i) (local.get $nb))))
       (local.set $src (i32.add (local.get $scales) (i32.shl (local.get $nb) (i32.const 3))))

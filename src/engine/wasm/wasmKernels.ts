@@ -127,6 +127,14 @@ export class KernelArena {
     return { ptr: this.next, bytes: this.memory.buffer.byteLength - this.next };
   }
 
+  /** Shortens the latest allocation, at ptr, to `bytes` (a matrix rearranged into fewer bytes than
+   *  it was read in: panels.ts). */
+  trimLast(ptr: number, bytes: number): void {
+    const end = ptr + KernelArena.bytesFor(Math.ceil(bytes / 4));
+    if (end > this.next) throw new RangeError(`trimLast: ${bytes} bytes at ${ptr} end past the arena's allocations (${this.next})`);
+    this.next = end;
+  }
+
   ints(count: number): { ptr: number; view: Int32Array } {
     const ptr = this.take(count);
     return { ptr, view: new Int32Array(this.memory.buffer, ptr, count) };

@@ -3,7 +3,8 @@
 // block; and the whole product within the weights' quantization error of the f32 product.
 import assert from 'node:assert/strict';
 import { KernelArena } from '../../../src/engine/wasm/wasmKernels';
-import { dequantPanelRow, panelBytes, rowsToPanels } from '../../../src/engine/v2/panels';
+import { transposeScales } from '../../../src/engine/v2/ffnStore';
+import { dequantPanelRow, panelBytes, panelRoom, rowsToPanels } from '../../../src/engine/v2/panels';
 import { dequantizeQ8, quantizeQ8 } from '../../../src/engine/weights/weightsFile';
 import { quantizeActivations, random } from '../../helpers/kernelReference';
 
@@ -84,13 +85,14 @@ describe('8-bit WebAssembly kernels', () => {
   for (const [rows, cols, T] of [[8, 64, 1], [13, 96, 3], [7, 32, 5], [6, 576, 2]]) {
     it(`toPanels, matmulQ8P and gatherUpQ8 over [${rows}][${cols}] in panels: the row layout's bits (${T} tokens)`, () => {
       const { arena, wq, qx, sx, wBytes } = setup(rows, cols, T, rows * 7 + cols);
-      const p = arena.bytes(panelBytes(rows, cols));
+      const p = arena.bytes(panelRoom(rows, cols));
       p.view.set(wBytes);
       rowsToPanels(arena.memory.buffer, p.ptr, rows, cols);
-      const k = arena.bytes(panelBytes(rows, cols)), tmp = arena.bytes(rows * cols / 8 + 4 * cols);
+      const k = arena.bytes(panelRoom(rows, cols)), tmp = arena.bytes(rows * cols / 8 + 4 * cols);
       k.view.set(wBytes);
       arena.kernels.toPanels(k.ptr, rows, cols, tmp.ptr);
-      assert.deepEqual([...k.view], [...p.view], 'toPanels (the kernel) lays out as rowsToPanels');
+      const n = panelBytes(rows, cols);
+      assert.deepEqual([...k.view.subarray(0, n)], [...p.view.subarray(0, n)], 'toPanels (the kernel) lays out as rowsToPanels');
       const a = arena.floats(T * rows), b = arena.floats(T * rows);
       arena.kernels.matmulQ8(wq.ptr, wq.ptr + rows * cols, rows, cols, qx.ptr, sx.ptr, T, a.ptr);
       arena.kernels.matmulQ8P(p.ptr, rows, cols, qx.ptr, sx.ptr, T, b.ptr);
@@ -122,9 +124,8 @@ describe('8-bit WebAssembly kernels', () => {
     const wq = arena.bytes(F * d * 9 / 8);
     wq.view.set(wBytes);
     arena.kernels.toDownBlocks(wq.ptr, F, d, arena.bytes(32 * d).ptr);
-    const sT = arena.floats(F * nb);
-    const scales = new Float32Array(wBytes.buffer, F * d, F * nb);
-    for (let j = 0; j < F; j++) for (let b = 0; b < nb; b++) sT.view[b * F + j] = scales[j * nb + b];
+    const sT = arena.bytes(2 * F * nb); // the scales transposed, f16 bits
+    transposeScales(arena.memory.buffer, { ptr: wq.ptr, scales: wq.ptr + F * d, rows: F, cols: d }, sT.ptr);
     const hv = arena.floats(T * F), out = arena.floats(T * d), zq = arena.bytes(T * nb * 64), zs = arena.floats(T * nb); // a group of 32 neurons at a time
     hv.view.set(h);
     out.view.fill(123); // overwritten, not added to
