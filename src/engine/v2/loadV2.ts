@@ -123,7 +123,7 @@ function planMemory(arch: Architecture, contextTokens: number, source: TensorSou
   let fewest = cost(units, F); // the least any step below needs: streaming can cost more than it saves on a small model
   const largestCache = (): number | undefined => { // neurons per layer within the budget, if ≥ the fewest
     if (cost(units, F) <= limit) return F;
-    const base = cost(units, 0), perNeuron = (cost(units, 1000) - base) / 1000;
+    const base = cost(units, 0), perNeuron = (cost(units, F - 1) - base) / (F - 1); // F − 1: still the flash cache's cost
     const n = Math.min(F - 1, Math.floor((limit - base) / perNeuron));
     return n >= MIN_CACHED_NEURONS ? n : undefined;
   };
