@@ -38,15 +38,16 @@ export const DECODE_SPLIT_MIN_WEIGHTS = 1 << 19;
 /** A decoded token goes the way (split across the threads, or all on the calling thread) that has
  *  been faster lately (SplitChoice): another process busy on the second of two cores made SmolLM2
  *  decode at 30–33 tok/s split against 55–59 on one thread. The first DECODE_TRIAL_TOKENS
- *  alternate; then every DECODE_PROBE_EVERY-th goes the slower way, to refresh its time. Four
- *  trials each way: the first pieces on fresh threads run slow (SplitChoice). */
+ *  alternate; then a probe goes the slower way, to refresh its time: at token DECODE_PROBE_EVERY,
+ *  then 16 to 64 tokens apart (SplitChoice). Four trials each way: the first pieces on fresh
+ *  threads run slow (SplitChoice). */
 export const DECODE_TRIAL_TOKENS = 8;
 export const DECODE_PROBE_EVERY = 16;
 
 /** A prompt's layers likewise (where a decoded token may split), layer by layer (every layer of a
  *  chunk costs the same, so a layer each way compares like with like, and a probe costs one layer,
- *  not a chunk): the first PREFILL_TRIAL_LAYERS alternate, then every PREFILL_PROBE_EVERY-th layer
- *  goes the slower way. */
+ *  not a chunk): the first PREFILL_TRIAL_LAYERS alternate, then a probe layer goes the slower way,
+ *  PREFILL_PROBE_EVERY to 4 × that apart. */
 export const PREFILL_TRIAL_LAYERS = 8;
 export const PREFILL_PROBE_EVERY = 64;
 

@@ -291,8 +291,11 @@ export function runCalls(kernels: Kernels, calls: readonly KernelCall[]): void {
 /** Which way the next piece of work goes — split across the threads, or all on the calling thread —
  *  by which has been faster lately: a split piece waits for threads the OS may not be running (a
  *  process busy on the second of two cores). The first `trials` pieces alternate, split first; then
- *  each goes the faster way, except every `probeEvery`-th, which goes the other way to refresh its
- *  time. A way's time is the second fastest of its last SPLIT_CHOICE_WINDOW pieces: slow pieces (a
+ *  each goes the faster way, except a probe now and then, which goes the other way to refresh its
+ *  time: the first at piece `probeEvery`, then `probeEvery` pieces after a probe that beat the
+ *  faster way's time, twice as long after one that did not, up to PROBE_BACKOFF × probeEvery (a
+ *  probe costs what its way is slower: on an idle machine the random 0.5B model decoded a token in
+ *  22–28 ms split and 37–42 on one thread, so a probe every 16th token cost it ~3.5 %). A way's time is the second fastest of its last SPLIT_CHOICE_WINDOW pieces: slow pieces (a
  *  collection, a preempted thread: a quarter of SmolLM2's split tokens took 23–24 ms against 10–14
  *  on an idle machine) do not turn the choice unless four of five are slow, and one lucky fast split
  *  piece does not either while a busy core slows the others. Splitting stays the choice unless one thread is SPLIT_CHOICE_MARGIN
@@ -302,19 +305,36 @@ export function runCalls(kernels: Kernels, calls: readonly KernelCall[]): void {
 export class SplitChoice {
   private readonly times = { split: [] as number[], single: [] as number[] }; // the last few, ms
   private count = 0;
-  constructor(private readonly trials: number, private readonly probeEvery: number) {}
+  private interval: number; // pieces from the last probe to the next
+  private nextProbe: number;
+  private probing = false; // the piece in flight is a probe
+  constructor(private readonly trials: number, private readonly probeEvery: number) {
+    this.interval = this.nextProbe = probeEvery;
+  }
 
   /** Whether the next piece is split. */
   next(): boolean {
-    const n = ++this.count, faster = this.time('split') <= this.time('single') * SPLIT_CHOICE_MARGIN;
-    return n <= this.trials ? n % 2 === 1 : n % this.probeEvery === 0 ? !faster : faster;
+    const n = ++this.count, faster = this.splitFaster(this.time('split'), this.time('single'));
+    if (n <= this.trials) return n % 2 === 1;
+    this.probing = n >= this.nextProbe;
+    return this.probing ? !faster : faster;
   }
 
   /** How long a piece took, ms, and whether it was split. */
   record(split: boolean, ms: number): void {
+    if (this.probing) { // did the probe beat the faster way's time? then probe again soon
+      const beat = split ? this.splitFaster(ms, this.time('single')) : !this.splitFaster(this.time('split'), ms);
+      this.interval = beat ? this.probeEvery : Math.min(2 * this.interval, PROBE_BACKOFF * this.probeEvery);
+      this.nextProbe = this.count + this.interval;
+      this.probing = false;
+    }
     const times = this.times[split ? 'split' : 'single'];
     times.push(ms);
     if (times.length > SPLIT_CHOICE_WINDOW) times.shift();
+  }
+
+  private splitFaster(splitMs: number, singleMs: number): boolean {
+    return splitMs <= singleMs * SPLIT_CHOICE_MARGIN;
   }
 
   private time(way: 'split' | 'single'): number {
@@ -325,3 +345,4 @@ export class SplitChoice {
 
 const SPLIT_CHOICE_WINDOW = 5;
 const SPLIT_CHOICE_MARGIN = 1.1;
+const PROBE_BACKOFF = 4;

@@ -13,22 +13,23 @@ function run(choice: SplitChoice, count: number, ms: (split: boolean) => number)
 }
 
 describe('SplitChoice', () => {
-  it('alternates through the trials, split first, then keeps to the faster way and probes the other every probeEvery-th piece', () => {
+  it('alternates through the trials, split first, then keeps to the faster way; probes the other at piece probeEvery, then twice as far apart while probes lose, up to 4 × probeEvery', () => {
     const choice = new SplitChoice(4, 8);
-    const ways = run(choice, 24, (split) => (split ? 5 : 9));
+    const ways = run(choice, 100, (split) => (split ? 5 : 9));
     assert.deepEqual(ways.slice(0, 4), [true, false, true, false]);
-    ways.slice(4).forEach((split, i) => assert.equal(split, (i + 5) % 8 !== 0, `piece ${i + 5}`));
+    const probes = ways.flatMap((split, i) => (i >= 4 && !split ? [i + 1] : []));
+    assert.deepEqual(probes, [8, 24, 56, 88]);
   });
 
   it('goes to the calling thread while the split way measures slower (a busy core), and back when that passes', () => {
     const choice = new SplitChoice(4, 8);
     const busy = run(choice, 32, (split) => (split ? 20 : 9)); // the threads wait for a core
-    assert.equal(busy.slice(4).filter((s) => s).length, 4, 'only the probes (pieces 8, 16, 24, 32) split');
-    const idle = run(choice, 32, (split) => (split ? 5 : 9)); // the core is free again
-    // each probe of the split way (pieces 40, 48) replaces a slow time: with two of its last five
-    // fast, the split way is the faster again
-    assert.ok(idle.slice(0, 16).every((split, i) => split === ((i + 33) % 8 === 0)), `${idle.map(Number).join('')}`);
-    assert.ok(idle.slice(16).every((split, i) => split === ((i + 49) % 8 !== 0)), `${idle.map(Number).join('')}`);
+    assert.deepEqual(busy.flatMap((split, i) => (i >= 4 && split ? [i + 1] : [])), [8, 24], 'only the probes split, the second 16 pieces later');
+    const idle = run(choice, 48, (split) => (split ? 5 : 9)); // the core is free again: pieces 33…80
+    // the probe at 56 (24 + 32) beats the calling thread's time, so the next comes 8 later; after
+    // that second fast split time of its last five, split is the faster way (65 on), and the probe
+    // of the calling thread at 72 loses
+    assert.equal(idle.map(Number).join(''), '0'.repeat(23) + '1' + '0'.repeat(7) + '1'.repeat(8) + '0' + '1'.repeat(8));
   });
 
   it('a slow piece (a pause) does not turn the choice, four of the last five do: a way takes the second fastest of its last 5 pieces', () => {
