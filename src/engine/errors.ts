@@ -49,6 +49,13 @@ export class ModelFormatUnsupportedError extends EngineError {
   }
 }
 
+/** A q8_32 scale that is finite but not an f16 value: a file written before FORMAT.md §Q said so. */
+export class ModelScalesNotF16Error extends EngineError {
+  constructor(file: string, where: string, value: number) {
+    super('ModelFormatUnsupported', `${file}: ${where} is ${value}, not a 16-bit float: the model was written before Flashcode's 8-bit scales had to be (models/FORMAT.md §Q) — import it again.`);
+  }
+}
+
 export class ModelManifestInvalidError extends EngineError {
   constructor(field: string, what: string) {
     super('ModelManifestInvalid', `manifest.json: ${field} ${what} — re-export the model with models/pipeline.`);

@@ -187,26 +187,30 @@ describe('a 4-bit (q4_32) model whose weights.bin lies', () => {
   });
 });
 
-describe('an 8-bit (q8_32) model with a scale that is not an f16 value (a file written before that rule)', () => {
+describe('an 8-bit (q8_32) model with a scale that is not an f16 value ≥ 0', () => {
   const fixture = path.join(repoRoot, 'test/fixtures/tiny-llama-v2');
   const tensor = (b: Buffer, name: string) => readTable(b).tensors.find((t) => t.name === name)!;
   const scale3 = (b: Buffer) => { const t = tensor(b, 'layers.0.qkv'); return t.offset + (t.bytes * 8) / 9 + 4 * 3; };
-  const notF16 = Math.fround(0.1); // f16 holds 0.0999755859375 and 0.10003662109375
-  const cases: [what: string, damage: (dir: string) => Promise<void>, message: RegExp, flash?: FlashOptions][] = [
-    ['in weights.bin', (d) => rewrite(d, 'weights.bin', (b) => { b.writeFloatLE(notF16, scale3(b)); return b; }),
-      /weights\.bin is corrupt \(tensor layers\.0\.qkv: scale 3 is 0\.10000000149011612, not an f16 value ≥ 0 as q8_32 scales must be \(models\/FORMAT\.md §Q\): written before that rule\? Import or convert the model again\)/],
-    ['in weights.bin, the matrix left there by the memory budget', (d) => rewrite(d, 'weights.bin', (b) => { b.writeFloatLE(notF16, scale3(b)); return b; }),
-      /weights\.bin is corrupt \(tensor layers\.0\.qkv has a scale of 0\.10000000149011612 in rows 0…\d+, not an f16 value/, { ...sparse, streamEverything: true }],
-    ['in ffn.bin', (d) => rewrite(d, 'ffn.bin', (b) => { b.writeFloatLE(notF16, Number(b.readBigUInt64LE(64 + 16)) + 7 * recordBytesV2(64) + 2 * 64 + 4); return b; }),
-      /ffn\.bin is corrupt \(layer 1 neuron 7 has a scale of 0\.10000000149011612, not an f16 value/],
+  const neuron7 = (b: Buffer) => Number(b.readBigUInt64LE(64 + 16)) + 7 * recordBytesV2(64) + 2 * 64 + 4; // layer 1, its up part's scale 1
+  const notF16 = Math.fround(0.1); // f16 holds 0.0999755859375 and 0.10003662109375: a file written before §Q's rule
+  const outdated = /ModelFormatUnsupported/;
+  const cases: [what: string, damage: (dir: string) => Promise<void>, name: RegExp, message: RegExp, flash?: FlashOptions][] = [
+    ['in weights.bin', (d) => rewrite(d, 'weights.bin', (b) => { b.writeFloatLE(notF16, scale3(b)); return b; }), outdated,
+      /^weights\.bin: tensor layers\.0\.qkv: scale 3 is 0\.10000000149011612, not a 16-bit float: the model was written before Flashcode's 8-bit scales had to be \(models\/FORMAT\.md §Q\) — import it again\.$/],
+    ['in weights.bin, the matrix left there by the memory budget', (d) => rewrite(d, 'weights.bin', (b) => { b.writeFloatLE(notF16, scale3(b)); return b; }), outdated,
+      /^weights\.bin: tensor layers\.0\.qkv: a scale in rows 0…\d+ is 0\.10000000149011612, not a 16-bit float/, { ...sparse, streamEverything: true }],
+    ['in ffn.bin', (d) => rewrite(d, 'ffn.bin', (b) => { b.writeFloatLE(notF16, neuron7(b)); return b; }), outdated,
+      /^ffn\.bin: layer 1 neuron 7's scale 1 is 0\.10000000149011612, not a 16-bit float/],
+    ['negative, in ffn.bin', (d) => rewrite(d, 'ffn.bin', (b) => { b.writeFloatLE(-0.5, neuron7(b)); return b; }), /ModelFileCorrupt/,
+      /^ffn\.bin is corrupt \(layer 1 neuron 7's scale 1 is -0\.5, a negative scale\)/],
   ];
-  for (const [what, damage, message, flash] of cases) {
+  for (const [what, damage, name, message, flash] of cases) {
     it(`is refused at load, named: ${what}`, async () => {
       const dir = await copyModel(fixture);
       try {
         await damage(dir);
         const e = await loadError(dir, flash);
-        assert.match(e.name, /ModelFileCorrupt/, e.message);
+        assert.match(e.name, name, e.message);
         assert.match(e.message, message);
       } finally {
         await fsp.rm(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { KernelArena } from '../wasm/wasmKernels';
 import type { Q8 } from './matrix';
 import { ModelFileCorruptError } from '../errors';
-import { F16_SCALE, f16Bits, isF16Scale } from '../weights/f16';
+import { f16Bits, isF16Scale, scaleError } from '../weights/f16';
 
 /** down: a column per neuron, [F][d]: in the row layout (ffn.bin's records: the flash cache's
  *  rows), or the down-block layout that downQ8 reads (a dense layer's, layout 'blocks'). */
@@ -233,7 +233,8 @@ export function checkRecordScales(records: Uint8Array, at: number, count: number
   const view = new DataView(records.buffer, records.byteOffset + at, count * 4);
   for (let i = 0; i < count; i++) {
     const scale = view.getFloat32(4 * i, true);
-    if (!isF16Scale(scale)) throw new ModelFileCorruptError('ffn.bin', `layer ${l} neuron ${j} has a scale of ${scale}${Number.isFinite(scale) ? `, not ${F16_SCALE}` : ''}`);
+    if (!Number.isFinite(scale)) throw new ModelFileCorruptError('ffn.bin', `layer ${l} neuron ${j} has a scale of ${scale}`);
+    if (!isF16Scale(scale)) throw scaleError('ffn.bin', `layer ${l} neuron ${j}'s scale ${i}`, scale);
   }
 }
 

@@ -4,7 +4,7 @@
 // resident ones — so a streamed matrix gives the same bits. The embedding reads one row per token.
 import fs from 'node:fs';
 import { ModelFileCorruptError } from '../errors';
-import { F16_SCALE, isF16Scale } from '../weights/f16';
+import { isF16Scale, scaleError } from '../weights/f16';
 import { q4Layout } from '../weights/q4';
 import type { Q8, StreamedMatrix } from './matrix';
 
@@ -76,7 +76,7 @@ export class WeightStream {
       const floats = new Float32Array(this.memory.buffer, s.scales, ((s.rows * s.cols) / 32) * (m.q4 ? 2 : 1));
       for (let i = 0; i < floats.length; i++) {
         if (!Number.isFinite(floats[i])) throw new ModelFileCorruptError(this.fileName, `tensor ${m.name} has a non-finite scale in rows ${r0}…${r0 + s.rows - 1}`);
-        if (!m.q4 && !isF16Scale(floats[i])) throw new ModelFileCorruptError(this.fileName, `tensor ${m.name} has a scale of ${floats[i]} in rows ${r0}…${r0 + s.rows - 1}, not ${F16_SCALE}`);
+        if (!m.q4 && !isF16Scale(floats[i])) throw scaleError(this.fileName, `tensor ${m.name}: a scale in rows ${r0}…${r0 + s.rows - 1}`, floats[i]);
       }
     }
   }

@@ -1,6 +1,7 @@
 // q8_32 scales are f16 values (models/FORMAT.md §Q), stored as f32 in the files and as their 16
 // bits in the kernels' memory (the panels, the down projection's transposed scales): the same
 // conversions as kernels.wat's $f16Bits and $f16Value, exact for every f16 value.
+import { ModelFileCorruptError, ModelScalesNotF16Error, type EngineError } from '../errors';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -24,5 +25,8 @@ export function isF16Scale(v: number): boolean {
   return h < 0x7c00 && f16Value(h) === v && !Object.is(v, -0);
 }
 
-/** What a refused scale is not, for the error naming it. */
-export const F16_SCALE = 'an f16 value ≥ 0 as q8_32 scales must be (models/FORMAT.md §Q): written before that rule? Import or convert the model again';
+/** Why `value`, a finite q8_32 scale that isF16Scale refused, is refused: negative (a corrupt
+ *  file), or not an f16 value (a file written before FORMAT.md §Q said so). */
+export function scaleError(file: string, where: string, value: number): EngineError {
+  return value < 0 || Object.is(value, -0) ? new ModelFileCorruptError(file, `${where} is ${value}, a negative scale`) : new ModelScalesNotF16Error(file, where, value);
+}

@@ -5,7 +5,7 @@
 import type fs from 'node:fs/promises';
 import { ModelFileCorruptError, ModelFormatUnsupportedError } from '../errors';
 import type { Architecture } from '../manifest';
-import { F16_SCALE, isF16Scale } from './f16';
+import { isF16Scale, scaleError } from './f16';
 import { Q8_BLOCK, type ManifestV2 } from '../manifestV2';
 
 export const WEIGHTS_MAGIC = 'FCWT';
@@ -156,9 +156,7 @@ export async function readTensorInto(file: fs.FileHandle, fileName: string, t: W
       const what = t.dtype === 'f32' ? `value ${i}` : t.dtype === 'q8_32' || i < blocks ? `scale ${i}` : `min ${i - blocks}`;
       throw new ModelFileCorruptError(fileName, `tensor ${t.name}: ${what} is ${view.getFloat32(at, true)}, not finite`);
     }
-    if (t.dtype === 'q8_32' && !isF16Scale(view.getFloat32(at, true))) {
-      throw new ModelFileCorruptError(fileName, `tensor ${t.name}: scale ${(at - floatsAt) / 4} is ${view.getFloat32(at, true)}, not ${F16_SCALE}`);
-    }
+    if (t.dtype === 'q8_32' && !isF16Scale(view.getFloat32(at, true))) throw scaleError(fileName, `tensor ${t.name}: scale ${(at - floatsAt) / 4}`, view.getFloat32(at, true));
   }
 }
 
