@@ -16,6 +16,10 @@ import { argmax } from '../../src/engine/sampling';
 import { loadModelV2 } from '../../src/engine/v2/loadV2';
 import type { ModelV2 } from '../../src/engine/v2/modelV2';
 import { repoRoot } from '../helpers/fixture';
+import type { StreamedMatrix } from '../../src/engine/v2/matrix';
+import { ThreadPool } from '../../src/engine/v2/threadPool';
+import { WeightStream } from '../../src/engine/v2/weightStream';
+import { KernelArena } from '../../src/engine/wasm/wasmKernels';
 import { requireSmollm2V2 } from '../helpers/smollm2';
 
 const MIB = 2 ** 20;
@@ -155,6 +159,35 @@ describe('a v2 model under a memory budget smaller than it', function () {
     });
   }
 
+  it('weights.bin cut short under SmolLM2 at half its bytes on 2 threads: a read the threads share names the file and offset too', async function () {
+    const dir = path.join(work, 'short-shared');
+    await fs.cp(await requireSmollm2V2(this), dir, { recursive: true });
+    const m = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestV2;
+    const modelBytes = Object.entries(m.files).filter(([n]) => n !== 'tokenizer.json').reduce((n, [, f]) => n + f.bytes, 0);
+    const model = await load(dir, (0.5 * modelBytes) / MIB, false, 2);
+    const kv = model.newCache();
+    await model.forward(prompt.slice(0, 20), kv);
+    assert.ok(model.streamStats.sharedReads > 0, 'the threads shared the reads');
+    const full = (await fs.stat(path.join(dir, 'weights.bin'))).size;
+    await fs.truncate(path.join(dir, 'weights.bin'), Math.floor(full / 2));
+    await assert.rejects(model.forward(prompt.slice(20, 40), kv), /^ModelFileCorruptError: weights\.bin is corrupt \(it ended at byte \d+, reading \d+ bytes of tensor \S+ at offset \d+\)/);
+    assert.equal(kv.length, 0, 'the failed request leaves no half-written cache');
+    await model.dispose();
+  });
+
+  it('a shared read that throws on a thread is read again on the calling one, for its error', async () => {
+    const arena = new KernelArena(1 << 20, { shared: true });
+    const pool = new ThreadPool(arena, 2);
+    await pool.ready;
+    const staging = arena.bytes((1 << 18) + 8);
+    const stream = new WeightStream(2 ** 30, 'weights.bin', arena.memory, staging.ptr, 1 << 18, 0); // no such file descriptor
+    stream.threads = { run: (units) => pool.run(units), count: 2 };
+    const m: StreamedMatrix = { streamed: true, name: 'layers.0.ffn_gate', offset: 0, rows: 256, cols: 512, q4: false }; // 144 KB: shared
+    assert.throws(() => stream.rows(m, 0, 256), (e: NodeJS.ErrnoException) => e.code === 'EBADF');
+    assert.ok(pool.healthy, 'the thread that failed to read reported it; it did not throw');
+    await pool.dispose();
+  });
+
   it('SmolLM2-135M at half its bytes, on 1 and 2 threads: the resident logits bit for bit', async function () {
     const dir = await requireSmollm2V2(this);
     const m = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestV2;
@@ -169,6 +202,7 @@ describe('a v2 model under a memory budget smaller than it', function () {
     const runs = halfTwo.threadPool!.runs;
     await assertSameLogits(resident, halfTwo);
     assert.ok(halfTwo.threadPool!.runs > runs, 'the threads ran');
+    assert.ok(halfTwo.streamStats.sharedReads > 0, 'the threads shared the reads from weights.bin');
     await resident.dispose();
     await halfTwo.dispose();
   });

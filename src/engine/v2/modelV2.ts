@@ -15,7 +15,7 @@ import { Int8KvCache, type KvRowsQ8 } from './kvCacheQ8';
 import { KernelArena } from '../wasm/wasmKernels';
 import { ResidentFfn, type FfnStore } from './ffnStore';
 import { dequantRowInto, matmulCall, matmulQuantized, rowSlice, type Q8, type StreamedMatrix, type Weight } from './matrix';
-import { sliceRows, type WeightStream } from './weightStream';
+import { sliceRows, type ReadThreads, type WeightStream } from './weightStream';
 import { runCalls, SplitChoice, ThreadPool, type KernelCall } from './threadPool';
 
 /** Tokens of a prompt chunk (at least two units per thread: chunkTokens). */
@@ -153,6 +153,8 @@ export class ModelV2 {
   private readonly chunkTokens: number;
   /** The other threads (threads > 1); replaced when one of its workers fails. */
   private pool: ThreadPool | undefined;
+  /** The pool as weightStream.ts reads with it. */
+  private readonly readThreads: ReadThreads;
   /** Whether a decoded token may be split across the pool (DECODE_SPLIT_MIN_WEIGHTS). */
   private readonly splitDecode: boolean;
   /** Whether this decoded token is (DECODE_TRIAL_TOKENS). */
@@ -187,6 +189,7 @@ export class ModelV2 {
     };
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
     if (threads > 1) this.pool = new ThreadPool(a, threads);
+    this.readThreads = { run: (units) => this.pool!.run(units), count: threads };
     this.splitDecode = threads > 1 && d * F >= DECODE_SPLIT_MIN_WEIGHTS;
     this.layersAlike = w.stream === undefined && w.ffn instanceof ResidentFfn;
   }
@@ -213,7 +216,7 @@ export class ModelV2 {
 
   /** Bytes read from weights.bin for the matrices left there, since load (their check at load included). */
   get streamStats() {
-    return this.w.stream?.stats ?? { bytesRead: 0, reads: 0 };
+    return this.w.stream?.stats ?? { bytesRead: 0, reads: 0, sharedReads: 0 };
   }
 
   /** Bytes of the kernels' memory: resident weights, KV cache and scratch rows. */
@@ -308,6 +311,8 @@ export class ModelV2 {
     const ms = this.stageMs;
     let start = performance.now();
     const { hidden, x, trig } = this.s; // hidden: the residual stream [T][d]
+    // matrices read from disk: each read shared by the threads while they are this pass's
+    if (this.w.stream) this.w.stream.threads = this.pool && (T > 1 || this.splitting) ? this.readThreads : undefined;
     for (let t = 0; t < T; t++) this.dequantRow(this.w.embed, ids[t], hidden.view, t * d);
     // RoPE's angles for these positions, the same in every layer
     const half = this.arch.headDim / 2;

@@ -9,15 +9,32 @@
 // of holding the others up (fixed halves measured slower than one thread under load).
 // A worker that throws, exits or does not answer in time fails the run with PrefillThreadError
 // and leaves the pool broken: its owner disposes it and starts a new one (ModelV2).
+import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { EngineDisposedError, PrefillThreadError } from '../errors';
 import type { KernelArena } from '../wasm/wasmKernels';
 
-type Kernels = KernelArena['kernels'];
-const OPS = ['matmulQ8P', 'matmulQ8', 'matmulQ4', 'downQ8', 'gatherUpQ8', 'axpyQ8', 'attendQ8', 'swiglu', 'rmsNorm', 'quantizeI16', 'qkvPost', 'addInto'] as const;
+/** The kernels, and readAt: a positioned read from a file into the kernels' memory, so that the
+ *  threads can share a read as they share a matmul (weightStream.ts). */
+type Kernels = KernelArena['kernels'] & { readAt(fd: number, dst: number, bytes: number, posLo: number, posHi: number, result: number): void };
+const OPS = ['matmulQ8P', 'matmulQ8', 'matmulQ4', 'downQ8', 'gatherUpQ8', 'axpyQ8', 'attendQ8', 'swiglu', 'rmsNorm', 'quantizeI16', 'qkvPost', 'addInto', 'readAt'] as const;
 type Op = (typeof OPS)[number];
 /** One kernel call: its name and arguments (all i32: byte offsets and counts). */
 export type KernelCall = { [K in Op]: [K, ...Parameters<Kernels[K]>] }[Op];
+
+/** Reads `bytes` of file `fd` at posHi·2^32 + posLo into buffer[dst…], and stores at the i32
+ *  buffer[result] how many it read (fewer: the file ended), or −1 if the read threw (the caller
+ *  reads that part again itself, for the error). (Its source also runs in the workers.) */
+function readAt(fsModule: typeof fs, buffer: ArrayBufferLike, fd: number, dst: number, bytes: number, posLo: number, posHi: number, result: number): void {
+  const view = new Uint8Array(buffer, dst, bytes), position = posHi * 2 ** 32 + (posLo >>> 0);
+  let done = 0;
+  try {
+    for (let got = 1; done < bytes && got > 0; done += got) got = fsModule.readSync(fd, view, done, bytes - done, position + done);
+  } catch {
+    done = -1;
+  }
+  new Int32Array(buffer, result, 1)[0] = done;
+}
 
 // The control block, [layout(workers).ints] i32, shared: the header, then a slot of SLOT_INTS per worker,
 // then each unit's first call index, then the calls.
@@ -65,13 +82,16 @@ const layout = (workers: number) => {
 // dispatches their calls, as ThreadPool.run does on the calling thread.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
 ${spin.toString()}
+${readAt.toString()}
 const { module, memory, control, text, worker, ops, layout } = workerData;
 const [TASK, CLAIM, UNITS, FINISHED, SLOT_INTS, STATE, FAULT, HOLDING, MESSAGE, CLAIMED, UNIT_BITS, TAG_MASK, CALL_INTS, TEXT_UNITS] = ${JSON.stringify([TASK, CLAIM, UNITS, FINISHED, SLOT_INTS, STATE, FAULT, HOLDING, MESSAGE, CLAIMED, UNIT_BITS, TAG_MASK, CALL_INTS, TEXT_UNITS])};
 const ctl = new Int32Array(control);
 const slot = layout.slots + worker * SLOT_INTS;
 const chars = new Uint16Array(text, worker * TEXT_UNITS * 2, TEXT_UNITS);
-const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const kernels = { ...new WebAssembly.Instance(module, { env: { memory } }).exports,
+  readAt: (fd, dst, bytes, posLo, posHi, result) => readAt(fs, memory.buffer, fd, dst, bytes, posLo, posHi, result) };
 function fail(state, message) {
   const s = String(message).slice(0, TEXT_UNITS);
   for (let i = 0; i < s.length; i++) chars[i] = s.charCodeAt(i);
@@ -128,6 +148,7 @@ export class ThreadPool {
   /** Resolves when every worker has its kernels instantiated; rejects if one cannot start. */
   readonly ready: Promise<void>;
   private readonly workers: Worker[] = [];
+  private readonly kernels: Kernels; // this thread's
   private readonly alive = new Set<Worker>();
   private readonly control: Int32Array; // layout(threads − 1), shared
   private readonly at: ReturnType<typeof layout>;
@@ -138,9 +159,10 @@ export class ThreadPool {
   /** Why the pool cannot run: a worker failed or exited (which, and what happened), or 'disposed'. */
   private broken: { thread: number; what: string } | 'disposed' | undefined;
 
-  constructor(private readonly arena: KernelArena, readonly threads: number) {
+  constructor(arena: KernelArena, readonly threads: number) {
     if (!arena.shared) throw new Error('ThreadPool needs a shared arena (KernelArena({ shared: true }))');
     const workers = threads - 1;
+    this.kernels = { ...arena.kernels, readAt: (fd, dst, bytes, posLo, posHi, result) => readAt(fs, arena.memory.buffer, fd, dst, bytes, posLo, posHi, result) };
     this.at = layout(workers);
     this.control = new Int32Array(new SharedArrayBuffer(this.at.ints * 4));
     this.text = new Uint16Array(new SharedArrayBuffer(workers * TEXT_UNITS * 2));
@@ -222,7 +244,7 @@ export class ThreadPool {
       const unit = claim & (MAX_UNITS - 1);
       if (unit >= units.length) break;
       if (Atomics.compareExchange(c, CLAIM, claim, claim + 1) !== claim) continue;
-      runCalls(this.arena.kernels, units[unit]);
+      runCalls(this.kernels, units[unit]);
       Atomics.add(c, FINISHED, 1);
     }
     const limitMs = Math.max(this.minTimeLimitMs, this.timeLimitFactor * (performance.now() - start));
@@ -284,7 +306,7 @@ export class ThreadPool {
 }
 
 /** Runs the calls on this thread's kernels. */
-export function runCalls(kernels: Kernels, calls: readonly KernelCall[]): void {
+export function runCalls(kernels: KernelArena['kernels'] & Partial<Kernels>, calls: readonly KernelCall[]): void {
   for (const [op, ...args] of calls) (kernels[op] as (...a: number[]) => void)(...args);
 }
 

@@ -61,7 +61,7 @@ export function arenaBytes(arch: Architecture, contextTokens: number, source: Pi
   const cache = plan.kind === 'flash' ? FlashFfnV2.arenaBytes(layers, F, d, plan.capacity)
     : plan.kind === 'layers' && plan.streamed.size > 0 ? b(LayerStreamFfn.arenaBytes(F, d)) : 0;
   const s = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), chunkTokens(threads));
-  const staging = streamed.size > 0 ? b(s.dataBytes + s.outBytes) : 0;
+  const staging = streamed.size > 0 ? b(s.dataBytes + s.outBytes + 4 * threads) : 0;
   return total + cache + staging + scratchBytes(arch, contextTokens, threads);
 }
 
@@ -113,7 +113,7 @@ export async function loadWeightsV2(arch: Architecture, contextTokens: number, s
   if (streamed.size > 0) {
     if (!source.file) throw new Error('streamed matrices need weights.bin open (TensorSource.file)');
     const size = stagingSize([...streamed].map((name) => streamedShape(arch, source, name)), chunkTokens(threads));
-    stream = new WeightStream(source.file.fd, source.file.name, arena.memory, arena.bytes(size.dataBytes + size.outBytes).ptr, size.dataBytes);
+    stream = new WeightStream(source.file.fd, source.file.name, arena.memory, arena.bytes(size.dataBytes + size.outBytes + 4 * threads).ptr, size.dataBytes, size.outBytes);
   }
   const q8 = async (name: string, rows: number, cols: number): Promise<Weight> => {
     if (stream && source.file && streamed.has(name)) {
