@@ -30,7 +30,8 @@ export function stagingSize(ms: readonly Pick<StreamedMatrix, 'rows' | 'cols' | 
   return { dataBytes: Math.ceil(dataBytes / 64) * 64, outBytes: 4 * T * rows };
 }
 
-/** A read at least this long is shared by the threads when they are lent (WeightStream.threads). */
+/** A read at least this long is shared by the threads when they are lent (WeightStream.threads):
+ *  shorter ones take a few microseconds on one thread, about what a pass over the threads costs. */
 export const SHARED_READ_MIN_BYTES = 1 << 17;
 
 /** Threads reading together: runs a unit per thread (ThreadPool.run), and how many there are. */
@@ -81,8 +82,7 @@ export class WeightStream {
   }
 
   /** Reads all of `m` once, slice by slice, and refuses a non-finite scale or min, or a q8_32 scale
-   *  that is not an f16 value (at load: the
-   *  resident tensors get the same check from readTensorInto). */
+   *  that is not an f16 value (at load: the resident tensors get the same check from readTensorInto). */
   check(m: StreamedMatrix): void {
     const step = sliceRows(m);
     for (let r0 = 0; r0 < m.rows; r0 += step) {
