@@ -8,7 +8,6 @@
 const BLOCK = 32;
 const Q_MAX = 127;
 const F32_MAX = 3.4028234663852886e38;
-const F16_MAX = 65504;
 
 /** 1.5 · 2^52: adding it leaves no fraction bits, so the f64 sum rounds to an integer in the default
  *  mode, ties to even; subtracting it back is exact. Valid for |x| < 2^51 (here |x| ≤ 191). */
@@ -58,7 +57,7 @@ export function quantizeQ8(values: Float32Array, rows: number, cols: number): Ui
       if (abs > max) max = abs;
     }
     const scale = f16Round(Math.fround(max / Q_MAX));
-    if (scale > F16_MAX) throw new RangeError(`q8_32 scale ${Math.fround(max / Q_MAX)} of block ${b} exceeds f16's largest value ${F16_MAX} (max |w| ${max}; q8_32 needs max |w| < 127 · 65520)`);
+    if (scale === Infinity) throw new RangeError(`q8_32 scale ${Math.fround(max / Q_MAX)} of block ${b} exceeds f16's largest value 65504 (max |w| ${max}; q8_32 needs max |w| < 127 · 65520)`);
     scales[b] = scale;
     if (scale === 0) continue; // all q = 0 (zeros, or a max that underflows)
     for (let k = at; k < at + BLOCK; k++) {

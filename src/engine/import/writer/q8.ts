@@ -7,7 +7,6 @@
 import { f16Round } from '../../weights/q8';
 
 const f = Math.fround;
-const F16_MAX = 65504;
 
 /** A weight q8_32 cannot hold (`what`: why), value `index` of the row. */
 export class UnquantizableWeightError extends Error {
@@ -37,7 +36,7 @@ export function quantizeRowQ8(
       if (a > max) { max = a; largest = base + k; }
     }
     const scale = f16Round(f(max / 127));
-    if (scale > F16_MAX) throw new UnquantizableWeightError(largest - srcAt, `weight ${src[largest]} too large for 8 bits (|w| must stay under 127 × 65,520: the block's scale is an f16 value)`);
+    if (scale === Infinity) throw new UnquantizableWeightError(largest - srcAt, `weight ${src[largest]} too large for 8 bits (|w| must stay under 127 × 65,520: the block's scale is an f16 value)`);
     scales[sAt + b] = scale;
     const out = qAt + b * 32;
     if (scale === 0) {
