@@ -316,8 +316,8 @@ export function runCalls(kernels: KernelArena['kernels'] & Partial<Kernels>, cal
  *  each goes the faster way, except a probe now and then, which goes the other way to refresh its
  *  time: the first at piece `probeEvery`, then `probeEvery` pieces after a probe that beat the
  *  faster way's time, twice as long after one that did not, up to PROBE_BACKOFF × probeEvery (a
- *  probe costs what its way is slower: on an idle machine the random 0.5B model decoded a token in
- *  22–28 ms split and 37–42 on one thread, so a probe every 16th token cost it ~3.5 %). A way's time is the second fastest of its last SPLIT_CHOICE_WINDOW pieces: slow pieces (a
+ *  probe costs what its way is slower: the random 0.5B model decoded 26.1 tok/s on one thread and
+ *  34.5 split in bench:peers, so a probe every 16th token cost it about 2 %). A way's time is the second fastest of its last SPLIT_CHOICE_WINDOW pieces: slow pieces (a
  *  collection, a preempted thread: a quarter of SmolLM2's split tokens took 23–24 ms against 10–14
  *  on an idle machine) do not turn the choice unless four of five are slow, and one lucky fast split
  *  piece does not either while a busy core slows the others. Splitting stays the choice unless one thread is SPLIT_CHOICE_MARGIN

@@ -44,9 +44,9 @@ export class WeightStream {
   /** [T][slice rows] f32: a slice's outputs (matmul, T > 1). */
   readonly outPtr: number;
   /** Set while the forward pass lends its threads (ModelV2): each read of SHARED_READ_MIN_BYTES or
-   *  more is split between them, a part each. One thread copied a token's slices from the page
-   *  cache into the kernels' memory at 8.4–9.6 GB/s here, two at 14–16 (SmolLM2 at half its bytes
-   *  reads 93 MB a token). */
+   *  more is split between them, a part each (SmolLM2 at half its bytes reads 93 MB a token; on 2
+   *  threads it decoded in 20.5–25.2 ms a token against 24.3–31.5 with one thread reading:
+   *  bench:flash-v2 --budgets 0.5 --threads 2). */
   threads: ReadThreads | undefined;
   private readonly results: number; // an i32 per part of a shared read: how many bytes it read
 
