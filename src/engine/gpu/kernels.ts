@@ -430,6 +430,67 @@ ${ENTRY} {
   hidden[at] += acc.x; hidden[at + 1u] += acc.y; hidden[at + 2u] += acc.z; hidden[at + 3u] += acc.w;
 }`,
 
+  /** The sparse FFN's up rows at decode (T = 1), with gateSelect's and gatherUpQ8's arithmetic: an
+   *  invocation per neuron j; a = act(gate[j]) (0 silu, 1 relu, 2 squared relu); a neuron with
+   *  |a| ≤ threshold (the layer's, rounded down to f32: the same choice as gateSelect's f64
+   *  compare) is skipped, h[j] = 0, its row never read; else h[j] = (up row j · x) · a, up in panels. */
+  sparseUp: /* wgsl */ `
+struct P { F: u32, d: u32, act: u32, threshold: f32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> gate: array<f32>;
+@group(0) @binding(3) var<storage, read> W: array<u32>;
+@group(0) @binding(4) var<storage, read> qx: array<i32>;
+@group(0) @binding(5) var<storage, read> sx: array<f32>;
+@group(0) @binding(6) var<storage, read_write> h: array<f32>;
+fn unpack(w: u32) -> vec4i { return vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)); }
+${ENTRY} {
+  let j = flat(gid, nwg);
+  if (j >= p.F || step.T != 1u) { return; }
+  let g = gate[j];
+  var a = select(0.0, g, g > 0.0);
+  if (p.act == 0u) { a = g / (1.0 + cexp(min(-g, 88.0))); } else if (p.act == 2u) { a = a * a; }
+  if (!(abs(a) > p.threshold)) { h[j] = 0.0; return; }
+  let nb = p.d >> 5u; let lane = j & 3u;
+  var acc = 0.0;
+  for (var b = 0u; b < nb; b++) {
+    let base = ((j >> 2u) * nb + b) * ${PANEL_WORDS}u;
+    var sum = 0;
+    for (var k = 0u; k < 8u; k++) {
+      let x = b * 32u + 4u * k;
+      sum += dot(unpack(W[base + lane * 8u + k]), vec4i(qx[x], qx[x + 1u], qx[x + 2u], qx[x + 3u]));
+    }
+    acc += f32(sum) * (unpack2x16float(W[base + 32u + (lane >> 1u)])[lane & 1u] * sx[b]);
+  }
+  h[j] = acc * a;
+}`,
+
+  /** The sparse FFN's down columns at decode, with axpyQ8's arithmetic: hidden [d] += y, y = Σ over
+   *  neurons in order of h[j] · D column j, skipping every h[j] = 0 (sparseUp's skipped neurons:
+   *  their columns are never read). D and its transposed f16 scales as down reads them; an
+   *  invocation per four outputs. */
+  sparseDown: /* wgsl */ `
+struct P { F: u32, d: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> D: array<u32>;
+@group(0) @binding(3) var<storage, read> scalesT: array<u32>; // [d/32][F] f16, two a word
+@group(0) @binding(4) var<storage, read> h: array<f32>;
+@group(0) @binding(5) var<storage, read_write> hidden: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= p.d / 4u || step.T != 1u) { return; }
+  let o = i * 4u; let b = o >> 5u;
+  var y = vec4f(0.0);
+  for (var j = 0u; j < p.F; j++) {
+    let hv = h[j];
+    if (hv == 0.0) { continue; }
+    let s = b * p.F + j;
+    let c = hv * unpack2x16float(scalesT[s >> 1u])[s & 1u];
+    let w = D[((j >> 5u) * 32u * p.d + b * 1024u + (j & 31u) * 32u + (o & 31u)) >> 2u];
+    y += c * vec4f(f32(i8of(w, 0u)), f32(i8of(w, 1u)), f32(i8of(w, 2u)), f32(i8of(w, 3u)));
+  }
+  hidden[o] += y.x; hidden[o + 1u] += y.y; hidden[o + 2u] += y.z; hidden[o + 3u] += y.w;
+}`,
+
   /** logits [outRows][V] += bias. */
   addBias: /* wgsl */ `
 struct P { n: u32 }

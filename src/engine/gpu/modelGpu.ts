@@ -4,7 +4,9 @@
 // on), the KV cache lives in a GPU buffer, a chunk of up to GPU_CHUNK_TOKENS tokens is one compute
 // pass in one submission, and only the logits asked for are read back. Dispatches and their bind
 // groups are built at load; a chunk writes 16 bytes of step parameters and the token ids, nothing
-// else.
+// else. A decoded token's FFN goes the sparse way wherever WASM's does (a ReLU gate, or the gate's
+// thresholds at load): sparseUp reads the up rows of the neurons the gate keeps, sparseDown their
+// down columns, with no readback in between.
 /// <reference types="@webgpu/types" />
 import type { Architecture } from '../manifest';
 import type { ForwardPass } from '../forwardPass';
@@ -74,6 +76,9 @@ export class GpuModelV2 implements ForwardPass {
   private profiler: Profiler | undefined;
   /** GPU milliseconds per kernel since load (options.profile), e.g. { matmul: 812, mix: 40, … }. */
   readonly kernelMs: Partial<Record<KernelName, number>> = {};
+  /** Layers whose FFN a decoded token runs the sparse way (the gate's thresholds at load, or a ReLU
+   *  gate): only the kept neurons' up rows and down columns are read. */
+  readonly sparseLayers: number;
 
   private constructor(
     readonly device: GPUDevice,
@@ -83,6 +88,7 @@ export class GpuModelV2 implements ForwardPass {
     options: GpuModelOptions,
   ) {
     this.arch = model.arch;
+    this.sparseLayers = dispatches.layers.filter((d) => d.name === 'sparseUp').length;
     this.contextTokens = model.contextTokens;
     this.dispatches = dispatches;
     this.fixedLimitMs = options.readbackTimeLimitMs;
@@ -326,7 +332,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const qkv = storage(4 * T * n); //                               [T][(H + 2·Hkv)·hd] f32
   const scores = storage(4 * T * H * C); //                        [T][H][C] f32
   const gate = storage(4 * T * F); //                              [T][F] f32
-  const up = storage(4 * T * F); //                                [T][F] f32, then h
+  const h = storage(4 * T * F); //                                 [T][F] f32: up, then the activations times it
   const zq = storage(4 * T * (d / 32) * F); //                     [F/32][T·d/32][32] i32
   const zs = storage(4 * T * (d / 32) * (F / 32)); //              [F/32][T·d/32] f32
   const logits = storage(4 * T * V, GPUBufferUsage.COPY_SRC); //   [outRows][V] f32
@@ -348,7 +354,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const none = storage(16);
 
   const pipelines = new Map<KernelName, GPUComputePipeline>();
-  for (const name of ['embed', 'embedQ4', 'normQuantize', 'quantize', 'matmul', 'matmulQ4', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'addBias'] as const) {
+  for (const name of ['embed', 'embedQ4', 'normQuantize', 'quantize', 'matmul', 'matmulQ4', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'sparseUp', 'sparseDown', 'addBias'] as const) {
     const code = options.rewriteKernel ? options.rewriteKernel(name, kernelSource(name)) : kernelSource(name);
     const module = device.createShaderModule({ code, label: name });
     const info = await module.getCompilationInfo();
@@ -390,17 +396,42 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
       dispatch('mix', [H, Hkv, hd, C, l, kvScalesAt], [kv, scores, x], (t) => t * H * hd),
       quantize(H * hd), matmul(matrix(L.out), d, H * hd, hidden, 1),
     ];
+    const up = matrix(rows.up);
+    const down = upload(new Uint8Array(memory(), rows.down.ptr, F * d));
+    const downScalesT = upload(new Uint8Array(memory(), rows.downScalesT, (F * d) / 16));
+    // a decoded token goes the sparse way where WASM's does (ModelV2.ffn): the gate skips neurons
+    const threshold = model.gateThresholds[l] ?? 0;
+    const sparse = L.gate !== undefined && (threshold > 0 || arch.ffnActivation !== 'silu');
+    const dense = (c: Count): Count => (sparse ? (t, r, p) => (t === 1 ? 0 : c(t, r, p)) : c);
+    const decode = (c: Count): Count => (t, r, p) => (t === 1 ? c(t, r, p) : 0);
     const ffn = [
       normQuantize(floats(L.ffnNorm), 0),
       ...(L.gate ? [matmul(matrix(L.gate), F, d, gate, 0)] : []),
-      matmul(matrix(rows.up), F, d, up, 0),
-      dispatch('activate', [F, act, L.gate ? 1 : 0], [gate, up], (t) => t * F),
-      dispatch('downPrep', [F, d], [up, upload(new Uint8Array(memory(), rows.downScalesT, (F * d) / 16)), zq, zs], (t) => t * (d / 32) * (F / 32)),
-      dispatch('down', [F, d], [upload(new Uint8Array(memory(), rows.down.ptr, F * d)), zq, zs, hidden], (t) => t * (d / 4)),
+      ...[
+        matmul(up, F, d, h, 0),
+        dispatch('activate', [F, act, L.gate ? 1 : 0], [gate, h], (t) => t * F),
+        dispatch('downPrep', [F, d], [h, downScalesT, zq, zs], (t) => t * (d / 32) * (F / 32)),
+        dispatch('down', [F, d], [down, zq, zs, hidden], (t) => t * (d / 4)),
+      ].map((x) => ({ ...x, count: dense(x.count) })),
+      ...(sparse ? [
+        dispatch('sparseUp', [F, d, act, { f32: f32AtOrBelow(threshold) }], [gate, up.buffer, qx, sx, h], decode(() => F)),
+        dispatch('sparseDown', [F, d], [down, downScalesT, h, hidden], decode(() => d / 4)),
+      ] : []),
     ];
     layers.push(...attention, ...ffn);
   }
   const head = [normQuantize(floats(w.finalNorm), 1), matmul(w.head === w.embed ? embedW : matrix(w.head), V, d, logits, 0, 1)];
   if (w.headBias) head.push(dispatch('addBias', [V], [floats(w.headBias), logits], (_, r) => r * V));
   return { buffers: { step, ids, logits, staging, all }, dispatches: { embed, layers, head } };
+}
+
+/** The largest f32 ≤ x: for every f32 a, a > x exactly when a > f32AtOrBelow(x) (a WGSL kernel
+ *  compares in f32 what gateSelect compares in f64). */
+export function f32AtOrBelow(x: number): number {
+  const f = new Float32Array([x]);
+  if (f[0] <= x) return f[0];
+  const bits = new Int32Array(f.buffer);
+  if (f[0] === 0) bits[0] = 0x80000001 | 0; // the negative number closest to 0
+  else bits[0] += f[0] > 0 ? -1 : 1;
+  return f[0];
 }
