@@ -24,9 +24,10 @@ import { openModelDir, type ModelDir } from '../../src/engine/modelDir';
 import { TextTokenizer } from '../../src/engine/tokenizer';
 import { calibrateGateThresholds } from '../../src/engine/v2/calibrate';
 import { loadModelV2 } from '../../src/engine/v2/loadV2';
+import type { FlashOptions } from '../../src/engine/ffn/loadFlash';
+import { FlashFfnV2, recordBytesV2, transposeScales } from '../../src/engine/v2/ffnStore';
 import type { ModelV2 } from '../../src/engine/v2/modelV2';
 import { dequantRowInto } from '../../src/engine/v2/matrix';
-import { transposeScales } from '../../src/engine/v2/ffnStore';
 import { panelBytes, panelRoom, rowsToPanels } from '../../src/engine/v2/panels';
 import { quantizeQ8 } from '../../src/engine/weights/q8';
 import { KernelArena } from '../../src/engine/wasm/wasmKernels';
@@ -45,9 +46,12 @@ async function adapterOrSkip(ctx: Mocha.Context): Promise<AdapterFound> {
   return ctx.skip(); // reason: no WebGPU adapter outside CI (printed above; CI throws instead)
 }
 
-async function loadWasm(dir: string): Promise<ModelV2> {
-  return loadModelV2((await openModelDir(dir)) as ModelDir & { manifest: ManifestV2 });
+async function loadWasm(dir: string, flash?: FlashOptions): Promise<ModelV2> {
+  return loadModelV2((await openModelDir(dir)) as ModelDir & { manifest: ManifestV2 }, flash);
 }
+
+/** A memory budget that puts the FFN behind a neuron cache of 64 of the fixtures' 128 neurons. */
+const BEHIND_CACHE: FlashOptions = { mode: 'sparse', memoryBudgetMB: 1024, residentNeuronsPerLayer: 64 };
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   assert.equal(a.length, b.length);
@@ -99,13 +103,16 @@ function argmax(x: Float32Array): number {
 // it move with it: there the bound is the int8 cache's own error against f32 keys and values
 // (kvCacheInt8.test.ts: 0.35, SmolLM2 0.4), and the greedy tokens must stay the same.
 const KV_STEP_BOUND = 0.4;
-const MODELS = [
+const MODELS: { name: string; dir: string; flash?: FlashOptions; steps: number; tolerance: number }[] = [
   // a KV quant moved within the prompt: tiny-llama-v2's positions 0 and 1 differ by 9.9e-5 and
   // 6.0e-4, position 2 by 1.8e-2 (tiny-qwen2-v2: 1.4e-2; both since the fixtures' scales became f16
   // values: 2e-3 held before). tiny-llama-v2 stops at 47 steps: WASM's top two logits are 0.003
   // apart at the 48th, well within the decode bound below.
   { name: 'tiny-llama-v2 (fixture)', dir: FIXTURE, steps: 47, tolerance: 2e-2 },
+  // every neuron kept (thresholds 0): a decoded token gathers its 128 in two turns of 64
+  { name: 'tiny-llama-v2 (fixture) behind a 64-neuron cache', dir: FIXTURE, flash: BEHIND_CACHE, steps: 47, tolerance: 2e-2 },
   { name: 'tiny-qwen2-v2 (fixture, attention bias)', dir: path.join(root, 'test/fixtures/tiny-qwen2-v2'), steps: 64, tolerance: 2e-2 },
+  { name: 'tiny-qwen2-v2 (fixture) behind a 64-neuron cache', dir: path.join(root, 'test/fixtures/tiny-qwen2-v2'), flash: BEHIND_CACHE, steps: 64, tolerance: 2e-2 },
   { name: 'tiny-relu-v2 (fixture, ReLU gate)', dir: path.join(root, 'test/fixtures/tiny-relu-v2'), steps: 64, tolerance: 2e-3 },
   // deeper or wider models: a moved KV quant already within the prompt (measured 1.1e-2 and 0.15)
   { name: 'bundled model converted to v2', dir: BUNDLED_V2, steps: 64, tolerance: 2e-2 },
@@ -252,10 +259,12 @@ describe('WebGPU backend on Dawn', function () {
     it(`${model.name}: prompt logits as WASM's and the same greedy tokens over ${model.steps} steps`, async function () {
       const { adapter } = await adapterOrSkip(this);
       const dir = model.dir === SMOLLM2_V2 ? await requireSmollm2V2(this) : model.dir === SMOLLM2_V2_Q4 ? await requireSmollm2V2Q4(this) : model.dir === BUNDLED_V2 ? requireBundledV2(this) : model.dir;
-      const wasm = await loadWasm(dir);
+      const wasm = await loadWasm(dir, model.flash);
+      if (model.flash) assert.ok(wasm.weights.ffn instanceof FlashFfnV2 && wasm.weights.ffn.capacity < wasm.arch.ffnSize, 'the FFN behind a neuron cache smaller than a layer');
       if (model.dir === SMOLLM2_V2_Q4) assert.ok(['qkv', 'out', 'gate'].every((m) => 'mins' in wasm.weights.layers[0][m as 'qkv']), 'the default import stores attention and gate as q4_32');
       const gpu = await GpuModelV2.load(adapter, wasm);
       try {
+        if (model.flash) assert.equal(gpu.sparseLayers, wasm.arch.layers, 'every layer gathers through the cache at decode');
         const V = wasm.arch.vocabSize;
         const prompt = Array.from({ length: 12 }, (_, i) => (i * 131 + 7) % V);
         const kw = wasm.newCache(), kg = gpu.newCache();
@@ -275,7 +284,7 @@ describe('WebGPU backend on Dawn', function () {
         assert.ok(worst <= KV_STEP_BOUND, `decode logits differ by ${worst}`);
         assert.equal(kg.length, prompt.length + model.steps);
       } finally {
-        await gpu.dispose();
+        await Promise.all([gpu.dispose(), wasm.dispose()]);
       }
     });
   }
@@ -318,6 +327,40 @@ describe('WebGPU backend on Dawn', function () {
       assert.ok(skipVsDense > 10 * skippingDiff, 'skipping neurons changes the logits: the GPU did skip them');
     } finally {
       await Promise.all([dense.dispose(), forced.dispose(), skipping.dispose()]);
+    }
+  });
+
+  it('behind the neuron cache with calibrated thresholds, a decoded token reads only its misses from ffn.bin, as on WASM', async function () {
+    const { adapter } = await adapterOrSkip(this);
+    const [wasm, onGpu] = [await loadWasm(FIXTURE, BEHIND_CACHE), await loadWasm(FIXTURE, BEHIND_CACHE)];
+    const { layers, ffnSize: F, dModel: d } = wasm.arch;
+    const prompt = [5, 17, 300, 42, 9, 77, 128, 3];
+    const { gateThresholds } = await calibrateGateThresholds(wasm, [prompt, prompt.map((id) => (id * 7 + 1) % 512)], 0.6);
+    wasm.gateThresholds = onGpu.gateThresholds = gateThresholds;
+    const gpu = await GpuModelV2.load(adapter, onGpu);
+    try {
+      const [kw, kg] = [wasm.newCache(), gpu.newCache()];
+      let token = argmax(await wasm.forward(prompt, kw));
+      await gpu.forward(prompt, kg);
+      const before = { ...onGpu.ffnStats };
+      const steps = 24;
+      let worst = 0;
+      for (let s = 0; s < steps; s++) {
+        const [la, lb] = [await wasm.forward([token], kw), await gpu.forward([token], kg)];
+        worst = Math.max(worst, maxDiff(la, lb));
+        token = argmax(la);
+        assert.equal(argmax(lb), token, `greedy token ${s}`);
+      }
+      const after = onGpu.ffnStats;
+      const gathered = after.hits + after.misses - before.hits - before.misses, misses = after.misses - before.misses;
+      console.log(`      max |logit difference| ${worst.toExponential(2)}; the GPU's tokens gathered ${(gathered / steps / layers).toFixed(0)} of ${F} neurons a layer, ${misses} misses read`);
+      assert.ok(worst <= KV_STEP_BOUND);
+      assert.equal(after.tokens - before.tokens, steps);
+      assert.ok(gathered < 0.6 * steps * layers * F, 'the thresholds skip neurons');
+      assert.ok(misses > 0 && misses < gathered, 'some neurons were cached, some read');
+      assert.equal(after.bytesRead - before.bytesRead, misses * recordBytesV2(d), 'ffn.bin read for the misses alone');
+    } finally {
+      await Promise.all([gpu.dispose(), wasm.dispose(), onGpu.dispose()]);
     }
   });
 
@@ -394,11 +437,11 @@ describe('WebGPU backend on Dawn', function () {
     }
   });
 
-  it('a model whose FFN streams from ffn.bin stays on WASM, the warning naming why (no probe)', async () => {
-    const streamed = await loadModelV2((await openModelDir(FIXTURE)) as ModelDir & { manifest: ManifestV2 }, { mode: 'sparse', memoryBudgetMB: 1024, residentNeuronsPerLayer: 64 });
+  it('a model whose budget streams whole layers and matrices from disk stays on WASM, the warning naming why (no probe)', async () => {
+    const streamed = await loadWasm(FIXTURE, { mode: 'sparse', memoryBudgetMB: 1024, streamEverything: true });
     const choice = await selectBackend(streamed, 'webgpu', { probe: () => assert.fail('an unsupported model needs no adapter') });
     assert.equal(choice.pass, streamed);
-    assert.match(choice.warning ?? '', /streams from ffn\.bin/);
+    assert.match(choice.warning ?? '', /streams whole FFN layers from ffn\.bin/);
     await streamed.dispose();
   });
 
@@ -421,17 +464,22 @@ describe('WebGPU backend on Dawn', function () {
 
     /** The tokens of WASM alone, from a model of its own: the fallback's WASM memory must not hold
      *  this run's keys and values, or a fallback that skipped the replay would pass. */
-    async function reference(tokenizer: TextTokenizer, promptIds: number[]) {
-      const wasm = await loadWasm(FIXTURE);
-      return generateTokens({ model: wasm, tokenizer, promptIds, stopIds: new Set(), contextTokens: wasm.contextTokens, kv: wasm.newCache() }, request);
+    async function reference(tokenizer: TextTokenizer, promptIds: number[], flash?: FlashOptions) {
+      const wasm = await loadWasm(FIXTURE, flash);
+      try {
+        return await generateTokens({ model: wasm, tokenizer, promptIds, stopIds: new Set(), contextTokens: wasm.contextTokens, kv: wasm.newCache() }, request);
+      } finally {
+        await wasm.dispose();
+      }
     }
 
-    it('a device destroyed mid-generation', async function () {
+    // the FFN behind the neuron cache: a fault can also come in a layer's readback of the gate's choice
+    for (const flash of [undefined, BEHIND_CACHE]) it(`a device destroyed mid-generation${flash ? ' (the FFN behind the neuron cache)' : ''}`, async function () {
       const { adapter } = await adapterOrSkip(this);
-      const wasm = await loadWasm(FIXTURE);
+      const wasm = await loadWasm(FIXTURE, flash);
       const tokenizer = await TextTokenizer.load(path.join(FIXTURE, 'tokenizer.json'), wasm.arch.vocabSize);
       const promptIds = tokenizer.encode('function f(');
-      const expected = await reference(tokenizer, promptIds);
+      const expected = await reference(tokenizer, promptIds, flash);
       const gpu = await GpuModelV2.load(adapter, wasm);
       const faults: string[] = [];
       const pass = new GpuWithFallback(gpu, wasm, (reason) => faults.push(reason));
@@ -447,6 +495,7 @@ describe('WebGPU backend on Dawn', function () {
       const again = await generateTokens({ model: pass, tokenizer, promptIds, stopIds: new Set(), contextTokens: pass.contextTokens, kv: pass.newCache() }, request);
       assert.deepEqual(again.tokenIds, expected.tokenIds);
       assert.equal(faults.length, 1, 'told once');
+      await wasm.dispose();
     });
 
     it('in the engine: the generation that hit the fault says so once, and ModelInfo names WASM and why', async function () {
@@ -474,12 +523,12 @@ describe('WebGPU backend on Dawn', function () {
       }
     });
 
-    it('a readback past its time limit (a mapAsync that does not resolve in time)', async function () {
+    for (const flash of [undefined, BEHIND_CACHE]) it(`a readback past its time limit (a mapAsync that does not resolve in time)${flash ? ', the FFN behind the neuron cache' : ''}`, async function () {
       const { adapter } = await adapterOrSkip(this);
-      const wasm = await loadWasm(FIXTURE);
+      const wasm = await loadWasm(FIXTURE, flash);
       const tokenizer = await TextTokenizer.load(path.join(FIXTURE, 'tokenizer.json'), wasm.arch.vocabSize);
       const promptIds = tokenizer.encode('function f(');
-      const expected = await reference(tokenizer, promptIds);
+      const expected = await reference(tokenizer, promptIds, flash);
       const gpu = await GpuModelV2.load(adapter, wasm, { readbackTimeLimitMs: 0 });
       const faults: string[] = [];
       const pass = new GpuWithFallback(gpu, wasm, (reason) => faults.push(reason));
@@ -487,6 +536,7 @@ describe('WebGPU backend on Dawn', function () {
       assert.deepEqual(result.tokenIds, expected.tokenIds);
       assert.equal(faults.length, 1);
       assert.match(faults[0], /timeout/);
+      await wasm.dispose();
     });
 
     it('a kernel that does not compile: the load fails by name, and the engine runs WASM with a warning', async function () {

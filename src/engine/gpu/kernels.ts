@@ -491,6 +491,119 @@ ${ENTRY} {
   hidden[o] += y.x; hidden[o + 1u] += y.y; hidden[o + 2u] += y.z; hidden[o + 3u] += y.w;
 }`,
 
+  /** A matrix in the row layout (FORMAT.md §Q: quants [n][d] int8, then scales [n][d/32] f32 from
+   *  word scalesAt; ffn.bin's records, split: a flash layer's up rows streamed for a prompt): out
+   *  [T][n] = W · x, matmul's arithmetic per row. An invocation per row and four tokens. */
+  matmulRows: /* wgsl */ `
+struct P { n: u32, d: u32, scalesAt: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> W: array<u32>;
+@group(0) @binding(3) var<storage, read> qx: array<i32>;
+@group(0) @binding(4) var<storage, read> sx: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+fn unpack(w: u32) -> vec4i { return vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)); }
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= ((step.T + 3u) / 4u) * p.n) { return; }
+  let t0 = (i / p.n) * 4u; let r = i % p.n;
+  let tokens = min(4u, step.T - t0);
+  let nb = p.d >> 5u;
+  var acc = vec4f(0.0);
+  for (var b = 0u; b < nb; b++) {
+    let scale = bitcast<f32>(W[p.scalesAt + r * nb + b]);
+    for (var u = 0u; u < tokens; u++) {
+      var sum = 0;
+      for (var k = 0u; k < 8u; k++) {
+        let x = (t0 + u) * p.d + b * 32u + 4u * k;
+        sum += dot(unpack(W[(r * p.d + b * 32u) / 4u + k]), vec4i(qx[x], qx[x + 1u], qx[x + 2u], qx[x + 3u]));
+      }
+      acc[u] += f32(sum) * (scale * sx[(t0 + u) * nb + b]);
+    }
+  }
+  for (var u = 0u; u < tokens; u++) { out[(t0 + u) * p.n + r] = acc[u]; }
+}`,
+
+  /** A flash layer's choice at decode, for the CPU to read back: a[j] = act(gate[j]) where
+   *  |a| > threshold, else 0 (sparseUp's choice and activation). */
+  gateActivations: /* wgsl */ `
+struct P { F: u32, act: u32, threshold: f32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> gate: array<f32>;
+@group(0) @binding(3) var<storage, read_write> a: array<f32>;
+${ENTRY} {
+  let j = flat(gid, nwg);
+  if (j >= p.F || step.T != 1u) { return; }
+  let g = gate[j];
+  var v = select(0.0, g, g > 0.0);
+  if (p.act == 0u) { v = g / (1.0 + cexp(min(-g, 88.0))); } else if (p.act == 2u) { v = v * v; }
+  a[j] = select(0.0, v, abs(v) > p.threshold);
+}`,
+
+  /** A flash layer's kept neurons at decode, a turn of k ≤ capacity of them (the neuron cache's
+   *  slots: turn[i] the slot of the i-th, turn[capacity + i] its activation as f32 bits):
+   *  h[i] = (up row · x) · a, gatherUpQ8's arithmetic on the cache's rows (row layout: quants
+   *  [capacity][d], then scales [capacity][d/32] f32 from word upScalesAt). */
+  flashUp: /* wgsl */ `
+struct P { d: u32, capacity: u32, upScalesAt: u32 }
+struct K { k: u32, first: u32, last: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<uniform> turn: K;
+@group(0) @binding(3) var<storage, read> slots: array<u32>;
+@group(0) @binding(4) var<storage, read> cache: array<u32>;
+@group(0) @binding(5) var<storage, read> qx: array<i32>;
+@group(0) @binding(6) var<storage, read> sx: array<f32>;
+@group(0) @binding(7) var<storage, read_write> h: array<f32>;
+fn unpack(w: u32) -> vec4i { return vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)); }
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= turn.k || step.T != 1u) { return; }
+  let slot = slots[i];
+  let nb = p.d >> 5u;
+  var acc = 0.0;
+  for (var b = 0u; b < nb; b++) {
+    var sum = 0;
+    for (var k = 0u; k < 8u; k++) {
+      let x = b * 32u + 4u * k;
+      sum += dot(unpack(cache[(slot * p.d + b * 32u) / 4u + k]), vec4i(qx[x], qx[x + 1u], qx[x + 2u], qx[x + 3u]));
+    }
+    acc += f32(sum) * (bitcast<f32>(cache[p.upScalesAt + slot * nb + b]) * sx[b]);
+  }
+  h[i] = acc * bitcast<f32>(slots[p.capacity + i]);
+}`,
+
+  /** The turn's down columns (axpyQ8's arithmetic, the row layout of the cache's down rows from word
+   *  downAt): y = (the first turn: 0, else y) + Σ h[i] · column of slot i, skipping h[i] = 0; the
+   *  last turn adds y into hidden. An invocation per four outputs. */
+  flashDown: /* wgsl */ `
+struct P { d: u32, capacity: u32, downAt: u32, downScalesAt: u32 }
+struct K { k: u32, first: u32, last: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+@group(0) @binding(2) var<uniform> turn: K;
+@group(0) @binding(3) var<storage, read> slots: array<u32>;
+@group(0) @binding(4) var<storage, read> cache: array<u32>;
+@group(0) @binding(5) var<storage, read> h: array<f32>;
+@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+@group(0) @binding(7) var<storage, read_write> hidden: array<f32>;
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= p.d / 4u || step.T != 1u) { return; }
+  let o = i * 4u; let b = o >> 5u; let nb = p.d >> 5u;
+  var acc = select(vec4f(y[o], y[o + 1u], y[o + 2u], y[o + 3u]), vec4f(0.0), turn.first == 1u);
+  for (var n = 0u; n < turn.k; n++) {
+    let hv = h[n];
+    if (hv == 0.0) { continue; }
+    let slot = slots[n];
+    let c = hv * bitcast<f32>(cache[p.downScalesAt + slot * nb + b]);
+    let w = cache[p.downAt + (slot * p.d + o) / 4u];
+    acc += c * vec4f(f32(i8of(w, 0u)), f32(i8of(w, 1u)), f32(i8of(w, 2u)), f32(i8of(w, 3u)));
+  }
+  if (turn.last == 1u) {
+    hidden[o] += acc.x; hidden[o + 1u] += acc.y; hidden[o + 2u] += acc.z; hidden[o + 3u] += acc.w;
+  } else {
+    y[o] = acc.x; y[o + 1u] = acc.y; y[o + 2u] = acc.z; y[o + 3u] = acc.w;
+  }
+}`,
+
   /** logits [outRows][V] += bias. */
   addBias: /* wgsl */ `
 struct P { n: u32 }

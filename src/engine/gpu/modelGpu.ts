@@ -6,12 +6,14 @@
 // groups are built at load; a chunk writes 16 bytes of step parameters and the token ids, nothing
 // else. A decoded token's FFN goes the sparse way wherever WASM's does (a ReLU gate, or the gate's
 // thresholds at load): sparseUp reads the up rows of the neurons the gate keeps, sparseDown their
-// down columns, with no readback in between.
+// down columns, with no readback in between. Under a memory budget that puts the FFN behind the
+// neuron cache, the cache is mirrored on the GPU (flashLayers); a budget that leaves matrices in
+// weights.bin or streams whole FFN layers keeps the model on WASM (gpuUnsupportedReason).
 /// <reference types="@webgpu/types" />
 import type { Architecture } from '../manifest';
 import type { ForwardPass } from '../forwardPass';
 import type { KvPositions } from '../kvCache';
-import { ResidentFfn } from '../v2/ffnStore';
+import { FlashFfnV2, ResidentFfn, type FfnRows } from '../v2/ffnStore';
 import { Int8KvCache } from '../v2/kvCacheQ8';
 import type { Weight } from '../v2/matrix';
 import type { StreamedMatrix } from '../v2/matrix';
@@ -42,6 +44,10 @@ export interface GpuModelOptions {
 
 type Count = (T: number, outRows: number, pos0: number) => number;
 interface Dispatch { name: KernelName; pipeline: GPUComputePipeline; group: GPUBindGroup; count: Count }
+/** Work on the CPU between two submissions of a chunk (a flash layer's FFN: reading records from
+ *  ffn.bin, or the gate's choice back): everything before it has been submitted. */
+interface Hook { hook: (gpu: GpuModelV2) => Promise<void>; /** runs for a decoded token (T = 1), or for a prompt's chunk */ decode: boolean }
+type Step = Dispatch | Hook;
 interface Profiler { queries: GPUQuerySet; resolved: GPUBuffer; read: GPUBuffer }
 
 const ACTIVATIONS = { silu: 0, relu: 1, squared_relu: 2 } as const;
@@ -51,7 +57,7 @@ const isStreamed = (m: Weight): m is StreamedMatrix => 'streamed' in m;
 /** Why `model` cannot run on the GPU, or undefined when it can. */
 export function gpuUnsupportedReason(model: ModelV2): string | undefined {
   const { arch, weights: w } = model;
-  if (!(w.ffn instanceof ResidentFfn)) return 'its FFN streams from ffn.bin within the memory budget, and the WebGPU path needs every weight resident';
+  if (!(w.ffn instanceof ResidentFfn || w.ffn instanceof FlashFfnV2)) return 'the memory budget streams whole FFN layers from ffn.bin, which the WebGPU path does not';
   const matrices = [w.embed, w.head, ...w.layers.flatMap((l) => [l.qkv, l.out, ...(l.gate ? [l.gate] : [])])];
   if (matrices.some(isStreamed)) return 'the memory budget leaves some matrices in weights.bin; the WebGPU path needs every weight resident';
   if (matrices.some((m) => !isStreamed(m) && m.layout !== 'panels' && m.mins === undefined)) return 'it has q8_32 matrices outside the panel layout, which the WebGPU kernels do not read';
@@ -68,7 +74,7 @@ export class GpuModelV2 implements ForwardPass {
   /** Token ids whose keys and values the GPU's KV buffer holds, in position order. */
   private held: number[] = [];
   private lost: string | undefined;
-  private readonly dispatches: { embed: Dispatch[]; layers: Dispatch[]; head: Dispatch[] };
+  private readonly dispatches: { embed: Dispatch[]; layers: Step[]; head: Dispatch[] };
   private readonly fixedLimitMs: number | undefined;
   /** Milliseconds of one token after the warm-up (the readback limit scales with it). */
   private tokenMs = 0;
@@ -88,7 +94,7 @@ export class GpuModelV2 implements ForwardPass {
     options: GpuModelOptions,
   ) {
     this.arch = model.arch;
-    this.sparseLayers = dispatches.layers.filter((d) => d.name === 'sparseUp').length;
+    this.sparseLayers = dispatches.layers.filter((d) => 'name' in d && (d.name === 'sparseUp' || d.name === 'gateActivations')).length;
     this.contextTokens = model.contextTokens;
     this.dispatches = dispatches;
     this.fixedLimitMs = options.readbackTimeLimitMs;
@@ -157,7 +163,7 @@ export class GpuModelV2 implements ForwardPass {
   /** Compute dispatches of a chunk that reads logits (the profile of bench/webgpu.ts). */
   get dispatchCount(): number {
     const { embed, layers, head } = this.dispatches;
-    return embed.length + layers.length + head.length;
+    return embed.length + layers.filter((d) => 'name' in d).length + head.length;
   }
 
   /** A cache of the WebAssembly model's kind: only its ids are used here (which positions the GPU's
@@ -222,27 +228,36 @@ export class GpuModelV2 implements ForwardPass {
   /** One chunk of T tokens at positions pos0…; returns the logits of its last `outRows` tokens. */
   private async chunk(ids: number[], pos0: number, outRows: number): Promise<Float32Array | undefined> {
     const T = ids.length;
-    const start = performance.now();
+    let start = performance.now();
     const { queue } = this.device;
     queue.writeBuffer(this.buffers.step, 0, new Uint32Array([T, pos0, outRows, T - outRows]));
     queue.writeBuffer(this.buffers.ids, 0, Uint32Array.from(ids));
-    const encoder = this.device.createCommandEncoder();
+    let encoder = this.device.createCommandEncoder();
     const { embed, layers, head } = this.dispatches;
     const timed: KernelName[] = [];
     const profiler = this.profiler;
     let pass = profiler ? undefined : encoder.beginComputePass();
     for (const d of [...embed, ...layers, ...(outRows > 0 ? head : [])]) {
+      if ('hook' in d) { // what the GPU has so far goes first
+        if (d.decode !== (T === 1)) continue;
+        if (!profiler) pass!.end();
+        queue.submit([encoder.finish()]);
+        const at = performance.now();
+        this.stageMs.embed += at - start;
+        await d.hook(this);
+        start = performance.now();
+        this.stageMs.ffn += start - at;
+        encoder = this.device.createCommandEncoder();
+        pass = profiler ? undefined : encoder.beginComputePass();
+        continue;
+      }
       const n = d.count(T, outRows, pos0);
       if (n === 0) continue;
       if (profiler) {
         const at = 2 * timed.push(d.name) - 2;
         pass = encoder.beginComputePass({ timestampWrites: { querySet: profiler.queries, beginningOfPassWriteIndex: at, endOfPassWriteIndex: at + 1 } });
       }
-      pass!.setPipeline(d.pipeline);
-      pass!.setBindGroup(0, d.group);
-      const groups = Math.ceil(n / WORKGROUP);
-      const x = Math.min(groups, 65535);
-      pass!.dispatchWorkgroups(x, Math.ceil(groups / x));
+      encodeDispatch(pass!, d, n);
       if (profiler) pass!.end();
     }
     if (!profiler) pass!.end();
@@ -257,7 +272,14 @@ export class GpuModelV2 implements ForwardPass {
     const submitted = performance.now();
     this.stageMs.embed += submitted - start;
     if (bytes === 0) return undefined;
-    const { staging } = this.buffers;
+    const logits = await this.readBack(this.buffers.staging, bytes, T);
+    this.stageMs.head += performance.now() - submitted;
+    return logits;
+  }
+
+  /** The first `bytes` of `staging` (MAP_READ; its copy already submitted), once the GPU gets
+   *  there, within the readback time limit of a chunk of T tokens. */
+  async readBack(staging: GPUBuffer, bytes: number, T: number): Promise<Float32Array> {
     let timer: NodeJS.Timeout | undefined;
     const limitMs = this.warming ? WARM_UP_TIME_LIMIT_MS : this.fixedLimitMs ?? Math.max(READBACK_TIME_LIMIT_MS, 20 * this.tokenMs * T);
     const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), limitMs); });
@@ -265,14 +287,13 @@ export class GpuModelV2 implements ForwardPass {
       const mapping = staging.mapAsync(GPUMapMode.READ, 0, bytes);
       mapping.catch(() => undefined); // after a timeout it rejects when the device goes; nobody waits then
       const mapped = await Promise.race([mapping, late]);
-      if (mapped === 'late') throw new WebGpuFaultError('timeout', `the logits' readback did not finish within ${Math.round(limitMs)} ms`);
+      if (mapped === 'late') throw new WebGpuFaultError('timeout', `a readback did not finish within ${Math.round(limitMs)} ms`);
     } finally {
       clearTimeout(timer);
     }
-    const logits = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+    const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
     staging.unmap();
-    this.stageMs.head += performance.now() - submitted;
-    return logits;
+    return out;
   }
 }
 
@@ -354,7 +375,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const none = storage(16);
 
   const pipelines = new Map<KernelName, GPUComputePipeline>();
-  for (const name of ['embed', 'embedQ4', 'normQuantize', 'quantize', 'matmul', 'matmulQ4', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'sparseUp', 'sparseDown', 'addBias'] as const) {
+  for (const name of ['embed', 'embedQ4', 'normQuantize', 'quantize', 'matmul', 'matmulQ4', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'sparseUp', 'sparseDown', 'matmulRows', 'gateActivations', 'flashUp', 'flashDown', 'addBias'] as const) {
     const code = options.rewriteKernel ? options.rewriteKernel(name, kernelSource(name)) : kernelSource(name);
     const module = device.createShaderModule({ code, label: name });
     const info = await module.getCompilationInfo();
@@ -382,12 +403,12 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const embed = [embedW.q4
     ? dispatch('embedQ4', [d, embedW.q4.scalesAt, embedW.q4.minsAt], [ids, embedW.buffer, hidden], (t) => t * d)
     : dispatch('embed', [d], [ids, embedW.buffer, hidden], (t) => t * d)];
-  const layers: Dispatch[] = [];
+  const layers: Step[] = [];
   const kvScalesAt = kvRows * hd / 4; // word index of the scales in kv
   const act = ACTIVATIONS[arch.ffnActivation as keyof typeof ACTIVATIONS];
+  const flash = w.ffn instanceof FlashFfnV2 ? flashLayers(device, model, { storage, all, dispatch, hidden, gate, h, qx, sx, zq, zs }) : undefined;
   for (let l = 0; l < nLayers; l++) {
     const L = w.layers[l];
-    const rows = w.ffn.dense(l);
     const attention = [
       normQuantize(floats(L.attnNorm), 0), matmul(matrix(L.qkv), n, d, qkv, 0),
       dispatch('qkvPost', [H, Hkv, hd, C, l, L.qkvBias ? 1 : 0, { f32: Math.fround(1 / Math.sqrt(hd)) }, kvScalesAt], [qkv, L.qkvBias ? floats(L.qkvBias) : none, rope, kv, qx, sx], (t) => t * (H + 2 * Hkv)),
@@ -396,11 +417,17 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
       dispatch('mix', [H, Hkv, hd, C, l, kvScalesAt], [kv, scores, x], (t) => t * H * hd),
       quantize(H * hd), matmul(matrix(L.out), d, H * hd, hidden, 1),
     ];
+    const threshold = model.gateThresholds[l] ?? 0;
+    if (flash) {
+      if (!L.gate) throw new WebGpuUnsupportedError('an ungated FFN behind the neuron cache');
+      layers.push(...attention, normQuantize(floats(L.ffnNorm), 0), matmul(matrix(L.gate), F, d, gate, 0), ...flash.layer(l, act, threshold));
+      continue;
+    }
+    const rows = w.ffn.dense(l);
     const up = matrix(rows.up);
     const down = upload(new Uint8Array(memory(), rows.down.ptr, F * d));
     const downScalesT = upload(new Uint8Array(memory(), rows.downScalesT, (F * d) / 16));
     // a decoded token goes the sparse way where WASM's does (ModelV2.ffn): the gate skips neurons
-    const threshold = model.gateThresholds[l] ?? 0;
     const sparse = L.gate !== undefined && (threshold > 0 || arch.ffnActivation !== 'silu');
     const dense = (c: Count): Count => (sparse ? (t, r, p) => (t === 1 ? 0 : c(t, r, p)) : c);
     const decode = (c: Count): Count => (t, r, p) => (t === 1 ? c(t, r, p) : 0);
@@ -434,4 +461,127 @@ export function f32AtOrBelow(x: number): number {
   if (f[0] === 0) bits[0] = 0x80000001 | 0; // the negative number closest to 0
   else bits[0] += f[0] > 0 ? -1 : 1;
   return f[0];
+}
+
+/** The buffers a flash layer's dispatches share with the rest of the pass. */
+interface Shared {
+  storage: (bytes: number, usage?: number) => GPUBuffer;
+  /** Every buffer, destroyed with the model. */
+  all: GPUBuffer[];
+  dispatch: (name: KernelName, params: (number | { f32: number })[], buffers: GPUBuffer[], count: Count) => Dispatch;
+  hidden: GPUBuffer; gate: GPUBuffer; h: GPUBuffer; qx: GPUBuffer; sx: GPUBuffer; zq: GPUBuffer; zs: GPUBuffer;
+}
+
+/** A model whose FFN is behind the neuron cache (FlashFfnV2, under a memory budget) on the GPU.
+ *  A prompt streams each layer's records from ffn.bin as the WASM path does (FlashFfnV2.dense) and
+ *  uploads them into one staging set of buffers, which the dense kernels then read (up in the row
+ *  layout: matmulRows). A decoded token reads the gate's choice back (gateActivations: the one
+ *  sync a layer costs), gathers the kept neurons through the same neuron cache as WASM — misses
+ *  read from ffn.bin — and mirrors that cache in a GPU buffer per layer: a slot is uploaded only
+ *  when it holds another neuron than the GPU's copy. Then flashUp and flashDown run on the cache's
+ *  slots, in turns of at most `capacity` neurons as WASM does. */
+function flashLayers(device: GPUDevice, model: ModelV2, shared: Shared) {
+  const { dModel: d, ffnSize: F, layers: nLayers } = model.arch;
+  const store = model.weights.ffn as FlashFfnV2;
+  const cap = store.capacity, nb = d / 32;
+  const memory = () => model.weights.arena.memory.buffer;
+  const { storage, dispatch } = shared;
+  const copyDst = GPUBufferUsage.COPY_DST;
+  // a layer's cache, as the arena's (q8 rows: quants [cap][d], then scales [cap][d/32] f32): up, then down
+  const rowBytes = (rows: number) => (rows * d * 9) / 8;
+  const caches = Array.from({ length: nLayers }, () => ({ buffer: storage(2 * rowBytes(cap), copyDst), neuronOf: new Int32Array(cap).fill(-1) }));
+  const stagedUp = storage(rowBytes(F), copyDst), stagedDown = storage(F * d, copyDst), stagedScalesT = storage((F * d) / 16, copyDst);
+  const acts = storage(4 * F, GPUBufferUsage.COPY_SRC);
+  const actsRead = device.createBuffer({ size: 4 * F, usage: GPUBufferUsage.MAP_READ | copyDst });
+  const turnSlots = storage(8 * cap, copyDst); // [cap] slots, then [cap] activations (f32 bits)
+  const turn = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | copyDst }); // k, first, last
+  shared.all.push(actsRead, turn);
+  const y = storage(4 * d);
+  const ids = new Int32Array(F), av = new Float32Array(F), slots = new Int32Array(cap);
+  const turnWords = new Uint32Array(2 * cap), turnFloats = new Float32Array(turnWords.buffer);
+  const prompt = (c: Count): Count => (t, r, p) => (t === 1 ? 0 : c(t, r, p));
+  const decode = (c: Count): Count => (t, r, p) => (t === 1 ? c(t, r, p) : 0);
+  // a copy outside the kernels' memory, which may be a SharedArrayBuffer (writeBuffer rejects those)
+  const bytesAt = (ptr: number, n: number) => new Uint8Array(memory(), ptr, n).slice();
+
+  /** The kernels' rows of a prompt's layer l: streamed by the store, then uploaded. */
+  const stage = (l: number): void => {
+    const rows = store.dense(l);
+    device.queue.writeBuffer(stagedUp, 0, bytesAt(rows.up.ptr, rowBytes(F)));
+    device.queue.writeBuffer(stagedDown, 0, bytesAt(rows.down.ptr, F * d));
+    device.queue.writeBuffer(stagedScalesT, 0, bytesAt(rows.downScalesT, (F * d) / 16));
+  };
+
+  /** Uploads the slots of `rows` (the arena's cache of layer l) that hold another neuron than the
+   *  GPU's copy, in runs of adjacent slots. */
+  const mirror = (l: number, rows: FfnRows, turnIds: Int32Array, n: number): void => {
+    const c = caches[l];
+    const stale: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (c.neuronOf[slots[i]] !== turnIds[i]) { c.neuronOf[slots[i]] = turnIds[i]; stale.push(slots[i]); }
+    }
+    stale.sort((a, b) => a - b);
+    for (let i = 0; i < stale.length;) {
+      let end = i + 1;
+      while (end < stale.length && stale[end] === stale[end - 1] + 1) end++;
+      const s0 = stale[i], m = end - i;
+      for (const [q8, at] of [[rows.up, 0], [rows.down, rowBytes(cap)]] as const) {
+        device.queue.writeBuffer(c.buffer, at + s0 * d, bytesAt(q8.ptr + s0 * d, m * d));
+        device.queue.writeBuffer(c.buffer, at + cap * d + 4 * s0 * nb, bytesAt(q8.scales + 4 * s0 * nb, 4 * m * nb));
+      }
+      i = end;
+    }
+  };
+
+  return {
+    layer(l: number, act: number, threshold: number): Step[] {
+      const { buffer } = caches[l];
+      const up = dispatch('flashUp', [d, cap, (cap * d) / 4], [turn, turnSlots, buffer, shared.qx, shared.sx, shared.h], () => 0);
+      const down = dispatch('flashDown', [d, cap, rowBytes(cap) / 4, (rowBytes(cap) + cap * d) / 4], [turn, turnSlots, buffer, shared.h, y, shared.hidden], () => 0);
+      const decodeLayer = async (gpu: GpuModelV2): Promise<void> => {
+        const copy = device.createCommandEncoder();
+        copy.copyBufferToBuffer(acts, 0, actsRead, 0, 4 * F);
+        device.queue.submit([copy.finish()]);
+        const a = await gpu.readBack(actsRead, 4 * F, 1);
+        let k = 0;
+        for (let j = 0; j < F; j++) if (a[j] !== 0) { ids[k] = j; av[k++] = a[j]; }
+        if (l === 0) store.stats.tokens++;
+        for (let at = 0; at < k; at += cap) { // more neurons than the cache holds: in turns
+          const n = Math.min(cap, k - at);
+          const turnIds = ids.subarray(at, at + n);
+          mirror(l, store.gather(l, turnIds, n, slots), turnIds, n);
+          turnWords.set(slots.subarray(0, n));
+          turnFloats.set(av.subarray(at, at + n), cap);
+          device.queue.writeBuffer(turnSlots, 0, turnWords);
+          device.queue.writeBuffer(turn, 0, Uint32Array.of(n, at === 0 ? 1 : 0, at + n === k ? 1 : 0, 0));
+          const encoder = device.createCommandEncoder();
+          const pass = encoder.beginComputePass();
+          encodeDispatch(pass, up, n);
+          encodeDispatch(pass, down, d / 4);
+          pass.end();
+          device.queue.submit([encoder.finish()]);
+        }
+      };
+      return [
+        { hook: async () => stage(l), decode: false },
+        ...[
+          dispatch('matmulRows', [F, d, (F * d) / 4], [stagedUp, shared.qx, shared.sx, shared.h], (t) => Math.ceil(t / 4) * F),
+          dispatch('activate', [F, act, 1], [shared.gate, shared.h], (t) => t * F),
+          dispatch('downPrep', [F, d], [shared.h, stagedScalesT, shared.zq, shared.zs], (t) => t * (d / 32) * (F / 32)),
+          dispatch('down', [F, d], [stagedDown, shared.zq, shared.zs, shared.hidden], (t) => t * (d / 4)),
+        ].map((x) => ({ ...x, count: prompt(x.count) })),
+        dispatch('gateActivations', [F, act, { f32: f32AtOrBelow(threshold) }], [shared.gate, acts], decode(() => F)),
+        { hook: decodeLayer, decode: true },
+      ];
+    },
+  };
+}
+
+/** `n` invocations of `d` into `pass` (workgroups beyond 65,535 in a second dimension). */
+function encodeDispatch(pass: GPUComputePassEncoder, d: Dispatch, n: number): void {
+  pass.setPipeline(d.pipeline);
+  pass.setBindGroup(0, d.group);
+  const groups = Math.ceil(n / WORKGROUP);
+  const x = Math.min(groups, 65535);
+  pass.dispatchWorkgroups(x, Math.ceil(groups / x));
 }
