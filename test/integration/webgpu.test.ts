@@ -95,34 +95,24 @@ function argmax(x: Float32Array): number {
   return best;
 }
 
-// Tolerances, measured on llvmpipe: the kernels do the WASM kernels' integer arithmetic, and what
-// differs is f32 rounding (RMSNorm and RoPE sum in f64 in JavaScript, FMA contraction) moving an
-// activation's i16 rounding now and then; it grows with depth (30 layers: SmolLM2). `tolerance`
-// holds for the prompt's logits. Over decode steps such a rounding difference now and then moves
-// one quant of the int8 KV cache by a step (1/254 of its row's largest value), and the logits after
-// it move with it: there the bound is the int8 cache's own error against f32 keys and values
-// (kvCacheInt8.test.ts: 0.35, SmolLM2 0.4), and the greedy tokens must stay the same.
-const KV_STEP_BOUND = 0.4;
-const MODELS: { name: string; dir: string; flash?: FlashOptions; steps: number; tolerance: number }[] = [
-  // a KV quant moved within the prompt: tiny-llama-v2's positions 0 and 1 differ by 9.9e-5 and
-  // 6.0e-4, position 2 by 1.8e-2 (tiny-qwen2-v2: 1.4e-2; both since the fixtures' scales became f16
-  // values: 2e-3 held before). tiny-llama-v2 stops at 47 steps: WASM's top two logits are 0.003
-  // apart at the 48th, well within the decode bound below.
-  { name: 'tiny-llama-v2 (fixture)', dir: FIXTURE, steps: 47, tolerance: 2e-2 },
+// How far the GPU's logits may be from WASM's. The kernels do the WASM kernels' arithmetic operation
+// for operation (their f64 steps in pairs of f32, llvmpipe's reassociations held off by keep()), so
+// on a software adapter (CI's llvmpipe) they must be equal bit for bit: 0 was measured on every
+// model here, prompt and decode. A hardware GPU's driver may contract a · b + c or approximate a
+// division where llvmpipe does not; there the bound is issue 21's 1e-3.
+const bound = (found: AdapterFound) => (found.isSoftware ? 0 : 1e-3);
+const MODELS: { name: string; dir: string; flash?: FlashOptions; steps: number }[] = [
+  { name: 'tiny-llama-v2 (fixture)', dir: FIXTURE, steps: 64 },
   // every neuron kept (thresholds 0): a decoded token gathers its 128 in two turns of 64
-  { name: 'tiny-llama-v2 (fixture) behind a 64-neuron cache', dir: FIXTURE, flash: BEHIND_CACHE, steps: 47, tolerance: 2e-2 },
-  { name: 'tiny-qwen2-v2 (fixture, attention bias)', dir: path.join(root, 'test/fixtures/tiny-qwen2-v2'), steps: 64, tolerance: 2e-2 },
-  { name: 'tiny-qwen2-v2 (fixture) behind a 64-neuron cache', dir: path.join(root, 'test/fixtures/tiny-qwen2-v2'), flash: BEHIND_CACHE, steps: 64, tolerance: 2e-2 },
-  { name: 'tiny-relu-v2 (fixture, ReLU gate)', dir: path.join(root, 'test/fixtures/tiny-relu-v2'), steps: 64, tolerance: 2e-3 },
-  // deeper or wider models: a moved KV quant already within the prompt (measured 1.1e-2 and 0.15)
-  { name: 'bundled model converted to v2', dir: BUNDLED_V2, steps: 64, tolerance: 2e-2 },
+  { name: 'tiny-llama-v2 (fixture) behind a 64-neuron cache', dir: FIXTURE, flash: BEHIND_CACHE, steps: 64 },
+  { name: 'tiny-qwen2-v2 (fixture, attention bias)', dir: path.join(root, 'test/fixtures/tiny-qwen2-v2'), steps: 64 },
+  { name: 'tiny-qwen2-v2 (fixture) behind a 64-neuron cache', dir: path.join(root, 'test/fixtures/tiny-qwen2-v2'), flash: BEHIND_CACHE, steps: 64 },
+  { name: 'tiny-relu-v2 (fixture, ReLU gate)', dir: path.join(root, 'test/fixtures/tiny-relu-v2'), steps: 64 },
+  { name: 'bundled model converted to v2', dir: BUNDLED_V2, steps: 64 },
   // llvmpipe on 2 cores runs SmolLM2 at ~1 s a token: a short prompt and 8 steps
-  { name: 'SmolLM2-135M v2', dir: SMOLLM2_V2, steps: 8, tolerance: 0.25 },
-  // the default import: attention and gate q4_32 (matmulQ4; its embedding is GGUF Q8_0, so q8_32).
-  // matmulQ4 on the GPU equals WASM's bit for bit (the test above), yet the drift of the other
-  // kernels grows more through its 4-bit layers: measured 0.28 (the 8-bit import: 0.15), position 0,
-  // where no KV quant can have moved, already 1.9e-2 (8-bit: 9.2e-3)
-  { name: 'SmolLM2-135M v2, 4-bit', dir: SMOLLM2_V2_Q4, steps: 8, tolerance: 0.35 },
+  { name: 'SmolLM2-135M v2', dir: SMOLLM2_V2, steps: 8 },
+  // the default import: attention and gate q4_32 (matmulQ4; its embedding is GGUF Q8_0, so q8_32)
+  { name: 'SmolLM2-135M v2, 4-bit', dir: SMOLLM2_V2_Q4, steps: 8 },
 ];
 
 describe('WebGPU backend on Dawn', function () {
@@ -204,7 +194,7 @@ describe('WebGPU backend on Dawn', function () {
 
   // kind: gateSelect's activation code; gpu: the WGSL kernels' (ACTIVATIONS in modelGpu.ts)
   for (const { act, kind, gpu, threshold } of [{ act: 'silu', kind: 1, gpu: 0, threshold: 0.05 }, { act: 'relu', kind: 0, gpu: 1, threshold: 0 }, { act: 'squared relu', kind: 2, gpu: 2, threshold: 0.3 }]) {
-    it(`sparseUp and sparseDown (${act}, threshold ${threshold}) skip what gateSelect skips and give gatherUpQ8's and axpyQ8's bits${act === 'silu' ? ' (±1 ulp: the division)' : ''}`, async function () {
+    it(`sparseUp and sparseDown (${act}, threshold ${threshold}) skip what gateSelect skips and give gatherUpQ8's and axpyQ8's bits`, async function () {
       const { adapter } = await adapterOrSkip(this);
       const device = await adapter.requestDevice();
       try {
@@ -239,14 +229,8 @@ describe('WebGPU backend on Dawn', function () {
         const h = await runKernel(device, 'sparseUp', 1, [F, d, gpu, thresholdBits], [gateIn, U.view.subarray(0, panelBytes(F, d)), qx32, sx.view], F, F);
         const expected = new Float32Array(F);
         for (let i = 0; i < kept; i++) expected[ids.view[i]] = hk.view[i];
-        // h: the kept neurons' up rows times their activation, 0 elsewhere. SiLU's g / (1 + e^-g) may
-        // differ by an ulp: WGSL's f32 division need not round correctly (Vulkan allows 2.5 ulp).
-        const ulps = act === 'silu' ? 1 : 0;
-        const got = new Int32Array(h.buffer), want = new Int32Array(expected.buffer);
-        for (let j = 0; j < F; j++) {
-          assert.equal(h[j] === 0, expected[j] === 0, `neuron ${j}: kept on one side only`);
-          assert.ok(Math.abs(got[j] - want[j]) <= ulps, `neuron ${j}: ${h[j]} against ${expected[j]}`);
-        }
+        // h: the kept neurons' up rows times their activation, 0 elsewhere
+        assert.deepEqual(new Uint32Array(h.buffer), new Uint32Array(expected.buffer));
         const yGpu = await runKernel(device, 'sparseDown', 1, [F, d], [D.view.subarray(0, F * d), sT.view, expected], d, d / 4);
         assert.deepEqual(new Uint32Array(yGpu.buffer), new Uint32Array(y.view.slice().buffer));
       } finally {
@@ -257,7 +241,8 @@ describe('WebGPU backend on Dawn', function () {
 
   for (const model of MODELS) {
     it(`${model.name}: prompt logits as WASM's and the same greedy tokens over ${model.steps} steps`, async function () {
-      const { adapter } = await adapterOrSkip(this);
+      const found = await adapterOrSkip(this);
+      const { adapter } = found;
       const dir = model.dir === SMOLLM2_V2 ? await requireSmollm2V2(this) : model.dir === SMOLLM2_V2_Q4 ? await requireSmollm2V2Q4(this) : model.dir === BUNDLED_V2 ? requireBundledV2(this) : model.dir;
       const wasm = await loadWasm(dir, model.flash);
       if (model.flash) assert.ok(wasm.weights.ffn instanceof FlashFfnV2 && wasm.weights.ffn.capacity < wasm.arch.ffnSize, 'the FFN behind a neuron cache smaller than a layer');
@@ -270,7 +255,7 @@ describe('WebGPU backend on Dawn', function () {
         const kw = wasm.newCache(), kg = gpu.newCache();
         const a = await wasm.forwardAll(prompt, kw), b = await gpu.forwardAll(prompt, kg);
         const prefill = maxDiff(a, b);
-        assert.ok(prefill <= model.tolerance, `prompt logits differ by ${prefill}`);
+        assert.ok(prefill <= bound(found), `prompt logits differ by ${prefill}`);
         let worst = prefill;
         let token = argmax(a.subarray(a.length - V));
         assert.equal(argmax(b.subarray(b.length - V)), token);
@@ -281,7 +266,7 @@ describe('WebGPU backend on Dawn', function () {
           assert.equal(argmax(lb), token, `greedy token ${s} differs`);
         }
         console.log(`      max |logit difference| ${prefill.toExponential(2)} over the ${prompt.length} prompt positions, ${worst.toExponential(2)} with ${model.steps} decode steps`);
-        assert.ok(worst <= KV_STEP_BOUND, `decode logits differ by ${worst}`);
+        assert.ok(worst <= bound(found), `decode logits differ by ${worst}`);
         assert.equal(kg.length, prompt.length + model.steps);
       } finally {
         await Promise.all([gpu.dispose(), wasm.dispose()]);
@@ -290,9 +275,10 @@ describe('WebGPU backend on Dawn', function () {
   }
 
   it('decode with every neuron forced active through the sparse kernels equals the dense path; calibrated thresholds skip as WASM does', async function () {
+    const found = await adapterOrSkip(this);
     const wasm = await loadWasm(FIXTURE);
     const { layers, vocabSize: V } = wasm.arch;
-    const dense = await GpuModelV2.load((await adapterOrSkip(this)).adapter, wasm);
+    const dense = await GpuModelV2.load(found.adapter, wasm);
     // a threshold below every nonzero |silu|: the sparse machinery, skipping only exact zeros
     wasm.gateThresholds = Array(layers).fill(Number.MIN_VALUE);
     const forced = await GpuModelV2.load((await adapterOrSkip(this)).adapter, wasm);
@@ -320,10 +306,10 @@ describe('WebGPU backend on Dawn', function () {
       const skipped = wasm.ffnCounts.skipped - before.skipped, computed = wasm.ffnCounts.computed - before.computed;
       console.log(`      forced active against dense: ${forcedDiff.toExponential(2)}; calibrated (WASM skipped ${(100 * skipped / (skipped + computed)).toFixed(0)} %) against WASM: ${skippingDiff.toExponential(2)}, against dense: ${skipVsDense.toExponential(2)}`);
       assert.ok(skipped > 0.3 * (skipped + computed), 'the calibrated thresholds skip neurons');
-      // measured 1.9e-2: downQ8 rounds h · scale to i16 per 32 neurons where axpyQ8 adds f32, and a
-      // KV quant moves with that now and then (KV_STEP_BOUND's reason)
+      // measured 1.9e-2: downQ8 rounds h · scale to i16 per 32 neurons where axpyQ8 adds in f32 (WASM's
+      // two paths differ as much), and now and then a quant of the int8 KV cache moves with that
       assert.ok(forcedDiff <= 4e-2, `forced active differs from dense by ${forcedDiff}`);
-      assert.ok(skippingDiff <= 2e-2, `the GPU's skipping differs from WASM's by ${skippingDiff}`);
+      assert.ok(skippingDiff <= bound(found), `the GPU's skipping differs from WASM's by ${skippingDiff}`);
       assert.ok(skipVsDense > 10 * skippingDiff, 'skipping neurons changes the logits: the GPU did skip them');
     } finally {
       await Promise.all([dense.dispose(), forced.dispose(), skipping.dispose()]);
@@ -331,13 +317,13 @@ describe('WebGPU backend on Dawn', function () {
   });
 
   it('behind the neuron cache with calibrated thresholds, a decoded token reads only its misses from ffn.bin, as on WASM', async function () {
-    const { adapter } = await adapterOrSkip(this);
+    const found = await adapterOrSkip(this);
     const [wasm, onGpu] = [await loadWasm(FIXTURE, BEHIND_CACHE), await loadWasm(FIXTURE, BEHIND_CACHE)];
     const { layers, ffnSize: F, dModel: d } = wasm.arch;
     const prompt = [5, 17, 300, 42, 9, 77, 128, 3];
     const { gateThresholds } = await calibrateGateThresholds(wasm, [prompt, prompt.map((id) => (id * 7 + 1) % 512)], 0.6);
     wasm.gateThresholds = onGpu.gateThresholds = gateThresholds;
-    const gpu = await GpuModelV2.load(adapter, onGpu);
+    const gpu = await GpuModelV2.load(found.adapter, onGpu);
     try {
       const [kw, kg] = [wasm.newCache(), gpu.newCache()];
       let token = argmax(await wasm.forward(prompt, kw));
@@ -354,7 +340,7 @@ describe('WebGPU backend on Dawn', function () {
       const after = onGpu.ffnStats;
       const gathered = after.hits + after.misses - before.hits - before.misses, misses = after.misses - before.misses;
       console.log(`      max |logit difference| ${worst.toExponential(2)}; the GPU's tokens gathered ${(gathered / steps / layers).toFixed(0)} of ${F} neurons a layer, ${misses} misses read`);
-      assert.ok(worst <= KV_STEP_BOUND);
+      assert.ok(worst <= bound(found), `logits differ by ${worst}`);
       assert.equal(after.tokens - before.tokens, steps);
       assert.ok(gathered < 0.6 * steps * layers * F, 'the thresholds skip neurons');
       assert.ok(misses > 0 && misses < gathered, 'some neurons were cached, some read');
@@ -365,9 +351,9 @@ describe('WebGPU backend on Dawn', function () {
   });
 
   it('forwardAll equals forward position by position, and a second cache is replayed, not mixed up', async function () {
-    const { adapter } = await adapterOrSkip(this);
+    const found = await adapterOrSkip(this);
     const wasm = await loadWasm(FIXTURE);
-    const gpu = await GpuModelV2.load(adapter, wasm);
+    const gpu = await GpuModelV2.load(found.adapter, wasm);
     try {
       const V = wasm.arch.vocabSize;
       const ids = [5, 17, 300, 42, 9, 77, 128, 3, 64, 200];
@@ -383,7 +369,7 @@ describe('WebGPU backend on Dawn', function () {
       const next = await gpu.forward([9], one);
       const reference = wasm.newCache();
       await wasm.forward(ids, reference);
-      assert.ok(maxDiff(next, await wasm.forward([9], reference)) <= 2e-3);
+      assert.ok(maxDiff(next, await wasm.forward([9], reference)) <= bound(found));
     } finally {
       await gpu.dispose();
     }

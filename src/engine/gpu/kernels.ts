@@ -1,7 +1,9 @@
 // The WGSL kernels of a format-v2 forward pass (modelGpu.ts runs them in data-flow order). Each
-// mirrors the arithmetic of its WebAssembly counterpart in kernels.wat, so the logits agree to
-// rounding: activations quantized to i16 per 32 (quantizeI16), per block the exact integer sum of
-// int8 weights × i16 activations, then acc += f32(sum) · (weight scale · activation scale).
+// does the arithmetic of its WebAssembly counterpart in kernels.wat operation for operation —
+// activations quantized to i16 per 32 (quantizeI16), per block the exact integer sum of int8
+// weights × i16 activations, then acc += f32(sum) · (weight scale · activation scale); the f64
+// steps in pairs of f32 — so that on llvmpipe the logits are WASM's bit for bit (a rounding that
+// differs moves a quant, and 30 layers make that 0.1 in the logits).
 // One invocation per output value and no workgroup memory or barriers: llvmpipe (the CI adapter)
 // aborted or hung on a matrix-vector shader with workgroup memory (../shared/DESIGN.md §5).
 
@@ -17,6 +19,28 @@ struct Step {
 }
 @group(0) @binding(0) var<uniform> step: Step;
 fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * ${WORKGROUP}u; }
+// x itself, through a value the compiler cannot prove is 0 (a chunk has T < 65,536 tokens):
+// llvmpipe reassociates a float sum with a constant in it ((a + b) + 1 → a + (b + 1): other bits)
+// and would fold the exact error terms below away; keep() holds each rounding where it is written.
+fn keep(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) ^ (step.T >> 16u)); }
+// The f64 steps of the WASM kernels (RMSNorm, RoPE, the KV cache's quantization) as an unevaluated
+// sum hi + lo of two f32 (WGSL has no f64; ~48 bits, so the f32 each result is rounded to is
+// WASM's but within ~2^-24 of a tie), each rounding error computed exactly: Knuth's two-sum,
+// Dekker's product (WGSL's fma need not be fused, and on llvmpipe is not).
+fn twoSum(a: f32, b: f32) -> vec2f { let s = keep(a + b); let bb = keep(s - a); return vec2f(s, keep(a - keep(s - bb)) + keep(b - bb)); }
+fn quickSum(a: f32, b: f32) -> vec2f { let s = keep(a + b); return vec2f(s, keep(b - keep(s - a))); }
+fn halves(a: f32) -> vec2f { let c = keep(4097.0 * a); let hi = keep(c - keep(c - a)); return vec2f(hi, keep(a - hi)); }
+fn twoProd(a: f32, b: f32) -> vec2f {
+  let p = keep(a * b); let x = halves(a); let y = halves(b);
+  return vec2f(p, keep(keep(keep(keep(x.x * y.x) - p) + keep(x.x * y.y)) + keep(x.y * y.x)) + keep(x.y * y.y));
+}
+fn dAdd(a: vec2f, b: vec2f) -> vec2f { let s = twoSum(a.x, b.x); return quickSum(s.x, keep(s.y + keep(a.y + b.y))); }
+fn dMul(a: vec2f, b: f32) -> vec2f { let p = twoProd(a.x, b); return quickSum(p.x, keep(p.y + keep(a.y * b))); }
+fn dDiv(a: vec2f, b: f32) -> vec2f { let q = keep(a.x / b); let r = dAdd(a, -twoProd(q, b)); return quickSum(q, keep(r.x / b)); }
+fn dSqrt(a: vec2f) -> vec2f { let x = sqrt(a.x); let r = dAdd(a, -twoProd(x, x)); return quickSum(x, keep(r.x / keep(2.0 * x))); }
+fn dInverse(a: vec2f) -> vec2f { let q = keep(1.0 / a.x); let r = dAdd(vec2f(1.0, 0.0), -dMul(a, q)); return quickSum(q, keep(r.x / a.x)); }
+// the f32 nearest hi + lo
+fn dRound(a: vec2f) -> f32 { return keep(a.x + a.y); }
 // e^x as kernels.wat's exp4 computes it (Cephes' expf): Vulkan lets exp() be off by 3 + 2|x| ulp
 // (GPUs' fast exp2 is), where softmax and SiLU should agree with the WASM kernels.
 fn cexp(x0: f32) -> f32 {
@@ -29,7 +53,7 @@ fn cexp(x0: f32) -> f32 {
   e = e * r + 4.1665795894e-2;
   e = e * r + 1.6666665459e-1;
   e = e * r + 5.0000001201e-1;
-  e = (e * (r * r) + r) + 1.0;
+  e = keep(e * (r * r) + r) + 1.0;
   return e * bitcast<f32>((i32(n) + 127) << 23u);
 }
 // int8 number k (0…3) of a little-endian word, sign-extended
@@ -85,7 +109,7 @@ ${ENTRY} {
    *  its row's squares again — cheaper than a dispatch more. Every token's row, or (last = 1) the
    *  last outRows. */
   normQuantize: /* wgsl */ `
-struct P { d: u32, last: u32, eps: f32 }
+struct P { d: u32, last: u32, eps: f32, epsLo: f32 } // eps as an f64: eps + epsLo
 @group(0) @binding(1) var<uniform> p: P;
 @group(0) @binding(2) var<storage, read> hidden: array<f32>;
 @group(0) @binding(3) var<storage, read> weight: array<f32>;
@@ -98,12 +122,13 @@ ${ENTRY} {
   if (i >= rows * nb) { return; }
   let r = i / nb; let b = i % nb;
   let src = select(r, step.firstRow + r, p.last == 1u) * p.d;
-  var sum = 0.0;
-  for (var k = 0u; k < p.d; k++) { let v = hidden[src + k]; sum += v * v; }
-  let inv = 1.0 / sqrt(sum / f32(p.d) + p.eps);
+  // rmsNorm's f64: Σ squares, 1 / √(Σ / d + eps), then (x · that) · w rounded to f32
+  var sum = vec2f(0.0);
+  for (var k = 0u; k < p.d; k++) { let v = hidden[src + k]; sum = dAdd(sum, twoProd(v, v)); }
+  let inv = dInverse(dSqrt(dAdd(dDiv(sum, f32(p.d)), vec2f(p.eps, p.epsLo))));
   var v: array<f32, 32>;
   var amax = 0.0;
-  for (var k = 0u; k < 32u; k++) { let c = b * 32u + k; v[k] = hidden[src + c] * inv * weight[c]; amax = max(amax, abs(v[k])); }
+  for (var k = 0u; k < 32u; k++) { let c = b * 32u + k; v[k] = dRound(dMul(dMul(inv, hidden[src + c]), weight[c])); amax = max(amax, abs(v[k])); }
   sx[i] = amax / 32767.0;
   let scale = select(0.0, 32767.0 / amax, amax > 0.0);
   for (var k = 0u; k < 32u; k++) { qx[r * p.d + b * 32u + k] = i32(round(v[k] * scale)); }
@@ -253,8 +278,8 @@ ${ENTRY} {
     for (var k = 0u; k < half; k++) {
       let c = rope[pos * half + k]; let s = rope[sines + pos * half + k];
       let a = qkv[at + k]; let b = qkv[at + k + half];
-      qkv[at + k] = a * c - b * s;
-      qkv[at + k + half] = b * c + a * s;
+      qkv[at + k] = dRound(dAdd(twoProd(a, c), -twoProd(b, s))); // in f64 as WASM's, then f32
+      qkv[at + k + half] = dRound(dAdd(twoProd(b, c), twoProd(a, s)));
     }
   }
   var amax = 0.0;
@@ -270,14 +295,14 @@ ${ENTRY} {
   let row = ((p.layer * 2u + kind) * p.Hkv + group) * p.capacity + pos;
   for (var k = 0u; k < p.hd; k++) { amax = max(amax, abs(qkv[at + k])); }
   kv[p.scalesAt + row] = bitcast<u32>(amax / 127.0);
-  let inv = select(0.0, 127.0 / amax, amax > 0.0);
+  let inv = select(vec2f(0.0), dDiv(vec2f(127.0, 0.0), amax), amax > 0.0); // f64 in WASM's, as the products
   let words = p.hd / 4u;
   for (var w = 0u; w < words; w++) {
     var word = 0u;
     for (var b = 0u; b < 4u; b++) {
-      // Math.round: the nearest integer, halves up (WGSL's round() takes halves to even)
-      let x = qkv[at + 4u * w + b] * inv; let f = floor(x);
-      let q = i32(f) + select(0, 1, x - f >= 0.5);
+      // roundHalfUp: the nearest integer, halves up (WGSL's round() takes halves to even)
+      let x = dMul(inv, qkv[at + 4u * w + b]); let f = floor(x.x);
+      let q = i32(f) + select(0, 1, keep(x.x - f) + x.y >= 0.5);
       word |= (bitcast<u32>(q) & 255u) << (8u * b);
     }
     kv[row * words + w] = word;

@@ -392,7 +392,8 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
     const entries: GPUBindGroupEntry[] = [step, uniform(params), ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } }));
     return { name, pipeline, group: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), count };
   };
-  const normQuantize = (weight: GPUBuffer, last: 0 | 1): Dispatch => dispatch('normQuantize', [d, last, { f32: arch.normEps }], [hidden, weight, qx, sx], (t, r) => (last ? r : t) * d / 32);
+  const eps = Math.fround(arch.normEps);
+  const normQuantize = (weight: GPUBuffer, last: 0 | 1): Dispatch => dispatch('normQuantize', [d, last, { f32: eps }, { f32: Math.fround(arch.normEps - eps) }], [hidden, weight, qx, sx], (t, r) => (last ? r : t) * d / 32);
   const quantize = (cols: number): Dispatch => dispatch('quantize', [cols], [x, qx, sx], (t) => t * cols / 32);
   const matmul = (W: ReturnType<typeof matrix>, rows: number, cols: number, out: GPUBuffer, accumulate: 0 | 1, last: 0 | 1 = 0): Dispatch =>
     W.q4
