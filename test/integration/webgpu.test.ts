@@ -25,7 +25,7 @@ import { TextTokenizer } from '../../src/engine/tokenizer';
 import { calibrateGateThresholds } from '../../src/engine/v2/calibrate';
 import { loadModelV2 } from '../../src/engine/v2/loadV2';
 import type { FlashOptions } from '../../src/engine/ffn/loadFlash';
-import { FlashFfnV2, recordBytesV2, transposeScales } from '../../src/engine/v2/ffnStore';
+import { FlashFfnV2, READ_GAP, recordBytesV2, transposeScales } from '../../src/engine/v2/ffnStore';
 import type { ModelV2 } from '../../src/engine/v2/modelV2';
 import { dequantRowInto } from '../../src/engine/v2/matrix';
 import { panelBytes, panelRoom, rowsToPanels } from '../../src/engine/v2/panels';
@@ -316,7 +316,7 @@ describe('WebGPU backend on Dawn', function () {
     }
   });
 
-  it('behind the neuron cache with calibrated thresholds, a decoded token reads only its misses from ffn.bin, as on WASM', async function () {
+  it('behind the neuron cache with calibrated thresholds, a decoded token reads its misses from ffn.bin, as on WASM', async function () {
     const found = await adapterOrSkip(this);
     const [wasm, onGpu] = [await loadWasm(FIXTURE, BEHIND_CACHE), await loadWasm(FIXTURE, BEHIND_CACHE)];
     const { layers, ffnSize: F, dModel: d } = wasm.arch;
@@ -344,7 +344,9 @@ describe('WebGPU backend on Dawn', function () {
       assert.equal(after.tokens - before.tokens, steps);
       assert.ok(gathered < 0.6 * steps * layers * F, 'the thresholds skip neurons');
       assert.ok(misses > 0 && misses < gathered, 'some neurons were cached, some read');
-      assert.equal(after.bytesRead - before.bytesRead, misses * recordBytesV2(d), 'ffn.bin read for the misses alone');
+      // the misses' records and, in a span between two misses, at most READ_GAP − 1 others
+      const records = (after.bytesRead - before.bytesRead) / recordBytesV2(d), reads = after.reads - before.reads;
+      assert.ok(records >= misses && records <= misses + (READ_GAP - 1) * (misses - reads), `${records} records read for ${misses} misses`);
     } finally {
       await Promise.all([gpu.dispose(), wasm.dispose(), onGpu.dispose()]);
     }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { KernelArena } from '../wasm/wasmKernels';
 import type { Q8 } from './matrix';
 import { ModelFileCorruptError } from '../errors';
-import { f16Bits, isF16Scale, scaleError } from '../weights/f16';
+import { allF16Scales, f16Bits, isF16Scale, scaleError } from '../weights/f16';
 
 /** down: a column per neuron, [F][d]: in the row layout (ffn.bin's records: the flash cache's
  *  rows), or the down-block layout that downQ8 reads (a dense layer's, layout 'blocks'). */
@@ -47,6 +47,10 @@ export class ResidentFfn implements FfnStore {
     return this.layers[l];
   }
 }
+
+/** A flash read spans misses up to this many records apart, the records between read too: a
+ *  read() costs about what copying 16 records (~20 KB at SmolLM2's width) does. */
+export const READ_GAP = 16;
 
 /** Bytes of one neuron's record in a silu model's ffn.bin (FORMAT.md §F: up and down quants, then their scales). */
 export const recordBytesV2 = (d: number) => (2 * d * 9) / 8;
@@ -124,18 +128,18 @@ export class FlashFfnV2 implements FfnStore {
     missing.sort((a, b) => ids[a] - ids[b]);
     const R = recordBytesV2(this.d);
     for (let m = 0; m < missing.length;) {
-      let end = m + 1; // a run of adjacent neurons: one read
-      while (end < missing.length && ids[missing[end]] === ids[missing[end - 1]] + 1) end++;
+      let end = m + 1; // misses at most READ_GAP apart: one read, the records between them too
+      while (end < missing.length && ids[missing[end]] - ids[missing[end - 1]] <= READ_GAP) end++;
       const first = ids[missing[m]];
-      this.read(this.sections[l].offset + first * R, (end - m) * R);
+      this.read(this.sections[l].offset + first * R, (ids[missing[end - 1]] - first + 1) * R);
       for (let r = m; r < end; r++) {
         const s = slots[r], j = ids[missing[r]];
         if (c.neuronOf[s] >= 0) c.slotOf[c.neuronOf[s]] = -1;
         c.neuronOf[s] = j;
         c.slotOf[j] = s;
         c.lastUsed[s] = now;
-        checkRecordScales(this.staging, (r - m) * R + 2 * this.d, this.d / 16, l, j);
-        this.place((r - m) * R, c.rows, s);
+        checkRecordScales(this.staging, (j - first) * R + 2 * this.d, this.d / 16, l, j);
+        this.place((j - first) * R, c.rows, s);
         rows[missing[r]] = s;
       }
       m = end;
@@ -230,6 +234,8 @@ function readFully(fd: number, into: Uint8Array, position: number, stats: FlashS
 /** The `count` f32 scales at records[at…] of neuron j of layer l are f16 values ≥ 0 (FORMAT.md §Q:
  *  a NaN would turn every suggestion into noise, silently; the kernels hold them in 16 bits). */
 export function checkRecordScales(records: Uint8Array, at: number, count: number, l: number, j: number): void {
+  const start = records.byteOffset + at;
+  if (start % 4 === 0 && allF16Scales(new Uint32Array(records.buffer, start, count))) return;
   const view = new DataView(records.buffer, records.byteOffset + at, count * 4);
   for (let i = 0; i < count; i++) {
     const scale = view.getFloat32(4 * i, true);

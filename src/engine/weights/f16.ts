@@ -25,6 +25,20 @@ export function isF16Scale(v: number): boolean {
   return h < 0x7c00 && f16Value(h) === v && !Object.is(v, -0);
 }
 
+/** Whether every f32 of `bits` (their bit patterns) is a finite f16 value ≥ 0 (isF16Scale, without
+ *  a float operation: the loaders check every scale they read, a decoded token's flash reads too).
+ *  +0, or a sign bit of 0, an f32 exponent e of f16's range (normal 113…142; 103…112: f16's
+ *  subnormals, multiples of 2^−24), and the mantissa bits below f16's precision zero. */
+export function allF16Scales(bits: Uint32Array): boolean {
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i];
+    if (b === 0) continue;
+    const e = b >>> 23; // the sign bit makes it ≥ 256
+    if (e < 103 || e > 142 || (b & ((1 << Math.max(13, 126 - e)) - 1)) !== 0) return false;
+  }
+  return true;
+}
+
 /** Why `value`, a finite q8_32 scale that isF16Scale refused, is refused: negative (a corrupt
  *  file), or not an f16 value (a file written before FORMAT.md §Q said so). */
 export function scaleError(file: string, where: string, value: number): EngineError {
