@@ -66,7 +66,8 @@ interface LayerCache {
 export class FlashFfnV2 implements FfnStore {
   readonly stats = newStats();
   private readonly caches: LayerCache[] = [];
-  private readonly staging: Uint8Array; // one layer section, or the misses of one gather
+  private readonly staging: Uint8Array; // in the kernels' memory: one layer section, or the misses of one gather
+  private readonly stagingWords: Uint32Array; // the same bytes (its scales checked as bit patterns)
   private readonly stagedRows: DenseFfnRows; // [F][d]: the layer streamed for prefill
   private readonly memory: Uint8Array; // the kernels' memory (it never grows)
   private tick = 0;
@@ -92,13 +93,14 @@ export class FlashFfnV2 implements FfnStore {
       });
     }
     this.stagedRows = { up: q8(F), down: { ...q8(F), layout: 'blocks' }, downScalesT: arena.bytes((F * d) / 16).ptr };
-    this.staging = new Uint8Array(F * recordBytesV2(d));
+    this.staging = arena.bytes(F * recordBytesV2(d)).view;
+    this.stagingWords = new Uint32Array(this.staging.buffer, this.staging.byteOffset, this.staging.length / 4);
     this.memory = new Uint8Array(arena.memory.buffer);
   }
 
-  /** Arena bytes beyond the resident weights: the caches and the prefill staging rows. */
+  /** Arena bytes beyond the resident weights: the caches, the prefill staging rows and the read buffer. */
   static arenaBytes(layers: number, F: number, d: number, capacity: number): number {
-    return (layers * 2 * capacity + 2 * F) * ((d * 9) / 8) + (F * d) / 16 + 32 * d + 64 * (2 * layers + 4);
+    return (layers * 2 * capacity + 2 * F) * ((d * 9) / 8) + (F * d) / 16 + 32 * d + F * recordBytesV2(d) + 64 * (2 * layers + 5);
   }
 
   dense(l: number): DenseFfnRows {
@@ -138,8 +140,9 @@ export class FlashFfnV2 implements FfnStore {
         c.neuronOf[s] = j;
         c.slotOf[j] = s;
         c.lastUsed[s] = now;
-        checkRecordScales(this.staging, (j - first) * R + 2 * this.d, this.d / 16, l, j);
-        this.place((j - first) * R, c.rows, s);
+        const at = (j - first) * R;
+        if (!allF16Scales(this.stagingWords, (at + 2 * this.d) / 4, this.d / 16)) checkRecordScales(this.staging, at + 2 * this.d, this.d / 16, l, j); // names the scale
+        this.place(at, c.rows, s);
         rows[missing[r]] = s;
       }
       m = end;
@@ -163,15 +166,14 @@ export class FlashFfnV2 implements FfnStore {
     readFully(this.fd, this.staging.subarray(0, bytes), position, this.stats);
   }
 
-  /** Copies the record at staging[at…] into row `row` of `rows` (up, down: quants then scales). */
+  /** Copies the record at staging[at…] into row `row` of `rows` (up, down: quants then scales);
+   *  within one buffer, so no view is made per copy. */
   private place(at: number, rows: FfnRows, row: number): void {
-    const d = this.d;
-    const mem = this.memory;
-    const s = this.staging;
-    mem.set(s.subarray(at, at + d), rows.up.ptr + row * d);
-    mem.set(s.subarray(at + d, at + 2 * d), rows.down.ptr + row * d);
-    mem.set(s.subarray(at + 2 * d, at + 2 * d + d / 8), rows.up.scales + (row * d) / 8);
-    mem.set(s.subarray(at + 2 * d + d / 8, at + 2 * d + d / 4), rows.down.scales + (row * d) / 8);
+    const d = this.d, mem = this.memory, s = this.staging.byteOffset + at;
+    mem.copyWithin(rows.up.ptr + row * d, s, s + d);
+    mem.copyWithin(rows.down.ptr + row * d, s + d, s + 2 * d);
+    mem.copyWithin(rows.up.scales + (row * d) / 8, s + 2 * d, s + 2 * d + d / 8);
+    mem.copyWithin(rows.down.scales + (row * d) / 8, s + 2 * d + d / 8, s + 2 * d + d / 4);
   }
 }
 

@@ -110,10 +110,9 @@ function planMemory(arch: Architecture, contextTokens: number, source: TensorSou
     const streamed = new Set([...units].filter((u) => !u.startsWith('ffn.')));
     return { streamed, ffn: capacity < F ? flash(capacity) : layers.size > 0 ? { kind: 'layers', streamed: layers, fd, sections } : { kind: 'resident' } };
   };
-  // + the neuron cache's read buffer (FlashFfnV2.staging, outside the kernels' memory)
   const cost = (units: Set<string>, capacity: number) => {
     const p = planOf(units, capacity);
-    return arenaBytes(arch, contextTokens, source, p.ffn, p.streamed, threads) + (capacity < F ? F * recordBytesV2(arch.dModel) : 0);
+    return arenaBytes(arch, contextTokens, source, p.ffn, p.streamed, threads);
   };
   const units = new Set<string>();
   if (forcedNeurons !== undefined && arch.ffnActivation === 'silu') return planOf(units, Math.min(F, forcedNeurons));
@@ -145,7 +144,7 @@ function describePlan(arch: Architecture, tensors: Map<string, { bytes: number }
   const streamedLayers = memory.ffn.kind === 'layers' ? memory.ffn.streamed.size : 0;
   const streamedMatrices = [...memory.streamed].reduce((n, name) => n + tensors.get(name)!.bytes, 0);
   const ffnStreamed = (layers * (F - cached) + streamedLayers * F) * recordBytesV2(d);
-  const residentBytes = arena + (cached < F ? F * recordBytesV2(d) : 0);
+  const residentBytes = arena;
   const mb = (bytes: number) => (bytes / MIB).toFixed(1);
   const layerMatrices = [...memory.streamed].filter((n) => n.startsWith('layers.')).length;
   const parts = [

@@ -25,12 +25,12 @@ export function isF16Scale(v: number): boolean {
   return h < 0x7c00 && f16Value(h) === v && !Object.is(v, -0);
 }
 
-/** Whether every f32 of `bits` (their bit patterns) is a finite f16 value ≥ 0 (isF16Scale, without
+/** Whether every f32 of bits[from, from + count) (their bit patterns) is a finite f16 value ≥ 0 (isF16Scale, without
  *  a float operation: the loaders check every scale they read, a decoded token's flash reads too).
  *  +0, or a sign bit of 0, an f32 exponent e of f16's range (normal 113…142; 103…112: f16's
  *  subnormals, multiples of 2^−24), and the mantissa bits below f16's precision zero. */
-export function allF16Scales(bits: Uint32Array): boolean {
-  for (let i = 0; i < bits.length; i++) {
+export function allF16Scales(bits: Uint32Array, from = 0, count = bits.length - from): boolean {
+  for (let i = from; i < from + count; i++) {
     const b = bits[i];
     if (b === 0) continue;
     const e = b >>> 23; // the sign bit makes it ≥ 256
