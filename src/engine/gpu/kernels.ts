@@ -56,8 +56,16 @@ fn cexp(x0: f32) -> f32 {
   e = keep(e * (r * r) + r) + 1.0;
   return e * bitcast<f32>((i32(n) + 127) << 23u);
 }
-// int8 number k (0…3) of a little-endian word, sign-extended
+// int8 number k (0…3) of a little-endian word, sign-extended; all four
 fn i8of(w: u32, k: u32) -> i32 { return (bitcast<i32>(w << (24u - 8u * k))) >> 24u; }
+fn unpack(w: u32) -> vec4i { return vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)); }
+// an FFN activation: 0 SiLU (as kernels.wat's swiglu and gateSelect compute it), 1 ReLU (0 < v ? v : 0,
+// gateSelect's and JavaScript's), 2 squared ReLU
+fn activation(kind: u32, v: f32) -> f32 {
+  if (kind == 0u) { return v / (1.0 + cexp(min(-v, 88.0))); }
+  let r = select(0.0, v, v > 0.0);
+  return select(r, r * r, kind == 2u);
+}
 `;
 
 const ENTRY = `@compute @workgroup_size(${WORKGROUP}) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u)`;
@@ -161,7 +169,6 @@ struct P { n: u32, d: u32, accumulate: u32, last: u32 }
 @group(0) @binding(3) var<storage, read> qx: array<i32>;
 @group(0) @binding(4) var<storage, read> sx: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
-fn unpack(w: u32) -> vec4i { return vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)); }
 ${ENTRY} {
   let i = flat(gid, nwg);
   let rows = select(step.T, step.outRows, p.last == 1u);
@@ -391,15 +398,10 @@ struct P { F: u32, act: u32, gated: u32 }
 @group(0) @binding(1) var<uniform> p: P;
 @group(0) @binding(2) var<storage, read> gate: array<f32>;
 @group(0) @binding(3) var<storage, read_write> up: array<f32>;
-fn act(v: f32) -> f32 {
-  if (p.act == 0u) { return v / (1.0 + cexp(min(-v, 88.0))); }
-  if (p.act == 1u) { return max(v, 0.0); }
-  return select(0.0, v * v, v > 0.0);
-}
 ${ENTRY} {
   let i = flat(gid, nwg);
   if (i >= step.T * p.F) { return; }
-  if (p.gated == 1u) { up[i] *= act(gate[i]); } else { up[i] = act(up[i]); }
+  if (p.gated == 1u) { up[i] *= activation(p.act, gate[i]); } else { up[i] = activation(p.act, up[i]); }
 }`,
 
   /** downQ8's first half: z[j] = h[j] · sT[b][j] for token t, output block b, quantized per 32
@@ -447,7 +449,7 @@ ${ENTRY} {
     var sum = vec4i(0);
     for (var k = 0u; k < 32u; k++) {
       let w = D[(jb * 32u * p.d + (o >> 5u) * 1024u + k * 32u + (o & 31u)) >> 2u];
-      sum += zq[z + k] * vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u));
+      sum += zq[z + k] * unpack(w);
     }
     acc += vec4f(sum) * zs[jb * rows + row];
   }
@@ -467,13 +469,10 @@ struct P { F: u32, d: u32, act: u32, threshold: f32 }
 @group(0) @binding(4) var<storage, read> qx: array<i32>;
 @group(0) @binding(5) var<storage, read> sx: array<f32>;
 @group(0) @binding(6) var<storage, read_write> h: array<f32>;
-fn unpack(w: u32) -> vec4i { return vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)); }
 ${ENTRY} {
   let j = flat(gid, nwg);
   if (j >= p.F || step.T != 1u) { return; }
-  let g = gate[j];
-  var a = select(0.0, g, g > 0.0);
-  if (p.act == 0u) { a = g / (1.0 + cexp(min(-g, 88.0))); } else if (p.act == 2u) { a = a * a; }
+  let a = activation(p.act, gate[j]);
   if (!(abs(a) > p.threshold)) { h[j] = 0.0; return; }
   let nb = p.d >> 5u; let lane = j & 3u;
   var acc = 0.0;
@@ -511,7 +510,7 @@ ${ENTRY} {
     let s = b * p.F + j;
     let c = hv * unpack2x16float(scalesT[s >> 1u])[s & 1u];
     let w = D[((j >> 5u) * 32u * p.d + b * 1024u + (j & 31u) * 32u + (o & 31u)) >> 2u];
-    y += c * vec4f(f32(i8of(w, 0u)), f32(i8of(w, 1u)), f32(i8of(w, 2u)), f32(i8of(w, 3u)));
+    y += c * vec4f(unpack(w));
   }
   hidden[o] += y.x; hidden[o + 1u] += y.y; hidden[o + 2u] += y.z; hidden[o + 3u] += y.w;
 }`,
@@ -526,7 +525,6 @@ struct P { n: u32, d: u32, scalesAt: u32 }
 @group(0) @binding(3) var<storage, read> qx: array<i32>;
 @group(0) @binding(4) var<storage, read> sx: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
-fn unpack(w: u32) -> vec4i { return vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)); }
 ${ENTRY} {
   let i = flat(gid, nwg);
   if (i >= ((step.T + 3u) / 4u) * p.n) { return; }
@@ -558,9 +556,7 @@ struct P { F: u32, act: u32, threshold: f32 }
 ${ENTRY} {
   let j = flat(gid, nwg);
   if (j >= p.F || step.T != 1u) { return; }
-  let g = gate[j];
-  var v = select(0.0, g, g > 0.0);
-  if (p.act == 0u) { v = g / (1.0 + cexp(min(-g, 88.0))); } else if (p.act == 2u) { v = v * v; }
+  let v = activation(p.act, gate[j]);
   a[j] = select(0.0, v, abs(v) > p.threshold);
 }`,
 
@@ -578,7 +574,6 @@ struct K { k: u32, first: u32, last: u32 }
 @group(0) @binding(5) var<storage, read> qx: array<i32>;
 @group(0) @binding(6) var<storage, read> sx: array<f32>;
 @group(0) @binding(7) var<storage, read_write> h: array<f32>;
-fn unpack(w: u32) -> vec4i { return vec4i(i8of(w, 0u), i8of(w, 1u), i8of(w, 2u), i8of(w, 3u)); }
 ${ENTRY} {
   let i = flat(gid, nwg);
   if (i >= turn.k || step.T != 1u) { return; }
@@ -620,7 +615,7 @@ ${ENTRY} {
     let slot = slots[n];
     let c = hv * bitcast<f32>(cache[p.downScalesAt + slot * nb + b]);
     let w = cache[p.downAt + (slot * p.d + o) / 4u];
-    acc += c * vec4f(f32(i8of(w, 0u)), f32(i8of(w, 1u)), f32(i8of(w, 2u)), f32(i8of(w, 3u)));
+    acc += c * vec4f(unpack(w));
   }
   if (turn.last == 1u) {
     hidden[o] += acc.x; hidden[o + 1u] += acc.y; hidden[o + 2u] += acc.z; hidden[o + 3u] += acc.w;
