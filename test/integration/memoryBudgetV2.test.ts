@@ -188,6 +188,27 @@ describe('a v2 model under a memory budget smaller than it', function () {
     await pool.dispose();
   });
 
+  it('SmolLM2-135M with gate thresholds at half its bytes: a neuron cache that holds what a token keeps, and the resident logits bit for bit', async function () {
+    const source = await requireSmollm2V2(this);
+    const dir = path.join(work, 'smollm2-thresholds');
+    await fs.cp(source, dir, { recursive: true });
+    const m = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestV2;
+    const { layers, ffnSize: F } = m.architecture;
+    // thresholds that skip about half (|silu| ≤ 0.02), said to skip 40 % at least: 922 neurons kept a layer
+    m.sparsity = { gateThresholds: Array(layers).fill(0.02), targetSkip: 0.4, measuredSkip: Array(layers).fill(0.4), measuredOn: 'test' };
+    await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(m));
+    const modelBytes = Object.entries(m.files).filter(([n]) => n !== 'tokenizer.json').reduce((n, [, f]) => n + f.bytes, 0);
+    const resident = await load(dir, 4096);
+    const half = await load(dir, (0.5 * modelBytes) / MIB);
+    const plan = half.memoryPlan!;
+    assert.ok(plan.residentBytes <= 0.5 * modelBytes, plan.summary);
+    assert.ok(plan.ffnCachedNeurons >= Math.ceil(0.6 * F) && plan.ffnCachedNeurons < F, plan.summary);
+    await assertSameLogits(resident, half);
+    assert.ok(half.ffnStats.hits > half.ffnStats.misses, `the cache mostly hits (${half.ffnStats.hits} hits, ${half.ffnStats.misses} misses)`);
+    await resident.dispose();
+    await half.dispose();
+  });
+
   it('SmolLM2-135M at half its bytes, on 1 and 2 threads: the resident logits bit for bit', async function () {
     const dir = await requireSmollm2V2(this);
     const m = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestV2;
