@@ -93,6 +93,36 @@ describe('a v2 ffn.bin with a NaN scale', function () {
   });
 });
 
+describe('a v2 ffn.bin record gone bad under the neuron cache', function () {
+  this.timeout(60_000);
+
+  it('fails the decoded token that reads it, naming it, and leaves the cache as it was', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flashcode-v2-bad-record-'));
+    const behind = { mode: 'sparse' as const, memoryBudgetMB: 1024, residentNeuronsPerLayer: 64 };
+    try {
+      await fs.cp(fixture, dir, { recursive: true });
+      const flash = await loadModelV2(await openModelDir(dir) as never, behind);
+      await flash.forward([5], flash.newCache()); // every neuron, in two turns: the cache ends with 64…127
+      const file = await fs.open(path.join(dir, 'ffn.bin'), 'r+');
+      const header = Buffer.alloc(96);
+      await file.read(header, 0, 96, 0);
+      const at = Number(header.readBigUInt64LE(64 + 16)) + 7 * recordBytesV2(64) + 2 * 64; // layer 1, neuron 7's first up scale
+      const good = Buffer.alloc(4), nan = Buffer.alloc(4);
+      await file.read(good, 0, 4, at);
+      nan.writeFloatLE(NaN);
+      await file.write(nan, 0, 4, at);
+      await assert.rejects(flash.forward([9], flash.newCache()), /ffn\.bin is corrupt \(layer 1 neuron 7 has a scale of NaN\)/);
+      await file.write(good, 0, 4, at);
+      await file.close();
+      const fresh = await loadModelV2(await openModelDir(dir) as never, behind);
+      for (const ids of [[9], [5, 9], [9]]) assert.deepEqual(await flash.forward(ids, flash.newCache()), await fresh.forward(ids, fresh.newCache()), `${ids}`);
+      await Promise.all([flash.dispose(), fresh.dispose()]);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the automatic memory budget (flashcode.engine.memoryBudgetMB 0)', () => {
   it('is half of this machine\'s memory, and keeps a model that fits it wholly resident', async () => {
     assert.equal(budgetMB(0), Math.floor(os.totalmem() / 2 / 2 ** 20));

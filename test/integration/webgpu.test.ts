@@ -352,6 +352,39 @@ describe('WebGPU backend on Dawn', function () {
     }
   });
 
+  it('a record of ffn.bin gone bad under the neuron cache fails the request with the file\'s error, not a GPU fault; put right, the GPU runs on', async function () {
+    const found = await adapterOrSkip(this);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flashcode-gpu-flash-'));
+    fs.cpSync(FIXTURE, dir, { recursive: true });
+    const wasm = await loadWasm(dir, BEHIND_CACHE);
+    const gpu = await GpuModelV2.load(found.adapter, wasm);
+    const file = path.join(dir, 'ffn.bin');
+    const fd = fs.openSync(file, 'r+');
+    try {
+      // layer 1, neuron 7: not among the 64 its cache holds after the load's warm-up (the second turn's)
+      const header = Buffer.alloc(96);
+      fs.readSync(fd, header, 0, 96, 0);
+      const at = Number(header.readBigUInt64LE(64 + 16)) + 7 * recordBytesV2(64) + 2 * 64;
+      const good = Buffer.alloc(4);
+      fs.readSync(fd, good, 0, 4, at);
+      const nan = Buffer.alloc(4);
+      nan.writeFloatLE(NaN);
+      fs.writeSync(fd, nan, 0, 4, at);
+      await assert.rejects(gpu.forward([5], gpu.newCache()), (e: Error) => !(e instanceof WebGpuFaultError) && /ffn\.bin is corrupt \(layer 1 neuron 7 has a scale of NaN\)/.test(e.message));
+      fs.writeSync(fd, good, 0, 4, at);
+      const reference = await loadWasm(dir, BEHIND_CACHE);
+      const [a, b] = [await reference.forward([5, 9], reference.newCache()), await gpu.forward([5, 9], gpu.newCache())];
+      assert.ok(maxDiff(a, b) <= bound(found), 'the GPU and the cache it mirrors were left as they were');
+      const [c, d] = [await reference.forward([5], reference.newCache()), await gpu.forward([5], gpu.newCache())];
+      assert.ok(maxDiff(c, d) <= bound(found), 'a decoded token through the cache');
+      await reference.dispose();
+    } finally {
+      fs.closeSync(fd);
+      await Promise.all([gpu.dispose(), wasm.dispose()]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('forwardAll equals forward position by position, and a second cache is replayed, not mixed up', async function () {
     const found = await adapterOrSkip(this);
     const wasm = await loadWasm(FIXTURE);

@@ -21,6 +21,7 @@ import type { ModelV2 } from '../v2/modelV2';
 import { panelBytes } from '../v2/panels';
 import { q4Bytes, q4Layout } from '../weights/q4';
 import { kernelSource, WORKGROUP, type KernelName } from './kernels';
+import { EngineError } from '../errors';
 import { WebGpuFaultError, WebGpuUnsupportedError } from './gpuErrors';
 
 export const GPU_CHUNK_TOKENS = 64;
@@ -218,6 +219,11 @@ export class GpuModelV2 implements ForwardPass {
     } catch (e) {
       this.held = [];
       if (e instanceof WebGpuFaultError) throw e;
+      if (e instanceof EngineError || (e instanceof Error && 'syscall' in e)) { // a flash layer's read of ffn.bin: the file's fault, not the GPU's
+        await this.device.popErrorScope().catch(() => undefined);
+        await this.device.popErrorScope().catch(() => undefined);
+        throw e;
+      }
       throw new WebGpuFaultError(this.lost ? 'device-lost' : 'failed', this.lost ?? (e as Error).message);
     }
     kv.advance(ids);

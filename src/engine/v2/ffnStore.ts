@@ -136,12 +136,13 @@ export class FlashFfnV2 implements FfnStore {
       this.read(this.sections[l].offset + first * R, (ids[missing[end - 1]] - first + 1) * R);
       for (let r = m; r < end; r++) {
         const s = slots[r], j = ids[missing[r]];
+        const at = (j - first) * R;
+        // checked before the slot changes hands: a bad record leaves the cache as it was
+        if (!allF16Scales(this.stagingWords, (at + 2 * this.d) / 4, this.d / 16)) checkRecordScales(this.staging, at + 2 * this.d, this.d / 16, l, j); // names the scale
         if (c.neuronOf[s] >= 0) c.slotOf[c.neuronOf[s]] = -1;
         c.neuronOf[s] = j;
         c.slotOf[j] = s;
         c.lastUsed[s] = now;
-        const at = (j - first) * R;
-        if (!allF16Scales(this.stagingWords, (at + 2 * this.d) / 4, this.d / 16)) checkRecordScales(this.staging, at + 2 * this.d, this.d / 16, l, j); // names the scale
         this.place(at, c.rows, s);
         rows[missing[r]] = s;
       }
