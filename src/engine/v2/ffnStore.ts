@@ -48,8 +48,8 @@ export class ResidentFfn implements FfnStore {
   }
 }
 
-/** A flash read spans misses up to this many records apart, the records between read too: a
- *  read() costs about what copying 16 records (~20 KB at SmolLM2's width) does. */
+/** A flash read spans misses up to this many records apart, the records between read too: each
+ *  read() is a system call, and copying a few records between two misses costs less than one more. */
 export const READ_GAP = 16;
 
 /** Bytes of one neuron's record in a silu model's ffn.bin (FORMAT.md §F: up and down quants, then their scales). */
