@@ -107,7 +107,7 @@ export class FlashFfnV2 implements FfnStore {
     const R = recordBytesV2(this.d);
     this.read(this.sections[l].offset, this.F * R);
     for (let j = 0; j < this.F; j++) {
-      checkRecordScales(this.staging, j * R + 2 * this.d, this.d / 16, l, j);
+      this.checkScales(j * R, l, j);
       this.place(j * R, this.stagedRows, j);
     }
     transposeScales(this.memory.buffer, this.stagedRows.down, this.stagedRows.downScalesT);
@@ -138,7 +138,7 @@ export class FlashFfnV2 implements FfnStore {
         const s = slots[r], j = ids[missing[r]];
         const at = (j - first) * R;
         // checked before the slot changes hands: a bad record leaves the cache as it was
-        if (!allF16Scales(this.stagingWords, (at + 2 * this.d) / 4, this.d / 16)) checkRecordScales(this.staging, at + 2 * this.d, this.d / 16, l, j); // names the scale
+        this.checkScales(at, l, j);
         if (c.neuronOf[s] >= 0) c.slotOf[c.neuronOf[s]] = -1;
         c.neuronOf[s] = j;
         c.slotOf[j] = s;
@@ -165,6 +165,12 @@ export class FlashFfnV2 implements FfnStore {
 
   private read(position: number, bytes: number): void {
     readFully(this.fd, this.staging.subarray(0, bytes), position, this.stats);
+  }
+
+  /** The scales of neuron j's record at staging[at…] (checkRecordScales, without a view a record). */
+  private checkScales(at: number, l: number, j: number): void {
+    const first = at + 2 * this.d, count = this.d / 16;
+    if (!allF16Scales(this.stagingWords, first / 4, count)) checkRecordScales(this.staging, first, count, l, j); // names the scale
   }
 
   /** Copies the record at staging[at…] into row `row` of `rows` (up, down: quants then scales);
