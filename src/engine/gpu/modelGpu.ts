@@ -44,6 +44,9 @@ export interface GpuModelOptions {
 }
 
 type Count = (T: number, outRows: number, pos0: number) => number;
+/** A count for a prompt's chunks only (T > 1), or a decoded token's only (T = 1). */
+const promptOnly = (c: Count): Count => (t, r, p) => (t === 1 ? 0 : c(t, r, p));
+const decodeOnly = (c: Count): Count => (t, r, p) => (t === 1 ? c(t, r, p) : 0);
 interface Dispatch { name: KernelName; pipeline: GPUComputePipeline; group: GPUBindGroup; count: Count }
 /** Work on the CPU between two submissions of a chunk (a flash layer's FFN: reading records from
  *  ffn.bin, or the gate's choice back): everything before it has been submitted. */
@@ -436,8 +439,6 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
     const downScalesT = upload(new Uint8Array(memory(), rows.downScalesT, (F * d) / 16));
     // a decoded token goes the sparse way where WASM's does (ModelV2.ffn): the gate skips neurons
     const sparse = L.gate !== undefined && (threshold > 0 || arch.ffnActivation !== 'silu');
-    const dense = (c: Count): Count => (sparse ? (t, r, p) => (t === 1 ? 0 : c(t, r, p)) : c);
-    const decode = (c: Count): Count => (t, r, p) => (t === 1 ? c(t, r, p) : 0);
     const ffn = [
       normQuantize(floats(L.ffnNorm), 0),
       ...(L.gate ? [matmul(matrix(L.gate), F, d, gate, 0)] : []),
@@ -446,10 +447,10 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
         dispatch('activate', [F, act, L.gate ? 1 : 0], [gate, h], (t) => t * F),
         dispatch('downPrep', [F, d], [h, downScalesT, zq, zs], (t) => t * (d / 32) * (F / 32)),
         dispatch('down', [F, d], [down, zq, zs, hidden], (t) => t * (d / 4)),
-      ].map((x) => ({ ...x, count: dense(x.count) })),
+      ].map((x) => (sparse ? { ...x, count: promptOnly(x.count) } : x)),
       ...(sparse ? [
-        dispatch('sparseUp', [F, d, act, { f32: f32AtOrBelow(threshold) }], [gate, up.buffer, qx, sx, h], decode(() => F)),
-        dispatch('sparseDown', [F, d], [down, downScalesT, h, hidden], decode(() => d / 4)),
+        dispatch('sparseUp', [F, d, act, { f32: f32AtOrBelow(threshold) }], [gate, up.buffer, qx, sx, h], decodeOnly(() => F)),
+        dispatch('sparseDown', [F, d], [down, downScalesT, h, hidden], decodeOnly(() => d / 4)),
       ] : []),
     ];
     layers.push(...attention, ...ffn);
@@ -506,8 +507,6 @@ function flashLayers(device: GPUDevice, model: ModelV2, shared: Shared) {
   const y = storage(4 * d);
   const ids = new Int32Array(F), av = new Float32Array(F), slots = new Int32Array(cap);
   const turnWords = new Uint32Array(2 * cap), turnFloats = new Float32Array(turnWords.buffer);
-  const prompt = (c: Count): Count => (t, r, p) => (t === 1 ? 0 : c(t, r, p));
-  const decode = (c: Count): Count => (t, r, p) => (t === 1 ? c(t, r, p) : 0);
   // a copy outside the kernels' memory, which may be a SharedArrayBuffer (writeBuffer rejects those)
   const bytesAt = (ptr: number, n: number) => new Uint8Array(memory(), ptr, n).slice();
 
@@ -576,8 +575,8 @@ function flashLayers(device: GPUDevice, model: ModelV2, shared: Shared) {
           dispatch('activate', [F, act, 1], [shared.gate, shared.h], (t) => t * F),
           dispatch('downPrep', [F, d], [shared.h, stagedScalesT, shared.zq, shared.zs], (t) => t * (d / 32) * (F / 32)),
           dispatch('down', [F, d], [stagedDown, shared.zq, shared.zs, shared.hidden], (t) => t * (d / 4)),
-        ].map((x) => ({ ...x, count: prompt(x.count) })),
-        dispatch('gateActivations', [F, act, { f32: f32AtOrBelow(threshold) }], [shared.gate, acts], decode(() => F)),
+        ].map((x) => ({ ...x, count: promptOnly(x.count) })),
+        dispatch('gateActivations', [F, act, { f32: f32AtOrBelow(threshold) }], [shared.gate, acts], decodeOnly(() => F)),
         { hook: decodeLayer, decode: true },
       ];
     },
