@@ -25,7 +25,7 @@ import { TextTokenizer } from '../../src/engine/tokenizer';
 import { calibrateGateThresholds } from '../../src/engine/v2/calibrate';
 import { loadModelV2 } from '../../src/engine/v2/loadV2';
 import type { FlashOptions } from '../../src/engine/ffn/loadFlash';
-import { FlashFfnV2, READ_GAP, recordBytesV2, transposeScales } from '../../src/engine/v2/ffnStore';
+import { FlashFfnV2, READ_GAP, recordBytesV2 } from '../../src/engine/v2/ffnStore';
 import type { ModelV2 } from '../../src/engine/v2/modelV2';
 import { dequantRowInto } from '../../src/engine/v2/matrix';
 import { panelBytes, panelRoom, rowsToPanels } from '../../src/engine/v2/panels';
@@ -194,34 +194,26 @@ describe('WebGPU backend on Dawn', function () {
 
   // kind: gateSelect's activation code; gpu: the WGSL kernels' (ACTIVATIONS in modelGpu.ts)
   for (const { act, kind, gpu, threshold } of [{ act: 'silu', kind: 1, gpu: 0, threshold: 0.05 }, { act: 'relu', kind: 0, gpu: 1, threshold: 0 }, { act: 'squared relu', kind: 2, gpu: 2, threshold: 0.3 }]) {
-    it(`sparseUp and sparseDown (${act}, threshold ${threshold}) skip what gateSelect skips and give gatherUpQ8's and axpyQ8's bits`, async function () {
+    it(`sparseUp (${act}, threshold ${threshold}) skips what gateSelect skips and gives gatherUpQ8's bits, 0 for a skipped neuron (so down reads only the kept columns)`, async function () {
       const { adapter } = await adapterOrSkip(this);
       const device = await adapter.requestDevice();
       try {
-        // F a multiple of 32 (toDownBlocks), d 96: three output blocks
         const F = 128, d = 96, nb = d / 32, rnd = random(11 + kind);
         const up = Float32Array.from({ length: F * d }, () => rnd() * (rnd() > 0.3 ? 1 : 0.02));
-        const down = Float32Array.from({ length: F * d }, () => rnd() * (rnd() > 0.3 ? 1 : 0.02));
         const gateIn = Float32Array.from({ length: F }, (_, j) => (j % 17 === 0 ? 0 : rnd() * 4));
         const x = Float32Array.from({ length: d }, () => rnd() * 3);
         const arena = new KernelArena(16 * F * d + 65536);
         const U = arena.bytes(panelRoom(F, d));
         U.view.set(quantizeQ8(up, F, d));
         rowsToPanels(arena.memory.buffer, U.ptr, F, d);
-        const D = arena.bytes(F * d * 9 / 8);
-        D.view.set(quantizeQ8(down, F, d));
-        const sT = arena.bytes(2 * F * nb);
-        transposeScales(arena.memory.buffer, { ptr: D.ptr, scales: D.ptr + F * d, rows: F, cols: d }, sT.ptr);
-        arena.kernels.toDownBlocks(D.ptr, F, d, arena.bytes(32 * d).ptr);
         const xs = arena.floats(d), qx = arena.bytes(2 * d), sx = arena.floats(nb);
         xs.view.set(x);
         arena.kernels.quantizeI16(xs.ptr, d, qx.ptr, sx.ptr);
         // WASM: ModelV2.sparseStep's kernels
-        const gate = arena.floats(F), ids = arena.ints(F), hk = arena.floats(F), y = arena.floats(d);
+        const gate = arena.floats(F), ids = arena.ints(F), hk = arena.floats(F);
         gate.view.set(gateIn);
         const kept = arena.kernels.gateSelect(gate.ptr, F, kind, threshold, ids.ptr);
         arena.kernels.gatherUpQ8(U.ptr, 0, 1, ids.ptr, kept, d, qx.ptr, sx.ptr, gate.ptr, hk.ptr);
-        arena.kernels.axpyQ8(y.ptr, D.ptr, D.ptr + F * d, hk.ptr, ids.ptr, kept, d, 32, 1024, 0, nb);
         assert.ok(kept > F / 4 && kept < F, `${kept} of ${F} kept: some skipped, some not`);
         // GPU
         const thresholdBits = new Uint32Array(Float32Array.of(f32AtOrBelow(threshold)).buffer)[0];
@@ -231,8 +223,6 @@ describe('WebGPU backend on Dawn', function () {
         for (let i = 0; i < kept; i++) expected[ids.view[i]] = hk.view[i];
         // h: the kept neurons' up rows times their activation, 0 elsewhere
         assert.deepEqual(new Uint32Array(h.buffer), new Uint32Array(expected.buffer));
-        const yGpu = await runKernel(device, 'sparseDown', 1, [F, d], [D.view.subarray(0, F * d), sT.view, expected], d, d / 4);
-        assert.deepEqual(new Uint32Array(yGpu.buffer), new Uint32Array(y.view.slice().buffer));
       } finally {
         device.destroy();
       }
@@ -306,9 +296,9 @@ describe('WebGPU backend on Dawn', function () {
       const skipped = wasm.ffnCounts.skipped - before.skipped, computed = wasm.ffnCounts.computed - before.computed;
       console.log(`      forced active against dense: ${forcedDiff.toExponential(2)}; calibrated (WASM skipped ${(100 * skipped / (skipped + computed)).toFixed(0)} %) against WASM: ${skippingDiff.toExponential(2)}, against dense: ${skipVsDense.toExponential(2)}`);
       assert.ok(skipped > 0.3 * (skipped + computed), 'the calibrated thresholds skip neurons');
-      // measured 1.9e-2: downQ8 rounds h · scale to i16 per 32 neurons where axpyQ8 adds in f32 (WASM's
-      // two paths differ as much), and now and then a quant of the int8 KV cache moves with that
-      assert.ok(forcedDiff <= 4e-2, `forced active differs from dense by ${forcedDiff}`);
+      // every neuron kept, the sparse kernels do the dense ones' arithmetic (sparseUp's rows are
+      // matmul's, down reads h as dense decode does): the same bits as far as the adapter keeps them
+      assert.ok(forcedDiff <= bound(found), `forced active differs from dense by ${forcedDiff}`);
       assert.ok(skippingDiff <= bound(found), `the GPU's skipping differs from WASM's by ${skippingDiff}`);
       assert.ok(skipVsDense > 10 * skippingDiff, 'skipping neurons changes the logits: the GPU did skip them');
     } finally {

@@ -428,8 +428,9 @@ ${ENTRY} {
 
   /** downQ8's second half: hidden [T][d] += Σ over neurons of zq · D, D the neuron columns int8
    *  [F][d] in the WASM side's down-block layout (neuron j's output o at (j/32)·32·d + (o/32)·1024
-   *  + (j mod 32)·32 + o mod 32), per 32 neurons an exact integer sum; an
-   *  invocation per token and four outputs (one word of each column). */
+   *  + (j mod 32)·32 + o mod 32), per 32 neurons an exact integer sum (a zero z adds nothing, so its
+   *  column is not read: sparse decode's skipped neurons); an invocation per token and four outputs
+   *  (one word of each column). */
   down: /* wgsl */ `
 struct P { F: u32, d: u32 }
 @group(0) @binding(1) var<uniform> p: P;
@@ -448,8 +449,9 @@ ${ENTRY} {
     let z = (jb * rows + row) * 32u;
     var sum = vec4i(0);
     for (var k = 0u; k < 32u; k++) {
-      let w = D[(jb * 32u * p.d + (o >> 5u) * 1024u + k * 32u + (o & 31u)) >> 2u];
-      sum += zq[z + k] * unpack(w);
+      let q = zq[z + k];
+      if (q == 0) { continue; } // a neuron sparseUp skipped (h = 0): its column is never read
+      sum += q * unpack(D[(jb * 32u * p.d + (o >> 5u) * 1024u + k * 32u + (o & 31u)) >> 2u]);
     }
     acc += vec4f(sum) * zs[jb * rows + row];
   }
@@ -486,33 +488,6 @@ ${ENTRY} {
     acc += f32(sum) * (unpack2x16float(W[base + 32u + (lane >> 1u)])[lane & 1u] * sx[b]);
   }
   h[j] = acc * a;
-}`,
-
-  /** The sparse FFN's down columns at decode, with axpyQ8's arithmetic: hidden [d] += y, y = Σ over
-   *  neurons in order of h[j] · D column j, skipping every h[j] = 0 (sparseUp's skipped neurons:
-   *  their columns are never read). D and its transposed f16 scales as down reads them; an
-   *  invocation per four outputs. */
-  sparseDown: /* wgsl */ `
-struct P { F: u32, d: u32 }
-@group(0) @binding(1) var<uniform> p: P;
-@group(0) @binding(2) var<storage, read> D: array<u32>;
-@group(0) @binding(3) var<storage, read> scalesT: array<u32>; // [d/32][F] f16, two a word
-@group(0) @binding(4) var<storage, read> h: array<f32>;
-@group(0) @binding(5) var<storage, read_write> hidden: array<f32>;
-${ENTRY} {
-  let i = flat(gid, nwg);
-  if (i >= p.d / 4u || step.T != 1u) { return; }
-  let o = i * 4u; let b = o >> 5u;
-  var y = vec4f(0.0);
-  for (var j = 0u; j < p.F; j++) {
-    let hv = h[j];
-    if (hv == 0.0) { continue; }
-    let s = b * p.F + j;
-    let c = hv * unpack2x16float(scalesT[s >> 1u])[s & 1u];
-    let w = D[((j >> 5u) * 32u * p.d + b * 1024u + (j & 31u) * 32u + (o & 31u)) >> 2u];
-    y += c * vec4f(unpack(w));
-  }
-  hidden[o] += y.x; hidden[o + 1u] += y.y; hidden[o + 2u] += y.z; hidden[o + 3u] += y.w;
 }`,
 
   /** A matrix in the row layout (FORMAT.md §Q: quants [n][d] int8, then scales [n][d/32] f32 from
@@ -591,9 +566,11 @@ ${ENTRY} {
   h[i] = acc * bitcast<f32>(slots[p.capacity + i]);
 }`,
 
-  /** The turn's down columns (axpyQ8's arithmetic, the row layout of the cache's down rows from word
-   *  downAt): y = (the first turn: 0, else y) + Σ h[i] · column of slot i, skipping h[i] = 0; the
-   *  last turn adds y into hidden. An invocation per four outputs. */
+  /** The turn's down columns, with sparseDownQ8's arithmetic (the row layout of the cache's down rows
+   *  from word downAt, their scales [capacity][d/32] f32 from word downScalesAt; turn[2·capacity + i]
+   *  the i-th kept neuron's id): per group of one id / 32, z = h · scale quantized to i16 over the
+   *  group (downPrep's steps), its exact integer sum, y += f32(sum) · zs. y = (the first turn: 0, else
+   *  y) + the groups in order; the last turn adds y into hidden. An invocation per four outputs. */
   flashDown: /* wgsl */ `
 struct P { d: u32, capacity: u32, downAt: u32, downScalesAt: u32 }
 struct K { k: u32, first: u32, last: u32 }
@@ -604,18 +581,25 @@ struct K { k: u32, first: u32, last: u32 }
 @group(0) @binding(5) var<storage, read> h: array<f32>;
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 @group(0) @binding(7) var<storage, read_write> hidden: array<f32>;
+fn z(n: u32, b: u32, nb: u32) -> f32 { return h[n] * bitcast<f32>(cache[p.downScalesAt + slots[n] * nb + b]); }
 ${ENTRY} {
   let i = flat(gid, nwg);
   if (i >= p.d / 4u || step.T != 1u) { return; }
   let o = i * 4u; let b = o >> 5u; let nb = p.d >> 5u;
   var acc = select(vec4f(y[o], y[o + 1u], y[o + 2u], y[o + 3u]), vec4f(0.0), turn.first == 1u);
-  for (var n = 0u; n < turn.k; n++) {
-    let hv = h[n];
-    if (hv == 0.0) { continue; }
-    let slot = slots[n];
-    let c = hv * bitcast<f32>(cache[p.downScalesAt + slot * nb + b]);
-    let w = cache[p.downAt + (slot * p.d + o) / 4u];
-    acc += c * vec4f(unpack(w));
+  var n = 0u;
+  while (n < turn.k) {
+    let group = slots[2u * p.capacity + n] >> 5u;
+    var e = n;
+    var amax = 0.0;
+    while (e < turn.k && slots[2u * p.capacity + e] >> 5u == group) { amax = max(amax, abs(z(e, b, nb))); e++; }
+    let inv = select(0.0, 32767.0 / amax, amax > 0.0);
+    var sum = vec4i(0);
+    for (var m = n; m < e; m++) {
+      sum += i32(round(z(m, b, nb) * inv)) * unpack(cache[p.downAt + (slots[m] * p.d + o) / 4u]);
+    }
+    acc += vec4f(sum) * (amax / 32767.0);
+    n = e;
   }
   if (turn.last == 1u) {
     hidden[o] += acc.x; hidden[o + 1u] += acc.y; hidden[o + 2u] += acc.z; hidden[o + 3u] += acc.w;

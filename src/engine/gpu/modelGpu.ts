@@ -5,15 +5,15 @@
 // pass in one submission, and only the logits asked for are read back. Dispatches and their bind
 // groups are built at load; a chunk writes 16 bytes of step parameters and the token ids, nothing
 // else. A decoded token's FFN goes the sparse way wherever WASM's does (a ReLU gate, or the gate's
-// thresholds at load): sparseUp reads the up rows of the neurons the gate keeps, sparseDown their
-// down columns, with no readback in between. Under a memory budget that puts the FFN behind the
+// thresholds at load): sparseUp reads the up rows of the neurons the gate keeps and zeroes the
+// others' h, and down reads only the kept neurons' columns, with no readback in between. Under a memory budget that puts the FFN behind the
 // neuron cache, the cache is mirrored on the GPU (flashLayers); a budget that leaves matrices in
 // weights.bin or streams whole FFN layers keeps the model on WASM (gpuUnsupportedReason).
 /// <reference types="@webgpu/types" />
 import type { Architecture } from '../manifest';
 import type { ForwardPass } from '../forwardPass';
 import type { KvPositions } from '../kvCache';
-import { FlashFfnV2, ResidentFfn, type FfnRows } from '../v2/ffnStore';
+import { FlashFfnV2, ResidentFfn, turnLength, type FfnRows } from '../v2/ffnStore';
 import { Int8KvCache } from '../v2/kvCacheQ8';
 import type { Weight } from '../v2/matrix';
 import type { StreamedMatrix } from '../v2/matrix';
@@ -384,7 +384,7 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
   const none = storage(16);
 
   const pipelines = new Map<KernelName, GPUComputePipeline>();
-  for (const name of ['embed', 'embedQ4', 'normQuantize', 'quantize', 'matmul', 'matmulQ4', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'sparseUp', 'sparseDown', 'matmulRows', 'gateActivations', 'flashUp', 'flashDown', 'addBias'] as const) {
+  for (const name of ['embed', 'embedQ4', 'normQuantize', 'quantize', 'matmul', 'matmulQ4', 'qkvPost', 'scores', 'softmax', 'mix', 'activate', 'downPrep', 'down', 'sparseUp', 'matmulRows', 'gateActivations', 'flashUp', 'flashDown', 'addBias'] as const) {
     const code = options.rewriteKernel ? options.rewriteKernel(name, kernelSource(name)) : kernelSource(name);
     const module = device.createShaderModule({ code, label: name });
     const info = await module.getCompilationInfo();
@@ -445,13 +445,11 @@ async function build(device: GPUDevice, model: ModelV2, options: GpuModelOptions
       ...[
         matmul(up, F, d, h, 0),
         dispatch('activate', [F, act, L.gate ? 1 : 0], [gate, h], (t) => t * F),
-        dispatch('downPrep', [F, d], [h, downScalesT, zq, zs], (t) => t * (d / 32) * (F / 32)),
-        dispatch('down', [F, d], [down, zq, zs, hidden], (t) => t * (d / 4)),
       ].map((x) => (sparse ? { ...x, count: promptOnly(x.count) } : x)),
-      ...(sparse ? [
-        dispatch('sparseUp', [F, d, act, { f32: f32AtOrBelow(threshold) }], [gate, up.buffer, qx, sx, h], decodeOnly(() => F)),
-        dispatch('sparseDown', [F, d], [down, downScalesT, h, hidden], decodeOnly(() => d / 4)),
-      ] : []),
+      ...(sparse ? [dispatch('sparseUp', [F, d, act, { f32: f32AtOrBelow(threshold) }], [gate, up.buffer, qx, sx, h], decodeOnly(() => F))] : []),
+      // a decoded token's skipped neurons have h = 0: down reads only the kept columns (WASM's sparseDownQ8 bits)
+      dispatch('downPrep', [F, d], [h, downScalesT, zq, zs], (t) => t * (d / 32) * (F / 32)),
+      dispatch('down', [F, d], [down, zq, zs, hidden], (t) => t * (d / 4)),
     ];
     layers.push(...attention, ...ffn);
   }
@@ -501,12 +499,12 @@ function flashLayers(device: GPUDevice, model: ModelV2, shared: Shared) {
   const stagedUp = storage(rowBytes(F), copyDst), stagedDown = storage(F * d, copyDst), stagedScalesT = storage((F * d) / 16, copyDst);
   const acts = storage(4 * F, GPUBufferUsage.COPY_SRC);
   const actsRead = device.createBuffer({ size: 4 * F, usage: GPUBufferUsage.MAP_READ | copyDst });
-  const turnSlots = storage(8 * cap, copyDst); // [cap] slots, then [cap] activations (f32 bits)
+  const turnSlots = storage(12 * cap, copyDst); // [cap] slots, [cap] activations (f32 bits), [cap] neuron ids
   const turn = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | copyDst }); // k, first, last
   shared.all.push(actsRead, turn);
   const y = storage(4 * d);
   const ids = new Int32Array(F), av = new Float32Array(F), slots = new Int32Array(cap);
-  const turnWords = new Uint32Array(2 * cap), turnFloats = new Float32Array(turnWords.buffer);
+  const turnWords = new Uint32Array(3 * cap), turnFloats = new Float32Array(turnWords.buffer);
   // a copy outside the kernels' memory, which may be a SharedArrayBuffer (writeBuffer rejects those)
   const bytesAt = (ptr: number, n: number) => new Uint8Array(memory(), ptr, n).slice();
 
@@ -552,12 +550,13 @@ function flashLayers(device: GPUDevice, model: ModelV2, shared: Shared) {
         let k = 0;
         for (let j = 0; j < F; j++) if (a[j] !== 0) { ids[k] = j; av[k++] = a[j]; }
         if (l === 0) store.stats.tokens++;
-        for (let at = 0; at < k; at += cap) { // more neurons than the cache holds: in turns
-          const n = Math.min(cap, k - at);
+        for (let at = 0, n = 0; at < k; at += n) { // more neurons than the cache holds: in turns, as WASM's
+          n = turnLength(ids, at, k, cap);
           const turnIds = ids.subarray(at, at + n);
           mirror(l, store.gather(l, turnIds, n, slots), turnIds, n);
           turnWords.set(slots.subarray(0, n));
           turnFloats.set(av.subarray(at, at + n), cap);
+          turnWords.set(turnIds, 2 * cap);
           device.queue.writeBuffer(turnSlots, 0, turnWords);
           device.queue.writeBuffer(turn, 0, Uint32Array.of(n, at === 0 ? 1 : 0, at + n === k ? 1 : 0, 0));
           const encoder = device.createCommandEncoder();

@@ -34,6 +34,18 @@ export interface FlashStatsV2 {
   misses: number;
 }
 
+/** The neurons of a decoded token's next turn through a store: kept neurons ids[at…kept) (ascending),
+ *  at most `capacity` of them, ending where a group of 32 (ids / 32) does when the turn cannot take
+ *  them all, so that sparseDownQ8 sees each group whole, as downQ8 does (a capacity below a group's
+ *  kept neurons splits it). */
+export function turnLength(ids: Int32Array, at: number, kept: number, capacity: number): number {
+  const n = Math.min(capacity, kept - at);
+  if (at + n === kept) return n;
+  let cut = n;
+  while (cut > 0 && ids[at + cut] >> 5 === ids[at + cut - 1] >> 5) cut--;
+  return cut > 0 ? cut : n;
+}
+
 const newStats = (): FlashStatsV2 => ({ tokens: 0, bytesRead: 0, reads: 0, hits: 0, misses: 0 });
 
 export class ResidentFfn implements FfnStore {

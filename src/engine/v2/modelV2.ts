@@ -12,8 +12,8 @@
 import type { Architecture } from '../manifest';
 import type { KvPositions } from '../kvCache';
 import { Int8KvCache, type KvRowsQ8 } from './kvCacheQ8';
-import { KernelArena } from '../wasm/wasmKernels';
-import { ResidentFfn, type FfnStore } from './ffnStore';
+import { KernelArena, sparseDownScratch } from '../wasm/wasmKernels';
+import { ResidentFfn, turnLength, type DenseFfnRows, type FfnStore } from './ffnStore';
 import { dequantRowInto, matmulCall, matmulQuantized, rowSlice, type Q8, type StreamedMatrix, type Weight } from './matrix';
 import { sliceRows, type ReadThreads, type WeightStream } from './weightStream';
 import { runCalls, SplitChoice, ThreadPool, type KernelCall } from './threadPool';
@@ -54,6 +54,10 @@ export const PREFILL_PROBE_EVERY = 64;
 /** Rows of the head one matmul computes (a multiple of 4: whole panels): its outputs go straight to
  *  the logits, so no [T][vocab] scratch sits in the kernels' memory (6 MB at SmolLM2's vocabulary). */
 export const HEAD_SLICE_ROWS = 1024;
+
+/** A resident layer's decoded token gathers its kept neurons' rows only when it keeps at most this
+ *  share of them; above it the dense kernels, reading every row in order, are faster (ModelV2.sparseStep). */
+export const GATHER_MAX_SHARE = 0.25;
 
 /** What the memory budget kept in the kernels' memory and what it left on disk (logged at load). */
 export interface MemoryPlanV2 {
@@ -127,6 +131,7 @@ export function scratchBytes(arch: Architecture, contextTokens: number, threads 
     Math.ceil(T / UNIT_TOKENS) * Hkv * hd / 2, // attendQ8's query in i16, a row per unit and KV group
     threads > 1 ? V : 0, // a decoded token's logits, its head split across the threads
     T * (d / 32) * 16 + T * (d / 32), // downQ8's quantized z (one group of 32 neurons) and its scales
+    threads * sparseDownScratch(d) / 4, // sparseDownQ8's, a thread's each
   ];
   return floats.reduce((n, f) => n + KernelArena.bytesFor(Math.ceil(f)), 0);
 }
@@ -146,7 +151,7 @@ export class ModelV2 {
   private readonly s: {
     hidden: Floats; trig: Floats; consts: number;
     x: Floats; qx: number; sx: number; queryQ: number; qkv: Floats; scores: Floats; ctx: Floats; proj: Floats;
-    gate: Floats; up: Floats; ids: Ints; rows: Ints; y: Floats; logits: Floats; zq: Floats; decodeLogits: Floats;
+    gate: Floats; up: Floats; ids: Ints; rows: Ints; y: Floats; logits: Floats; zq: Floats; decodeLogits: Floats; sparseTmp: number;
   };
   private readonly invFreq: Float32Array;
   /** Tokens per prompt chunk: chunkTokens(threads). */
@@ -185,7 +190,7 @@ export class ModelV2 {
       qkv: a.floats(T * (H + 2 * Hkv) * hd), scores: a.floats(Math.ceil(T / UNIT_TOKENS) * Hkv * contextTokens), ctx: a.floats(T * H * hd), proj: a.floats(T * d),
       gate: a.floats(T * F), up: a.floats(T * F), ids: a.ints(F), rows: a.ints(F), y: a.floats(d), logits: a.floats(T * Math.min(V, HEAD_SLICE_ROWS)),
       queryQ: a.floats(Math.ceil(T / UNIT_TOKENS) * Hkv * hd / 2).ptr, decodeLogits: a.floats(threads > 1 ? V : 0),
-      zq: a.floats(T * (d / 32) * 16 + T * (d / 32)),
+      zq: a.floats(T * (d / 32) * 16 + T * (d / 32)), sparseTmp: a.bytes(threads * sparseDownScratch(d)).ptr,
     };
     this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => Math.fround(arch.ropeTheta ** (-2 * i / hd)));
     if (threads > 1) this.pool = new ThreadPool(a, threads);
@@ -500,9 +505,9 @@ export class ModelV2 {
 
   /** hidden [T][d] += FFN(RMSNorm_ffn(hidden)) of layer l. */
   private ffn(l: number, T: number): void {
-    const { dModel: d, ffnSize: F, ffnActivation } = this.arch;
+    const { ffnSize: F, ffnActivation } = this.arch;
     const L = this.w.layers[l];
-    const { hidden, gate, up, proj, zq } = this.s;
+    const { gate, up } = this.s;
     const norm = (t0: number, n: number) => this.normQuantize(L.ffnNorm, t0, n);
     const act = ffnActivation === 'relu' ? relu : ffnActivation === 'silu' ? silu : squaredRelu;
     const threshold = T === 1 ? this.gateThresholds[l] ?? 0 : 0;
@@ -513,16 +518,7 @@ export class ModelV2 {
       this.sparseStep(l, L.gate, threshold);
       return;
     }
-    const { up: U, down: D, downScalesT } = this.w.ffn.dense(l);
-    // down: every neuron's column at once (downQ8), resident or streamed alike; a thread's tokens
-    // t0 … t0 + n quantize into their own rows of zq (i16, [chunk][d/32][32]) and zs (f32, after zq)
-    const nb = d / 32, zs = zq.ptr + 64 * this.chunkTokens * nb;
-    // (a decoded token's output blocks split across the threads)
-    const blocks = T === 1 && this.splitting ? ranges(nb, this.threads, 1) : [[0, nb]];
-    const down: Step[] = [
-      { each: (t0, n) => blocks.map(([b0, m]): KernelCall => ['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 64 * t0 * nb, zs + 4 * t0 * nb, proj.ptr + 4 * t0 * d, b0, b0 + m]) },
-      (t0, n) => [['addInto', hidden.ptr + 4 * t0 * d, proj.ptr + 4 * t0 * d, n * d]],
-    ];
+    const rowsL = this.w.ffn.dense(l), U = rowsL.up, down = this.downSteps(T, rowsL);
     if (L.gate && ffnActivation === 'silu') { // swiglu on each unit's rows as soon as its up rows are there
       this.steps(T, [norm, { W: L.gate, out: gate.ptr }, { W: U, out: up.ptr }, (t0, n) => [['swiglu', gate.ptr + 4 * t0 * F, up.ptr + 4 * t0 * F, n * F]], ...down]);
       this.gateObserver?.(l, gate.view.subarray(0, T * F));
@@ -540,29 +536,58 @@ export class ModelV2 {
     this.steps(T, down);
   }
 
+  /** h [T][F] (at up) through the down projection, added into hidden: every neuron's column at once
+   *  (downQ8), resident or streamed alike; a thread's tokens t0 … t0 + n quantize into their own rows
+   *  of zq (i16, [chunk][d/32][32]) and zs (f32, after zq); a decoded token's output blocks split
+   *  across the threads. */
+  private downSteps(T: number, { down: D, downScalesT }: DenseFfnRows): Step[] {
+    const { dModel: d, ffnSize: F } = this.arch;
+    const { hidden, up, proj, zq } = this.s;
+    const nb = d / 32, zs = zq.ptr + 64 * this.chunkTokens * nb;
+    const blocks = T === 1 && this.splitting ? ranges(nb, this.threads, 1) : [[0, nb]];
+    return [
+      { each: (t0, n) => blocks.map(([b0, m]): KernelCall => ['downQ8', D.ptr, downScalesT, up.ptr + 4 * t0 * F, n, F, d, zq.ptr + 64 * t0 * nb, zs + 4 * t0 * nb, proj.ptr + 4 * t0 * d, b0, b0 + m]) },
+      (t0, n) => [['addInto', hidden.ptr + 4 * t0 * d, proj.ptr + 4 * t0 * d, n * d]],
+    ];
+  }
+
   /** Decode: the gate decides which neurons run (act(gate·x) above the layer's threshold; a ReLU's
    *  zeros exactly), and only those have their up and down rows read and computed: the up rows
-   *  split across the threads by neuron, the down columns by output block, as the dense path does. */
+   *  split across the threads by neuron, the down columns by output block, as the dense path does.
+   *  Where the whole layer is resident and more than GATHER_MAX_SHARE of it is kept, the dense
+   *  kernels run instead on h with the skipped neurons' h = 0: the same bits (gatherUpQ8 is
+   *  matmulQ8P's row arithmetic, sparseDownQ8 is downQ8's with those zeros), faster. */
   private sparseStep(l: number, W: Weight, threshold: number): void {
     const { dModel: d, ffnSize: F, ffnActivation } = this.arch;
-    const { hidden, gate, up, ids, rows, y, qx, sx } = this.s;
+    const { hidden, gate, up, ids, rows, y, qx, sx, sparseTmp } = this.s;
     this.steps(1, [{ W, out: gate.ptr }]);
     const kind = ffnActivation === 'relu' ? 0 : ffnActivation === 'silu' ? 1 : 2;
     const kept = this.w.arena.kernels.gateSelect(gate.ptr, F, kind, threshold, ids.ptr);
     this.ffnCounts.computed += kept;
     this.ffnCounts.skipped += F - kept;
-    y.view.fill(0);
     const store = this.w.ffn;
     if (l === 0) store.stats.tokens++;
+    if (store instanceof ResidentFfn && kept > GATHER_MAX_SHARE * F) {
+      const rowsL = store.dense(l);
+      this.steps(1, [{ W: rowsL.up, out: up.ptr }]);
+      const u = up.view, g = gate.view, id = ids.view;
+      for (let j = 0, i = 0; j < F; j++) {
+        if (i < kept && id[i] === j) u[j] *= g[i++];
+        else u[j] = 0;
+      }
+      this.steps(1, this.downSteps(1, rowsL));
+      return;
+    }
+    y.view.fill(0);
     const nb = d / 32;
-    for (let at = 0; at < kept; at += store.capacity) { // more neurons than the cache holds: in turns
-      const n = Math.min(store.capacity, kept - at);
+    for (let at = 0, n = 0; at < kept; at += n) { // more neurons than the cache holds: in turns
+      n = turnLength(ids.view, at, kept, store.capacity);
       const { up: U, down: D } = store.gather(l, ids.view.subarray(at, at + n), n, rows.view.subarray(at, at + n));
       const [R, B] = D.layout === 'blocks' ? [32, 1024] : [d, 32];
       const gathered = (i: number) => 4 * (at + i);
       const upRows = ([i0, m]: [number, number]): KernelCall => ['gatherUpQ8', U.ptr, U.scales, U.layout === 'panels' ? 1 : 0, rows.ptr + gathered(i0), m, d, qx, sx, gate.ptr + gathered(i0), up.ptr + gathered(i0)];
-      const downColumns = ([b0, m]: [number, number]): KernelCall => ['axpyQ8', y.ptr, D.ptr, D.scales, up.ptr + gathered(0), rows.ptr + gathered(0), n, d, R, B, b0, b0 + m];
-      if (!this.splitting) { runCalls(this.w.arena.kernels, [upRows([0, n]), downColumns([0, nb])]); continue; } // on one thread: straight to the kernels, no units
+      const downColumns = ([b0, m]: [number, number], u: number): KernelCall => ['sparseDownQ8', y.ptr, D.ptr, D.scales, up.ptr + gathered(0), rows.ptr + gathered(0), ids.ptr + gathered(0), n, d, R, B, b0, b0 + m, sparseTmp + u * sparseDownScratch(d)];
+      if (!this.splitting) { runCalls(this.w.arena.kernels, [upRows([0, n]), downColumns([0, nb], 0)]); continue; } // on one thread: straight to the kernels, no units
       this.steps(1, [{ each: () => ranges(n, this.threads, 4).map(upRows) }, { each: () => ranges(nb, this.threads, 1).map(downColumns) }]);
     }
     this.w.arena.kernels.addInto(hidden.ptr, y.ptr, d);

@@ -17,7 +17,7 @@ import type { KernelArena } from '../wasm/wasmKernels';
 /** The kernels, and readAt: a positioned read from a file into the kernels' memory, so that the
  *  threads can share a read as they share a matmul (weightStream.ts). */
 type Kernels = KernelArena['kernels'] & { readAt(fd: number, dst: number, bytes: number, posLo: number, posHi: number, result: number): void };
-const OPS = ['matmulQ8P', 'matmulQ8', 'matmulQ4', 'downQ8', 'gatherUpQ8', 'axpyQ8', 'attendQ8', 'swiglu', 'rmsNorm', 'quantizeI16', 'qkvPost', 'addInto', 'readAt'] as const;
+const OPS = ['matmulQ8P', 'matmulQ8', 'matmulQ4', 'downQ8', 'gatherUpQ8', 'sparseDownQ8', 'attendQ8', 'swiglu', 'rmsNorm', 'quantizeI16', 'qkvPost', 'addInto', 'readAt'] as const;
 type Op = (typeof OPS)[number];
 /** One kernel call: its name and arguments (all i32: byte offsets and counts). */
 export type KernelCall = { [K in Op]: [K, ...Parameters<Kernels[K]>] }[Op];

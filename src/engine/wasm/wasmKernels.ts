@@ -54,14 +54,21 @@ interface Exports {
   /** A silu layer's ffn.bin records (F of them, d wide) split: up rows and scales (row layout),
    *  down columns in the down-block layout and their scales transposed [d/32][F] (downQ8). */
   splitRecordsQ8(src: number, F: number, d: number, up: number, us: number, down: number, dsT: number): void;
-  /** y [b0·32 … b1·32) += Σ_i h[i] · W[rows[i]] for i < k (output blocks b0 … b1 of d/32); zero h[i]
-   *  skipped. W's quants in the row layout (R d, B 32) or the down-block layout (R 32, B 1024): row j's
-   *  block b at w + (j >> 5)·32·d + (j & 31)·R + b·B; its scales as rows at ws. */
-  axpyQ8(y: number, w: number, ws: number, h: number, rows: number, k: number, d: number, R: number, B: number, b0: number, b1: number): void;
+  /** y [b0·32 … b1·32) += the down projection of k kept neurons (neuron ids[i], its column at row
+   *  rows[i], its h[i]; ids ascending) over output blocks b0 … b1 of d/32, with downQ8's arithmetic:
+   *  downQ8 on h with the skipped neurons' h = 0, bit for bit, reading only the kept columns. W's
+   *  quants in the row layout (R d, B 32) or the down-block layout (R 32, B 1024): row j's block b at
+   *  w + (j >> 5)·32·d + (j & 31)·R + b·B; its scales [*][d/32] f32 at ws. tmp: sparseDownScratch(d)
+   *  bytes of this call's own. */
+  sparseDownQ8(y: number, w: number, ws: number, h: number, rows: number, ids: number, k: number, d: number, R: number, B: number, b0: number, b1: number, tmp: number): void;
   /** D's quants [F][d] (row layout, F a multiple of 32) rewritten in place in the down-block layout
    *  (per 32 neurons and output block, the neurons' 32 bytes in a run of 1 KiB); tmp: 32·d bytes. */
   toDownBlocks(ptr: number, F: number, d: number, tmp: number): void;
 }
+
+/** Bytes of sparseDownQ8's scratch for rows of d (kernels.wat: a group's z, 4 blocks at a time, and
+ *  its row addresses, then zs and the pairs' z words, rows of d/32 + 4). */
+export const sparseDownScratch = (d: number) => 640 + 17 * 4 * (d / 32 + 4);
 
 const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
 

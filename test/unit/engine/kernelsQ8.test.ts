@@ -2,7 +2,7 @@
 // exactly as the kernel does (round half to even of x·32767/max), integer block sums scaled once per
 // block; and the whole product within the weights' quantization error of the f32 product.
 import assert from 'node:assert/strict';
-import { KernelArena } from '../../../src/engine/wasm/wasmKernels';
+import { KernelArena, sparseDownScratch } from '../../../src/engine/wasm/wasmKernels';
 import { transposeScales } from '../../../src/engine/v2/ffnStore';
 import { dequantPanelRow, panelBytes, panelRoom, rowsToPanels } from '../../../src/engine/v2/panels';
 import { dequantizeQ8, quantizeQ8 } from '../../../src/engine/weights/weightsFile';
@@ -133,17 +133,19 @@ describe('8-bit WebAssembly kernels', () => {
     return { arena, h, hv, deq, wBytes, wq, out, run };
   }
 
-  /** axpyQ8 over the neurons `chosen` (weights h) of D (quants at w: row layout R d, B 32; down
-   *  blocks R 32, B 1024; scales as rows at ws) into y, output blocks b0 … b1. */
-  function axpy(arena: KernelArena, y: number, w: number, ws: number, chosen: number[], h: number[], d: number, layout: 'rows' | 'blocks', b0 = 0, b1 = d / 32) {
+  /** sparseDownQ8 over the neurons `ids` (ascending; h their weights) of D into y, output blocks b0 … b1:
+   *  D's quants at w in the down-block layout (R 32, B 1024; row j = neuron j), or in the row layout
+   *  (R d, B 32) with neuron ids[i] at row rows[i]; scales [*][d/32] f32 at ws. */
+  function sparseDown(arena: KernelArena, y: number, w: number, ws: number, ids: number[], h: number[], d: number, layout: 'rows' | 'blocks', b0 = 0, b1 = d / 32, rowsOf = ids) {
     const [R, B] = layout === 'rows' ? [d, 32] : [32, 1024];
-    const rows = arena.ints(chosen.length), hv = arena.floats(chosen.length);
-    rows.view.set(chosen);
+    const idv = arena.ints(ids.length), rows = arena.ints(ids.length), hv = arena.floats(ids.length);
+    idv.view.set(ids);
+    rows.view.set(rowsOf);
     hv.view.set(h);
-    arena.kernels.axpyQ8(y, w, ws, hv.ptr, rows.ptr, chosen.length, d, R, B, b0, b1);
+    arena.kernels.sparseDownQ8(y, w, ws, hv.ptr, rows.ptr, idv.ptr, ids.length, d, R, B, b0, b1, arena.bytes(sparseDownScratch(d)).ptr);
   }
 
-  it('toDownBlocks lays out neuron j\'s output o at (j/32)·32·d + (o/32)·1024 + (j mod 32)·32 + o mod 32, and axpyQ8 reads it as the rows', () => {
+  it('toDownBlocks lays out neuron j\'s output o at (j/32)·32·d + (o/32)·1024 + (j mod 32)·32 + o mod 32, and sparseDownQ8 reads it as the rows', () => {
     const F = 64, d = 96;
     const { arena, wBytes, wq } = downSetup(F, d, 1);
     for (let j = 0; j < F; j++) {
@@ -155,10 +157,10 @@ describe('8-bit WebAssembly kernels', () => {
     assert.deepEqual([...wq.view.subarray(F * d)], [...wBytes.subarray(F * d)], 'the scales stay as rows');
     const rows = arena.bytes(F * d * 9 / 8);
     rows.view.set(wBytes);
-    const chosen = [63, 0, 31, 32, 5], h = [0.5, -2, 0, 1.25, 3];
+    const chosen = [0, 5, 31, 32, 63], h = [0.5, -2, 0, 1.25, 3];
     const a = arena.floats(d), b = arena.floats(d);
-    axpy(arena, a.ptr, rows.ptr, rows.ptr + F * d, chosen, h, d, 'rows');
-    axpy(arena, b.ptr, wq.ptr, wq.ptr + F * d, chosen, h, d, 'blocks');
+    sparseDown(arena, a.ptr, rows.ptr, rows.ptr + F * d, chosen, h, d, 'rows');
+    sparseDown(arena, b.ptr, wq.ptr, wq.ptr + F * d, chosen, h, d, 'blocks');
     assert.deepEqual([...b.view], [...a.view]);
     assert.ok(a.view.some((v) => v !== 0));
   });
@@ -203,22 +205,44 @@ describe('8-bit WebAssembly kernels', () => {
     }
   });
 
-  it('axpyQ8 over chosen columns adds their f32 sum (a zero weight skipped), and by output blocks gives the whole run\'s bits', () => {
-    const F = 96, d = 128;
-    const { arena, deq, wq } = downSetup(F, d, 1);
-    const chosen = [95, 3, 40, 41, 0, 77, 31], h = [0.5, -2, 0, 1.25, 3, -0.75, 1e-3];
-    const y = arena.floats(d), parts = arena.floats(d);
-    y.view.fill(1);
-    axpy(arena, y.ptr, wq.ptr, wq.ptr + F * d, chosen, h, d, 'blocks');
-    for (let o = 0; o < d; o++) {
-      let exact = 1;
-      chosen.forEach((j, i) => { exact += h[i] * deq[j * d + o]; });
-      assert.ok(Math.abs(y.view[o] - exact) <= 1e-5 * (1 + Math.abs(exact)), `y[${o}] ${y.view[o]} vs ${exact}`);
-    }
-    parts.view.fill(1);
-    axpy(arena, parts.ptr, wq.ptr, wq.ptr + F * d, chosen, h, d, 'blocks', 0, 1);
-    assert.ok(parts.view.subarray(32).every((v) => v === 1), 'blocks past b1 untouched');
-    axpy(arena, parts.ptr, wq.ptr, wq.ptr + F * d, chosen, h, d, 'blocks', 1, 4);
-    assert.deepEqual([...parts.view], [...y.view]);
-  });
+  for (const d of [96, 160]) { // 3 output blocks (each one alone), 5 (four at a time, then one)
+    it(`sparseDownQ8 is downQ8 on h with the other neurons' h = 0, bit for bit (d ${d}): down blocks, rows in other slots, output block ranges, groups in turns`, () => {
+      const F = 128, nb = d / 32;
+      const { arena, h, hv, out, run, wBytes, wq } = downSetup(F, d, 1);
+      // group 0: 5 neurons (an odd count), group 1: none, group 2: all 32, group 3: 1
+      const ids = [1, 2, 7, 20, 31, ...Array.from({ length: 32 }, (_, i) => 64 + i), 100];
+      const hs = ids.map((j) => h[j] || 0.25 * (j % 7) - 0.5);
+      const masked = new Float32Array(F);
+      ids.forEach((j, i) => { masked[j] = hs[i]; });
+      hv.view.set(masked);
+      run(hv.ptr, 1, out.ptr);
+      assert.ok(out.view.some((v) => v !== 0));
+      const y = arena.floats(d);
+      sparseDown(arena, y.ptr, wq.ptr, wq.ptr + F * d, ids, hs, d, 'blocks');
+      assert.deepEqual([...y.view], [...out.view], 'down blocks');
+      // the row layout, neuron j in slot perm[j] (a neuron cache's slots)
+      const perm = Array.from({ length: F }, (_, j) => (j * 37 + 11) % F);
+      const slots = arena.bytes(F * d * 9 / 8);
+      for (let j = 0; j < F; j++) {
+        slots.view.set(wBytes.subarray(j * d, (j + 1) * d), perm[j] * d);
+        slots.view.set(wBytes.subarray(F * d + j * nb * 4, F * d + (j + 1) * nb * 4), F * d + perm[j] * nb * 4);
+      }
+      const r = arena.floats(d);
+      sparseDown(arena, r.ptr, slots.ptr, slots.ptr + F * d, ids, hs, d, 'rows', 0, nb, ids.map((j) => perm[j]));
+      assert.deepEqual([...r.view], [...out.view], 'rows in other slots');
+      // output blocks one range at a time, the rest untouched
+      const parts = arena.floats(d);
+      parts.view.fill(0);
+      sparseDown(arena, parts.ptr, wq.ptr, wq.ptr + F * d, ids, hs, d, 'blocks', 0, 1);
+      assert.ok(parts.view.subarray(32).every((v) => v === 0), 'blocks past b1 untouched');
+      sparseDown(arena, parts.ptr, wq.ptr, wq.ptr + F * d, ids, hs, d, 'blocks', 1, nb);
+      assert.deepEqual([...parts.view], [...out.view], 'by output blocks');
+      // turns that end where a group does add up to one call's bits
+      const turns = arena.floats(d);
+      turns.view.fill(0);
+      sparseDown(arena, turns.ptr, wq.ptr, wq.ptr + F * d, ids.slice(0, 5), hs.slice(0, 5), d, 'blocks');
+      sparseDown(arena, turns.ptr, wq.ptr, wq.ptr + F * d, ids.slice(5), hs.slice(5), d, 'blocks');
+      assert.deepEqual([...turns.view], [...out.view], 'in turns');
+    });
+  }
 });
