@@ -519,6 +519,17 @@ export class ModelV2 {
       return;
     }
     const rowsL = this.w.ffn.dense(l), U = rowsL.up, down = this.downSteps(T, rowsL);
+    if (L.gate && ffnActivation === 'silu' && T === 1 && this.splitting && !('streamed' in L.gate)) {
+      // a decoded token: each thread's unit is a range of gate and up rows and their swiglu, so that
+      // no thread waits while another runs swiglu alone
+      const G = L.gate, { qx, sx } = this.s;
+      runCalls(this.w.arena.kernels, norm(0, 1));
+      this.pool!.run(ranges(F, this.threads, 4).map(([r0, n]) => [
+        matmulCall(rowSlice(G, r0, n), qx, sx, 1, gate.ptr + 4 * r0), matmulCall(rowSlice(U, r0, n), qx, sx, 1, up.ptr + 4 * r0), ['swiglu', gate.ptr + 4 * r0, up.ptr + 4 * r0, n]]));
+      this.steps(1, down);
+      this.gateObserver?.(l, gate.view.subarray(0, F));
+      return;
+    }
     if (L.gate && ffnActivation === 'silu') { // swiglu on each unit's rows as soon as its up rows are there
       this.steps(T, [norm, { W: L.gate, out: gate.ptr }, { W: U, out: up.ptr }, (t0, n) => [['swiglu', gate.ptr + 4 * t0 * F, up.ptr + 4 * t0 * F, n * F]], ...down]);
       this.gateObserver?.(l, gate.view.subarray(0, T * F));
