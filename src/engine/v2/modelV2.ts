@@ -581,8 +581,8 @@ export class ModelV2 {
     if (store instanceof ResidentFfn && kept > GATHER_MAX_SHARE * F) {
       const rowsL = store.dense(l);
       this.steps(1, [{ W: rowsL.up, out: up.ptr }]);
-      const u = up.view, g = gate.view, id = ids.view;
-      for (let j = 0, i = 0; j < F; j++) {
+      const u = up.view, g = gate.view, id = ids.view; // gateSelect left the kept ones' activations at g[0…kept)
+      for (let j = 0, i = 0; j < F; j++) { // h = up · activation for a kept neuron, 0 for a skipped one
         if (i < kept && id[i] === j) u[j] *= g[i++];
         else u[j] = 0;
       }
