@@ -1089,6 +1089,7 @@
       (block $found (loop $scan
         (br_if $found (i32.ge_u (local.get $e) (local.get $k)))
         (br_if $found (i32.ne (i32.shr_u (i32.load (i32.add (local.get $ids) (i32.shl (local.get $e) (i32.const 2)))) (i32.const 5)) (local.get $g)))
+        (br_if $found (i32.eq (i32.sub (local.get $e) (local.get $i)) (i32.const 32))) ;; ids not ascending: never past the scratch
         (local.set $j (i32.load (i32.add (local.get $rows) (i32.shl (local.get $e) (i32.const 2)))))
         (i32.store (i32.add (local.get $addr) (i32.shl (i32.sub (local.get $e) (local.get $i)) (i32.const 2)))
           (i32.add (local.get $w) (i32.add (i32.mul (i32.shl (i32.shr_u (local.get $j) (i32.const 5)) (i32.const 5)) (local.get $d))

@@ -205,6 +205,19 @@ describe('8-bit WebAssembly kernels', () => {
     }
   });
 
+  it('sparseDownQ8 given ids that are not ascending (40 entries of one neuron) writes nothing past its scratch', () => {
+    const F = 64, d = 96;
+    const { arena, wq } = downSetup(F, d, 1);
+    const n = 40, ids = arena.ints(n), hv = arena.floats(n), y = arena.floats(d);
+    ids.view.fill(5);
+    hv.view.fill(0.5);
+    const tmp = arena.bytes(sparseDownScratch(d)), after = arena.bytes(1024);
+    after.view.fill(0xab);
+    arena.kernels.sparseDownQ8(y.ptr, wq.ptr, wq.ptr + F * d, hv.ptr, ids.ptr, ids.ptr, n, d, 32, 1024, 0, d / 32, tmp.ptr);
+    assert.ok(after.view.every((b) => b === 0xab));
+    assert.ok(y.view.every(Number.isFinite));
+  });
+
   for (const d of [96, 160]) { // 3 output blocks (each one alone), 5 (four at a time, then one)
     it(`sparseDownQ8 is downQ8 on h with the other neurons' h = 0, bit for bit (d ${d}): down blocks, rows in other slots, output block ranges, groups in turns`, () => {
       const F = 128, nb = d / 32;
