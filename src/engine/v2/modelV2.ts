@@ -40,7 +40,8 @@ export const DECODE_SPLIT_MIN_WEIGHTS = 1 << 19;
  *  decode at 30–33 tok/s split against 55–59 on one thread. The first DECODE_TRIAL_TOKENS
  *  alternate; then a probe goes the slower way, to refresh its time: at token DECODE_PROBE_EVERY,
  *  then 16 to 64 tokens apart (SplitChoice). Four trials each way: the first pieces on fresh
- *  threads run slow (SplitChoice). */
+ *  threads run slow (SplitChoice). Once a prompt's layers have settled on splitting, the trials
+ *  left end: the threads are free, and each trial on one thread would cost a slower token. */
 export const DECODE_TRIAL_TOKENS = 8;
 export const DECODE_PROBE_EVERY = 16;
 
@@ -281,6 +282,7 @@ export class ModelV2 {
   /** One decoded token, split across the threads or all on this thread, whichever measured faster
    *  lately (DECODE_TRIAL_TOKENS); the logits are the same bits either way. */
   private decodeToken(ids: readonly number[], kv: Int8KvCache): Float32Array {
+    if (this.layerChoice.splitSettled) this.decodeChoice.endTrials();
     this.splitting = this.decodeChoice.next();
     const start = performance.now();
     try {

@@ -342,6 +342,18 @@ export class SplitChoice {
     return this.probing ? !faster : faster;
   }
 
+  /** Whether the trials are over and splitting is the faster way. */
+  get splitSettled(): boolean {
+    return this.count >= this.trials && this.splitFaster(this.time('split'), this.time('single'));
+  }
+
+  /** Ends the trials, splitting from the next piece: another choice over the same threads settled
+   *  on splitting (a prompt's layers, for the tokens decoded after it), so the calling thread's way
+   *  waits for a probe instead of trials that would each cost a slower piece. */
+  endTrials(): void {
+    this.count = Math.max(this.count, this.trials);
+  }
+
   /** How long a piece took, ms, and whether it was split. */
   record(split: boolean, ms: number): void {
     if (this.probing) { // did the probe beat the faster way's time? then probe again soon
@@ -359,9 +371,10 @@ export class SplitChoice {
     return splitMs <= singleMs * SPLIT_CHOICE_MARGIN;
   }
 
+  /** A way's time (a way not yet timed: Infinity, slower than any). */
   private time(way: 'split' | 'single'): number {
     const sorted = [...this.times[way]].sort((a, b) => a - b);
-    return sorted.length === 0 ? 0 : sorted[Math.min(1, sorted.length - 1)];
+    return sorted.length === 0 ? Infinity : sorted[Math.min(1, sorted.length - 1)];
   }
 }
 

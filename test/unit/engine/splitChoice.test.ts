@@ -21,6 +21,26 @@ describe('SplitChoice', () => {
     assert.deepEqual(probes, [8, 24, 56, 88]);
   });
 
+  it('with its trials ended (another choice settled on splitting), splits at once and times the calling thread\'s way at the first probe', () => {
+    const layers = new SplitChoice(4, 8);
+    assert.equal(layers.splitSettled, false, 'not before its trials');
+    run(layers, 4, (split) => (split ? 5 : 9));
+    assert.equal(layers.splitSettled, true);
+    const tokens = new SplitChoice(8, 16);
+    run(tokens, 3, (split) => (split ? 5 : 9)); // three of its trials, then the prompt's layers settle
+    tokens.endTrials();
+    const fast = run(tokens, 13, (split) => (split ? 5 : 9)); // pieces 9…21: the probe at 16
+    assert.equal(fast.map(Number).join(''), '1111111011111');
+    const busy = new SplitChoice(8, 16);
+    busy.endTrials();
+    const ways = run(busy, 24, (split) => (split ? 20 : 9)); // the threads wait for a core
+    // pieces 9…32: the probe at 16 finds the calling thread faster, which it keeps, probing split at 32
+    assert.equal(ways.map(Number).join(''), '1111111' + '0'.repeat(16) + '1');
+    const slow = new SplitChoice(4, 8);
+    run(slow, 4, (split) => (split ? 20 : 9));
+    assert.equal(slow.splitSettled, false, 'a choice that settled on the calling thread');
+  });
+
   it('goes to the calling thread while the split way measures slower (a busy core), and back when that passes', () => {
     const choice = new SplitChoice(4, 8);
     const busy = run(choice, 32, (split) => (split ? 20 : 9)); // the threads wait for a core
