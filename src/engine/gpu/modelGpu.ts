@@ -6,9 +6,10 @@
 // groups are built at load; a chunk writes 16 bytes of step parameters and the token ids, nothing
 // else. A decoded token's FFN goes the sparse way wherever WASM's does (a ReLU gate, or the gate's
 // thresholds at load): sparseUp reads the up rows of the neurons the gate keeps and zeroes the
-// others' h, and down reads only the kept neurons' columns, with no readback in between. Under a memory budget that puts the FFN behind the
-// neuron cache, the cache is mirrored on the GPU (flashLayers); a budget that leaves matrices in
-// weights.bin or streams whole FFN layers keeps the model on WASM (gpuUnsupportedReason).
+// others' h, and down reads only the kept neurons' columns, with no readback in between. Under a
+// memory budget that puts the FFN behind the neuron cache, the cache is mirrored on the GPU
+// (flashLayers); a budget that leaves matrices in weights.bin or streams whole FFN layers keeps the
+// model on WASM (gpuUnsupportedReason).
 /// <reference types="@webgpu/types" />
 import type { Architecture } from '../manifest';
 import type { ForwardPass } from '../forwardPass';
